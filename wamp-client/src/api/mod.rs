@@ -1,0 +1,18 @@
+//! The typed API: request builders, results, invocations, events and their handles.
+//!
+//! Every request is a builder returned by a [`Session`](crate::Session) method; `.await` sends it.
+//! Payloads go in as any `serde::Serialize` and come out as any `serde::de::DeserializeOwned`.
+
+pub(crate) mod arguments;
+pub(crate) mod call;
+mod options;
+pub(crate) mod publish;
+pub(crate) mod register;
+pub(crate) mod subscribe;
+
+pub use arguments::Arguments;
+pub use call::{Call, CallFuture, CallResult};
+pub use options::MatchPolicy;
+pub use publish::{AcknowledgedPublish, Publish};
+pub use register::{Handler, Invocation, Register, RegisterFuture, Registration};
+pub use subscribe::{Event, Subscribe, SubscribeFuture, Subscription, SubscriptionHandle};

@@ -1,0 +1,170 @@
+//! Publishing events (the publisher role).
+
+use std::future::{Future, IntoFuture, Ready};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use serde::Serialize;
+use tokio::sync::oneshot;
+
+use super::arguments::{keyword_values, payload_error, positional_values};
+use crate::error::{Error, Result};
+use crate::session::Session;
+use crate::session::command::Command;
+use crate::uri::UriUse;
+use crate::value::{Dict, Value, ValueError};
+use crate::wire::Id;
+
+/// A publication being prepared. Created by [`Session::publish`].
+///
+/// `.await` sends it without waiting for the router (fire and forget): it fails only if the
+/// session is closed or the payload cannot be converted. Call
+/// [`acknowledge`](Publish::acknowledge) to wait for the router's confirmation instead.
+///
+/// ```no_run
+/// # async fn demo(session: wamp_client::Session) -> wamp_client::Result<()> {
+/// session.publish("com.example.tick", (1, "one")).await?;
+/// let publication = session.publish("com.example.tick", (2,)).kwarg("unit", "s").acknowledge().await?;
+/// # Ok(()) }
+/// ```
+#[must_use = "a publication is sent only when awaited"]
+#[derive(Debug)]
+pub struct Publish<'a> {
+    session: &'a Session,
+    topic: String,
+    args: std::result::Result<Vec<Value>, ValueError>,
+    kwargs: std::result::Result<Dict, ValueError>,
+    options: Dict,
+}
+
+impl Session {
+    /// Publishes an event to `topic` with positional arguments `args` (a tuple, `Vec` or array;
+    /// `()` for none).
+    pub fn publish(&self, topic: impl Into<String>, args: impl Serialize) -> Publish<'_> {
+        Publish {
+            session: self,
+            topic: topic.into(),
+            args: positional_values(&args),
+            kwargs: Ok(Dict::new()),
+            options: Dict::new(),
+        }
+    }
+}
+
+impl<'a> Publish<'a> {
+    /// Sets the keyword arguments from a struct or map.
+    pub fn kwargs(mut self, kwargs: impl Serialize) -> Self {
+        self.kwargs = keyword_values(&kwargs);
+        self
+    }
+
+    /// Adds one keyword argument.
+    pub fn kwarg(mut self, key: impl Into<String>, value: impl Serialize) -> Self {
+        if let Ok(kwargs) = &mut self.kwargs {
+            match crate::value::to_value(&value) {
+                Ok(value) => {
+                    kwargs.insert(key.into(), value);
+                }
+                Err(e) => self.kwargs = Err(e),
+            }
+        }
+        self
+    }
+
+    /// Replaces positional and keyword arguments with prepared ones.
+    pub fn arguments(mut self, arguments: super::Arguments) -> Self {
+        self.args = Ok(arguments.args);
+        self.kwargs = Ok(arguments.kwargs);
+        self
+    }
+
+    /// Whether this session's own subscriptions receive the event too (`exclude_me`; by default
+    /// the publisher is excluded).
+    pub fn exclude_me(self, exclude: bool) -> Self {
+        self.option("exclude_me", exclude)
+    }
+
+    /// Asks the router to disclose this publisher's identity to subscribers (`disclose_me`).
+    pub fn disclose_me(self, disclose: bool) -> Self {
+        self.option("disclose_me", disclose)
+    }
+
+    /// Sets a raw PUBLISH option, for router-specific extensions.
+    pub fn option(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.options.insert(key.into(), value.into());
+        self
+    }
+
+    /// Waits for the router to confirm the publication; the result is the publication id.
+    pub fn acknowledge(self) -> AcknowledgedPublish<'a> {
+        AcknowledgedPublish { publish: self }
+    }
+
+    fn start(self, ack: Option<oneshot::Sender<Result<Id>>>) -> Result<()> {
+        self.session.uri_check().check(&self.topic, UriUse::Own)?;
+        let args = self.args.map_err(payload_error)?;
+        let kwargs = self.kwargs.map_err(payload_error)?;
+        self.session.send(Command::Publish {
+            topic: self.topic,
+            options: self.options,
+            args,
+            kwargs,
+            ack,
+        })
+    }
+}
+
+impl IntoFuture for Publish<'_> {
+    type Output = Result<()>;
+    type IntoFuture = Ready<Result<()>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        std::future::ready(self.start(None))
+    }
+}
+
+/// A publication that waits for the router's confirmation. Created by [`Publish::acknowledge`].
+#[must_use = "a publication is sent only when awaited"]
+#[derive(Debug)]
+pub struct AcknowledgedPublish<'a> {
+    publish: Publish<'a>,
+}
+
+impl IntoFuture for AcknowledgedPublish<'_> {
+    type Output = Result<Id>;
+    type IntoFuture = PublishFuture;
+
+    fn into_future(self) -> PublishFuture {
+        let session = self.publish.session.clone();
+        let (reply, rx) = oneshot::channel();
+        let state = match self.publish.start(Some(reply)) {
+            Ok(()) => Ok(rx),
+            Err(e) => Err(Some(e)),
+        };
+        PublishFuture { state, session }
+    }
+}
+
+/// The future of an awaited [`AcknowledgedPublish`]: resolves to the publication id.
+#[must_use = "futures do nothing unless polled"]
+#[derive(Debug)]
+pub struct PublishFuture {
+    state: std::result::Result<oneshot::Receiver<Result<Id>>, Option<Error>>,
+    session: Session,
+}
+
+impl Future for PublishFuture {
+    type Output = Result<Id>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        match &mut this.state {
+            Ok(rx) => Pin::new(rx).poll(cx).map(|result| {
+                result.unwrap_or_else(|_| Err(Error::SessionClosed(this.session.close_reason())))
+            }),
+            Err(e) => Poll::Ready(Err(e
+                .take()
+                .unwrap_or_else(|| Error::SessionClosed(this.session.close_reason())))),
+        }
+    }
+}

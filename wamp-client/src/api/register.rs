@@ -1,0 +1,291 @@
+//! Registering procedures (the callee role).
+
+use std::fmt;
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use tokio::sync::oneshot;
+
+use super::arguments::{Arguments, payload_accessors};
+use super::options::MatchPolicy;
+use crate::error::{Error, Result, WampError};
+use crate::session::Session;
+use crate::session::command::Command;
+use crate::uri::UriUse;
+use crate::value::{Dict, Value, ValueError};
+use crate::wire::Id;
+
+/// A boxed, sendable future, as handlers return them.
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+/// Handles invocations of a registered procedure.
+///
+/// Implemented for every `Fn(Invocation) -> impl Future<Output = Result<Arguments, WampError>>`
+/// that is `Send + Sync + 'static`, so an async closure or `async fn` is all it takes. Each
+/// invocation runs on its own Tokio task, never on the session task: a handler may call other
+/// procedures on the same session. A handler that panics answers the caller with
+/// `wamp.error.runtime_error`.
+pub trait Handler: Send + Sync + 'static {
+    /// Handles one invocation.
+    fn call(&self, invocation: Invocation) -> BoxFuture<std::result::Result<Arguments, WampError>>;
+}
+
+impl<F, Fut> Handler for F
+where
+    F: Fn(Invocation) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = std::result::Result<Arguments, WampError>> + Send + 'static,
+{
+    fn call(&self, invocation: Invocation) -> BoxFuture<std::result::Result<Arguments, WampError>> {
+        Box::pin(self(invocation))
+    }
+}
+
+/// One call of a registered procedure, as the callee sees it.
+///
+/// The typed accessors ([`args`](Invocation::args), [`kwargs`](Invocation::kwargs), ...) fail with
+/// a `wamp.error.invalid_argument` [`WampError`] naming the problem, so `?` in a handler answers
+/// the caller with a useful error.
+#[derive(Clone)]
+pub struct Invocation {
+    /// The procedure called: the concrete URI for pattern-based registrations.
+    pub procedure: String,
+    /// The registration id.
+    pub registration: Id,
+    /// Positional arguments.
+    pub args: Vec<Value>,
+    /// Keyword arguments.
+    pub kwargs: Dict,
+    /// The INVOCATION `Details` dict.
+    pub details: Dict,
+    pub(crate) request: Id,
+    pub(crate) session: Option<Session>,
+}
+
+payload_accessors!(Invocation, WampError, invalid_argument);
+
+fn invalid_argument(e: ValueError) -> WampError {
+    WampError::invalid_argument(e.to_string())
+}
+
+impl Invocation {
+    /// The INVOCATION request id.
+    pub fn request_id(&self) -> Id {
+        self.request
+    }
+
+    /// The caller's session id, if the router disclosed it.
+    pub fn caller(&self) -> Option<Id> {
+        self.details.get("caller").and_then(Value::as_u64)
+    }
+
+    /// The caller's authid, if the router disclosed it.
+    pub fn caller_authid(&self) -> Option<&str> {
+        self.details.get("caller_authid").and_then(Value::as_str)
+    }
+
+    /// The caller's authrole, if the router disclosed it.
+    pub fn caller_authrole(&self) -> Option<&str> {
+        self.details.get("caller_authrole").and_then(Value::as_str)
+    }
+
+    /// The session this invocation arrived on, to call or publish from inside a handler without
+    /// capturing a session handle in the handler itself.
+    pub fn session(&self) -> Option<&Session> {
+        self.session.as_ref()
+    }
+}
+
+impl fmt::Debug for Invocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Invocation")
+            .field("procedure", &self.procedure)
+            .field("registration", &self.registration)
+            .field("request", &self.request)
+            .field("args", &self.args)
+            .field("kwargs", &self.kwargs)
+            .field("details", &self.details)
+            .finish()
+    }
+}
+
+/// A registration being prepared. Created by [`Session::register`]; `.await` sends it.
+#[must_use = "a registration is sent only when awaited"]
+pub struct Register<'a> {
+    session: &'a Session,
+    procedure: String,
+    handler: Arc<dyn Handler>,
+    options: Dict,
+}
+
+impl fmt::Debug for Register<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Register")
+            .field("procedure", &self.procedure)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Session {
+    /// Registers `handler` for `procedure`. `.await` the returned [`Register`] to get the
+    /// [`Registration`]; dropping that handle unregisters the procedure.
+    ///
+    /// ```no_run
+    /// # async fn demo(session: wamp_client::Session) -> wamp_client::Result<()> {
+    /// use wamp_client::{Arguments, Invocation, WampError};
+    ///
+    /// let registration = session
+    ///     .register("com.example.div", |inv: Invocation| async move {
+    ///         let (a, b): (f64, f64) = inv.args()?;
+    ///         if b == 0.0 {
+    ///             return Err(WampError::with_message("com.example.error.division_by_zero", "b is zero"));
+    ///         }
+    ///         Ok(Arguments::single(a / b)?)
+    ///     })
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn register(&self, procedure: impl Into<String>, handler: impl Handler) -> Register<'_> {
+        Register {
+            session: self,
+            procedure: procedure.into(),
+            handler: Arc::new(handler),
+            options: Dict::new(),
+        }
+    }
+}
+
+impl Register<'_> {
+    /// How calls are matched to this registration (default: exact).
+    pub fn match_policy(self, policy: MatchPolicy) -> Self {
+        if policy == MatchPolicy::Exact {
+            return self;
+        }
+        self.option("match", policy.as_str())
+    }
+
+    /// Asks the router to disclose callers' identities to this callee (`disclose_caller`).
+    pub fn disclose_caller(self, disclose: bool) -> Self {
+        self.option("disclose_caller", disclose)
+    }
+
+    /// Sets a raw REGISTER option, for router-specific extensions.
+    pub fn option(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.options.insert(key.into(), value.into());
+        self
+    }
+
+    fn start(self) -> Result<oneshot::Receiver<Result<Id>>> {
+        let usage = match self.options.get("match").and_then(Value::as_str) {
+            Some("wildcard") => UriUse::Wildcard { own: true },
+            _ => UriUse::Own,
+        };
+        self.session.uri_check().check(&self.procedure, usage)?;
+        let (reply, rx) = oneshot::channel();
+        self.session.send(Command::Register {
+            procedure: self.procedure,
+            options: self.options,
+            handler: self.handler,
+            reply,
+        })?;
+        Ok(rx)
+    }
+}
+
+impl IntoFuture for Register<'_> {
+    type Output = Result<Registration>;
+    type IntoFuture = RegisterFuture;
+
+    fn into_future(self) -> RegisterFuture {
+        let session = self.session.clone();
+        let procedure = self.procedure.clone();
+        RegisterFuture {
+            state: self.start().map_err(Some),
+            session,
+            procedure,
+        }
+    }
+}
+
+/// The future of an awaited [`Register`].
+#[must_use = "futures do nothing unless polled"]
+#[derive(Debug)]
+pub struct RegisterFuture {
+    state: std::result::Result<oneshot::Receiver<Result<Id>>, Option<Error>>,
+    session: Session,
+    procedure: String,
+}
+
+impl Future for RegisterFuture {
+    type Output = Result<Registration>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        match &mut this.state {
+            Ok(rx) => match Pin::new(rx).poll(cx) {
+                Poll::Ready(Ok(Ok(id))) => Poll::Ready(Ok(Registration {
+                    session: this.session.clone(),
+                    id,
+                    procedure: std::mem::take(&mut this.procedure),
+                    active: true,
+                })),
+                Poll::Ready(Ok(Err(e))) => Poll::Ready(Err(e)),
+                Poll::Ready(Err(_)) => {
+                    Poll::Ready(Err(Error::SessionClosed(this.session.close_reason())))
+                }
+                Poll::Pending => Poll::Pending,
+            },
+            Err(e) => Poll::Ready(Err(e
+                .take()
+                .unwrap_or_else(|| Error::SessionClosed(this.session.close_reason())))),
+        }
+    }
+}
+
+/// A registered procedure. Dropping it unregisters the procedure (without waiting for the
+/// router's confirmation); [`unregister`](Registration::unregister) does the same and waits.
+#[must_use = "dropping a Registration unregisters the procedure at once"]
+#[derive(Debug)]
+pub struct Registration {
+    session: Session,
+    id: Id,
+    procedure: String,
+    active: bool,
+}
+
+impl Registration {
+    /// The registration id the router assigned.
+    pub fn id(&self) -> Id {
+        self.id
+    }
+
+    /// The registered procedure URI (or pattern).
+    pub fn procedure(&self) -> &str {
+        &self.procedure
+    }
+
+    /// Unregisters the procedure and waits for the router to confirm.
+    pub async fn unregister(mut self) -> Result<()> {
+        self.active = false;
+        let (reply, rx) = oneshot::channel();
+        self.session.send(Command::Unregister {
+            registration: self.id,
+            reply: Some(reply),
+        })?;
+        rx.await
+            .map_err(|_| Error::SessionClosed(self.session.close_reason()))?
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        if self.active {
+            let _ = self.session.send(Command::Unregister {
+                registration: self.id,
+                reply: None,
+            });
+        }
+    }
+}

@@ -1,0 +1,319 @@
+//! Subscribing to topics (the subscriber role).
+
+use std::fmt;
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_util::Stream;
+use tokio::sync::{mpsc, oneshot};
+
+use super::arguments::{payload_accessors, payload_error};
+use super::options::MatchPolicy;
+use crate::error::{Error, Result};
+use crate::session::Session;
+use crate::session::command::Command;
+use crate::uri::UriUse;
+use crate::value::{Dict, Value};
+use crate::wire::Id;
+
+/// An event received on a subscription.
+#[derive(Clone)]
+pub struct Event {
+    /// The topic the event was published to: the concrete topic for pattern-based subscriptions.
+    pub topic: String,
+    /// The subscription id.
+    pub subscription: Id,
+    /// The publication id; shared by the events one publication produces on several subscriptions.
+    pub publication: Id,
+    /// Positional arguments.
+    pub args: Vec<Value>,
+    /// Keyword arguments.
+    pub kwargs: Dict,
+    /// The EVENT `Details` dict.
+    pub details: Dict,
+    pub(crate) session: Option<Session>,
+}
+
+payload_accessors!(Event, Error, payload_error);
+
+impl Event {
+    /// The publisher's session id, if the router disclosed it.
+    pub fn publisher(&self) -> Option<Id> {
+        self.details.get("publisher").and_then(Value::as_u64)
+    }
+
+    /// The publisher's authid, if the router disclosed it.
+    pub fn publisher_authid(&self) -> Option<&str> {
+        self.details.get("publisher_authid").and_then(Value::as_str)
+    }
+
+    /// The session the event arrived on, to call or publish from an event handler.
+    pub fn session(&self) -> Option<&Session> {
+        self.session.as_ref()
+    }
+}
+
+impl fmt::Debug for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Event")
+            .field("topic", &self.topic)
+            .field("subscription", &self.subscription)
+            .field("publication", &self.publication)
+            .field("args", &self.args)
+            .field("kwargs", &self.kwargs)
+            .field("details", &self.details)
+            .finish()
+    }
+}
+
+/// A subscription being prepared. Created by [`Session::subscribe`]; `.await` sends it.
+#[must_use = "a subscription is sent only when awaited"]
+#[derive(Debug)]
+pub struct Subscribe<'a> {
+    session: &'a Session,
+    topic: String,
+    options: Dict,
+}
+
+impl Session {
+    /// Subscribes to `topic`. `.await` the returned [`Subscribe`] to get a [`Subscription`], a
+    /// [`Stream`] of [`Event`]s; dropping it unsubscribes.
+    ///
+    /// ```no_run
+    /// # async fn demo(session: wamp_client::Session) -> wamp_client::Result<()> {
+    /// use futures_util::StreamExt;
+    ///
+    /// let mut ticks = session.subscribe("com.example.tick").await?;
+    /// while let Some(event) = ticks.next().await {
+    ///     let n: i64 = event.arg(0)?;
+    ///     println!("tick {n}");
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn subscribe(&self, topic: impl Into<String>) -> Subscribe<'_> {
+        Subscribe {
+            session: self,
+            topic: topic.into(),
+            options: Dict::new(),
+        }
+    }
+}
+
+impl Subscribe<'_> {
+    /// How published topics are matched against this subscription (default: exact).
+    pub fn match_policy(self, policy: MatchPolicy) -> Self {
+        if policy == MatchPolicy::Exact {
+            return self;
+        }
+        self.option("match", policy.as_str())
+    }
+
+    /// Sets a raw SUBSCRIBE option, for router-specific extensions.
+    pub fn option(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.options.insert(key.into(), value.into());
+        self
+    }
+}
+
+impl IntoFuture for Subscribe<'_> {
+    type Output = Result<Subscription>;
+    type IntoFuture = SubscribeFuture;
+
+    fn into_future(self) -> SubscribeFuture {
+        let session = self.session.clone();
+        let topic = self.topic.clone();
+        let (events_tx, events) = mpsc::unbounded_channel();
+        let local = session.next_local_id();
+        let usage = match self.options.get("match").and_then(Value::as_str) {
+            Some("wildcard") => UriUse::Wildcard { own: false },
+            _ => UriUse::Reference,
+        };
+        let start = || -> Result<oneshot::Receiver<Result<Id>>> {
+            session.uri_check().check(&self.topic, usage)?;
+            let (reply, rx) = oneshot::channel();
+            session.send(Command::Subscribe {
+                topic: self.topic,
+                options: self.options,
+                local,
+                events: events_tx,
+                reply,
+            })?;
+            Ok(rx)
+        };
+        let state = start().map_err(Some);
+        SubscribeFuture {
+            state,
+            pending: Some((events, topic, local)),
+            session,
+        }
+    }
+}
+
+/// The future of an awaited [`Subscribe`].
+#[must_use = "futures do nothing unless polled"]
+#[derive(Debug)]
+pub struct SubscribeFuture {
+    state: std::result::Result<oneshot::Receiver<Result<Id>>, Option<Error>>,
+    pending: Option<(mpsc::UnboundedReceiver<Event>, String, u64)>,
+    session: Session,
+}
+
+impl Future for SubscribeFuture {
+    type Output = Result<Subscription>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let closed = |session: &Session| Error::SessionClosed(session.close_reason());
+        match &mut this.state {
+            Ok(rx) => match Pin::new(rx).poll(cx) {
+                Poll::Ready(Ok(Ok(id))) => match this.pending.take() {
+                    Some((events, topic, local)) => Poll::Ready(Ok(Subscription {
+                        session: this.session.clone(),
+                        id,
+                        local,
+                        topic,
+                        events,
+                        active: true,
+                    })),
+                    None => Poll::Ready(Err(closed(&this.session))),
+                },
+                Poll::Ready(Ok(Err(e))) => Poll::Ready(Err(e)),
+                Poll::Ready(Err(_)) => Poll::Ready(Err(closed(&this.session))),
+                Poll::Pending => Poll::Pending,
+            },
+            Err(e) => Poll::Ready(Err(e.take().unwrap_or_else(|| closed(&this.session)))),
+        }
+    }
+}
+
+/// An active subscription: a [`Stream`] of [`Event`]s, in the order the router sent them.
+///
+/// The stream ends when the session closes or the router revokes the subscription. Dropping the
+/// subscription unsubscribes (the router is told once no other local subscription shares the
+/// same router-side subscription). Events are buffered without limit until read; read them
+/// promptly, or use [`handle`](Subscription::handle) to process them on a task of their own.
+#[must_use = "dropping a Subscription unsubscribes at once"]
+pub struct Subscription {
+    session: Session,
+    id: Id,
+    local: u64,
+    topic: String,
+    events: mpsc::UnboundedReceiver<Event>,
+    active: bool,
+}
+
+impl fmt::Debug for Subscription {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Subscription")
+            .field("id", &self.id)
+            .field("topic", &self.topic)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Subscription {
+    /// The subscription id the router assigned (several local subscriptions may share it).
+    pub fn id(&self) -> Id {
+        self.id
+    }
+
+    /// The subscribed topic (or pattern).
+    pub fn topic(&self) -> &str {
+        &self.topic
+    }
+
+    /// Receives the next event; `None` once the subscription has ended.
+    pub async fn next_event(&mut self) -> Option<Event> {
+        self.events.recv().await
+    }
+
+    /// Unsubscribes and waits for the router to confirm.
+    pub async fn unsubscribe(mut self) -> Result<()> {
+        self.active = false;
+        let (reply, rx) = oneshot::channel();
+        self.session.send(Command::Unsubscribe {
+            subscription: self.id,
+            local: self.local,
+            reply: Some(reply),
+        })?;
+        rx.await
+            .map_err(|_| Error::SessionClosed(self.session.close_reason()))?
+    }
+
+    /// Runs `handler` for every event, one at a time in arrival order, on a task of its own.
+    /// Dropping the returned handle stops the task and unsubscribes.
+    ///
+    /// ```no_run
+    /// # async fn demo(session: wamp_client::Session) -> wamp_client::Result<()> {
+    /// let _ticks = session
+    ///     .subscribe("com.example.tick")
+    ///     .await?
+    ///     .handle(|event| async move {
+    ///         if let Ok(n) = event.arg::<i64>(0) {
+    ///             println!("tick {n}");
+    ///         }
+    ///     });
+    /// # Ok(()) }
+    /// ```
+    pub fn handle<F, Fut>(mut self, handler: F) -> SubscriptionHandle
+    where
+        F: Fn(Event) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let id = self.id;
+        let task = tokio::spawn(async move {
+            while let Some(event) = self.events.recv().await {
+                handler(event).await;
+            }
+        });
+        SubscriptionHandle { id, task }
+    }
+}
+
+impl Stream for Subscription {
+    type Item = Event;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
+        self.events.poll_recv(cx)
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        if self.active {
+            let _ = self.session.send(Command::Unsubscribe {
+                subscription: self.id,
+                local: self.local,
+                reply: None,
+            });
+        }
+    }
+}
+
+/// A subscription whose events a handler processes on its own task. Created by
+/// [`Subscription::handle`]. Dropping it stops the handler and unsubscribes.
+#[must_use = "dropping a SubscriptionHandle unsubscribes at once"]
+#[derive(Debug)]
+pub struct SubscriptionHandle {
+    id: Id,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl SubscriptionHandle {
+    /// The subscription id the router assigned.
+    pub fn id(&self) -> Id {
+        self.id
+    }
+
+    /// Whether the handler task has ended (the session closed or the subscription was revoked).
+    pub fn is_finished(&self) -> bool {
+        self.task.is_finished()
+    }
+}
+
+impl Drop for SubscriptionHandle {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}

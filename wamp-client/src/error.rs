@@ -1,0 +1,452 @@
+//! Errors: one [`Error`] type for every fallible operation, with [`WampError`] carrying the
+//! URI, arguments and keyword arguments of a WAMP `ERROR` or `ABORT`.
+//!
+//! ```
+//! use wamp_client::{Error, ErrorUri};
+//!
+//! fn explain(err: &Error) -> &'static str {
+//!     match err {
+//!         Error::Wamp(e) if e.uri == ErrorUri::NoSuchProcedure => "nobody registered it yet",
+//!         Error::Wamp(e) if e.uri.as_str() == "com.example.error.overdrawn" => "not enough money",
+//!         Error::SessionClosed(_) => "reconnect first",
+//!         _ => "something else",
+//!     }
+//! }
+//! ```
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::value::{Dict, Value, ValueError};
+use crate::wire::InvalidMessage;
+
+/// Shorthand for `Result<T, wamp_client::Error>`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in a WAMP session.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The connection to the router could not be opened (TCP, TLS or WebSocket handshake, or no
+    /// common serializer).
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
+
+    /// The router refused to open the session: it answered HELLO (or AUTHENTICATE) with ABORT.
+    /// `uri` says why, e.g. [`ErrorUri::NoSuchRealm`] or [`ErrorUri::NotAuthorized`].
+    #[error("the router refused the session: {0}")]
+    Aborted(WampError),
+
+    /// A WAMP `ERROR` answered the request: an application error raised by the callee, or a
+    /// router error such as [`ErrorUri::NoSuchProcedure`].
+    #[error(transparent)]
+    Wamp(#[from] WampError),
+
+    /// The session ended before the operation could complete, or the operation was started on a
+    /// session that is already closed. Open a new session to continue.
+    #[error("the session is closed: {0}")]
+    SessionClosed(CloseReason),
+
+    /// The peer sent something WAMP does not allow. The session has been aborted with
+    /// `wamp.error.protocol_violation`.
+    #[error("protocol violation: {0}")]
+    ProtocolViolation(String),
+
+    /// Arguments could not be converted to WAMP values, or a received payload does not have the
+    /// shape the caller asked for.
+    #[error("payload conversion failed: {0}")]
+    Payload(#[from] ValueError),
+
+    /// A URI given to the client is not valid for this use.
+    #[error("invalid URI `{uri}`: {reason}")]
+    InvalidUri {
+        /// The offending URI.
+        uri: String,
+        /// Which rule it breaks.
+        reason: &'static str,
+    },
+
+    /// A message could not be encoded for the transport.
+    #[error(transparent)]
+    Encode(#[from] crate::wire::EncodeError),
+
+    /// The operation did not complete in time.
+    #[error("timed out after {0:?}: {1}")]
+    Timeout(std::time::Duration, &'static str),
+}
+
+impl Error {
+    /// The WAMP error URI, if the error is an `ERROR` reply or an `ABORT`.
+    pub fn uri(&self) -> Option<&ErrorUri> {
+        match self {
+            Error::Wamp(e) | Error::Aborted(e) => Some(&e.uri),
+            _ => None,
+        }
+    }
+
+    /// The WAMP error, if the error is an `ERROR` reply.
+    pub fn as_wamp(&self) -> Option<&WampError> {
+        match self {
+            Error::Wamp(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// Why the connection to the router could not be opened.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("cannot connect to {url}: {reason}")]
+pub struct ConnectError {
+    /// The router URL.
+    pub url: String,
+    /// What failed and what to check.
+    pub reason: String,
+    /// The underlying I/O or protocol error.
+    #[source]
+    pub source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+}
+
+impl ConnectError {
+    pub(crate) fn new(url: &str, reason: impl Into<String>) -> Self {
+        ConnectError {
+            url: url.to_owned(),
+            reason: reason.into(),
+            source: None,
+        }
+    }
+
+    pub(crate) fn with_source(
+        url: &str,
+        reason: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        ConnectError {
+            url: url.to_owned(),
+            reason: reason.into(),
+            source: Some(Arc::new(source)),
+        }
+    }
+}
+
+/// Why a session ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CloseReason {
+    /// The reason URI, e.g. `wamp.close.normal`, `wamp.close.killed`, `wamp.error.protocol_violation`.
+    pub uri: String,
+    /// The human-readable message, if the router sent one.
+    pub message: Option<String>,
+    /// Who ended the session.
+    pub initiator: CloseInitiator,
+}
+
+/// Who ended a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CloseInitiator {
+    /// This client called [`Session::leave`](crate::Session::leave) or dropped its last handle.
+    Client,
+    /// The router sent GOODBYE (e.g. the session was killed) or ABORT.
+    Router,
+    /// The connection broke without a WAMP goodbye.
+    Transport,
+    /// This client detected a protocol violation and aborted the session.
+    ProtocolViolation,
+}
+
+impl CloseReason {
+    pub(crate) fn new(
+        uri: impl Into<String>,
+        message: Option<String>,
+        initiator: CloseInitiator,
+    ) -> Self {
+        CloseReason {
+            uri: uri.into(),
+            message,
+            initiator,
+        }
+    }
+}
+
+impl fmt::Display for CloseReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let who = match self.initiator {
+            CloseInitiator::Client => "closed by this client",
+            CloseInitiator::Router => "closed by the router",
+            CloseInitiator::Transport => "connection lost",
+            CloseInitiator::ProtocolViolation => "aborted after a protocol violation",
+        };
+        write!(f, "{who} ({})", self.uri)?;
+        if let Some(message) = &self.message {
+            write!(f, ": {message}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A WAMP error: the URI of an `ERROR` or `ABORT` message with its payload.
+///
+/// Callees return it to answer a call with an error; callers receive it inside [`Error::Wamp`].
+///
+/// ```
+/// use wamp_client::{ErrorUri, WampError};
+///
+/// let err = WampError::new("com.example.error.overdrawn")
+///     .with_args((-42,))
+///     .with_kwargs(&serde_json::json!({"balance": -42.5}));
+/// assert_eq!(err.uri, ErrorUri::Other("com.example.error.overdrawn".into()));
+/// assert_eq!(err.args.len(), 1);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct WampError {
+    /// The error URI.
+    pub uri: ErrorUri,
+    /// Positional arguments; by convention the first is a human-readable message.
+    pub args: Vec<Value>,
+    /// Keyword arguments.
+    pub kwargs: Dict,
+    /// The `Details` dict of the message.
+    pub details: Dict,
+}
+
+impl WampError {
+    /// An error with the given URI and no payload.
+    pub fn new(uri: impl Into<ErrorUri>) -> Self {
+        WampError {
+            uri: uri.into(),
+            args: Vec::new(),
+            kwargs: Dict::new(),
+            details: Dict::new(),
+        }
+    }
+
+    /// An error whose single positional argument is a message, as Autobahn sends them.
+    pub fn with_message(uri: impl Into<ErrorUri>, message: impl Into<String>) -> Self {
+        WampError {
+            args: vec![Value::String(message.into())],
+            ..WampError::new(uri)
+        }
+    }
+
+    /// `wamp.error.invalid_argument` with a message, the answer to a payload of the wrong shape.
+    pub fn invalid_argument(message: impl Into<String>) -> Self {
+        Self::with_message(ErrorUri::InvalidArgument, message)
+    }
+
+    /// Sets the positional arguments from anything that serializes to a sequence (a tuple, `Vec`,
+    /// array). A value that cannot be converted becomes its error message.
+    pub fn with_args(mut self, args: impl serde::Serialize) -> Self {
+        self.args = match crate::value::to_value(&args) {
+            Ok(Value::List(list)) => list,
+            Ok(Value::Null) => Vec::new(),
+            Ok(other) => vec![other],
+            Err(e) => vec![Value::String(e.to_string())],
+        };
+        self
+    }
+
+    /// Sets the keyword arguments from anything that serializes to a map or struct.
+    pub fn with_kwargs(mut self, kwargs: impl serde::Serialize) -> Self {
+        if let Ok(Value::Dict(dict)) = crate::value::to_value(&kwargs) {
+            self.kwargs = dict;
+        }
+        self
+    }
+
+    /// The first positional argument if it is a string: the conventional error message.
+    pub fn message(&self) -> Option<&str> {
+        self.args.first().and_then(Value::as_str)
+    }
+
+    /// Deserializes the positional arguments into `T` (e.g. a tuple).
+    pub fn args<T: serde::de::DeserializeOwned>(&self) -> Result<T, ValueError> {
+        crate::value::from_value(Value::List(self.args.clone()))
+    }
+
+    /// Deserializes the keyword arguments into `T` (e.g. a struct).
+    pub fn kwargs<T: serde::de::DeserializeOwned>(&self) -> Result<T, ValueError> {
+        crate::value::from_value(Value::Dict(self.kwargs.clone()))
+    }
+}
+
+impl fmt::Display for WampError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.uri)?;
+        if let Some(message) = self.message() {
+            write!(f, ": {message}")?;
+            if self.args.len() > 1 {
+                write!(f, " {:?}", self.args.get(1..).unwrap_or_default())?;
+            }
+        } else if !self.args.is_empty() {
+            write!(f, " {:?}", self.args)?;
+        }
+        if !self.kwargs.is_empty() {
+            write!(f, " {:?}", self.kwargs)?;
+        }
+        if let Some(hint) = self.uri.hint() {
+            write!(f, " ({hint})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for WampError {}
+
+macro_rules! error_uris {
+    ($( $(#[$doc:meta])* $variant:ident => $uri:literal $(| $alias:literal)* , hint: $hint:expr ;)*) => {
+        /// A WAMP error URI: the predefined `wamp.error.*` / `wamp.close.*` URIs as variants, any
+        /// other (application) URI as [`ErrorUri::Other`].
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum ErrorUri {
+            $( $(#[$doc])* $variant, )*
+            /// Any other URI, typically an application error such as `com.example.error.overdrawn`.
+            Other(String),
+        }
+
+        impl ErrorUri {
+            /// The URI text.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $( ErrorUri::$variant => $uri, )*
+                    ErrorUri::Other(uri) => uri,
+                }
+            }
+
+            /// Parses a URI, recognising the predefined ones (and their known alternative spellings).
+            pub fn parse(uri: &str) -> ErrorUri {
+                match uri {
+                    $( $uri $(| $alias)* => ErrorUri::$variant, )*
+                    other => ErrorUri::Other(other.to_owned()),
+                }
+            }
+
+            /// What to check or do about this error, for the predefined URIs.
+            pub fn hint(&self) -> Option<&'static str> {
+                match self {
+                    $( ErrorUri::$variant => $hint, )*
+                    ErrorUri::Other(_) => None,
+                }
+            }
+        }
+    };
+}
+
+error_uris! {
+    /// `wamp.error.invalid_uri`: a URI in the request is malformed.
+    InvalidUri => "wamp.error.invalid_uri", hint: Some("check the URI syntax");
+    /// `wamp.error.no_such_procedure`: nothing is registered under the called procedure.
+    NoSuchProcedure => "wamp.error.no_such_procedure", hint: Some("is the callee connected to the same realm and registered yet?");
+    /// `wamp.error.procedure_already_exists`: another session already registered this procedure.
+    ProcedureAlreadyExists => "wamp.error.procedure_already_exists", hint: Some("use a shared registration (invoke policy) or another URI");
+    /// `wamp.error.procedure_exists_with_different_invocation_policy` (Crossbar.io).
+    ProcedureExistsWithDifferentInvocationPolicy => "wamp.error.procedure_exists_with_different_invocation_policy", hint: Some("register with the same invoke policy as the existing callees");
+    /// `wamp.error.no_such_registration`: unknown registration id.
+    NoSuchRegistration => "wamp.error.no_such_registration", hint: None;
+    /// `wamp.error.no_such_subscription`: unknown subscription id.
+    NoSuchSubscription => "wamp.error.no_such_subscription", hint: None;
+    /// `wamp.error.no_such_session`: unknown session id (meta API).
+    NoSuchSession => "wamp.error.no_such_session", hint: None;
+    /// `wamp.error.invalid_argument`: the payload does not match what the callee expects.
+    InvalidArgument => "wamp.error.invalid_argument", hint: Some("check the number, names and types of the arguments");
+    /// `wamp.error.canceled` (also accepted as `wamp.error.cancelled`): the call was canceled.
+    Canceled => "wamp.error.canceled" | "wamp.error.cancelled", hint: None;
+    /// `wamp.error.timeout`: the call timed out at the router or callee.
+    Timeout => "wamp.error.timeout", hint: None;
+    /// `wamp.error.payload_size_exceeded`: a message is larger than the transport allows.
+    PayloadSizeExceeded => "wamp.error.payload_size_exceeded", hint: Some("send less data per message");
+    /// `wamp.error.protocol_violation`: a peer broke the protocol.
+    ProtocolViolation => "wamp.error.protocol_violation", hint: None;
+    /// `wamp.error.not_authorized`: the router's permissions deny this action (or the credentials).
+    NotAuthorized => "wamp.error.not_authorized", hint: Some("check the role's permissions on the router and the credentials");
+    /// `wamp.error.authorization_failed`: the router's authorizer itself failed.
+    AuthorizationFailed => "wamp.error.authorization_failed", hint: None;
+    /// `wamp.error.authorization_denied`.
+    AuthorizationDenied => "wamp.error.authorization_denied", hint: Some("check the role's permissions on the router");
+    /// `wamp.error.authentication_failed`: authentication could not be performed.
+    AuthenticationFailed => "wamp.error.authentication_failed", hint: Some("check the credentials and the authentication method");
+    /// `wamp.error.authentication_denied`: wrong credentials.
+    AuthenticationDenied => "wamp.error.authentication_denied", hint: Some("check the credentials");
+    /// `wamp.error.no_auth_method` / `wamp.error.no_matching_auth_method`: no offered method is accepted.
+    NoAuthMethod => "wamp.error.no_auth_method" | "wamp.error.no_matching_auth_method", hint: Some("offer an authentication method the router's transport accepts");
+    /// `wamp.error.no_such_realm`: the realm does not exist on the router.
+    NoSuchRealm => "wamp.error.no_such_realm", hint: Some("check the realm name against the router configuration");
+    /// `wamp.error.no_such_role`: the requested or assigned role does not exist.
+    NoSuchRole => "wamp.error.no_such_role", hint: Some("check the authrole against the router configuration");
+    /// `wamp.error.no_such_principal`: unknown authid.
+    NoSuchPrincipal => "wamp.error.no_such_principal", hint: Some("check the authid");
+    /// `wamp.error.option_not_allowed`.
+    OptionNotAllowed => "wamp.error.option_not_allowed", hint: None;
+    /// `wamp.error.option_disallowed.disclose_me` (also `wamp.error.disclose_me.not_allowed`).
+    DiscloseMeNotAllowed => "wamp.error.option_disallowed.disclose_me" | "wamp.error.disclose_me.not_allowed", hint: None;
+    /// `wamp.error.feature_not_supported`: the other peer lacks a feature the request needs.
+    FeatureNotSupported => "wamp.error.feature_not_supported", hint: None;
+    /// `wamp.error.unavailable`: the callee asks for the call to be rerouted.
+    Unavailable => "wamp.error.unavailable", hint: None;
+    /// `wamp.error.no_available_callee`: every callee answered `unavailable`.
+    NoAvailableCallee => "wamp.error.no_available_callee", hint: None;
+    /// `wamp.error.network_failure`.
+    NetworkFailure => "wamp.error.network_failure", hint: None;
+    /// `wamp.error.runtime_error`: the callee failed unexpectedly (this client sends it when a handler panics).
+    RuntimeError => "wamp.error.runtime_error", hint: None;
+    /// `wamp.close.system_shutdown`.
+    SystemShutdown => "wamp.close.system_shutdown", hint: None;
+    /// `wamp.close.close_realm`.
+    CloseRealm => "wamp.close.close_realm", hint: None;
+    /// `wamp.close.goodbye_and_out`.
+    GoodbyeAndOut => "wamp.close.goodbye_and_out", hint: None;
+    /// `wamp.close.killed`: the router killed the session.
+    Killed => "wamp.close.killed", hint: None;
+    /// `wamp.close.normal`.
+    Normal => "wamp.close.normal", hint: None;
+}
+
+impl fmt::Display for ErrorUri {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<&str> for ErrorUri {
+    fn from(uri: &str) -> Self {
+        ErrorUri::parse(uri)
+    }
+}
+
+impl From<String> for ErrorUri {
+    fn from(uri: String) -> Self {
+        match ErrorUri::parse(&uri) {
+            ErrorUri::Other(_) => ErrorUri::Other(uri),
+            known => known,
+        }
+    }
+}
+
+impl PartialEq<str> for ErrorUri {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for ErrorUri {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl From<InvalidMessage> for Error {
+    fn from(e: InvalidMessage) -> Self {
+        Error::ProtocolViolation(e.to_string())
+    }
+}
+
+impl From<ValueError> for WampError {
+    /// A value the callee could not convert: answered as `wamp.error.runtime_error`. (Arguments
+    /// of the wrong shape are reported as `wamp.error.invalid_argument` by the
+    /// [`Invocation`](crate::Invocation) accessors.)
+    fn from(e: ValueError) -> Self {
+        WampError::with_message(
+            ErrorUri::RuntimeError,
+            format!("the callee could not convert a value: {e}"),
+        )
+    }
+}

@@ -1,0 +1,76 @@
+//! A WAMP v2 client: routed RPC and Publish/Subscribe against Crossbar.io or any other WAMP
+//! router, over WebSocket, with JSON, MessagePack and CBOR.
+//!
+//! ```no_run
+//! use futures_util::StreamExt;
+//! use wamp_client::{Arguments, Invocation, Session};
+//!
+//! # async fn demo() -> wamp_client::Result<()> {
+//! let session = Session::connect("ws://127.0.0.1:8080/ws", "realm1").await?;
+//!
+//! // Callee: an async closure answers every call.
+//! let _add = session
+//!     .register("com.example.add", |inv: Invocation| async move {
+//!         let (a, b): (i64, i64) = inv.args()?;
+//!         Ok(Arguments::single(a + b)?)
+//!     })
+//!     .await?;
+//!
+//! // Caller: arguments are any serde tuple, the result any serde type.
+//! let sum: i64 = session.call("com.example.add", (2, -5)).await?.arg(0)?;
+//! assert_eq!(sum, -3);
+//!
+//! // Subscriber and publisher.
+//! let mut events = session.subscribe("com.example.news").await?;
+//! session.publish("com.example.news", ("hello",)).exclude_me(false).acknowledge().await?;
+//! let event = events.next().await.expect("an event");
+//! assert_eq!(event.arg::<String>(0)?, "hello");
+//!
+//! session.leave().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! # Layout
+//! - [`wire`]: WAMP messages and the three serializers; no I/O.
+//! - `transport`: WebSocket connections carrying encoded messages.
+//! - [`session`]: joining a realm; the task that owns the connection and every pending request.
+//! - The typed API ([`Call`], [`Register`], [`Publish`], [`Subscribe`] and their results):
+//!   serde types in, serde types out.
+//! - [`Value`]: the dynamic payload type, for when the shape is not known in advance.
+//!
+//! # Errors
+//! Every fallible operation returns [`Error`]. WAMP `ERROR` replies arrive as [`Error::Wamp`]
+//! carrying a [`WampError`] (URI, args, kwargs), with the predefined URIs as [`ErrorUri`]
+//! variants. Nothing a peer sends can panic the client: malformed messages abort the session with
+//! `wamp.error.protocol_violation` and fail every pending request.
+//!
+//! # Logging
+//! The client logs through `tracing`: a `wamp.session` span per session, `wamp.call` and
+//! `wamp.invocation` spans per request, every message at `trace` level with payloads elided
+//! unless [`SessionBuilder::trace_payloads`] is set.
+
+mod api;
+mod error;
+pub mod session;
+mod transport;
+mod uri;
+pub mod value;
+pub mod wire;
+
+pub use api::publish::PublishFuture;
+pub use api::register::BoxFuture;
+pub use api::{
+    AcknowledgedPublish, Arguments, Call, CallFuture, CallResult, Event, Handler, Invocation,
+    MatchPolicy, Publish, Register, RegisterFuture, Registration, Subscribe, SubscribeFuture,
+    Subscription, SubscriptionHandle,
+};
+pub use error::{CloseInitiator, CloseReason, ConnectError, Error, ErrorUri, Result, WampError};
+pub use session::{Session, SessionBuilder, SessionDetails};
+pub use transport::TransportError;
+pub use uri::UriCheck;
+pub use value::{Dict, Value, ValueError, from_value, to_value};
+pub use wire::{Id, Serializer};
+
+/// The attribute macros (see the `wamp-macros` crate).
+#[cfg(feature = "macros")]
+pub use wamp_macros as macros;

@@ -1,0 +1,1082 @@
+//! The session task: the only owner of the connection and of the session's tables.
+//!
+//! It waits on three sources: messages from the router, commands from the handles, and results
+//! of invocation handlers (which run on tasks of their own). After each wake-up it handles
+//! everything already queued, then flushes the socket once, so a burst of messages costs one
+//! write instead of one per message.
+
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::{FutureExt as _, SinkExt as _, StreamExt as _};
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::AbortHandle;
+use tokio::time::Instant;
+
+use super::Shared;
+use super::command::Command;
+use crate::api::arguments::Arguments;
+use crate::api::call::CallResult;
+use crate::api::register::{Handler, Invocation};
+use crate::api::subscribe::Event;
+use crate::error::{CloseInitiator, CloseReason, Error, ErrorUri, Result, WampError};
+use crate::transport::Transport;
+use crate::value::{Dict, Value};
+use crate::wire::{Id, MAX_ID, Message, Payload, Serializer, code};
+
+/// How many queued commands or messages are handled before the socket is flushed.
+const BATCH: usize = 256;
+
+pub(super) struct TaskConfig {
+    pub(super) transport: Box<dyn Transport>,
+    pub(super) serializer: Serializer,
+    pub(super) commands: mpsc::UnboundedReceiver<Command>,
+    pub(super) closed: watch::Sender<Option<CloseReason>>,
+    pub(super) shared: Weak<Shared>,
+    pub(super) leave_timeout: Duration,
+    pub(super) trace_payloads: bool,
+}
+
+/// A request sent to the router and waiting for its answer.
+enum Pending {
+    Call(oneshot::Sender<Result<CallResult>>),
+    Publish(oneshot::Sender<Result<Id>>),
+    Subscribe {
+        topic: String,
+        local: u64,
+        events: mpsc::UnboundedSender<Event>,
+        reply: oneshot::Sender<Result<Id>>,
+    },
+    Unsubscribe(Option<oneshot::Sender<Result<()>>>),
+    Register {
+        procedure: String,
+        handler: Arc<dyn Handler>,
+        reply: oneshot::Sender<Result<Id>>,
+    },
+    Unregister(Option<oneshot::Sender<Result<()>>>),
+}
+
+impl Pending {
+    /// The request message type this entry waits on an answer to.
+    fn request_type(&self) -> u64 {
+        match self {
+            Pending::Call(_) => code::CALL,
+            Pending::Publish(_) => code::PUBLISH,
+            Pending::Subscribe { .. } => code::SUBSCRIBE,
+            Pending::Unsubscribe(_) => code::UNSUBSCRIBE,
+            Pending::Register { .. } => code::REGISTER,
+            Pending::Unregister(_) => code::UNREGISTER,
+        }
+    }
+
+    /// Completes the request with an error.
+    fn fail(self, error: Error) {
+        match self {
+            Pending::Call(reply) => drop(reply.send(Err(error))),
+            Pending::Publish(reply) => drop(reply.send(Err(error))),
+            Pending::Subscribe { reply, .. } => drop(reply.send(Err(error))),
+            Pending::Register { reply, .. } => drop(reply.send(Err(error))),
+            Pending::Unsubscribe(reply) | Pending::Unregister(reply) => {
+                if let Some(reply) = reply {
+                    let _ = reply.send(Err(error));
+                }
+            }
+        }
+    }
+}
+
+/// One router-side subscription and the local subscriptions it feeds.
+struct SubscriptionEntry {
+    topic: String,
+    sinks: Vec<(u64, mpsc::UnboundedSender<Event>)>,
+}
+
+struct RegistrationEntry {
+    procedure: String,
+    handler: Arc<dyn Handler>,
+}
+
+/// What a finished invocation handler sends back.
+struct InvocationOutcome {
+    request: Id,
+    result: std::result::Result<Arguments, WampError>,
+}
+
+enum State {
+    Established,
+    /// GOODBYE sent; waiting for the router's GOODBYE until the deadline.
+    ShuttingDown {
+        deadline: Instant,
+        reason: CloseReason,
+        replies: Vec<oneshot::Sender<CloseReason>>,
+    },
+}
+
+pub(super) struct SessionTask {
+    transport: Box<dyn Transport>,
+    serializer: Serializer,
+    commands: mpsc::UnboundedReceiver<Command>,
+    commands_open: bool,
+    outcomes_tx: mpsc::UnboundedSender<InvocationOutcome>,
+    outcomes: mpsc::UnboundedReceiver<InvocationOutcome>,
+    closed: watch::Sender<Option<CloseReason>>,
+    shared: Weak<Shared>,
+    leave_timeout: Duration,
+    trace_payloads: bool,
+    state: State,
+    /// The last request id issued; ids are sequential from 1 and wrap after 2^53.
+    last_request: Id,
+    pending: HashMap<Id, Pending>,
+    subscriptions: HashMap<Id, SubscriptionEntry>,
+    registrations: HashMap<Id, RegistrationEntry>,
+    invocations: HashMap<Id, AbortHandle>,
+    /// Whether something was written since the last flush.
+    unflushed: bool,
+    encode_buffer: Vec<u8>,
+}
+
+/// `Err` carries why the session ends; the main loop stops on it.
+type Step = std::result::Result<(), CloseReason>;
+
+impl SessionTask {
+    pub(super) fn new(config: TaskConfig) -> Self {
+        let (outcomes_tx, outcomes) = mpsc::unbounded_channel();
+        SessionTask {
+            transport: config.transport,
+            serializer: config.serializer,
+            commands: config.commands,
+            commands_open: true,
+            outcomes_tx,
+            outcomes,
+            closed: config.closed,
+            shared: config.shared,
+            leave_timeout: config.leave_timeout,
+            trace_payloads: config.trace_payloads,
+            state: State::Established,
+            last_request: 0,
+            pending: HashMap::new(),
+            subscriptions: HashMap::new(),
+            registrations: HashMap::new(),
+            invocations: HashMap::new(),
+            unflushed: false,
+            encode_buffer: Vec::with_capacity(256),
+        }
+    }
+
+    pub(super) async fn run(mut self) {
+        let reason = self.main_loop().await;
+        self.shut_down(reason).await;
+    }
+
+    async fn main_loop(&mut self) -> CloseReason {
+        loop {
+            if let Err(exit) = self.step().await {
+                return exit;
+            }
+            if let Err(exit) = self.flush().await {
+                return exit;
+            }
+        }
+    }
+
+    /// Waits for the next event, handles it and whatever else is already queued.
+    async fn step(&mut self) -> Step {
+        let deadline = match &self.state {
+            State::ShuttingDown { deadline, .. } => Some(*deadline),
+            State::Established => None,
+        };
+        tokio::select! {
+            frame = self.transport.next() => self.on_frame(frame).await?,
+            command = self.commands.recv(), if self.commands_open => self.on_command(command).await?,
+            Some(outcome) = self.outcomes.recv() => self.on_outcome(outcome).await?,
+            () = sleep_until(deadline) => return Err(self.leave_timed_out()),
+        }
+        // Drain what is already queued before flushing once.
+        for _ in 0..BATCH {
+            let mut progressed = false;
+            if let Some(Some(frame)) = self.transport.next().now_or_never() {
+                self.on_frame(Some(frame)).await?;
+                progressed = true;
+            }
+            if self.commands_open {
+                if let Ok(command) = self.commands.try_recv() {
+                    self.on_command(Some(command)).await?;
+                    progressed = true;
+                }
+            }
+            if let Ok(outcome) = self.outcomes.try_recv() {
+                self.on_outcome(outcome).await?;
+                progressed = true;
+            }
+            if !progressed {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    // ===== sending
+
+    async fn send(&mut self, message: Message) -> Step {
+        if tracing::enabled!(tracing::Level::TRACE) {
+            tracing::trace!(
+                direction = "tx",
+                message = message.name(),
+                "{}",
+                describe(&message, self.trace_payloads)
+            );
+        }
+        self.encode_buffer.clear();
+        if let Err(e) = self
+            .serializer
+            .encode_into(&message, &mut self.encode_buffer)
+        {
+            // Only values the user supplied can fail to encode (e.g. a non-finite float in CBOR
+            // is fine, but a map key problem is not); the session itself stays healthy.
+            tracing::warn!(error = %e, "dropping a message that cannot be encoded");
+            return Ok(());
+        }
+        let bytes = Bytes::copy_from_slice(&self.encode_buffer);
+        if let Err(e) = self.transport.feed(bytes).await {
+            return Err(CloseReason::new(
+                "wamp.close.system_shutdown",
+                Some(format!("the connection failed: {e}")),
+                CloseInitiator::Transport,
+            ));
+        }
+        self.unflushed = true;
+        Ok(())
+    }
+
+    async fn flush(&mut self) -> Step {
+        if self.unflushed {
+            self.unflushed = false;
+            if let Err(e) = self.transport.flush().await {
+                return Err(CloseReason::new(
+                    "wamp.close.system_shutdown",
+                    Some(format!("the connection failed: {e}")),
+                    CloseInitiator::Transport,
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn next_request_id(&mut self) -> Id {
+        self.last_request = if self.last_request >= MAX_ID {
+            1
+        } else {
+            self.last_request + 1
+        };
+        self.last_request
+    }
+
+    /// Sends a request and remembers what waits for its answer.
+    async fn request(
+        &mut self,
+        build: impl FnOnce(Id) -> Message,
+        pending: Option<Pending>,
+    ) -> Step {
+        let id = self.next_request_id();
+        let message = build(id);
+        if let Some(pending) = pending {
+            self.pending.insert(id, pending);
+        }
+        self.send(message).await
+    }
+
+    // ===== commands from the handles
+
+    async fn on_command(&mut self, command: Option<Command>) -> Step {
+        let Some(command) = command else {
+            // Every handle is gone: nobody can use the session any more, so leave politely.
+            self.commands_open = false;
+            if matches!(self.state, State::Established) {
+                self.begin_leave("wamp.close.close_realm".into(), None, None)
+                    .await?;
+            }
+            return Ok(());
+        };
+        if let State::ShuttingDown {
+            reason, replies, ..
+        } = &mut self.state
+        {
+            let closed = Error::SessionClosed(reason.clone());
+            match command {
+                Command::Leave { reply, .. } => replies.push(reply),
+                other => reject(other, closed),
+            }
+            return Ok(());
+        }
+        match command {
+            Command::Call {
+                procedure,
+                options,
+                args,
+                kwargs,
+                reply,
+            } => {
+                self.request(
+                    |request| Message::Call {
+                        request,
+                        options,
+                        procedure,
+                        payload: Payload::new(args, kwargs),
+                    },
+                    Some(Pending::Call(reply)),
+                )
+                .await
+            }
+            Command::Publish {
+                topic,
+                mut options,
+                args,
+                kwargs,
+                ack,
+            } => {
+                if ack.is_some() {
+                    options.insert("acknowledge".into(), Value::Bool(true));
+                }
+                self.request(
+                    |request| Message::Publish {
+                        request,
+                        options,
+                        topic,
+                        payload: Payload::new(args, kwargs),
+                    },
+                    ack.map(Pending::Publish),
+                )
+                .await
+            }
+            Command::Subscribe {
+                topic,
+                options,
+                local,
+                events,
+                reply,
+            } => {
+                let pending = Pending::Subscribe {
+                    topic: topic.clone(),
+                    local,
+                    events,
+                    reply,
+                };
+                self.request(
+                    |request| Message::Subscribe {
+                        request,
+                        options,
+                        topic,
+                    },
+                    Some(pending),
+                )
+                .await
+            }
+            Command::Unsubscribe {
+                subscription,
+                local,
+                reply,
+            } => self.unsubscribe_local(subscription, local, reply).await,
+            Command::Register {
+                procedure,
+                options,
+                handler,
+                reply,
+            } => {
+                let pending = Pending::Register {
+                    procedure: procedure.clone(),
+                    handler,
+                    reply,
+                };
+                self.request(
+                    |request| Message::Register {
+                        request,
+                        options,
+                        procedure,
+                    },
+                    Some(pending),
+                )
+                .await
+            }
+            Command::Unregister {
+                registration,
+                reply,
+            } => {
+                if self.registrations.remove(&registration).is_none() {
+                    // Already gone (revoked by the router, or unregistered before).
+                    if let Some(reply) = reply {
+                        let _ = reply.send(Ok(()));
+                    }
+                    return Ok(());
+                }
+                self.request(
+                    |request| Message::Unregister {
+                        request,
+                        registration,
+                    },
+                    Some(Pending::Unregister(reply)),
+                )
+                .await
+            }
+            Command::Leave {
+                reason,
+                message,
+                reply,
+            } => self.begin_leave(reason, message, Some(reply)).await,
+        }
+    }
+
+    async fn unsubscribe_local(
+        &mut self,
+        subscription: Id,
+        local: u64,
+        reply: Option<oneshot::Sender<Result<()>>>,
+    ) -> Step {
+        let Some(entry) = self.subscriptions.get_mut(&subscription) else {
+            if let Some(reply) = reply {
+                let _ = reply.send(Ok(()));
+            }
+            return Ok(());
+        };
+        entry.sinks.retain(|(id, _)| *id != local);
+        if !entry.sinks.is_empty() {
+            // Other local subscriptions still use the router-side subscription.
+            if let Some(reply) = reply {
+                let _ = reply.send(Ok(()));
+            }
+            return Ok(());
+        }
+        self.subscriptions.remove(&subscription);
+        self.request(
+            |request| Message::Unsubscribe {
+                request,
+                subscription,
+            },
+            Some(Pending::Unsubscribe(reply)),
+        )
+        .await
+    }
+
+    async fn begin_leave(
+        &mut self,
+        reason: String,
+        message: Option<String>,
+        reply: Option<oneshot::Sender<CloseReason>>,
+    ) -> Step {
+        let mut details = Dict::new();
+        if let Some(message) = &message {
+            details.insert("message".into(), Value::from(message.as_str()));
+        }
+        let close = CloseReason::new(reason.clone(), message, CloseInitiator::Client);
+        self.fail_pending(&close);
+        self.send(Message::Goodbye { details, reason }).await?;
+        self.state = State::ShuttingDown {
+            deadline: Instant::now() + self.leave_timeout,
+            reason: close,
+            replies: reply.into_iter().collect(),
+        };
+        Ok(())
+    }
+
+    fn leave_timed_out(&mut self) -> CloseReason {
+        tracing::debug!("no GOODBYE from the router in time; closing the connection");
+        match &self.state {
+            State::ShuttingDown { reason, .. } => reason.clone(),
+            State::Established => {
+                CloseReason::new("wamp.close.close_realm", None, CloseInitiator::Client)
+            }
+        }
+    }
+
+    // ===== results of invocation handlers
+
+    async fn on_outcome(&mut self, outcome: InvocationOutcome) -> Step {
+        if self.invocations.remove(&outcome.request).is_none() {
+            // Interrupted meanwhile; the answer was already sent.
+            return Ok(());
+        }
+        if !matches!(self.state, State::Established) {
+            return Ok(());
+        }
+        let message = match outcome.result {
+            Ok(Arguments { args, kwargs }) => Message::Yield {
+                request: outcome.request,
+                options: Dict::new(),
+                payload: Payload::new(args, kwargs),
+            },
+            Err(error) => error_message(code::INVOCATION, outcome.request, error),
+        };
+        self.send(message).await
+    }
+
+    // ===== messages from the router
+
+    async fn on_frame(
+        &mut self,
+        frame: Option<std::result::Result<Bytes, crate::transport::TransportError>>,
+    ) -> Step {
+        let bytes = match frame {
+            Some(Ok(bytes)) => bytes,
+            Some(Err(e)) => {
+                return Err(self.transport_lost(format!("the connection failed: {e}")));
+            }
+            None => return Err(self.transport_lost("the router closed the connection".into())),
+        };
+        let message = match self.serializer.decode(&bytes) {
+            Ok(message) => message,
+            Err(e) => return Err(self.protocol_violation(e.to_string()).await),
+        };
+        if tracing::enabled!(tracing::Level::TRACE) {
+            tracing::trace!(
+                direction = "rx",
+                message = message.name(),
+                "{}",
+                describe(&message, self.trace_payloads)
+            );
+        }
+        if let State::ShuttingDown { reason, .. } = &self.state {
+            // While shutting down only the router's GOODBYE (or an ABORT) matters.
+            return match message {
+                Message::Goodbye { .. } | Message::Abort { .. } => Err(reason.clone()),
+                _ => Ok(()),
+            };
+        }
+        self.on_message(message).await
+    }
+
+    fn transport_lost(&self, message: String) -> CloseReason {
+        CloseReason::new(
+            "wamp.close.system_shutdown",
+            Some(message),
+            CloseInitiator::Transport,
+        )
+    }
+
+    async fn on_message(&mut self, message: Message) -> Step {
+        match message {
+            Message::Result {
+                request,
+                details,
+                payload,
+            } => {
+                let Some(pending) = self.take_pending(request, code::CALL, "RESULT").await? else {
+                    return Ok(());
+                };
+                if let Pending::Call(reply) = pending {
+                    let (args, kwargs) = payload.into_parts();
+                    let _ = reply.send(Ok(CallResult {
+                        args,
+                        kwargs,
+                        details,
+                    }));
+                }
+                Ok(())
+            }
+            Message::Error {
+                request_type,
+                request,
+                details,
+                error,
+                payload,
+            } => {
+                if request_type == code::INVOCATION {
+                    let reason = "ERROR for an INVOCATION, which only a callee sends".to_owned();
+                    return Err(self.protocol_violation(reason).await);
+                }
+                let Some(pending) = self.take_pending(request, request_type, "ERROR").await? else {
+                    return Ok(());
+                };
+                let (args, kwargs) = payload.into_parts();
+                pending.fail(Error::Wamp(WampError {
+                    uri: ErrorUri::from(error),
+                    args,
+                    kwargs,
+                    details,
+                }));
+                Ok(())
+            }
+            Message::Published {
+                request,
+                publication,
+            } => {
+                if let Some(Pending::Publish(reply)) = self
+                    .take_pending(request, code::PUBLISH, "PUBLISHED")
+                    .await?
+                {
+                    let _ = reply.send(Ok(publication));
+                }
+                Ok(())
+            }
+            Message::Subscribed {
+                request,
+                subscription,
+            } => {
+                if let Some(Pending::Subscribe {
+                    topic,
+                    local,
+                    events,
+                    reply,
+                }) = self
+                    .take_pending(request, code::SUBSCRIBE, "SUBSCRIBED")
+                    .await?
+                {
+                    self.subscriptions
+                        .entry(subscription)
+                        .or_insert_with(|| SubscriptionEntry {
+                            topic,
+                            sinks: Vec::new(),
+                        })
+                        .sinks
+                        .push((local, events));
+                    if reply.send(Ok(subscription)).is_err() {
+                        // The subscriber gave up waiting: undo.
+                        self.unsubscribe_local(subscription, local, None).await?;
+                    }
+                }
+                Ok(())
+            }
+            Message::Unsubscribed {
+                request: 0,
+                details,
+            } => {
+                // Revocation: the router removed the subscription.
+                let revoked = details
+                    .as_ref()
+                    .and_then(|d| d.get("subscription"))
+                    .and_then(Value::as_u64);
+                if let Some(entry) = revoked.and_then(|id| self.subscriptions.remove(&id)) {
+                    tracing::info!(topic = %entry.topic, "the router revoked a subscription");
+                }
+                Ok(())
+            }
+            Message::Unsubscribed { request, .. } => {
+                if let Some(Pending::Unsubscribe(Some(reply))) = self
+                    .take_pending(request, code::UNSUBSCRIBE, "UNSUBSCRIBED")
+                    .await?
+                {
+                    let _ = reply.send(Ok(()));
+                }
+                Ok(())
+            }
+            Message::Registered {
+                request,
+                registration,
+            } => {
+                if let Some(Pending::Register {
+                    procedure,
+                    handler,
+                    reply,
+                }) = self
+                    .take_pending(request, code::REGISTER, "REGISTERED")
+                    .await?
+                {
+                    self.registrations
+                        .insert(registration, RegistrationEntry { procedure, handler });
+                    if reply.send(Ok(registration)).is_err() {
+                        self.registrations.remove(&registration);
+                        self.request(
+                            |request| Message::Unregister {
+                                request,
+                                registration,
+                            },
+                            None,
+                        )
+                        .await?;
+                    }
+                }
+                Ok(())
+            }
+            Message::Unregistered {
+                request: 0,
+                details,
+            } => {
+                let revoked = details
+                    .as_ref()
+                    .and_then(|d| d.get("registration"))
+                    .and_then(Value::as_u64);
+                if let Some(entry) = revoked.and_then(|id| self.registrations.remove(&id)) {
+                    tracing::info!(procedure = %entry.procedure, "the router revoked a registration");
+                }
+                Ok(())
+            }
+            Message::Unregistered { request, .. } => {
+                if let Some(Pending::Unregister(Some(reply))) = self
+                    .take_pending(request, code::UNREGISTER, "UNREGISTERED")
+                    .await?
+                {
+                    let _ = reply.send(Ok(()));
+                }
+                Ok(())
+            }
+            Message::Event {
+                subscription,
+                publication,
+                details,
+                payload,
+            } => {
+                self.on_event(subscription, publication, details, payload);
+                Ok(())
+            }
+            Message::Invocation {
+                request,
+                registration,
+                details,
+                payload,
+            } => {
+                self.on_invocation(request, registration, details, payload)
+                    .await
+            }
+            Message::Interrupt { request, options } => {
+                // The caller canceled. Abort the handler; for `kill` the dealer waits for an answer.
+                if let Some(task) = self.invocations.remove(&request) {
+                    task.abort();
+                    let mode = options.get("mode").and_then(Value::as_str);
+                    if mode != Some("killnowait") {
+                        let error =
+                            WampError::with_message(ErrorUri::Canceled, "the call was canceled");
+                        self.send(error_message(code::INVOCATION, request, error))
+                            .await?;
+                    }
+                }
+                Ok(())
+            }
+            Message::Goodbye { details, reason } => {
+                // The router ends the session: acknowledge, then close.
+                self.send(Message::Goodbye {
+                    details: Dict::new(),
+                    reason: ErrorUri::GoodbyeAndOut.as_str().to_owned(),
+                })
+                .await?;
+                let message = details
+                    .get("message")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
+                Err(CloseReason::new(reason, message, CloseInitiator::Router))
+            }
+            Message::Abort {
+                details, reason, ..
+            } => {
+                let message = details
+                    .get("message")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
+                Err(CloseReason::new(reason, message, CloseInitiator::Router))
+            }
+            Message::EventReceived { .. } => Ok(()),
+            other @ (Message::Welcome { .. } | Message::Challenge { .. }) => {
+                let reason = format!(
+                    "{} received after the session was established",
+                    other.name()
+                );
+                Err(self.protocol_violation(reason).await)
+            }
+            other => {
+                let reason = format!(
+                    "{} is not a message a router sends to a client",
+                    other.name()
+                );
+                Err(self.protocol_violation(reason).await)
+            }
+        }
+    }
+
+    /// Removes the pending request `request`, checking that it is of the expected type.
+    ///
+    /// An answer for an id this session issued but no longer waits on (a late answer after a
+    /// cancel or an error; Crossbar sends those) is ignored. An answer for an id never issued is a
+    /// protocol violation.
+    async fn take_pending(
+        &mut self,
+        request: Id,
+        request_type: u64,
+        what: &str,
+    ) -> std::result::Result<Option<Pending>, CloseReason> {
+        match self.pending.remove(&request) {
+            Some(pending) if pending.request_type() == request_type => Ok(Some(pending)),
+            Some(pending) => {
+                let expected = crate::wire::message_name(pending.request_type());
+                self.pending.insert(request, pending);
+                let reason = format!("{what} for request {request}, which is a {expected}");
+                Err(self.protocol_violation(reason).await)
+            }
+            None if request <= self.last_request => {
+                tracing::debug!(request, "ignoring a late {what} for a finished request");
+                Ok(None)
+            }
+            None => {
+                let reason = format!("{what} for request {request}, which was never sent");
+                Err(self.protocol_violation(reason).await)
+            }
+        }
+    }
+
+    fn on_event(&mut self, subscription: Id, publication: Id, details: Dict, payload: Payload) {
+        let Some(entry) = self.subscriptions.get_mut(&subscription) else {
+            // Possible right after an unsubscribe: the router sent it before processing ours.
+            tracing::debug!(
+                subscription,
+                "ignoring an EVENT for an unknown subscription"
+            );
+            return;
+        };
+        let topic = details
+            .get("topic")
+            .and_then(Value::as_str)
+            .map_or_else(|| entry.topic.clone(), str::to_owned);
+        let (args, kwargs) = payload.into_parts();
+        let session = self.shared.upgrade().map(super::Session::from_shared);
+        let event = Event {
+            topic,
+            subscription,
+            publication,
+            args,
+            kwargs,
+            details,
+            session,
+        };
+        // Every local subscription sharing this router subscription gets every event. A
+        // subscriber whose stream was dropped is removed when its Unsubscribe arrives.
+        entry.sinks.retain(|(_, sink)| !sink.is_closed());
+        if let Some(((_, last), rest)) = entry.sinks.split_last() {
+            for (_, sink) in rest {
+                let _ = sink.send(event.clone());
+            }
+            let _ = last.send(event);
+        }
+    }
+
+    async fn on_invocation(
+        &mut self,
+        request: Id,
+        registration: Id,
+        details: Dict,
+        payload: Payload,
+    ) -> Step {
+        let Some(entry) = self.registrations.get(&registration) else {
+            // Unregistered a moment ago; answer so the caller does not wait forever.
+            let error = WampError::with_message(
+                ErrorUri::NoSuchRegistration,
+                format!("registration {registration} is gone"),
+            );
+            return self
+                .send(error_message(code::INVOCATION, request, error))
+                .await;
+        };
+        let procedure = details
+            .get("procedure")
+            .and_then(Value::as_str)
+            .map_or_else(|| entry.procedure.clone(), str::to_owned);
+        let (args, kwargs) = payload.into_parts();
+        let invocation = Invocation {
+            procedure,
+            registration,
+            request,
+            args,
+            kwargs,
+            details,
+            session: self.shared.upgrade().map(super::Session::from_shared),
+        };
+        let handler = Arc::clone(&entry.handler);
+        let outcomes = self.outcomes_tx.clone();
+        let span =
+            tracing::debug_span!("wamp.invocation", procedure = %invocation.procedure, request);
+        let task = tokio::spawn(tracing::Instrument::instrument(
+            async move {
+                let result = match AssertUnwindSafe(handler.call(invocation))
+                    .catch_unwind()
+                    .await
+                {
+                    Ok(result) => result,
+                    Err(panic) => {
+                        let what = panic
+                            .downcast_ref::<&str>()
+                            .map(|s| (*s).to_owned())
+                            .or_else(|| panic.downcast_ref::<String>().cloned())
+                            .unwrap_or_else(|| "unknown panic".to_owned());
+                        tracing::error!(panic = %what, "invocation handler panicked");
+                        Err(WampError::with_message(
+                            ErrorUri::RuntimeError,
+                            format!("the callee's handler panicked: {what}"),
+                        ))
+                    }
+                };
+                let _ = outcomes.send(InvocationOutcome { request, result });
+            },
+            span,
+        ));
+        self.invocations.insert(request, task.abort_handle());
+        Ok(())
+    }
+
+    // ===== ending the session
+
+    async fn protocol_violation(&mut self, reason: String) -> CloseReason {
+        tracing::warn!(%reason, "protocol violation; aborting the session");
+        let mut details = Dict::new();
+        details.insert("message".into(), Value::from(reason.as_str()));
+        let _ = self
+            .send(Message::Abort {
+                details,
+                reason: ErrorUri::ProtocolViolation.as_str().to_owned(),
+                payload: Payload::Empty,
+            })
+            .await;
+        CloseReason::new(
+            ErrorUri::ProtocolViolation.as_str(),
+            Some(reason),
+            CloseInitiator::ProtocolViolation,
+        )
+    }
+
+    /// Fails every pending request with `SessionClosed`.
+    fn fail_pending(&mut self, reason: &CloseReason) {
+        for (_, pending) in self.pending.drain() {
+            pending.fail(Error::SessionClosed(reason.clone()));
+        }
+    }
+
+    /// Final cleanup: publish the close reason, fail everything still waiting, end every
+    /// subscription stream, abort running handlers, close the connection.
+    async fn shut_down(mut self, reason: CloseReason) {
+        tracing::info!(reason = %reason, "session closed");
+        self.closed.send_replace(Some(reason.clone()));
+        self.fail_pending(&reason);
+        self.subscriptions.clear();
+        self.registrations.clear();
+        for (_, task) in self.invocations.drain() {
+            task.abort();
+        }
+        if let State::ShuttingDown { replies, .. } =
+            std::mem::replace(&mut self.state, State::Established)
+        {
+            for reply in replies {
+                let _ = reply.send(reason.clone());
+            }
+        }
+        // Refuse what handles queued meanwhile, so nobody waits on a dead session.
+        self.commands.close();
+        while let Ok(command) = self.commands.try_recv() {
+            match command {
+                Command::Leave { reply, .. } => drop(reply.send(reason.clone())),
+                other => reject(other, Error::SessionClosed(reason.clone())),
+            }
+        }
+        let _ = self.flush().await;
+        let _ = tokio::time::timeout(Duration::from_secs(1), self.transport.close()).await;
+    }
+}
+
+/// Answers a command that arrives after the session stopped taking requests.
+fn reject(command: Command, error: Error) {
+    match command {
+        Command::Call { reply, .. } => drop(reply.send(Err(error))),
+        Command::Publish { ack, .. } => {
+            if let Some(ack) = ack {
+                let _ = ack.send(Err(error));
+            }
+        }
+        Command::Subscribe { reply, .. } | Command::Register { reply, .. } => {
+            drop(reply.send(Err(error)));
+        }
+        Command::Unsubscribe { reply, .. } | Command::Unregister { reply, .. } => {
+            if let Some(reply) = reply {
+                let _ = reply.send(Err(error));
+            }
+        }
+        Command::Leave { .. } => {}
+    }
+}
+
+fn error_message(request_type: u64, request: Id, error: WampError) -> Message {
+    Message::Error {
+        request_type,
+        request,
+        details: error.details,
+        error: error.uri.as_str().to_owned(),
+        payload: Payload::new(error.args, error.kwargs),
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// A one-line description of a message for trace logs, payloads elided unless asked for.
+pub(super) fn describe(message: &Message, with_payload: bool) -> String {
+    if with_payload {
+        return format!("{message:?}");
+    }
+    let payload_size = |p: &Payload| match p {
+        Payload::Args { args, kwargs } => format!("{} args, {} kwargs", args.len(), kwargs.len()),
+        Payload::Transparent(b) => format!("{} transparent bytes", b.len()),
+        Payload::Empty => "no payload".to_owned(),
+    };
+    match message {
+        Message::Call {
+            request,
+            procedure,
+            payload,
+            ..
+        } => {
+            format!("CALL {request} {procedure} ({})", payload_size(payload))
+        }
+        Message::Result {
+            request, payload, ..
+        } => format!("RESULT {request} ({})", payload_size(payload)),
+        Message::Invocation {
+            request,
+            registration,
+            payload,
+            ..
+        } => {
+            format!(
+                "INVOCATION {request} reg {registration} ({})",
+                payload_size(payload)
+            )
+        }
+        Message::Yield {
+            request, payload, ..
+        } => format!("YIELD {request} ({})", payload_size(payload)),
+        Message::Publish {
+            request,
+            topic,
+            payload,
+            ..
+        } => {
+            format!("PUBLISH {request} {topic} ({})", payload_size(payload))
+        }
+        Message::Event {
+            subscription,
+            publication,
+            payload,
+            ..
+        } => {
+            format!(
+                "EVENT sub {subscription} pub {publication} ({})",
+                payload_size(payload)
+            )
+        }
+        Message::Error {
+            request_type,
+            request,
+            error,
+            payload,
+            ..
+        } => format!(
+            "ERROR for {} {request}: {error} ({})",
+            crate::wire::message_name(*request_type),
+            payload_size(payload)
+        ),
+        Message::Abort { reason, .. } => format!("ABORT {reason}"),
+        Message::Goodbye { reason, .. } => format!("GOODBYE {reason}"),
+        Message::Hello { realm, .. } => format!("HELLO {realm}"),
+        Message::Welcome { session, .. } => format!("WELCOME {session}"),
+        Message::Authenticate { .. } => "AUTHENTICATE (signature elided)".to_owned(),
+        other => format!("{other:?}"),
+    }
+}

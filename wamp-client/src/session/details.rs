@@ -1,0 +1,101 @@
+//! What the router told this client in WELCOME.
+
+use crate::value::{Dict, Value};
+use crate::wire::Id;
+
+/// The session's identity and the router's capabilities, from the WELCOME message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionDetails {
+    /// The session id the router assigned.
+    pub session: Id,
+    /// The realm joined.
+    pub realm: String,
+    /// The authentication id the router assigned (for anonymous sessions, a random one).
+    pub authid: Option<String>,
+    /// The role the router assigned.
+    pub authrole: Option<String>,
+    /// The authentication method used, e.g. `anonymous` or `ticket`.
+    pub authmethod: Option<String>,
+    /// The authentication provider, e.g. `static`.
+    pub authprovider: Option<String>,
+    /// The router's software, e.g. `crossbar-26.10.1`.
+    pub router_agent: Option<String>,
+    /// The complete WELCOME `Details` dict, for anything not exposed above.
+    pub details: Dict,
+}
+
+impl SessionDetails {
+    pub(crate) fn from_welcome(session: Id, realm: &str, details: Dict) -> Self {
+        let text = |key: &str| details.get(key).and_then(Value::as_str).map(str::to_owned);
+        SessionDetails {
+            session,
+            realm: text("realm").unwrap_or_else(|| realm.to_owned()),
+            authid: text("authid"),
+            authrole: text("authrole"),
+            authmethod: text("authmethod"),
+            authprovider: text("authprovider"),
+            router_agent: text("agent"),
+            details,
+        }
+    }
+
+    /// The `authextra` dict the router sent, if any.
+    pub fn authextra(&self) -> Option<&Dict> {
+        self.details.get("authextra").and_then(Value::as_dict)
+    }
+
+    /// Whether the router announced `role` (`broker` or `dealer`).
+    pub fn router_has_role(&self, role: &str) -> bool {
+        self.details
+            .get("roles")
+            .and_then(|roles| roles.get(role))
+            .is_some()
+    }
+
+    /// Whether the router announced `feature` for `role`, e.g. `("dealer", "call_canceling")`.
+    pub fn router_supports(&self, role: &str, feature: &str) -> bool {
+        self.details
+            .get("roles")
+            .and_then(|roles| roles.get(role))
+            .and_then(|r| r.get("features"))
+            .and_then(|f| f.get(feature))
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+    }
+}
+
+/// The roles and features this client announces in HELLO: only what it implements.
+pub(crate) fn client_roles() -> Dict {
+    fn role(features: &[&str]) -> Value {
+        let features: Dict = features
+            .iter()
+            .map(|f| ((*f).to_owned(), Value::Bool(true)))
+            .collect();
+        let mut role = Dict::new();
+        role.insert("features".to_owned(), Value::Dict(features));
+        Value::Dict(role)
+    }
+    let mut roles = Dict::new();
+    roles.insert("caller".into(), role(&["caller_identification"]));
+    roles.insert(
+        "callee".into(),
+        role(&[
+            "caller_identification",
+            "pattern_based_registration",
+            "registration_revocation",
+        ]),
+    );
+    roles.insert(
+        "publisher".into(),
+        role(&["publisher_exclusion", "publisher_identification"]),
+    );
+    roles.insert(
+        "subscriber".into(),
+        role(&[
+            "pattern_based_subscription",
+            "publisher_identification",
+            "subscription_revocation",
+        ]),
+    );
+    roles
+}

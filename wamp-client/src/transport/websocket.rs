@@ -1,0 +1,183 @@
+//! WebSocket transport (RFC 6455) through tokio-tungstenite, with TLS by rustls for `wss://`.
+//! One WAMP message travels as one WebSocket message: text for JSON, binary otherwise.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use futures_util::{Sink, Stream};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::error::{ProtocolError, SubProtocolError};
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::{self, Message as WsMessage, Utf8Bytes};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use super::{Connection, TransportError};
+use crate::error::ConnectError;
+use crate::wire::Serializer;
+
+/// WebSocket settings.
+#[derive(Debug, Clone)]
+pub(crate) struct WebSocketOptions {
+    /// Largest message accepted from the router.
+    pub(crate) max_message_size: usize,
+}
+
+impl Default for WebSocketOptions {
+    fn default() -> Self {
+        WebSocketOptions {
+            max_message_size: 16 * 1024 * 1024,
+        }
+    }
+}
+
+pub(crate) async fn connect(
+    url: &str,
+    serializers: &[Serializer],
+    options: &WebSocketOptions,
+) -> Result<Connection, ConnectError> {
+    let mut request = url
+        .into_client_request()
+        .map_err(|e| ConnectError::with_source(url, "the URL is not a valid WebSocket URL", e))?;
+    let offered = serializers
+        .iter()
+        .map(|s| s.subprotocol())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let header = HeaderValue::from_str(&offered)
+        .map_err(|e| ConnectError::with_source(url, "invalid subprotocol list", e))?;
+    request
+        .headers_mut()
+        .insert("Sec-WebSocket-Protocol", header);
+
+    // A 16 KiB read buffer: tungstenite zero-fills its spare buffer before each read, and the
+    // 128 KiB default makes that memset a noticeable share of CPU under load.
+    let config = WebSocketConfig::default()
+        .read_buffer_size(16 * 1024)
+        .max_message_size(Some(options.max_message_size))
+        .max_frame_size(Some(options.max_message_size));
+    let (stream, response) =
+        tokio_tungstenite::connect_async_tls_with_config(request, Some(config), true, None)
+            .await
+            .map_err(|e| describe_connect_error(url, &offered, e))?;
+
+    let chosen = response
+        .headers()
+        .get("Sec-WebSocket-Protocol")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let serializer = Serializer::from_subprotocol(chosen)
+        .filter(|s| serializers.contains(s))
+        .ok_or_else(|| {
+            ConnectError::new(
+                url,
+                format!(
+                    "the router chose subprotocol `{chosen}`, which was not offered ({offered})"
+                ),
+            )
+        })?;
+    Ok(Connection {
+        transport: Box::new(WebSocketTransport {
+            inner: stream,
+            binary: serializer.is_binary(),
+        }),
+        serializer,
+    })
+}
+
+fn describe_connect_error(url: &str, offered: &str, e: tungstenite::Error) -> ConnectError {
+    let reason = match &e {
+        tungstenite::Error::Protocol(ProtocolError::SecWebSocketSubProtocolError(
+            SubProtocolError::NoSubProtocol,
+        )) => format!(
+            "the router accepts none of the offered serializers ({offered}); offer another one"
+        ),
+        tungstenite::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
+            "connection refused: is the router running and listening on this address?".to_owned()
+        }
+        tungstenite::Error::Io(_) => "network error".to_owned(),
+        tungstenite::Error::Http(response) => format!(
+            "the server answered HTTP {} instead of upgrading to WebSocket: check the URL path",
+            response.status()
+        ),
+        tungstenite::Error::Tls(_) => "TLS handshake failed: check the certificate".to_owned(),
+        tungstenite::Error::Url(_) => "invalid URL".to_owned(),
+        _ => "WebSocket handshake failed".to_owned(),
+    };
+    ConnectError::with_source(url, reason, e)
+}
+
+/// Adapts a tungstenite stream to the byte-message [`Transport`](super::Transport).
+struct WebSocketTransport {
+    inner: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    binary: bool,
+}
+
+fn transport_error(e: tungstenite::Error) -> TransportError {
+    TransportError(format!("WebSocket error: {e}"))
+}
+
+impl Stream for WebSocketTransport {
+    type Item = Result<Bytes, TransportError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        loop {
+            let item = match Pin::new(&mut self.inner).poll_next(cx) {
+                Poll::Ready(item) => item,
+                Poll::Pending => return Poll::Pending,
+            };
+            return Poll::Ready(match item {
+                None => None,
+                Some(Err(
+                    tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed,
+                )) => None,
+                Some(Err(e)) => Some(Err(transport_error(e))),
+                Some(Ok(WsMessage::Text(text))) => Some(Ok(Bytes::from(text))),
+                Some(Ok(WsMessage::Binary(bytes))) => Some(Ok(bytes)),
+                Some(Ok(WsMessage::Close(_))) => None,
+                // Pings are answered by tungstenite itself on the next write or flush.
+                Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_))) => continue,
+            });
+        }
+    }
+}
+
+impl Sink<Bytes> for WebSocketTransport {
+    type Error = TransportError;
+
+    fn poll_ready(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Pin::new(&mut self.inner)
+            .poll_ready(cx)
+            .map_err(transport_error)
+    }
+
+    fn start_send(mut self: Pin<&mut Self>, item: Bytes) -> Result<(), Self::Error> {
+        let message = if self.binary {
+            WsMessage::Binary(item)
+        } else {
+            let text = Utf8Bytes::try_from(item)
+                .map_err(|_| TransportError("encoded JSON is not valid UTF-8".into()))?;
+            WsMessage::Text(text)
+        };
+        Pin::new(&mut self.inner)
+            .start_send(message)
+            .map_err(transport_error)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Pin::new(&mut self.inner)
+            .poll_flush(cx)
+            .map_err(transport_error)
+    }
+
+    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        match Pin::new(&mut self.inner).poll_close(cx) {
+            Poll::Ready(Err(
+                tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed,
+            )) => Poll::Ready(Ok(())),
+            other => other.map_err(transport_error),
+        }
+    }
+}

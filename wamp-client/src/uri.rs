@@ -1,0 +1,98 @@
+//! URI checks done locally before a request is sent, so mistakes surface as
+//! [`Error::InvalidUri`](crate::Error::InvalidUri) with a clear reason instead of a router error.
+
+use crate::error::Error;
+
+/// How strictly URIs are checked before they are sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum UriCheck {
+    /// Components are non-empty and hold no whitespace, `.` or `#` (the specification's loose rule).
+    #[default]
+    Loose,
+    /// Components hold only lower-case ASCII letters, digits and `_`.
+    Strict,
+}
+
+/// What the URI is used for: it decides whether empty components (wildcards) and the reserved
+/// `wamp.` prefix are allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum UriUse {
+    /// CALL, or SUBSCRIBE with exact/prefix matching: `wamp.` allowed (meta API).
+    Reference,
+    /// REGISTER or PUBLISH: `wamp.` is reserved for the router.
+    Own,
+    /// Wildcard pattern: empty components allowed.
+    Wildcard { own: bool },
+}
+
+impl UriCheck {
+    fn component_ok(self, component: &str) -> bool {
+        match self {
+            UriCheck::Loose => component
+                .chars()
+                .all(|c| !c.is_whitespace() && c != '.' && c != '#'),
+            UriCheck::Strict => component
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
+        }
+    }
+
+    /// Checks `uri` for the given use.
+    pub(crate) fn check(self, uri: &str, usage: UriUse) -> Result<(), Error> {
+        let fail = |reason| {
+            Err(Error::InvalidUri {
+                uri: uri.to_owned(),
+                reason,
+            })
+        };
+        if uri.is_empty() {
+            return fail("a URI must not be empty");
+        }
+        let wildcard = matches!(usage, UriUse::Wildcard { .. });
+        for component in uri.split('.') {
+            if component.is_empty() {
+                if !wildcard {
+                    return fail("empty URI components are only allowed in wildcard patterns");
+                }
+            } else if !self.component_ok(component) {
+                return fail(match self {
+                    UriCheck::Loose => "URI components must not contain whitespace or `#`",
+                    UriCheck::Strict => {
+                        "URI components may only contain lower-case letters, digits and `_`"
+                    }
+                });
+            }
+        }
+        let own = matches!(usage, UriUse::Own | UriUse::Wildcard { own: true });
+        if own && (uri == "wamp" || uri.starts_with("wamp.")) {
+            return fail("the `wamp.` prefix is reserved for the router");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loose_and_strict_rules() {
+        let loose = UriCheck::Loose;
+        assert!(loose.check("com.example.Add", UriUse::Own).is_ok());
+        assert!(loose.check("com..add", UriUse::Own).is_err());
+        assert!(
+            loose
+                .check("com..add", UriUse::Wildcard { own: true })
+                .is_ok()
+        );
+        assert!(loose.check("com.ex ample", UriUse::Reference).is_err());
+        assert!(loose.check("com.#", UriUse::Reference).is_err());
+        assert!(loose.check("", UriUse::Reference).is_err());
+        assert!(loose.check("wamp.session.count", UriUse::Reference).is_ok());
+        assert!(loose.check("wamp.session.count", UriUse::Own).is_err());
+        let strict = UriCheck::Strict;
+        assert!(strict.check("com.example.Add", UriUse::Own).is_err());
+        assert!(strict.check("com.example.add_2", UriUse::Own).is_ok());
+    }
+}

@@ -1,0 +1,28 @@
+//! The wire layer: WAMP messages and the serializers that carry them. No I/O happens here.
+//!
+//! ```
+//! use wamp_client::wire::{Message, Payload, Serializer};
+//! use wamp_client::{Dict, Value};
+//!
+//! let call = Message::Call {
+//!     request: 1,
+//!     options: Dict::new(),
+//!     procedure: "com.example.add".into(),
+//!     payload: Payload::new(vec![Value::from(2), Value::from(-3)], Dict::new()),
+//! };
+//! for serializer in Serializer::ALL {
+//!     let bytes = serializer.encode(&call).unwrap();
+//!     assert_eq!(serializer.decode(&bytes).unwrap(), call);
+//! }
+//! assert_eq!(Serializer::Json.encode(&call).unwrap(), br#"[48,1,{},"com.example.add",[2,-3]]"#);
+//! ```
+
+mod decode;
+mod encode;
+mod message;
+mod serializer;
+mod validate;
+
+pub use decode::{InvalidMessage, message_from_value};
+pub use message::{Id, MAX_ID, Message, Payload, code, message_name};
+pub use serializer::{EncodeError, Serializer, UnknownSerializer};

@@ -1,0 +1,174 @@
+//! The three serializers: JSON, MessagePack and CBOR.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::de::DeserializeSeed;
+
+use super::decode::{InvalidMessage, message_from_value};
+use super::encode::WireMessage;
+use super::message::Message;
+use crate::value::{Value, ValueSeed};
+
+/// How deeply nested a received MessagePack value may be (JSON allows 128, CBOR 256).
+const MAX_DEPTH: usize = 128;
+
+/// A WAMP serializer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Serializer {
+    /// JSON (`wamp.2.json`): text frames; bytes travel as `"\u0000" + base64`.
+    Json,
+    /// MessagePack (`wamp.2.msgpack`): binary frames.
+    MsgPack,
+    /// CBOR (`wamp.2.cbor`): binary frames.
+    Cbor,
+}
+
+/// Why a message could not be encoded.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("cannot encode {message} as {serializer}: {reason}")]
+pub struct EncodeError {
+    /// The message's name.
+    pub message: &'static str,
+    /// The serializer's name.
+    pub serializer: &'static str,
+    /// The encoder's explanation.
+    pub reason: String,
+}
+
+impl Serializer {
+    /// All serializers, in this client's default order of preference.
+    pub const ALL: [Serializer; 3] = [Serializer::Json, Serializer::MsgPack, Serializer::Cbor];
+
+    /// The WebSocket subprotocol name, e.g. `wamp.2.json`.
+    pub fn subprotocol(self) -> &'static str {
+        match self {
+            Serializer::Json => "wamp.2.json",
+            Serializer::MsgPack => "wamp.2.msgpack",
+            Serializer::Cbor => "wamp.2.cbor",
+        }
+    }
+
+    /// The serializer for a WebSocket subprotocol name, if it is one this client speaks.
+    pub fn from_subprotocol(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.subprotocol() == name)
+    }
+
+    /// The short name: `json`, `msgpack` or `cbor`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Serializer::Json => "json",
+            Serializer::MsgPack => "msgpack",
+            Serializer::Cbor => "cbor",
+        }
+    }
+
+    /// Whether the serializer produces binary (as opposed to text) frames.
+    pub fn is_binary(self) -> bool {
+        !matches!(self, Serializer::Json)
+    }
+
+    /// Encodes a message.
+    pub fn encode(self, message: &Message) -> Result<Vec<u8>, EncodeError> {
+        let mut out = Vec::with_capacity(128);
+        self.encode_into(message, &mut out)?;
+        Ok(out)
+    }
+
+    /// Encodes a message, appending to `out`.
+    pub fn encode_into(self, message: &Message, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        let wire = WireMessage {
+            message,
+            json: self == Serializer::Json,
+        };
+        let result = match self {
+            Serializer::Json => serde_json::to_writer(&mut *out, &wire).map_err(|e| e.to_string()),
+            Serializer::MsgPack => {
+                use serde::Serialize as _;
+                wire.serialize(&mut rmp_serde::Serializer::new(&mut *out))
+                    .map_err(|e| e.to_string())
+            }
+            Serializer::Cbor => ciborium::into_writer(&wire, &mut *out).map_err(|e| e.to_string()),
+        };
+        result.map_err(|reason| EncodeError {
+            message: message.name(),
+            serializer: self.name(),
+            reason,
+        })
+    }
+
+    /// Decodes one message. Malformed bytes, trailing data, wrong arity or field types all give an
+    /// [`InvalidMessage`]; nothing panics.
+    pub fn decode(self, bytes: &[u8]) -> Result<Message, InvalidMessage> {
+        message_from_value(self.decode_value(bytes)?)
+    }
+
+    /// Decodes the bytes into a [`Value`] (the JSON binary convention applied), without interpreting
+    /// it as a message.
+    pub fn decode_value(self, bytes: &[u8]) -> Result<Value, InvalidMessage> {
+        let syntax = |reason: String| InvalidMessage::Syntax {
+            serializer: self.name(),
+            reason,
+        };
+        match self {
+            Serializer::Json => {
+                let mut de = serde_json::Deserializer::from_slice(bytes);
+                let value = ValueSeed { json_binary: true }
+                    .deserialize(&mut de)
+                    .map_err(|e| syntax(e.to_string()))?;
+                de.end().map_err(|e| syntax(e.to_string()))?;
+                Ok(value)
+            }
+            Serializer::MsgPack => {
+                let mut reader = bytes;
+                let mut de = rmp_serde::Deserializer::new(&mut reader);
+                // The default depth (1024) can overflow a 2 MiB task stack on hostile input.
+                de.set_max_depth(MAX_DEPTH);
+                let value = ValueSeed { json_binary: false }
+                    .deserialize(&mut de)
+                    .map_err(|e| syntax(e.to_string()))?;
+                if reader.is_empty() {
+                    Ok(value)
+                } else {
+                    Err(syntax(format!("{} bytes of trailing data", reader.len())))
+                }
+            }
+            Serializer::Cbor => {
+                let mut reader = bytes;
+                let value: Value = ciborium::from_reader(&mut reader)
+                    .map_err(|e: ciborium::de::Error<std::io::Error>| syntax(e.to_string()))?;
+                if reader.is_empty() {
+                    Ok(value)
+                } else {
+                    Err(syntax(format!("{} bytes of trailing data", reader.len())))
+                }
+            }
+        }
+    }
+}
+
+impl fmt::Display for Serializer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Error returned when parsing a [`Serializer`] from an unknown name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown serializer `{0}` (expected json, msgpack or cbor)")]
+pub struct UnknownSerializer(pub String);
+
+impl FromStr for Serializer {
+    type Err = UnknownSerializer;
+
+    /// Parses `json`, `msgpack` or `cbor` (or a full subprotocol name such as `wamp.2.cbor`).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "json" => Ok(Serializer::Json),
+            "msgpack" | "messagepack" => Ok(Serializer::MsgPack),
+            "cbor" => Ok(Serializer::Cbor),
+            other => Self::from_subprotocol(other).ok_or_else(|| UnknownSerializer(s.to_owned())),
+        }
+    }
+}
