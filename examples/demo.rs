@@ -29,7 +29,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         match (flag.as_str(), args.next()) {
             ("--url", Some(value)) => url = value,
             ("--realm", Some(value)) => realm = value,
-            _ => return Err(format!("usage: demo [--url URL] [--realm REALM]").into()),
+            _ => return Err("usage: demo [--url URL] [--realm REALM]".into()),
         }
     }
 
@@ -76,7 +76,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("subscriber: subscribed to com.example.demo.reading");
 
     // Caller: plain values in, typed values out; errors arrive typed.
-    let sum: i64 = client.call("com.example.demo.add", (40, -38)).await?.arg(0)?;
+    let sum: i64 = client
+        .call("com.example.demo.add", (40, -38))
+        .await?
+        .arg(0)?;
     println!("caller: add(40, -38) = {sum}");
     match client.call("com.example.demo.div", (1.0, 0.0)).await {
         Err(wamp_client::Error::Wamp(e)) => println!("caller: div(1, 0) failed with {e}"),
@@ -84,7 +87,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     match client.call("com.example.demo.missing", ()).await {
         Err(wamp_client::Error::Wamp(e)) if e.uri == ErrorUri::NoSuchProcedure => {
-            println!("caller: com.example.demo.missing is not registered ({})", e.uri)
+            println!(
+                "caller: com.example.demo.missing is not registered ({})",
+                e.uri
+            )
         }
         other => println!("caller: unexpected {other:?}"),
     }

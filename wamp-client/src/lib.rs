@@ -71,6 +71,11 @@ pub use uri::UriCheck;
 pub use value::{Dict, Value, ValueError, from_value, to_value};
 pub use wire::{Id, Serializer};
 
+/// Compiles the README's examples as doctests.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
 /// The attribute macros (see the `wamp-macros` crate).
 #[cfg(feature = "macros")]
 pub use wamp_macros as macros;

@@ -1,0 +1,296 @@
+//! `wamp`: a command-line WAMP peer. Call, publish, subscribe and register from a shell.
+//!
+//! ```text
+//! cargo run --example wamp -- call com.example.add 2 3
+//! cargo run --example wamp -- call com.example.greet --kw name='"Ada"'
+//! cargo run --example wamp -- subscribe com.example --match prefix --count 3
+//! cargo run --example wamp -- publish com.example.news '{"title": "hi"}' --kw urgent=true --ack
+//! cargo run --example wamp -- register com.example.echo --echo
+//! ```
+//!
+//! Each ARG and `--kw` VALUE is parsed as JSON when it parses, and taken as a string otherwise.
+//! Results and events are printed as one JSON line each. Exit status: 0 on success, 1 when the
+//! router or callee answers with a WAMP error (its URI and args go to stderr), 2 when the
+//! connection or the join fails.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use futures_util::StreamExt as _;
+use wamp_client::{Arguments, Dict, Error, Invocation, MatchPolicy, Serializer, Session, Value};
+
+#[derive(Parser)]
+#[command(
+    name = "wamp",
+    about = "A command-line WAMP peer",
+    allow_negative_numbers = true
+)]
+struct Cli {
+    /// Router URL.
+    #[arg(long, global = true, default_value = "ws://127.0.0.1:8080/ws")]
+    url: String,
+    /// Realm to join.
+    #[arg(long, global = true, default_value = "realm1")]
+    realm: String,
+    /// Serializer to use.
+    #[arg(long, global = true, value_enum, default_value_t = SerializerArg::Json)]
+    serializer: SerializerArg,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SerializerArg {
+    Json,
+    Msgpack,
+    Cbor,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum MatchArg {
+    Exact,
+    Prefix,
+    Wildcard,
+}
+
+impl From<MatchArg> for MatchPolicy {
+    fn from(m: MatchArg) -> Self {
+        match m {
+            MatchArg::Exact => MatchPolicy::Exact,
+            MatchArg::Prefix => MatchPolicy::Prefix,
+            MatchArg::Wildcard => MatchPolicy::Wildcard,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Call a procedure; prints {"args":[...],"kwargs":{...}}.
+    #[command(allow_negative_numbers = true)]
+    Call {
+        /// Procedure URI.
+        procedure: String,
+        /// Positional arguments (JSON, or a plain string).
+        args: Vec<String>,
+        /// Keyword argument KEY=VALUE (VALUE is JSON, or a plain string). Repeatable.
+        #[arg(long = "kw", value_name = "KEY=VALUE")]
+        kw: Vec<String>,
+    },
+    /// Publish an event.
+    #[command(allow_negative_numbers = true)]
+    Publish {
+        /// Topic URI.
+        topic: String,
+        /// Positional arguments (JSON, or a plain string).
+        args: Vec<String>,
+        /// Keyword argument KEY=VALUE (VALUE is JSON, or a plain string). Repeatable.
+        #[arg(long = "kw", value_name = "KEY=VALUE")]
+        kw: Vec<String>,
+        /// Wait for the router to acknowledge; prints {"publication":ID}.
+        #[arg(long)]
+        ack: bool,
+    },
+    /// Subscribe to a topic; prints each event as {"topic":"...","args":[...],"kwargs":{...}}.
+    Subscribe {
+        /// Topic URI or pattern.
+        topic: String,
+        /// How the topic is matched.
+        #[arg(long = "match", value_enum, default_value_t = MatchArg::Exact)]
+        match_policy: MatchArg,
+        /// Exit after this many events (default: run until interrupted).
+        #[arg(long)]
+        count: Option<u64>,
+    },
+    /// Register a procedure; prints `registered` once registered.
+    Register {
+        /// Procedure URI or pattern.
+        procedure: String,
+        /// Answer each call with the call's own args and kwargs.
+        #[arg(long, required = true)]
+        echo: bool,
+        /// How calls are matched.
+        #[arg(long = "match", value_enum, default_value_t = MatchArg::Exact)]
+        match_policy: MatchArg,
+    },
+}
+
+/// Parses a command-line value: JSON when it parses, else the text itself.
+fn parse_value(text: &str) -> Value {
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(json) => Value::from(json),
+        Err(_) => Value::String(text.to_owned()),
+    }
+}
+
+fn parse_arguments(args: &[String], kw: &[String]) -> Result<Arguments, String> {
+    let mut kwargs = Dict::new();
+    for pair in kw {
+        let (key, value) = pair
+            .split_once('=')
+            .ok_or_else(|| format!("--kw expects KEY=VALUE, got `{pair}`"))?;
+        kwargs.insert(key.to_owned(), parse_value(value));
+    }
+    Ok(Arguments {
+        args: args.iter().map(|a| parse_value(a)).collect(),
+        kwargs,
+    })
+}
+
+/// One JSON object on one line, keys in the given order (the documented output format).
+fn json_line(fields: Vec<(&str, serde_json::Value)>) -> String {
+    let members: Vec<String> = fields
+        .into_iter()
+        .map(|(key, value)| format!("{}:{value}", serde_json::Value::from(key)))
+        .collect();
+    format!("{{{}}}", members.join(","))
+}
+
+fn list_json(values: &[Value]) -> serde_json::Value {
+    serde_json::Value::Array(values.iter().map(serde_json::Value::from).collect())
+}
+
+fn dict_json(dict: &Dict) -> serde_json::Value {
+    serde_json::Value::Object(dict.iter().map(|(k, v)| (k.clone(), v.into())).collect())
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let serializer = match cli.serializer {
+        SerializerArg::Json => Serializer::Json,
+        SerializerArg::Msgpack => Serializer::MsgPack,
+        SerializerArg::Cbor => Serializer::Cbor,
+    };
+    let session = match Session::builder(&cli.url, &cli.realm)
+        .serializer(serializer)
+        .connect()
+        .await
+    {
+        Ok(session) => session,
+        Err(e) => {
+            eprintln!(
+                "wamp: cannot join realm `{}` at {}: {e}",
+                cli.realm, cli.url
+            );
+            return ExitCode::from(2);
+        }
+    };
+    let result = run(&session, cli.command).await;
+    let _ = session.leave().await;
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Usage(message)) => {
+            eprintln!("wamp: {message}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Wamp(Error::Wamp(e))) => {
+            eprintln!("{} {}", e.uri, list_json(&e.args));
+            if !e.kwargs.is_empty() {
+                eprintln!("{}", dict_json(&e.kwargs));
+            }
+            ExitCode::from(1)
+        }
+        Err(Failure::Wamp(Error::SessionClosed(reason))) => {
+            eprintln!("wamp: the session closed: {reason}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Wamp(e)) => {
+            eprintln!("wamp: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+enum Failure {
+    Usage(String),
+    Wamp(Error),
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::Wamp(e)
+    }
+}
+
+async fn run(session: &Session, command: Command) -> Result<(), Failure> {
+    match command {
+        Command::Call {
+            procedure,
+            args,
+            kw,
+        } => {
+            let arguments = parse_arguments(&args, &kw).map_err(Failure::Usage)?;
+            let result = session.call(procedure, ()).arguments(arguments).await?;
+            println!(
+                "{}",
+                json_line(vec![
+                    ("args", list_json(&result.args)),
+                    ("kwargs", dict_json(&result.kwargs)),
+                ])
+            );
+        }
+        Command::Publish {
+            topic,
+            args,
+            kw,
+            ack,
+        } => {
+            let arguments = parse_arguments(&args, &kw).map_err(Failure::Usage)?;
+            let publish = session.publish(topic, ()).arguments(arguments);
+            if ack {
+                let publication = publish.acknowledge().await?;
+                println!("{}", json_line(vec![("publication", publication.into())]));
+            } else {
+                publish.await?;
+            }
+        }
+        Command::Subscribe {
+            topic,
+            match_policy,
+            count,
+        } => {
+            let mut events = session
+                .subscribe(topic)
+                .match_policy(match_policy.into())
+                .await?;
+            eprintln!("subscribed");
+            let mut seen = 0;
+            while count.is_none_or(|n| seen < n) {
+                let Some(event) = events.next().await else {
+                    return Err(Failure::Wamp(Error::SessionClosed(session.closed().await)));
+                };
+                println!(
+                    "{}",
+                    json_line(vec![
+                        ("topic", serde_json::Value::String(event.topic.clone())),
+                        ("args", list_json(&event.args)),
+                        ("kwargs", dict_json(&event.kwargs)),
+                    ])
+                );
+                seen += 1;
+            }
+        }
+        Command::Register {
+            procedure,
+            echo: _,
+            match_policy,
+        } => {
+            let _registration = session
+                .register(procedure, |inv: Invocation| async move {
+                    Ok(Arguments {
+                        args: inv.args,
+                        kwargs: inv.kwargs,
+                    })
+                })
+                .match_policy(match_policy.into())
+                .await?;
+            println!("registered");
+            let reason = tokio::select! {
+                reason = session.closed() => reason,
+                _ = tokio::signal::ctrl_c() => return Ok(()),
+            };
+            return Err(Failure::Wamp(Error::SessionClosed(reason)));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,706 @@
+//! Test support: a local Crossbar.io router for the examples and tests.
+//!
+//! [`Crossbar::start`] runs `scripts/crossbar.sh run` on three free ports of 127.0.0.1 and
+//! returns once the router accepts connections; dropping the [`Crossbar`] stops it. [`shared`]
+//! gives all tests of one test binary the same router. The first start on a machine creates the
+//! router's Python venv (about two minutes); later starts take about 4-5 seconds.
+//!
+//! [`PythonPeer`] and [`run_python`] run `tests/python/peer.py`, an Autobahn|Python peer, against
+//! a router, for interoperability tests.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//!
+//! fn main() -> Result<(), String> {
+//!     let router = testkit::shared()?;
+//!     let mut callee = testkit::PythonPeer::spawn(router, &["callee"])?;
+//!     callee.wait_for_line("ready", Duration::from_secs(30))?;
+//!     let out = testkit::run_python(
+//!         router,
+//!         &["call", "com.interop.py.add", "--args", "[1, 2]"],
+//!         Duration::from_secs(30),
+//!     )?;
+//!     assert_eq!(out.trim(), r#"{"args":[3],"kwargs":{}}"#);
+//!     Ok(())
+//! }
+//! ```
+//!
+//! The router stops when the [`Crossbar`] is dropped, and also when the test process exits
+//! without dropping it (statics such as the [`shared`] router are never dropped): the script
+//! watches its stdin pipe and the test process id.
+
+use std::fmt::Write as _;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How long [`Crossbar::start`] waits for the router: the first start on a machine includes the
+/// installation of the venv.
+const READY_TIMEOUT: Duration = Duration::from_secs(600);
+/// How long [`Crossbar::kill`] waits for the script to stop the router before killing it.
+const STOP_TIMEOUT: Duration = Duration::from_secs(15);
+/// Attempts of [`Crossbar::start`] when another process takes one of the chosen ports first.
+const START_ATTEMPTS: usize = 3;
+/// Exit status of `crossbar.sh run` when a port is in use.
+const EXIT_PORT_IN_USE: i32 = 3;
+/// Poll interval while waiting for a process to exit.
+const POLL_INTERVAL: Duration = Duration::from_millis(20);
+
+/// The workspace root (holds `scripts/` and `tests/`).
+pub fn workspace_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The router script, `scripts/crossbar.sh`.
+pub fn crossbar_script() -> PathBuf {
+    workspace_root().join("scripts").join("crossbar.sh")
+}
+
+/// The Autobahn|Python interop peer, `tests/python/peer.py`.
+pub fn peer_script() -> PathBuf {
+    workspace_root()
+        .join("tests")
+        .join("python")
+        .join("peer.py")
+}
+
+/// A Crossbar.io router run by `scripts/crossbar.sh run`; stopped on [`Crossbar::kill`] or drop.
+///
+/// The router binds 127.0.0.1 only. Its endpoints (see `scripts/crossbar/config.json`):
+/// WebSocket paths `/ws` (anonymous), `/auth`, `/ticket`, `/wampcra`, `/cryptosign`, `/scram`,
+/// `/anyauth` and `/info` on [`Crossbar::ws_port`]; RawSocket anonymous on
+/// [`Crossbar::rawsocket_port`] and authenticated on [`Crossbar::rawsocket_auth_port`]; realms
+/// `realm1` and `realm2`.
+#[derive(Debug)]
+pub struct Crossbar {
+    /// The `crossbar.sh run` process; `None` once stopped.
+    script: Option<Child>,
+    /// Its stdin pipe: closing it also tells the script to stop the router.
+    stdin: Option<ChildStdin>,
+    ws_port: u16,
+    rawsocket_port: u16,
+    rawsocket_auth_port: u16,
+    python: PathBuf,
+}
+
+/// Why one start attempt failed.
+enum StartError {
+    /// A chosen port was taken by someone else: worth another attempt on other ports.
+    PortInUse(String),
+    /// Anything else.
+    Failed(String),
+}
+
+impl Crossbar {
+    /// Starts a router on three free ports and waits until it accepts connections.
+    ///
+    /// The script's progress and error messages (venv installation, router log on failure) go
+    /// to this process's stderr.
+    pub fn start() -> Result<Crossbar, String> {
+        let mut last_error = String::new();
+        for _ in 0..START_ATTEMPTS {
+            let [ws, rawsocket, rawsocket_auth] = free_ports()?;
+            match Self::start_on(ws, rawsocket, rawsocket_auth) {
+                Ok(crossbar) => return Ok(crossbar),
+                Err(StartError::PortInUse(e)) => last_error = e,
+                Err(StartError::Failed(e)) => return Err(e),
+            }
+        }
+        Err(format!(
+            "could not start Crossbar.io after {START_ATTEMPTS} attempts: {last_error}"
+        ))
+    }
+
+    fn start_on(ws: u16, rawsocket: u16, rawsocket_auth: u16) -> Result<Crossbar, StartError> {
+        let script = crossbar_script();
+        let mut child = Command::new("bash")
+            .arg(&script)
+            .arg("run")
+            .args(["--ws-port", &ws.to_string()])
+            .args(["--rawsocket-port", &rawsocket.to_string()])
+            .args(["--rawsocket-auth-port", &rawsocket_auth.to_string()])
+            .args(["--watch-pid", &std::process::id().to_string()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| {
+                StartError::Failed(format!("cannot run bash {}: {e}", script.display()))
+            })?;
+        let stdin = child.stdin.take();
+        let Some(stdout) = child.stdout.take() else {
+            terminate_script(&mut child, stdin);
+            return Err(StartError::Failed("crossbar.sh: no stdout pipe".into()));
+        };
+
+        // A thread reads stdout so that the wait below can time out; it ends after "ready".
+        let (tx, rx) = mpsc::channel();
+        thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let ready = matches!(&line, Ok(l) if l.starts_with("ready "));
+                if tx.send(line).is_err() || ready {
+                    break;
+                }
+            }
+        });
+
+        let deadline = Instant::now() + READY_TIMEOUT;
+        let mut crossbar = Crossbar {
+            script: Some(child),
+            stdin,
+            ws_port: ws,
+            rawsocket_port: rawsocket,
+            rawsocket_auth_port: rawsocket_auth,
+            python: PathBuf::new(),
+        };
+        loop {
+            match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok(Ok(line)) => match parse_ready_line(&line) {
+                    Some(port) if port == ws => break,
+                    Some(port) => {
+                        return Err(StartError::Failed(format!(
+                            "crossbar.sh reported port {port} instead of {ws}: {line:?}"
+                        )));
+                    }
+                    None => {} // not expected on stdout, but harmless
+                },
+                Ok(Err(e)) => {
+                    return Err(StartError::Failed(format!(
+                        "reading crossbar.sh output: {e}"
+                    )));
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    return Err(StartError::Failed(format!(
+                        "Crossbar.io was not ready within {} s",
+                        READY_TIMEOUT.as_secs()
+                    )));
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    // The script exited (its stdout closed) before it was ready.
+                    let status = crossbar.wait_script(Duration::from_secs(10));
+                    let message = format!(
+                        "crossbar.sh run exited before the router was ready ({}); \
+                         see its messages on stderr",
+                        describe_status(status)
+                    );
+                    return Err(match status {
+                        Some(s) if s.code() == Some(EXIT_PORT_IN_USE) => {
+                            StartError::PortInUse(message)
+                        }
+                        _ => StartError::Failed(message),
+                    });
+                }
+            }
+        }
+        crossbar.python = venv_python().map_err(StartError::Failed)?;
+        Ok(crossbar)
+    }
+
+    /// The URL of the anonymous WebSocket endpoint: `ws://127.0.0.1:PORT/ws`.
+    pub fn ws_url(&self) -> String {
+        self.url("ws")
+    }
+
+    /// The URL of a WebSocket path (`"ws"`, `"auth"`, `"ticket"`, `"wampcra"`, `"cryptosign"`,
+    /// `"scram"`, `"anyauth"`): `ws://127.0.0.1:PORT/<path>`. A leading `/` is optional.
+    pub fn url(&self, path: &str) -> String {
+        format!(
+            "ws://127.0.0.1:{}/{}",
+            self.ws_port,
+            path.trim_start_matches('/')
+        )
+    }
+
+    /// The URL of the anonymous RawSocket endpoint: `rs://127.0.0.1:PORT`.
+    pub fn rawsocket_url(&self) -> String {
+        format!("rs://127.0.0.1:{}", self.rawsocket_port)
+    }
+
+    /// The URL of the authenticated RawSocket endpoint: `rs://127.0.0.1:PORT`.
+    pub fn rawsocket_auth_url(&self) -> String {
+        format!("rs://127.0.0.1:{}", self.rawsocket_auth_port)
+    }
+
+    /// The port of the WebSocket endpoints.
+    pub fn ws_port(&self) -> u16 {
+        self.ws_port
+    }
+
+    /// The port of the anonymous RawSocket endpoint.
+    pub fn rawsocket_port(&self) -> u16 {
+        self.rawsocket_port
+    }
+
+    /// The port of the authenticated RawSocket endpoint (ticket, wampcra, cryptosign, scram).
+    pub fn rawsocket_auth_port(&self) -> u16 {
+        self.rawsocket_auth_port
+    }
+
+    /// The Python of the router's venv; it has Autobahn|Python.
+    pub fn python(&self) -> PathBuf {
+        self.python.clone()
+    }
+
+    /// Stops the router and waits until it is gone (normally within about 2 seconds).
+    /// Does nothing if it is stopped already.
+    pub fn kill(&mut self) {
+        if let Some(mut script) = self.script.take() {
+            terminate_script(&mut script, self.stdin.take());
+        }
+    }
+
+    /// Waits up to `timeout` for the script to exit; `None` if it still runs or cannot be
+    /// waited for.
+    fn wait_script(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let script = self.script.as_mut()?;
+        wait_with_timeout(script, timeout).ok().flatten()
+    }
+}
+
+impl Drop for Crossbar {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Stops `crossbar.sh run`: SIGTERM (it then stops the router and exits), SIGKILL as a last
+/// resort. `Child::kill` alone would not do: it sends SIGKILL, which leaves the router running.
+fn terminate_script(script: &mut Child, stdin: Option<ChildStdin>) {
+    // Closing stdin alone makes the script stop the router within half a second.
+    drop(stdin);
+    if let Ok(Some(_)) = script.try_wait() {
+        return;
+    }
+    let _ = Command::new("kill")
+        .args(["-TERM", &script.id().to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    if let Ok(Some(_)) = wait_with_timeout(script, STOP_TIMEOUT) {
+        return;
+    }
+    eprintln!(
+        "testkit: crossbar.sh (pid {}) did not stop within {} s; killing it",
+        script.id(),
+        STOP_TIMEOUT.as_secs()
+    );
+    let _ = script.kill();
+    let _ = script.wait();
+}
+
+static SHARED: OnceLock<Result<Crossbar, String>> = OnceLock::new();
+
+/// The router shared by all tests of this process, started on first use.
+///
+/// Concurrent callers wait for the one start. A failed start is remembered: every caller gets
+/// the same error. The router is never dropped; it stops when this process exits.
+pub fn shared() -> Result<&'static Crossbar, String> {
+    SHARED
+        .get_or_init(Crossbar::start)
+        .as_ref()
+        .map_err(|e| format!("the shared Crossbar.io router did not start: {e}"))
+}
+
+/// Asks `crossbar.sh python` for the venv's python (cheap once the venv exists).
+fn venv_python() -> Result<PathBuf, String> {
+    let script = crossbar_script();
+    let output = Command::new("bash")
+        .arg(&script)
+        .arg("python")
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot run bash {} python: {e}", script.display()))?;
+    if !output.status.success() {
+        return Err(format!(
+            "bash {} python failed ({})",
+            script.display(),
+            output.status
+        ));
+    }
+    let path = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    if path.is_empty() {
+        return Err(format!("bash {} python printed nothing", script.display()));
+    }
+    Ok(PathBuf::from(path))
+}
+
+/// Three distinct TCP ports of 127.0.0.1 that were free a moment ago.
+fn free_ports() -> Result<[u16; 3], String> {
+    // All three listeners are open at once, so the ports differ.
+    let bind = || {
+        TcpListener::bind(("127.0.0.1", 0))
+            .and_then(|l| Ok((l.local_addr()?.port(), l)))
+            .map_err(|e| format!("cannot find a free TCP port on 127.0.0.1: {e}"))
+    };
+    let (a, _la) = bind()?;
+    let (b, _lb) = bind()?;
+    let (c, _lc) = bind()?;
+    Ok([a, b, c])
+}
+
+/// The port of a `ready ws://127.0.0.1:PORT` line.
+fn parse_ready_line(line: &str) -> Option<u16> {
+    line.trim_end()
+        .strip_prefix("ready ws://127.0.0.1:")?
+        .parse()
+        .ok()
+}
+
+/// Polls `child` until it exits or `timeout` passes (`Ok(None)`).
+fn wait_with_timeout(child: &mut Child, timeout: Duration) -> std::io::Result<Option<ExitStatus>> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(Some(status));
+        }
+        if Instant::now() >= deadline {
+            return Ok(None);
+        }
+        thread::sleep(POLL_INTERVAL);
+    }
+}
+
+fn describe_status(status: Option<ExitStatus>) -> String {
+    status.map_or_else(|| "exit status unknown".to_owned(), |s| s.to_string())
+}
+
+/// A running `tests/python/peer.py` (Autobahn|Python), connected to a router.
+///
+/// Its stdout is read line by line ([`PythonPeer::read_line`]); its stderr goes to a temporary
+/// file that error messages quote. Dropping it kills the process.
+#[derive(Debug)]
+pub struct PythonPeer {
+    child: Child,
+    /// Lines of stdout from the reader thread; disconnected at EOF.
+    lines: Receiver<std::io::Result<String>>,
+    stderr_path: PathBuf,
+    /// The peer.py arguments, for messages.
+    description: String,
+}
+
+impl PythonPeer {
+    /// Runs `<venv python> -u tests/python/peer.py --url <router.ws_url()> <args...>`.
+    ///
+    /// `args` are peer.py's global options (`--realm`, `--serializer`, `--authid`/`--ticket`,
+    /// or another `--url`, which overrides the default) followed by a command, e.g.
+    /// `&["--serializer", "msgpack", "callee"]` or `&["subscribe", "com.example.topic"]`.
+    pub fn spawn(router: &Crossbar, args: &[&str]) -> Result<PythonPeer, String> {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let stderr_path = std::env::temp_dir().join(format!(
+            "wamp-testkit-peer-{}-{}.stderr",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let description = format!("peer.py {}", args.join(" "));
+        let stderr = File::create(&stderr_path).map_err(|e| {
+            format!(
+                "{description}: cannot create {}: {e}",
+                stderr_path.display()
+            )
+        })?;
+        let mut child = Command::new(router.python())
+            .arg("-u")
+            .arg(peer_script())
+            .args(["--url", &router.ws_url()])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .map_err(|e| {
+                let _ = std::fs::remove_file(&stderr_path);
+                format!(
+                    "{description}: cannot run {}: {e}",
+                    router.python().display()
+                )
+            })?;
+        let Some(stdout) = child.stdout.take() else {
+            let _ = child.kill();
+            let _ = child.wait();
+            let _ = std::fs::remove_file(&stderr_path);
+            return Err(format!("{description}: no stdout pipe"));
+        };
+        let (tx, rx) = mpsc::channel();
+        thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            loop {
+                let mut buf = Vec::new();
+                match reader.read_until(b'\n', &mut buf) {
+                    Ok(0) => break,
+                    Ok(_) => {
+                        let line = String::from_utf8_lossy(&buf);
+                        let line = line.trim_end_matches(['\n', '\r']).to_owned();
+                        if tx.send(Ok(line)).is_err() {
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        break;
+                    }
+                }
+            }
+        });
+        Ok(PythonPeer {
+            child,
+            lines: rx,
+            stderr_path,
+            description,
+        })
+    }
+
+    /// The next line the peer prints (without the line break), waiting up to `timeout`.
+    ///
+    /// Fails on timeout or when the peer exits without printing another line; the error
+    /// includes the peer's stderr.
+    pub fn read_line(&mut self, timeout: Duration) -> Result<String, String> {
+        match self.lines.recv_timeout(timeout) {
+            Ok(Ok(line)) => Ok(line),
+            Ok(Err(e)) => Err(self.error(&format!("reading stdout failed: {e}"))),
+            Err(RecvTimeoutError::Timeout) => Err(self.error(&format!(
+                "no output line within {:.1} s",
+                timeout.as_secs_f64()
+            ))),
+            Err(RecvTimeoutError::Disconnected) => {
+                let status = wait_with_timeout(&mut self.child, Duration::from_secs(5))
+                    .ok()
+                    .flatten();
+                Err(self.error(&format!(
+                    "exited without another output line ({})",
+                    describe_status(status)
+                )))
+            }
+        }
+    }
+
+    /// Reads lines until one equals `expected` (ignoring surrounding whitespace), waiting up to
+    /// `timeout` in all. The lines before it are skipped.
+    pub fn wait_for_line(&mut self, expected: &str, timeout: Duration) -> Result<(), String> {
+        let deadline = Instant::now() + timeout;
+        let mut skipped = Vec::new();
+        loop {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            match self.read_line(remaining) {
+                Ok(line) if line.trim() == expected.trim() => return Ok(()),
+                Ok(line) => skipped.push(line),
+                Err(e) => {
+                    return Err(format!(
+                        "waiting for {expected:?}: {e}\nskipped lines: {skipped:?}"
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Waits up to `timeout` for the peer to exit by itself (e.g. `subscribe --count N` after
+    /// N events) and returns its exit status. Output lines not read yet stay readable.
+    pub fn wait(&mut self, timeout: Duration) -> Result<ExitStatus, String> {
+        match wait_with_timeout(&mut self.child, timeout) {
+            Ok(Some(status)) => Ok(status),
+            Ok(None) => Err(self.error(&format!(
+                "did not exit within {:.1} s",
+                timeout.as_secs_f64()
+            ))),
+            Err(e) => Err(self.error(&format!("cannot wait for the process: {e}"))),
+        }
+    }
+
+    /// Asks the peer to stop with SIGTERM (a callee leaves its session with GOODBYE first) and
+    /// waits up to `timeout` for it to exit.
+    pub fn terminate(&mut self, timeout: Duration) -> Result<ExitStatus, String> {
+        if let Ok(Some(status)) = self.child.try_wait() {
+            return Ok(status);
+        }
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        if let Err(e) = sent {
+            return Err(self.error(&format!("cannot run kill: {e}")));
+        }
+        self.wait(timeout)
+    }
+
+    /// The operating system's process id of the peer.
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// What the peer wrote to stderr so far.
+    pub fn stderr(&self) -> String {
+        read_lossy(&self.stderr_path)
+    }
+
+    fn error(&self, what: &str) -> String {
+        peer_error(&self.description, what, "", &self.stderr())
+    }
+}
+
+impl Drop for PythonPeer {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.stderr_path);
+    }
+}
+
+/// Runs a one-shot peer (`call`, `publish`, `subscribe --count N`) to completion and returns
+/// its stdout.
+///
+/// `args` are as for [`PythonPeer::spawn`]. Fails if the peer does not exit successfully within
+/// `timeout` (it is killed then); the error includes its stdout and stderr.
+pub fn run_python(router: &Crossbar, args: &[&str], timeout: Duration) -> Result<String, String> {
+    let deadline = Instant::now() + timeout;
+    let mut peer = PythonPeer::spawn(router, args)?;
+    let mut stdout = String::new();
+    loop {
+        match peer
+            .lines
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        {
+            Ok(Ok(line)) => {
+                stdout.push_str(&line);
+                stdout.push('\n');
+            }
+            Ok(Err(e)) => {
+                return Err(peer_error(
+                    &peer.description,
+                    &format!("reading stdout failed: {e}"),
+                    &stdout,
+                    &peer.stderr(),
+                ));
+            }
+            Err(RecvTimeoutError::Disconnected) => break, // stdout closed: the peer is done
+            Err(RecvTimeoutError::Timeout) => {
+                return Err(peer_error(
+                    &peer.description,
+                    &format!("did not finish within {:.1} s", timeout.as_secs_f64()),
+                    &stdout,
+                    &peer.stderr(),
+                ));
+            }
+        }
+    }
+    let remaining = deadline.saturating_duration_since(Instant::now());
+    let status = wait_with_timeout(&mut peer.child, remaining.max(Duration::from_secs(1)));
+    match status {
+        Ok(Some(status)) if status.success() => Ok(stdout),
+        Ok(Some(status)) => Err(peer_error(
+            &peer.description,
+            &format!("failed ({status})"),
+            &stdout,
+            &peer.stderr(),
+        )),
+        Ok(None) => Err(peer_error(
+            &peer.description,
+            "closed its stdout but did not exit",
+            &stdout,
+            &peer.stderr(),
+        )),
+        Err(e) => Err(peer_error(
+            &peer.description,
+            &format!("cannot wait for the process: {e}"),
+            &stdout,
+            &peer.stderr(),
+        )),
+    }
+}
+
+fn peer_error(description: &str, what: &str, stdout: &str, stderr: &str) -> String {
+    let mut message = format!("{description}: {what}");
+    if !stdout.trim().is_empty() {
+        let _ = write!(message, "\n--- stdout ---\n{}", stdout.trim_end());
+    }
+    if stderr.trim().is_empty() {
+        message.push_str("\n(stderr empty)");
+    } else {
+        let _ = write!(message, "\n--- stderr ---\n{}", stderr.trim_end());
+    }
+    message
+}
+
+fn read_lossy(path: &Path) -> String {
+    let mut bytes = Vec::new();
+    match File::open(path).and_then(|mut f| f.read_to_end(&mut bytes)) {
+        Ok(_) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(e) => format!("(cannot read {}: {e})", path.display()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ready_line() {
+        assert_eq!(parse_ready_line("ready ws://127.0.0.1:18080"), Some(18080));
+        assert_eq!(
+            parse_ready_line("ready ws://127.0.0.1:8080\r\n"),
+            Some(8080)
+        );
+        assert_eq!(parse_ready_line("ready ws://127.0.0.1:"), None);
+        assert_eq!(parse_ready_line("ready ws://127.0.0.1:99999"), None);
+        assert_eq!(parse_ready_line("crossbar.sh: waiting"), None);
+    }
+
+    #[test]
+    fn free_ports_differ() {
+        let ports = free_ports();
+        assert!(
+            matches!(ports, Ok([a, b, c]) if a != b && b != c && a != c && a != 0),
+            "{ports:?}"
+        );
+    }
+
+    #[test]
+    fn peer_error_quotes_output() {
+        let message = peer_error(
+            "peer.py call x",
+            "failed (exit status: 1)",
+            "out\n",
+            "err\n",
+        );
+        assert_eq!(
+            message,
+            "peer.py call x: failed (exit status: 1)\n--- stdout ---\nout\n--- stderr ---\nerr"
+        );
+        let message = peer_error("peer.py callee", "no output", "", "");
+        assert_eq!(message, "peer.py callee: no output\n(stderr empty)");
+    }
+
+    #[test]
+    fn urls() {
+        let crossbar = Crossbar {
+            script: None,
+            stdin: None,
+            ws_port: 18080,
+            rawsocket_port: 18081,
+            rawsocket_auth_port: 18082,
+            python: PathBuf::from("python3"),
+        };
+        assert_eq!(crossbar.ws_url(), "ws://127.0.0.1:18080/ws");
+        assert_eq!(crossbar.url("auth"), "ws://127.0.0.1:18080/auth");
+        assert_eq!(crossbar.url("/ticket"), "ws://127.0.0.1:18080/ticket");
+        assert_eq!(crossbar.rawsocket_url(), "rs://127.0.0.1:18081");
+        assert_eq!(crossbar.rawsocket_auth_url(), "rs://127.0.0.1:18082");
+    }
+
+    #[test]
+    fn paths() {
+        assert!(crossbar_script().ends_with("scripts/crossbar.sh"));
+        assert!(peer_script().ends_with("tests/python/peer.py"));
+    }
+}
