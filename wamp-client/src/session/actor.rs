@@ -46,6 +46,7 @@ enum Pending {
     Publish(oneshot::Sender<Result<Id>>),
     Subscribe {
         topic: String,
+        options: Dict,
         local: u64,
         events: mpsc::UnboundedSender<Event>,
         reply: oneshot::Sender<Result<Id>>,
@@ -131,6 +132,8 @@ pub(super) struct SessionTask {
     last_request: Id,
     pending: HashMap<Id, Pending>,
     subscriptions: HashMap<Id, SubscriptionEntry>,
+    /// Router subscriptions with an UNSUBSCRIBE in flight, with that UNSUBSCRIBE's request id.
+    unsubscribing: HashMap<Id, Id>,
     registrations: HashMap<Id, RegistrationEntry>,
     invocations: HashMap<Id, AbortHandle>,
     /// Whether something was written since the last flush.
@@ -159,6 +162,7 @@ impl SessionTask {
             last_request: 0,
             pending: HashMap::new(),
             subscriptions: HashMap::new(),
+            unsubscribing: HashMap::new(),
             registrations: HashMap::new(),
             invocations: HashMap::new(),
             unflushed: false,
@@ -358,20 +362,13 @@ impl SessionTask {
                 events,
                 reply,
             } => {
-                let pending = Pending::Subscribe {
-                    topic: topic.clone(),
+                self.subscribe(Pending::Subscribe {
+                    topic,
+                    options,
                     local,
                     events,
                     reply,
-                };
-                self.request(
-                    |request| Message::Subscribe {
-                        request,
-                        options,
-                        topic,
-                    },
-                    Some(pending),
-                )
+                })
                 .await
             }
             Command::Unsubscribe {
@@ -428,6 +425,23 @@ impl SessionTask {
         }
     }
 
+    /// Sends SUBSCRIBE for a `Pending::Subscribe`.
+    async fn subscribe(&mut self, pending: Pending) -> Step {
+        let Pending::Subscribe { topic, options, .. } = &pending else {
+            return Ok(());
+        };
+        let (topic, options) = (topic.clone(), options.clone());
+        self.request(
+            |request| Message::Subscribe {
+                request,
+                options,
+                topic,
+            },
+            Some(pending),
+        )
+        .await
+    }
+
     async fn unsubscribe_local(
         &mut self,
         subscription: Id,
@@ -456,7 +470,9 @@ impl SessionTask {
             },
             Some(Pending::Unsubscribe(reply)),
         )
-        .await
+        .await?;
+        self.unsubscribing.insert(subscription, self.last_request);
+        Ok(())
     }
 
     async fn begin_leave(
@@ -615,6 +631,7 @@ impl SessionTask {
             } => {
                 if let Some(Pending::Subscribe {
                     topic,
+                    options,
                     local,
                     events,
                     reply,
@@ -622,6 +639,23 @@ impl SessionTask {
                     .take_pending(request, code::SUBSCRIBE, "SUBSCRIBED")
                     .await?
                 {
+                    if self
+                        .unsubscribing
+                        .get(&subscription)
+                        .is_some_and(|&unsubscribe| request < unsubscribe)
+                    {
+                        // The router merged this SUBSCRIBE into a subscription that an UNSUBSCRIBE
+                        // sent after it is removing: subscribe again once that is done.
+                        return self
+                            .subscribe(Pending::Subscribe {
+                                topic,
+                                options,
+                                local,
+                                events,
+                                reply,
+                            })
+                            .await;
+                    }
                     self.subscriptions
                         .entry(subscription)
                         .or_insert_with(|| SubscriptionEntry {
@@ -793,6 +827,10 @@ impl SessionTask {
         request_type: u64,
         what: &str,
     ) -> std::result::Result<Option<Pending>, CloseReason> {
+        if request_type == code::UNSUBSCRIBE {
+            self.unsubscribing
+                .retain(|_, unsubscribe| *unsubscribe != request);
+        }
         match self.pending.remove(&request) {
             Some(pending) if pending.request_type() == request_type => Ok(Some(pending)),
             Some(pending) => {
