@@ -94,6 +94,13 @@ fn describe_connect_error(url: &str, offered: &str, e: tungstenite::Error) -> Co
         )) => format!(
             "the router accepts none of the offered serializers ({offered}); offer another one"
         ),
+        tungstenite::Error::Protocol(ProtocolError::SecWebSocketSubProtocolError(
+            SubProtocolError::InvalidSubProtocol
+            | SubProtocolError::ServerSentSubProtocolNoneRequested,
+        )) => format!(
+            "the router chose a subprotocol that was not offered ({offered}); it speaks none of \
+             the offered serializers"
+        ),
         tungstenite::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
             "connection refused: is the router running and listening on this address?".to_owned()
         }
