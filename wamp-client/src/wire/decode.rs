@@ -156,7 +156,7 @@ impl Fields {
                 ));
             }
         };
-        Ok(Payload::Args { args, kwargs })
+        Ok(Payload::new(args, kwargs))
     }
 }
 
