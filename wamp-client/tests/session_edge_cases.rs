@@ -864,6 +864,53 @@ async fn subscriptions_sharing_a_router_id_share_events_and_unsubscribe_last() {
     .await;
 }
 
+#[tokio::test]
+async fn subscribe_merged_into_a_subscription_being_unsubscribed_subscribes_again() {
+    bounded("subscribe during unsubscribe", async {
+        const OLD: Id = 77;
+        const NEW: Id = 78;
+        let (url, script) = serve(|mut peer| async move {
+            peer.welcome(SESSION_ID).await;
+            peer.accept_subscribe(OLD).await;
+            // The client subscribes again and drops its first subscription before the answer:
+            // the router sees SUBSCRIBE (merged into OLD, still active), then UNSUBSCRIBE OLD.
+            let subscribe = expect_message!(peer, Message::Subscribe { request, .. } => request);
+            let unsubscribe =
+                expect_message!(peer, Message::Unsubscribe { request, .. } => request);
+            peer.send(Message::Subscribed {
+                request: subscribe,
+                subscription: OLD,
+            })
+            .await;
+            peer.send(Message::Unsubscribed {
+                request: unsubscribe,
+                details: None,
+            })
+            .await;
+            // Since OLD is gone at the router, the client must subscribe once more.
+            let again = expect_message!(peer, Message::Subscribe { request, topic, .. } => (request, topic));
+            assert_eq!(again.1, "com.example.topic");
+            peer.send(Message::Subscribed { request: again.0, subscription: NEW }).await;
+            peer.send(event(NEW, 1001, args(("after",)))).await;
+            peer.expect_leave().await;
+        })
+        .await;
+
+        let session = connect(&url).await;
+        let first = session.subscribe("com.example.topic").await.unwrap();
+        // `into_future` sends the SUBSCRIBE; the drop then sends the UNSUBSCRIBE.
+        let second = session.subscribe("com.example.topic").into_future();
+        drop(first);
+        let mut second = second.await.unwrap();
+        assert_eq!(second.id(), NEW);
+        let event = second.next().await.expect("an event on the new subscription");
+        assert_eq!(event.arg::<String>(0).unwrap(), "after");
+        session.leave().await.unwrap();
+        finish(script).await;
+    })
+    .await;
+}
+
 // ===== 10. Invocations
 
 #[tokio::test]
