@@ -51,6 +51,12 @@
 
 mod api;
 mod error;
+#[doc(hidden)]
+pub mod __private {
+    //! Support for macro-generated code; not public API.
+    pub use crate::private::*;
+}
+mod private;
 pub mod session;
 mod transport;
 mod uri;
@@ -60,8 +66,9 @@ pub mod wire;
 pub use api::publish::PublishFuture;
 pub use api::register::BoxFuture;
 pub use api::{
-    AcknowledgedPublish, Arguments, Call, CallFuture, CallResult, Event, Handler, Invocation,
-    MatchPolicy, Publish, Register, RegisterFuture, Registration, Subscribe, SubscribeFuture,
+    AcknowledgedPublish, ApplicationError, Arguments, Call, CallError, CallFuture, CallResult,
+    Event, EventDetails, Handler, Invocation, InvocationDetails, MatchPolicy, NoError, Publish,
+    Register, RegisterFuture, Registration, ServiceRegistration, Subscribe, SubscribeFuture,
     Subscription, SubscriptionHandle,
 };
 pub use error::{CloseInitiator, CloseReason, ConnectError, Error, ErrorUri, Result, WampError};
@@ -76,6 +83,5 @@ pub use wire::{Id, Serializer};
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
 
-/// The attribute macros (see the `wamp-macros` crate).
 #[cfg(feature = "macros")]
-pub use wamp_macros as macros;
+pub use wamp_macros::{ApplicationError, service};

@@ -3,16 +3,22 @@
 //! Every request is a builder returned by a [`Session`](crate::Session) method; `.await` sends it.
 //! Payloads go in as any `serde::Serialize` and come out as any `serde::de::DeserializeOwned`.
 
+pub(crate) mod app_error;
 pub(crate) mod arguments;
 pub(crate) mod call;
+mod details;
 mod options;
 pub(crate) mod publish;
 pub(crate) mod register;
+pub(crate) mod service;
 pub(crate) mod subscribe;
 
+pub use app_error::{ApplicationError, CallError, NoError};
 pub use arguments::Arguments;
 pub use call::{Call, CallFuture, CallResult};
+pub use details::{EventDetails, InvocationDetails};
 pub use options::MatchPolicy;
 pub use publish::{AcknowledgedPublish, Publish};
 pub use register::{Handler, Invocation, Register, RegisterFuture, Registration};
+pub use service::ServiceRegistration;
 pub use subscribe::{Event, Subscribe, SubscribeFuture, Subscription, SubscriptionHandle};

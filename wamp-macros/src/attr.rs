@@ -1,0 +1,205 @@
+//! Parsing of the macros' own attributes: `#[service(...)]` and the `#[wamp(...)]` helpers.
+//!
+//! Every key is checked: unknown or repeated keys are errors that list what is allowed.
+
+use proc_macro2::Span;
+use syn::meta::ParseNestedMeta;
+use syn::{Attribute, LitStr, Path};
+
+use crate::ctxt::Ctxt;
+
+/// A string option with the span of its literal, for errors about its value.
+#[derive(Clone)]
+pub(crate) struct SpannedStr {
+    pub(crate) value: String,
+    pub(crate) span: Span,
+}
+
+impl From<LitStr> for SpannedStr {
+    fn from(lit: LitStr) -> Self {
+        SpannedStr {
+            value: lit.value(),
+            span: lit.span(),
+        }
+    }
+}
+
+/// Arguments of `#[service(...)]`.
+#[derive(Default)]
+pub(crate) struct ServiceArgs {
+    /// URI prefix for every method without an explicit `uri`/`topic`.
+    pub(crate) prefix: Option<SpannedStr>,
+    /// Path of the runtime crate, for users who renamed `wamp-client`.
+    pub(crate) crate_path: Option<Path>,
+}
+
+/// Arguments of `#[wamp(...)]` on a service method.
+#[derive(Default)]
+pub(crate) struct MethodArgs {
+    /// Full URI of the procedure.
+    pub(crate) uri: Option<SpannedStr>,
+    /// Name appended to the service prefix instead of the method name.
+    pub(crate) name: Option<SpannedStr>,
+    /// The method handles events (a subscriber) rather than calls.
+    pub(crate) event: Option<Span>,
+    /// Full URI of the topic (implies `event`).
+    pub(crate) topic: Option<SpannedStr>,
+    /// The caller stub sends parameters as keyword arguments.
+    pub(crate) kwargs: Option<Span>,
+}
+
+/// Arguments of `#[wamp(...)]` on a parameter.
+#[derive(Default)]
+pub(crate) struct ParamArgs {
+    /// The parameter is a struct holding all keyword arguments.
+    pub(crate) kwargs: Option<Span>,
+    /// The parameter receives the invocation or event details.
+    pub(crate) details: Option<Span>,
+}
+
+/// Arguments of `#[wamp(...)]` on an error enum variant.
+#[derive(Default)]
+pub(crate) struct VariantArgs {
+    /// The error URI of the variant.
+    pub(crate) uri: Option<SpannedStr>,
+    /// A message sent as the first positional argument of a unit variant.
+    pub(crate) message: Option<SpannedStr>,
+}
+
+fn set_once<T>(slot: &mut Option<T>, meta: &ParseNestedMeta, value: T) -> syn::Result<()> {
+    if slot.is_some() {
+        return Err(meta.error(format!(
+            "`{}` is given more than once",
+            path_name(&meta.path)
+        )));
+    }
+    *slot = Some(value);
+    Ok(())
+}
+
+fn path_name(path: &Path) -> String {
+    path.segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect::<Vec<_>>()
+        .join("::")
+}
+
+fn unknown(meta: &ParseNestedMeta, allowed: &str) -> syn::Error {
+    meta.error(format!(
+        "unknown argument `{}`; expected one of: {allowed}",
+        path_name(&meta.path)
+    ))
+}
+
+/// Parses the arguments of the `#[service]` attribute itself.
+pub(crate) fn parse_service_args(tokens: proc_macro2::TokenStream) -> syn::Result<ServiceArgs> {
+    let mut args = ServiceArgs::default();
+    let parser = syn::meta::parser(|meta| {
+        if meta.path.is_ident("prefix") {
+            let lit: LitStr = meta.value()?.parse()?;
+            set_once(&mut args.prefix, &meta, lit.into())
+        } else if meta.path.is_ident("crate") {
+            let lit: LitStr = meta.value()?.parse()?;
+            let path: Path = lit.parse()?;
+            set_once(&mut args.crate_path, &meta, path)
+        } else {
+            Err(unknown(&meta, "`prefix = \"...\"`, `crate = \"...\"`"))
+        }
+    });
+    syn::parse::Parser::parse2(parser, tokens)?;
+    Ok(args)
+}
+
+/// Whether an attribute is one of ours.
+pub(crate) fn is_wamp(attr: &Attribute) -> bool {
+    attr.path().is_ident("wamp")
+}
+
+/// Parses every `#[wamp(...)]` among `attrs` with `parse_key`, recording errors in `cx`.
+fn parse_wamp_attrs(
+    cx: &Ctxt,
+    attrs: &[Attribute],
+    mut parse_key: impl FnMut(&ParseNestedMeta) -> syn::Result<()>,
+) {
+    for attr in attrs.iter().filter(|a| is_wamp(a)) {
+        if let Err(error) = attr.parse_nested_meta(|meta| parse_key(&meta)) {
+            cx.syn_error(error);
+        }
+    }
+}
+
+/// Parses `#[wamp(...)]` on a service method.
+pub(crate) fn method_args(cx: &Ctxt, attrs: &[Attribute]) -> MethodArgs {
+    let mut args = MethodArgs::default();
+    parse_wamp_attrs(cx, attrs, |meta| {
+        if meta.path.is_ident("uri") {
+            let lit: LitStr = meta.value()?.parse()?;
+            set_once(&mut args.uri, meta, lit.into())
+        } else if meta.path.is_ident("name") {
+            let lit: LitStr = meta.value()?.parse()?;
+            set_once(&mut args.name, meta, lit.into())
+        } else if meta.path.is_ident("topic") {
+            let lit: LitStr = meta.value()?.parse()?;
+            set_once(&mut args.topic, meta, lit.into())
+        } else if meta.path.is_ident("event") {
+            set_once(
+                &mut args.event,
+                meta,
+                syn::spanned::Spanned::span(&meta.path),
+            )
+        } else if meta.path.is_ident("kwargs") {
+            set_once(
+                &mut args.kwargs,
+                meta,
+                syn::spanned::Spanned::span(&meta.path),
+            )
+        } else {
+            Err(unknown(
+                meta,
+                "`uri = \"...\"`, `name = \"...\"`, `kwargs`, `event`, `topic = \"...\"`",
+            ))
+        }
+    });
+    args
+}
+
+/// Parses `#[wamp(...)]` on a method parameter.
+pub(crate) fn param_args(cx: &Ctxt, attrs: &[Attribute]) -> ParamArgs {
+    let mut args = ParamArgs::default();
+    parse_wamp_attrs(cx, attrs, |meta| {
+        if meta.path.is_ident("kwargs") {
+            set_once(
+                &mut args.kwargs,
+                meta,
+                syn::spanned::Spanned::span(&meta.path),
+            )
+        } else if meta.path.is_ident("details") {
+            set_once(
+                &mut args.details,
+                meta,
+                syn::spanned::Spanned::span(&meta.path),
+            )
+        } else {
+            Err(unknown(meta, "`kwargs`, `details`"))
+        }
+    });
+    args
+}
+
+/// Parses `#[wamp(...)]` on an error enum variant.
+pub(crate) fn variant_args(cx: &Ctxt, attrs: &[Attribute]) -> VariantArgs {
+    let mut args = VariantArgs::default();
+    parse_wamp_attrs(cx, attrs, |meta| {
+        if meta.path.is_ident("uri") {
+            let lit: LitStr = meta.value()?.parse()?;
+            set_once(&mut args.uri, meta, lit.into())
+        } else if meta.path.is_ident("message") {
+            let lit: LitStr = meta.value()?.parse()?;
+            set_once(&mut args.message, meta, lit.into())
+        } else {
+            Err(unknown(meta, "`uri = \"...\"`, `message = \"...\"`"))
+        }
+    });
+    args
+}
