@@ -5,8 +5,8 @@
 //! `#[derive(wamp_client::ApplicationError)]`. The `wamp_client::service` documentation describes
 //! the attributes and shows complete examples.
 //!
-//! Layout: [`attr`] parses the attributes, [`model`] turns the trait into a checked model,
-//! `expand/` generates one item per file, [`app_error`] is the derive.
+//! Layout: `attr` parses the attributes, `model` turns the trait into a checked model,
+//! `expand/` generates one item per file, `app_error` is the derive.
 
 mod app_error;
 mod attr;
