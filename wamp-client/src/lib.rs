@@ -84,4 +84,31 @@ pub use wire::{Id, Serializer};
 pub struct ReadmeDoctests;
 
 #[cfg(feature = "macros")]
-pub use wamp_macros::{ApplicationError, service};
+#[doc = include_str!("docs/service.md")]
+pub use wamp_macros::service;
+
+/// Derives [`ApplicationError`](trait@ApplicationError) for an error enum: each variant is one
+/// WAMP error URI, given with `#[wamp(uri = "...")]`. Tuple fields travel as positional
+/// arguments, named fields as keyword arguments; a unit variant may carry
+/// `#[wamp(message = "...")]`, sent as the first positional argument.
+///
+/// ```
+/// use wamp_client::{ApplicationError, WampError};
+///
+/// #[derive(Debug, PartialEq, ApplicationError)]
+/// enum BankError {
+///     #[wamp(uri = "com.example.bank.error.overdrawn")]
+///     Overdrawn { balance: i64 },
+///     #[wamp(uri = "com.example.bank.error.frozen", message = "the account is frozen")]
+///     Frozen,
+///     #[wamp(uri = "com.example.bank.error.limit")]
+///     Limit(u32),
+/// }
+///
+/// let error = BankError::Overdrawn { balance: -5 }.to_wamp_error();
+/// assert_eq!(error.uri.as_str(), "com.example.bank.error.overdrawn");
+/// assert_eq!(BankError::from_wamp_error(&error), Some(BankError::Overdrawn { balance: -5 }));
+/// assert_eq!(BankError::from_wamp_error(&WampError::new("com.example.other")), None);
+/// ```
+#[cfg(feature = "macros")]
+pub use wamp_macros::ApplicationError;

@@ -70,7 +70,6 @@ impl std::error::Error for NoError {}
 /// }
 /// ```
 #[derive(Debug, Clone)]
-#[non_exhaustive]
 pub enum CallError<E = NoError> {
     /// The callee answered with one of the procedure's declared errors.
     Application(E),
