@@ -50,13 +50,8 @@
 //! unless [`SessionBuilder::trace_payloads`] is set.
 
 mod api;
+pub mod codegen;
 mod error;
-#[doc(hidden)]
-pub mod __private {
-    //! Support for macro-generated code; not public API.
-    pub use crate::private::*;
-}
-mod private;
 pub mod session;
 mod transport;
 mod uri;

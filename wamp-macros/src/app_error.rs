@@ -83,13 +83,13 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
                 to_arms.push(quote! {
                     Self::#name(#(#bindings),*) => {
                         let mut __wamp_error = #krate::WampError::new(#uri);
-                        __wamp_error.args = ::std::vec![#(#krate::__private::error_value(#bindings)),*];
+                        __wamp_error.args = ::std::vec![#(#krate::codegen::error_value(#bindings)),*];
                         __wamp_error
                     }
                 });
                 from_arms.push(quote! {
                     #uri => ::core::option::Option::Some(Self::#name(
-                        #(#krate::__private::error_arg(&error.args, #indices)?),*
+                        #(#krate::codegen::error_arg(&error.args, #indices)?),*
                     )),
                 });
             }
@@ -112,7 +112,7 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
                         #(
                             __wamp_error.kwargs.insert(
                                 ::std::string::String::from(#keys),
-                                #krate::__private::error_value(#names),
+                                #krate::codegen::error_value(#names),
                             );
                         )*
                         __wamp_error
@@ -120,7 +120,7 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
                 });
                 from_arms.push(quote! {
                     #uri => ::core::option::Option::Some(Self::#name {
-                        #(#names: #krate::__private::error_kwarg(&error.kwargs, #keys)?),*
+                        #(#names: #krate::codegen::error_kwarg(&error.kwargs, #keys)?),*
                     }),
                 });
             }

@@ -62,7 +62,7 @@ fn arguments(service: &ServiceDef, method: &MethodDef, error: TokenStream) -> To
         return quote! {
             let __wamp_arguments = #krate::Arguments {
                 args: ::std::vec::Vec::new(),
-                kwargs: #krate::__private::kwargs_of(&#ident).map_err(#error)?,
+                kwargs: #krate::codegen::kwargs_of(&#ident).map_err(#error)?,
             };
         };
     }
@@ -71,7 +71,7 @@ fn arguments(service: &ServiceDef, method: &MethodDef, error: TokenStream) -> To
             let ident = &p.ident;
             let name = ident.to_string();
             quote! {
-                #krate::__private::insert_kwarg(&mut __wamp_kwargs, #name, &#ident).map_err(#error)?;
+                #krate::codegen::insert_kwarg(&mut __wamp_kwargs, #name, &#ident).map_err(#error)?;
             }
         });
         return quote! {
@@ -83,7 +83,7 @@ fn arguments(service: &ServiceDef, method: &MethodDef, error: TokenStream) -> To
     let idents = payload.iter().map(|p| &p.ident);
     quote! {
         let __wamp_arguments = #krate::Arguments {
-            args: #krate::__private::positional(&(#(&#idents,)*)).map_err(#error)?,
+            args: #krate::codegen::positional(&(#(&#idents,)*)).map_err(#error)?,
             kwargs: #krate::Dict::new(),
         };
     }
@@ -116,7 +116,7 @@ fn procedure(service: &ServiceDef, method: &MethodDef) -> TokenStream {
         {
             #arguments
             let __wamp_result = self.session.call(#uri, ()).arguments(__wamp_arguments).await;
-            #krate::__private::decode_result(__wamp_result)
+            #krate::codegen::decode_result(__wamp_result)
         }
     }
 }

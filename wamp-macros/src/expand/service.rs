@@ -55,7 +55,7 @@ pub(crate) fn expand(service: &ServiceDef) -> TokenStream {
                 session: &#krate::Session,
                 service: ::std::sync::Arc<T>,
             ) -> #krate::Result<#krate::ServiceRegistration> {
-                let mut __wamp_builder = #krate::__private::ServiceBuilder::new(session);
+                let mut __wamp_builder = #krate::codegen::ServiceBuilder::new(session);
                 #(#registrations)*
                 ::core::result::Result::Ok(__wamp_builder.finish())
             }
@@ -140,13 +140,13 @@ fn procedure(service: &ServiceDef, method: &MethodDef) -> TokenStream {
         quote!(#krate::InvocationDetails::from(&__wamp_invocation)),
         |problem| {
             quote! {
-                return ::core::result::Result::Err(#krate::__private::invalid_argument(#uri, #problem));
+                return ::core::result::Result::Err(#krate::codegen::invalid_argument(#uri, #problem));
             }
         },
     );
     let respond = match &method.output {
-        Output::Result { .. } => quote!(#krate::__private::respond_result(__wamp_output)),
-        Output::Unit | Output::Value(_) => quote!(#krate::__private::respond_value(__wamp_output)),
+        Output::Result { .. } => quote!(#krate::codegen::respond_result(__wamp_output)),
+        Output::Unit | Output::Value(_) => quote!(#krate::codegen::respond_value(__wamp_output)),
     };
     quote! {
         {
@@ -155,7 +155,7 @@ fn procedure(service: &ServiceDef, method: &MethodDef) -> TokenStream {
                 .procedure(#uri, &[], move |__wamp_invocation: #krate::Invocation| {
                     let __wamp_service = ::std::sync::Arc::clone(&__wamp_service);
                     async move {
-                        let __wamp_params = #krate::__private::Params::of_invocation(&__wamp_invocation);
+                        let __wamp_params = #krate::codegen::Params::of_invocation(&__wamp_invocation);
                         #body
                         #respond
                     }
@@ -174,7 +174,7 @@ fn event(service: &ServiceDef, method: &MethodDef) -> TokenStream {
         quote!(#krate::EventDetails::from(&__wamp_event)),
         |problem| {
             quote! {
-                #krate::__private::event_problem(&__wamp_event.topic, &#problem);
+                #krate::codegen::event_problem(&__wamp_event.topic, &#problem);
                 return;
             }
         },
@@ -182,7 +182,7 @@ fn event(service: &ServiceDef, method: &MethodDef) -> TokenStream {
     let finish = match &method.output {
         Output::Result { .. } => quote! {
             if let ::core::result::Result::Err(__wamp_error) = __wamp_output {
-                #krate::__private::event_handler_failed(&__wamp_event.topic, __wamp_error);
+                #krate::codegen::event_handler_failed(&__wamp_event.topic, __wamp_error);
             }
         },
         Output::Unit | Output::Value(_) => quote!(let () = __wamp_output;),
@@ -194,7 +194,7 @@ fn event(service: &ServiceDef, method: &MethodDef) -> TokenStream {
                 .topic(#uri, &[], move |__wamp_event: #krate::Event| {
                     let __wamp_service = ::std::sync::Arc::clone(&__wamp_service);
                     async move {
-                        let __wamp_params = #krate::__private::Params::of_event(&__wamp_event);
+                        let __wamp_params = #krate::codegen::Params::of_event(&__wamp_event);
                         #body
                         #finish
                     }

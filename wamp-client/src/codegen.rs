@@ -1,9 +1,12 @@
-//! Support for the code `wamp-macros` generates. Not public API: names and signatures here may
-//! change in any release. Keeping this logic in ordinary functions keeps the generated code small.
+//! Support for the code that [`service`](crate::service) and
+//! [`ApplicationError`](macro@crate::ApplicationError) generate.
+//!
+//! Generated code uses only public API, and this module is the part of it written for that code:
+//! binding parameters the way a Python callee binds them, turning results and errors into
+//! payloads, and registering a service's methods as one unit. Application code rarely needs it
+//! directly. Keeping this logic in ordinary functions keeps the generated code small.
 
 use std::future::Future;
-
-pub use serde;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
