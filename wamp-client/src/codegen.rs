@@ -20,7 +20,6 @@ use crate::api::subscribe::Event;
 use crate::error::{Error, Result, WampError};
 use crate::session::Session;
 use crate::value::{Dict, Value, ValueError, from_value, to_value};
-use crate::wire::Id;
 
 /// Reads typed parameters from positional and keyword arguments, the way a Python callee binds
 /// them: parameter `i` is positional argument `i` if there is one, else the keyword argument of
@@ -159,32 +158,20 @@ pub fn decode_result<T: DeserializeOwned, E: ApplicationError>(
         .map_err(|e| CallError::Other(Error::Payload(ValueError::new(format!("result: {e}")))))
 }
 
-/// Adds a keyword argument for a caller stub.
-pub fn insert_kwarg<T: Serialize, E>(
+/// Adds a keyword argument for a caller or publisher stub.
+pub fn insert_kwarg<T: Serialize>(
     kwargs: &mut Dict,
     name: &str,
     value: &T,
-) -> std::result::Result<(), CallError<E>> {
-    let value = to_value(value).map_err(|e| {
-        CallError::Other(Error::Payload(ValueError::new(format!(
-            "argument `{name}`: {e}"
-        ))))
-    })?;
+) -> std::result::Result<(), ValueError> {
+    let value = to_value(value).map_err(|e| ValueError::new(format!("argument `{name}`: {e}")))?;
     kwargs.insert(name.to_owned(), value);
     Ok(())
 }
 
-/// Converts a struct into keyword arguments for a caller stub.
-pub fn kwargs_of<T: Serialize, E>(value: &T) -> std::result::Result<Dict, CallError<E>> {
-    match to_value(value) {
-        Ok(Value::Dict(dict)) => Ok(dict),
-        Ok(Value::Null) => Ok(Dict::new()),
-        Ok(other) => Err(CallError::Other(Error::Payload(ValueError::new(format!(
-            "keyword arguments must serialize to a map, not a {}",
-            other.kind()
-        ))))),
-        Err(e) => Err(CallError::Other(Error::Payload(e))),
-    }
+/// Converts a struct into keyword arguments for a caller or publisher stub.
+pub fn kwargs_of<T: Serialize>(value: &T) -> std::result::Result<Dict, ValueError> {
+    crate::api::arguments::keyword_values(value)
 }
 
 /// Logs what an event handler could not process: events have no one to answer.
@@ -257,24 +244,6 @@ impl<'a> ServiceBuilder<'a> {
     pub fn finish(self) -> ServiceRegistration {
         self.registration
     }
-}
-
-/// Publishes a typed event for a publisher stub, acknowledged.
-pub async fn publish(
-    session: &Session,
-    topic: &str,
-    args: std::result::Result<Vec<Value>, ValueError>,
-    kwargs: std::result::Result<Dict, ValueError>,
-) -> Result<Id> {
-    let arguments = Arguments {
-        args: args?,
-        kwargs: kwargs?,
-    };
-    session
-        .publish(topic, ())
-        .arguments(arguments)
-        .acknowledge()
-        .await
 }
 
 /// Positional arguments from a tuple of parameters, for caller and publisher stubs.
