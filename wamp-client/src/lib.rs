@@ -66,8 +66,16 @@ pub use api::{
     Register, RegisterFuture, Registration, ServiceRegistration, Subscribe, SubscribeFuture,
     Subscription, SubscriptionHandle,
 };
+pub use api::{
+    CallInput, CallStream, CancelHandle, CancelMode, InvocationInput, InvokePolicy, ProgressSender,
+};
+pub use api::{
+    MatchLists, Meta, MetaEvents, MetaSupport, RegistrationInfo, RegistrationList, SessionInfo,
+    SessionJoin, SessionLeave, SubscriptionInfo, SubscriptionList, TestamentOptions,
+    TestamentScope,
+};
 pub use error::{CloseInitiator, CloseReason, ConnectError, Error, ErrorUri, Result, WampError};
-pub use session::{Session, SessionBuilder, SessionDetails};
+pub use session::{Diagnostics, Session, SessionBuilder, SessionDetails, TimeoutUnit};
 pub use transport::TransportError;
 pub use uri::UriCheck;
 pub use value::{Dict, Value, ValueError, from_value, to_value};

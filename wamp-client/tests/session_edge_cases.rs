@@ -167,12 +167,25 @@ async fn hello_announces_roles_features_agent_and_realm() {
             (
                 "callee",
                 &[
+                    "call_canceling",
                     "caller_identification",
                     "pattern_based_registration",
+                    "progressive_call_results",
+                    "progressive_call_invocations",
                     "registration_revocation",
+                    "shared_registration",
                 ],
             ),
-            ("caller", &["caller_identification"]),
+            (
+                "caller",
+                &[
+                    "call_canceling",
+                    "call_timeout",
+                    "caller_identification",
+                    "progressive_call_results",
+                    "progressive_call_invocations",
+                ],
+            ),
             (
                 "publisher",
                 &["publisher_exclusion", "publisher_identification"],
@@ -610,6 +623,17 @@ async fn late_result_for_an_abandoned_call_is_ignored() {
             let first = peer.expect_call().await;
             assert_eq!(first.procedure, "com.example.slow");
             gave_up_rx.await.unwrap();
+            // Dropping the call's future cancels it (the router announced call_canceling).
+            let (canceled, mode) = expect_message!(
+                peer,
+                Message::Cancel { request, options } => (request, options.get("mode").cloned())
+            );
+            assert_eq!(canceled, first.request);
+            assert_eq!(
+                mode,
+                Some(Value::from("killnowait")),
+                "the default cancel mode"
+            );
             // The answer to the abandoned call, a duplicate of it, and a late ERROR.
             peer.send(result(first.request, args(("late",)))).await;
             peer.send(result(first.request, args(("later still",))))

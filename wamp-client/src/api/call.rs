@@ -1,16 +1,20 @@
-//! Calling remote procedures.
+//! Calling remote procedures: single results, progressive results, cancellation, timeouts and
+//! progressive invocations (the caller streaming its input).
 
+use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
+use futures_util::Stream;
 use serde::Serialize;
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 
 use super::arguments::{keyword_values, payload_accessors, payload_error, positional_values};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorUri, Result, WampError};
 use crate::session::Session;
-use crate::session::command::Command;
+use crate::session::command::{CallReply, Command};
 use crate::uri::UriUse;
 use crate::value::{Dict, Value, ValueError};
 
@@ -27,16 +31,53 @@ pub struct CallResult {
 
 payload_accessors!(CallResult, Error, payload_error);
 
+impl CallResult {
+    /// Whether this is a progressive (intermediate) result; the final result is not.
+    pub fn is_progress(&self) -> bool {
+        self.details.get("progress").and_then(Value::as_bool) == Some(true)
+    }
+}
+
+/// How a call is canceled (the CANCEL `mode`).
+///
+/// Dropping a pending call cancels it with the session's default mode,
+/// [`CancelMode::KillNoWait`] unless [`SessionBuilder::cancel_mode`](crate::SessionBuilder::cancel_mode)
+/// says otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+pub enum CancelMode {
+    /// The router answers the caller at once and ignores the callee's later answer; the callee is
+    /// not told.
+    Skip,
+    /// The callee is interrupted and the caller waits for its answer (which may still be a result).
+    Kill,
+    /// The callee is interrupted and the caller is answered at once.
+    #[default]
+    KillNoWait,
+}
+
+impl CancelMode {
+    /// The option value: `skip`, `kill` or `killnowait`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CancelMode::Skip => "skip",
+            CancelMode::Kill => "kill",
+            CancelMode::KillNoWait => "killnowait",
+        }
+    }
+}
+
 /// A call being prepared. Created by [`Session::call`]; `.await` sends it and waits for the result.
 ///
 /// ```no_run
 /// # async fn demo(session: wamp_client::Session) -> wamp_client::Result<()> {
+/// use std::time::Duration;
+///
 /// #[derive(serde::Serialize)]
 /// struct Add { a: i64, b: i64 }
 ///
 /// let positional: i64 = session.call("com.example.add", (2, 3)).await?.arg(0)?;
 /// let keyword: i64 = session.call("com.example.add", ()).kwargs(Add { a: 2, b: 3 }).await?.arg(0)?;
-/// assert_eq!(positional, keyword);
+/// let bounded = session.call("com.example.slow", ()).timeout(Duration::from_secs(2)).await;
 /// # Ok(()) }
 /// ```
 #[must_use = "a call is sent only when awaited"]
@@ -47,12 +88,14 @@ pub struct Call<'a> {
     args: std::result::Result<Vec<Value>, ValueError>,
     kwargs: std::result::Result<Dict, ValueError>,
     options: Dict,
+    timeout: Option<Duration>,
+    cancel_mode: Option<CancelMode>,
 }
 
 impl Session {
     /// Calls `procedure` with positional arguments `args`: a tuple, `Vec` or array of any
     /// `Serialize` values (`()` for none). Add keyword arguments or options on the returned
-    /// [`Call`], then `.await` it.
+    /// [`Call`], then `.await` it (or turn it into a stream of progressive results).
     pub fn call(&self, procedure: impl Into<String>, args: impl Serialize) -> Call<'_> {
         Call {
             session: self,
@@ -60,6 +103,8 @@ impl Session {
             args: positional_values(&args),
             kwargs: Ok(Dict::new()),
             options: Dict::new(),
+            timeout: None,
+            cancel_mode: None,
         }
     }
 }
@@ -102,21 +147,111 @@ impl<'a> Call<'a> {
         self.option("disclose_me", disclose)
     }
 
-    fn start(self) -> Result<oneshot::Receiver<Result<CallResult>>> {
+    /// A client-side deadline: if no result has arrived after `timeout`, the call is canceled
+    /// (with the call's cancel mode) and fails with [`Error::Timeout`].
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Asks the router to time the call out after `timeout` (the `timeout` option): the router
+    /// answers `wamp.error.timeout` and interrupts the callee. The value is sent in the unit the
+    /// router reads: milliseconds per the specification, whole seconds (rounded up) for
+    /// Crossbar.io, which reads seconds (see
+    /// [`SessionBuilder::router_timeout_unit`](crate::SessionBuilder::router_timeout_unit)).
+    pub fn router_timeout(self, timeout: Duration) -> Self {
+        let value = self.session.router_timeout_value(timeout);
+        self.option("timeout", value)
+    }
+
+    /// How this call is canceled when its future is dropped or its deadline passes (default: the
+    /// session's, [`CancelMode::KillNoWait`] unless configured).
+    pub fn cancel_mode(mut self, mode: CancelMode) -> Self {
+        self.cancel_mode = Some(mode);
+        self
+    }
+
+    /// Sends the call asking for progressive results and returns them as a [`CallStream`]: every
+    /// progressive result, then the final one, then the end of the stream.
+    ///
+    /// ```no_run
+    /// # async fn demo(session: wamp_client::Session) -> wamp_client::Result<()> {
+    /// use futures_util::StreamExt;
+    ///
+    /// let mut results = session.call("com.example.countdown", (3,)).into_stream();
+    /// while let Some(result) = results.next().await {
+    ///     let result = result?;
+    ///     println!("{} (final: {})", result.arg::<i64>(0)?, !result.is_progress());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn into_stream(mut self) -> CallStream {
+        self.options
+            .insert("receive_progress".into(), Value::Bool(true));
+        let session = self.session.clone();
+        let cancel_mode = self.cancel_mode.unwrap_or(session.default_cancel_mode());
+        let timeout = self.timeout;
+        let (tx, rx) = mpsc::unbounded_channel();
+        let key = session.next_local_id();
+        let state = match self.start(key, CallReply::Stream(tx)) {
+            Ok(()) => Ok(rx),
+            Err(e) => Err(Some(e)),
+        };
+        CallStream {
+            state,
+            guard: CancelGuard::new(session, key, cancel_mode),
+            deadline: timeout.map(|t| Box::pin(tokio::time::sleep(t))),
+            timeout,
+            done: false,
+        }
+    }
+
+    /// Sends the first chunk of a call with progressive invocations (the caller streams its
+    /// input, all chunks sharing one request id): `args`/`kwargs` set so far are that first chunk,
+    /// [`CallInput`] sends the rest, and the [`CallStream`] receives progressive results and the
+    /// final one. Together they make the call a duplex stream.
+    ///
+    /// Fails with `wamp.error.feature_not_supported` if the router did not announce
+    /// `progressive_call_invocations` (Crossbar.io does not support it).
+    pub fn into_duplex(mut self) -> Result<(CallInput, CallStream)> {
+        if !self
+            .session
+            .details()
+            .router_supports("dealer", "progressive_call_invocations")
+        {
+            return Err(Error::Wamp(WampError::with_message(
+                ErrorUri::FeatureNotSupported,
+                "the router does not announce progressive_call_invocations, so a call cannot stream its input",
+            )));
+        }
+        self.options.insert("progress".into(), Value::Bool(true));
+        let session = self.session.clone();
+        let stream = self.into_stream();
+        if let Err(Some(e)) = &stream.state {
+            return Err(e.clone());
+        }
+        let input = CallInput {
+            session,
+            key: stream.guard.key,
+            finished: false,
+        };
+        Ok((input, stream))
+    }
+
+    fn start(self, key: u64, reply: CallReply) -> Result<()> {
         self.session
             .uri_check()
             .check(&self.procedure, UriUse::Reference)?;
         let args = self.args.map_err(payload_error)?;
         let kwargs = self.kwargs.map_err(payload_error)?;
-        let (reply, rx) = oneshot::channel();
         self.session.send(Command::Call {
+            key,
             procedure: self.procedure,
             options: self.options,
             args,
             kwargs,
             reply,
-        })?;
-        Ok(rx)
+        })
     }
 }
 
@@ -127,27 +262,96 @@ impl<'a> IntoFuture for Call<'a> {
     fn into_future(self) -> CallFuture {
         let session = self.session.clone();
         let span = tracing::debug_span!("wamp.call", procedure = %self.procedure);
+        let cancel_mode = self.cancel_mode.unwrap_or(session.default_cancel_mode());
+        let timeout = self.timeout;
+        let key = session.next_local_id();
         let state = {
             let _enter = span.enter();
-            match self.start() {
-                Ok(rx) => CallState::Waiting(rx),
+            let (reply, rx) = oneshot::channel();
+            match self.start(key, CallReply::Once(reply)) {
+                Ok(()) => CallState::Waiting(rx),
                 Err(e) => CallState::Failed(Some(e)),
             }
         };
         CallFuture {
             state,
-            session,
+            guard: CancelGuard::new(session, key, cancel_mode),
+            deadline: timeout.map(|t| Box::pin(tokio::time::sleep(t))),
+            timeout,
             span,
         }
     }
 }
 
-/// The future of an awaited [`Call`]. Dropping it abandons the call; a late result is discarded.
+/// Cancels a call when dropped before the call completed.
+#[derive(Debug)]
+struct CancelGuard {
+    session: Session,
+    key: u64,
+    mode: CancelMode,
+    armed: bool,
+}
+
+impl CancelGuard {
+    fn new(session: Session, key: u64, mode: CancelMode) -> Self {
+        CancelGuard {
+            session,
+            key,
+            mode,
+            armed: true,
+        }
+    }
+
+    fn cancel(&mut self, mode: CancelMode) {
+        if std::mem::replace(&mut self.armed, false) {
+            let _ = self.session.send(Command::Cancel {
+                key: self.key,
+                mode,
+            });
+        }
+    }
+
+    fn handle(&self) -> CancelHandle {
+        CancelHandle {
+            session: self.session.clone(),
+            key: self.key,
+        }
+    }
+}
+
+impl Drop for CancelGuard {
+    fn drop(&mut self) {
+        self.cancel(self.mode);
+    }
+}
+
+/// Cancels a pending call from elsewhere, e.g. another task. Obtained from
+/// [`CallFuture::cancel_handle`] or [`CallStream::cancel_handle`].
+#[derive(Debug, Clone)]
+pub struct CancelHandle {
+    session: Session,
+    key: u64,
+}
+
+impl CancelHandle {
+    /// Sends CANCEL with `mode` if the call is still pending; the call's future then resolves
+    /// with the router's answer (normally `wamp.error.canceled`).
+    pub fn cancel(&self, mode: CancelMode) {
+        let _ = self.session.send(Command::Cancel {
+            key: self.key,
+            mode,
+        });
+    }
+}
+
+/// The future of an awaited [`Call`]. Dropping it before it completes cancels the call.
 #[must_use = "futures do nothing unless polled"]
 #[derive(Debug)]
 pub struct CallFuture {
     state: CallState,
-    session: Session,
+    guard: CancelGuard,
+    deadline: Option<Pin<Box<tokio::time::Sleep>>>,
+    timeout: Option<Duration>,
     span: tracing::Span,
 }
 
@@ -157,28 +361,176 @@ enum CallState {
     Failed(Option<Error>),
 }
 
+impl CallFuture {
+    /// A handle that cancels this call from elsewhere.
+    pub fn cancel_handle(&self) -> CancelHandle {
+        self.guard.handle()
+    }
+}
+
 impl Future for CallFuture {
     type Output = Result<CallResult>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         let _enter = this.span.enter();
-        match &mut this.state {
+        let output = match &mut this.state {
             CallState::Waiting(rx) => match Pin::new(rx).poll(cx) {
-                Poll::Ready(Ok(result)) => {
-                    if let Err(e) = &result {
-                        tracing::debug!(error = %e, "call failed");
+                Poll::Ready(Ok(result)) => result,
+                Poll::Ready(Err(_)) => Err(Error::SessionClosed(this.guard.session.close_reason())),
+                Poll::Pending => {
+                    if let Some(deadline) = &mut this.deadline {
+                        if deadline.as_mut().poll(cx).is_ready() {
+                            let mode = this.guard.mode;
+                            this.guard.cancel(mode);
+                            let timeout = this.timeout.unwrap_or_default();
+                            tracing::debug!(?timeout, "call timed out; canceled");
+                            return Poll::Ready(Err(Error::Timeout(
+                                timeout,
+                                "waiting for the call's result",
+                            )));
+                        }
                     }
-                    Poll::Ready(result)
+                    return Poll::Pending;
                 }
-                Poll::Ready(Err(_)) => {
-                    Poll::Ready(Err(Error::SessionClosed(this.session.close_reason())))
-                }
-                Poll::Pending => Poll::Pending,
             },
-            CallState::Failed(error) => Poll::Ready(Err(error
+            CallState::Failed(error) => Err(error
                 .take()
-                .unwrap_or_else(|| Error::SessionClosed(this.session.close_reason())))),
+                .unwrap_or_else(|| Error::SessionClosed(this.guard.session.close_reason()))),
+        };
+        // Completed: nothing to cancel any more.
+        this.guard.armed = false;
+        if let Err(e) = &output {
+            tracing::debug!(error = %e, "call failed");
+        }
+        Poll::Ready(output)
+    }
+}
+
+/// Progressive results of a call, then its final result. Created by [`Call::into_stream`].
+///
+/// Yields `Ok` for each progressive result ([`CallResult::is_progress`]) and for the final
+/// result, then ends; an error ends the stream after being yielded. Dropping the stream before
+/// the final result cancels the call.
+#[must_use = "streams do nothing unless polled"]
+#[derive(Debug)]
+pub struct CallStream {
+    state: std::result::Result<mpsc::UnboundedReceiver<Result<CallResult>>, Option<Error>>,
+    guard: CancelGuard,
+    deadline: Option<Pin<Box<tokio::time::Sleep>>>,
+    timeout: Option<Duration>,
+    done: bool,
+}
+
+impl CallStream {
+    /// A handle that cancels this call from elsewhere.
+    pub fn cancel_handle(&self) -> CancelHandle {
+        self.guard.handle()
+    }
+}
+
+impl Stream for CallStream {
+    type Item = Result<CallResult>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        if this.done {
+            return Poll::Ready(None);
+        }
+        let item = match &mut this.state {
+            Ok(rx) => match rx.poll_recv(cx) {
+                Poll::Ready(Some(Ok(result))) => {
+                    if result.is_progress() {
+                        // The deadline bounds the wait for each next result.
+                        if let (Some(deadline), Some(timeout)) = (&mut this.deadline, this.timeout)
+                        {
+                            deadline
+                                .as_mut()
+                                .reset(tokio::time::Instant::now() + timeout);
+                        }
+                        return Poll::Ready(Some(Ok(result)));
+                    }
+                    Ok(result)
+                }
+                Poll::Ready(Some(Err(e))) => Err(e),
+                Poll::Ready(None) => Err(Error::SessionClosed(this.guard.session.close_reason())),
+                Poll::Pending => {
+                    if let Some(deadline) = &mut this.deadline {
+                        if deadline.as_mut().poll(cx).is_ready() {
+                            let mode = this.guard.mode;
+                            this.guard.cancel(mode);
+                            this.done = true;
+                            let timeout = this.timeout.unwrap_or_default();
+                            return Poll::Ready(Some(Err(Error::Timeout(
+                                timeout,
+                                "waiting for the call's next result",
+                            ))));
+                        }
+                    }
+                    return Poll::Pending;
+                }
+            },
+            Err(e) => Err(e
+                .take()
+                .unwrap_or_else(|| Error::SessionClosed(this.guard.session.close_reason()))),
+        };
+        this.done = true;
+        this.guard.armed = false;
+        Poll::Ready(Some(item))
+    }
+}
+
+/// The input side of a call with progressive invocations. Created by [`Call::into_duplex`].
+///
+/// Dropping it without [`finish`](CallInput::finish) sends an empty last chunk.
+pub struct CallInput {
+    session: Session,
+    key: u64,
+    finished: bool,
+}
+
+impl fmt::Debug for CallInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CallInput")
+            .field("finished", &self.finished)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CallInput {
+    /// Sends one more chunk of positional arguments.
+    pub fn send(&mut self, args: impl Serialize) -> Result<()> {
+        self.chunk(super::Arguments::positional(args)?, false)
+    }
+
+    /// Sends one more chunk of prepared arguments.
+    pub fn send_arguments(&mut self, arguments: super::Arguments) -> Result<()> {
+        self.chunk(arguments, false)
+    }
+
+    /// Sends the last chunk; the callee then produces its final result.
+    pub fn finish(mut self, args: impl Serialize) -> Result<()> {
+        self.chunk(super::Arguments::positional(args)?, true)
+    }
+
+    fn chunk(&mut self, arguments: super::Arguments, last: bool) -> Result<()> {
+        if self.finished {
+            return Ok(());
+        }
+        self.finished = last;
+        self.session.send(Command::CallChunk {
+            key: self.key,
+            args: arguments.args,
+            kwargs: arguments.kwargs,
+            last,
+        })
+    }
+}
+
+impl Drop for CallInput {
+    fn drop(&mut self) {
+        if !self.finished {
+            let _ = self.chunk(super::Arguments::new(), true);
         }
     }
 }

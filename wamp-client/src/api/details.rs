@@ -24,9 +24,20 @@ pub struct InvocationDetails {
     /// The complete INVOCATION `Details` dict.
     pub details: Dict,
     session: Option<Session>,
+    cancel: tokio_util::sync::CancellationToken,
 }
 
 impl InvocationDetails {
+    /// Completes when the caller cancels the call; long-running methods should watch it.
+    pub async fn cancelled(&self) {
+        self.cancel.cancelled().await;
+    }
+
+    /// Whether the caller has canceled the call.
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel.is_cancelled()
+    }
+
     /// The session the invocation arrived on, to call or publish from the handler.
     pub fn session(&self) -> Option<&Session> {
         self.session.as_ref()
@@ -43,6 +54,7 @@ impl From<&Invocation> for InvocationDetails {
             caller_authrole: inv.caller_authrole().map(str::to_owned),
             details: inv.details.clone(),
             session: inv.session().cloned(),
+            cancel: inv.cancellation().clone(),
         }
     }
 }

@@ -89,6 +89,71 @@ impl<'a> Publish<'a> {
         self.option("disclose_me", disclose)
     }
 
+    /// Excludes the sessions with these ids from receiving the event (`exclude`; a blacklist).
+    ///
+    /// Replaces any list set before. The subscriber black- and whitelist options (`exclude*`
+    /// and `eligible*`) all combine with AND: a subscriber receives the event only if it passes
+    /// every condition present. Ids of sessions that are not (or no longer) joined are ignored.
+    /// The router must announce the broker feature `subscriber_blackwhite_listing`.
+    pub fn exclude(self, sessions: impl IntoIterator<Item = Id>) -> Self {
+        self.option("exclude", id_list(sessions))
+    }
+
+    /// Excludes every session authenticated with one of these authids (`exclude_authid`).
+    ///
+    /// Replaces any list set before. Combines with the other `exclude*` and `eligible*`
+    /// conditions with AND (see [`exclude`](Publish::exclude)).
+    pub fn exclude_authid(self, authids: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.option("exclude_authid", string_list(authids))
+    }
+
+    /// Excludes every session that has one of these authroles (`exclude_authrole`).
+    ///
+    /// Replaces any list set before. Combines with the other `exclude*` and `eligible*`
+    /// conditions with AND (see [`exclude`](Publish::exclude)).
+    pub fn exclude_authrole(self, authroles: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.option("exclude_authrole", string_list(authroles))
+    }
+
+    /// Delivers the event only to the sessions with these ids (`eligible`; a whitelist).
+    ///
+    /// Replaces any list set before. Combines with the other `exclude*` and `eligible*`
+    /// conditions with AND (see [`exclude`](Publish::exclude)): a session both eligible and
+    /// excluded does not receive the event. Note that Crossbar.io ignores an empty list
+    /// (everyone is eligible) instead of delivering to nobody.
+    pub fn eligible(self, sessions: impl IntoIterator<Item = Id>) -> Self {
+        self.option("eligible", id_list(sessions))
+    }
+
+    /// Delivers the event only to sessions authenticated with one of these authids
+    /// (`eligible_authid`).
+    ///
+    /// Replaces any list set before. Combines with the other `exclude*` and `eligible*`
+    /// conditions with AND (see [`exclude`](Publish::exclude)).
+    pub fn eligible_authid(self, authids: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.option("eligible_authid", string_list(authids))
+    }
+
+    /// Delivers the event only to sessions that have one of these authroles
+    /// (`eligible_authrole`).
+    ///
+    /// Replaces any list set before. Combines with the other `exclude*` and `eligible*`
+    /// conditions with AND (see [`exclude`](Publish::exclude)).
+    pub fn eligible_authrole(self, authroles: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.option("eligible_authrole", string_list(authroles))
+    }
+
+    /// Asks the router to keep this event as the topic's retained event (`retain`), to be sent
+    /// to later subscribers that ask for it with
+    /// [`Subscribe::get_retained`](crate::Subscribe::get_retained).
+    ///
+    /// The event is also delivered to current subscribers as usual. A later retained
+    /// publication replaces this one. The router must announce the broker feature
+    /// `event_retention`.
+    pub fn retain(self, retain: bool) -> Self {
+        self.option("retain", retain)
+    }
+
     /// Sets a raw PUBLISH option, for router-specific extensions.
     pub fn option(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
         self.options.insert(key.into(), value.into());
@@ -112,6 +177,21 @@ impl<'a> Publish<'a> {
             ack,
         })
     }
+}
+
+/// A list option of session ids.
+fn id_list(ids: impl IntoIterator<Item = Id>) -> Value {
+    Value::List(ids.into_iter().map(Value::from).collect())
+}
+
+/// A list option of strings (authids or authroles).
+fn string_list(items: impl IntoIterator<Item = impl Into<String>>) -> Value {
+    Value::List(
+        items
+            .into_iter()
+            .map(|item| Value::String(item.into()))
+            .collect(),
+    )
 }
 
 impl IntoFuture for Publish<'_> {

@@ -6,13 +6,15 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use tokio::sync::oneshot;
+use futures_util::Stream;
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
 
 use super::arguments::{Arguments, payload_accessors};
 use super::options::MatchPolicy;
 use crate::error::{Error, Result, WampError};
 use crate::session::Session;
-use crate::session::command::Command;
+use crate::session::command::{Command, Outcome, Revocation};
 use crate::uri::UriUse;
 use crate::value::{Dict, Value, ValueError};
 use crate::wire::Id;
@@ -47,7 +49,10 @@ where
 /// The typed accessors ([`args`](Invocation::args), [`kwargs`](Invocation::kwargs), ...) fail with
 /// a `wamp.error.invalid_argument` [`WampError`] naming the problem, so `?` in a handler answers
 /// the caller with a useful error.
-#[derive(Clone)]
+///
+/// When the caller cancels, [`cancelled`](Invocation::cancelled) completes: a handler doing long
+/// work should watch it and stop. A handler that ignores it is aborted after the session's
+/// interrupt grace period.
 pub struct Invocation {
     /// The procedure called: the concrete URI for pattern-based registrations.
     pub procedure: String,
@@ -61,6 +66,9 @@ pub struct Invocation {
     pub details: Dict,
     pub(crate) request: Id,
     pub(crate) session: Option<Session>,
+    pub(crate) cancel: CancellationToken,
+    pub(crate) progress: Option<ProgressSender>,
+    pub(crate) input: Option<InvocationInput>,
 }
 
 payload_accessors!(Invocation, WampError, invalid_argument);
@@ -94,6 +102,88 @@ impl Invocation {
     /// capturing a session handle in the handler itself.
     pub fn session(&self) -> Option<&Session> {
         self.session.as_ref()
+    }
+
+    /// Completes when the caller cancels the call (the router sent INTERRUPT).
+    pub async fn cancelled(&self) {
+        self.cancel.cancelled().await;
+    }
+
+    /// Whether the caller has canceled the call.
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel.is_cancelled()
+    }
+
+    /// A sender of progressive results, if the caller asked for them (`receive_progress`).
+    /// Each one reaches the caller before the handler's final result.
+    pub fn progress(&self) -> Option<&ProgressSender> {
+        self.progress.as_ref()
+    }
+
+    /// The rest of the caller's input, for a call with progressive invocations: every further
+    /// chunk the caller sends, ending with its last one. `None` for an ordinary call (or once
+    /// taken).
+    pub fn take_input(&mut self) -> Option<InvocationInput> {
+        self.input.take()
+    }
+
+    /// The token behind [`cancelled`](Invocation::cancelled), for code that passes it on.
+    pub(crate) fn cancellation(&self) -> &CancellationToken {
+        &self.cancel
+    }
+}
+
+/// Sends progressive results of one invocation. Obtained from [`Invocation::progress`].
+#[derive(Clone)]
+pub struct ProgressSender {
+    pub(crate) request: Id,
+    pub(crate) outcomes: mpsc::UnboundedSender<Outcome>,
+}
+
+impl fmt::Debug for ProgressSender {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProgressSender")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ProgressSender {
+    /// Sends one progressive result. Fails only if the session has ended.
+    pub fn send(&self, arguments: Arguments) -> Result<()> {
+        self.outcomes
+            .send(Outcome::Progress {
+                request: self.request,
+                args: arguments.args,
+                kwargs: arguments.kwargs,
+            })
+            .map_err(|_| {
+                Error::SessionClosed(crate::error::CloseReason::new(
+                    "wamp.close.system_shutdown",
+                    Some("the session ended".into()),
+                    crate::error::CloseInitiator::Transport,
+                ))
+            })
+    }
+
+    /// Sends one progressive result holding a single value.
+    pub fn send_value(&self, value: impl serde::Serialize) -> Result<()> {
+        self.send(Arguments::single(value)?)
+    }
+}
+
+/// Further input chunks of a call with progressive invocations, as a [`Stream`] of
+/// [`Arguments`]. Obtained from [`Invocation::take_input`].
+#[derive(Debug)]
+pub struct InvocationInput {
+    pub(crate) chunks: mpsc::UnboundedReceiver<Arguments>,
+}
+
+impl Stream for InvocationInput {
+    type Item = Arguments;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Arguments>> {
+        self.chunks.poll_recv(cx)
     }
 }
 
@@ -166,6 +256,12 @@ impl Register<'_> {
         self.option("match", policy.as_str())
     }
 
+    /// How the router picks among several callees of a shared registration (`invoke`). All
+    /// registrations of one procedure must use the same policy.
+    pub fn invoke(self, policy: InvokePolicy) -> Self {
+        self.option("invoke", policy.as_str())
+    }
+
     /// Asks the router to disclose callers' identities to this callee (`disclose_caller`).
     pub fn disclose_caller(self, disclose: bool) -> Self {
         self.option("disclose_caller", disclose)
@@ -177,7 +273,7 @@ impl Register<'_> {
         self
     }
 
-    fn start(self) -> Result<oneshot::Receiver<Result<Id>>> {
+    fn start(self, revoked: Revocation) -> Result<oneshot::Receiver<Result<Id>>> {
         let usage = match self.options.get("match").and_then(Value::as_str) {
             Some("wildcard") => UriUse::Wildcard { own: true },
             _ => UriUse::Own,
@@ -187,10 +283,40 @@ impl Register<'_> {
         self.session.send(Command::Register {
             procedure: self.procedure,
             options: self.options,
+            revoked,
             handler: self.handler,
             reply,
         })?;
         Ok(rx)
+    }
+}
+
+/// How a shared registration's callees are chosen (the REGISTER `invoke` option).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+pub enum InvokePolicy {
+    /// Only one callee may register (the default).
+    #[default]
+    Single,
+    /// Callees take turns.
+    RoundRobin,
+    /// A callee chosen at random.
+    Random,
+    /// The callee that registered first.
+    First,
+    /// The callee that registered last.
+    Last,
+}
+
+impl InvokePolicy {
+    /// The option value, e.g. `roundrobin`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InvokePolicy::Single => "single",
+            InvokePolicy::RoundRobin => "roundrobin",
+            InvokePolicy::Random => "random",
+            InvokePolicy::First => "first",
+            InvokePolicy::Last => "last",
+        }
     }
 }
 
@@ -201,10 +327,12 @@ impl IntoFuture for Register<'_> {
     fn into_future(self) -> RegisterFuture {
         let session = self.session.clone();
         let procedure = self.procedure.clone();
+        let revoked = Revocation::default();
         RegisterFuture {
-            state: self.start().map_err(Some),
+            state: self.start(revoked.clone()).map_err(Some),
             session,
             procedure,
+            revoked,
         }
     }
 }
@@ -216,6 +344,7 @@ pub struct RegisterFuture {
     state: std::result::Result<oneshot::Receiver<Result<Id>>, Option<Error>>,
     session: Session,
     procedure: String,
+    revoked: Revocation,
 }
 
 impl Future for RegisterFuture {
@@ -229,6 +358,7 @@ impl Future for RegisterFuture {
                     session: this.session.clone(),
                     id,
                     procedure: std::mem::take(&mut this.procedure),
+                    revoked: this.revoked.clone(),
                     active: true,
                 })),
                 Poll::Ready(Ok(Err(e))) => Poll::Ready(Err(e)),
@@ -252,10 +382,17 @@ pub struct Registration {
     session: Session,
     id: Id,
     procedure: String,
+    revoked: Revocation,
     active: bool,
 }
 
 impl Registration {
+    /// If the router revoked the registration (`registration_revocation`), its reason: the
+    /// procedure is no longer served.
+    pub fn revoked(&self) -> Option<&str> {
+        self.revoked.get().map(String::as_str)
+    }
+
     /// The registration id the router assigned.
     pub fn id(&self) -> Id {
         self.id

@@ -12,7 +12,7 @@ use super::arguments::{payload_accessors, payload_error};
 use super::options::MatchPolicy;
 use crate::error::{Error, Result};
 use crate::session::Session;
-use crate::session::command::Command;
+use crate::session::command::{Command, Revocation};
 use crate::uri::UriUse;
 use crate::value::{Dict, Value};
 use crate::wire::Id;
@@ -46,6 +46,23 @@ impl Event {
     /// The publisher's authid, if the router disclosed it.
     pub fn publisher_authid(&self) -> Option<&str> {
         self.details.get("publisher_authid").and_then(Value::as_str)
+    }
+
+    /// The publisher's authrole, if the router disclosed it.
+    pub fn publisher_authrole(&self) -> Option<&str> {
+        self.details
+            .get("publisher_authrole")
+            .and_then(Value::as_str)
+    }
+
+    /// Whether this is a retained event (`Details.retained`): one published earlier with
+    /// [`Publish::retain`](crate::Publish::retain), sent because this subscription asked for it
+    /// with [`Subscribe::get_retained`].
+    pub fn retained(&self) -> bool {
+        self.details
+            .get("retained")
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
     }
 
     /// The session the event arrived on, to call or publish from an event handler.
@@ -109,6 +126,13 @@ impl Subscribe<'_> {
         self.option("match", policy.as_str())
     }
 
+    /// Asks the router for the topic's retained event, if there is one (`get_retained`): it
+    /// arrives right after the subscription is confirmed, with [`Event::retained`] set. The
+    /// router must announce the broker feature `event_retention`.
+    pub fn get_retained(self, get: bool) -> Self {
+        self.option("get_retained", get)
+    }
+
     /// Sets a raw SUBSCRIBE option, for router-specific extensions.
     pub fn option(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
         self.options.insert(key.into(), value.into());
@@ -129,12 +153,14 @@ impl IntoFuture for Subscribe<'_> {
             Some("wildcard") => UriUse::Wildcard { own: false },
             _ => UriUse::Reference,
         };
+        let revoked = Revocation::default();
         let start = || -> Result<oneshot::Receiver<Result<Id>>> {
             session.uri_check().check(&self.topic, usage)?;
             let (reply, rx) = oneshot::channel();
             session.send(Command::Subscribe {
                 topic: self.topic,
                 options: self.options,
+                revoked: revoked.clone(),
                 local,
                 events: events_tx,
                 reply,
@@ -144,7 +170,7 @@ impl IntoFuture for Subscribe<'_> {
         let state = start().map_err(Some);
         SubscribeFuture {
             state,
-            pending: Some((events, topic, local)),
+            pending: Some((events, topic, local, revoked)),
             session,
         }
     }
@@ -155,7 +181,7 @@ impl IntoFuture for Subscribe<'_> {
 #[derive(Debug)]
 pub struct SubscribeFuture {
     state: std::result::Result<oneshot::Receiver<Result<Id>>, Option<Error>>,
-    pending: Option<(mpsc::UnboundedReceiver<Event>, String, u64)>,
+    pending: Option<(mpsc::UnboundedReceiver<Event>, String, u64, Revocation)>,
     session: Session,
 }
 
@@ -168,7 +194,8 @@ impl Future for SubscribeFuture {
         match &mut this.state {
             Ok(rx) => match Pin::new(rx).poll(cx) {
                 Poll::Ready(Ok(Ok(id))) => match this.pending.take() {
-                    Some((events, topic, local)) => Poll::Ready(Ok(Subscription {
+                    Some((events, topic, local, revoked)) => Poll::Ready(Ok(Subscription {
+                        revoked,
                         session: this.session.clone(),
                         id,
                         local,
@@ -200,6 +227,7 @@ pub struct Subscription {
     local: u64,
     topic: String,
     events: mpsc::UnboundedReceiver<Event>,
+    revoked: Revocation,
     active: bool,
 }
 
@@ -221,6 +249,12 @@ impl Subscription {
     /// The subscribed topic (or pattern).
     pub fn topic(&self) -> &str {
         &self.topic
+    }
+
+    /// If the router revoked the subscription (`subscription_revocation`), its reason; the
+    /// stream has ended then.
+    pub fn revoked(&self) -> Option<&str> {
+        self.revoked.get().map(String::as_str)
     }
 
     /// Receives the next event; `None` once the subscription has ended.

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::api::call::CallResult;
+use crate::api::call::{CallResult, CancelMode};
 use crate::api::register::Handler;
 use crate::api::subscribe::Event;
 use crate::error::{CloseReason, Result};
@@ -14,11 +14,23 @@ use crate::wire::Id;
 /// A request from a handle to the session task. Each carries the channel its answer goes back on.
 pub(crate) enum Command {
     Call {
+        /// Identifies the call to later `Cancel` and `CallChunk` commands.
+        key: u64,
         procedure: String,
         options: Dict,
         args: Vec<Value>,
         kwargs: Dict,
-        reply: oneshot::Sender<Result<CallResult>>,
+        reply: CallReply,
+    },
+    /// Cancels the call `key` if it is still pending.
+    Cancel { key: u64, mode: CancelMode },
+    /// A further chunk of a call with progressive invocations (same request id).
+    CallChunk {
+        key: u64,
+        args: Vec<Value>,
+        kwargs: Dict,
+        /// The last chunk: sent without `progress`.
+        last: bool,
     },
     Publish {
         topic: String,
@@ -31,6 +43,8 @@ pub(crate) enum Command {
     Subscribe {
         topic: String,
         options: Dict,
+        /// Set by the session task if the router revokes the subscription.
+        revoked: Revocation,
         /// Identifies this local subscription among others the router may merge into one id.
         local: u64,
         events: mpsc::UnboundedSender<Event>,
@@ -44,6 +58,8 @@ pub(crate) enum Command {
     Register {
         procedure: String,
         options: Dict,
+        /// Set by the session task if the router revokes the registration.
+        revoked: Revocation,
         handler: Arc<dyn Handler>,
         reply: oneshot::Sender<Result<Id>>,
     },
@@ -51,9 +67,42 @@ pub(crate) enum Command {
         registration: Id,
         reply: Option<oneshot::Sender<Result<()>>>,
     },
+    /// Reports the sizes of the session task's tables.
+    Diagnostics {
+        reply: oneshot::Sender<super::Diagnostics>,
+    },
     Leave {
         reason: String,
         message: Option<String>,
         reply: oneshot::Sender<CloseReason>,
     },
+}
+
+/// Where the answer to a call goes.
+pub(crate) enum CallReply {
+    /// One final result.
+    Once(oneshot::Sender<Result<CallResult>>),
+    /// Progressive results, then the final one (or an error).
+    Stream(mpsc::UnboundedSender<Result<CallResult>>),
+}
+
+/// Why the router revoked a subscription or registration, once it has.
+pub(crate) type Revocation = Arc<std::sync::OnceLock<String>>;
+
+/// What invocation handlers report back to the session task, on one channel so that progressive
+/// results stay in order before the final one.
+pub(crate) enum Outcome {
+    /// A progressive result (YIELD with `progress`).
+    Progress {
+        request: Id,
+        args: Vec<Value>,
+        kwargs: Dict,
+    },
+    /// The handler finished: the final YIELD or ERROR.
+    Final {
+        request: Id,
+        result: std::result::Result<crate::api::arguments::Arguments, crate::error::WampError>,
+    },
+    /// An interrupted handler had its grace period and did not finish: abort it.
+    GraceExpired { request: Id },
 }

@@ -44,6 +44,18 @@ impl SessionDetails {
         self.details.get("authextra").and_then(Value::as_dict)
     }
 
+    /// Whether the router is Crossbar.io, recognised by the `x_cb_*` keys it adds to WELCOME.
+    pub fn router_is_crossbar(&self) -> bool {
+        self.details.keys().any(|k| k.starts_with("x_cb_"))
+            || self
+                .authextra()
+                .is_some_and(|extra| extra.keys().any(|k| k.starts_with("x_cb_")))
+            || self
+                .router_agent
+                .as_deref()
+                .is_some_and(|agent| agent.to_ascii_lowercase().contains("crossbar"))
+    }
+
     /// Whether the router announced `role` (`broker` or `dealer`).
     pub fn router_has_role(&self, role: &str) -> bool {
         self.details
@@ -76,18 +88,35 @@ pub(crate) fn client_roles() -> Dict {
         Value::Dict(role)
     }
     let mut roles = Dict::new();
-    roles.insert("caller".into(), role(&["caller_identification"]));
+    roles.insert(
+        "caller".into(),
+        role(&[
+            "call_canceling",
+            "call_timeout",
+            "caller_identification",
+            "progressive_call_results",
+            "progressive_call_invocations",
+        ]),
+    );
     roles.insert(
         "callee".into(),
         role(&[
+            "call_canceling",
             "caller_identification",
             "pattern_based_registration",
+            "progressive_call_results",
+            "progressive_call_invocations",
             "registration_revocation",
+            "shared_registration",
         ]),
     );
     roles.insert(
         "publisher".into(),
-        role(&["publisher_exclusion", "publisher_identification"]),
+        role(&[
+            "publisher_exclusion",
+            "publisher_identification",
+            "subscriber_blackwhite_listing",
+        ]),
     );
     roles.insert(
         "subscriber".into(),

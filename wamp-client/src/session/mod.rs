@@ -38,6 +38,7 @@ use tracing::Instrument as _;
 pub use details::SessionDetails;
 
 use self::command::Command;
+use crate::api::call::CancelMode;
 use crate::error::{CloseInitiator, CloseReason, Error, Result};
 use crate::transport::{self, WebSocketOptions};
 use crate::uri::UriCheck;
@@ -51,6 +52,9 @@ pub(crate) struct Shared {
     closed: watch::Receiver<Option<CloseReason>>,
     uri_check: UriCheck,
     next_local_id: AtomicU64,
+    cancel_mode: CancelMode,
+    /// Whether the router reads the CALL `timeout` option in seconds.
+    timeout_in_seconds: bool,
 }
 
 /// A WAMP session joined to a realm.
@@ -93,6 +97,9 @@ impl Session {
             trace_payloads: false,
             websocket: WebSocketOptions::default(),
             agent: concat!("wamp-client-rs/", env!("CARGO_PKG_VERSION")).to_owned(),
+            cancel_mode: CancelMode::default(),
+            router_timeout_unit: TimeoutUnit::default(),
+            interrupt_grace: Duration::from_secs(2),
         }
     }
 
@@ -148,6 +155,15 @@ impl Session {
             .map_err(|_| Error::SessionClosed(self.close_reason()))
     }
 
+    /// The sizes of the session task's tables: what is pending, running and subscribed. Useful to
+    /// check that nothing accumulates (every request resolved, every handler finished).
+    pub async fn diagnostics(&self) -> Result<Diagnostics> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Command::Diagnostics { reply })?;
+        rx.await
+            .map_err(|_| Error::SessionClosed(self.close_reason()))
+    }
+
     /// Hands a command to the session task.
     pub(crate) fn send(&self, command: Command) -> Result<()> {
         self.shared
@@ -171,6 +187,21 @@ impl Session {
         self.shared.uri_check
     }
 
+    pub(crate) fn default_cancel_mode(&self) -> CancelMode {
+        self.shared.cancel_mode
+    }
+
+    /// The CALL `timeout` option value for `timeout`, in the unit the router reads.
+    pub(crate) fn router_timeout_value(&self, timeout: Duration) -> crate::value::Value {
+        let value = if self.shared.timeout_in_seconds {
+            // Crossbar counts whole seconds; round up so a timeout is never shortened to zero.
+            timeout.as_millis().div_ceil(1000)
+        } else {
+            timeout.as_millis().max(1)
+        };
+        crate::value::Value::UInt(u64::try_from(value).unwrap_or(u64::MAX))
+    }
+
     pub(crate) fn next_local_id(&self) -> u64 {
         self.shared.next_local_id.fetch_add(1, Ordering::Relaxed)
     }
@@ -178,6 +209,22 @@ impl Session {
     pub(crate) fn from_shared(shared: Arc<Shared>) -> Self {
         Session { shared }
     }
+}
+
+/// A snapshot of a session task's tables. See [`Session::diagnostics`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct Diagnostics {
+    /// Requests sent and not answered yet (calls, acknowledged publications, subscribes, ...).
+    pub pending_requests: usize,
+    /// Of those, calls.
+    pub pending_calls: usize,
+    /// Invocation handlers still running.
+    pub running_invocations: usize,
+    /// Router-side subscriptions.
+    pub subscriptions: usize,
+    /// Registrations.
+    pub registrations: usize,
 }
 
 /// Settings for a new session. Created by [`Session::builder`].
@@ -206,9 +253,47 @@ pub struct SessionBuilder {
     trace_payloads: bool,
     websocket: WebSocketOptions,
     agent: String,
+    cancel_mode: CancelMode,
+    router_timeout_unit: TimeoutUnit,
+    interrupt_grace: Duration,
+}
+
+/// The unit in which the router reads the CALL `timeout` option.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum TimeoutUnit {
+    /// Seconds for Crossbar.io (recognised by its `x_cb_*` WELCOME details), milliseconds for
+    /// every other router.
+    #[default]
+    Auto,
+    /// Milliseconds, as the specification says.
+    Milliseconds,
+    /// Whole seconds, as Crossbar.io reads it.
+    Seconds,
 }
 
 impl SessionBuilder {
+    /// How calls are canceled when their future is dropped or their deadline passes (default:
+    /// [`CancelMode::KillNoWait`]).
+    pub fn cancel_mode(mut self, mode: CancelMode) -> Self {
+        self.cancel_mode = mode;
+        self
+    }
+
+    /// The unit of the router-side call timeout (default: [`TimeoutUnit::Auto`]).
+    pub fn router_timeout_unit(mut self, unit: TimeoutUnit) -> Self {
+        self.router_timeout_unit = unit;
+        self
+    }
+
+    /// How long an interrupted invocation handler may run on after the caller canceled (to
+    /// notice [`Invocation::cancelled`](crate::Invocation::cancelled) and stop) before its task
+    /// is aborted (default: 2 s).
+    pub fn interrupt_grace(mut self, grace: Duration) -> Self {
+        self.interrupt_grace = grace;
+        self
+    }
+
     /// The serializers to offer, in order of preference (default: JSON, MessagePack, CBOR).
     pub fn serializers(mut self, serializers: impl IntoIterator<Item = Serializer>) -> Self {
         self.serializers = serializers.into_iter().collect();
@@ -291,6 +376,11 @@ impl SessionBuilder {
             "joined"
         );
 
+        let timeout_in_seconds = match self.router_timeout_unit {
+            TimeoutUnit::Seconds => true,
+            TimeoutUnit::Milliseconds => false,
+            TimeoutUnit::Auto => details.router_is_crossbar(),
+        };
         let (commands, commands_rx) = mpsc::unbounded_channel();
         let (closed_tx, closed) = watch::channel(None);
         let shared = Arc::new(Shared {
@@ -300,6 +390,8 @@ impl SessionBuilder {
             closed,
             uri_check: self.uri_check,
             next_local_id: AtomicU64::new(1),
+            cancel_mode: self.cancel_mode,
+            timeout_in_seconds,
         });
         let task = actor::SessionTask::new(actor::TaskConfig {
             transport,
@@ -308,6 +400,7 @@ impl SessionBuilder {
             closed: closed_tx,
             shared: Arc::downgrade(&shared),
             leave_timeout: self.leave_timeout,
+            interrupt_grace: self.interrupt_grace,
             trace_payloads: self.trace_payloads,
         });
         tokio::spawn(task.run().instrument(span));

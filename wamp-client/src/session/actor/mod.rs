@@ -5,22 +5,24 @@
 //! everything already queued, then flushes the socket once, so a burst of messages costs one
 //! write instead of one per message.
 
+mod callee;
+mod caller;
+
 use std::collections::HashMap;
-use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::{FutureExt as _, SinkExt as _, StreamExt as _};
 use tokio::sync::{mpsc, oneshot, watch};
-use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
+use self::callee::{FinishedInvocations, RegistrationEntry, RunningInvocation};
+use self::caller::PendingCall;
 use super::Shared;
-use super::command::Command;
-use crate::api::arguments::Arguments;
+use super::command::{Command, Outcome, Revocation};
 use crate::api::call::CallResult;
-use crate::api::register::{Handler, Invocation};
+use crate::api::register::Handler;
 use crate::api::subscribe::Event;
 use crate::error::{CloseInitiator, CloseReason, Error, ErrorUri, Result, WampError};
 use crate::transport::Transport;
@@ -37,24 +39,27 @@ pub(super) struct TaskConfig {
     pub(super) closed: watch::Sender<Option<CloseReason>>,
     pub(super) shared: Weak<Shared>,
     pub(super) leave_timeout: Duration,
+    pub(super) interrupt_grace: Duration,
     pub(super) trace_payloads: bool,
 }
 
 /// A request sent to the router and waiting for its answer.
 enum Pending {
-    Call(oneshot::Sender<Result<CallResult>>),
+    Call(PendingCall),
     Publish(oneshot::Sender<Result<Id>>),
     Subscribe {
         topic: String,
         options: Dict,
         local: u64,
         events: mpsc::UnboundedSender<Event>,
+        revoked: Revocation,
         reply: oneshot::Sender<Result<Id>>,
     },
     Unsubscribe(Option<oneshot::Sender<Result<()>>>),
     Register {
         procedure: String,
         handler: Arc<dyn Handler>,
+        revoked: Revocation,
         reply: oneshot::Sender<Result<Id>>,
     },
     Unregister(Option<oneshot::Sender<Result<()>>>),
@@ -76,7 +81,7 @@ impl Pending {
     /// Completes the request with an error.
     fn fail(self, error: Error) {
         match self {
-            Pending::Call(reply) => drop(reply.send(Err(error))),
+            Pending::Call(call) => call.fail(error),
             Pending::Publish(reply) => drop(reply.send(Err(error))),
             Pending::Subscribe { reply, .. } => drop(reply.send(Err(error))),
             Pending::Register { reply, .. } => drop(reply.send(Err(error))),
@@ -92,18 +97,14 @@ impl Pending {
 /// One router-side subscription and the local subscriptions it feeds.
 struct SubscriptionEntry {
     topic: String,
-    sinks: Vec<(u64, mpsc::UnboundedSender<Event>)>,
+    sinks: Vec<LocalSubscription>,
 }
 
-struct RegistrationEntry {
-    procedure: String,
-    handler: Arc<dyn Handler>,
-}
-
-/// What a finished invocation handler sends back.
-struct InvocationOutcome {
-    request: Id,
-    result: std::result::Result<Arguments, WampError>,
+/// One [`Subscription`](crate::Subscription) handle's end of a router-side subscription.
+struct LocalSubscription {
+    local: u64,
+    events: mpsc::UnboundedSender<Event>,
+    revoked: Revocation,
 }
 
 enum State {
@@ -121,12 +122,15 @@ pub(super) struct SessionTask {
     serializer: Serializer,
     commands: mpsc::UnboundedReceiver<Command>,
     commands_open: bool,
-    outcomes_tx: mpsc::UnboundedSender<InvocationOutcome>,
-    outcomes: mpsc::UnboundedReceiver<InvocationOutcome>,
+    outcomes_tx: mpsc::UnboundedSender<Outcome>,
+    outcomes: mpsc::UnboundedReceiver<Outcome>,
     closed: watch::Sender<Option<CloseReason>>,
     shared: Weak<Shared>,
     leave_timeout: Duration,
+    interrupt_grace: Duration,
     trace_payloads: bool,
+    /// Whether the dealer announced `call_canceling` (CANCEL is sent only then).
+    router_supports_cancel: bool,
     state: State,
     /// The last request id issued; ids are sequential from 1 and wrap after 2^53.
     last_request: Id,
@@ -135,7 +139,10 @@ pub(super) struct SessionTask {
     /// Router subscriptions with an UNSUBSCRIBE in flight, with that UNSUBSCRIBE's request id.
     unsubscribing: HashMap<Id, Id>,
     registrations: HashMap<Id, RegistrationEntry>,
-    invocations: HashMap<Id, AbortHandle>,
+    invocations: HashMap<Id, RunningInvocation>,
+    finished_invocations: FinishedInvocations,
+    /// Pending calls by their handle-side key, for CANCEL and input chunks.
+    call_keys: HashMap<u64, Id>,
     /// Whether something was written since the last flush.
     unflushed: bool,
     encode_buffer: Vec<u8>,
@@ -147,6 +154,11 @@ type Step = std::result::Result<(), CloseReason>;
 impl SessionTask {
     pub(super) fn new(config: TaskConfig) -> Self {
         let (outcomes_tx, outcomes) = mpsc::unbounded_channel();
+        let router_supports_cancel = config.shared.upgrade().is_some_and(|shared| {
+            let details = &shared.details;
+            details.router_supports("dealer", "call_canceling")
+                || details.router_supports("dealer", "call_cancelling")
+        });
         SessionTask {
             transport: config.transport,
             serializer: config.serializer,
@@ -157,7 +169,9 @@ impl SessionTask {
             closed: config.closed,
             shared: config.shared,
             leave_timeout: config.leave_timeout,
+            interrupt_grace: config.interrupt_grace,
             trace_payloads: config.trace_payloads,
+            router_supports_cancel,
             state: State::Established,
             last_request: 0,
             pending: HashMap::new(),
@@ -165,6 +179,8 @@ impl SessionTask {
             unsubscribing: HashMap::new(),
             registrations: HashMap::new(),
             invocations: HashMap::new(),
+            finished_invocations: FinishedInvocations::default(),
+            call_keys: HashMap::new(),
             unflushed: false,
             encode_buffer: Vec::with_capacity(256),
         }
@@ -317,23 +333,23 @@ impl SessionTask {
         }
         match command {
             Command::Call {
+                key,
                 procedure,
                 options,
                 args,
                 kwargs,
                 reply,
             } => {
-                self.request(
-                    |request| Message::Call {
-                        request,
-                        options,
-                        procedure,
-                        payload: Payload::new(args, kwargs),
-                    },
-                    Some(Pending::Call(reply)),
-                )
-                .await
+                self.call(key, procedure, options, args, kwargs, reply)
+                    .await
             }
+            Command::Cancel { key, mode } => self.cancel(key, mode).await,
+            Command::CallChunk {
+                key,
+                args,
+                kwargs,
+                last,
+            } => self.call_chunk(key, args, kwargs, last).await,
             Command::Publish {
                 topic,
                 mut options,
@@ -358,6 +374,7 @@ impl SessionTask {
             Command::Subscribe {
                 topic,
                 options,
+                revoked,
                 local,
                 events,
                 reply,
@@ -367,6 +384,7 @@ impl SessionTask {
                     options,
                     local,
                     events,
+                    revoked,
                     reply,
                 })
                 .await
@@ -379,12 +397,14 @@ impl SessionTask {
             Command::Register {
                 procedure,
                 options,
+                revoked,
                 handler,
                 reply,
             } => {
                 let pending = Pending::Register {
                     procedure: procedure.clone(),
                     handler,
+                    revoked,
                     reply,
                 };
                 self.request(
@@ -422,6 +442,10 @@ impl SessionTask {
                 message,
                 reply,
             } => self.begin_leave(reason, message, Some(reply)).await,
+            Command::Diagnostics { reply } => {
+                let _ = reply.send(self.diagnostics());
+                Ok(())
+            }
         }
     }
 
@@ -442,6 +466,16 @@ impl SessionTask {
         .await
     }
 
+    fn diagnostics(&self) -> super::Diagnostics {
+        super::Diagnostics {
+            pending_requests: self.pending.len(),
+            pending_calls: self.call_keys.len(),
+            running_invocations: self.invocations.len(),
+            subscriptions: self.subscriptions.len(),
+            registrations: self.registrations.len(),
+        }
+    }
+
     async fn unsubscribe_local(
         &mut self,
         subscription: Id,
@@ -454,7 +488,7 @@ impl SessionTask {
             }
             return Ok(());
         };
-        entry.sinks.retain(|(id, _)| *id != local);
+        entry.sinks.retain(|sink| sink.local != local);
         if !entry.sinks.is_empty() {
             // Other local subscriptions still use the router-side subscription.
             if let Some(reply) = reply {
@@ -504,27 +538,6 @@ impl SessionTask {
                 CloseReason::new("wamp.close.close_realm", None, CloseInitiator::Client)
             }
         }
-    }
-
-    // ===== results of invocation handlers
-
-    async fn on_outcome(&mut self, outcome: InvocationOutcome) -> Step {
-        if self.invocations.remove(&outcome.request).is_none() {
-            // Interrupted meanwhile; the answer was already sent.
-            return Ok(());
-        }
-        if !matches!(self.state, State::Established) {
-            return Ok(());
-        }
-        let message = match outcome.result {
-            Ok(Arguments { args, kwargs }) => Message::Yield {
-                request: outcome.request,
-                options: Dict::new(),
-                payload: Payload::new(args, kwargs),
-            },
-            Err(error) => error_message(code::INVOCATION, outcome.request, error),
-        };
-        self.send(message).await
     }
 
     // ===== messages from the router
@@ -580,13 +593,14 @@ impl SessionTask {
                 let Some(pending) = self.take_pending(request, code::CALL, "RESULT").await? else {
                     return Ok(());
                 };
-                if let Pending::Call(reply) = pending {
+                if let Pending::Call(call) = pending {
                     let (args, kwargs) = payload.into_parts();
-                    let _ = reply.send(Ok(CallResult {
+                    let result = CallResult {
                         args,
                         kwargs,
                         details,
-                    }));
+                    };
+                    self.on_call_result(request, call, result);
                 }
                 Ok(())
             }
@@ -604,6 +618,9 @@ impl SessionTask {
                 let Some(pending) = self.take_pending(request, request_type, "ERROR").await? else {
                     return Ok(());
                 };
+                if let Pending::Call(call) = &pending {
+                    self.call_finished(call);
+                }
                 let (args, kwargs) = payload.into_parts();
                 pending.fail(Error::Wamp(WampError {
                     uri: ErrorUri::from(error),
@@ -634,6 +651,7 @@ impl SessionTask {
                     options,
                     local,
                     events,
+                    revoked,
                     reply,
                 }) = self
                     .take_pending(request, code::SUBSCRIBE, "SUBSCRIBED")
@@ -652,6 +670,7 @@ impl SessionTask {
                                 options,
                                 local,
                                 events,
+                                revoked,
                                 reply,
                             })
                             .await;
@@ -663,7 +682,11 @@ impl SessionTask {
                             sinks: Vec::new(),
                         })
                         .sinks
-                        .push((local, events));
+                        .push(LocalSubscription {
+                            local,
+                            events,
+                            revoked,
+                        });
                     if reply.send(Ok(subscription)).is_err() {
                         // The subscriber gave up waiting: undo.
                         self.unsubscribe_local(subscription, local, None).await?;
@@ -681,7 +704,12 @@ impl SessionTask {
                     .and_then(|d| d.get("subscription"))
                     .and_then(Value::as_u64);
                 if let Some(entry) = revoked.and_then(|id| self.subscriptions.remove(&id)) {
-                    tracing::info!(topic = %entry.topic, "the router revoked a subscription");
+                    let reason = revocation_reason(details.as_ref());
+                    tracing::info!(topic = %entry.topic, %reason, "the router revoked a subscription");
+                    for sink in entry.sinks {
+                        // Dropping the sender ends the subscription's stream.
+                        let _ = sink.revoked.set(reason.clone());
+                    }
                 }
                 Ok(())
             }
@@ -701,13 +729,20 @@ impl SessionTask {
                 if let Some(Pending::Register {
                     procedure,
                     handler,
+                    revoked,
                     reply,
                 }) = self
                     .take_pending(request, code::REGISTER, "REGISTERED")
                     .await?
                 {
-                    self.registrations
-                        .insert(registration, RegistrationEntry { procedure, handler });
+                    self.registrations.insert(
+                        registration,
+                        RegistrationEntry {
+                            procedure,
+                            handler,
+                            revoked,
+                        },
+                    );
                     if reply.send(Ok(registration)).is_err() {
                         self.registrations.remove(&registration);
                         self.request(
@@ -731,7 +766,9 @@ impl SessionTask {
                     .and_then(|d| d.get("registration"))
                     .and_then(Value::as_u64);
                 if let Some(entry) = revoked.and_then(|id| self.registrations.remove(&id)) {
-                    tracing::info!(procedure = %entry.procedure, "the router revoked a registration");
+                    let reason = revocation_reason(details.as_ref());
+                    tracing::info!(procedure = %entry.procedure, %reason, "the router revoked a registration");
+                    let _ = entry.revoked.set(reason);
                 }
                 Ok(())
             }
@@ -763,17 +800,7 @@ impl SessionTask {
                     .await
             }
             Message::Interrupt { request, options } => {
-                // The caller canceled. Abort the handler; for `kill` the dealer waits for an answer.
-                if let Some(task) = self.invocations.remove(&request) {
-                    task.abort();
-                    let mode = options.get("mode").and_then(Value::as_str);
-                    if mode != Some("killnowait") {
-                        let error =
-                            WampError::with_message(ErrorUri::Canceled, "the call was canceled");
-                        self.send(error_message(code::INVOCATION, request, error))
-                            .await?;
-                    }
-                }
+                self.on_interrupt(request, &options);
                 Ok(())
             }
             Message::Goodbye { details, reason } => {
@@ -876,76 +903,13 @@ impl SessionTask {
         };
         // Every local subscription sharing this router subscription gets every event. A
         // subscriber whose stream was dropped is removed when its Unsubscribe arrives.
-        entry.sinks.retain(|(_, sink)| !sink.is_closed());
-        if let Some(((_, last), rest)) = entry.sinks.split_last() {
-            for (_, sink) in rest {
-                let _ = sink.send(event.clone());
+        entry.sinks.retain(|sink| !sink.events.is_closed());
+        if let Some((last, rest)) = entry.sinks.split_last() {
+            for sink in rest {
+                let _ = sink.events.send(event.clone());
             }
-            let _ = last.send(event);
+            let _ = last.events.send(event);
         }
-    }
-
-    async fn on_invocation(
-        &mut self,
-        request: Id,
-        registration: Id,
-        details: Dict,
-        payload: Payload,
-    ) -> Step {
-        let Some(entry) = self.registrations.get(&registration) else {
-            // Unregistered a moment ago; answer so the caller does not wait forever.
-            let error = WampError::with_message(
-                ErrorUri::NoSuchRegistration,
-                format!("registration {registration} is gone"),
-            );
-            return self
-                .send(error_message(code::INVOCATION, request, error))
-                .await;
-        };
-        let procedure = details
-            .get("procedure")
-            .and_then(Value::as_str)
-            .map_or_else(|| entry.procedure.clone(), str::to_owned);
-        let (args, kwargs) = payload.into_parts();
-        let invocation = Invocation {
-            procedure,
-            registration,
-            request,
-            args,
-            kwargs,
-            details,
-            session: self.shared.upgrade().map(super::Session::from_shared),
-        };
-        let handler = Arc::clone(&entry.handler);
-        let outcomes = self.outcomes_tx.clone();
-        let span =
-            tracing::debug_span!("wamp.invocation", procedure = %invocation.procedure, request);
-        let task = tokio::spawn(tracing::Instrument::instrument(
-            async move {
-                let result = match AssertUnwindSafe(handler.call(invocation))
-                    .catch_unwind()
-                    .await
-                {
-                    Ok(result) => result,
-                    Err(panic) => {
-                        let what = panic
-                            .downcast_ref::<&str>()
-                            .map(|s| (*s).to_owned())
-                            .or_else(|| panic.downcast_ref::<String>().cloned())
-                            .unwrap_or_else(|| "unknown panic".to_owned());
-                        tracing::error!(panic = %what, "invocation handler panicked");
-                        Err(WampError::with_message(
-                            ErrorUri::RuntimeError,
-                            format!("the callee's handler panicked: {what}"),
-                        ))
-                    }
-                };
-                let _ = outcomes.send(InvocationOutcome { request, result });
-            },
-            span,
-        ));
-        self.invocations.insert(request, task.abort_handle());
-        Ok(())
     }
 
     // ===== ending the session
@@ -983,9 +947,7 @@ impl SessionTask {
         self.fail_pending(&reason);
         self.subscriptions.clear();
         self.registrations.clear();
-        for (_, task) in self.invocations.drain() {
-            task.abort();
-        }
+        self.abort_invocations();
         if let State::ShuttingDown { replies, .. } =
             std::mem::replace(&mut self.state, State::Established)
         {
@@ -1009,7 +971,13 @@ impl SessionTask {
 /// Answers a command that arrives after the session stopped taking requests.
 fn reject(command: Command, error: Error) {
     match command {
-        Command::Call { reply, .. } => drop(reply.send(Err(error))),
+        Command::Call { reply, .. } => PendingCall {
+            key: 0,
+            procedure: String::new(),
+            reply,
+        }
+        .fail(error),
+        Command::Cancel { .. } | Command::CallChunk { .. } => {}
         Command::Publish { ack, .. } => {
             if let Some(ack) = ack {
                 let _ = ack.send(Err(error));
@@ -1023,8 +991,17 @@ fn reject(command: Command, error: Error) {
                 let _ = reply.send(Err(error));
             }
         }
-        Command::Leave { .. } => {}
+        Command::Leave { .. } | Command::Diagnostics { .. } => {}
     }
+}
+
+/// The reason of a revocation (`Details.reason`), or a generic one.
+fn revocation_reason(details: Option<&Dict>) -> String {
+    details
+        .and_then(|d| d.get("reason"))
+        .and_then(Value::as_str)
+        .unwrap_or("revoked by the router")
+        .to_owned()
 }
 
 fn error_message(request_type: u64, request: Id, error: WampError) -> Message {
