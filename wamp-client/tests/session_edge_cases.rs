@@ -188,7 +188,11 @@ async fn hello_announces_roles_features_agent_and_realm() {
             ),
             (
                 "publisher",
-                &["publisher_exclusion", "publisher_identification"],
+                &[
+                    "publisher_exclusion",
+                    "publisher_identification",
+                    "subscriber_blackwhite_listing",
+                ],
             ),
             (
                 "subscriber",

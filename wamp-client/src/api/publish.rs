@@ -150,6 +150,11 @@ impl<'a> Publish<'a> {
     /// The event is also delivered to current subscribers as usual. A later retained
     /// publication replaces this one. The router must announce the broker feature
     /// `event_retention`.
+    ///
+    /// Crossbar.io (26.10) checks only the `exclude` and `eligible` session-id lists when it
+    /// sends a retained event to a later subscriber (the authid and authrole lists are ignored
+    /// then), and it needs both: after a retained publication with only one of them, it may
+    /// never answer a later `get_retained` subscription to the topic.
     pub fn retain(self, retain: bool) -> Self {
         self.option("retain", retain)
     }

@@ -128,7 +128,8 @@ impl Subscribe<'_> {
 
     /// Asks the router for the topic's retained event, if there is one (`get_retained`): it
     /// arrives right after the subscription is confirmed, with [`Event::retained`] set. The
-    /// router must announce the broker feature `event_retention`.
+    /// router must announce the broker feature `event_retention`. Crossbar.io keeps retained
+    /// events per exact topic and sends none to prefix or wildcard subscriptions.
     pub fn get_retained(self, get: bool) -> Self {
         self.option("get_retained", get)
     }

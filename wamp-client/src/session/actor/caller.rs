@@ -3,7 +3,7 @@
 
 use super::{Pending, SessionTask, Step};
 use crate::api::call::{CallResult, CancelMode};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorUri, Result, WampError};
 use crate::session::command::CallReply;
 use crate::value::{Dict, Value};
 use crate::wire::{Id, Message, Payload};
@@ -14,6 +14,10 @@ pub(super) struct PendingCall {
     pub(super) key: u64,
     pub(super) procedure: String,
     pub(super) reply: CallReply,
+    /// The call asked the dealer for a timeout.
+    pub(super) router_timeout: bool,
+    /// This client sent CANCEL for the call.
+    pub(super) cancel_sent: bool,
 }
 
 impl PendingCall {
@@ -50,6 +54,8 @@ impl SessionTask {
             key,
             procedure: procedure.clone(),
             reply,
+            router_timeout: options.contains_key("timeout"),
+            cancel_sent: false,
         });
         self.request(
             |request| Message::Call {
@@ -65,19 +71,34 @@ impl SessionTask {
         Ok(())
     }
 
-    /// Sends CANCEL for the call `key` if it is still pending. The entry stays until the router
-    /// answers (ERROR `canceled`, or the result for `kill`), as the specification asks.
+    /// Sends CANCEL for the call `key` if it is still pending.
+    ///
+    /// With `kill` the call stays pending until the router answers (the callee may still produce
+    /// the result). With `skip` and `killnowait` the specification has the dealer answer at once;
+    /// the call is completed here right away, so a router that does not answer (Crossbar.io
+    /// ignores `skip`) cannot leave it hanging. A late answer is then ignored like any other.
     pub(super) async fn cancel(&mut self, key: u64, mode: CancelMode) -> Step {
         let Some(&request) = self.call_keys.get(&key) else {
             return Ok(());
         };
-        if !self.router_supports_cancel {
-            // Without call_canceling at the dealer the result will still come; it is discarded.
-            return Ok(());
+        if self.router_supports_cancel {
+            let mut options = Dict::new();
+            options.insert("mode".into(), Value::from(mode.as_str()));
+            self.send(Message::Cancel { request, options }).await?;
+            if let Some(Pending::Call(call)) = self.pending.get_mut(&request) {
+                call.cancel_sent = true;
+            }
         }
-        let mut options = Dict::new();
-        options.insert("mode".into(), Value::from(mode.as_str()));
-        self.send(Message::Cancel { request, options }).await
+        if mode != CancelMode::Kill || !self.router_supports_cancel {
+            if let Some(Pending::Call(call)) = self.pending.remove(&request) {
+                self.call_finished(&call);
+                call.fail(Error::Wamp(WampError::with_message(
+                    ErrorUri::Canceled,
+                    "the call was canceled by this caller",
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Sends a further chunk of a call with progressive invocations.
@@ -128,6 +149,17 @@ impl SessionTask {
         }
         self.call_keys.remove(&call.key);
         call.reply.send(Ok(result));
+    }
+
+    /// The error a call ends with. Crossbar.io answers a dealer-side timeout with
+    /// `wamp.error.canceled` rather than the specification's `wamp.error.timeout`; a call that
+    /// asked for a router timeout and was not canceled by this client can only have been canceled
+    /// by that timeout, so it is reported as `wamp.error.timeout`.
+    pub(super) fn call_error(call: &PendingCall, mut error: WampError) -> WampError {
+        if call.router_timeout && !call.cancel_sent && error.uri == ErrorUri::Canceled {
+            error.uri = ErrorUri::Timeout;
+        }
+        error
     }
 
     /// Forgets a finished call's key.

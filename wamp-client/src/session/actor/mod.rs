@@ -618,16 +618,18 @@ impl SessionTask {
                 let Some(pending) = self.take_pending(request, request_type, "ERROR").await? else {
                     return Ok(());
                 };
-                if let Pending::Call(call) = &pending {
-                    self.call_finished(call);
-                }
                 let (args, kwargs) = payload.into_parts();
-                pending.fail(Error::Wamp(WampError {
+                let mut error = WampError {
                     uri: ErrorUri::from(error),
                     args,
                     kwargs,
                     details,
-                }));
+                };
+                if let Pending::Call(call) = &pending {
+                    self.call_finished(call);
+                    error = Self::call_error(call, error);
+                }
+                pending.fail(Error::Wamp(error));
                 Ok(())
             }
             Message::Published {
@@ -975,6 +977,8 @@ fn reject(command: Command, error: Error) {
             key: 0,
             procedure: String::new(),
             reply,
+            router_timeout: false,
+            cancel_sent: false,
         }
         .fail(error),
         Command::Cancel { .. } | Command::CallChunk { .. } => {}

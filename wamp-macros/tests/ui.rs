@@ -1,0 +1,11 @@
+//! Compile-time diagnostics of `#[service]` and `#[derive(ApplicationError)]`, checked with
+//! trybuild: `tests/ui/pass` must compile, each file of `tests/ui/fail` makes one mistake and its
+//! `.stderr` is the exact error a user sees. Regenerate with
+//! `TRYBUILD=overwrite cargo test -p wamp-macros --test ui` and review the diff.
+
+#[test]
+fn ui() {
+    let t = trybuild::TestCases::new();
+    t.pass("tests/ui/pass/*.rs");
+    t.compile_fail("tests/ui/fail/**/*.rs");
+}

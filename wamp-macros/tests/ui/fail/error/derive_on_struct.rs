@@ -1,0 +1,8 @@
+use wamp_client::ApplicationError;
+
+#[derive(Debug, ApplicationError)]
+pub struct DivError {
+    pub reason: String,
+}
+
+fn main() {}

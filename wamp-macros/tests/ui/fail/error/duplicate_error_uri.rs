@@ -1,0 +1,11 @@
+use wamp_client::ApplicationError;
+
+#[derive(Debug, ApplicationError)]
+pub enum DivError {
+    #[wamp(uri = "com.example.error.invalid")]
+    DivisionByZero,
+    #[wamp(uri = "com.example.error.invalid")]
+    NotANumber,
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use wamp_client::ApplicationError;
+
+#[derive(Debug, ApplicationError)]
+pub enum DivError {
+    #[wamp(uri = "com.example.error.DivisionByZero")]
+    DivisionByZero,
+}
+
+fn main() {}

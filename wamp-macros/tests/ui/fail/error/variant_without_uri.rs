@@ -1,0 +1,10 @@
+use wamp_client::ApplicationError;
+
+#[derive(Debug, ApplicationError)]
+pub enum DivError {
+    #[wamp(uri = "com.example.error.division_by_zero")]
+    DivisionByZero,
+    NotANumber,
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use wamp_client::service;
+
+#[service(prefix = "com.example")]
+pub trait Store<T> {
+    async fn get(&self, key: String) -> Option<String>;
+}
+
+fn main() {}

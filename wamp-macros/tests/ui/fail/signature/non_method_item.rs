@@ -1,0 +1,10 @@
+use wamp_client::service;
+
+#[service(prefix = "com.example")]
+pub trait Calc {
+    const VERSION: u32;
+
+    async fn add(&self, a: i64, b: i64) -> i64;
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use wamp_client::service;
+
+#[service(prefix = "com.example")]
+pub trait Greeter {
+    async fn greet(&self, name: &str) -> String;
+}
+
+fn main() {}

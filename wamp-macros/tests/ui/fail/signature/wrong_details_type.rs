@@ -1,0 +1,8 @@
+use wamp_client::{EventDetails, service};
+
+#[service(prefix = "com.example")]
+pub trait Calc {
+    async fn whoami(&self, details: EventDetails) -> String;
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use wamp_client::service;
+
+#[service(prefix = "com.example")]
+pub trait Calc {
+    async fn whoami(&self, #[wamp(details)] details: String) -> String;
+}
+
+fn main() {}
