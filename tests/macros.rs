@@ -833,7 +833,6 @@ mod bad_kwargs_struct_payloads {
     /// A wrong type inside a keyword-argument struct: the message should name the keyword
     /// argument, as it does for plain parameters ("argument `level`: invalid type ...").
     #[tokio::test]
-    #[ignore = "bug: the invalid_argument message for a bad field of a #[wamp(kwargs)] struct does not name the field"]
     async fn kwargs_struct_errors_name_the_field() {
         let callee = connect(Serializer::Json).await;
         let service = CalcService::register(&callee, Calculator::default());
@@ -1472,7 +1471,6 @@ macro_rules! unregister_tests {
         /// aborts the subscription tasks (their UNSUBSCRIBE goes out later, unconfirmed): for a
         /// service without procedures it returns at once, with the subscription still there.
         #[tokio::test]
-        #[ignore = "bug: ServiceRegistration::unregister does not wait for the router to confirm unsubscriptions"]
         async fn unregister_of_events_only_waits_for_the_router() {
             let subscriber = connect(super::SERIALIZER).await;
             let observer = connect(super::SERIALIZER).await;

@@ -25,13 +25,20 @@ impl ServiceRegistration {
         &self.subscriptions
     }
 
-    /// Unregisters every procedure (waiting for the router to confirm each) and unsubscribes
-    /// every topic. Stops at, and returns, the first error; the rest is still dropped.
+    /// Unregisters every procedure and unsubscribes every topic, waiting for the router to
+    /// confirm each. Returns the first error; everything else is still removed.
     pub async fn unregister(mut self) -> Result<()> {
-        self.subscriptions.clear();
-        for registration in std::mem::take(&mut self.registrations) {
-            registration.unregister().await?;
+        let mut first_error = None;
+        for subscription in std::mem::take(&mut self.subscriptions) {
+            if let Err(e) = subscription.unsubscribe().await {
+                first_error.get_or_insert(e);
+            }
         }
-        Ok(())
+        for registration in std::mem::take(&mut self.registrations) {
+            if let Err(e) = registration.unregister().await {
+                first_error.get_or_insert(e);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
     }
 }

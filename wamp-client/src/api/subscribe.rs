@@ -296,13 +296,24 @@ impl Subscription {
         F: Fn(Event) -> Fut + Send + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        let id = self.id;
+        // The handle, not the task, is responsible for unsubscribing from now on.
+        self.active = false;
+        let unsubscriber = Unsubscriber {
+            session: self.session.clone(),
+            subscription: self.id,
+            local: self.local,
+        };
+        let revoked = self.revoked.clone();
         let task = tokio::spawn(async move {
             while let Some(event) = self.events.recv().await {
                 handler(event).await;
             }
         });
-        SubscriptionHandle { id, task }
+        SubscriptionHandle {
+            unsubscriber: Some(unsubscriber),
+            revoked,
+            task,
+        }
     }
 }
 
@@ -331,24 +342,61 @@ impl Drop for Subscription {
 #[must_use = "dropping a SubscriptionHandle unsubscribes at once"]
 #[derive(Debug)]
 pub struct SubscriptionHandle {
-    id: Id,
+    unsubscriber: Option<Unsubscriber>,
+    revoked: Revocation,
     task: tokio::task::JoinHandle<()>,
+}
+
+/// What it takes to unsubscribe one local subscription.
+#[derive(Debug)]
+struct Unsubscriber {
+    session: Session,
+    subscription: Id,
+    local: u64,
 }
 
 impl SubscriptionHandle {
     /// The subscription id the router assigned.
     pub fn id(&self) -> Id {
-        self.id
+        self.unsubscriber.as_ref().map_or(0, |u| u.subscription)
     }
 
     /// Whether the handler task has ended (the session closed or the subscription was revoked).
     pub fn is_finished(&self) -> bool {
         self.task.is_finished()
     }
+
+    /// If the router revoked the subscription, its reason.
+    pub fn revoked(&self) -> Option<&str> {
+        self.revoked.get().map(String::as_str)
+    }
+
+    /// Stops the handler and unsubscribes, waiting for the router to confirm.
+    pub async fn unsubscribe(mut self) -> Result<()> {
+        self.task.abort();
+        let Some(unsubscriber) = self.unsubscriber.take() else {
+            return Ok(());
+        };
+        let (reply, rx) = oneshot::channel();
+        unsubscriber.session.send(Command::Unsubscribe {
+            subscription: unsubscriber.subscription,
+            local: unsubscriber.local,
+            reply: Some(reply),
+        })?;
+        rx.await
+            .map_err(|_| Error::SessionClosed(unsubscriber.session.close_reason()))?
+    }
 }
 
 impl Drop for SubscriptionHandle {
     fn drop(&mut self) {
         self.task.abort();
+        if let Some(unsubscriber) = self.unsubscriber.take() {
+            let _ = unsubscriber.session.send(Command::Unsubscribe {
+                subscription: unsubscriber.subscription,
+                local: unsubscriber.local,
+                reply: None,
+            });
+        }
     }
 }

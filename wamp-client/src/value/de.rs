@@ -476,7 +476,8 @@ impl<'de> Deserializer<'de> for Value {
 /// Gives the entries of a [`Value::Dict`] to a map visitor.
 struct DictAccess {
     iter: std::collections::btree_map::IntoIter<String, Value>,
-    value: Option<Value>,
+    /// The entry whose key was just read; its key names the field in error messages.
+    value: Option<(String, Value)>,
 }
 
 impl<'de> MapAccess<'de> for DictAccess {
@@ -488,8 +489,9 @@ impl<'de> MapAccess<'de> for DictAccess {
     ) -> Result<Option<K::Value>, ValueError> {
         match self.iter.next() {
             Some((key, value)) => {
-                self.value = Some(value);
-                seed.deserialize(MapKeyDeserializer(key)).map(Some)
+                let result = seed.deserialize(MapKeyDeserializer(key.clone())).map(Some);
+                self.value = Some((key, value));
+                result
             }
             None => Ok(None),
         }
@@ -500,7 +502,9 @@ impl<'de> MapAccess<'de> for DictAccess {
         seed: V,
     ) -> Result<V::Value, ValueError> {
         match self.value.take() {
-            Some(value) => seed.deserialize(value),
+            Some((key, value)) => seed
+                .deserialize(value)
+                .map_err(|e| ValueError(format!("`{key}`: {e}"))),
             None => Err(de::Error::custom("dict value requested before its key")),
         }
     }
