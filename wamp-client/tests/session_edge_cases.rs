@@ -1389,3 +1389,164 @@ async fn router_choosing_an_unoffered_subprotocol_is_explained_in_the_error_mess
     })
     .await;
 }
+
+// ===== 15. Progressive call invocations (Crossbar.io does not support them)
+
+/// WELCOME details of a dealer that supports progressive invocations.
+fn progressive_welcome() -> Dict {
+    let mut details = support::scripted_router::welcome_details();
+    if let Some(Value::Dict(roles)) = details.get_mut("roles") {
+        if let Some(Value::Dict(dealer)) = roles.get_mut("dealer") {
+            if let Some(Value::Dict(features)) = dealer.get_mut("features") {
+                for feature in ["progressive_call_invocations", "progressive_call_results"] {
+                    features.insert(feature.into(), Value::Bool(true));
+                }
+            }
+        }
+    }
+    details
+}
+
+#[tokio::test]
+async fn caller_streams_input_chunks_under_one_request_id() {
+    bounded("duplex caller", async {
+        let (url, script) = serve(|mut peer| async move {
+            peer.welcome_with(SESSION_ID, progressive_welcome()).await;
+            let mut chunks = Vec::new();
+            for _ in 0..3 {
+                let chunk = expect_message!(
+                    peer,
+                    Message::Call { request, options, procedure, payload } => (request, options, procedure, payload)
+                );
+                chunks.push(chunk);
+            }
+            let request = chunks[0].0;
+            assert!(chunks.iter().all(|c| c.0 == request), "every chunk reuses the request id");
+            assert!(chunks.iter().all(|c| c.2 == "com.example.sum"));
+            // The first chunk carries the call's options; continuations only `progress`.
+            assert_eq!(chunks[0].1.get("progress"), Some(&Value::Bool(true)));
+            assert_eq!(chunks[0].1.get("receive_progress"), Some(&Value::Bool(true)));
+            assert_eq!(chunks[1].1, dict([("progress", Value::Bool(true))]));
+            assert!(chunks[2].1.is_empty(), "the last chunk has no progress flag: {:?}", chunks[2].1);
+            let values: Vec<Vec<Value>> = chunks
+                .into_iter()
+                .map(|c| c.3.into_parts().0)
+                .collect();
+            assert_eq!(values, vec![args((1,)), args((2,)), args((3,))]);
+            let mut progress = Dict::new();
+            progress.insert("progress".into(), Value::Bool(true));
+            peer.send(Message::Result {
+                request,
+                details: progress,
+                payload: Payload::new(args((3,)), Dict::new()),
+            })
+            .await;
+            peer.send(result(request, args((6,)))).await;
+            peer.expect_leave().await;
+        })
+        .await;
+
+        let session = connect(&url).await;
+        let (mut input, mut results) = session
+            .call("com.example.sum", (1,))
+            .into_duplex()
+            .expect("the router announced progressive_call_invocations");
+        input.send((2,)).unwrap();
+        input.finish((3,)).unwrap();
+        let first = results.next().await.unwrap().unwrap();
+        assert!(first.is_progress());
+        assert_eq!(first.arg::<i64>(0).unwrap(), 3);
+        let last = results.next().await.unwrap().unwrap();
+        assert!(!last.is_progress());
+        assert_eq!(last.arg::<i64>(0).unwrap(), 6);
+        assert!(results.next().await.is_none());
+        session.leave().await.unwrap();
+        finish(script).await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn callee_receives_input_chunks_and_drops_late_ones() {
+    bounded("duplex callee", async {
+        const REGISTRATION: Id = 55;
+        let (url, script) = serve(|mut peer| async move {
+            peer.welcome_with(SESSION_ID, progressive_welcome()).await;
+            peer.accept_register(REGISTRATION).await;
+            let details = |progress: bool| {
+                let mut details = Dict::new();
+                if progress {
+                    details.insert("progress".into(), Value::Bool(true));
+                }
+                details
+            };
+            let mut first = details(true);
+            first.insert("receive_progress".into(), Value::Bool(true));
+            for (chunk_details, value) in [(first, 1), (details(true), 2), (details(false), 3)] {
+                peer.send(Message::Invocation {
+                    request: 7,
+                    registration: REGISTRATION,
+                    details: chunk_details,
+                    payload: Payload::new(args((value,)), Dict::new()),
+                })
+                .await;
+            }
+            // Progress for each chunk, then the final sum.
+            let mut yields = Vec::new();
+            for _ in 0..4 {
+                yields.push(expect_message!(
+                    peer,
+                    Message::Yield { request: 7, options, payload } => (options, payload.into_parts().0)
+                ));
+            }
+            let progress: Vec<_> = yields[..3]
+                .iter()
+                .map(|(options, values)| {
+                    assert_eq!(options.get("progress"), Some(&Value::Bool(true)));
+                    values.clone()
+                })
+                .collect();
+            assert_eq!(progress, vec![args((1,)), args((3,)), args((6,))]);
+            assert!(yields[3].0.is_empty(), "the final YIELD has no progress flag");
+            assert_eq!(yields[3].1, args((6,)));
+            // A chunk after the final answer is dropped: no new handler, no answer.
+            peer.send(Message::Invocation {
+                request: 7,
+                registration: REGISTRATION,
+                details: details(true),
+                payload: Payload::new(args((100,)), Dict::new()),
+            })
+            .await;
+            peer.expect_silence(Duration::from_millis(300)).await;
+            peer.expect_leave().await;
+        })
+        .await;
+
+        let session = connect(&url).await;
+        let _registration = session
+            .register("com.example.sum", |mut inv: wamp_client::Invocation| async move {
+                let mut sum: i64 = inv.arg(0)?;
+                let progress = inv.progress().cloned();
+                let send = |sum: i64| {
+                    if let Some(progress) = &progress {
+                        let _ = progress.send_value(sum);
+                    }
+                };
+                send(sum);
+                if let Some(mut input) = inv.take_input() {
+                    while let Some(chunk) = input.next().await {
+                        sum += chunk.args.first().and_then(Value::as_i64).unwrap_or(0);
+                        send(sum);
+                    }
+                }
+                Ok(wamp_client::Arguments::single(sum)?)
+            })
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        assert_eq!(session.diagnostics().await.unwrap().running_invocations, 0);
+        session.leave().await.unwrap();
+        finish(script).await;
+    })
+    .await;
+}
