@@ -6,6 +6,7 @@
 //! cargo run --example wamp -- subscribe com.example --match prefix --count 3
 //! cargo run --example wamp -- publish com.example.news '{"title": "hi"}' --kw urgent=true --ack
 //! cargo run --example wamp -- register com.example.echo --echo
+//! cargo run --example wamp -- call com.example.countdown 3 --progress --timeout 10
 //! ```
 //!
 //! Each ARG and `--kw` VALUE is parsed as JSON when it parses, and taken as a string otherwise.
@@ -75,6 +76,13 @@ enum Command {
         /// Keyword argument KEY=VALUE (VALUE is JSON, or a plain string). Repeatable.
         #[arg(long = "kw", value_name = "KEY=VALUE")]
         kw: Vec<String>,
+        /// Ask for progressive results; each is printed as {"progress":true,"args":[...],"kwargs":{...}}
+        /// before the final result.
+        #[arg(long)]
+        progress: bool,
+        /// Give up (and cancel the call) after this many seconds.
+        #[arg(long, value_name = "SECONDS")]
+        timeout: Option<f64>,
     },
     /// Publish an event.
     #[command(allow_negative_numbers = true)]
@@ -218,16 +226,38 @@ async fn run(session: &Session, command: Command) -> Result<(), Failure> {
             procedure,
             args,
             kw,
+            progress,
+            timeout,
         } => {
             let arguments = parse_arguments(&args, &kw).map_err(Failure::Usage)?;
-            let result = session.call(procedure, ()).arguments(arguments).await?;
-            println!(
-                "{}",
-                json_line(vec![
-                    ("args", list_json(&result.args)),
-                    ("kwargs", dict_json(&result.kwargs)),
-                ])
-            );
+            let mut call = session.call(procedure, ()).arguments(arguments);
+            if let Some(seconds) = timeout {
+                let timeout = std::time::Duration::try_from_secs_f64(seconds)
+                    .map_err(|e| Failure::Usage(format!("--timeout {seconds}: {e}")))?;
+                call = call.timeout(timeout);
+            }
+            if progress {
+                let mut results = call.into_stream();
+                while let Some(result) = results.next().await {
+                    let result = result?;
+                    let mut fields = Vec::new();
+                    if result.is_progress() {
+                        fields.push(("progress", serde_json::Value::Bool(true)));
+                    }
+                    fields.push(("args", list_json(&result.args)));
+                    fields.push(("kwargs", dict_json(&result.kwargs)));
+                    println!("{}", json_line(fields));
+                }
+            } else {
+                let result = call.await?;
+                println!(
+                    "{}",
+                    json_line(vec![
+                        ("args", list_json(&result.args)),
+                        ("kwargs", dict_json(&result.kwargs)),
+                    ])
+                );
+            }
         }
         Command::Publish {
             topic,

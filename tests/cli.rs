@@ -279,3 +279,85 @@ fn connection_failures_exit_2_and_say_so() {
         stderr(&output)
     );
 }
+
+/// A tokio runtime serving procedures for the CLI to call.
+fn serve(
+    register: impl FnOnce(
+        wamp_client::Session,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Vec<wamp_client::Registration>> + Send>,
+    >,
+) -> (
+    tokio::runtime::Runtime,
+    wamp_client::Session,
+    Vec<wamp_client::Registration>,
+) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let session = runtime
+        .block_on(wamp_client::Session::connect(&url(), "realm1"))
+        .unwrap();
+    let registrations = runtime.block_on(register(session.clone()));
+    (runtime, session, registrations)
+}
+
+#[test]
+fn call_with_progress_prints_each_result() {
+    use wamp_client::{Arguments, Invocation};
+    let (_runtime, _session, _registrations) = serve(|session| {
+        Box::pin(async move {
+            let countdown = session
+                .register("com.cli.countdown", |inv: Invocation| async move {
+                    let n: i64 = inv.arg(0)?;
+                    if let Some(progress) = inv.progress() {
+                        for i in (1..=n).rev() {
+                            let _ = progress.send_value(i);
+                        }
+                    }
+                    Ok(Arguments::single("liftoff")?)
+                })
+                .await
+                .unwrap();
+            vec![countdown]
+        })
+    });
+    let output = run(&["call", "com.cli.countdown", "3", "--progress"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output).lines().collect::<Vec<_>>(),
+        [
+            r#"{"progress":true,"args":[3],"kwargs":{}}"#,
+            r#"{"progress":true,"args":[2],"kwargs":{}}"#,
+            r#"{"progress":true,"args":[1],"kwargs":{}}"#,
+            r#"{"args":["liftoff"],"kwargs":{}}"#,
+        ]
+    );
+    // Without --progress only the final result is printed.
+    let output = run(&["call", "com.cli.countdown", "3"]);
+    assert_eq!(stdout(&output), r#"{"args":["liftoff"],"kwargs":{}}"#);
+}
+
+#[test]
+fn call_with_timeout_gives_up_and_exits_1() {
+    use wamp_client::{Arguments, Invocation};
+    let (_runtime, _session, _registrations) = serve(|session| {
+        Box::pin(async move {
+            let never = session
+                .register("com.cli.never", |inv: Invocation| async move {
+                    inv.cancelled().await;
+                    Ok(Arguments::new())
+                })
+                .await
+                .unwrap();
+            vec![never]
+        })
+    });
+    let started = std::time::Instant::now();
+    let output = run(&["call", "com.cli.never", "--timeout", "0.5"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(stderr(&output).contains("timed out"), "{}", stderr(&output));
+}
