@@ -1223,6 +1223,12 @@ async fn unknown_event_is_ignored_and_revocation_ends_the_stream() {
         let first = a.next().await.expect("the event for a");
         assert_eq!(first.publication, 5001);
         assert!(a.next().await.is_none(), "the revoked stream ends");
+        assert_eq!(
+            a.revoked(),
+            Some("revoked by the router"),
+            "the revocation is surfaced"
+        );
+        assert_eq!(b.revoked(), None);
         let other = b.next().await.expect("the event for b");
         assert_eq!(other.publication, 5003);
         assert!(!session.is_closed());
@@ -1545,6 +1551,64 @@ async fn callee_receives_input_chunks_and_drops_late_ones() {
             .unwrap();
         tokio::time::sleep(Duration::from_millis(600)).await;
         assert_eq!(session.diagnostics().await.unwrap().running_invocations, 0);
+        session.leave().await.unwrap();
+        finish(script).await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn registration_revocation_is_surfaced() {
+    bounded("registration revocation", async {
+        const REGISTRATION: Id = 31;
+        let (url, script) = serve(|mut peer| async move {
+            peer.welcome(SESSION_ID).await;
+            peer.accept_register(REGISTRATION).await;
+            peer.send(Message::Unregistered {
+                request: 0,
+                details: Some(dict([
+                    ("registration", Value::from(REGISTRATION)),
+                    ("reason", Value::from("com.example.reason.maintenance")),
+                ])),
+            })
+            .await;
+            // An invocation racing the revocation is answered, not left hanging.
+            peer.send(invocation(9, REGISTRATION, args((1,)))).await;
+            let (request, uri) = expect_message!(
+                peer,
+                Message::Error { request, error, .. } => (request, error)
+            );
+            assert_eq!(
+                (request, uri.as_str()),
+                (9, "wamp.error.no_such_registration")
+            );
+            peer.expect_leave().await;
+        })
+        .await;
+
+        let session = connect(&url).await;
+        let registration = session
+            .register(
+                "com.example.revoked",
+                |_inv: wamp_client::Invocation| async { Ok(wamp_client::Arguments::new()) },
+            )
+            .await
+            .unwrap();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while registration.revoked().is_none() {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the revocation is surfaced"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(
+            registration.revoked(),
+            Some("com.example.reason.maintenance")
+        );
+        assert_eq!(session.diagnostics().await.unwrap().registrations, 0);
+        // Dropping a revoked registration sends no UNREGISTER (the script would see it).
+        drop(registration);
         session.leave().await.unwrap();
         finish(script).await;
     })
