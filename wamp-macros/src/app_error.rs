@@ -2,7 +2,8 @@
 //! positional arguments, named fields as keyword arguments.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
 use syn::{Data, DeriveInput, Fields};
 
 use crate::attr;
@@ -10,17 +11,23 @@ use crate::ctxt::Ctxt;
 
 pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
     let cx = Ctxt::default();
-    let krate = crate_path(&cx, input);
+    let krate = attr::enum_args(&cx, &input.attrs)
+        .crate_path
+        .unwrap_or_else(|| syn::parse_quote!(::wamp_client));
     let Data::Enum(data) = &input.data else {
-        return Err(syn::Error::new_spanned(
+        let mut error = syn::Error::new_spanned(
             &input.ident,
             "`ApplicationError` can only be derived for an enum whose variants are the error cases, each with `#[wamp(uri = \"...\")]`",
-        ));
+        );
+        if let Err(attr_errors) = cx.check() {
+            error.combine(attr_errors);
+        }
+        return Err(error);
     };
-    if !input.generics.params.is_empty() {
+    if !input.generics.params.is_empty() || input.generics.where_clause.is_some() {
         cx.error_spanned_by(
             &input.generics,
-            "`ApplicationError` cannot be derived for a generic enum",
+            "`ApplicationError` cannot be derived for a generic enum: an error received from a peer is decoded into concrete types; use concrete field types",
         );
     }
     let ident = &input.ident;
@@ -33,11 +40,14 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
         let Some(uri) = args.uri else {
             cx.error_spanned_by(
                 name,
-                format!("variant `{name}` needs its error URI: `#[wamp(uri = \"com.example.error.{}\")]`", to_snake(&name.to_string())),
+                format!(
+                    "variant `{name}` needs its error URI: `#[wamp(uri = \"com.example.error.{}\")]`",
+                    crate::uri::to_snake(&name.to_string())
+                ),
             );
             continue;
         };
-        if let Some(problem) = crate::uri::strict_uri_problem(&uri.value) {
+        if let Some(problem) = crate::uri::problem_with_suggestion(&uri.value) {
             cx.syn_error(syn::Error::new(
                 uri.span,
                 format!("invalid error URI: {problem}"),
@@ -59,7 +69,11 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
                 let message = match &args.message {
                     Some(message) => {
                         let text = &message.value;
-                        quote!(__wamp_error.args.push(#krate::Value::from(#text));)
+                        quote! {
+                            __wamp_error.args.push(
+                                <#krate::Value as ::core::convert::From<&str>>::from(#text),
+                            );
+                        }
                     }
                     None => quote!(),
                 };
@@ -79,25 +93,36 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
                 let bindings: Vec<_> = (0..fields.unnamed.len())
                     .map(|i| format_ident!("__wamp_field{i}"))
                     .collect();
-                let indices = 0..fields.unnamed.len();
+                // Each conversion names the field's type and is spanned at it: a field that
+                // cannot be sent or received is reported there.
+                let values = fields
+                    .unnamed
+                    .iter()
+                    .zip(&bindings)
+                    .map(|(field, binding)| {
+                        let ty = &field.ty;
+                        quote_spanned!(ty.span()=> #krate::codegen::error_value::<#ty>(#binding))
+                    });
+                let decoded = fields.unnamed.iter().enumerate().map(|(index, field)| {
+                    let ty = &field.ty;
+                    quote_spanned!(ty.span()=> #krate::codegen::error_arg::<#ty>(&error.args, #index)?)
+                });
                 to_arms.push(quote! {
                     Self::#name(#(#bindings),*) => {
                         let mut __wamp_error = #krate::WampError::new(#uri);
-                        __wamp_error.args = ::std::vec![#(#krate::codegen::error_value(#bindings)),*];
+                        __wamp_error.args = ::std::vec![#(#values),*];
                         __wamp_error
                     }
                 });
                 from_arms.push(quote! {
-                    #uri => ::core::option::Option::Some(Self::#name(
-                        #(#krate::codegen::error_arg(&error.args, #indices)?),*
-                    )),
+                    #uri => ::core::option::Option::Some(Self::#name(#(#decoded),*)),
                 });
             }
             Fields::Named(fields) => {
                 if let Some(message) = &args.message {
                     cx.syn_error(syn::Error::new(
                         message.span,
-                        "`message` is only for variants without fields",
+                        "`message` is only for variants without fields; a struct variant's fields are its keyword arguments",
                     ));
                 }
                 let names: Vec<_> = fields
@@ -105,23 +130,32 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
                     .iter()
                     .filter_map(|f| f.ident.clone())
                     .collect();
-                let keys: Vec<String> = names.iter().map(ToString::to_string).collect();
+                let inserts = fields.named.iter().filter_map(|field| {
+                    let (name, ty) = (field.ident.as_ref()?, &field.ty);
+                    let key = key_of(name);
+                    Some(quote_spanned! {ty.span()=>
+                        __wamp_error.kwargs.insert(
+                            <::std::string::String as ::core::convert::From<&str>>::from(#key),
+                            #krate::codegen::error_value::<#ty>(#name),
+                        );
+                    })
+                });
+                let decoded = fields.named.iter().filter_map(|field| {
+                    let (name, ty) = (field.ident.as_ref()?, &field.ty);
+                    let key = key_of(name);
+                    Some(quote_spanned! {ty.span()=>
+                        #name: #krate::codegen::error_kwarg::<#ty>(&error.kwargs, #key)?
+                    })
+                });
                 to_arms.push(quote! {
                     Self::#name { #(#names),* } => {
                         let mut __wamp_error = #krate::WampError::new(#uri);
-                        #(
-                            __wamp_error.kwargs.insert(
-                                ::std::string::String::from(#keys),
-                                #krate::codegen::error_value(#names),
-                            );
-                        )*
+                        #(#inserts)*
                         __wamp_error
                     }
                 });
                 from_arms.push(quote! {
-                    #uri => ::core::option::Option::Some(Self::#name {
-                        #(#names: #krate::codegen::error_kwarg(&error.kwargs, #keys)?),*
-                    }),
+                    #uri => ::core::option::Option::Some(Self::#name { #(#decoded),* }),
                 });
             }
         }
@@ -149,37 +183,8 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
     })
 }
 
-/// `#[wamp(crate = "...")]` on the enum, or `::wamp_client`.
-fn crate_path(cx: &Ctxt, input: &DeriveInput) -> syn::Path {
-    let mut path = None;
-    for attr in input.attrs.iter().filter(|a| attr::is_wamp(a)) {
-        let result = attr.parse_nested_meta(|meta| {
-            if meta.path.is_ident("crate") {
-                let lit: syn::LitStr = meta.value()?.parse()?;
-                path = Some(lit.parse()?);
-                Ok(())
-            } else {
-                Err(meta.error("unknown argument; expected `crate = \"...\"`"))
-            }
-        });
-        if let Err(error) = result {
-            cx.syn_error(error);
-        }
-    }
-    path.unwrap_or_else(|| syn::parse_quote!(::wamp_client))
-}
-
-fn to_snake(name: &str) -> String {
-    let mut out = String::new();
-    for (i, c) in name.chars().enumerate() {
-        if c.is_uppercase() {
-            if i > 0 {
-                out.push('_');
-            }
-            out.extend(c.to_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+/// The keyword of a named field (raw identifiers lose their `r#`).
+fn key_of(name: &syn::Ident) -> String {
+    let name = name.to_string();
+    name.strip_prefix("r#").map(str::to_owned).unwrap_or(name)
 }

@@ -1,10 +1,11 @@
 //! Parsing of the macros' own attributes: `#[service(...)]` and the `#[wamp(...)]` helpers.
 //!
-//! Every key is checked: unknown or repeated keys are errors that list what is allowed.
+//! Every key is checked: unknown or repeated keys are errors that list what is allowed, and a
+//! value of the wrong kind is an error that shows the expected form.
 
 use proc_macro2::Span;
 use syn::meta::ParseNestedMeta;
-use syn::{Attribute, LitStr, Path};
+use syn::{Attribute, Expr, ExprLit, Lit, LitStr, Path};
 
 use crate::ctxt::Ctxt;
 
@@ -57,6 +58,13 @@ pub(crate) struct ParamArgs {
     pub(crate) details: Option<Span>,
 }
 
+/// Arguments of `#[wamp(...)]` on an error enum.
+#[derive(Default)]
+pub(crate) struct EnumArgs {
+    /// Path of the runtime crate, for users who renamed `wamp-client`.
+    pub(crate) crate_path: Option<Path>,
+}
+
 /// Arguments of `#[wamp(...)]` on an error enum variant.
 #[derive(Default)]
 pub(crate) struct VariantArgs {
@@ -85,11 +93,51 @@ fn path_name(path: &Path) -> String {
         .join("::")
 }
 
-fn unknown(meta: &ParseNestedMeta, allowed: &str) -> syn::Error {
-    meta.error(format!(
-        "unknown argument `{}`; expected one of: {allowed}",
-        path_name(&meta.path)
-    ))
+/// An unknown key: names it and lists the keys `allowed` there.
+fn unknown(meta: &ParseNestedMeta, allowed: &[&str]) -> syn::Error {
+    let name = path_name(&meta.path);
+    match allowed {
+        [only] => meta.error(format!("unknown argument `{name}`; expected {only}")),
+        _ => meta.error(format!(
+            "unknown argument `{name}`; expected one of: {}",
+            allowed.join(", ")
+        )),
+    }
+}
+
+/// A flag (`kwargs`, `event`...): no value.
+fn flag(meta: &ParseNestedMeta) -> syn::Result<Span> {
+    if !meta.input.is_empty() && !meta.input.peek(syn::Token![,]) {
+        let name = path_name(&meta.path);
+        return Err(meta.error(format!("`{name}` takes no value: write `{name}` alone")));
+    }
+    Ok(syn::spanned::Spanned::span(&meta.path))
+}
+
+/// The string of `key = "..."`; anything else is an error showing `key = example`.
+fn string(meta: &ParseNestedMeta, example: &str) -> syn::Result<LitStr> {
+    let name = path_name(&meta.path);
+    let expected = || format!("`{name}` takes a string: `{name} = {example}`");
+    let Ok(value) = meta.value() else {
+        return Err(meta.error(expected()));
+    };
+    match value.parse::<Expr>()? {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(lit), ..
+        }) => Ok(lit),
+        other => Err(syn::Error::new_spanned(other, expected())),
+    }
+}
+
+/// `crate = "..."`: the path of the runtime crate.
+fn crate_path(meta: &ParseNestedMeta) -> syn::Result<Path> {
+    let lit = string(meta, "\"::wamp_client\"")?;
+    lit.parse_with(Path::parse_mod_style).map_err(|_| {
+        syn::Error::new(
+            lit.span(),
+            "`crate` must be a path such as `\"::wamp_client\"`",
+        )
+    })
 }
 
 /// Parses the arguments of the `#[service]` attribute itself.
@@ -97,14 +145,13 @@ pub(crate) fn parse_service_args(tokens: proc_macro2::TokenStream) -> syn::Resul
     let mut args = ServiceArgs::default();
     let parser = syn::meta::parser(|meta| {
         if meta.path.is_ident("prefix") {
-            let lit: LitStr = meta.value()?.parse()?;
+            let lit = string(&meta, "\"com.example\"")?;
             set_once(&mut args.prefix, &meta, lit.into())
         } else if meta.path.is_ident("crate") {
-            let lit: LitStr = meta.value()?.parse()?;
-            let path: Path = lit.parse()?;
+            let path = crate_path(&meta)?;
             set_once(&mut args.crate_path, &meta, path)
         } else {
-            Err(unknown(&meta, "`prefix = \"...\"`, `crate = \"...\"`"))
+            Err(unknown(&meta, &["`prefix = \"...\"`", "`crate = \"...\"`"]))
         }
     });
     syn::parse::Parser::parse2(parser, tokens)?;
@@ -134,30 +181,30 @@ pub(crate) fn method_args(cx: &Ctxt, attrs: &[Attribute]) -> MethodArgs {
     let mut args = MethodArgs::default();
     parse_wamp_attrs(cx, attrs, |meta| {
         if meta.path.is_ident("uri") {
-            let lit: LitStr = meta.value()?.parse()?;
+            let lit = string(meta, "\"com.example.procedure\"")?;
             set_once(&mut args.uri, meta, lit.into())
         } else if meta.path.is_ident("name") {
-            let lit: LitStr = meta.value()?.parse()?;
+            let lit = string(meta, "\"name\"")?;
             set_once(&mut args.name, meta, lit.into())
         } else if meta.path.is_ident("topic") {
-            let lit: LitStr = meta.value()?.parse()?;
+            let lit = string(meta, "\"com.example.topic\"")?;
             set_once(&mut args.topic, meta, lit.into())
         } else if meta.path.is_ident("event") {
-            set_once(
-                &mut args.event,
-                meta,
-                syn::spanned::Spanned::span(&meta.path),
-            )
+            let span = flag(meta)?;
+            set_once(&mut args.event, meta, span)
         } else if meta.path.is_ident("kwargs") {
-            set_once(
-                &mut args.kwargs,
-                meta,
-                syn::spanned::Spanned::span(&meta.path),
-            )
+            let span = flag(meta)?;
+            set_once(&mut args.kwargs, meta, span)
         } else {
             Err(unknown(
                 meta,
-                "`uri = \"...\"`, `name = \"...\"`, `kwargs`, `event`, `topic = \"...\"`",
+                &[
+                    "`uri = \"...\"`",
+                    "`name = \"...\"`",
+                    "`kwargs`",
+                    "`event`",
+                    "`topic = \"...\"`",
+                ],
             ))
         }
     });
@@ -169,19 +216,35 @@ pub(crate) fn param_args(cx: &Ctxt, attrs: &[Attribute]) -> ParamArgs {
     let mut args = ParamArgs::default();
     parse_wamp_attrs(cx, attrs, |meta| {
         if meta.path.is_ident("kwargs") {
-            set_once(
-                &mut args.kwargs,
-                meta,
-                syn::spanned::Spanned::span(&meta.path),
-            )
+            let span = flag(meta)?;
+            set_once(&mut args.kwargs, meta, span)
         } else if meta.path.is_ident("details") {
-            set_once(
-                &mut args.details,
-                meta,
-                syn::spanned::Spanned::span(&meta.path),
-            )
+            let span = flag(meta)?;
+            set_once(&mut args.details, meta, span)
         } else {
-            Err(unknown(meta, "`kwargs`, `details`"))
+            Err(unknown(meta, &["`kwargs`", "`details`"]))
+        }
+    });
+    args
+}
+
+/// Parses `#[wamp(...)]` on an error enum.
+pub(crate) fn enum_args(cx: &Ctxt, attrs: &[Attribute]) -> EnumArgs {
+    let mut args = EnumArgs::default();
+    parse_wamp_attrs(cx, attrs, |meta| {
+        if meta.path.is_ident("crate") {
+            let path = crate_path(meta)?;
+            set_once(&mut args.crate_path, meta, path)
+        } else if meta.path.is_ident("prefix") || meta.path.is_ident("uri") {
+            let error = unknown(meta, &["`crate = \"...\"`"]);
+            Err(syn::Error::new(
+                error.span(),
+                format!(
+                    "{error}; each variant takes its full error URI: `#[wamp(uri = \"com.example.error.name\")]`"
+                ),
+            ))
+        } else {
+            Err(unknown(meta, &["`crate = \"...\"`"]))
         }
     });
     args
@@ -192,13 +255,13 @@ pub(crate) fn variant_args(cx: &Ctxt, attrs: &[Attribute]) -> VariantArgs {
     let mut args = VariantArgs::default();
     parse_wamp_attrs(cx, attrs, |meta| {
         if meta.path.is_ident("uri") {
-            let lit: LitStr = meta.value()?.parse()?;
+            let lit = string(meta, "\"com.example.error.name\"")?;
             set_once(&mut args.uri, meta, lit.into())
         } else if meta.path.is_ident("message") {
-            let lit: LitStr = meta.value()?.parse()?;
+            let lit = string(meta, "\"a human-readable message\"")?;
             set_once(&mut args.message, meta, lit.into())
         } else {
-            Err(unknown(meta, "`uri = \"...\"`, `message = \"...\"`"))
+            Err(unknown(meta, &["`uri = \"...\"`", "`message = \"...\"`"]))
         }
     });
     args

@@ -24,6 +24,11 @@ impl Ctxt {
         self.errors.borrow_mut().push(error);
     }
 
+    /// The recorded errors, in the order they were recorded.
+    pub(crate) fn into_errors(self) -> Vec<syn::Error> {
+        self.errors.into_inner()
+    }
+
     /// All recorded errors combined into one, if any.
     pub(crate) fn check(self) -> Result<(), syn::Error> {
         let mut errors = self.errors.into_inner().into_iter();

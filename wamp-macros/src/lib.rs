@@ -7,6 +7,15 @@
 //!
 //! Layout: `attr` parses the attributes, `model` turns the trait into a checked model,
 //! `expand/` generates one item per file, `app_error` is the derive.
+//!
+//! Mistakes are compile errors at the tokens they are about, all of them in one compile, in
+//! source order. When a `#[service]` trait has errors, the trait itself is still emitted (without
+//! the `#[wamp]` attributes), so its `impl`s do not add errors of their own.
+//!
+//! # Debugging
+//! Set the environment variable `WAMP_MACROS_DEBUG` (to any value) while compiling to print the
+//! code `#[service]` generates on standard error, e.g.
+//! `WAMP_MACROS_DEBUG=1 cargo build 2> expanded.rs`. `cargo expand` shows it too.
 
 mod app_error;
 mod attr;
@@ -16,33 +25,52 @@ mod model;
 mod uri;
 
 use proc_macro::TokenStream;
+use proc_macro2::TokenStream as TokenStream2;
+use quote::quote;
 
 /// Turns a trait into a WAMP service contract. See `wamp_client::service` for the documentation.
 #[proc_macro_attribute]
 pub fn service(args: TokenStream, item: TokenStream) -> TokenStream {
-    ctxt::into_tokens(expand_service(args.into(), item.into())).into()
+    let tokens = expand_service(args.into(), item.into());
+    if std::env::var_os("WAMP_MACROS_DEBUG").is_some() {
+        eprintln!("{tokens}");
+    }
+    tokens.into()
 }
 
-fn expand_service(
-    args: proc_macro2::TokenStream,
-    item: proc_macro2::TokenStream,
-) -> syn::Result<proc_macro2::TokenStream> {
-    let args = attr::parse_service_args(args)?;
-    let item: syn::ItemTrait = syn::parse2(item).map_err(|e| {
+fn expand_service(args: TokenStream2, item: TokenStream2) -> TokenStream2 {
+    let args = attr::parse_service_args(args);
+    let item = syn::parse2::<syn::ItemTrait>(item).map_err(|e| {
         syn::Error::new(
             e.span(),
             "`#[service]` goes on a trait: `#[service(prefix = \"com.example\")] pub trait Calc { async fn add(&self, a: i64, b: i64) -> i64; }`",
         )
-    })?;
+    });
+    let (args, item) = match (args, item) {
+        (Ok(args), Ok(item)) => (args, item),
+        (Err(error), Ok(item)) => return with_fallback(&item, error),
+        (Ok(_), Err(error)) => return error.to_compile_error(),
+        (Err(mut error), Err(other)) => {
+            error.combine(other);
+            return error.to_compile_error();
+        }
+    };
     let cx = ctxt::Ctxt::default();
     let service = model::ServiceDef::from_item(&cx, args, &item);
-    model::check_duplicates(&cx, &service);
-    cx.check()?;
-    let tokens = expand::expand(&service);
-    if std::env::var_os("WAMP_MACROS_DEBUG").is_some() {
-        eprintln!("{tokens}");
+    match cx.check() {
+        Ok(()) => expand::expand(&service),
+        Err(error) => with_fallback(&item, error),
     }
-    Ok(tokens)
+}
+
+/// The errors, and the trait as written so that nothing else fails because of them.
+fn with_fallback(item: &syn::ItemTrait, error: syn::Error) -> TokenStream2 {
+    let fallback = expand::fallback(item);
+    let errors = error.to_compile_error();
+    quote! {
+        #fallback
+        #errors
+    }
 }
 
 /// Derives `wamp_client::ApplicationError` for an error enum. See `wamp_client::ApplicationError`.

@@ -1,6 +1,11 @@
 //! The service model: what a `#[service]` trait declares, validated and ready to expand.
+//!
+//! Every problem is recorded, in source order: a method's errors are filed under the part of
+//! the method they are about (attributes, qualifiers, name, parameters...) and reported part by
+//! part, so the user reads them top to bottom.
 
 use proc_macro2::Span;
+use quote::ToTokens;
 use syn::{
     Attribute, FnArg, GenericArgument, Ident, ItemTrait, Pat, PathArguments, ReturnType, TraitItem,
     TraitItemFn, Type, Visibility,
@@ -8,6 +13,7 @@ use syn::{
 
 use crate::attr::{self, ServiceArgs};
 use crate::ctxt::Ctxt;
+use crate::uri;
 
 /// A service: the trait and its methods.
 pub(crate) struct ServiceDef {
@@ -30,8 +36,6 @@ pub(crate) struct MethodDef {
     pub(crate) kind: MethodKind,
     /// The procedure or topic URI.
     pub(crate) uri: String,
-    /// Where the URI came from (the attribute literal, or the method name).
-    pub(crate) uri_span: Span,
     pub(crate) params: Vec<ParamDef>,
     pub(crate) output: Output,
     /// The caller stub sends the parameters as keyword arguments.
@@ -46,6 +50,8 @@ pub(crate) enum MethodKind {
 
 pub(crate) struct ParamDef {
     pub(crate) ident: Ident,
+    /// The type as the user wrote it: generated code that needs a bound on it names these
+    /// tokens, so a missing `Serialize`/`Deserialize` is reported at the user's type.
     pub(crate) ty: Type,
     pub(crate) kind: ParamKind,
 }
@@ -76,13 +82,33 @@ impl MethodDef {
     }
 }
 
+/// The `prefix` of `#[service]`. An invalid prefix is reported once, at the prefix; methods
+/// then check only their own URI component.
+struct Prefix {
+    value: String,
+    valid: bool,
+}
+
 impl ServiceDef {
     /// Builds the model from the trait, recording every problem in `cx`.
     pub(crate) fn from_item(cx: &Ctxt, args: ServiceArgs, item: &ItemTrait) -> ServiceDef {
-        if !item.generics.params.is_empty() || item.generics.where_clause.is_some() {
+        let prefix = args.prefix.as_ref().map(|p| {
+            let problem = uri::problem_with_suggestion(&p.value);
+            if let Some(problem) = &problem {
+                cx.syn_error(syn::Error::new(
+                    p.span,
+                    format!("invalid prefix: {problem}"),
+                ));
+            }
+            Prefix {
+                value: p.value.clone(),
+                valid: problem.is_none(),
+            }
+        });
+        for wamp in item.attrs.iter().filter(|a| attr::is_wamp(a)) {
             cx.error_spanned_by(
-                &item.generics,
-                "a WAMP service trait cannot be generic: its procedures need concrete argument types",
+                wamp,
+                "`#[wamp(...)]` goes on methods and parameters; the trait takes its options in `#[service(prefix = \"...\", crate = \"...\")]`",
             );
         }
         if let Some(unsafety) = &item.unsafety {
@@ -91,15 +117,12 @@ impl ServiceDef {
         if let Some(auto) = &item.auto_token {
             cx.error_spanned_by(auto, "a WAMP service trait cannot be an auto trait");
         }
-        let prefix = args.prefix.as_ref().map(|p| {
-            if let Some(problem) = crate::uri::strict_uri_problem(&p.value) {
-                cx.syn_error(syn::Error::new(
-                    p.span,
-                    format!("invalid prefix: {problem}"),
-                ));
-            }
-            p.value.clone()
-        });
+        if !item.generics.params.is_empty() || item.generics.where_clause.is_some() {
+            cx.error_spanned_by(
+                &item.generics,
+                "a WAMP service trait cannot be generic: its procedures need concrete argument types",
+            );
+        }
         let krate = args
             .crate_path
             .unwrap_or_else(|| syn::parse_quote!(::wamp_client));
@@ -108,7 +131,8 @@ impl ServiceDef {
         for trait_item in &item.items {
             match trait_item {
                 TraitItem::Fn(method) => {
-                    if let Some(method) = MethodDef::from_fn(cx, prefix.as_deref(), method) {
+                    if let Some(method) = MethodDef::from_fn(cx, prefix.as_ref(), method, &methods)
+                    {
                         methods.push(method);
                     }
                 }
@@ -119,12 +143,7 @@ impl ServiceDef {
             }
         }
         ServiceDef {
-            attrs: item
-                .attrs
-                .iter()
-                .filter(|a| !attr::is_wamp(a))
-                .cloned()
-                .collect(),
+            attrs: without_wamp(&item.attrs),
             vis: item.vis.clone(),
             ident: item.ident.clone(),
             supertraits: item.supertraits.iter().cloned().collect(),
@@ -134,79 +153,73 @@ impl ServiceDef {
     }
 }
 
+/// The parts of a method, in source order: each error is filed under the part it points at.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Part {
+    Attrs,
+    Qualifiers,
+    Name,
+    Generics,
+    Receiver,
+    Param(usize),
+    Variadic,
+    Output,
+    Body,
+}
+
+/// The errors of one method, reported in source order.
+#[derive(Default)]
+struct MethodErrors {
+    errors: Vec<(Part, syn::Error)>,
+}
+
+impl MethodErrors {
+    fn spanned(&mut self, part: Part, tokens: impl ToTokens, message: impl std::fmt::Display) {
+        self.errors
+            .push((part, syn::Error::new_spanned(tokens, message)));
+    }
+
+    fn at(&mut self, part: Part, span: Span, message: impl std::fmt::Display) {
+        self.errors.push((part, syn::Error::new(span, message)));
+    }
+
+    /// The errors an attribute parser recorded in `cx`.
+    fn extend(&mut self, part: Part, cx: Ctxt) {
+        self.errors
+            .extend(cx.into_errors().into_iter().map(|error| (part, error)));
+    }
+
+    fn is_empty(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    /// Moves the errors into `cx`, part by part (the sort is stable).
+    fn report(mut self, cx: &Ctxt) {
+        self.errors.sort_by_key(|(part, _)| *part);
+        for (_, error) in self.errors {
+            cx.syn_error(error);
+        }
+    }
+}
+
 impl MethodDef {
-    fn from_fn(cx: &Ctxt, prefix: Option<&str>, method: &TraitItemFn) -> Option<MethodDef> {
+    fn from_fn(
+        cx: &Ctxt,
+        prefix: Option<&Prefix>,
+        method: &TraitItemFn,
+        earlier: &[MethodDef],
+    ) -> Option<MethodDef> {
         let sig = &method.sig;
-        let args = attr::method_args(cx, &method.attrs);
         let name = &sig.ident;
-        let ok = std::cell::Cell::new(true);
-        let fail = |tokens: &dyn quote::ToTokens, message: String| {
-            cx.error_spanned_by(tokens, message);
-            ok.set(false);
+        let mut errors = MethodErrors::default();
+
+        // Attributes.
+        let args = {
+            let attr_cx = Ctxt::default();
+            let args = attr::method_args(&attr_cx, &method.attrs);
+            errors.extend(Part::Attrs, attr_cx);
+            args
         };
-
-        if sig.asyncness.is_none() {
-            fail(
-                &sig.fn_token,
-                format!(
-                    "`{name}` must be an `async fn`: WAMP procedures and event handlers are asynchronous"
-                ),
-            );
-        }
-        if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
-            fail(
-                &sig.generics,
-                format!(
-                    "`{name}` cannot be generic: its arguments are decoded into concrete types; use concrete types or `wamp_client::Value`"
-                ),
-            );
-        }
-        if let Some(default) = &method.default {
-            fail(
-                default,
-                format!(
-                    "`{name}` cannot have a default body in a WAMP service trait; implement it in the `impl`"
-                ),
-            );
-        }
-        if let Some(variadic) = &sig.variadic {
-            fail(variadic, "variadic parameters are not supported".to_owned());
-        }
-        if let Some(constness) = &sig.constness {
-            fail(constness, format!("`{name}` cannot be `const`"));
-        }
-        if let Some(unsafety) = &sig.unsafety {
-            fail(unsafety, format!("`{name}` cannot be `unsafe`"));
-        }
-        if matches!(
-            name.to_string().as_str(),
-            "new" | "session" | "register" | "register_arc"
-        ) {
-            fail(
-                name,
-                format!(
-                    "`{name}` is reserved: the generated client and service types have a method of that name; give the Rust method another name and set the URI with `#[wamp(name = \"{name}\")]`"
-                ),
-            );
-        }
-
-        // The receiver must be `&self`: the service is shared by concurrent invocations.
-        let mut inputs = sig.inputs.iter();
-        match inputs.next() {
-            Some(FnArg::Receiver(receiver))
-                if receiver.reference.is_some() && receiver.mutability.is_none() => {}
-            Some(FnArg::Receiver(receiver)) => fail(
-                receiver,
-                format!(
-                    "`{name}` must take `&self`: one service value serves concurrent invocations, so it cannot be taken by value or by `&mut`; keep mutable state behind a `Mutex`"
-                ),
-            ),
-            _ => fail(
-                &sig.ident,
-                format!("`{name}` must take `&self` as its first parameter"),
-            ),
-        }
-
         let is_event = args.event.is_some() || args.topic.is_some();
         let kind = if is_event {
             MethodKind::Event
@@ -214,36 +227,130 @@ impl MethodDef {
             MethodKind::Procedure
         };
         if let (Some(uri), true) = (&args.uri, is_event) {
-            cx.syn_error(syn::Error::new(
+            errors.at(
+                Part::Attrs,
                 uri.span,
                 "an event handler takes `topic = \"...\"`, not `uri`",
-            ));
-            ok.set(false);
+            );
         }
         if let (Some(span), true) = (args.kwargs, is_event) {
-            cx.syn_error(syn::Error::new(span, "`kwargs` applies to procedures; an event handler reads keyword arguments by parameter name anyway"));
-            ok.set(false);
+            errors.at(
+                Part::Attrs,
+                span,
+                "`kwargs` applies to procedures; an event handler reads keyword arguments by parameter name anyway",
+            );
         }
 
-        let mut params = Vec::new();
-        for input in inputs {
+        // Qualifiers, in source order: `const async unsafe extern fn`.
+        if let Some(constness) = &sig.constness {
+            errors.spanned(
+                Part::Qualifiers,
+                constness,
+                format!("`{name}` cannot be `const`"),
+            );
+        }
+        if let Some(unsafety) = &sig.unsafety {
+            errors.spanned(
+                Part::Qualifiers,
+                unsafety,
+                format!("`{name}` cannot be `unsafe`"),
+            );
+        }
+        if let Some(abi) = &sig.abi {
+            errors.spanned(
+                Part::Qualifiers,
+                abi,
+                format!("`{name}` cannot be `extern`"),
+            );
+        }
+        if sig.asyncness.is_none() {
+            errors.spanned(
+                Part::Qualifiers,
+                sig.fn_token,
+                format!(
+                    "`{name}` must be an `async fn`: WAMP procedures and event handlers are asynchronous"
+                ),
+            );
+        }
+
+        // Name.
+        if matches!(
+            name.to_string().as_str(),
+            "new" | "session" | "register" | "register_arc"
+        ) {
+            errors.spanned(
+                Part::Name,
+                name,
+                format!(
+                    "`{name}` is reserved: the generated client and service types have a method of that name; give the Rust method another name and set the URI with `#[wamp(name = \"{name}\")]`"
+                ),
+            );
+        }
+
+        // Generics.
+        if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+            errors.spanned(
+                Part::Generics,
+                &sig.generics,
+                format!(
+                    "`{name}` cannot be generic: its arguments are decoded into concrete types; use concrete types or `wamp_client::Value`"
+                ),
+            );
+        }
+
+        // The receiver must be `&self`: the service is shared by concurrent invocations.
+        let mut inputs = sig.inputs.iter().peekable();
+        match inputs.peek() {
+            Some(FnArg::Receiver(receiver)) => {
+                if !is_shared_self(receiver) {
+                    errors.spanned(
+                        Part::Receiver,
+                        receiver,
+                        format!(
+                            "`{name}` must take `&self`: one service value serves concurrent invocations, so it cannot be taken by value or by `&mut`; keep mutable state behind a `Mutex`"
+                        ),
+                    );
+                }
+                inputs.next();
+            }
+            _ => errors.spanned(
+                Part::Receiver,
+                name,
+                format!("`{name}` must take `&self` as its first parameter"),
+            ),
+        }
+
+        // Parameters.
+        let mut params: Vec<(usize, ParamDef)> = Vec::new();
+        for (position, input) in inputs.enumerate() {
+            let part = Part::Param(position);
             let FnArg::Typed(pat_type) = input else {
                 continue;
             };
-            let param_args = attr::param_args(cx, &pat_type.attrs);
+            let param_args = {
+                let attr_cx = Ctxt::default();
+                let args = attr::param_args(&attr_cx, &pat_type.attrs);
+                errors.extend(part, attr_cx);
+                args
+            };
             let ident = match &*pat_type.pat {
                 Pat::Ident(pat) if pat.by_ref.is_none() && pat.subpat.is_none() => {
                     pat.ident.clone()
                 }
                 other => {
-                    fail(other, "parameters must be plain names (`value: Type`): the name is also the keyword argument's name".to_owned());
+                    errors.spanned(
+                        part,
+                        other,
+                        "parameters must be plain names (`value: Type`): the name is also the keyword argument's name",
+                    );
                     continue;
                 }
             };
             let ty = (*pat_type.ty).clone();
             match &ty {
                 Type::Reference(reference) => {
-                    fail(
+                    errors.spanned(
+                        part,
                         reference,
                         format!(
                             "parameter `{ident}` cannot be a reference: arguments are decoded into owned values (use `String` for `&str`, `Vec<T>` for `&[T]`)"
@@ -252,7 +359,8 @@ impl MethodDef {
                     continue;
                 }
                 Type::ImplTrait(impl_trait) => {
-                    fail(
+                    errors.spanned(
+                        part,
                         impl_trait,
                         format!("parameter `{ident}` cannot be `impl Trait`: use a concrete type"),
                     );
@@ -262,7 +370,17 @@ impl MethodDef {
             }
             let details_type =
                 last_segment_is(&ty, "InvocationDetails") || last_segment_is(&ty, "EventDetails");
-            let param_kind = if param_args.details.is_some() || details_type {
+            let is_details = param_args.details.is_some() || details_type;
+            if let (Some(kwargs), true) = (param_args.kwargs, is_details) {
+                errors.at(
+                    part,
+                    kwargs,
+                    format!(
+                        "parameter `{ident}` receives the details, not keyword arguments: remove `kwargs`"
+                    ),
+                );
+            }
+            let param_kind = if is_details {
                 ParamKind::Details
             } else if param_args.kwargs.is_some() {
                 ParamKind::Kwargs
@@ -276,7 +394,8 @@ impl MethodDef {
                     "InvocationDetails"
                 };
                 if details_type && !last_segment_is(&ty, wanted) {
-                    fail(
+                    errors.spanned(
+                        part,
                         &ty,
                         format!(
                             "parameter `{ident}`: {} receive `{wanted}`",
@@ -288,52 +407,87 @@ impl MethodDef {
                         ),
                     );
                 }
-                if params
-                    .iter()
-                    .any(|p: &ParamDef| p.kind == ParamKind::Details)
-                {
-                    fail(&ident, "only one details parameter is allowed".to_owned());
+                if params.iter().any(|(_, p)| p.kind == ParamKind::Details) {
+                    errors.spanned(part, &ident, "only one details parameter is allowed");
                 }
             }
-            params.push(ParamDef {
-                ident,
-                ty,
-                kind: param_kind,
-            });
+            if param_kind == ParamKind::Kwargs && not_a_map(&ty) {
+                errors.spanned(
+                    part,
+                    &ty,
+                    format!(
+                        "`#[wamp(kwargs)]` parameter `{ident}` receives all keyword arguments, so it must be a struct or a map with string keys; to receive only the keyword argument `{ident}`, remove `#[wamp(kwargs)]`"
+                    ),
+                );
+            }
+            params.push((
+                position,
+                ParamDef {
+                    ident,
+                    ty,
+                    kind: param_kind,
+                },
+            ));
         }
-        let kwargs_struct = params
+        let kwargs_structs = params
             .iter()
-            .filter(|p| p.kind == ParamKind::Kwargs)
+            .filter(|(_, p)| p.kind == ParamKind::Kwargs)
             .count();
-        let values = params.iter().filter(|p| p.kind == ParamKind::Value).count();
-        if kwargs_struct > 1 || (kwargs_struct == 1 && values > 0) {
-            if let Some(param) = params.iter().find(|p| p.kind == ParamKind::Kwargs) {
-                fail(
+        let values = params
+            .iter()
+            .filter(|(_, p)| p.kind == ParamKind::Value)
+            .count();
+        if kwargs_structs > 1 || (kwargs_structs == 1 && values > 0) {
+            if let Some((position, param)) =
+                params.iter().find(|(_, p)| p.kind == ParamKind::Kwargs)
+            {
+                errors.spanned(
+                    Part::Param(*position),
                     &param.ident,
-                    "a `#[wamp(kwargs)]` parameter holds all keyword arguments, so it must be the only payload parameter".to_owned(),
+                    "a `#[wamp(kwargs)]` parameter holds all keyword arguments, so it must be the only payload parameter",
                 );
             }
         }
+        let params: Vec<ParamDef> = params.into_iter().map(|(_, p)| p).collect();
+        if let Some(variadic) = &sig.variadic {
+            errors.spanned(
+                Part::Variadic,
+                variadic,
+                "variadic parameters are not supported",
+            );
+        }
 
+        // Output.
         let output = match &sig.output {
             ReturnType::Default => Output::Unit,
-            ReturnType::Type(_, ty) => match result_types(ty) {
-                Some((ok_ty, err_ty)) => Output::Result {
-                    ok: Box::new(ok_ty),
-                    err: Box::new(err_ty),
-                },
-                None if is_unit(ty) => Output::Unit,
-                None => Output::Value(ty.clone()),
+            ReturnType::Type(_, ty) => match result_shape(ty) {
+                ResultShape::Full { ok, err } => Output::Result { ok, err },
+                ResultShape::MissingError => {
+                    errors.spanned(
+                        Part::Output,
+                        ty,
+                        if is_event {
+                            "an event handler returning `Result` must name its error type: `Result<(), E>`"
+                        } else {
+                            "a procedure returning `Result` must name its error type: `Result<T, E>` with `E: ApplicationError` (derive it) or `wamp_client::WampError`"
+                        },
+                    );
+                    Output::Value(ty.clone())
+                }
+                ResultShape::Other if is_unit(ty) => Output::Unit,
+                ResultShape::Other => Output::Value(ty.clone()),
             },
         };
         if is_event {
             let unit_ok = match &output {
                 Output::Unit => true,
                 Output::Result { ok, .. } => is_unit(ok),
-                Output::Value(_) => false,
+                // `Result<()>` without an error type: already reported.
+                Output::Value(ty) => matches!(result_shape(ty), ResultShape::MissingError),
             };
             if !unit_ok {
-                fail(
+                errors.spanned(
+                    Part::Output,
                     &sig.output,
                     format!(
                         "event handler `{name}` must return `()` or `Result<(), E>`: nobody receives an event handler's result"
@@ -343,68 +497,144 @@ impl MethodDef {
         }
 
         // The URI: explicit, or the prefix plus the method's (or `name`'s) name.
-        let explicit = if is_event {
-            args.topic.clone()
-        } else {
-            args.uri.clone()
-        };
-        let (uri, uri_span) = match (explicit, &args.name) {
-            (Some(uri), None) => (uri.value, uri.span),
-            (Some(uri), Some(name)) => {
-                cx.syn_error(syn::Error::new(
-                    name.span,
-                    "give either a full URI or a `name`, not both",
-                ));
-                ok.set(false);
-                (uri.value, uri.span)
-            }
-            (None, rename) => {
-                let last = rename.as_ref().map_or_else(
-                    || (name_of(&sig.ident), sig.ident.span()),
-                    |n| (n.value.clone(), n.span),
-                );
-                match prefix {
-                    Some(prefix) => (format!("{prefix}.{}", last.0), last.1),
-                    None => {
-                        fail(
-                            &sig.ident,
-                            format!(
-                                "`{name}` has no URI: give the trait a prefix (`#[service(prefix = \"com.example\")]`) or the method `#[wamp({} = \"com.example.{name}\")]`",
-                                if is_event { "topic" } else { "uri" }
-                            ),
-                        );
-                        (last.0, last.1)
-                    }
-                }
-            }
-        };
-        if let Some(problem) = crate::uri::strict_uri_problem(&uri) {
-            cx.syn_error(syn::Error::new(uri_span, format!("invalid URI: {problem}")));
-            ok.set(false);
-        } else if !is_event && crate::uri::is_reserved(&uri) {
-            cx.syn_error(syn::Error::new(
+        let (uri, uri_span, uri_part) = method_uri(&mut errors, prefix, sig, &args, is_event);
+        if let Some(first) = earlier.iter().find(|m| m.uri == uri && m.kind == kind) {
+            errors.at(
+                uri_part,
                 uri_span,
-                format!("`{uri}` is in the `wamp.` namespace, which is reserved for the router: procedures cannot be registered there"),
-            ));
-            ok.set(false);
+                format!(
+                    "`{}` and `{name}` both use the URI `{uri}`; give one of them another `{}`",
+                    first.ident,
+                    if is_event { "topic" } else { "name" }
+                ),
+            );
         }
 
-        ok.get().then(|| MethodDef {
-            attrs: method
-                .attrs
-                .iter()
-                .filter(|a| !attr::is_wamp(a))
-                .cloned()
-                .collect(),
+        // Body.
+        if let Some(default) = &method.default {
+            errors.spanned(
+                Part::Body,
+                default,
+                format!(
+                    "`{name}` cannot have a default body in a WAMP service trait; implement it in the `impl`"
+                ),
+            );
+        }
+
+        let ok = errors.is_empty();
+        errors.report(cx);
+        ok.then(|| MethodDef {
+            attrs: without_wamp(&method.attrs),
             ident: sig.ident.clone(),
             kind,
             uri,
-            uri_span,
             params,
             output,
             kwargs: args.kwargs.is_some(),
         })
     }
+}
+
+/// The method's URI, where it came from, and the part of the method that spelled it; records
+/// what is wrong with it.
+fn method_uri(
+    errors: &mut MethodErrors,
+    prefix: Option<&Prefix>,
+    sig: &syn::Signature,
+    args: &attr::MethodArgs,
+    is_event: bool,
+) -> (String, Span, Part) {
+    let name = &sig.ident;
+    let explicit = if is_event {
+        args.topic.as_ref()
+    } else {
+        args.uri.as_ref()
+    };
+    if let Some(full) = explicit {
+        if let Some(rename) = &args.name {
+            errors.at(
+                Part::Attrs,
+                rename.span,
+                "give either a full URI or a `name`, not both",
+            );
+        }
+        if let Some(problem) = uri::problem_with_suggestion(&full.value) {
+            errors.at(Part::Attrs, full.span, format!("invalid URI: {problem}"));
+        } else if !is_event && uri::is_reserved(&full.value) {
+            errors.at(Part::Attrs, full.span, reserved(&full.value));
+        }
+        return (full.value.clone(), full.span, Part::Attrs);
+    }
+
+    let (component, span, part) = match &args.name {
+        Some(rename) => (rename.value.clone(), rename.span, Part::Attrs),
+        None => (name_of(name), name.span(), Part::Name),
+    };
+    let Some(prefix) = prefix else {
+        errors.spanned(
+            Part::Name,
+            name,
+            format!(
+                "`{name}` has no URI: give the trait a prefix (`#[service(prefix = \"com.example\")]`) or the method `#[wamp({} = \"com.example.{}\")]`",
+                if is_event { "topic" } else { "uri" },
+                name_of(name),
+            ),
+        );
+        return (component, span, part);
+    };
+    let uri = format!("{}.{component}", prefix.value);
+    // An invalid prefix was reported at the prefix: check only this method's own component.
+    let checked = if prefix.valid { &uri } else { &component };
+    if let Some(problem) = uri::strict_uri_problem(checked) {
+        let hint = match (uri::suggestion(&component), &args.name) {
+            (Some(valid), None) => format!(
+                "; rename the method to `{valid}`, or set its URI component with `#[wamp(name = \"{valid}\")]`"
+            ),
+            (None, None) => {
+                "; rename the method, or set its URI component with `#[wamp(name = \"...\")]`"
+                    .to_owned()
+            }
+            (Some(valid), Some(_)) => format!("; try `name = \"{valid}\"`"),
+            (None, Some(_)) => String::new(),
+        };
+        let what = if prefix.valid {
+            "invalid URI"
+        } else {
+            "invalid URI component"
+        };
+        errors.at(part, span, format!("{what}: {problem}{hint}"));
+    } else if prefix.valid && !is_event && uri::is_reserved(&uri) {
+        errors.at(part, span, reserved(&uri));
+    }
+    (uri, span, part)
+}
+
+fn reserved(uri: &str) -> String {
+    format!(
+        "`{uri}` is in the `wamp.` namespace, which is reserved for the router: procedures cannot be registered there"
+    )
+}
+
+/// `attrs` without ours.
+fn without_wamp(attrs: &[Attribute]) -> Vec<Attribute> {
+    attrs
+        .iter()
+        .filter(|a| !attr::is_wamp(a))
+        .cloned()
+        .collect()
+}
+
+/// `&self`, `&'a self` or `self: &Self`.
+fn is_shared_self(receiver: &syn::Receiver) -> bool {
+    if receiver.colon_token.is_none() {
+        return receiver.reference.is_some() && receiver.mutability.is_none();
+    }
+    matches!(
+        &*receiver.ty,
+        Type::Reference(reference)
+            if reference.mutability.is_none()
+                && matches!(&*reference.elem, Type::Path(path) if path.qself.is_none() && path.path.is_ident("Self"))
+    )
 }
 
 /// The method name as a URI component (raw identifiers lose their `r#`).
@@ -424,50 +654,83 @@ fn is_unit(ty: &Type) -> bool {
     matches!(ty, Type::Tuple(tuple) if tuple.elems.is_empty())
 }
 
-/// `Result<T, E>` → `(T, E)`.
-fn result_types(ty: &Type) -> Option<(Type, Type)> {
+/// Whether the type, as spelled, obviously cannot hold all keyword arguments (a map): scalars,
+/// strings, sequences, tuples, and `Option`s or boxes of those.
+fn not_a_map(ty: &Type) -> bool {
+    const SCALARS: &[&str] = &[
+        "bool", "char", "str", "String", "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16",
+        "u32", "u64", "u128", "usize", "f32", "f64",
+    ];
+    const SEQUENCES: &[&str] = &[
+        "Vec",
+        "VecDeque",
+        "LinkedList",
+        "HashSet",
+        "BTreeSet",
+        "BinaryHeap",
+    ];
+    const WRAPPERS: &[&str] = &["Option", "Box", "Rc", "Arc"];
+    match ty {
+        Type::Array(_) | Type::Slice(_) | Type::Tuple(_) => true,
+        Type::Paren(paren) => not_a_map(&paren.elem),
+        Type::Group(group) => not_a_map(&group.elem),
+        Type::Path(path) if path.qself.is_none() => {
+            let Some(last) = path.path.segments.last() else {
+                return false;
+            };
+            let name = last.ident.to_string();
+            match &last.arguments {
+                PathArguments::None => SCALARS.contains(&name.as_str()),
+                PathArguments::AngleBracketed(generics) => {
+                    if SEQUENCES.contains(&name.as_str()) {
+                        return true;
+                    }
+                    let mut types = generics.args.iter().filter_map(|arg| match arg {
+                        GenericArgument::Type(ty) => Some(ty),
+                        _ => None,
+                    });
+                    WRAPPERS.contains(&name.as_str()) && types.next().is_some_and(not_a_map)
+                }
+                PathArguments::Parenthesized(_) => false,
+            }
+        }
+        _ => false,
+    }
+}
+
+/// How a return type relates to `Result`.
+enum ResultShape {
+    /// `Result<T, E>`.
+    Full { ok: Box<Type>, err: Box<Type> },
+    /// `Result<T>`: an alias with a fixed error type the macro cannot see.
+    MissingError,
+    /// Anything else.
+    Other,
+}
+
+fn result_shape(ty: &Type) -> ResultShape {
     let Type::Path(path) = ty else {
-        return None;
+        return ResultShape::Other;
     };
-    let last = path.path.segments.last()?;
+    let Some(last) = path.path.segments.last() else {
+        return ResultShape::Other;
+    };
     if last.ident != "Result" {
-        return None;
+        return ResultShape::Other;
     }
     let PathArguments::AngleBracketed(generics) = &last.arguments else {
-        return None;
+        return ResultShape::Other;
     };
     let mut types = generics.args.iter().filter_map(|arg| match arg {
         GenericArgument::Type(ty) => Some(ty.clone()),
         _ => None,
     });
-    let ok = types.next()?;
-    let err = types.next()?;
-    Some((ok, err))
-}
-
-/// Reports methods that share a URI.
-pub(crate) fn check_duplicates(cx: &Ctxt, service: &ServiceDef) {
-    for (i, method) in service.methods.iter().enumerate() {
-        if let Some(first) = service
-            .methods
-            .iter()
-            .take(i)
-            .find(|m| m.uri == method.uri && m.kind == method.kind)
-        {
-            cx.syn_error(syn::Error::new(
-                method.uri_span,
-                format!(
-                    "`{}` and `{}` both use the URI `{}`; give one of them another `{}`",
-                    first.ident,
-                    method.ident,
-                    method.uri,
-                    if method.kind == MethodKind::Event {
-                        "topic"
-                    } else {
-                        "name"
-                    }
-                ),
-            ));
-        }
+    match (types.next(), types.next()) {
+        (Some(ok), Some(err)) => ResultShape::Full {
+            ok: Box::new(ok),
+            err: Box::new(err),
+        },
+        (Some(_), None) => ResultShape::MissingError,
+        _ => ResultShape::Other,
     }
 }

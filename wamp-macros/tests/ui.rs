@@ -1,6 +1,7 @@
 //! Compile-time diagnostics of `#[service]` and `#[derive(ApplicationError)]`, checked with
-//! trybuild: `tests/ui/pass` must compile, each file of `tests/ui/fail` makes one mistake and its
-//! `.stderr` is the exact error a user sees. Regenerate with
+//! trybuild: `tests/ui/pass` must compile, each file of `tests/ui/fail` makes one mistake (a few
+//! make several, to show how they are reported together) and its `.stderr` is exactly what a user
+//! sees. Regenerate with
 //! `TRYBUILD=overwrite cargo test -p wamp-macros --test ui` and review the diff.
 
 #[test]

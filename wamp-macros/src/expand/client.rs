@@ -2,7 +2,8 @@
 //! `Result<T, CallError<E>>`; each event becomes a method publishing it.
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
 
 use crate::model::{MethodDef, MethodKind, Output, ParamKind, ServiceDef};
 
@@ -20,9 +21,12 @@ pub(crate) fn expand(service: &ServiceDef) -> TokenStream {
         MethodKind::Procedure => procedure(service, method),
         MethodKind::Event => publisher(service, method),
     });
+    // A contract may be used on one side only (only called, or only served). Nothing here is
+    // reported as dead code: rustc does not lint items a macro generates. No
+    // `#[allow(dead_code)]` either: it is an error in crates that `#![forbid(dead_code)]`.
     quote! {
         #[doc = #doc]
-        #[derive(Debug, Clone)]
+        #[derive(::core::fmt::Debug, ::core::clone::Clone)]
         #vis struct #client {
             session: #krate::Session,
         }
@@ -54,24 +58,30 @@ fn docs(method: &MethodDef, line: String) -> TokenStream {
 }
 
 /// Builds `__wamp_arguments` (positional and keyword arguments) from the method's parameters.
+/// Each argument is encoded on its own, spanned at its type: a type that is not `Serialize` is
+/// reported there.
 fn arguments(service: &ServiceDef, method: &MethodDef, error: TokenStream) -> TokenStream {
     let krate = &service.krate;
     let payload: Vec<_> = method.payload_params().collect();
     if let Some(kwargs) = payload.iter().find(|p| p.kind == ParamKind::Kwargs) {
-        let ident = &kwargs.ident;
+        let (ident, ty) = (&kwargs.ident, &kwargs.ty);
+        let kwargs = quote_spanned! {ty.span()=>
+            #krate::codegen::kwargs_of::<#ty>(&#ident).map_err(#error)?
+        };
         return quote! {
             let __wamp_arguments = #krate::Arguments {
                 args: ::std::vec::Vec::new(),
-                kwargs: #krate::codegen::kwargs_of(&#ident).map_err(#error)?,
+                kwargs: #kwargs,
             };
         };
     }
     if method.kwargs {
         let inserts = payload.iter().map(|p| {
-            let ident = &p.ident;
+            let (ident, ty) = (&p.ident, &p.ty);
             let name = ident.to_string();
-            quote! {
-                #krate::codegen::insert_kwarg(&mut __wamp_kwargs, #name, &#ident).map_err(#error)?;
+            quote_spanned! {ty.span()=>
+                #krate::codegen::insert_kwarg::<#ty>(&mut __wamp_kwargs, #name, &#ident)
+                    .map_err(#error)?;
             }
         });
         return quote! {
@@ -80,10 +90,15 @@ fn arguments(service: &ServiceDef, method: &MethodDef, error: TokenStream) -> To
             let __wamp_arguments = #krate::Arguments { args: ::std::vec::Vec::new(), kwargs: __wamp_kwargs };
         };
     }
-    let idents = payload.iter().map(|p| &p.ident);
+    let values = payload.iter().map(|p| {
+        let (ident, ty) = (&p.ident, &p.ty);
+        quote_spanned! {ty.span()=>
+            #krate::to_value::<#ty>(&#ident).map_err(#error)?
+        }
+    });
     quote! {
         let __wamp_arguments = #krate::Arguments {
-            args: #krate::codegen::positional(&(#(&#idents,)*)).map_err(#error)?,
+            args: ::std::vec![#(#values),*],
             kwargs: #krate::Dict::new(),
         };
     }
@@ -99,10 +114,29 @@ fn procedure(service: &ServiceDef, method: &MethodDef) -> TokenStream {
         let (ident, ty) = (&p.ident, &p.ty);
         quote!(#ident: #ty)
     });
-    let (ok, err) = match &method.output {
-        Output::Unit => (quote!(()), quote!(#krate::NoError)),
-        Output::Value(ty) => (quote!(#ty), quote!(#krate::NoError)),
-        Output::Result { ok, err } => (quote!(#ok), quote!(#err)),
+    let (ok, err, check, decode) = match &method.output {
+        Output::Unit => (
+            quote!(()),
+            quote!(#krate::NoError),
+            TokenStream::new(),
+            quote!(#krate::codegen::decode_result(__wamp_result)),
+        ),
+        Output::Value(ty) => (
+            quote!(#ty),
+            quote!(#krate::NoError),
+            TokenStream::new(),
+            quote_spanned! {ty.span()=>
+                #krate::codegen::decode_result::<#ty, #krate::NoError>(__wamp_result)
+            },
+        ),
+        Output::Result { ok, err } => (
+            quote!(#ok),
+            quote!(#err),
+            super::assert_application_error(service, err),
+            quote_spanned! {ok.span()=>
+                #krate::codegen::decode_result::<#ok, #err>(__wamp_result)
+            },
+        ),
     };
     let arguments = arguments(
         service,
@@ -114,9 +148,10 @@ fn procedure(service: &ServiceDef, method: &MethodDef) -> TokenStream {
         #vis async fn #name(&self, #(#params),*)
             -> ::core::result::Result<#ok, #krate::CallError<#err>>
         {
+            #check
             #arguments
             let __wamp_result = self.session.call(#uri, ()).arguments(__wamp_arguments).await;
-            #krate::codegen::decode_result(__wamp_result)
+            #decode
         }
     }
 }

@@ -3,7 +3,9 @@
 
 use proc_macro2::TokenStream;
 use quote::quote;
+use syn::{FnArg, ItemTrait, Pat, TraitItem};
 
+use crate::attr;
 use crate::model::{Output, ServiceDef};
 
 pub(crate) fn expand(service: &ServiceDef) -> TokenStream {
@@ -38,5 +40,37 @@ pub(crate) fn expand(service: &ServiceDef) -> TokenStream {
         #vis trait #ident: #(#supertraits +)* ::core::marker::Send + ::core::marker::Sync + 'static {
             #(#methods)*
         }
+    }
+}
+
+/// The trait as written, for when the model has errors: emitted next to the `compile_error!`s so
+/// that `impl`s of it, uses of it and IDEs see the trait and do not add errors of their own.
+/// Only what would not compile by itself is changed: our `#[wamp]` attributes are removed, and
+/// patterns in parameters of methods without a body become `_`.
+pub(crate) fn fallback(item: &ItemTrait) -> TokenStream {
+    let mut item = item.clone();
+    item.attrs.retain(|a| !attr::is_wamp(a));
+    for trait_item in &mut item.items {
+        let TraitItem::Fn(method) = trait_item else {
+            continue;
+        };
+        method.attrs.retain(|a| !attr::is_wamp(a));
+        let has_body = method.default.is_some();
+        for input in &mut method.sig.inputs {
+            if let FnArg::Typed(param) = input {
+                param.attrs.retain(|a| !attr::is_wamp(a));
+                let plain = matches!(&*param.pat, Pat::Ident(pat) if pat.by_ref.is_none() && pat.mutability.is_none() && pat.subpat.is_none());
+                if !has_body && !plain {
+                    *param.pat = Pat::Wild(syn::PatWild {
+                        attrs: Vec::new(),
+                        underscore_token: Default::default(),
+                    });
+                }
+            }
+        }
+    }
+    quote! {
+        #[allow(async_fn_in_trait)]
+        #item
     }
 }

@@ -1,6 +1,6 @@
 //! The generated code does not pick up user items that shadow the names it uses: every std and
 //! `wamp_client` name below is replaced by something unrelated. (Derive macros named like the
-//! std ones: `pending/hygiene_derive_shadowing.rs`.)
+//! std ones: `hygiene_derive_shadowing.rs`.)
 #![deny(warnings)]
 #![allow(
     dead_code,

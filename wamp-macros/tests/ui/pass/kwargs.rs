@@ -35,6 +35,18 @@ pub trait Search {
         #[wamp(kwargs)] query: Query,
     ) -> Result<u64, wamp_client::WampError>;
 
+    /// Keyword arguments as a map, or as an optional struct.
+    async fn loose(&self, #[wamp(kwargs)] all: wamp_client::Dict) -> u64;
+
+    /// An optional keyword struct: absent when no keyword argument is given.
+    async fn maybe(&self, #[wamp(kwargs)] query: Option<Query>) -> bool;
+
+    /// Keyword arguments as a `Value`.
+    async fn dynamic(
+        &self,
+        #[wamp(kwargs)] all: std::collections::BTreeMap<String, wamp_client::Value>,
+    );
+
     /// An event handler taking its keyword arguments as one struct.
     #[wamp(event)]
     async fn searched(&self, #[wamp(kwargs)] query: Query, details: EventDetails);
@@ -63,6 +75,16 @@ impl Search for Engine {
         Ok(1)
     }
 
+    async fn loose(&self, all: wamp_client::Dict) -> u64 {
+        all.len() as u64
+    }
+
+    async fn maybe(&self, query: Option<Query>) -> bool {
+        query.is_some()
+    }
+
+    async fn dynamic(&self, _all: std::collections::BTreeMap<String, wamp_client::Value>) {}
+
     async fn searched(&self, _query: Query, _details: EventDetails) {}
 }
 
@@ -78,6 +100,9 @@ async fn use_it(session: &Session) -> Result<()> {
     let _: std::result::Result<Vec<String>, CallError> = client.query(query.clone()).await;
     let _: std::result::Result<u64, CallError<wamp_client::WampError>> =
         client.query_as(query.clone()).await;
+    let _: std::result::Result<u64, CallError> = client.loose(wamp_client::Dict::new()).await;
+    let _: std::result::Result<bool, CallError> = client.maybe(None).await;
+    let _: std::result::Result<(), CallError> = client.dynamic(Default::default()).await;
     let _: Result<Id> = client.searched(query).await;
     Ok(())
 }

@@ -1,6 +1,6 @@
-//! PENDING (generated `#[derive(Debug, Clone, ...)]` are not absolute paths): like
-//! `pass/hygiene_shadowing.rs`, and the derive macros `Debug` and `Clone` are shadowed too, so a
-//! bare `#[derive(Debug, Clone)]` in generated code derives serde's traits instead.
+//! Like `hygiene_shadowing.rs`, and the derive macros `Debug` and `Clone` are shadowed too: the
+//! generated derives are absolute (`#[derive(::core::fmt::Debug, ...)]`), so they do not derive
+//! serde's traits instead.
 #![deny(warnings)]
 #![allow(
     dead_code,

@@ -1,6 +1,6 @@
-//! PENDING (trait methods called by type path, `Arc::clone`, `X::from`, need the prelude).
-//! The generated code names everything by absolute path: it compiles in a module without the
-//! prelude, where `Option`, `Result`, `Vec`, `String`, `Send`, `Debug`, `Clone`... are not in scope.
+//! The generated code names everything by absolute path and calls trait methods through their
+//! trait (`<T as From<_>>::from`, `Clone::clone`): it compiles in a module without the prelude,
+//! where `Option`, `Result`, `Vec`, `String`, `Send`, `Debug`, `Clone`, `From`... are not in scope.
 #![deny(warnings)]
 
 #[allow(dead_code)]

@@ -1,0 +1,9 @@
+use wamp_client::service;
+
+#[service(prefix = "com.example")]
+pub trait News {
+    #[wamp(event = true)]
+    async fn headline(&self, text: String);
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use wamp_client::service;
+
+#[service(prefix = "com.example")]
+pub trait Calc {
+    #[wamp(uri = com.example.add)]
+    async fn add(&self, a: i64, b: i64) -> i64;
+}
+
+fn main() {}
