@@ -266,3 +266,151 @@ pub fn error_arg<T: DeserializeOwned>(args: &[Value], index: usize) -> Option<T>
 pub fn error_kwarg<T: DeserializeOwned>(kwargs: &Dict, key: &str) -> Option<T> {
     from_value(kwargs.get(key).cloned().unwrap_or(Value::Null)).ok()
 }
+
+pub use futures_util::Stream;
+
+/// Serves a method returning a stream of values: every item but the last goes out as a
+/// progressive result if the caller asked for progress, and the last item is the final result
+/// (no result at all for an empty stream). A caller that did not ask for progress receives only
+/// the last item.
+pub async fn respond_stream<S, T>(
+    stream: S,
+    progress: Option<&crate::api::register::ProgressSender>,
+) -> std::result::Result<Arguments, WampError>
+where
+    S: Stream<Item = T> + Send,
+    T: Serialize,
+{
+    use futures_util::StreamExt as _;
+    let mut stream = std::pin::pin!(stream);
+    let mut last: Option<T> = None;
+    while let Some(item) = stream.next().await {
+        if let Some(previous) = last.replace(item) {
+            if let Some(progress) = progress {
+                let arguments = respond_value(previous)?;
+                if progress.send(arguments).is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    match last {
+        Some(value) => respond_value(value),
+        None => Ok(Arguments::new()),
+    }
+}
+
+/// Serves a method returning a stream of `Result`s: like [`respond_stream`], and an `Err` item
+/// ends the call with that application error.
+pub async fn respond_stream_result<S, T, E>(
+    stream: S,
+    progress: Option<&crate::api::register::ProgressSender>,
+) -> std::result::Result<Arguments, WampError>
+where
+    S: Stream<Item = std::result::Result<T, E>> + Send,
+    T: Serialize,
+    E: ApplicationError,
+{
+    use futures_util::StreamExt as _;
+    let mut stream = std::pin::pin!(stream);
+    let mut last: Option<T> = None;
+    while let Some(item) = stream.next().await {
+        let item = match item {
+            Ok(item) => item,
+            Err(error) => {
+                // Everything produced before the error still reaches a progress-aware caller.
+                if let (Some(previous), Some(progress)) = (last.take(), progress) {
+                    let _ = progress.send(respond_value(previous)?);
+                }
+                return Err(error.to_wamp_error());
+            }
+        };
+        if let Some(previous) = last.replace(item) {
+            if let Some(progress) = progress {
+                let arguments = respond_value(previous)?;
+                if progress.send(arguments).is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    match last {
+        Some(value) => respond_value(value),
+        None => Ok(Arguments::new()),
+    }
+}
+
+/// The typed results of a progressive call made through a generated client: each progressive
+/// result and the final one, decoded into `T`. An empty final result ends the stream without an
+/// item. Dropping it cancels the call.
+#[must_use = "streams do nothing unless polled"]
+pub struct TypedCallStream<T, E> {
+    inner: Option<crate::api::call::CallStream>,
+    failed: Option<CallError<E>>,
+    _types: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T, E> std::fmt::Debug for TypedCallStream<T, E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TypedCallStream")
+            .field("inner", &self.inner)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T, E> TypedCallStream<T, E> {
+    /// A stream over the results of `call`.
+    pub fn new(call: crate::api::call::CallStream) -> Self {
+        TypedCallStream {
+            inner: Some(call),
+            failed: None,
+            _types: std::marker::PhantomData,
+        }
+    }
+
+    /// A stream that yields `error` once (the call could not be sent).
+    pub fn failed(error: CallError<E>) -> Self {
+        TypedCallStream {
+            inner: None,
+            failed: Some(error),
+            _types: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<T, E> Unpin for TypedCallStream<T, E> {}
+
+impl<T: DeserializeOwned, E: ApplicationError> Stream for TypedCallStream<T, E> {
+    type Item = std::result::Result<T, CallError<E>>;
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        use std::task::Poll;
+        let this = self.get_mut();
+        if let Some(error) = this.failed.take() {
+            return Poll::Ready(Some(Err(error)));
+        }
+        let Some(inner) = &mut this.inner else {
+            return Poll::Ready(None);
+        };
+        loop {
+            return match std::pin::Pin::new(&mut *inner).poll_next(cx) {
+                Poll::Pending => Poll::Pending,
+                Poll::Ready(None) => {
+                    this.inner = None;
+                    Poll::Ready(None)
+                }
+                Poll::Ready(Some(Err(error))) => Poll::Ready(Some(Err(CallError::from(error)))),
+                Poll::Ready(Some(Ok(result))) => {
+                    if !result.is_progress() && result.args.is_empty() && result.kwargs.is_empty() {
+                        // An empty final result: the stream had no last item.
+                        continue;
+                    }
+                    Poll::Ready(Some(decode_result(Ok(result))))
+                }
+            };
+        }
+    }
+}

@@ -47,6 +47,12 @@ pub(crate) struct MethodArgs {
     pub(crate) topic: Option<SpannedStr>,
     /// The caller stub sends parameters as keyword arguments.
     pub(crate) kwargs: Option<Span>,
+    /// `match = "exact" | "prefix" | "wildcard"`: pattern-based registration or subscription.
+    pub(crate) match_policy: Option<SpannedStr>,
+    /// `invoke = "single" | "roundrobin" | ...`: shared registration policy.
+    pub(crate) invoke: Option<SpannedStr>,
+    /// Ask the router to disclose callers to this procedure.
+    pub(crate) disclose_caller: Option<Span>,
 }
 
 /// Arguments of `#[wamp(...)]` on a parameter.
@@ -121,7 +127,12 @@ fn string(meta: &ParseNestedMeta, example: &str) -> syn::Result<LitStr> {
     let Ok(value) = meta.value() else {
         return Err(meta.error(expected()));
     };
-    match value.parse::<Expr>()? {
+    let mut expr = value.parse::<Expr>()?;
+    // A literal passed through a `macro_rules!` fragment arrives wrapped in an invisible group.
+    while let Expr::Group(group) = expr {
+        expr = *group.expr;
+    }
+    match expr {
         Expr::Lit(ExprLit {
             lit: Lit::Str(lit), ..
         }) => Ok(lit),
@@ -195,6 +206,15 @@ pub(crate) fn method_args(cx: &Ctxt, attrs: &[Attribute]) -> MethodArgs {
         } else if meta.path.is_ident("kwargs") {
             let span = flag(meta)?;
             set_once(&mut args.kwargs, meta, span)
+        } else if meta.path.is_ident("match") {
+            let lit = string(meta, "\"prefix\"")?;
+            set_once(&mut args.match_policy, meta, lit.into())
+        } else if meta.path.is_ident("invoke") {
+            let lit = string(meta, "\"roundrobin\"")?;
+            set_once(&mut args.invoke, meta, lit.into())
+        } else if meta.path.is_ident("disclose_caller") {
+            let span = flag(meta)?;
+            set_once(&mut args.disclose_caller, meta, span)
         } else {
             Err(unknown(
                 meta,
@@ -204,6 +224,9 @@ pub(crate) fn method_args(cx: &Ctxt, attrs: &[Attribute]) -> MethodArgs {
                     "`kwargs`",
                     "`event`",
                     "`topic = \"...\"`",
+                    "`match = \"...\"`",
+                    "`invoke = \"...\"`",
+                    "`disclose_caller`",
                 ],
             ))
         }

@@ -40,6 +40,24 @@ pub(crate) struct MethodDef {
     pub(crate) output: Output,
     /// The caller stub sends the parameters as keyword arguments.
     pub(crate) kwargs: bool,
+    /// How the URI matches: exact, or a prefix / wildcard pattern.
+    pub(crate) pattern: Pattern,
+    /// REGISTER / SUBSCRIBE options from the attributes.
+    pub(crate) options: Vec<(&'static str, OptionLit)>,
+}
+
+/// How a method's URI is matched.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pattern {
+    Exact,
+    Prefix,
+    Wildcard,
+}
+
+/// A REGISTER / SUBSCRIBE option value written in an attribute.
+pub(crate) enum OptionLit {
+    Str(String),
+    Bool(bool),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -73,6 +91,13 @@ pub(crate) enum Output {
     Value(Box<Type>),
     /// `Result<ok, err>`: `err` is the declared application error type.
     Result { ok: Box<Type>, err: Box<Type> },
+    /// `impl Stream<Item = T>` or `impl Stream<Item = Result<T, E>>`: a progressive procedure.
+    /// `ty` is the whole return type as written.
+    Stream {
+        ty: Box<Type>,
+        item: Box<Type>,
+        err: Option<Box<Type>>,
+    },
 }
 
 impl MethodDef {
@@ -263,7 +288,20 @@ impl MethodDef {
                 format!("`{name}` cannot be `extern`"),
             );
         }
-        if sig.asyncness.is_none() {
+        let stream_output = match &sig.output {
+            ReturnType::Type(_, ty) => stream_item(ty),
+            ReturnType::Default => None,
+        };
+        if sig.asyncness.is_some() && stream_output.is_some() {
+            errors.spanned(
+                Part::Qualifiers,
+                sig.fn_token,
+                format!(
+                    "`{name}` returns a stream, so it must be a plain `fn` (not `async fn`): `fn {name}(&self, ...) -> impl Stream<Item = T> + Send`"
+                ),
+            );
+        }
+        if sig.asyncness.is_none() && stream_output.is_none() {
             errors.spanned(
                 Part::Qualifiers,
                 sig.fn_token,
@@ -459,6 +497,28 @@ impl MethodDef {
 
         // Output.
         let output = match &sig.output {
+            ReturnType::Type(_, ty) if stream_output.is_some() => {
+                let item = stream_output.clone().unwrap_or_else(|| (**ty).clone());
+                if is_event {
+                    errors.spanned(
+                        Part::Output,
+                        ty,
+                        "an event handler cannot return a stream: nobody receives its result",
+                    );
+                }
+                match result_shape(&item) {
+                    ResultShape::Full { ok, err } => Output::Stream {
+                        ty: ty.clone(),
+                        item: ok,
+                        err: Some(err),
+                    },
+                    _ => Output::Stream {
+                        ty: ty.clone(),
+                        item: Box::new(item),
+                        err: None,
+                    },
+                }
+            }
             ReturnType::Default => Output::Unit,
             ReturnType::Type(_, ty) => match result_shape(ty) {
                 ResultShape::Full { ok, err } => Output::Result { ok, err },
@@ -480,7 +540,7 @@ impl MethodDef {
         };
         if is_event {
             let unit_ok = match &output {
-                Output::Unit => true,
+                Output::Unit | Output::Stream { .. } => true,
                 Output::Result { ok, .. } => is_unit(ok),
                 // `Result<()>` without an error type: already reported.
                 Output::Value(ty) => matches!(result_shape(ty), ResultShape::MissingError),
@@ -521,6 +581,8 @@ impl MethodDef {
             );
         }
 
+        let (pattern, options) = method_options(&mut errors, &args, is_event);
+
         let ok = errors.is_empty();
         errors.report(cx);
         ok.then(|| MethodDef {
@@ -531,8 +593,100 @@ impl MethodDef {
             params,
             output,
             kwargs: args.kwargs.is_some(),
+            pattern,
+            options,
         })
     }
+}
+
+/// The match policy and the REGISTER / SUBSCRIBE options the attributes ask for.
+fn method_options(
+    errors: &mut MethodErrors,
+    args: &attr::MethodArgs,
+    is_event: bool,
+) -> (Pattern, Vec<(&'static str, OptionLit)>) {
+    let mut options = Vec::new();
+    let pattern = match args
+        .match_policy
+        .as_ref()
+        .map(|m| (m.value.as_str(), m.span))
+    {
+        None | Some(("exact", _)) => Pattern::Exact,
+        Some(("prefix", _)) => Pattern::Prefix,
+        Some(("wildcard", _)) => Pattern::Wildcard,
+        Some((other, span)) => {
+            errors.at(
+                Part::Attrs,
+                span,
+                format!(
+                    "unknown match policy `{other}`; expected \"exact\", \"prefix\" or \"wildcard\""
+                ),
+            );
+            Pattern::Exact
+        }
+    };
+    match pattern {
+        Pattern::Exact => {}
+        Pattern::Prefix => options.push(("match", OptionLit::Str("prefix".into()))),
+        Pattern::Wildcard => options.push(("match", OptionLit::Str("wildcard".into()))),
+    }
+    if let Some(invoke) = &args.invoke {
+        if is_event {
+            errors.at(
+                Part::Attrs,
+                invoke.span,
+                "`invoke` applies to procedures, not event handlers",
+            );
+        } else if !["single", "roundrobin", "random", "first", "last"]
+            .contains(&invoke.value.as_str())
+        {
+            errors.at(
+                Part::Attrs,
+                invoke.span,
+                format!(
+                    "unknown invoke policy `{}`; expected \"single\", \"roundrobin\", \"random\", \"first\" or \"last\"",
+                    invoke.value
+                ),
+            );
+        } else {
+            options.push(("invoke", OptionLit::Str(invoke.value.clone())));
+        }
+    }
+    if let Some(span) = args.disclose_caller {
+        if is_event {
+            errors.at(
+                Part::Attrs,
+                span,
+                "`disclose_caller` applies to procedures, not event handlers",
+            );
+        } else {
+            options.push(("disclose_caller", OptionLit::Bool(true)));
+        }
+    }
+    (pattern, options)
+}
+
+/// `impl ... Stream<Item = X> ...` → `X`.
+fn stream_item(ty: &Type) -> Option<Type> {
+    let Type::ImplTrait(impl_trait) = ty else {
+        return None;
+    };
+    impl_trait.bounds.iter().find_map(|bound| {
+        let syn::TypeParamBound::Trait(bound) = bound else {
+            return None;
+        };
+        let last = bound.path.segments.last()?;
+        if last.ident != "Stream" {
+            return None;
+        }
+        let PathArguments::AngleBracketed(generics) = &last.arguments else {
+            return None;
+        };
+        generics.args.iter().find_map(|arg| match arg {
+            GenericArgument::AssocType(assoc) if assoc.ident == "Item" => Some(assoc.ty.clone()),
+            _ => None,
+        })
+    })
 }
 
 /// The method's URI, where it came from, and the part of the method that spelled it; records
@@ -558,7 +712,16 @@ fn method_uri(
                 "give either a full URI or a `name`, not both",
             );
         }
-        if let Some(problem) = uri::problem_with_suggestion(&full.value) {
+        let wildcard = args
+            .match_policy
+            .as_ref()
+            .is_some_and(|m| m.value == "wildcard");
+        let problem = if wildcard {
+            uri::strict_pattern_problem(&full.value)
+        } else {
+            uri::problem_with_suggestion(&full.value)
+        };
+        if let Some(problem) = problem {
             errors.at(Part::Attrs, full.span, format!("invalid URI: {problem}"));
         } else if !is_event && uri::is_reserved(&full.value) {
             errors.at(Part::Attrs, full.span, reserved(&full.value));

@@ -21,6 +21,22 @@ pub(crate) fn strict_uri_problem(uri: &str) -> Option<String> {
     None
 }
 
+/// Checks a wildcard pattern: like [`strict_uri_problem`], but empty components (the wildcards)
+/// are allowed, as long as one component is not empty.
+pub(crate) fn strict_pattern_problem(uri: &str) -> Option<String> {
+    if uri.split('.').all(str::is_empty) {
+        return Some(format!("`{uri}` has no non-empty component"));
+    }
+    for component in uri.split('.') {
+        if let Some(bad) = component.chars().find(|c| !is_uri_char(*c)) {
+            return Some(format!(
+                "`{uri}` contains `{bad}`; URI components may only contain lower-case letters, digits and `_`"
+            ));
+        }
+    }
+    None
+}
+
 /// The problem with `uri`, followed by a valid spelling of it when there is an obvious one.
 pub(crate) fn problem_with_suggestion(uri: &str) -> Option<String> {
     let problem = strict_uri_problem(uri)?;

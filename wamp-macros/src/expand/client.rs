@@ -5,7 +5,7 @@ use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use crate::model::{MethodDef, MethodKind, Output, ParamKind, ServiceDef};
+use crate::model::{MethodDef, MethodKind, Output, ParamKind, Pattern, ServiceDef};
 
 pub(crate) fn expand(service: &ServiceDef) -> TokenStream {
     let krate = &service.krate;
@@ -29,12 +29,22 @@ pub(crate) fn expand(service: &ServiceDef) -> TokenStream {
         #[derive(::core::fmt::Debug, ::core::clone::Clone)]
         #vis struct #client {
             session: #krate::Session,
+            timeout: ::core::option::Option<::core::time::Duration>,
         }
 
         impl #client {
             /// A client that calls and publishes through `session`.
             #vis fn new(session: &#krate::Session) -> Self {
-                Self { session: ::core::clone::Clone::clone(session) }
+                Self { session: ::core::clone::Clone::clone(session), timeout: ::core::option::Option::None }
+            }
+
+            /// The same client with a deadline on every call: a call without a result after
+            /// `timeout` is canceled and fails with `Error::Timeout` (for a progressive call,
+            /// the deadline bounds the wait for each next result). Dropping a call's future
+            /// cancels it too.
+            #vis fn with_timeout(mut self, timeout: ::core::time::Duration) -> Self {
+                self.timeout = ::core::option::Option::Some(timeout);
+                self
             }
 
             /// The session calls and publications go through.
@@ -105,6 +115,13 @@ fn arguments(service: &ServiceDef, method: &MethodDef, error: TokenStream) -> To
 }
 
 fn procedure(service: &ServiceDef, method: &MethodDef) -> TokenStream {
+    if method.pattern != Pattern::Exact {
+        // A pattern is registered, not called: callers name concrete procedures.
+        return TokenStream::new();
+    }
+    if let Output::Stream { .. } = &method.output {
+        return progressive_procedure(service, method);
+    }
     let krate = &service.krate;
     let vis = &service.vis;
     let name = &method.ident;
@@ -137,6 +154,7 @@ fn procedure(service: &ServiceDef, method: &MethodDef) -> TokenStream {
                 #krate::codegen::decode_result::<#ok, #err>(__wamp_result)
             },
         ),
+        Output::Stream { .. } => return TokenStream::new(),
     };
     let arguments = arguments(
         service,
@@ -150,13 +168,71 @@ fn procedure(service: &ServiceDef, method: &MethodDef) -> TokenStream {
         {
             #check
             #arguments
-            let __wamp_result = self.session.call(#uri, ()).arguments(__wamp_arguments).await;
+            let mut __wamp_call = self.session.call(#uri, ()).arguments(__wamp_arguments);
+            if let ::core::option::Option::Some(timeout) = self.timeout {
+                __wamp_call = __wamp_call.timeout(timeout);
+            }
+            let __wamp_result = __wamp_call.await;
             #decode
         }
     }
 }
 
+/// A method returning a stream: its client method returns a stream of typed results, every
+/// progressive result and the final one.
+fn progressive_procedure(service: &ServiceDef, method: &MethodDef) -> TokenStream {
+    let krate = &service.krate;
+    let vis = &service.vis;
+    let name = &method.ident;
+    let uri = &method.uri;
+    let Output::Stream { item, err, .. } = &method.output else {
+        return TokenStream::new();
+    };
+    let err = match err {
+        Some(err) => quote!(#err),
+        None => quote!(#krate::NoError),
+    };
+    let docs = docs(
+        method,
+        format!(
+            "Calls `{uri}` with progressive results: a stream of every result, in order. Dropping the stream cancels the call."
+        ),
+    );
+    let params = method.payload_params().map(|p| {
+        let (ident, ty) = (&p.ident, &p.ty);
+        quote!(#ident: #ty)
+    });
+    let arguments = arguments(
+        service,
+        method,
+        quote!(|e| #krate::CallError::Other(#krate::Error::Payload(e))),
+    );
+    quote! {
+        #docs
+        #vis fn #name(&self, #(#params),*) -> #krate::codegen::TypedCallStream<#item, #err> {
+            let __wamp_build = || -> ::core::result::Result<#krate::Arguments, #krate::CallError<#err>> {
+                #arguments
+                ::core::result::Result::Ok(__wamp_arguments)
+            };
+            match __wamp_build() {
+                ::core::result::Result::Ok(__wamp_arguments) => {
+                    let mut __wamp_call = self.session.call(#uri, ()).arguments(__wamp_arguments);
+                    if let ::core::option::Option::Some(timeout) = self.timeout {
+                        __wamp_call = __wamp_call.timeout(timeout);
+                    }
+                    #krate::codegen::TypedCallStream::new(__wamp_call.into_stream())
+                }
+                ::core::result::Result::Err(error) => #krate::codegen::TypedCallStream::failed(error),
+            }
+        }
+    }
+}
+
 fn publisher(service: &ServiceDef, method: &MethodDef) -> TokenStream {
+    if method.pattern != Pattern::Exact {
+        // Events are published to concrete topics, not to patterns.
+        return TokenStream::new();
+    }
     if crate::uri::is_reserved(&method.uri) {
         // Only the router publishes to `wamp.` topics (meta events): no publisher method.
         return TokenStream::new();

@@ -140,10 +140,15 @@ fn bind_and_call(
         })
         .collect();
     let args = method.params.iter().map(|p| &p.ident);
+    // A progressive method returns its stream directly; the others return a future.
+    let await_output = match &method.output {
+        crate::model::Output::Stream { .. } => TokenStream::new(),
+        _ => quote!(.await),
+    };
     quote! {
         #check
         #(#bindings)*
-        let __wamp_output = <T as #trait_ident>::#name(&*__wamp_service, #(#args),*).await;
+        let __wamp_output = <T as #trait_ident>::#name(&*__wamp_service, #(#args),*)#await_output;
     }
 }
 
@@ -183,13 +188,32 @@ fn procedure(service: &ServiceDef, method: &MethodDef) -> TokenStream {
                 #krate::codegen::respond_result::<#ok, #err>(__wamp_output)
             },
         ),
+        Output::Stream {
+            item, err: None, ..
+        } => (
+            TokenStream::new(),
+            quote_spanned! {item.span()=>
+                #krate::codegen::respond_stream::<_, #item>(__wamp_output, __wamp_invocation.progress()).await
+            },
+        ),
+        Output::Stream {
+            item,
+            err: Some(err),
+            ..
+        } => (
+            super::assert_application_error(service, err),
+            quote_spanned! {item.span()=>
+                #krate::codegen::respond_stream_result::<_, #item, #err>(__wamp_output, __wamp_invocation.progress()).await
+            },
+        ),
     };
+    let options = options(service, method);
     quote! {
         {
             #check
             let __wamp_service = ::core::clone::Clone::clone(&service);
             __wamp_builder
-                .procedure(#uri, &[], move |__wamp_invocation: #krate::Invocation| {
+                .procedure(#uri, #options, move |__wamp_invocation: #krate::Invocation| {
                     let __wamp_service = ::core::clone::Clone::clone(&__wamp_service);
                     async move {
                         let __wamp_params = #krate::codegen::Params::of_invocation(&__wamp_invocation);
@@ -226,13 +250,14 @@ fn event(service: &ServiceDef, method: &MethodDef) -> TokenStream {
                 #krate::codegen::event_handler_failed::<#err>(&__wamp_event.topic, __wamp_error);
             }
         },
-        Output::Unit | Output::Value(_) => quote!(let () = __wamp_output;),
+        Output::Unit | Output::Value(_) | Output::Stream { .. } => quote!(let () = __wamp_output;),
     };
+    let options = options(service, method);
     quote! {
         {
             let __wamp_service = ::core::clone::Clone::clone(&service);
             __wamp_builder
-                .topic(#uri, &[], move |__wamp_event: #krate::Event| {
+                .topic(#uri, #options, move |__wamp_event: #krate::Event| {
                     let __wamp_service = ::core::clone::Clone::clone(&__wamp_service);
                     async move {
                         let __wamp_params = #krate::codegen::Params::of_event(&__wamp_event);
@@ -243,4 +268,19 @@ fn event(service: &ServiceDef, method: &MethodDef) -> TokenStream {
                 .await?;
         }
     }
+}
+
+/// The REGISTER / SUBSCRIBE options of a method, as a slice expression.
+fn options(service: &ServiceDef, method: &MethodDef) -> TokenStream {
+    let krate = &service.krate;
+    let entries = method.options.iter().map(|(key, value)| {
+        let value = match value {
+            crate::model::OptionLit::Str(text) => {
+                quote!(<#krate::Value as ::core::convert::From<&str>>::from(#text))
+            }
+            crate::model::OptionLit::Bool(flag) => quote!(#krate::Value::Bool(#flag)),
+        };
+        quote!((#key, #value))
+    });
+    quote!(&[#(#entries),*])
 }

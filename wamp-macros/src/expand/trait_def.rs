@@ -27,6 +27,13 @@ pub(crate) fn expand(service: &ServiceDef) -> TokenStream {
             Output::Unit => quote!(()),
             Output::Value(ty) => quote!(#ty),
             Output::Result { ok, err } => quote!(::core::result::Result<#ok, #err>),
+            // A progressive method returns its stream as written (it must be `Send`).
+            Output::Stream { ty, .. } => {
+                return quote! {
+                    #(#attrs)*
+                    fn #name(&self, #(#params),*) -> #ty;
+                };
+            }
         };
         quote! {
             #(#attrs)*
