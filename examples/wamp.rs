@@ -9,6 +9,21 @@
 //! cargo run --example wamp -- call com.example.countdown 3 --progress --timeout 10
 //! ```
 //!
+//! Authentication (secrets are read from `env:NAME` or `file:PATH`, never from the command line
+//! itself, and never printed):
+//!
+//! ```text
+//! WAMP_TICKET=ticket-secret-123 cargo run --example wamp -- --url ws://127.0.0.1:8080/ticket \
+//!     --authid ticket-user --ticket env:WAMP_TICKET call com.example.add 2 3
+//! cargo run --example wamp -- --url ws://127.0.0.1:8080/scram --authmethod scram \
+//!     --authid scram-user --secret file:scram.secret call com.example.add 2 3
+//! cargo run --example wamp -- --url ws://127.0.0.1:8080/cryptosign \
+//!     --private-key file:client.key call com.example.add 2 3
+//! ```
+//!
+//! Other transports: `--url rs://127.0.0.1:8081` (RawSocket), `wss://...` and `rss://...` (TLS;
+//! `--ca ca.pem` trusts a private CA), `unix:///path/to/socket`.
+//!
 //! Each ARG and `--kw` VALUE is parsed as JSON when it parses, and taken as a string otherwise.
 //! Results and events are printed as one JSON line each. Exit status: 0 on success, 1 when the
 //! router or callee answers with a WAMP error (its URI and args go to stderr), 2 when the
@@ -36,8 +51,122 @@ struct Cli {
     /// Serializer to use.
     #[arg(long, global = true, value_enum, default_value_t = SerializerArg::Json)]
     serializer: SerializerArg,
+    /// PEM file of CA certificates to trust, besides the built-in roots, for wss:// and rss://
+    /// routers whose certificate a private CA issued.
+    #[arg(long, global = true, value_name = "FILE")]
+    ca: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    auth: AuthArgs,
     #[command(subcommand)]
     command: Command,
+}
+
+/// Authentication options. SOURCE is `env:NAME` (an environment variable) or `file:PATH` (a
+/// file; one trailing newline is ignored); secrets are never taken from the command line itself.
+#[derive(clap::Args)]
+struct AuthArgs {
+    /// Authentication method (default: ticket with --ticket, cryptosign with --private-key,
+    /// wampcra with --secret, else anonymous).
+    #[arg(long, global = true, value_enum)]
+    authmethod: Option<AuthMethodArg>,
+    /// Authentication id (required for ticket, wampcra and scram).
+    #[arg(long, global = true)]
+    authid: Option<String>,
+    /// Role to request.
+    #[arg(long, global = true)]
+    authrole: Option<String>,
+    /// Secret for wampcra or scram.
+    #[arg(long, global = true, value_name = "SOURCE")]
+    secret: Option<String>,
+    /// Ticket for ticket authentication.
+    #[arg(long, global = true, value_name = "SOURCE", conflicts_with = "secret")]
+    ticket: Option<String>,
+    /// Ed25519 private key (64 hex digits) for cryptosign.
+    #[arg(long = "private-key", global = true, value_name = "SOURCE")]
+    private_key: Option<String>,
+}
+
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+enum AuthMethodArg {
+    Anonymous,
+    Ticket,
+    Wampcra,
+    Cryptosign,
+    Scram,
+}
+
+/// Reads a secret from `env:NAME` or `file:PATH`. Errors name the source, never the contents.
+fn read_secret(option: &str, source: &str) -> Result<String, String> {
+    if let Some(name) = source.strip_prefix("env:") {
+        std::env::var(name)
+            .map_err(|_| format!("{option}: the environment variable `{name}` is not set"))
+    } else if let Some(path) = source.strip_prefix("file:") {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("{option}: cannot read `{path}`: {e}"))?;
+        let text = text.strip_suffix('\n').unwrap_or(&text);
+        Ok(text.strip_suffix('\r').unwrap_or(text).to_owned())
+    } else {
+        Err(format!(
+            "{option} takes env:NAME or file:PATH, so that the secret stays out of the command \
+             line and the shell history"
+        ))
+    }
+}
+
+/// Adds the authentication options to the builder.
+fn with_auth(
+    mut builder: wamp_client::SessionBuilder,
+    auth: &AuthArgs,
+) -> Result<wamp_client::SessionBuilder, String> {
+    let method = auth.authmethod.unwrap_or(if auth.ticket.is_some() {
+        AuthMethodArg::Ticket
+    } else if auth.private_key.is_some() {
+        AuthMethodArg::Cryptosign
+    } else if auth.secret.is_some() {
+        AuthMethodArg::Wampcra
+    } else {
+        AuthMethodArg::Anonymous
+    });
+    let authid = || {
+        auth.authid
+            .clone()
+            .ok_or_else(|| "--authid is required for this authentication method".to_owned())
+    };
+    let secret = |option: &str, source: &Option<String>| match source {
+        Some(source) => read_secret(option, source),
+        None => Err(format!(
+            "{option} is required for this authentication method"
+        )),
+    };
+    if let Some(authrole) = &auth.authrole {
+        builder = builder.authrole(authrole);
+    }
+    Ok(match method {
+        // Offered explicitly only when asked for; otherwise HELLO offers no method.
+        AuthMethodArg::Anonymous if auth.authmethod.is_some() => {
+            builder.authenticator(wamp_client::auth::Anonymous)
+        }
+        AuthMethodArg::Anonymous => builder,
+        AuthMethodArg::Ticket => {
+            let ticket = match (&auth.ticket, &auth.secret) {
+                (None, Some(_)) => secret("--secret", &auth.secret)?,
+                _ => secret("--ticket", &auth.ticket)?,
+            };
+            builder.ticket(authid()?, ticket)
+        }
+        AuthMethodArg::Wampcra => builder.wampcra(authid()?, secret("--secret", &auth.secret)?),
+        AuthMethodArg::Scram => builder.scram(authid()?, secret("--secret", &auth.secret)?),
+        AuthMethodArg::Cryptosign => {
+            let key = secret("--private-key", &auth.private_key)?;
+            let key = wamp_client::auth::CryptoSign::from_hex(&key)
+                .map_err(|e| format!("--private-key: {e}"))?;
+            let key = match &auth.authid {
+                Some(authid) => key.authid(authid),
+                None => key,
+            };
+            builder.authenticator(key)
+        }
+    })
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -169,11 +298,18 @@ async fn main() -> ExitCode {
         SerializerArg::Msgpack => Serializer::MsgPack,
         SerializerArg::Cbor => Serializer::Cbor,
     };
-    let session = match Session::builder(&cli.url, &cli.realm)
-        .serializer(serializer)
-        .connect()
-        .await
-    {
+    let mut builder = Session::builder(&cli.url, &cli.realm).serializer(serializer);
+    if let Some(ca) = &cli.ca {
+        builder = builder.tls_ca_file(ca);
+    }
+    let builder = match with_auth(builder, &cli.auth) {
+        Ok(builder) => builder,
+        Err(message) => {
+            eprintln!("wamp: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let session = match builder.connect().await {
         Ok(session) => session,
         Err(e) => {
             eprintln!(

@@ -5,14 +5,29 @@
 #   scripts/crossbar.sh venv      ensure the Python venv (crossbar + autobahn); print its path
 #   scripts/crossbar.sh python    ensure the venv; print the path of its python
 #   scripts/crossbar.sh config DIR [--ws-port N] [--rawsocket-port N] [--rawsocket-auth-port N]
+#                                  [EXTRA ENDPOINTS]
 #                                 write DIR/.crossbar/config.json with the given ports
 #   scripts/crossbar.sh run [--ws-port N] [--rawsocket-port N] [--rawsocket-auth-port N]
-#                           [--dir DIR] [--watch-pid PID]
+#                           [EXTRA ENDPOINTS] [--dir DIR] [--watch-pid PID]
 #                                 run a router in the foreground; print one line
 #                                 "ready ws://127.0.0.1:PORT" once it accepts connections; stop
 #                                 it on SIGTERM/SIGINT, on EOF of a piped stdin, or when process
 #                                 PID is gone. DIR (default: a temporary directory, removed at
 #                                 the end) receives .crossbar/config.json and crossbar.log
+#
+# Extra endpoints (config and run; none by default), each a copy of the anonymous RawSocket
+# endpoint or of the WebSocket endpoint with one difference:
+#   --rawsocket-limited-port N    anonymous RawSocket accepting messages up to
+#                                 --rawsocket-limited-size BYTES (default 65536)
+#   --rawsocket-unix PATH         anonymous RawSocket on a Unix domain socket; a relative PATH is
+#                                 relative to DIR. "run" prints "unix ABSOLUTE-PATH" before "ready"
+#   --tls-cert FILE --tls-key FILE
+#                                 PEM certificate (chain) and key for the TLS endpoints below
+#   --wss-port N                  the WebSocket paths (/ws, /auth, ...) over TLS
+#   --rss-port N                  anonymous RawSocket over TLS
+#   --rss-mtls-port N --tls-client-ca FILE
+#                                 anonymous RawSocket over TLS that requires a client certificate
+#                                 issued by the CA in FILE
 #   scripts/crossbar.sh start [--ws-port N] [--rawsocket-port N] [--rawsocket-auth-port N]
 #                                 start a router in the background (for humans and demos; default
 #                                 ports 8080, 8081, 8082); pid file in $XDG_RUNTIME_DIR or /tmp
@@ -150,7 +165,97 @@ check_port() {
     fi
 }
 
+# Extra endpoints of "config" and "run" (see the usage), as options for parse_extra.
+EXTRA_LIMITED_PORT=""
+EXTRA_LIMITED_SIZE=65536
+EXTRA_UNIX=""
+EXTRA_TLS_CERT=""
+EXTRA_TLS_KEY=""
+EXTRA_TLS_CLIENT_CA=""
+EXTRA_WSS_PORT=""
+EXTRA_RSS_PORT=""
+EXTRA_RSS_MTLS_PORT=""
+
+# parse_extra OPTION VALUE: sets an extra-endpoint option; fails (status 1) if OPTION is none.
+parse_extra() {
+    case "$1" in
+    --rawsocket-limited-port) EXTRA_LIMITED_PORT="$2" ;;
+    --rawsocket-limited-size) EXTRA_LIMITED_SIZE="$2" ;;
+    --rawsocket-unix) EXTRA_UNIX="$2" ;;
+    --tls-cert) EXTRA_TLS_CERT="$2" ;;
+    --tls-key) EXTRA_TLS_KEY="$2" ;;
+    --tls-client-ca) EXTRA_TLS_CLIENT_CA="$2" ;;
+    --wss-port) EXTRA_WSS_PORT="$2" ;;
+    --rss-port) EXTRA_RSS_PORT="$2" ;;
+    --rss-mtls-port) EXTRA_RSS_MTLS_PORT="$2" ;;
+    *) return 1 ;;
+    esac
+}
+
+# Checks the extra-endpoint options; prints their TCP ports (one per line).
+check_extra() {
+    local option value
+    for option in rawsocket-limited-port wss-port rss-port rss-mtls-port; do
+        case "$option" in
+        rawsocket-limited-port) value="$EXTRA_LIMITED_PORT" ;;
+        wss-port) value="$EXTRA_WSS_PORT" ;;
+        rss-port) value="$EXTRA_RSS_PORT" ;;
+        rss-mtls-port) value="$EXTRA_RSS_MTLS_PORT" ;;
+        esac
+        if [[ -n "$value" ]]; then
+            check_port "--$option" "$value"
+            printf '%s\n' "$value"
+        fi
+    done
+    if ! [[ "$EXTRA_LIMITED_SIZE" =~ ^[0-9]+$ ]] || ((EXTRA_LIMITED_SIZE < 512)); then
+        die "--rawsocket-limited-size: not a size of at least 512 bytes: '$EXTRA_LIMITED_SIZE'"
+    fi
+    if [[ -n "$EXTRA_WSS_PORT$EXTRA_RSS_PORT$EXTRA_RSS_MTLS_PORT" ]]; then
+        [[ -n "$EXTRA_TLS_CERT" && -n "$EXTRA_TLS_KEY" ]] ||
+            die "--wss-port, --rss-port and --rss-mtls-port need --tls-cert and --tls-key"
+        [[ -f "$EXTRA_TLS_CERT" ]] || die "--tls-cert: no file '$EXTRA_TLS_CERT'"
+        [[ -f "$EXTRA_TLS_KEY" ]] || die "--tls-key: no file '$EXTRA_TLS_KEY'"
+    fi
+    if [[ -n "$EXTRA_RSS_MTLS_PORT" ]]; then
+        [[ -f "$EXTRA_TLS_CLIENT_CA" ]] ||
+            die "--rss-mtls-port needs --tls-client-ca FILE (no file '$EXTRA_TLS_CLIENT_CA')"
+    fi
+}
+
+# An absolute path for FILE (which exists).
+absolute_path() {
+    printf '%s/%s\n' "$(cd "$(dirname "$1")" && pwd)" "$(basename "$1")"
+}
+
+# The extra endpoints as JSON for write_config's Python; DIR resolves a relative unix path.
+extra_json() {
+    local dir="$1" unix="$EXTRA_UNIX" cert="" key="" ca=""
+    if [[ -n "$unix" && "$unix" != /* ]]; then
+        unix="$dir/$unix"
+    fi
+    [[ -z "$EXTRA_TLS_CERT" ]] || cert="$(absolute_path "$EXTRA_TLS_CERT")"
+    [[ -z "$EXTRA_TLS_KEY" ]] || key="$(absolute_path "$EXTRA_TLS_KEY")"
+    [[ -z "$EXTRA_TLS_CLIENT_CA" ]] || ca="$(absolute_path "$EXTRA_TLS_CLIENT_CA")"
+    python3 -c 'import json, sys
+keys = ["limited_port", "limited_size", "unix", "tls_cert", "tls_key", "tls_client_ca",
+        "wss_port", "rss_port", "rss_mtls_port"]
+print(json.dumps({k: v for k, v in zip(keys, sys.argv[1:]) if v}))' \
+        "$EXTRA_LIMITED_PORT" "$EXTRA_LIMITED_SIZE" "$unix" "$cert" "$key" "$ca" \
+        "$EXTRA_WSS_PORT" "$EXTRA_RSS_PORT" "$EXTRA_RSS_MTLS_PORT"
+}
+
+# The absolute path of the extra Unix socket endpoint for DIR, or nothing.
+extra_unix_path() {
+    local dir="$1"
+    if [[ -n "$EXTRA_UNIX" && "$EXTRA_UNIX" != /* ]]; then
+        printf '%s/%s\n' "$dir" "$EXTRA_UNIX"
+    elif [[ -n "$EXTRA_UNIX" ]]; then
+        printf '%s\n' "$EXTRA_UNIX"
+    fi
+}
+
 # write_config DIR WS_PORT RAWSOCKET_PORT RAWSOCKET_AUTH_PORT
+# (plus the extra endpoints parsed by parse_extra)
 write_config() {
     local dir="$1" ws="$2" raw="$3" rawauth="$4"
     [[ -f "$CONFIG_TEMPLATE" ]] || die "missing $CONFIG_TEMPLATE"
@@ -164,10 +269,12 @@ write_config() {
         python="$venv/bin/python"
     fi
     command -v "$python" >/dev/null 2>&1 || die "python3 not found on PATH"
-    "$python" - "$CONFIG_TEMPLATE" "$dir/.crossbar/config.json" \
+    local extra
+    extra="$(extra_json "$dir")" || die "could not encode the extra endpoints"
+    WAMP_CROSSBAR_EXTRA="$extra" "$python" - "$CONFIG_TEMPLATE" "$dir/.crossbar/config.json" \
         "$DEFAULT_WS_PORT=$ws" "$DEFAULT_RAWSOCKET_PORT=$raw" \
         "$DEFAULT_RAWSOCKET_AUTH_PORT=$rawauth" <<'PY' ||
-import json, sys
+import copy, json, os, sys
 
 template, target, *mappings = sys.argv[1:]
 ports = {int(old): int(new) for old, new in (m.split("=") for m in mappings)}
@@ -184,6 +291,37 @@ for worker in config.get("workers", []):
 missing = sorted(set(ports) - seen)
 if missing:
     sys.exit(f"template {template} has no transport on port(s) {missing}")
+
+# Extra endpoints: copies of the anonymous RawSocket endpoint and of the WebSocket endpoint.
+extra = json.loads(os.environ.get("WAMP_CROSSBAR_EXTRA") or "{}")
+if extra:
+    worker = config["workers"][0]
+    transports = worker["transports"]
+    by_port = {t.get("endpoint", {}).get("port"): t for t in transports}
+    rawsocket = by_port[ports[8081]]
+    web = by_port[ports[8080]]
+
+    def add(base, **endpoint):
+        transport = copy.deepcopy(base)
+        transport["endpoint"].update(endpoint)
+        transports.append(transport)
+        return transport
+
+    if "limited_port" in extra:
+        limited = add(rawsocket, port=int(extra["limited_port"]))
+        limited["options"]["max_message_size"] = int(extra["limited_size"])
+    if "unix" in extra:
+        unix = add(rawsocket)
+        unix["endpoint"] = {"type": "unix", "path": extra["unix"]}
+    if "tls_cert" in extra:
+        tls = {"certificate": extra["tls_cert"], "key": extra["tls_key"]}
+        if "wss_port" in extra:
+            add(web, port=int(extra["wss_port"]), tls=tls)
+        if "rss_port" in extra:
+            add(rawsocket, port=int(extra["rss_port"]), tls=tls)
+        if "rss_mtls_port" in extra:
+            mtls = dict(tls, ca_certificates=[extra["tls_client_ca"]])
+            add(rawsocket, port=int(extra["rss_mtls_port"]), tls=mtls)
 with open(target, "w", encoding="utf-8") as f:
     json.dump(config, f, indent=2)
     f.write("\n")
@@ -213,12 +351,17 @@ cmd_config() {
             rawauth="$2"
             shift 2
             ;;
-        *) die "config: unknown argument '$1'" ;;
+        *)
+            need_value "$@"
+            parse_extra "$1" "$2" || die "config: unknown argument '$1'"
+            shift 2
+            ;;
         esac
     done
     check_port --ws-port "$ws"
     check_port --rawsocket-port "$raw"
     check_port --rawsocket-auth-port "$rawauth"
+    check_extra >/dev/null
     write_config "$dir" "$ws" "$raw" "$rawauth"
 }
 
@@ -336,12 +479,19 @@ cmd_run() {
             watch_pid="$2"
             shift 2
             ;;
-        *) die "run: unknown argument '$1'" ;;
+        *)
+            [[ "$1" == --* ]] || die "run: unknown argument '$1'"
+            need_value "$@"
+            parse_extra "$1" "$2" || die "run: unknown argument '$1'"
+            shift 2
+            ;;
         esac
     done
     check_port --ws-port "$ws"
     check_port --rawsocket-port "$raw"
     check_port --rawsocket-auth-port "$rawauth"
+    local extra_ports
+    extra_ports="$(check_extra)" || exit 1
     if [[ -n "$watch_pid" ]]; then
         [[ "$watch_pid" =~ ^[0-9]+$ ]] || die "--watch-pid: not a pid: '$watch_pid'"
         pid_alive "$watch_pid" || die "--watch-pid: process $watch_pid does not exist"
@@ -357,7 +507,8 @@ cmd_run() {
     venv="$(ensure_venv)"
 
     local port
-    for port in "$ws" "$raw" "$rawauth"; do
+    # shellcheck disable=SC2086 # extra_ports is a list of numbers
+    for port in "$ws" "$raw" "$rawauth" $extra_ports; do
         if port_open "$port"; then
             log "port $port on 127.0.0.1 is already in use"
             exit 3
@@ -384,7 +535,8 @@ cmd_run() {
     # The router opens its transports in config order, and the WebSocket paths are added right
     # after the WebSocket port listens. Once the last RawSocket port accepts, everything is up.
     local deadline=$((SECONDS + READY_TIMEOUT_SECS))
-    for port in "$ws" "$raw" "$rawauth"; do
+    # shellcheck disable=SC2086 # extra_ports is a list of numbers
+    for port in "$ws" "$raw" "$rawauth" $extra_ports; do
         until port_open "$port"; do
             if ! crossbar_alive; then
                 local status=0
@@ -406,6 +558,20 @@ cmd_run() {
             sleep 0.1
         done
     done
+
+    local unix_path
+    unix_path="$(extra_unix_path "$RUN_DIR")"
+    if [[ -n "$unix_path" ]]; then
+        until [[ -S "$unix_path" ]]; do
+            if ! crossbar_alive || ((SECONDS >= deadline)); then
+                log "crossbar did not listen on the Unix socket $unix_path"
+                log_tail
+                exit 1
+            fi
+            sleep 0.1
+        done
+        printf 'unix %s\n' "$unix_path" || true
+    fi
 
     printf 'ready ws://127.0.0.1:%s\n' "$ws" || true
 

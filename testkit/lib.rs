@@ -4,6 +4,8 @@
 //! returns once the router accepts connections; dropping the [`Crossbar`] stops it. [`shared`]
 //! gives all tests of one test binary the same router. The first start on a machine creates the
 //! router's Python venv (about two minutes); later starts take about 4-5 seconds.
+//! [`Crossbar::start_with`] adds endpoints for particular tests ([`CrossbarOptions`]): a RawSocket
+//! with a small message limit, a RawSocket on a Unix domain socket, and TLS endpoints.
 //!
 //! [`PythonPeer`] and [`run_python`] run `tests/python/peer.py`, an Autobahn|Python peer, against
 //! a router, for interoperability tests.
@@ -77,7 +79,7 @@ pub fn peer_script() -> PathBuf {
 /// WebSocket paths `/ws` (anonymous), `/auth`, `/ticket`, `/wampcra`, `/cryptosign`, `/scram`,
 /// `/anyauth` and `/info` on [`Crossbar::ws_port`]; RawSocket anonymous on
 /// [`Crossbar::rawsocket_port`] and authenticated on [`Crossbar::rawsocket_auth_port`]; realms
-/// `realm1` and `realm2`.
+/// `realm1` and `realm2`. [`Crossbar::start_with`] adds the endpoints of [`CrossbarOptions`].
 #[derive(Debug)]
 pub struct Crossbar {
     /// The `crossbar.sh run` process; `None` once stopped.
@@ -87,8 +89,112 @@ pub struct Crossbar {
     ws_port: u16,
     rawsocket_port: u16,
     rawsocket_auth_port: u16,
+    extra: ExtraEndpoints,
     python: PathBuf,
 }
+
+/// Extra endpoints for [`Crossbar::start_with`]; the default adds none.
+///
+/// Each is a copy of the anonymous RawSocket endpoint (or, for `wss`, of the WebSocket
+/// endpoint with all its paths) with one difference.
+#[derive(Debug, Clone, Default)]
+pub struct CrossbarOptions {
+    /// An anonymous RawSocket endpoint that accepts messages of at most this many bytes (at
+    /// least 512); see [`Crossbar::rawsocket_limited_url`].
+    pub rawsocket_limited: Option<u32>,
+    /// An anonymous RawSocket endpoint on a Unix domain socket in the router's temporary
+    /// directory; see [`Crossbar::rawsocket_unix_url`].
+    pub rawsocket_unix: bool,
+    /// TLS endpoints; see [`Crossbar::wss_url`], [`Crossbar::rss_url`] and
+    /// [`Crossbar::rss_mtls_url`].
+    pub tls: Option<TlsEndpoints>,
+}
+
+/// The certificate files of the TLS endpoints ([`CrossbarOptions::tls`]), all PEM. The router
+/// reads them at start.
+#[derive(Debug, Clone)]
+pub struct TlsEndpoints {
+    /// The server certificate (optionally followed by its chain).
+    pub certificate: PathBuf,
+    /// The server certificate's private key.
+    pub key: PathBuf,
+    /// With a CA certificate, one more anonymous RawSocket over TLS endpoint requires a client
+    /// certificate issued by that CA ([`Crossbar::rss_mtls_url`]).
+    pub client_ca: Option<PathBuf>,
+}
+
+/// Where the extra endpoints of a router listen.
+#[derive(Debug, Clone, Default)]
+struct ExtraEndpoints {
+    rawsocket_limited_port: Option<u16>,
+    rawsocket_unix: Option<PathBuf>,
+    wss_port: Option<u16>,
+    rss_port: Option<u16>,
+    rss_mtls_port: Option<u16>,
+}
+
+impl ExtraEndpoints {
+    /// Assigns `ports` (free TCP ports, at least [`ExtraEndpoints::port_count`]) to the
+    /// endpoints `options` asks for.
+    fn assign(options: &CrossbarOptions, ports: &[u16]) -> ExtraEndpoints {
+        let mut ports = ports.iter().copied();
+        let mut extra = ExtraEndpoints::default();
+        if options.rawsocket_limited.is_some() {
+            extra.rawsocket_limited_port = ports.next();
+        }
+        if let Some(tls) = &options.tls {
+            extra.wss_port = ports.next();
+            extra.rss_port = ports.next();
+            if tls.client_ca.is_some() {
+                extra.rss_mtls_port = ports.next();
+            }
+        }
+        extra
+    }
+
+    /// How many TCP ports the endpoints of `options` need.
+    fn port_count(options: &CrossbarOptions) -> usize {
+        usize::from(options.rawsocket_limited.is_some())
+            + options
+                .tls
+                .as_ref()
+                .map_or(0, |tls| 2 + usize::from(tls.client_ca.is_some()))
+    }
+
+    /// The `crossbar.sh run` options for these endpoints.
+    fn args(&self, options: &CrossbarOptions) -> Vec<String> {
+        let mut args = Vec::new();
+        let mut push = |option: &str, value: String| {
+            args.push(option.to_owned());
+            args.push(value);
+        };
+        if let (Some(port), Some(size)) = (self.rawsocket_limited_port, options.rawsocket_limited) {
+            push("--rawsocket-limited-port", port.to_string());
+            push("--rawsocket-limited-size", size.to_string());
+        }
+        if options.rawsocket_unix {
+            push("--rawsocket-unix", UNIX_SOCKET_NAME.to_owned());
+        }
+        if let Some(tls) = &options.tls {
+            push("--tls-cert", tls.certificate.display().to_string());
+            push("--tls-key", tls.key.display().to_string());
+            if let Some(port) = self.wss_port {
+                push("--wss-port", port.to_string());
+            }
+            if let Some(port) = self.rss_port {
+                push("--rss-port", port.to_string());
+            }
+            if let (Some(port), Some(ca)) = (self.rss_mtls_port, &tls.client_ca) {
+                push("--rss-mtls-port", port.to_string());
+                push("--tls-client-ca", ca.display().to_string());
+            }
+        }
+        args
+    }
+}
+
+/// The file name of the Unix domain socket endpoint, in the router's temporary directory.
+const UNIX_SOCKET_NAME: &str = "rawsocket.sock";
 
 /// Why one start attempt failed.
 enum StartError {
@@ -104,10 +210,21 @@ impl Crossbar {
     /// The script's progress and error messages (venv installation, router log on failure) go
     /// to this process's stderr.
     pub fn start() -> Result<Crossbar, String> {
+        Self::start_with(&CrossbarOptions::default())
+    }
+
+    /// Starts a router with the extra endpoints of `options`, on free ports, and waits until
+    /// every endpoint accepts connections.
+    pub fn start_with(options: &CrossbarOptions) -> Result<Crossbar, String> {
         let mut last_error = String::new();
         for _ in 0..START_ATTEMPTS {
-            let [ws, rawsocket, rawsocket_auth] = free_ports()?;
-            match Self::start_on(ws, rawsocket, rawsocket_auth) {
+            let ports = free_port_list(3 + ExtraEndpoints::port_count(options))?;
+            let (&[ws, rawsocket, rawsocket_auth], rest) = ports.split_at(3.min(ports.len()))
+            else {
+                return Err("free_port_list returned too few ports".into());
+            };
+            let extra = ExtraEndpoints::assign(options, rest);
+            match Self::start_on(ws, rawsocket, rawsocket_auth, options, extra) {
                 Ok(crossbar) => return Ok(crossbar),
                 Err(StartError::PortInUse(e)) => last_error = e,
                 Err(StartError::Failed(e)) => return Err(e),
@@ -118,7 +235,13 @@ impl Crossbar {
         ))
     }
 
-    fn start_on(ws: u16, rawsocket: u16, rawsocket_auth: u16) -> Result<Crossbar, StartError> {
+    fn start_on(
+        ws: u16,
+        rawsocket: u16,
+        rawsocket_auth: u16,
+        options: &CrossbarOptions,
+        extra: ExtraEndpoints,
+    ) -> Result<Crossbar, StartError> {
         let script = crossbar_script();
         let mut child = Command::new("bash")
             .arg(&script)
@@ -126,6 +249,7 @@ impl Crossbar {
             .args(["--ws-port", &ws.to_string()])
             .args(["--rawsocket-port", &rawsocket.to_string()])
             .args(["--rawsocket-auth-port", &rawsocket_auth.to_string()])
+            .args(extra.args(options))
             .args(["--watch-pid", &std::process::id().to_string()])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -158,6 +282,7 @@ impl Crossbar {
             ws_port: ws,
             rawsocket_port: rawsocket,
             rawsocket_auth_port: rawsocket_auth,
+            extra,
             python: PathBuf::new(),
         };
         loop {
@@ -169,7 +294,13 @@ impl Crossbar {
                             "crossbar.sh reported port {port} instead of {ws}: {line:?}"
                         )));
                     }
-                    None => {} // not expected on stdout, but harmless
+                    None => {
+                        // "unix PATH" comes before "ready"; anything else is not expected on
+                        // stdout, but harmless.
+                        if let Some(path) = line.trim_end().strip_prefix("unix ") {
+                            crossbar.extra.rawsocket_unix = Some(PathBuf::from(path));
+                        }
+                    }
                 },
                 Ok(Err(e)) => {
                     return Err(StartError::Failed(format!(
@@ -199,6 +330,11 @@ impl Crossbar {
                 }
             }
         }
+        if options.rawsocket_unix && crossbar.extra.rawsocket_unix.is_none() {
+            return Err(StartError::Failed(
+                "crossbar.sh did not report the path of the Unix socket endpoint".into(),
+            ));
+        }
         crossbar.python = venv_python().map_err(StartError::Failed)?;
         Ok(crossbar)
     }
@@ -226,6 +362,50 @@ impl Crossbar {
     /// The URL of the authenticated RawSocket endpoint: `rs://127.0.0.1:PORT`.
     pub fn rawsocket_auth_url(&self) -> String {
         format!("rs://127.0.0.1:{}", self.rawsocket_auth_port)
+    }
+
+    /// The URL of the anonymous RawSocket endpoint with the message limit of
+    /// [`CrossbarOptions::rawsocket_limited`]: `rs://127.0.0.1:PORT`, if the router has one.
+    pub fn rawsocket_limited_url(&self) -> Option<String> {
+        self.extra
+            .rawsocket_limited_port
+            .map(|port| format!("rs://127.0.0.1:{port}"))
+    }
+
+    /// The path of the anonymous RawSocket endpoint on a Unix domain socket
+    /// ([`CrossbarOptions::rawsocket_unix`]), if the router has one.
+    pub fn rawsocket_unix_path(&self) -> Option<&Path> {
+        self.extra.rawsocket_unix.as_deref()
+    }
+
+    /// The URL of the Unix domain socket endpoint: `unix:///PATH`, if the router has one.
+    pub fn rawsocket_unix_url(&self) -> Option<String> {
+        self.rawsocket_unix_path()
+            .map(|path| format!("unix://{}", path.display()))
+    }
+
+    /// The URL of the anonymous WebSocket path over TLS ([`CrossbarOptions::tls`]):
+    /// `wss://127.0.0.1:PORT/ws`, if the router has it. The other WebSocket paths are there too.
+    pub fn wss_url(&self) -> Option<String> {
+        self.extra
+            .wss_port
+            .map(|port| format!("wss://127.0.0.1:{port}/ws"))
+    }
+
+    /// The URL of the anonymous RawSocket endpoint over TLS ([`CrossbarOptions::tls`]):
+    /// `rss://127.0.0.1:PORT`, if the router has it.
+    pub fn rss_url(&self) -> Option<String> {
+        self.extra
+            .rss_port
+            .map(|port| format!("rss://127.0.0.1:{port}"))
+    }
+
+    /// The URL of the anonymous RawSocket endpoint over TLS that requires a client certificate
+    /// ([`TlsEndpoints::client_ca`]): `rss://127.0.0.1:PORT`, if the router has it.
+    pub fn rss_mtls_url(&self) -> Option<String> {
+        self.extra
+            .rss_mtls_port
+            .map(|port| format!("rss://127.0.0.1:{port}"))
     }
 
     /// The port of the WebSocket endpoints.
@@ -334,17 +514,25 @@ fn venv_python() -> Result<PathBuf, String> {
 }
 
 /// Three distinct TCP ports of 127.0.0.1 that were free a moment ago.
+#[cfg(test)]
 fn free_ports() -> Result<[u16; 3], String> {
-    // All three listeners are open at once, so the ports differ.
-    let bind = || {
-        TcpListener::bind(("127.0.0.1", 0))
-            .and_then(|l| Ok((l.local_addr()?.port(), l)))
-            .map_err(|e| format!("cannot find a free TCP port on 127.0.0.1: {e}"))
-    };
-    let (a, _la) = bind()?;
-    let (b, _lb) = bind()?;
-    let (c, _lc) = bind()?;
-    Ok([a, b, c])
+    match free_port_list(3)?.as_slice() {
+        &[a, b, c] => Ok([a, b, c]),
+        other => Err(format!("expected 3 ports, got {other:?}")),
+    }
+}
+
+/// `count` distinct TCP ports of 127.0.0.1 that were free a moment ago.
+fn free_port_list(count: usize) -> Result<Vec<u16>, String> {
+    // All listeners are open at once, so the ports differ.
+    let listeners = (0..count)
+        .map(|_| {
+            TcpListener::bind(("127.0.0.1", 0))
+                .and_then(|l| Ok((l.local_addr()?.port(), l)))
+                .map_err(|e| format!("cannot find a free TCP port on 127.0.0.1: {e}"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(listeners.into_iter().map(|(port, _)| port).collect())
 }
 
 /// The port of a `ready ws://127.0.0.1:PORT` line.
@@ -689,6 +877,7 @@ mod tests {
             ws_port: 18080,
             rawsocket_port: 18081,
             rawsocket_auth_port: 18082,
+            extra: ExtraEndpoints::default(),
             python: PathBuf::from("python3"),
         };
         assert_eq!(crossbar.ws_url(), "ws://127.0.0.1:18080/ws");
@@ -696,6 +885,59 @@ mod tests {
         assert_eq!(crossbar.url("/ticket"), "ws://127.0.0.1:18080/ticket");
         assert_eq!(crossbar.rawsocket_url(), "rs://127.0.0.1:18081");
         assert_eq!(crossbar.rawsocket_auth_url(), "rs://127.0.0.1:18082");
+        assert_eq!(crossbar.wss_url(), None);
+        assert_eq!(crossbar.rawsocket_unix_url(), None);
+    }
+
+    #[test]
+    fn extra_endpoints() {
+        let options = CrossbarOptions {
+            rawsocket_limited: Some(65536),
+            rawsocket_unix: true,
+            tls: Some(TlsEndpoints {
+                certificate: PathBuf::from("/c.pem"),
+                key: PathBuf::from("/k.pem"),
+                client_ca: Some(PathBuf::from("/ca.pem")),
+            }),
+        };
+        assert_eq!(ExtraEndpoints::port_count(&options), 4);
+        assert_eq!(ExtraEndpoints::port_count(&CrossbarOptions::default()), 0);
+        let extra = ExtraEndpoints::assign(&options, &[1, 2, 3, 4]);
+        assert_eq!(extra.rawsocket_limited_port, Some(1));
+        assert_eq!(extra.rss_mtls_port, Some(4));
+        let args = extra.args(&options).join(" ");
+        assert_eq!(
+            args,
+            "--rawsocket-limited-port 1 --rawsocket-limited-size 65536 --rawsocket-unix \
+             rawsocket.sock --tls-cert /c.pem --tls-key /k.pem --wss-port 2 --rss-port 3 \
+             --rss-mtls-port 4 --tls-client-ca /ca.pem"
+        );
+        let crossbar = Crossbar {
+            script: None,
+            stdin: None,
+            ws_port: 18080,
+            rawsocket_port: 18081,
+            rawsocket_auth_port: 18082,
+            extra: ExtraEndpoints {
+                rawsocket_unix: Some(PathBuf::from("/tmp/x/rawsocket.sock")),
+                ..extra
+            },
+            python: PathBuf::from("python3"),
+        };
+        assert_eq!(
+            crossbar.rawsocket_limited_url().as_deref(),
+            Some("rs://127.0.0.1:1")
+        );
+        assert_eq!(crossbar.wss_url().as_deref(), Some("wss://127.0.0.1:2/ws"));
+        assert_eq!(crossbar.rss_url().as_deref(), Some("rss://127.0.0.1:3"));
+        assert_eq!(
+            crossbar.rss_mtls_url().as_deref(),
+            Some("rss://127.0.0.1:4")
+        );
+        assert_eq!(
+            crossbar.rawsocket_unix_url().as_deref(),
+            Some("unix:///tmp/x/rawsocket.sock")
+        );
     }
 
     #[test]

@@ -50,6 +50,7 @@
 //! unless [`SessionBuilder::trace_payloads`] is set.
 
 mod api;
+pub mod auth;
 pub mod codegen;
 mod error;
 pub mod session;

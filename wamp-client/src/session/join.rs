@@ -1,33 +1,201 @@
-//! Joining a realm: HELLO, then WELCOME or ABORT.
+//! Joining a realm: HELLO, zero or more CHALLENGE/AUTHENTICATE rounds, then WELCOME or ABORT.
 
 use bytes::Bytes;
 use futures_util::{SinkExt as _, StreamExt as _};
+use zeroize::Zeroize as _;
 
 use super::details::{SessionDetails, client_roles};
+use crate::auth::{AuthConfig, AuthError, AuthSession, CLIENT_ABORT_REASON, Challenge};
 use crate::error::{Error, ErrorUri, Result, WampError};
 use crate::transport::Transport;
 use crate::value::{Dict, Value};
 use crate::wire::{Message, Serializer};
 
-/// Sends HELLO and waits for the router's verdict.
+/// The most CHALLENGE rounds accepted in one join; a router asking for more is broken.
+const MAX_CHALLENGE_ROUNDS: usize = 16;
+
+/// One offered method with its authentication state for this connection.
+struct Offered {
+    method: String,
+    session: Box<dyn AuthSession>,
+}
+
+/// Sends HELLO, answers the router's CHALLENGEs and waits for its verdict.
 pub(super) async fn join(
     transport: &mut Box<dyn Transport>,
     serializer: Serializer,
     realm: &str,
     agent: &str,
+    auth: &AuthConfig,
     trace_payloads: bool,
 ) -> Result<SessionDetails> {
-    let mut details = Dict::new();
-    details.insert("roles".into(), Value::Dict(client_roles()));
-    details.insert("agent".into(), Value::from(agent));
+    if let Some(error) = &auth.error {
+        let _ = transport.close().await;
+        return Err(client_error(error));
+    }
+    let mut offered = Vec::with_capacity(auth.authenticators.len());
+    for authenticator in &auth.authenticators {
+        match authenticator.start() {
+            Ok(session) => offered.push(Offered {
+                method: authenticator.method().to_owned(),
+                session,
+            }),
+            Err(error) => {
+                let _ = transport.close().await;
+                return Err(client_error(&error));
+            }
+        }
+    }
+
     let hello = Message::Hello {
         realm: realm.to_owned(),
-        details,
+        details: hello_details(agent, auth, &offered),
     };
     send(transport, serializer, &hello, trace_payloads).await?;
 
-    // Authentication (CHALLENGE/AUTHENTICATE rounds) would loop here; without it the first
-    // answer decides.
+    let mut rounds = 0;
+    loop {
+        let message = receive(transport, serializer, trace_payloads).await?;
+        match message {
+            Message::Welcome { session, details } => {
+                let details = SessionDetails::from_welcome(session, realm, details);
+                for offer in &mut offered {
+                    if let Err(error) = offer.session.welcome(&details) {
+                        return Err(
+                            client_abort(transport, serializer, &error, trace_payloads).await
+                        );
+                    }
+                }
+                return Ok(details);
+            }
+            Message::Abort {
+                details,
+                reason,
+                payload,
+            } => {
+                let (mut args, kwargs) = payload.into_parts();
+                // Routers put the human-readable explanation in Details.message.
+                if args.is_empty() {
+                    if let Some(message) = details.get("message").and_then(Value::as_str) {
+                        args.push(Value::from(message));
+                    }
+                }
+                let _ = transport.close().await;
+                return Err(Error::Aborted(WampError {
+                    uri: ErrorUri::from(reason),
+                    args,
+                    kwargs,
+                    details,
+                }));
+            }
+            Message::Challenge { method, extra } => {
+                rounds += 1;
+                if rounds > MAX_CHALLENGE_ROUNDS {
+                    let reason = format!(
+                        "the router sent more than {MAX_CHALLENGE_ROUNDS} authentication \
+                         challenges"
+                    );
+                    return Err(abort_violation(transport, serializer, reason).await);
+                }
+                let Some(offer) = offered.iter_mut().find(|o| o.method == method) else {
+                    let methods: Vec<&str> = offered.iter().map(|o| o.method.as_str()).collect();
+                    let error = AuthError::new(if methods.is_empty() {
+                        format!(
+                            "the router sent a `{method}` challenge, but no authentication \
+                             method was offered"
+                        )
+                    } else {
+                        format!(
+                            "the router sent a `{method}` challenge, but this client offered \
+                             only {methods:?}"
+                        )
+                    });
+                    return Err(client_abort(transport, serializer, &error, trace_payloads).await);
+                };
+                let challenge = Challenge::new(method, extra);
+                match offer.session.respond(&challenge).await {
+                    Ok(response) => {
+                        let (signature, extra) = response.into_parts();
+                        let authenticate = Message::Authenticate {
+                            signature: signature.expose().to_owned(),
+                            extra,
+                        };
+                        let sent = send(transport, serializer, &authenticate, trace_payloads).await;
+                        if let Message::Authenticate { mut signature, .. } = authenticate {
+                            signature.zeroize();
+                        }
+                        sent?;
+                    }
+                    Err(error) => {
+                        return Err(
+                            client_abort(transport, serializer, &error, trace_payloads).await
+                        );
+                    }
+                }
+            }
+            other => {
+                let reason = format!("{} received before WELCOME", other.name());
+                return Err(abort_violation(transport, serializer, reason).await);
+            }
+        }
+    }
+}
+
+/// HELLO.Details: roles, agent and the authentication fields.
+fn hello_details(agent: &str, auth: &AuthConfig, offered: &[Offered]) -> Dict {
+    let mut details = Dict::new();
+    details.insert("roles".into(), Value::Dict(client_roles()));
+    details.insert("agent".into(), Value::from(agent));
+    if !offered.is_empty() {
+        let methods = offered
+            .iter()
+            .map(|o| Value::from(o.method.as_str()))
+            .collect();
+        details.insert("authmethods".into(), Value::List(methods));
+    }
+    // HELLO has one authid: the builder's, else the first authenticator's that has one.
+    let authid = auth
+        .authid
+        .clone()
+        .or_else(|| offered.iter().find_map(|o| o.session.authid()));
+    if let Some(authid) = authid {
+        for offer in offered {
+            if let Some(other) = offer.session.authid() {
+                if other != authid {
+                    tracing::warn!(
+                        method = %offer.method,
+                        authid = %authid,
+                        ignored = %other,
+                        "HELLO carries one authid; the {} authenticator's is not sent",
+                        offer.method
+                    );
+                }
+            }
+        }
+        details.insert("authid".into(), Value::from(authid));
+    }
+    if let Some(authrole) = &auth.authrole {
+        details.insert("authrole".into(), Value::from(authrole.as_str()));
+    }
+    let mut authextra = auth.authextra.clone();
+    for offer in offered {
+        for (key, value) in offer.session.authextra() {
+            // The methods' own fields are protocol fields: they win over the builder's.
+            authextra.insert(key, value);
+        }
+    }
+    if !authextra.is_empty() {
+        details.insert("authextra".into(), Value::Dict(authextra));
+    }
+    details
+}
+
+/// Receives and decodes the next message of the handshake.
+async fn receive(
+    transport: &mut Box<dyn Transport>,
+    serializer: Serializer,
+    trace_payloads: bool,
+) -> Result<Message> {
     let frame = match transport.next().await {
         Some(Ok(frame)) => frame,
         Some(Err(e)) => {
@@ -55,51 +223,31 @@ pub(super) async fn join(
         "{}",
         super::actor::describe(&message, trace_payloads)
     );
-    match message {
-        Message::Welcome { session, details } => {
-            Ok(SessionDetails::from_welcome(session, realm, details))
-        }
-        Message::Abort {
-            details,
-            reason,
-            payload,
-        } => {
-            let (mut args, kwargs) = payload.into_parts();
-            // Routers put the human-readable explanation in Details.message.
-            if args.is_empty() {
-                if let Some(message) = details.get("message").and_then(Value::as_str) {
-                    args.push(Value::from(message));
-                }
-            }
-            Err(Error::Aborted(WampError {
-                uri: ErrorUri::from(reason),
-                args,
-                kwargs,
-                details,
-            }))
-        }
-        Message::Challenge { method, .. } => {
-            // This client offered no authentication method, so any challenge is unexpected.
-            let reason = format!(
-                "the router sent a `{method}` challenge, but no authentication method was offered"
-            );
-            let abort = Message::Abort {
-                details: message_details(&reason),
-                reason: "wamp.error.authentication_failed".into(),
-                payload: Default::default(),
-            };
-            let _ = send(transport, serializer, &abort, trace_payloads).await;
-            let _ = transport.close().await;
-            Err(Error::Aborted(WampError::with_message(
-                ErrorUri::AuthenticationFailed,
-                reason,
-            )))
-        }
-        other => {
-            let reason = format!("{} received before WELCOME", other.name());
-            return Err(abort_violation(transport, serializer, reason).await);
-        }
-    }
+    Ok(message)
+}
+
+/// The error `connect` returns when this client refuses to go on with the authentication.
+fn client_error(error: &AuthError) -> Error {
+    Error::from(error.clone())
+}
+
+/// Sends ABORT for an authentication this client refuses, closes the connection, and returns
+/// the error for `connect`.
+async fn client_abort(
+    transport: &mut Box<dyn Transport>,
+    serializer: Serializer,
+    error: &AuthError,
+    trace_payloads: bool,
+) -> Error {
+    tracing::warn!(reason = %error, "aborting the authentication");
+    let abort = Message::Abort {
+        details: message_details(error.message()),
+        reason: CLIENT_ABORT_REASON.as_str().to_owned(),
+        payload: Default::default(),
+    };
+    let _ = send(transport, serializer, &abort, trace_payloads).await;
+    let _ = transport.close().await;
+    client_error(error)
 }
 
 fn message_details(message: &str) -> Dict {
@@ -131,11 +279,13 @@ async fn send(
     message: &Message,
     trace_payloads: bool,
 ) -> Result<()> {
+    // AUTHENTICATE carries a secret (a ticket, a signature): never log it, payloads or not.
+    let with_payload = trace_payloads && !matches!(message, Message::Authenticate { .. });
     tracing::trace!(
         direction = "tx",
         message = message.name(),
         "{}",
-        super::actor::describe(message, trace_payloads)
+        super::actor::describe(message, with_payload)
     );
     let bytes = serializer.encode(message)?;
     transport.send(Bytes::from(bytes)).await.map_err(|e| {

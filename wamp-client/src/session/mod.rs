@@ -23,9 +23,11 @@
 //! ```
 
 mod actor;
+mod auth_builder;
 pub(crate) mod command;
 mod details;
 mod join;
+mod transport_builder;
 
 use std::fmt;
 use std::sync::Arc;
@@ -40,7 +42,7 @@ pub use details::SessionDetails;
 use self::command::Command;
 use crate::api::call::CancelMode;
 use crate::error::{CloseInitiator, CloseReason, Error, Result};
-use crate::transport::{self, WebSocketOptions};
+use crate::transport::{self, TransportOptions};
 use crate::uri::UriCheck;
 use crate::wire::{Id, Serializer};
 
@@ -95,7 +97,8 @@ impl Session {
             join_timeout: Duration::from_secs(15),
             leave_timeout: Duration::from_secs(5),
             trace_payloads: false,
-            websocket: WebSocketOptions::default(),
+            transport: TransportOptions::default(),
+            auth: crate::auth::AuthConfig::default(),
             agent: concat!("wamp-client-rs/", env!("CARGO_PKG_VERSION")).to_owned(),
             cancel_mode: CancelMode::default(),
             router_timeout_unit: TimeoutUnit::default(),
@@ -251,7 +254,8 @@ pub struct SessionBuilder {
     join_timeout: Duration,
     leave_timeout: Duration,
     trace_payloads: bool,
-    websocket: WebSocketOptions,
+    pub(super) transport: TransportOptions,
+    pub(super) auth: crate::auth::AuthConfig,
     agent: String,
     cancel_mode: CancelMode,
     router_timeout_unit: TimeoutUnit,
@@ -331,7 +335,7 @@ impl SessionBuilder {
 
     /// The largest message accepted from the router (default: 16 MiB).
     pub fn max_message_size(mut self, bytes: usize) -> Self {
-        self.websocket.max_message_size = bytes;
+        self.transport.websocket.max_message_size = bytes;
         self
     }
 
@@ -356,7 +360,7 @@ impl SessionBuilder {
     }
 
     async fn connect_inner(self, span: tracing::Span) -> Result<Session> {
-        let connection = transport::connect(&self.url, &self.serializers, &self.websocket).await?;
+        let connection = transport::connect(&self.url, &self.serializers, &self.transport).await?;
         tracing::debug!(serializer = %connection.serializer, "connected");
         let serializer = connection.serializer;
         let mut transport = connection.transport;
@@ -365,6 +369,7 @@ impl SessionBuilder {
             serializer,
             &self.realm,
             &self.agent,
+            &self.auth,
             self.trace_payloads,
         )
         .await?;

@@ -2,18 +2,53 @@
 //!
 //! A transport is a [`Stream`] of received messages and a [`Sink`] of messages to send, each one
 //! complete WAMP message as bytes. The session task owns it; nothing else touches the socket.
+//!
+//! The router URL chooses the transport:
+//!
+//! | URL | transport |
+//! | --- | --- |
+//! | `ws://host[:port]/path` | WebSocket (port 80 by default) |
+//! | `wss://host[:port]/path` | WebSocket over TLS (port 443 by default) |
+//! | `rs://host:port` | RawSocket over TCP |
+//! | `rss://host:port` | RawSocket over TLS |
+//! | `unix:///path/to/socket` | RawSocket over a Unix domain socket (Unix only) |
+//!
+//! IPv6 addresses go in brackets (`rs://[::1]:8081`). RawSocket has no default port. Certificates
+//! of `wss://` and `rss://` routers are verified against the Mozilla root certificates compiled in
+//! (`webpki-roots`); the `tls_*` methods of the [`SessionBuilder`](crate::SessionBuilder) add the
+//! system's store or private CAs.
 
+mod rawsocket;
+mod tls;
 mod websocket;
 
 use std::fmt;
 
 use bytes::Bytes;
 use futures_util::{Sink, Stream};
+use tokio::net::TcpStream;
 
 use crate::error::ConnectError;
 use crate::wire::Serializer;
 
+pub(crate) use tls::{ClientAuthPem, TlsOptions};
 pub(crate) use websocket::WebSocketOptions;
+
+/// Transport settings chosen on the [`SessionBuilder`](crate::SessionBuilder).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct TransportOptions {
+    /// WebSocket settings. Its `max_message_size` is the receive limit of every transport.
+    pub(crate) websocket: WebSocketOptions,
+    /// TLS settings for `wss://` and `rss://`.
+    pub(crate) tls: TlsOptions,
+}
+
+impl TransportOptions {
+    /// The largest message accepted from the router, on every transport.
+    pub(crate) fn max_message_size(&self) -> usize {
+        self.websocket.max_message_size
+    }
+}
 
 /// An I/O failure of an open transport.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -48,11 +83,14 @@ impl fmt::Debug for Connection {
     }
 }
 
+const SCHEMES: &str = "use ws://host:port/path, wss://host:port/path, rs://host:port, \
+                       rss://host:port or unix:///path/to/socket";
+
 /// Opens a transport to `url`, offering `serializers` in order of preference.
 pub(crate) async fn connect(
     url: &str,
     serializers: &[Serializer],
-    websocket: &WebSocketOptions,
+    options: &TransportOptions,
 ) -> Result<Connection, ConnectError> {
     if serializers.is_empty() {
         return Err(ConnectError::new(
@@ -60,14 +98,188 @@ pub(crate) async fn connect(
             "no serializer was offered; offer at least one",
         ));
     }
-    let scheme = url
-        .split_once("://")
-        .map(|(scheme, _)| scheme.to_ascii_lowercase());
-    match scheme.as_deref() {
-        Some("ws" | "wss") => websocket::connect(url, serializers, websocket).await,
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return Err(ConnectError::new(
+            url,
+            format!("the URL has no scheme; {SCHEMES}"),
+        ));
+    };
+    match scheme.to_ascii_lowercase().as_str() {
+        "ws" | "wss" => websocket::connect(url, serializers, options).await,
+        "rs" | "rss" => {
+            let secure = scheme.eq_ignore_ascii_case("rss");
+            let (host, port) = parse_host_port(url, rest)?;
+            let host = host.as_str();
+            let tls_options = &options.tls;
+            rawsocket::connect(url, serializers, options, move || async move {
+                let tcp = tcp_connect(url, host, port).await?;
+                let stream: Box<dyn rawsocket::Io> = if secure {
+                    Box::new(tls::connect(url, host, tcp, tls_options).await?)
+                } else {
+                    Box::new(tcp)
+                };
+                Ok(stream)
+            })
+            .await
+        }
+        "unix" => {
+            if rest.is_empty() {
+                return Err(ConnectError::new(
+                    url,
+                    "the unix:// URL has no socket path; use unix:///path/to/socket",
+                ));
+            }
+            rawsocket::connect(url, serializers, options, || unix_connect(url, rest)).await
+        }
         _ => Err(ConnectError::new(
             url,
-            "unsupported URL scheme; use ws://host:port/path or wss://host:port/path",
+            format!("unsupported URL scheme `{scheme}`; {SCHEMES}"),
         )),
+    }
+}
+
+/// Splits the `host:port` of a RawSocket URL (what follows `rs://` or `rss://`).
+fn parse_host_port(url: &str, rest: &str) -> Result<(String, u16), ConnectError> {
+    let authority = match rest.split_once('/') {
+        Some((authority, "")) => authority,
+        Some(_) => {
+            return Err(ConnectError::new(
+                url,
+                "a RawSocket URL has no path; use rs://host:port or rss://host:port",
+            ));
+        }
+        None => rest,
+    };
+    if authority.contains(['@', '?', '#']) {
+        return Err(ConnectError::new(
+            url,
+            "a RawSocket URL is only rs://host:port or rss://host:port (no user, query or \
+             fragment)",
+        ));
+    }
+    let (host, port) = if let Some(bracketed) = authority.strip_prefix('[') {
+        let Some((host, after)) = bracketed.split_once(']') else {
+            return Err(ConnectError::new(url, "unclosed `[` in the IPv6 address"));
+        };
+        (host, after.strip_prefix(':'))
+    } else {
+        match authority.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        }
+    };
+    if host.is_empty() {
+        return Err(ConnectError::new(url, "the URL has no host"));
+    }
+    let Some(port) = port else {
+        return Err(ConnectError::new(
+            url,
+            "a RawSocket URL needs a port: rs://host:port or rss://host:port",
+        ));
+    };
+    let port = port
+        .parse::<u16>()
+        .ok()
+        .filter(|&p| p != 0)
+        .ok_or_else(|| ConnectError::new(url, format!("`{port}` is not a TCP port")))?;
+    Ok((host.to_owned(), port))
+}
+
+/// Opens a TCP connection, without Nagle's delay (messages are flushed in batches anyway).
+pub(crate) async fn tcp_connect(
+    url: &str,
+    host: &str,
+    port: u16,
+) -> Result<TcpStream, ConnectError> {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let stream = TcpStream::connect((host, port)).await.map_err(|e| {
+        let reason = match e.kind() {
+            std::io::ErrorKind::ConnectionRefused => format!(
+                "connection refused by {host}:{port}: is the router running and listening on \
+                 this address?"
+            ),
+            _ => format!("cannot open a TCP connection to {host}:{port}: {e}"),
+        };
+        ConnectError::with_source(url, reason, e)
+    })?;
+    if let Err(e) = stream.set_nodelay(true) {
+        tracing::debug!(error = %e, "cannot disable Nagle's algorithm");
+    }
+    Ok(stream)
+}
+
+/// Opens a Unix domain socket.
+#[cfg(unix)]
+async fn unix_connect(url: &str, path: &str) -> Result<Box<dyn rawsocket::Io>, ConnectError> {
+    let stream = tokio::net::UnixStream::connect(path).await.map_err(|e| {
+        let reason = match e.kind() {
+            std::io::ErrorKind::NotFound => {
+                format!("no Unix socket at {path}: is the router running and listening there?")
+            }
+            std::io::ErrorKind::ConnectionRefused => format!(
+                "connection refused by the Unix socket {path}: is the router still running?"
+            ),
+            _ => format!("cannot connect to the Unix socket {path}: {e}"),
+        };
+        ConnectError::with_source(url, reason, e)
+    })?;
+    Ok(Box::new(stream))
+}
+
+/// Unix domain sockets exist on Unix only.
+#[cfg(not(unix))]
+async fn unix_connect(url: &str, _path: &str) -> Result<Box<dyn rawsocket::Io>, ConnectError> {
+    Err(ConnectError::new(
+        url,
+        "unix:// URLs need Unix domain sockets, which this platform does not have",
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(rest: &str) -> Result<(String, u16), String> {
+        parse_host_port("u", rest).map_err(|e| e.reason)
+    }
+
+    #[test]
+    fn host_and_port() {
+        assert_eq!(parse("127.0.0.1:8081"), Ok(("127.0.0.1".into(), 8081)));
+        assert_eq!(parse("localhost:8081/"), Ok(("localhost".into(), 8081)));
+        assert_eq!(parse("[::1]:9000"), Ok(("::1".into(), 9000)));
+        assert!(parse("localhost").is_err_and(|e| e.contains("needs a port")));
+        assert!(parse("[::1]").is_err_and(|e| e.contains("needs a port")));
+        assert!(parse("host:http").is_err_and(|e| e.contains("not a TCP port")));
+        assert!(parse("host:0").is_err());
+        assert!(parse(":8081").is_err_and(|e| e.contains("no host")));
+        assert!(parse("host:8081/ws").is_err_and(|e| e.contains("no path")));
+        assert!(parse("user@host:8081").is_err());
+    }
+
+    #[tokio::test]
+    async fn unknown_schemes_are_explained() {
+        let options = TransportOptions::default();
+        for url in ["http://host:80", "host:8080"] {
+            let error = connect(url, &Serializer::ALL, &options).await.err();
+            let reason = error.map(|e| e.reason).unwrap_or_default();
+            assert!(reason.contains("rs://host:port"), "{url}: {reason}");
+        }
+        let error = connect("unix://", &Serializer::ALL, &options).await.err();
+        assert!(error.is_some_and(|e| e.reason.contains("no socket path")));
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn missing_unix_socket() {
+        let options = TransportOptions::default();
+        let error = connect("unix:///nonexistent/wamp.sock", &Serializer::ALL, &options)
+            .await
+            .err();
+        let reason = error.map(|e| e.reason).unwrap_or_default();
+        assert!(
+            reason.contains("no Unix socket at /nonexistent/wamp.sock"),
+            "{reason}"
+        );
     }
 }

@@ -1,4 +1,5 @@
-//! WebSocket transport (RFC 6455) through tokio-tungstenite, with TLS by rustls for `wss://`.
+//! WebSocket transport (RFC 6455) through tokio-tungstenite, with TLS by rustls for `wss://`
+//! (see [`tls`](super::tls)).
 //! One WAMP message travels as one WebSocket message: text for JSON, binary otherwise.
 
 use std::pin::Pin;
@@ -14,14 +15,14 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self, Message as WsMessage, Utf8Bytes};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use super::{Connection, TransportError};
+use super::{Connection, TransportError, TransportOptions};
 use crate::error::ConnectError;
 use crate::wire::Serializer;
 
 /// WebSocket settings.
 #[derive(Debug, Clone)]
 pub(crate) struct WebSocketOptions {
-    /// Largest message accepted from the router.
+    /// Largest message accepted from the router (on RawSocket too).
     pub(crate) max_message_size: usize,
 }
 
@@ -36,7 +37,7 @@ impl Default for WebSocketOptions {
 pub(crate) async fn connect(
     url: &str,
     serializers: &[Serializer],
-    options: &WebSocketOptions,
+    options: &TransportOptions,
 ) -> Result<Connection, ConnectError> {
     let mut request = url
         .into_client_request()
@@ -52,14 +53,33 @@ pub(crate) async fn connect(
         .headers_mut()
         .insert("Sec-WebSocket-Protocol", header);
 
+    // TCP and TLS are opened here rather than by tokio-tungstenite, so that TLS uses this
+    // client's rustls configuration and its errors say what to check.
+    let uri = request.uri();
+    let secure = uri
+        .scheme_str()
+        .is_some_and(|s| s.eq_ignore_ascii_case("wss"));
+    let host = uri
+        .host()
+        .ok_or_else(|| ConnectError::new(url, "the URL has no host"))?
+        .to_owned();
+    let port = uri.port_u16().unwrap_or(if secure { 443 } else { 80 });
+    let tcp = super::tcp_connect(url, &host, port).await?;
+    let stream = if secure {
+        MaybeTlsStream::Rustls(super::tls::connect(url, &host, tcp, &options.tls).await?)
+    } else {
+        MaybeTlsStream::Plain(tcp)
+    };
+
     // A 16 KiB read buffer: tungstenite zero-fills its spare buffer before each read, and the
     // 128 KiB default makes that memset a noticeable share of CPU under load.
+    let max_message_size = options.max_message_size();
     let config = WebSocketConfig::default()
         .read_buffer_size(16 * 1024)
-        .max_message_size(Some(options.max_message_size))
-        .max_frame_size(Some(options.max_message_size));
+        .max_message_size(Some(max_message_size))
+        .max_frame_size(Some(max_message_size));
     let (stream, response) =
-        tokio_tungstenite::connect_async_tls_with_config(request, Some(config), true, None)
+        tokio_tungstenite::client_async_with_config(request, stream, Some(config))
             .await
             .map_err(|e| describe_connect_error(url, &offered, e))?;
 
@@ -104,7 +124,14 @@ fn describe_connect_error(url: &str, offered: &str, e: tungstenite::Error) -> Co
         tungstenite::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
             "connection refused: is the router running and listening on this address?".to_owned()
         }
-        tungstenite::Error::Io(_) => "network error".to_owned(),
+        tungstenite::Error::Io(io) => super::tls::alert_in(io).unwrap_or_else(|| match io.kind() {
+            std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset => {
+                "the router closed the connection during the WebSocket handshake: is this a \
+                     WebSocket endpoint? (for RawSocket use rs:// or rss://)"
+                    .to_owned()
+            }
+            _ => format!("network error during the WebSocket handshake: {io}"),
+        }),
         tungstenite::Error::Http(response) => format!(
             "the server answered HTTP {} instead of upgrading to WebSocket: check the URL path",
             response.status()

@@ -1,0 +1,401 @@
+//! Authentication: the methods a session offers in HELLO and how it answers CHALLENGEs.
+//!
+//! A [`SessionBuilder`](crate::SessionBuilder) offers one or more [`Authenticator`]s, in order of
+//! preference. Joining then runs:
+//!
+//! 1. `HELLO` with `authmethods` (each authenticator's [`method`](Authenticator::method)),
+//!    `authid`, `authrole` and the `authextra` the authenticators contribute;
+//! 2. zero or more rounds of `CHALLENGE` → `AUTHENTICATE`: the CHALLENGE's method picks the
+//!    authenticator; a CHALLENGE for a method that was not offered is answered with `ABORT`;
+//! 3. `WELCOME`, which every authenticator may check (the SCRAM server signature), or `ABORT`,
+//!    which fails [`connect`](crate::SessionBuilder::connect) with [`Error::Aborted`](crate::Error::Aborted)
+//!    carrying the router's reason (Crossbar.io: `wamp.error.not_authorized` for a wrong secret or
+//!    an unknown authid, `wamp.error.no_auth_method` when the endpoint accepts none of the
+//!    offered methods).
+//!
+//! When this client refuses to go on (the router failed *its* authentication, a CHALLENGE for a
+//! method not offered, an authenticator error) it sends `ABORT` with
+//! `wamp.error.authentication_failed` and `connect` fails with
+//! [`Error::Aborted`](crate::Error::Aborted) carrying that URI, a message saying what went wrong,
+//! and `"aborted_by": "client"` in its details.
+//!
+//! The built-in methods:
+//!
+//! | Type | `authmethod` | Notes |
+//! |---|---|---|
+//! | [`Anonymous`] | `anonymous` | Crossbar.io's; no challenge. |
+//! | [`Ticket`] | `ticket` | The ticket travels in clear text: use it over TLS only. |
+//! | [`WampCra`] | `wampcra` | HMAC-SHA256 challenge-response; salted (PBKDF2) secrets are derived from the challenge's `salt`, `iterations` and `keylen`. |
+//! | [`CryptoSign`] | `cryptosign` | Ed25519; optional router authentication. |
+//! | [`Scram`] | `scram` (Crossbar.io) or `wamp-scram` (spec) | SCRAM-SHA-256 with Argon2id or PBKDF2; verifies the router's signature. |
+//!
+//! Secrets (tickets, passwords, private keys, signatures) never appear in `Debug` output, this
+//! crate's logs (even with [`trace_payloads`](crate::SessionBuilder::trace_payloads), AUTHENTICATE
+//! is logged without its signature) or error messages, and are zeroed when dropped. Beware that
+//! the WebSocket library logs every raw frame, AUTHENTICATE included, at `trace` level under its
+//! own `tungstenite` targets: keep those below `trace` where secrets matter.
+//!
+//! Your own method, e.g. a ticket fetched when connecting, implements [`Authenticator`] (the
+//! per-method settings, shared by every connection of a builder) and [`AuthSession`] (one
+//! authentication on one connection):
+//!
+//! ```no_run
+//! use wamp_client::auth::{
+//!     AuthError, AuthFuture, AuthResponse, AuthSession, Authenticator, Challenge,
+//! };
+//!
+//! /// Fetches a short-lived token from somewhere each time it connects.
+//! #[derive(Debug)]
+//! struct TokenAuth;
+//!
+//! async fn fetch_token() -> Result<String, AuthError> {
+//!     Ok("a-fresh-token".to_owned())
+//! }
+//!
+//! struct TokenSession;
+//!
+//! impl Authenticator for TokenAuth {
+//!     fn method(&self) -> &str {
+//!         "ticket"
+//!     }
+//!     fn start(&self) -> Result<Box<dyn AuthSession>, AuthError> {
+//!         Ok(Box::new(TokenSession))
+//!     }
+//! }
+//!
+//! impl AuthSession for TokenSession {
+//!     fn authid(&self) -> Option<String> {
+//!         Some("alice".to_owned())
+//!     }
+//!     fn respond<'a>(
+//!         &'a mut self,
+//!         _challenge: &'a Challenge,
+//!     ) -> AuthFuture<'a, Result<AuthResponse, AuthError>> {
+//!         Box::pin(async move { Ok(AuthResponse::new(fetch_token().await?)) })
+//!     }
+//! }
+//!
+//! # async fn demo() -> wamp_client::Result<()> {
+//! let session = wamp_client::Session::builder("wss://example.com/ws", "realm1")
+//!     .authenticator(TokenAuth)
+//!     .connect()
+//!     .await?;
+//! # Ok(()) }
+//! ```
+
+mod cryptosign;
+mod scram;
+mod ticket;
+mod wampcra;
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use zeroize::Zeroizing;
+
+pub use cryptosign::CryptoSign;
+pub use scram::{KdfLimits, Scram};
+pub use ticket::Ticket;
+pub use wampcra::WampCra;
+
+use crate::error::{ErrorUri, WampError};
+use crate::session::SessionDetails;
+use crate::value::{Dict, Value};
+
+/// A boxed future borrowing from the authenticator, returned by [`AuthSession::respond`].
+pub type AuthFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// An authentication method offered in HELLO.
+///
+/// The authenticator holds the settings (credentials); [`start`](Authenticator::start) creates the
+/// state of one authentication on one connection, so one
+/// [`SessionBuilder`](crate::SessionBuilder) can connect many times. Implementations must not
+/// print secrets in their `Debug` output.
+pub trait Authenticator: Send + Sync + fmt::Debug {
+    /// The `authmethod` offered in HELLO and expected in the router's CHALLENGE, e.g. `"ticket"`.
+    fn method(&self) -> &str;
+
+    /// Starts one authentication, for one connection. Called when connecting, before HELLO is
+    /// sent: a fresh nonce belongs here. An error stops the join before anything is sent.
+    fn start(&self) -> Result<Box<dyn AuthSession>, AuthError>;
+}
+
+/// One authentication in progress on one connection: contributes to HELLO, answers CHALLENGEs
+/// and checks the WELCOME.
+pub trait AuthSession: Send {
+    /// The `authid` to send in HELLO, if this method needs one. The builder's
+    /// [`authid`](crate::SessionBuilder::authid) takes precedence; otherwise the first
+    /// authenticator (in order of preference) that has one decides, as HELLO carries one
+    /// `authid` for all methods.
+    fn authid(&self) -> Option<String> {
+        None
+    }
+
+    /// Entries for HELLO's `authextra`, e.g. SCRAM's client nonce or cryptosign's public key.
+    fn authextra(&self) -> Dict {
+        Dict::new()
+    }
+
+    /// Answers one CHALLENGE for this method (called once per round; several rounds are
+    /// possible). An error makes the client send ABORT and fail the join with it.
+    fn respond<'a>(
+        &'a mut self,
+        challenge: &'a Challenge,
+    ) -> AuthFuture<'a, Result<AuthResponse, AuthError>>;
+
+    /// Checks the router's WELCOME, e.g. its SCRAM server signature. Called for every offered
+    /// method, whether or not it was challenged (`details.authmethod` says which method the
+    /// router accepted). An error makes the client send ABORT and fail the join with it.
+    fn welcome(&mut self, details: &SessionDetails) -> Result<(), AuthError> {
+        let _ = details;
+        Ok(())
+    }
+}
+
+/// A CHALLENGE received from the router: `[4, AuthMethod, Extra]`.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Challenge {
+    /// The authentication method the router chose.
+    pub method: String,
+    /// Method-specific fields.
+    pub extra: Dict,
+}
+
+impl Challenge {
+    /// A challenge, as a router would send it (useful to test an [`AuthSession`]).
+    pub fn new(method: impl Into<String>, extra: Dict) -> Self {
+        Challenge {
+            method: method.into(),
+            extra,
+        }
+    }
+
+    /// The string field `key` of `extra`.
+    pub fn str(&self, key: &str) -> Option<&str> {
+        self.extra.get(key).and_then(Value::as_str)
+    }
+
+    /// The non-negative integer field `key` of `extra`.
+    pub fn u64(&self, key: &str) -> Option<u64> {
+        self.extra.get(key).and_then(Value::as_u64)
+    }
+
+    /// The string field `key` of `extra`, or an error naming it.
+    pub(crate) fn required_str(&self, key: &str) -> Result<&str, AuthError> {
+        self.str(key).ok_or_else(|| {
+            AuthError::new(format!(
+                "the router's `{}` challenge lacks the string field `{key}`",
+                self.method
+            ))
+        })
+    }
+
+    /// The integer field `key` of `extra` if present (an error if it is not an integer in
+    /// `u32`), else `default`.
+    pub(crate) fn u32_or(&self, key: &str, default: Option<u32>) -> Result<u32, AuthError> {
+        match self.extra.get(key) {
+            None | Some(Value::Null) => default.ok_or_else(|| {
+                AuthError::new(format!(
+                    "the router's `{}` challenge lacks the integer field `{key}`",
+                    self.method
+                ))
+            }),
+            Some(value) => value
+                .as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or_else(|| {
+                    AuthError::new(format!(
+                        "the router's `{}` challenge has an invalid `{key}`: {value:?}",
+                        self.method
+                    ))
+                }),
+        }
+    }
+}
+
+/// The answer to a CHALLENGE: `[5, Signature, Extra]`. `Debug` does not show the signature.
+#[derive(Clone)]
+pub struct AuthResponse {
+    signature: Secret,
+    extra: Dict,
+}
+
+impl AuthResponse {
+    /// An answer with this signature (ticket, HMAC, ...) and an empty `Extra`.
+    pub fn new(signature: impl Into<String>) -> Self {
+        AuthResponse {
+            signature: Secret::new(signature),
+            extra: Dict::new(),
+        }
+    }
+
+    /// Sets the `Extra` dict of AUTHENTICATE.
+    pub fn with_extra(mut self, extra: Dict) -> Self {
+        self.extra = extra;
+        self
+    }
+
+    /// The signature.
+    pub fn signature(&self) -> &str {
+        self.signature.expose()
+    }
+
+    /// The `Extra` dict.
+    pub fn extra(&self) -> &Dict {
+        &self.extra
+    }
+
+    pub(crate) fn into_parts(self) -> (Secret, Dict) {
+        (self.signature, self.extra)
+    }
+}
+
+impl fmt::Debug for AuthResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthResponse")
+            .field("signature", &self.signature)
+            .field("extra", &self.extra)
+            .finish()
+    }
+}
+
+/// Why an authenticator gave up: a bad setting (e.g. a malformed private key), a CHALLENGE it
+/// cannot answer, or a router that failed its own authentication. The message never contains
+/// a secret.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct AuthError {
+    message: String,
+}
+
+impl AuthError {
+    /// An error with a message saying what went wrong and what to check.
+    pub fn new(message: impl Into<String>) -> Self {
+        AuthError {
+            message: message.into(),
+        }
+    }
+
+    /// The message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl From<AuthError> for crate::Error {
+    /// The error [`connect`](crate::SessionBuilder::connect) returns when this client refuses
+    /// to go on with an authentication: [`Error::Aborted`](crate::Error::Aborted) with
+    /// `wamp.error.authentication_failed`, the message, and `"aborted_by": "client"` in the
+    /// details. Lets `?` turn, e.g., a [`CryptoSign::from_hex`] error into a `wamp_client::Error`.
+    fn from(error: AuthError) -> Self {
+        let mut wamp = WampError::with_message(
+            CLIENT_ABORT_REASON,
+            format!("this client aborted the authentication: {error}"),
+        );
+        wamp.details
+            .insert("aborted_by".into(), Value::from("client"));
+        crate::Error::Aborted(wamp)
+    }
+}
+
+/// The `anonymous` method (Crossbar.io's): no credentials, no challenge.
+///
+/// Offer it after other methods to fall back to an anonymous session where the router allows
+/// one. A session without any authenticator sends no `authmethods`, which routers treat as
+/// anonymous too.
+///
+/// ```no_run
+/// # async fn demo() -> wamp_client::Result<()> {
+/// use wamp_client::auth::Anonymous;
+///
+/// let session = wamp_client::Session::builder("ws://127.0.0.1:8080/anyauth", "realm1")
+///     .ticket("ticket-user", "ticket-secret-123")
+///     .authenticator(Anonymous)
+///     .connect()
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Anonymous;
+
+impl Authenticator for Anonymous {
+    fn method(&self) -> &str {
+        "anonymous"
+    }
+
+    fn start(&self) -> Result<Box<dyn AuthSession>, AuthError> {
+        Ok(Box::new(Anonymous))
+    }
+}
+
+impl AuthSession for Anonymous {
+    fn respond<'a>(
+        &'a mut self,
+        _challenge: &'a Challenge,
+    ) -> AuthFuture<'a, Result<AuthResponse, AuthError>> {
+        Box::pin(async { Ok(AuthResponse::new("")) })
+    }
+}
+
+/// A secret string: zeroed on drop, `<redacted>` in `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Secret(Zeroizing<String>);
+
+impl Secret {
+    pub(crate) fn new(secret: impl Into<String>) -> Self {
+        Secret(Zeroizing::new(secret.into()))
+    }
+
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// The authentication settings of a [`SessionBuilder`](crate::SessionBuilder).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct AuthConfig {
+    /// `HELLO.Details.authid`, overriding the authenticators'.
+    pub(crate) authid: Option<String>,
+    /// `HELLO.Details.authrole`.
+    pub(crate) authrole: Option<String>,
+    /// `HELLO.Details.authextra` entries set on the builder (the authenticators' come on top).
+    pub(crate) authextra: Dict,
+    /// The offered methods, in order of preference.
+    pub(crate) authenticators: Vec<Arc<dyn Authenticator>>,
+    /// A setting that could not be used (e.g. a malformed private key given to a builder
+    /// convenience); reported by `connect`.
+    pub(crate) error: Option<AuthError>,
+}
+
+/// The reason this client sends in ABORT when it refuses to go on with the authentication.
+pub(crate) const CLIENT_ABORT_REASON: ErrorUri = ErrorUri::AuthenticationFailed;
+
+/// `n` random bytes from the operating system.
+pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N], AuthError> {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes).map_err(|e| {
+        AuthError::new(format!(
+            "the operating system's random number generator failed: {e}"
+        ))
+    })?;
+    Ok(bytes)
+}
+
+/// Runs a CPU-heavy key derivation off the async runtime's worker threads.
+pub(crate) async fn blocking<T: Send + 'static>(
+    what: &'static str,
+    work: impl FnOnce() -> Result<T, AuthError> + Send + 'static,
+) -> Result<T, AuthError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| AuthError::new(format!("{what} failed: {e}")))?
+}
