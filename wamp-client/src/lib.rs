@@ -1,5 +1,6 @@
 //! A WAMP v2 client: routed RPC and Publish/Subscribe against Crossbar.io or any other WAMP
-//! router, over WebSocket, with JSON, MessagePack and CBOR.
+//! router, over WebSocket or RawSocket (TCP, TLS, Unix sockets), with JSON, MessagePack and CBOR,
+//! and every authentication method routers use.
 //!
 //! ```no_run
 //! use futures_util::StreamExt;
@@ -32,7 +33,9 @@
 //!
 //! # Layout
 //! - [`wire`]: WAMP messages and the three serializers; no I/O.
-//! - `transport`: WebSocket connections carrying encoded messages.
+//! - `transport`: WebSocket and RawSocket connections (TLS by rustls) carrying encoded messages.
+//! - [`auth`]: authentication methods (ticket, WAMP-CRA, cryptosign, WAMP-SCRAM) and the
+//!   [`Authenticator`](auth::Authenticator) trait for custom ones.
 //! - [`session`]: joining a realm; the task that owns the connection and every pending request.
 //! - The typed API ([`Call`], [`Register`], [`Publish`], [`Subscribe`] and their results):
 //!   serde types in, serde types out.

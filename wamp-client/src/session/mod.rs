@@ -81,7 +81,8 @@ impl fmt::Debug for Session {
 }
 
 impl Session {
-    /// Connects to the router at `url` (`ws://` or `wss://`) and joins `realm` anonymously, with the
+    /// Connects to the router at `url` (`ws://`, `wss://`, `rs://`, `rss://` or `unix://`) and
+    /// joins `realm` anonymously, with the
     /// default settings. Use [`Session::builder`] for anything else.
     pub async fn connect(url: &str, realm: &str) -> Result<Session> {
         Session::builder(url, realm).connect().await
@@ -333,7 +334,10 @@ impl SessionBuilder {
         self
     }
 
-    /// The largest message accepted from the router (default: 16 MiB).
+    /// The largest message accepted from the router, on every transport (default: 16 MiB).
+    /// RawSocket announces it to the router rounded down to a power of two (at least 512 bytes),
+    /// and a router such as Crossbar.io then withholds larger messages; keep it above the size of
+    /// the router's WELCOME (about 1 KiB).
     pub fn max_message_size(mut self, bytes: usize) -> Self {
         self.transport.websocket.max_message_size = bytes;
         self
