@@ -573,6 +573,8 @@ cmd_run() {
         printf 'unix %s\n' "$unix_path" || true
     fi
 
+    # The router's process group, for tests that kill it abruptly (kill -9 -PGID).
+    printf 'pgid %s\n' "$CROSSBAR_PID" || true
     printf 'ready ws://127.0.0.1:%s\n' "$ws" || true
 
     # Stay in the foreground until told to stop. A piped stdin reaching EOF means our parent is

@@ -91,6 +91,10 @@ pub struct Crossbar {
     rawsocket_auth_port: u16,
     extra: ExtraEndpoints,
     python: PathBuf,
+    /// The router's process group (controller and worker), for [`Crossbar::kill_router`].
+    router_pgid: Option<u32>,
+    /// What it was started with, for [`Crossbar::restart`].
+    options: CrossbarOptions,
 }
 
 /// Extra endpoints for [`Crossbar::start_with`]; the default adds none.
@@ -284,6 +288,8 @@ impl Crossbar {
             rawsocket_auth_port: rawsocket_auth,
             extra,
             python: PathBuf::new(),
+            router_pgid: None,
+            options: options.clone(),
         };
         loop {
             match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
@@ -299,6 +305,9 @@ impl Crossbar {
                         // stdout, but harmless.
                         if let Some(path) = line.trim_end().strip_prefix("unix ") {
                             crossbar.extra.rawsocket_unix = Some(PathBuf::from(path));
+                        }
+                        if let Some(pgid) = line.trim_end().strip_prefix("pgid ") {
+                            crossbar.router_pgid = pgid.parse().ok();
                         }
                     }
                 },
@@ -337,6 +346,57 @@ impl Crossbar {
         }
         crossbar.python = venv_python().map_err(StartError::Failed)?;
         Ok(crossbar)
+    }
+
+    /// Kills the router abruptly (SIGKILL to its whole process group, like `kill -9`): no
+    /// goodbye, connections just drop. The ports stay reserved for [`Crossbar::restart`].
+    pub fn kill_router(&mut self) -> Result<(), String> {
+        let pgid = self
+            .router_pgid
+            .ok_or("the router's process group is unknown (crossbar.sh printed no pgid line)")?;
+        let status = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{pgid}")])
+            .status()
+            .map_err(|e| format!("cannot run kill: {e}"))?;
+        if !status.success() {
+            return Err(format!("kill -KILL -{pgid} failed ({status})"));
+        }
+        // The script notices the router is gone and exits; reap it.
+        let _ = self.wait_script(Duration::from_secs(10));
+        self.script = None;
+        self.stdin = None;
+        Ok(())
+    }
+
+    /// Starts the router again on the same ports with the same endpoints (after
+    /// [`Crossbar::kill_router`] or [`Crossbar::kill`]).
+    pub fn restart(&mut self) -> Result<(), String> {
+        self.kill();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            match Self::start_on(
+                self.ws_port,
+                self.rawsocket_port,
+                self.rawsocket_auth_port,
+                &self.options.clone(),
+                self.extra.clone(),
+            ) {
+                Ok(mut started) => {
+                    // Take over the new script; the old values are the same ports.
+                    self.script = started.script.take();
+                    self.stdin = started.stdin.take();
+                    self.router_pgid = started.router_pgid;
+                    self.extra = started.extra.clone();
+                    return Ok(());
+                }
+                Err(StartError::PortInUse(e)) if Instant::now() < deadline => {
+                    // The killed router's sockets may linger a moment.
+                    let _ = e;
+                    thread::sleep(Duration::from_millis(200));
+                }
+                Err(StartError::PortInUse(e) | StartError::Failed(e)) => return Err(e),
+            }
+        }
     }
 
     /// The URL of the anonymous WebSocket endpoint: `ws://127.0.0.1:PORT/ws`.
@@ -879,6 +939,8 @@ mod tests {
             rawsocket_auth_port: 18082,
             extra: ExtraEndpoints::default(),
             python: PathBuf::from("python3"),
+            router_pgid: None,
+            options: CrossbarOptions::default(),
         };
         assert_eq!(crossbar.ws_url(), "ws://127.0.0.1:18080/ws");
         assert_eq!(crossbar.url("auth"), "ws://127.0.0.1:18080/auth");
@@ -923,6 +985,8 @@ mod tests {
                 ..extra
             },
             python: PathBuf::from("python3"),
+            router_pgid: None,
+            options: CrossbarOptions::default(),
         };
         assert_eq!(
             crossbar.rawsocket_limited_url().as_deref(),

@@ -47,6 +47,15 @@ pub enum Error {
     #[error("the session is closed: {0}")]
     SessionClosed(CloseReason),
 
+    /// The connection is down and the session is reconnecting
+    /// ([`SessionBuilder::reconnect`](crate::SessionBuilder::reconnect)): the request was not
+    /// sent, or its answer was lost with the connection. Retry once the session has rejoined
+    /// (see [`Session::states`](crate::Session::states)), or mark calls
+    /// [`wait_for_session`](crate::Call::wait_for_session) or
+    /// [`idempotent`](crate::Call::idempotent).
+    #[error("the connection is down and the session is reconnecting ({0})")]
+    Disconnected(CloseReason),
+
     /// The peer sent something WAMP does not allow. The session has been aborted with
     /// `wamp.error.protocol_violation`.
     #[error("protocol violation: {0}")]

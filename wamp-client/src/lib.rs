@@ -79,7 +79,10 @@ pub use api::{
     TestamentScope,
 };
 pub use error::{CloseInitiator, CloseReason, ConnectError, Error, ErrorUri, Result, WampError};
-pub use session::{Diagnostics, Session, SessionBuilder, SessionDetails, TimeoutUnit};
+pub use session::{
+    Diagnostics, ReconnectPolicy, Session, SessionBuilder, SessionDetails, SessionState,
+    SessionStates, TimeoutUnit,
+};
 pub use transport::TransportError;
 pub use uri::UriCheck;
 pub use value::{Dict, Value, ValueError, from_value, to_value};

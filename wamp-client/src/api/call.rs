@@ -90,6 +90,8 @@ pub struct Call<'a> {
     options: Dict,
     timeout: Option<Duration>,
     cancel_mode: Option<CancelMode>,
+    idempotent: bool,
+    wait: bool,
 }
 
 impl Session {
@@ -105,6 +107,8 @@ impl Session {
             options: Dict::new(),
             timeout: None,
             cancel_mode: None,
+            idempotent: false,
+            wait: false,
         }
     }
 }
@@ -168,6 +172,23 @@ impl<'a> Call<'a> {
     /// session's, [`CancelMode::KillNoWait`] unless configured).
     pub fn cancel_mode(mut self, mode: CancelMode) -> Self {
         self.cancel_mode = Some(mode);
+        self
+    }
+
+    /// Marks the call as safe to repeat: with a reconnecting session
+    /// ([`SessionBuilder::reconnect`](crate::SessionBuilder::reconnect)), a call still pending when
+    /// the connection drops is sent again once the session has rejoined, instead of failing with
+    /// [`Error::Disconnected`]. Calls are never repeated unless marked so.
+    pub fn idempotent(mut self) -> Self {
+        self.idempotent = true;
+        self
+    }
+
+    /// With a reconnecting session, a call made while the connection is down waits until the
+    /// session has rejoined (bounded by [`timeout`](Call::timeout), if set) instead of failing at
+    /// once with [`Error::Disconnected`].
+    pub fn wait_for_session(mut self) -> Self {
+        self.wait = true;
         self
     }
 
@@ -246,6 +267,8 @@ impl<'a> Call<'a> {
         let kwargs = self.kwargs.map_err(payload_error)?;
         self.session.send(Command::Call {
             key,
+            idempotent: self.idempotent,
+            wait: self.wait,
             procedure: self.procedure,
             options: self.options,
             args,

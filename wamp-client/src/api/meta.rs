@@ -489,15 +489,15 @@ impl<'a> Meta<'a> {
     pub fn supported(&self) -> MetaSupport {
         let details = self.session.details();
         MetaSupport {
-            session: Feature::Session.announced(details),
-            registration: Feature::Registration.announced(details),
-            subscription: Feature::Subscription.announced(details),
-            testament: Feature::Testament.announced(details),
+            session: Feature::Session.announced(&details),
+            registration: Feature::Registration.announced(&details),
+            subscription: Feature::Subscription.announced(&details),
+            testament: Feature::Testament.announced(&details),
         }
     }
 
     fn require(&self, feature: Feature, uri: &str) -> Result<()> {
-        if feature.announced(self.session.details()) {
+        if feature.announced(&self.session.details()) {
             return Ok(());
         }
         Err(Error::Wamp(WampError::with_message(

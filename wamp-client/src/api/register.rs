@@ -273,7 +273,7 @@ impl Register<'_> {
         self
     }
 
-    fn start(self, revoked: Revocation) -> Result<oneshot::Receiver<Result<Id>>> {
+    fn start(self, local: u64, revoked: Revocation) -> Result<oneshot::Receiver<Result<Id>>> {
         let usage = match self.options.get("match").and_then(Value::as_str) {
             Some("wildcard") => UriUse::Wildcard { own: true },
             _ => UriUse::Own,
@@ -281,6 +281,7 @@ impl Register<'_> {
         self.session.uri_check().check(&self.procedure, usage)?;
         let (reply, rx) = oneshot::channel();
         self.session.send(Command::Register {
+            local,
             procedure: self.procedure,
             options: self.options,
             revoked,
@@ -328,11 +329,13 @@ impl IntoFuture for Register<'_> {
         let session = self.session.clone();
         let procedure = self.procedure.clone();
         let revoked = Revocation::default();
+        let local = session.next_local_id();
         RegisterFuture {
-            state: self.start(revoked.clone()).map_err(Some),
+            state: self.start(local, revoked.clone()).map_err(Some),
             session,
             procedure,
             revoked,
+            local,
         }
     }
 }
@@ -345,6 +348,7 @@ pub struct RegisterFuture {
     session: Session,
     procedure: String,
     revoked: Revocation,
+    local: u64,
 }
 
 impl Future for RegisterFuture {
@@ -359,6 +363,7 @@ impl Future for RegisterFuture {
                     id,
                     procedure: std::mem::take(&mut this.procedure),
                     revoked: this.revoked.clone(),
+                    local: this.local,
                     active: true,
                 })),
                 Poll::Ready(Ok(Err(e))) => Poll::Ready(Err(e)),
@@ -383,6 +388,7 @@ pub struct Registration {
     id: Id,
     procedure: String,
     revoked: Revocation,
+    local: u64,
     active: bool,
 }
 
@@ -393,7 +399,8 @@ impl Registration {
         self.revoked.get().map(String::as_str)
     }
 
-    /// The registration id the router assigned.
+    /// The registration id the router assigned (a reconnected session registers again and gets
+    /// a new one; this is the first).
     pub fn id(&self) -> Id {
         self.id
     }
@@ -408,7 +415,7 @@ impl Registration {
         self.active = false;
         let (reply, rx) = oneshot::channel();
         self.session.send(Command::Unregister {
-            registration: self.id,
+            local: self.local,
             reply: Some(reply),
         })?;
         rx.await
@@ -420,7 +427,7 @@ impl Drop for Registration {
     fn drop(&mut self) {
         if self.active {
             let _ = self.session.send(Command::Unregister {
-                registration: self.id,
+                local: self.local,
                 reply: None,
             });
         }

@@ -242,7 +242,8 @@ impl fmt::Debug for Subscription {
 }
 
 impl Subscription {
-    /// The subscription id the router assigned (several local subscriptions may share it).
+    /// The subscription id the router assigned (several local subscriptions may share it; a
+    /// reconnected session subscribes again and gets a new one, this is the first).
     pub fn id(&self) -> Id {
         self.id
     }

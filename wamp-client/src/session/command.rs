@@ -16,6 +16,10 @@ pub(crate) enum Command {
     Call {
         /// Identifies the call to later `Cancel` and `CallChunk` commands.
         key: u64,
+        /// Resend the call after a reconnect if the connection drops while it is pending.
+        idempotent: bool,
+        /// If the session is reconnecting, wait for it instead of failing at once.
+        wait: bool,
         procedure: String,
         options: Dict,
         args: Vec<Value>,
@@ -56,6 +60,8 @@ pub(crate) enum Command {
         reply: Option<oneshot::Sender<Result<()>>>,
     },
     Register {
+        /// Identifies the registration across reconnects (router ids change).
+        local: u64,
         procedure: String,
         options: Dict,
         /// Set by the session task if the router revokes the registration.
@@ -64,7 +70,8 @@ pub(crate) enum Command {
         reply: oneshot::Sender<Result<Id>>,
     },
     Unregister {
-        registration: Id,
+        /// The registration's local key (see `Register::local`).
+        local: u64,
         reply: Option<oneshot::Sender<Result<()>>>,
     },
     /// Reports the sizes of the session task's tables.

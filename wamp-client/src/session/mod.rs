@@ -27,6 +27,7 @@ mod auth_builder;
 pub(crate) mod command;
 mod details;
 mod join;
+mod reconnect;
 mod transport_builder;
 
 use std::fmt;
@@ -38,6 +39,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tracing::Instrument as _;
 
 pub use details::SessionDetails;
+pub use reconnect::{ReconnectPolicy, SessionState, SessionStates};
 
 use self::command::Command;
 use crate::api::call::CancelMode;
@@ -49,15 +51,52 @@ use crate::wire::{Id, Serializer};
 /// State shared by every handle of one session.
 pub(crate) struct Shared {
     commands: mpsc::UnboundedSender<Command>,
-    details: SessionDetails,
-    serializer: Serializer,
+    /// What the current join established; replaced when a reconnecting session rejoins.
+    current: std::sync::RwLock<Current>,
     closed: watch::Receiver<Option<CloseReason>>,
+    state: watch::Receiver<SessionState>,
     uri_check: UriCheck,
     next_local_id: AtomicU64,
     cancel_mode: CancelMode,
-    /// Whether the router reads the CALL `timeout` option in seconds.
-    timeout_in_seconds: bool,
+    router_timeout_unit: TimeoutUnit,
 }
+
+/// The session as the current join established it.
+#[derive(Clone)]
+pub(crate) struct Current {
+    pub(crate) details: Arc<SessionDetails>,
+    pub(crate) serializer: Serializer,
+}
+
+impl Shared {
+    pub(crate) fn current(&self) -> Current {
+        match self.current.read() {
+            Ok(current) => current.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    pub(crate) fn set_current(&self, current: Current) {
+        match self.current.write() {
+            Ok(mut slot) => *slot = current,
+            Err(poisoned) => *poisoned.into_inner() = current,
+        }
+    }
+}
+
+/// An open, joined connection: what connecting (or reconnecting) produces.
+pub(crate) struct Joined {
+    pub(crate) transport: Box<dyn transport::Transport>,
+    pub(crate) serializer: Serializer,
+    pub(crate) details: SessionDetails,
+}
+
+/// Opens and joins a new connection with the builder's settings (for reconnects).
+pub(crate) type Connector = Arc<
+    dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Joined>> + Send>>
+        + Send
+        + Sync,
+>;
 
 /// A WAMP session joined to a realm.
 ///
@@ -71,10 +110,11 @@ pub struct Session {
 
 impl fmt::Debug for Session {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let current = self.shared.current();
         f.debug_struct("Session")
-            .field("id", &self.shared.details.session)
-            .field("realm", &self.shared.details.realm)
-            .field("serializer", &self.shared.serializer)
+            .field("id", &current.details.session)
+            .field("realm", &current.details.realm)
+            .field("serializer", &current.serializer)
             .field("closed", &self.is_closed())
             .finish()
     }
@@ -104,22 +144,35 @@ impl Session {
             cancel_mode: CancelMode::default(),
             router_timeout_unit: TimeoutUnit::default(),
             interrupt_grace: Duration::from_secs(2),
+            reconnect: None,
         }
     }
 
     /// The session id the router assigned.
     pub fn id(&self) -> Id {
-        self.shared.details.session
+        self.shared.current().details.session
     }
 
-    /// The WELCOME details: authid, authrole, router roles and features.
-    pub fn details(&self) -> &SessionDetails {
-        &self.shared.details
+    /// The WELCOME details: authid, authrole, router roles and features. A reconnected session
+    /// has new ones (a new session id, among others).
+    pub fn details(&self) -> Arc<SessionDetails> {
+        self.shared.current().details
+    }
+
+    /// Where the session is: joined, disconnected, reconnecting or closed.
+    pub fn state(&self) -> SessionState {
+        self.shared.state.borrow().clone()
+    }
+
+    /// The session's states as a stream, starting with the current one: useful to log
+    /// reconnects or to wait for the session to rejoin.
+    pub fn states(&self) -> SessionStates {
+        SessionStates::new(self.shared.state.clone())
     }
 
     /// The serializer agreed with the router.
     pub fn serializer(&self) -> Serializer {
-        self.shared.serializer
+        self.shared.current().serializer
     }
 
     /// Whether the session has ended.
@@ -197,7 +250,12 @@ impl Session {
 
     /// The CALL `timeout` option value for `timeout`, in the unit the router reads.
     pub(crate) fn router_timeout_value(&self, timeout: Duration) -> crate::value::Value {
-        let value = if self.shared.timeout_in_seconds {
+        let in_seconds = match self.shared.router_timeout_unit {
+            TimeoutUnit::Seconds => true,
+            TimeoutUnit::Milliseconds => false,
+            TimeoutUnit::Auto => self.shared.current().details.router_is_crossbar(),
+        };
+        let value = if in_seconds {
             // Crossbar counts whole seconds; round up so a timeout is never shortened to zero.
             timeout.as_millis().div_ceil(1000)
         } else {
@@ -261,6 +319,7 @@ pub struct SessionBuilder {
     cancel_mode: CancelMode,
     router_timeout_unit: TimeoutUnit,
     interrupt_grace: Duration,
+    reconnect: Option<ReconnectPolicy>,
 }
 
 /// The unit in which the router reads the CALL `timeout` option.
@@ -278,6 +337,19 @@ pub enum TimeoutUnit {
 }
 
 impl SessionBuilder {
+    /// Reconnects automatically after a lost connection, following `policy`: the session
+    /// rejoins and restores every registration and subscription with its original options and
+    /// handlers (services registered through the macros included). Without it (the default), a
+    /// lost connection closes the session.
+    ///
+    /// The session reconnects after the connection breaks or the router ends the session (other
+    /// than by killing it); not after [`Session::leave`] or a protocol violation. Watch
+    /// [`Session::states`] to follow it.
+    pub fn reconnect(mut self, policy: ReconnectPolicy) -> Self {
+        self.reconnect = Some(policy);
+        self
+    }
+
     /// How calls are canceled when their future is dropped or their deadline passes (default:
     /// [`CancelMode::KillNoWait`]).
     pub fn cancel_mode(mut self, mode: CancelMode) -> Self {
@@ -363,7 +435,8 @@ impl SessionBuilder {
         }
     }
 
-    async fn connect_inner(self, span: tracing::Span) -> Result<Session> {
+    /// Opens a connection and joins the realm: what connecting and every reconnect do.
+    async fn open(&self) -> Result<Joined> {
         let connection = transport::connect(&self.url, &self.serializers, &self.transport).await?;
         tracing::debug!(serializer = %connection.serializer, "connected");
         let serializer = connection.serializer;
@@ -377,40 +450,69 @@ impl SessionBuilder {
             self.trace_payloads,
         )
         .await?;
-        span.record("session", details.session);
         tracing::info!(
             session = details.session,
             authid = details.authid.as_deref().unwrap_or(""),
             authrole = details.authrole.as_deref().unwrap_or(""),
             "joined"
         );
+        Ok(Joined {
+            transport,
+            serializer,
+            details,
+        })
+    }
 
-        let timeout_in_seconds = match self.router_timeout_unit {
-            TimeoutUnit::Seconds => true,
-            TimeoutUnit::Milliseconds => false,
-            TimeoutUnit::Auto => details.router_is_crossbar(),
-        };
+    async fn connect_inner(self, span: tracing::Span) -> Result<Session> {
+        let joined = self.open().await?;
+        span.record("session", joined.details.session);
+        let connector = self.reconnect.clone().map(|policy| {
+            let builder = self.clone();
+            let connector: Connector = Arc::new(move || {
+                let builder = builder.clone();
+                Box::pin(async move {
+                    let timeout = builder.join_timeout;
+                    match tokio::time::timeout(timeout, builder.open()).await {
+                        Ok(result) => result,
+                        Err(_) => Err(Error::Timeout(
+                            timeout,
+                            "reconnecting and joining the realm",
+                        )),
+                    }
+                })
+            });
+            (policy, connector)
+        });
+
         let (commands, commands_rx) = mpsc::unbounded_channel();
         let (closed_tx, closed) = watch::channel(None);
+        let (state_tx, state) = watch::channel(SessionState::Joined {
+            session: joined.details.session,
+        });
         let shared = Arc::new(Shared {
             commands,
-            details,
-            serializer,
+            current: std::sync::RwLock::new(Current {
+                details: Arc::new(joined.details),
+                serializer: joined.serializer,
+            }),
             closed,
+            state,
             uri_check: self.uri_check,
             next_local_id: AtomicU64::new(1),
             cancel_mode: self.cancel_mode,
-            timeout_in_seconds,
+            router_timeout_unit: self.router_timeout_unit,
         });
         let task = actor::SessionTask::new(actor::TaskConfig {
-            transport,
-            serializer,
+            transport: joined.transport,
+            serializer: joined.serializer,
             commands: commands_rx,
             closed: closed_tx,
+            state: state_tx,
             shared: Arc::downgrade(&shared),
             leave_timeout: self.leave_timeout,
             interrupt_grace: self.interrupt_grace,
             trace_payloads: self.trace_payloads,
+            reconnect: connector,
         });
         tokio::spawn(task.run().instrument(span));
         Ok(Session { shared })

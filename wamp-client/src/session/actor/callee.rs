@@ -22,7 +22,11 @@ use crate::wire::{Id, Message, Payload, code};
 const FINISHED_MEMORY: usize = 64;
 
 pub(super) struct RegistrationEntry {
+    /// The handle's key, which survives reconnects (the router id does not).
+    pub(super) local: u64,
     pub(super) procedure: String,
+    /// The REGISTER options, to register the same way after a reconnect.
+    pub(super) options: Dict,
     pub(super) handler: Arc<dyn Handler>,
     pub(super) revoked: Revocation,
 }

@@ -18,6 +18,15 @@ pub(super) struct PendingCall {
     pub(super) router_timeout: bool,
     /// This client sent CANCEL for the call.
     pub(super) cancel_sent: bool,
+    /// For an idempotent call: what to send again after a reconnect.
+    pub(super) resend: Option<Resend>,
+}
+
+/// The CALL of an idempotent call, kept to send it again after a reconnect.
+pub(super) struct Resend {
+    pub(super) options: Dict,
+    pub(super) args: Vec<Value>,
+    pub(super) kwargs: Dict,
 }
 
 impl PendingCall {
@@ -41,9 +50,11 @@ impl CallReply {
 }
 
 impl SessionTask {
+    #[allow(clippy::too_many_arguments)] // the fields of one Command::Call
     pub(super) async fn call(
         &mut self,
         key: u64,
+        idempotent: bool,
         procedure: String,
         options: Dict,
         args: Vec<Value>,
@@ -56,6 +67,11 @@ impl SessionTask {
             reply,
             router_timeout: options.contains_key("timeout"),
             cancel_sent: false,
+            resend: idempotent.then(|| Resend {
+                options: options.clone(),
+                args: args.clone(),
+                kwargs: kwargs.clone(),
+            }),
         });
         self.request(
             |request| Message::Call {

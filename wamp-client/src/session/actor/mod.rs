@@ -7,6 +7,7 @@
 
 mod callee;
 mod caller;
+mod reconnect;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Weak};
@@ -38,9 +39,11 @@ pub(super) struct TaskConfig {
     pub(super) commands: mpsc::UnboundedReceiver<Command>,
     pub(super) closed: watch::Sender<Option<CloseReason>>,
     pub(super) shared: Weak<Shared>,
+    pub(super) state: watch::Sender<super::SessionState>,
     pub(super) leave_timeout: Duration,
     pub(super) interrupt_grace: Duration,
     pub(super) trace_payloads: bool,
+    pub(super) reconnect: Option<(super::ReconnectPolicy, super::Connector)>,
 }
 
 /// A request sent to the router and waiting for its answer.
@@ -57,11 +60,17 @@ enum Pending {
     },
     Unsubscribe(Option<oneshot::Sender<Result<()>>>),
     Register {
+        local: u64,
         procedure: String,
+        options: Dict,
         handler: Arc<dyn Handler>,
         revoked: Revocation,
         reply: oneshot::Sender<Result<Id>>,
     },
+    /// A subscription being restored after a reconnect, with every local subscription it feeds.
+    Resubscribe(SubscriptionEntry),
+    /// A registration being restored after a reconnect.
+    Reregister(RegistrationEntry),
     Unregister(Option<oneshot::Sender<Result<()>>>),
 }
 
@@ -71,9 +80,9 @@ impl Pending {
         match self {
             Pending::Call(_) => code::CALL,
             Pending::Publish(_) => code::PUBLISH,
-            Pending::Subscribe { .. } => code::SUBSCRIBE,
+            Pending::Subscribe { .. } | Pending::Resubscribe(_) => code::SUBSCRIBE,
             Pending::Unsubscribe(_) => code::UNSUBSCRIBE,
-            Pending::Register { .. } => code::REGISTER,
+            Pending::Register { .. } | Pending::Reregister(_) => code::REGISTER,
             Pending::Unregister(_) => code::UNREGISTER,
         }
     }
@@ -85,6 +94,18 @@ impl Pending {
             Pending::Publish(reply) => drop(reply.send(Err(error))),
             Pending::Subscribe { reply, .. } => drop(reply.send(Err(error))),
             Pending::Register { reply, .. } => drop(reply.send(Err(error))),
+            Pending::Resubscribe(entry) => {
+                let reason = format!("could not be restored after reconnecting: {error}");
+                tracing::warn!(topic = %entry.topic, %reason, "subscription lost");
+                for sink in entry.sinks {
+                    let _ = sink.revoked.set(reason.clone());
+                }
+            }
+            Pending::Reregister(entry) => {
+                let reason = format!("could not be restored after reconnecting: {error}");
+                tracing::warn!(procedure = %entry.procedure, %reason, "registration lost");
+                let _ = entry.revoked.set(reason);
+            }
             Pending::Unsubscribe(reply) | Pending::Unregister(reply) => {
                 if let Some(reply) = reply {
                     let _ = reply.send(Err(error));
@@ -97,6 +118,8 @@ impl Pending {
 /// One router-side subscription and the local subscriptions it feeds.
 struct SubscriptionEntry {
     topic: String,
+    /// The SUBSCRIBE options, to subscribe the same way after a reconnect.
+    options: Dict,
     sinks: Vec<LocalSubscription>,
 }
 
@@ -125,7 +148,19 @@ pub(super) struct SessionTask {
     outcomes_tx: mpsc::UnboundedSender<Outcome>,
     outcomes: mpsc::UnboundedReceiver<Outcome>,
     closed: watch::Sender<Option<CloseReason>>,
+    /// The observable state (joined, disconnected, reconnecting, closed).
+    session_state: watch::Sender<super::SessionState>,
     shared: Weak<Shared>,
+    /// How to reconnect, if the session does.
+    reconnect: Option<(super::ReconnectPolicy, super::Connector)>,
+    /// Commands held while reconnecting (calls that wait for the session, registrations and
+    /// subscriptions made meanwhile), replayed once rejoined.
+    waiting: Vec<Command>,
+    /// Idempotent calls lost with the connection, sent again once rejoined.
+    resend: Vec<PendingCall>,
+    /// Restorations interrupted by another loss, to try again.
+    restoring_subscriptions: Vec<SubscriptionEntry>,
+    restoring_registrations: Vec<RegistrationEntry>,
     leave_timeout: Duration,
     interrupt_grace: Duration,
     trace_payloads: bool,
@@ -139,6 +174,9 @@ pub(super) struct SessionTask {
     /// Router subscriptions with an UNSUBSCRIBE in flight, with that UNSUBSCRIBE's request id.
     unsubscribing: HashMap<Id, Id>,
     registrations: HashMap<Id, RegistrationEntry>,
+    /// Router ids by local key: the handles keep local keys, which survive reconnects.
+    registration_locals: HashMap<u64, Id>,
+    subscription_locals: HashMap<u64, Id>,
     invocations: HashMap<Id, RunningInvocation>,
     finished_invocations: FinishedInvocations,
     /// Pending calls by their handle-side key, for CANCEL and input chunks.
@@ -154,11 +192,10 @@ type Step = std::result::Result<(), CloseReason>;
 impl SessionTask {
     pub(super) fn new(config: TaskConfig) -> Self {
         let (outcomes_tx, outcomes) = mpsc::unbounded_channel();
-        let router_supports_cancel = config.shared.upgrade().is_some_and(|shared| {
-            let details = &shared.details;
-            details.router_supports("dealer", "call_canceling")
-                || details.router_supports("dealer", "call_cancelling")
-        });
+        let router_supports_cancel = config
+            .shared
+            .upgrade()
+            .is_some_and(|shared| supports_cancel(&shared.current().details));
         SessionTask {
             transport: config.transport,
             serializer: config.serializer,
@@ -167,7 +204,13 @@ impl SessionTask {
             outcomes_tx,
             outcomes,
             closed: config.closed,
+            session_state: config.state,
             shared: config.shared,
+            reconnect: config.reconnect,
+            waiting: Vec::new(),
+            resend: Vec::new(),
+            restoring_subscriptions: Vec::new(),
+            restoring_registrations: Vec::new(),
             leave_timeout: config.leave_timeout,
             interrupt_grace: config.interrupt_grace,
             trace_payloads: config.trace_payloads,
@@ -178,6 +221,8 @@ impl SessionTask {
             subscriptions: HashMap::new(),
             unsubscribing: HashMap::new(),
             registrations: HashMap::new(),
+            registration_locals: HashMap::new(),
+            subscription_locals: HashMap::new(),
             invocations: HashMap::new(),
             finished_invocations: FinishedInvocations::default(),
             call_keys: HashMap::new(),
@@ -187,8 +232,21 @@ impl SessionTask {
     }
 
     pub(super) async fn run(mut self) {
-        let reason = self.main_loop().await;
-        self.shut_down(reason).await;
+        loop {
+            let reason = self.main_loop().await;
+            if !self.should_reconnect(&reason) {
+                self.shut_down(reason).await;
+                return;
+            }
+            self.on_disconnect(&reason).await;
+            match self.reconnect(reason).await {
+                Ok(()) => self.restore().await,
+                Err(reason) => {
+                    self.shut_down(reason).await;
+                    return;
+                }
+            }
+        }
     }
 
     async fn main_loop(&mut self) -> CloseReason {
@@ -334,13 +392,15 @@ impl SessionTask {
         match command {
             Command::Call {
                 key,
+                idempotent,
+                wait: _,
                 procedure,
                 options,
                 args,
                 kwargs,
                 reply,
             } => {
-                self.call(key, procedure, options, args, kwargs, reply)
+                self.call(key, idempotent, procedure, options, args, kwargs, reply)
                     .await
             }
             Command::Cancel { key, mode } => self.cancel(key, mode).await,
@@ -395,6 +455,7 @@ impl SessionTask {
                 reply,
             } => self.unsubscribe_local(subscription, local, reply).await,
             Command::Register {
+                local,
                 procedure,
                 options,
                 revoked,
@@ -402,7 +463,9 @@ impl SessionTask {
                 reply,
             } => {
                 let pending = Pending::Register {
+                    local,
                     procedure: procedure.clone(),
+                    options: options.clone(),
                     handler,
                     revoked,
                     reply,
@@ -417,10 +480,14 @@ impl SessionTask {
                 )
                 .await
             }
-            Command::Unregister {
-                registration,
-                reply,
-            } => {
+            Command::Unregister { local, reply } => {
+                let Some(registration) = self.registration_locals.remove(&local) else {
+                    // Already gone (revoked by the router, or unregistered before).
+                    if let Some(reply) = reply {
+                        let _ = reply.send(Ok(()));
+                    }
+                    return Ok(());
+                };
                 if self.registrations.remove(&registration).is_none() {
                     // Already gone (revoked by the router, or unregistered before).
                     if let Some(reply) = reply {
@@ -482,6 +549,11 @@ impl SessionTask {
         local: u64,
         reply: Option<oneshot::Sender<Result<()>>>,
     ) -> Step {
+        // The handle's id may be from before a reconnect: the local key finds the current one.
+        let subscription = self
+            .subscription_locals
+            .remove(&local)
+            .unwrap_or(subscription);
         let Some(entry) = self.subscriptions.get_mut(&subscription) else {
             if let Some(reply) = reply {
                 let _ = reply.send(Ok(()));
@@ -648,6 +720,22 @@ impl SessionTask {
                 request,
                 subscription,
             } => {
+                let pending = self
+                    .take_pending(request, code::SUBSCRIBE, "SUBSCRIBED")
+                    .await?;
+                if let Some(Pending::Resubscribe(restored)) = pending {
+                    // Restored after a reconnect: every local subscription carries on.
+                    for sink in &restored.sinks {
+                        self.subscription_locals.insert(sink.local, subscription);
+                    }
+                    match self.subscriptions.get_mut(&subscription) {
+                        Some(entry) => entry.sinks.extend(restored.sinks),
+                        None => {
+                            self.subscriptions.insert(subscription, restored);
+                        }
+                    }
+                    return Ok(());
+                }
                 if let Some(Pending::Subscribe {
                     topic,
                     options,
@@ -655,9 +743,7 @@ impl SessionTask {
                     events,
                     revoked,
                     reply,
-                }) = self
-                    .take_pending(request, code::SUBSCRIBE, "SUBSCRIBED")
-                    .await?
+                }) = pending
                 {
                     if self
                         .unsubscribing
@@ -677,10 +763,12 @@ impl SessionTask {
                             })
                             .await;
                     }
+                    self.subscription_locals.insert(local, subscription);
                     self.subscriptions
                         .entry(subscription)
                         .or_insert_with(|| SubscriptionEntry {
                             topic,
+                            options,
                             sinks: Vec::new(),
                         })
                         .sinks
@@ -710,6 +798,7 @@ impl SessionTask {
                     tracing::info!(topic = %entry.topic, %reason, "the router revoked a subscription");
                     for sink in entry.sinks {
                         // Dropping the sender ends the subscription's stream.
+                        self.subscription_locals.remove(&sink.local);
                         let _ = sink.revoked.set(reason.clone());
                     }
                 }
@@ -728,25 +817,38 @@ impl SessionTask {
                 request,
                 registration,
             } => {
+                let pending = self
+                    .take_pending(request, code::REGISTER, "REGISTERED")
+                    .await?;
+                if let Some(Pending::Reregister(entry)) = pending {
+                    // Restored after a reconnect, under a new id.
+                    self.registration_locals.insert(entry.local, registration);
+                    self.registrations.insert(registration, entry);
+                    return Ok(());
+                }
                 if let Some(Pending::Register {
+                    local,
                     procedure,
+                    options,
                     handler,
                     revoked,
                     reply,
-                }) = self
-                    .take_pending(request, code::REGISTER, "REGISTERED")
-                    .await?
+                }) = pending
                 {
                     self.registrations.insert(
                         registration,
                         RegistrationEntry {
+                            local,
                             procedure,
+                            options,
                             handler,
                             revoked,
                         },
                     );
+                    self.registration_locals.insert(local, registration);
                     if reply.send(Ok(registration)).is_err() {
                         self.registrations.remove(&registration);
+                        self.registration_locals.remove(&local);
                         self.request(
                             |request| Message::Unregister {
                                 request,
@@ -768,6 +870,7 @@ impl SessionTask {
                     .and_then(|d| d.get("registration"))
                     .and_then(Value::as_u64);
                 if let Some(entry) = revoked.and_then(|id| self.registrations.remove(&id)) {
+                    self.registration_locals.remove(&entry.local);
                     let reason = revocation_reason(details.as_ref());
                     tracing::info!(procedure = %entry.procedure, %reason, "the router revoked a registration");
                     let _ = entry.revoked.set(reason);
@@ -946,7 +1049,15 @@ impl SessionTask {
     async fn shut_down(mut self, reason: CloseReason) {
         tracing::info!(reason = %reason, "session closed");
         self.closed.send_replace(Some(reason.clone()));
+        self.session_state
+            .send_replace(super::SessionState::Closed(reason.clone()));
         self.fail_pending(&reason);
+        for command in std::mem::take(&mut self.waiting) {
+            match command {
+                Command::Leave { reply, .. } => drop(reply.send(reason.clone())),
+                other => reject(other, Error::SessionClosed(reason.clone())),
+            }
+        }
         self.subscriptions.clear();
         self.registrations.clear();
         self.abort_invocations();
@@ -979,6 +1090,7 @@ fn reject(command: Command, error: Error) {
             reply,
             router_timeout: false,
             cancel_sent: false,
+            resend: None,
         }
         .fail(error),
         Command::Cancel { .. } | Command::CallChunk { .. } => {}
@@ -997,6 +1109,12 @@ fn reject(command: Command, error: Error) {
         }
         Command::Leave { .. } | Command::Diagnostics { .. } => {}
     }
+}
+
+/// Whether the dealer announced call canceling (under either spelling).
+fn supports_cancel(details: &super::SessionDetails) -> bool {
+    details.router_supports("dealer", "call_canceling")
+        || details.router_supports("dealer", "call_cancelling")
 }
 
 /// The reason of a revocation (`Details.reason`), or a generic one.

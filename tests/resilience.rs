@@ -1,0 +1,187 @@
+//! Fault tests against a real Crossbar.io: the router is killed with SIGKILL while calls and
+//! events flow, then restarted on the same ports. Every pending call must resolve with an
+//! error, every session must rejoin, registrations and subscriptions must come back, traffic
+//! must resume, and nothing may be left behind in the session tables.
+//!
+//! `WAMP_SOAK_CYCLES` sets the number of kill/restart cycles (default 20).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use testkit::Crossbar;
+use wamp_client::{
+    Arguments, Error, Invocation, ReconnectPolicy, Serializer, Session, SessionState,
+};
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+fn policy() -> ReconnectPolicy {
+    ReconnectPolicy::default()
+        .initial_delay(Duration::from_millis(100))
+        .max_delay(Duration::from_millis(500))
+}
+
+async fn connect(url: &str, serializer: Serializer) -> Session {
+    Session::builder(url, "realm1")
+        .serializer(serializer)
+        .reconnect(policy())
+        .join_timeout(Duration::from_secs(5))
+        .connect()
+        .await
+        .expect("joins realm1")
+}
+
+/// Waits until `session` has rejoined after the current loss.
+async fn rejoined(session: &Session, old_id: u64) {
+    let deadline = Instant::now() + LIMIT;
+    loop {
+        if let SessionState::Joined { session: id } = session.state() {
+            if id != old_id {
+                return;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "did not rejoin: {:?}",
+            session.state()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Calls until one succeeds (the callee's registration may still be on its way back).
+async fn call_works(caller: &Session, n: i64) {
+    let deadline = Instant::now() + LIMIT;
+    loop {
+        match caller.call("com.res.double", (n,)).await {
+            Ok(result) => {
+                assert_eq!(result.arg::<i64>(0).unwrap(), n * 2);
+                return;
+            }
+            Err(e) => {
+                assert!(Instant::now() < deadline, "calls do not resume: {e}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_survive_router_kills() {
+    let cycles: u32 = std::env::var("WAMP_SOAK_CYCLES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
+    let mut router = tokio::task::block_in_place(Crossbar::start).expect("crossbar starts");
+    let url = router.ws_url();
+
+    let callee = connect(&url, Serializer::MsgPack).await;
+    let subscriber = connect(&url, Serializer::Cbor).await;
+    let caller = connect(&url, Serializer::Json).await;
+    let _double = callee
+        .register("com.res.double", |inv: Invocation| async move {
+            let n: i64 = inv.arg(0)?;
+            Ok(Arguments::single(n * 2)?)
+        })
+        .await
+        .unwrap();
+    let received = Arc::new(AtomicU64::new(0));
+    let counter = Arc::clone(&received);
+    let _ticks = subscriber
+        .subscribe("com.res.tick")
+        .await
+        .unwrap()
+        .handle(move |_event| {
+            let counter = Arc::clone(&counter);
+            async move {
+                counter.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+
+    // Background traffic: a call every few milliseconds; every one must resolve.
+    let resolved = Arc::new(AtomicU64::new(0));
+    let failed = Arc::new(AtomicU64::new(0));
+    let traffic = {
+        let caller = caller.clone();
+        let (resolved, failed) = (Arc::clone(&resolved), Arc::clone(&failed));
+        tokio::spawn(async move {
+            let mut n = 0i64;
+            loop {
+                n += 1;
+                let outcome =
+                    tokio::time::timeout(LIMIT, caller.call("com.res.double", (n,))).await;
+                match outcome {
+                    Ok(Ok(_)) => {}
+                    Ok(Err(Error::SessionClosed(_))) => return,
+                    Ok(Err(_)) => {
+                        failed.fetch_add(1, Ordering::SeqCst);
+                    }
+                    Err(_) => panic!("a call hung across a router kill"),
+                }
+                resolved.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+    };
+
+    for cycle in 1..=cycles {
+        // Traffic flows: a call and an event.
+        call_works(&caller, i64::from(cycle)).await;
+        let before = received.load(Ordering::SeqCst);
+        let deadline = Instant::now() + LIMIT;
+        while received.load(Ordering::SeqCst) == before {
+            let _ = caller.publish("com.res.tick", (cycle,)).acknowledge().await;
+            assert!(
+                Instant::now() < deadline,
+                "cycle {cycle}: events do not flow"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+
+        let ids = [callee.id(), subscriber.id(), caller.id()];
+        tokio::task::block_in_place(|| router.kill_router()).expect("kill -9");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        tokio::task::block_in_place(|| router.restart()).expect("restart");
+        for (session, old) in [&callee, &subscriber, &caller].into_iter().zip(ids) {
+            tokio::time::timeout(LIMIT, rejoined(session, old))
+                .await
+                .unwrap_or_else(|_| panic!("cycle {cycle}: a session did not rejoin"));
+        }
+        eprintln!(
+            "cycle {cycle}/{cycles}: rejoined; {} calls resolved so far ({} failed during outages)",
+            resolved.load(Ordering::SeqCst),
+            failed.load(Ordering::SeqCst)
+        );
+    }
+
+    // After the last cycle: traffic resumes and the tables hold only what is live.
+    call_works(&caller, 1000).await;
+    traffic.abort();
+    let _ = traffic.await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let caller_tables = caller.diagnostics().await.unwrap();
+    assert_eq!(caller_tables.pending_calls, 0, "{caller_tables:?}");
+    let callee_tables = callee.diagnostics().await.unwrap();
+    assert_eq!(callee_tables.registrations, 1, "{callee_tables:?}");
+    assert_eq!(callee_tables.running_invocations, 0, "{callee_tables:?}");
+    let subscriber_tables = subscriber.diagnostics().await.unwrap();
+    assert_eq!(subscriber_tables.subscriptions, 1, "{subscriber_tables:?}");
+    eprintln!(
+        "survived {cycles} router kills; {} calls resolved ({} failed during outages), {} events received",
+        resolved.load(Ordering::SeqCst),
+        failed.load(Ordering::SeqCst),
+        received.load(Ordering::SeqCst)
+    );
+    for session in [callee, subscriber, caller] {
+        let _ = session.leave().await;
+    }
+    tokio::task::block_in_place(move || drop(router));
+}

@@ -1,0 +1,341 @@
+//! Reconnecting: what happens to the session's tables when the connection is lost, the wait
+//! and retry loop (which keeps answering handles meanwhile), and the restoration of every
+//! registration and subscription once a new connection has joined.
+
+use std::sync::Arc;
+
+use tokio::time::Instant;
+
+use super::caller::PendingCall;
+use super::{Pending, SessionTask, reject, supports_cancel};
+use crate::error::{CloseInitiator, CloseReason, Error, ErrorUri};
+use crate::session::command::Command;
+use crate::session::{Current, SessionState};
+use crate::wire::{Message, Payload};
+
+impl SessionTask {
+    /// Whether a session that ended for `reason` reconnects: only if a policy is set, and only
+    /// after a lost connection or a router that ended the session other than by killing it.
+    pub(super) fn should_reconnect(&self, reason: &CloseReason) -> bool {
+        self.reconnect.is_some()
+            && self.commands_open
+            && match reason.initiator {
+                CloseInitiator::Transport => true,
+                CloseInitiator::Router => reason.uri != ErrorUri::Killed.as_str(),
+                _ => false,
+            }
+    }
+
+    /// The connection is gone: fail what cannot survive it, keep what will be restored.
+    pub(super) async fn on_disconnect(&mut self, reason: &CloseReason) {
+        tracing::warn!(%reason, "connection lost; reconnecting");
+        let _ = tokio::time::timeout(
+            std::time::Duration::from_secs(1),
+            futures_util::SinkExt::close(&mut self.transport),
+        )
+        .await;
+        self.session_state.send_replace(SessionState::Disconnected {
+            reason: reason.clone(),
+        });
+        let disconnected = || Error::Disconnected(reason.clone());
+        for (_, pending) in std::mem::take(&mut self.pending) {
+            match pending {
+                // Idempotent calls are sent again after the reconnect.
+                Pending::Call(call) if call.resend.is_some() => self.resend.push(call),
+                Pending::Call(call) => {
+                    self.call_keys.remove(&call.key);
+                    call.fail(disconnected());
+                }
+                // Subscriptions and registrations in flight are made on the new connection.
+                Pending::Subscribe {
+                    topic,
+                    options,
+                    local,
+                    events,
+                    revoked,
+                    reply,
+                } => self.waiting.push(Command::Subscribe {
+                    topic,
+                    options,
+                    revoked,
+                    local,
+                    events,
+                    reply,
+                }),
+                Pending::Register {
+                    local,
+                    procedure,
+                    options,
+                    handler,
+                    revoked,
+                    reply,
+                } => self.waiting.push(Command::Register {
+                    local,
+                    procedure,
+                    options,
+                    revoked,
+                    handler,
+                    reply,
+                }),
+                Pending::Resubscribe(entry) => self.restoring_subscriptions.push(entry),
+                Pending::Reregister(entry) => self.restoring_registrations.push(entry),
+                // The router has forgotten the session: removals are done.
+                Pending::Unsubscribe(reply) | Pending::Unregister(reply) => {
+                    if let Some(reply) = reply {
+                        let _ = reply.send(Ok(()));
+                    }
+                }
+                Pending::Publish(reply) => drop(reply.send(Err(disconnected()))),
+            }
+        }
+        // Handlers of the lost connection cannot answer on the new one.
+        self.abort_invocations();
+        self.unsubscribing.clear();
+        self.unflushed = false;
+    }
+
+    /// Waits and retries until a new connection has joined. Handles keep being answered:
+    /// requests fail fast with `Disconnected` (or wait, if they asked to), a leave ends it all.
+    pub(super) async fn reconnect(&mut self, lost: CloseReason) -> Result<(), CloseReason> {
+        let Some((policy, connector)) = self.reconnect.clone() else {
+            return Err(lost);
+        };
+        let mut attempt: u32 = 0;
+        loop {
+            attempt = attempt.saturating_add(1);
+            if policy.max_attempts.is_some_and(|max| attempt > max) {
+                return Err(CloseReason::new(
+                    lost.uri.clone(),
+                    Some(format!(
+                        "gave up reconnecting after {} attempts ({})",
+                        attempt - 1,
+                        lost.message.as_deref().unwrap_or("connection lost")
+                    )),
+                    CloseInitiator::Transport,
+                ));
+            }
+            let delay = policy.delay(attempt);
+            self.session_state
+                .send_replace(SessionState::Reconnecting { attempt, delay });
+            let deadline = Instant::now() + delay;
+            loop {
+                tokio::select! {
+                    () = tokio::time::sleep_until(deadline) => break,
+                    command = self.commands.recv() => self.while_disconnected(command, &lost)?,
+                }
+            }
+            tracing::info!(attempt, "reconnecting");
+            let mut connecting = connector();
+            let joined = loop {
+                tokio::select! {
+                    result = &mut connecting => break result,
+                    command = self.commands.recv() => self.while_disconnected(command, &lost)?,
+                }
+            };
+            match joined {
+                Ok(joined) => {
+                    tracing::info!(session = joined.details.session, attempt, "rejoined");
+                    self.transport = joined.transport;
+                    self.serializer = joined.serializer;
+                    self.router_supports_cancel = supports_cancel(&joined.details);
+                    let session = joined.details.session;
+                    if let Some(shared) = self.shared.upgrade() {
+                        shared.set_current(Current {
+                            details: Arc::new(joined.details),
+                            serializer: joined.serializer,
+                        });
+                    }
+                    // A new session numbers its requests from 1 again.
+                    self.last_request = 0;
+                    self.session_state
+                        .send_replace(SessionState::Joined { session });
+                    return Ok(());
+                }
+                Err(error) if (policy.fatal)(&error) => {
+                    tracing::error!(%error, "reconnecting failed for good");
+                    return Err(CloseReason::new(
+                        error
+                            .uri()
+                            .map_or("wamp.close.system_shutdown", |u| u.as_str())
+                            .to_owned(),
+                        Some(format!("reconnecting failed: {error}")),
+                        CloseInitiator::Transport,
+                    ));
+                }
+                Err(error) => tracing::warn!(%error, attempt, "reconnect attempt failed"),
+            }
+        }
+    }
+
+    /// A command that arrives while the connection is down.
+    fn while_disconnected(
+        &mut self,
+        command: Option<Command>,
+        lost: &CloseReason,
+    ) -> Result<(), CloseReason> {
+        let Some(command) = command else {
+            // Every handle is gone: nobody needs the session any more.
+            self.commands_open = false;
+            return Err(CloseReason::new(
+                "wamp.close.close_realm",
+                None,
+                CloseInitiator::Client,
+            ));
+        };
+        let disconnected = || Error::Disconnected(lost.clone());
+        match command {
+            Command::Leave {
+                reason,
+                message,
+                reply,
+            } => {
+                let reason = CloseReason::new(reason, message, CloseInitiator::Client);
+                let _ = reply.send(reason.clone());
+                return Err(reason);
+            }
+            Command::Call { wait: true, .. }
+            | Command::Subscribe { .. }
+            | Command::Register { .. } => self.waiting.push(command),
+            Command::Cancel { key, .. } => {
+                // A waiting or to-be-resent call that is canceled never goes out.
+                self.waiting
+                    .retain(|c| !matches!(c, Command::Call { key: k, .. } if *k == key));
+                if let Some(position) = self.resend.iter().position(|c| c.key == key) {
+                    let call = self.resend.swap_remove(position);
+                    self.call_keys.remove(&call.key);
+                    call.fail(Error::Wamp(crate::error::WampError::with_message(
+                        ErrorUri::Canceled,
+                        "the call was canceled by this caller",
+                    )));
+                }
+            }
+            Command::Unsubscribe { local, reply, .. } => {
+                // Not restored, then.
+                if let Some(subscription) = self.subscription_locals.remove(&local) {
+                    if let Some(entry) = self.subscriptions.get_mut(&subscription) {
+                        entry.sinks.retain(|sink| sink.local != local);
+                        if entry.sinks.is_empty() {
+                            self.subscriptions.remove(&subscription);
+                        }
+                    }
+                }
+                for entry in &mut self.restoring_subscriptions {
+                    entry.sinks.retain(|sink| sink.local != local);
+                }
+                self.waiting
+                    .retain(|c| !matches!(c, Command::Subscribe { local: l, .. } if *l == local));
+                if let Some(reply) = reply {
+                    let _ = reply.send(Ok(()));
+                }
+            }
+            Command::Unregister { local, reply } => {
+                if let Some(registration) = self.registration_locals.remove(&local) {
+                    self.registrations.remove(&registration);
+                }
+                self.restoring_registrations
+                    .retain(|entry| entry.local != local);
+                self.waiting
+                    .retain(|c| !matches!(c, Command::Register { local: l, .. } if *l == local));
+                if let Some(reply) = reply {
+                    let _ = reply.send(Ok(()));
+                }
+            }
+            Command::Diagnostics { reply } => {
+                let _ = reply.send(self.diagnostics());
+            }
+            other
+            @ (Command::Call { .. } | Command::Publish { .. } | Command::CallChunk { .. }) => {
+                reject(other, disconnected());
+            }
+        }
+        Ok(())
+    }
+
+    /// On the new connection: register and subscribe everything again (with the original
+    /// options and handlers), send idempotent calls again, then the commands that waited.
+    pub(super) async fn restore(&mut self) {
+        let registrations: Vec<_> = std::mem::take(&mut self.registrations)
+            .into_values()
+            .chain(std::mem::take(&mut self.restoring_registrations))
+            .collect();
+        self.registration_locals.clear();
+        let subscriptions: Vec<_> = std::mem::take(&mut self.subscriptions)
+            .into_values()
+            .chain(std::mem::take(&mut self.restoring_subscriptions))
+            .filter(|entry| !entry.sinks.is_empty())
+            .collect();
+        self.subscription_locals.clear();
+        let restored = (registrations.len(), subscriptions.len());
+        let result = self.restore_all(registrations, subscriptions).await;
+        if let Err(reason) = result {
+            // The new connection failed at once; the main loop sees it and reconnects again.
+            tracing::warn!(%reason, "the connection failed while restoring");
+        } else {
+            tracing::info!(
+                registrations = restored.0,
+                subscriptions = restored.1,
+                "restored registrations and subscriptions"
+            );
+        }
+    }
+
+    async fn restore_all(
+        &mut self,
+        registrations: Vec<super::callee::RegistrationEntry>,
+        subscriptions: Vec<super::SubscriptionEntry>,
+    ) -> Result<(), CloseReason> {
+        for entry in registrations {
+            let (procedure, options) = (entry.procedure.clone(), entry.options.clone());
+            self.request(
+                |request| Message::Register {
+                    request,
+                    options,
+                    procedure,
+                },
+                Some(Pending::Reregister(entry)),
+            )
+            .await?;
+        }
+        for entry in subscriptions {
+            let (topic, options) = (entry.topic.clone(), entry.options.clone());
+            self.request(
+                |request| Message::Subscribe {
+                    request,
+                    options,
+                    topic,
+                },
+                Some(Pending::Resubscribe(entry)),
+            )
+            .await?;
+        }
+        for call in std::mem::take(&mut self.resend) {
+            self.resend_call(call).await?;
+        }
+        for command in std::mem::take(&mut self.waiting) {
+            self.on_command(Some(command)).await?;
+        }
+        self.flush().await
+    }
+
+    /// Sends an idempotent call again under a new request id.
+    async fn resend_call(&mut self, call: PendingCall) -> Result<(), CloseReason> {
+        let Some(resend) = &call.resend else {
+            return Ok(());
+        };
+        let (options, procedure) = (resend.options.clone(), call.procedure.clone());
+        let payload = Payload::new(resend.args.clone(), resend.kwargs.clone());
+        let key = call.key;
+        self.request(
+            |request| Message::Call {
+                request,
+                options,
+                procedure,
+                payload,
+            },
+            Some(Pending::Call(call)),
+        )
+        .await?;
+        self.call_keys.insert(key, self.last_request);
+        Ok(())
+    }
+}
