@@ -6,7 +6,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use futures_util::Stream;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 use super::arguments::{payload_accessors, payload_error};
 use super::options::MatchPolicy;
@@ -91,6 +91,7 @@ pub struct Subscribe<'a> {
     session: &'a Session,
     topic: String,
     options: Dict,
+    buffer: usize,
 }
 
 impl Session {
@@ -113,6 +114,7 @@ impl Session {
             session: self,
             topic: topic.into(),
             options: Dict::new(),
+            buffer: super::event_queue::DEFAULT_EVENT_BUFFER,
         }
     }
 }
@@ -134,6 +136,13 @@ impl Subscribe<'_> {
         self.option("get_retained", get)
     }
 
+    /// How many unread events the subscription holds before it drops the oldest (default
+    /// 10,000; see [`Subscription::dropped`]). The session never waits for a slow subscriber.
+    pub fn buffer(mut self, events: usize) -> Self {
+        self.buffer = events.max(1);
+        self
+    }
+
     /// Sets a raw SUBSCRIBE option, for router-specific extensions.
     pub fn option(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
         self.options.insert(key.into(), value.into());
@@ -148,7 +157,7 @@ impl IntoFuture for Subscribe<'_> {
     fn into_future(self) -> SubscribeFuture {
         let session = self.session.clone();
         let topic = self.topic.clone();
-        let (events_tx, events) = mpsc::unbounded_channel();
+        let (events_tx, events) = super::event_queue::channel(self.buffer);
         let local = session.next_local_id();
         let usage = match self.options.get("match").and_then(Value::as_str) {
             Some("wildcard") => UriUse::Wildcard { own: false },
@@ -182,7 +191,7 @@ impl IntoFuture for Subscribe<'_> {
 #[derive(Debug)]
 pub struct SubscribeFuture {
     state: std::result::Result<oneshot::Receiver<Result<Id>>, Option<Error>>,
-    pending: Option<(mpsc::UnboundedReceiver<Event>, String, u64, Revocation)>,
+    pending: Option<(super::event_queue::EventReceiver, String, u64, Revocation)>,
     session: Session,
 }
 
@@ -219,15 +228,17 @@ impl Future for SubscribeFuture {
 ///
 /// The stream ends when the session closes or the router revokes the subscription. Dropping the
 /// subscription unsubscribes (the router is told once no other local subscription shares the
-/// same router-side subscription). Events are buffered without limit until read; read them
-/// promptly, or use [`handle`](Subscription::handle) to process them on a task of their own.
+/// same router-side subscription). Unread events wait in a bounded buffer
+/// ([`Subscribe::buffer`]); a subscriber that falls further behind loses its oldest events,
+/// counted by [`dropped`](Subscription::dropped). Read promptly, or use
+/// [`handle`](Subscription::handle) to process events on a task of their own.
 #[must_use = "dropping a Subscription unsubscribes at once"]
 pub struct Subscription {
     session: Session,
     id: Id,
     local: u64,
     topic: String,
-    events: mpsc::UnboundedReceiver<Event>,
+    events: super::event_queue::EventReceiver,
     revoked: Revocation,
     active: bool,
 }
@@ -257,6 +268,11 @@ impl Subscription {
     /// stream has ended then.
     pub fn revoked(&self) -> Option<&str> {
         self.revoked.get().map(String::as_str)
+    }
+
+    /// How many events were dropped because this subscriber fell more than its buffer behind.
+    pub fn dropped(&self) -> u64 {
+        self.events.dropped()
     }
 
     /// Receives the next event; `None` once the subscription has ended.
@@ -321,7 +337,7 @@ impl Subscription {
 impl Stream for Subscription {
     type Item = Event;
 
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
         self.events.poll_recv(cx)
     }
 }

@@ -6,7 +6,6 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::api::call::{CallResult, CancelMode};
 use crate::api::register::Handler;
-use crate::api::subscribe::Event;
 use crate::error::{CloseReason, Result};
 use crate::value::{Dict, Value};
 use crate::wire::Id;
@@ -51,7 +50,7 @@ pub(crate) enum Command {
         revoked: Revocation,
         /// Identifies this local subscription among others the router may merge into one id.
         local: u64,
-        events: mpsc::UnboundedSender<Event>,
+        events: crate::api::event_queue::EventSender,
         reply: oneshot::Sender<Result<Id>>,
     },
     Unsubscribe {

@@ -54,7 +54,7 @@ enum Pending {
         topic: String,
         options: Dict,
         local: u64,
-        events: mpsc::UnboundedSender<Event>,
+        events: crate::api::event_queue::EventSender,
         revoked: Revocation,
         reply: oneshot::Sender<Result<Id>>,
     },
@@ -126,7 +126,7 @@ struct SubscriptionEntry {
 /// One [`Subscription`](crate::Subscription) handle's end of a router-side subscription.
 struct LocalSubscription {
     local: u64,
-    events: mpsc::UnboundedSender<Event>,
+    events: crate::api::event_queue::EventSender,
     revoked: Revocation,
 }
 
@@ -1011,9 +1011,9 @@ impl SessionTask {
         entry.sinks.retain(|sink| !sink.events.is_closed());
         if let Some((last, rest)) = entry.sinks.split_last() {
             for sink in rest {
-                let _ = sink.events.send(event.clone());
+                sink.events.send(event.clone());
             }
-            let _ = last.events.send(event);
+            last.events.send(event);
         }
     }
 

@@ -1,0 +1,76 @@
+//! A subscriber that falls behind loses its oldest events, counted; the session, other
+//! subscriptions and calls are not held up, and memory stays bounded.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod support;
+
+use std::time::Duration;
+
+use futures_util::StreamExt as _;
+use support::scripted_router::{ScriptedRouter, args, event};
+use wamp_client::Session;
+use wamp_client::wire::Serializer;
+
+#[tokio::test]
+async fn a_slow_subscriber_drops_its_oldest_events_and_nothing_else_waits() {
+    tokio::time::timeout(Duration::from_secs(15), async {
+        let router = ScriptedRouter::start(Serializer::Json).await;
+        let url = router.url();
+        let script = tokio::spawn(async move {
+            let mut peer = router.accept().await;
+            peer.welcome(1).await;
+            peer.accept_subscribe(7).await;
+            peer.accept_subscribe(8).await;
+            for i in 0..1000 {
+                peer.send(event(7, 10_000 + i, args((i,)))).await;
+            }
+            // The other subscription and a call still get through at once.
+            peer.send(event(8, 99_999, args(("other",)))).await;
+            peer.answer_call(args(("answered",))).await;
+            peer.expect_leave().await;
+        });
+
+        let session = Session::connect(&url, "realm1").await.unwrap();
+        let mut slow = session
+            .subscribe("com.example.flood")
+            .buffer(10)
+            .await
+            .unwrap();
+        let mut other = session.subscribe("com.example.other").await.unwrap();
+        // The slow subscriber reads nothing until the flood is over.
+        let event = other.next().await.unwrap();
+        assert_eq!(event.arg::<String>(0).unwrap(), "other");
+        let answer: String = session
+            .call("com.example.proc", ())
+            .await
+            .unwrap()
+            .arg(0)
+            .unwrap();
+        assert_eq!(answer, "answered");
+
+        assert_eq!(
+            slow.dropped(),
+            990,
+            "every event beyond the buffer is counted"
+        );
+        let mut kept = Vec::new();
+        while kept.len() < 10 {
+            kept.push(slow.next().await.unwrap().arg::<i64>(0).unwrap());
+        }
+        assert_eq!(
+            kept,
+            (990..1000).collect::<Vec<_>>(),
+            "the newest events are kept, in order"
+        );
+        session.leave().await.unwrap();
+        script.await.unwrap();
+    })
+    .await
+    .expect("bounded");
+}
