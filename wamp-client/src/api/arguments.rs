@@ -186,3 +186,52 @@ pub(crate) use payload_accessors;
 pub(crate) fn payload_error(e: ValueError) -> Error {
     Error::Payload(e)
 }
+
+/// The arguments of a request being built: conversion errors are kept until the request is sent,
+/// so that builder methods can chain.
+#[derive(Debug)]
+pub(crate) struct PendingArguments {
+    args: Result<Vec<Value>, ValueError>,
+    kwargs: Result<Dict, ValueError>,
+}
+
+impl PendingArguments {
+    /// Positional arguments from a sequence; no keyword arguments yet.
+    pub(crate) fn positional(args: &impl Serialize) -> Self {
+        PendingArguments {
+            args: positional_values(args),
+            kwargs: Ok(Dict::new()),
+        }
+    }
+
+    /// Replaces the keyword arguments with a struct or map.
+    pub(crate) fn set_kwargs(&mut self, kwargs: &impl Serialize) {
+        self.kwargs = keyword_values(kwargs);
+    }
+
+    /// Adds one keyword argument.
+    pub(crate) fn add_kwarg(&mut self, key: String, value: &impl Serialize) {
+        if let Ok(kwargs) = &mut self.kwargs {
+            match to_value(value) {
+                Ok(value) => {
+                    kwargs.insert(key, value);
+                }
+                Err(e) => self.kwargs = Err(e),
+            }
+        }
+    }
+
+    /// Replaces both with prepared arguments.
+    pub(crate) fn set(&mut self, arguments: Arguments) {
+        self.args = Ok(arguments.args);
+        self.kwargs = Ok(arguments.kwargs);
+    }
+
+    /// The arguments, or the first conversion error.
+    pub(crate) fn finish(self) -> Result<(Vec<Value>, Dict), Error> {
+        Ok((
+            self.args.map_err(payload_error)?,
+            self.kwargs.map_err(payload_error)?,
+        ))
+    }
+}

@@ -11,12 +11,12 @@ use futures_util::Stream;
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 
-use super::arguments::{keyword_values, payload_accessors, payload_error, positional_values};
+use super::arguments::{PendingArguments, payload_accessors, payload_error};
 use crate::error::{Error, ErrorUri, Result, WampError};
 use crate::session::Session;
 use crate::session::command::{CallReply, Command};
 use crate::uri::UriUse;
-use crate::value::{Dict, Value, ValueError};
+use crate::value::{Dict, Value};
 
 /// The result of a call: positional and keyword results plus the RESULT details.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -85,8 +85,7 @@ impl CancelMode {
 pub struct Call<'a> {
     session: &'a Session,
     procedure: String,
-    args: std::result::Result<Vec<Value>, ValueError>,
-    kwargs: std::result::Result<Dict, ValueError>,
+    arguments: PendingArguments,
     options: Dict,
     timeout: Option<Duration>,
     cancel_mode: Option<CancelMode>,
@@ -102,8 +101,7 @@ impl Session {
         Call {
             session: self,
             procedure: procedure.into(),
-            args: positional_values(&args),
-            kwargs: Ok(Dict::new()),
+            arguments: PendingArguments::positional(&args),
             options: Dict::new(),
             timeout: None,
             cancel_mode: None,
@@ -116,27 +114,19 @@ impl Session {
 impl<'a> Call<'a> {
     /// Sets the keyword arguments from a struct or map.
     pub fn kwargs(mut self, kwargs: impl Serialize) -> Self {
-        self.kwargs = keyword_values(&kwargs);
+        self.arguments.set_kwargs(&kwargs);
         self
     }
 
     /// Adds one keyword argument.
     pub fn kwarg(mut self, key: impl Into<String>, value: impl Serialize) -> Self {
-        if let Ok(kwargs) = &mut self.kwargs {
-            match crate::value::to_value(&value) {
-                Ok(value) => {
-                    kwargs.insert(key.into(), value);
-                }
-                Err(e) => self.kwargs = Err(e),
-            }
-        }
+        self.arguments.add_kwarg(key.into(), &value);
         self
     }
 
     /// Replaces positional and keyword arguments with prepared ones.
     pub fn arguments(mut self, arguments: super::Arguments) -> Self {
-        self.args = Ok(arguments.args);
-        self.kwargs = Ok(arguments.kwargs);
+        self.arguments.set(arguments);
         self
     }
 
@@ -263,8 +253,7 @@ impl<'a> Call<'a> {
         self.session
             .uri_check()
             .check(&self.procedure, UriUse::Reference)?;
-        let args = self.args.map_err(payload_error)?;
-        let kwargs = self.kwargs.map_err(payload_error)?;
+        let (args, kwargs) = self.arguments.finish()?;
         self.session.send(Command::Call {
             key,
             idempotent: self.idempotent,

@@ -7,12 +7,12 @@ use std::task::{Context, Poll};
 use serde::Serialize;
 use tokio::sync::oneshot;
 
-use super::arguments::{keyword_values, payload_error, positional_values};
+use super::arguments::PendingArguments;
 use crate::error::{Error, Result};
 use crate::session::Session;
 use crate::session::command::Command;
 use crate::uri::UriUse;
-use crate::value::{Dict, Value, ValueError};
+use crate::value::{Dict, Value};
 use crate::wire::Id;
 
 /// A publication being prepared. Created by [`Session::publish`].
@@ -32,8 +32,7 @@ use crate::wire::Id;
 pub struct Publish<'a> {
     session: &'a Session,
     topic: String,
-    args: std::result::Result<Vec<Value>, ValueError>,
-    kwargs: std::result::Result<Dict, ValueError>,
+    arguments: PendingArguments,
     options: Dict,
 }
 
@@ -44,8 +43,7 @@ impl Session {
         Publish {
             session: self,
             topic: topic.into(),
-            args: positional_values(&args),
-            kwargs: Ok(Dict::new()),
+            arguments: PendingArguments::positional(&args),
             options: Dict::new(),
         }
     }
@@ -54,27 +52,19 @@ impl Session {
 impl<'a> Publish<'a> {
     /// Sets the keyword arguments from a struct or map.
     pub fn kwargs(mut self, kwargs: impl Serialize) -> Self {
-        self.kwargs = keyword_values(&kwargs);
+        self.arguments.set_kwargs(&kwargs);
         self
     }
 
     /// Adds one keyword argument.
     pub fn kwarg(mut self, key: impl Into<String>, value: impl Serialize) -> Self {
-        if let Ok(kwargs) = &mut self.kwargs {
-            match crate::value::to_value(&value) {
-                Ok(value) => {
-                    kwargs.insert(key.into(), value);
-                }
-                Err(e) => self.kwargs = Err(e),
-            }
-        }
+        self.arguments.add_kwarg(key.into(), &value);
         self
     }
 
     /// Replaces positional and keyword arguments with prepared ones.
     pub fn arguments(mut self, arguments: super::Arguments) -> Self {
-        self.args = Ok(arguments.args);
-        self.kwargs = Ok(arguments.kwargs);
+        self.arguments.set(arguments);
         self
     }
 
@@ -172,8 +162,7 @@ impl<'a> Publish<'a> {
 
     fn start(self, ack: Option<oneshot::Sender<Result<Id>>>) -> Result<()> {
         self.session.uri_check().check(&self.topic, UriUse::Own)?;
-        let args = self.args.map_err(payload_error)?;
-        let kwargs = self.kwargs.map_err(payload_error)?;
+        let (args, kwargs) = self.arguments.finish()?;
         self.session.send(Command::Publish {
             topic: self.topic,
             options: self.options,
