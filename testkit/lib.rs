@@ -10,6 +10,10 @@
 //! [`PythonPeer`] and [`run_python`] run `tests/python/peer.py`, an Autobahn|Python peer, against
 //! a router, for interoperability tests.
 //!
+//! [`e2e`] holds the helpers the end-to-end tests share (time limits, sessions on the shared
+//! router, Python peers off the async runtime, polling, scripted routers), and
+//! [`per_serializer!`] defines a test per serializer.
+//!
 //! ```no_run
 //! use std::time::Duration;
 //!
@@ -42,6 +46,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
+
+pub mod e2e;
 
 /// How long [`Crossbar::start`] waits for the router: the first start on a machine includes the
 /// installation of the venv.

@@ -16,33 +16,20 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt as _;
+use testkit::e2e::{self, within};
 use tokio::sync::mpsc;
 use wamp_client::{
     Arguments, CancelMode, Error, ErrorUri, Invocation, InvokePolicy, Serializer, Session,
     WampError,
 };
 
-const LIMIT: Duration = Duration::from_secs(30);
-
-async fn within<T>(what: &str, future: impl IntoFuture<Output = T>) -> T {
-    tokio::time::timeout(LIMIT, future)
-        .await
-        .unwrap_or_else(|_| panic!("timed out: {what}"))
-}
-
 async fn connect(serializer: Serializer) -> Session {
-    within(
-        "connect",
-        Session::builder(
-            testkit::shared().expect("crossbar starts").ws_url(),
-            "realm1",
-        )
-        .serializer(serializer)
-        .interrupt_grace(Duration::from_millis(500))
-        .connect(),
+    e2e::join(
+        Session::builder(e2e::router_url(), "realm1")
+            .serializer(serializer)
+            .interrupt_grace(Duration::from_millis(500)),
     )
     .await
-    .expect("joins realm1")
 }
 
 /// Polls `diagnostics` until `done` holds, so that tables are checked after the router's last
@@ -52,15 +39,21 @@ async fn eventually(
     what: &str,
     done: impl Fn(&wamp_client::Diagnostics) -> bool,
 ) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let diagnostics = session.diagnostics().await.unwrap();
-        if done(&diagnostics) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "{what}: {diagnostics:?}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let done = &done;
+    e2e::eventually(
+        what,
+        Duration::from_secs(10),
+        Duration::from_millis(20),
+        move || async move {
+            let diagnostics = session.diagnostics().await.unwrap();
+            if done(&diagnostics) {
+                Ok(())
+            } else {
+                Err(format!("{diagnostics:?}"))
+            }
+        },
+    )
+    .await;
 }
 
 /// What the slow callee reports.
@@ -376,15 +369,7 @@ async fn caller_is_identified(serializer: Serializer) {
     assert_eq!(role.as_deref(), Some("anonymous"));
 }
 
-macro_rules! per_serializer {
-    ($($name:ident),* $(,)?) => {
-        mod json { $( #[tokio::test] async fn $name() { super::$name(wamp_client::Serializer::Json).await } )* }
-        mod msgpack { $( #[tokio::test] async fn $name() { super::$name(wamp_client::Serializer::MsgPack).await } )* }
-        mod cbor { $( #[tokio::test] async fn $name() { super::$name(wamp_client::Serializer::Cbor).await } )* }
-    };
-}
-
-per_serializer!(
+testkit::per_serializer!(
     cancel_in_every_mode,
     dropping_a_call_cancels_it,
     ignored_interrupt_aborts_the_handler,

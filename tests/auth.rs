@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use futures_util::{SinkExt as _, StreamExt as _};
 use serde_json::{Value as Json, json};
+use testkit::e2e::{self, router};
 use wamp_client::auth::{Anonymous, CryptoSign, Scram, Ticket, WampCra};
 use wamp_client::{Arguments, Error, ErrorUri, Invocation, Serializer, Session, SessionBuilder};
 
@@ -27,13 +28,7 @@ const CS_PRIVATE_KEY: &str = "d2ddb103d432490f61893bd87fe72c0f3f6fc36f2412ccf995
 const CS_PUBLIC_KEY: &str = "53d9e731fcf81e7b480a0c4f281fea226a6c58b8118d4c08975a90273c77ef3b";
 
 async fn within<T>(what: &str, future: impl IntoFuture<Output = T>) -> T {
-    tokio::time::timeout(LIMIT, future)
-        .await
-        .unwrap_or_else(|_| panic!("timed out: {what}"))
-}
-
-fn router() -> &'static testkit::Crossbar {
-    testkit::shared().expect("crossbar starts")
+    e2e::within_for(LIMIT, what, future).await
 }
 
 /// The transports of the tests: a WebSocket path, or the authenticated RawSocket endpoint.
@@ -525,29 +520,15 @@ fn welcome(authmethod: &str, authextra: Json) -> Json {
 
 /// A router on a free port that runs `script` on the first connection and returns every
 /// message it received.
-#[allow(clippy::result_large_err)] // the handshake callback's error type is tungstenite's
 async fn scripted<F, Fut>(script: F) -> (String, tokio::task::JoinHandle<Vec<Json>>)
 where
     F: FnOnce(Script) -> Fut + Send + 'static,
     Fut: Future<Output = Script> + Send,
 {
-    use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
-    use tokio_tungstenite::tungstenite::http::HeaderValue;
-
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("ws://{}/ws", listener.local_addr().unwrap());
     let task = tokio::spawn(async move {
-        let (stream, _) = listener.accept().await.unwrap();
-        let choose = |_request: &Request, mut response: Response| {
-            response.headers_mut().insert(
-                "Sec-WebSocket-Protocol",
-                HeaderValue::from_static("wamp.2.json"),
-            );
-            Ok(response)
-        };
-        let ws = tokio_tungstenite::accept_hdr_async(stream, choose)
-            .await
-            .unwrap();
+        let ws = e2e::accept_json_websocket(&listener).await;
         let script_state = script(Script {
             ws,
             received: Vec::new(),
@@ -718,20 +699,7 @@ async fn rogue_scram_routers_are_aborted() {
 
 /// Runs `examples/wamp.rs` (built by `cargo test` next to this test) with `args` and `env`.
 fn wamp_cli(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
-    let mut dir = std::env::current_exe().unwrap();
-    dir.pop();
-    if dir.ends_with("deps") {
-        dir.pop();
-    }
-    let binary = dir
-        .join("examples")
-        .join(format!("wamp{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        binary.exists(),
-        "{} is missing: run through `cargo test` (which builds the examples) or `cargo build \
-         --example wamp` first",
-        binary.display()
-    );
+    let binary = e2e::example_binary("wamp").unwrap_or_else(|e| panic!("{e}"));
     let mut child = std::process::Command::new(binary)
         .args(args)
         .envs(env.iter().copied())

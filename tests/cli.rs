@@ -14,33 +14,18 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use testkit::e2e;
+
 const LIMIT: Duration = Duration::from_secs(30);
 
 /// The example binary, built by `cargo test` next to this test's own binary.
 fn wamp_binary() -> PathBuf {
-    let mut dir = std::env::current_exe().unwrap();
-    dir.pop(); // the test binary
-    if dir.ends_with("deps") {
-        dir.pop();
-    }
-    let binary = dir
-        .join("examples")
-        .join(format!("wamp{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        binary.exists(),
-        "{} is missing: run through `cargo test`",
-        binary.display()
-    );
-    binary
-}
-
-fn url() -> String {
-    testkit::shared().expect("crossbar starts").ws_url()
+    e2e::example_binary("wamp").unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn wamp(args: &[&str]) -> Command {
     let mut command = Command::new(wamp_binary());
-    command.args(["--url", &url()]).args(args);
+    command.args(["--url", &e2e::router_url()]).args(args);
     command
 }
 
@@ -253,9 +238,7 @@ fn wamp_errors_exit_1_with_the_uri_on_stderr() {
 
 #[test]
 fn connection_failures_exit_2_and_say_so() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    drop(listener);
+    let port = e2e::closed_port().unwrap();
     let output = wait_with_limit(
         Command::new(wamp_binary())
             .args(["--url", &format!("ws://127.0.0.1:{port}/ws"), "call", "x"])
@@ -298,7 +281,7 @@ fn serve(
         .build()
         .unwrap();
     let session = runtime
-        .block_on(wamp_client::Session::connect(&url(), "realm1"))
+        .block_on(wamp_client::Session::connect(&e2e::router_url(), "realm1"))
         .unwrap();
     let registrations = runtime.block_on(register(session.clone()));
     (runtime, session, registrations)

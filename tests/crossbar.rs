@@ -9,43 +9,14 @@
     clippy::panic
 )]
 
-use std::future::IntoFuture;
 use std::time::Duration;
 
-use futures_util::StreamExt as _;
 use serde::{Deserialize, Serialize};
+use testkit::e2e::{self, connect, next_event, register_echo, router_url, within};
 use wamp_client::{
     Arguments, CloseInitiator, Error, ErrorUri, Event, Invocation, MatchPolicy, Serializer,
     Session, Value, WampError,
 };
-
-/// Every test gets this long; a hang fails the test instead of CI.
-const LIMIT: Duration = Duration::from_secs(30);
-
-async fn within<T>(what: &str, future: impl IntoFuture<Output = T>) -> T {
-    tokio::time::timeout(LIMIT, future)
-        .await
-        .unwrap_or_else(|_| panic!("timed out: {what}"))
-}
-
-fn router_url() -> String {
-    testkit::shared().expect("crossbar starts").ws_url()
-}
-
-async fn connect(serializer: Serializer) -> Session {
-    within(
-        "connect",
-        Session::builder(router_url(), "realm1")
-            .serializer(serializer)
-            .connect(),
-    )
-    .await
-    .expect("joins realm1")
-}
-
-async fn next_event(events: &mut wamp_client::Subscription) -> Event {
-    within("event", events.next()).await.expect("an event")
-}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Sample {
@@ -92,25 +63,11 @@ fn sample() -> Sample {
     }
 }
 
-async fn echo_procedure(session: &Session, uri: &str) -> wamp_client::Registration {
-    within(
-        "register echo",
-        session.register(uri, |inv: Invocation| async move {
-            Ok(Arguments {
-                args: inv.args,
-                kwargs: inv.kwargs,
-            })
-        }),
-    )
-    .await
-    .expect("registers")
-}
-
 async fn call_register_and_payloads(serializer: Serializer) {
     let callee = connect(serializer).await;
     let caller = connect(serializer).await;
     let uri = format!("com.test.{serializer}.echo");
-    let _echo = echo_procedure(&callee, &uri).await;
+    let _echo = register_echo(&callee, &uri).await;
 
     // Positional: scalars of every kind, and a struct.
     let result = within(
@@ -420,7 +377,7 @@ async fn unregister_explicit_and_on_drop(serializer: Serializer) {
     let callee = connect(serializer).await;
     let caller = connect(serializer).await;
     let uri = format!("com.test.{serializer}.transient");
-    let registration = echo_procedure(&callee, &uri).await;
+    let registration = register_echo(&callee, &uri).await;
     within("call", caller.call(&uri, (1,))).await.unwrap();
     within("unregister", registration.unregister())
         .await
@@ -430,7 +387,7 @@ async fn unregister_explicit_and_on_drop(serializer: Serializer) {
         .unwrap_err();
     assert_eq!(err.uri(), Some(&ErrorUri::NoSuchProcedure));
 
-    let registration = echo_procedure(&callee, &uri).await;
+    let registration = register_echo(&callee, &uri).await;
     drop(registration);
     // The drop sends UNREGISTER without waiting; a round trip on the same session orders after it.
     within("round trip", callee.call("wamp.session.count", ()))
@@ -445,7 +402,7 @@ async fn unregister_explicit_and_on_drop(serializer: Serializer) {
 async fn leave_and_rejoin(serializer: Serializer) {
     let session = connect(serializer).await;
     let uri = format!("com.test.{serializer}.rejoin");
-    let _reg = echo_procedure(&session, &uri).await;
+    let _reg = register_echo(&session, &uri).await;
     let reason = within("leave", session.leave()).await.unwrap();
     assert_eq!(reason.initiator, CloseInitiator::Client);
     assert!(session.is_closed());
@@ -461,7 +418,7 @@ async fn leave_and_rejoin(serializer: Serializer) {
         .await
         .unwrap_err();
     assert_eq!(err.uri(), Some(&ErrorUri::NoSuchProcedure));
-    let _reg = echo_procedure(&again, &uri).await;
+    let _reg = register_echo(&again, &uri).await;
     within("call new registration", again.call(&uri, (1,)))
         .await
         .unwrap();
@@ -504,15 +461,7 @@ async fn router_kills_session(serializer: Serializer) {
     assert!(matches!(result, Err(Error::SessionClosed(_))), "{result:?}");
 }
 
-macro_rules! per_serializer {
-    ($($name:ident),* $(,)?) => {
-        mod json { $( #[tokio::test] async fn $name() { super::$name(wamp_client::Serializer::Json).await } )* }
-        mod msgpack { $( #[tokio::test] async fn $name() { super::$name(wamp_client::Serializer::MsgPack).await } )* }
-        mod cbor { $( #[tokio::test] async fn $name() { super::$name(wamp_client::Serializer::Cbor).await } )* }
-    };
-}
-
-per_serializer!(
+testkit::per_serializer!(
     call_register_and_payloads,
     errors_arrive_typed,
     callee_calls_on_same_session,
@@ -552,9 +501,7 @@ async fn unknown_realm_is_a_typed_abort() {
 #[tokio::test]
 async fn connection_failures_are_clear() {
     // A closed port: connection refused.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    drop(listener);
+    let port = e2e::closed_port().unwrap();
     let err = within(
         "connect",
         Session::connect(&format!("ws://127.0.0.1:{port}/ws"), "realm1"),

@@ -14,79 +14,20 @@ use std::time::Duration;
 
 use futures_util::StreamExt as _;
 use serde_json::{Value as Json, json};
-use testkit::{Crossbar, PythonPeer};
+use testkit::e2e::{self, python_json, python_line, python_ready, python_run};
 use wamp_client::{
     Arguments, Dict, Error, ErrorUri, Invocation, Serializer, Session, Value, WampError,
 };
 
+/// Every step gets this long: the tests wait on Python peers as well.
 const LIMIT: Duration = Duration::from_secs(60);
 
 async fn within<T>(what: &str, future: impl IntoFuture<Output = T>) -> T {
-    tokio::time::timeout(LIMIT, future)
-        .await
-        .unwrap_or_else(|_| panic!("timed out: {what}"))
-}
-
-fn router() -> &'static Crossbar {
-    testkit::shared().expect("crossbar starts")
+    e2e::within_for(LIMIT, what, future).await
 }
 
 async fn connect(serializer: Serializer) -> Session {
-    within(
-        "connect",
-        Session::builder(router().ws_url(), "realm1")
-            .serializer(serializer)
-            .connect(),
-    )
-    .await
-    .expect("joins realm1")
-}
-
-/// Runs a one-shot Python peer off the async runtime; returns its stdout.
-async fn python_run(args: Vec<String>) -> String {
-    tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        testkit::run_python(router(), &args, LIMIT)
-    })
-    .await
-    .unwrap()
-    .unwrap_or_else(|e| panic!("python peer failed: {e}"))
-}
-
-/// Runs a one-shot Python peer and parses its JSON output line.
-async fn python_json(args: Vec<String>) -> Json {
-    let stdout = python_run(args).await;
-    let line = stdout
-        .lines()
-        .rfind(|l| l.starts_with('{'))
-        .unwrap_or_else(|| panic!("no JSON line in python output: {stdout}"));
-    serde_json::from_str(line).unwrap()
-}
-
-/// Starts a long-running Python peer and waits for its `ready` line.
-async fn python_ready(args: Vec<String>) -> PythonPeer {
-    tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let mut peer = PythonPeer::spawn(router(), &args).unwrap();
-        peer.wait_for_line("ready", LIMIT).unwrap();
-        peer
-    })
-    .await
-    .unwrap()
-}
-
-async fn python_line(mut peer: PythonPeer) -> (PythonPeer, Json) {
-    tokio::task::spawn_blocking(move || {
-        let line = peer.read_line(LIMIT).unwrap();
-        let json = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
-        (peer, json)
-    })
-    .await
-    .unwrap()
-}
-
-fn strings(items: &[&str]) -> Vec<String> {
-    items.iter().map(|s| (*s).to_owned()).collect()
+    e2e::connect_for(LIMIT, &e2e::router_url(), serializer).await
 }
 
 /// Values whose types must survive Rust → router → Python → router → Rust.
@@ -344,15 +285,7 @@ async fn events_both_ways(serializer: Serializer) {
     assert!(event.publisher().is_some());
 }
 
-macro_rules! per_serializer {
-    ($($name:ident),* $(,)?) => {
-        mod json { $( #[tokio::test] async fn $name() { super::$name(wamp_client::Serializer::Json).await } )* }
-        mod msgpack { $( #[tokio::test] async fn $name() { super::$name(wamp_client::Serializer::MsgPack).await } )* }
-        mod cbor { $( #[tokio::test] async fn $name() { super::$name(wamp_client::Serializer::Cbor).await } )* }
-    };
-}
-
-per_serializer!(
+testkit::per_serializer!(
     python_callee_called_from_rust,
     rust_callee_called_from_python,
     events_both_ways,
@@ -366,6 +299,6 @@ async fn error_uris_from_python_map_to_variants() {
         .await
         .unwrap_err();
     assert_eq!(err.uri(), Some(&ErrorUri::NoSuchProcedure));
-    let python = python_json(strings(&["call", "com.interop.nobody.home"])).await;
+    let python = python_json(vec!["call".into(), "com.interop.nobody.home".into()]).await;
     assert_eq!(python["error"], "wamp.error.no_such_procedure");
 }

@@ -22,7 +22,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Value as Json, json};
-use testkit::{Crossbar, PythonPeer};
+use testkit::PythonPeer;
+use testkit::e2e::{self, python_json, python_line, python_ready, python_run};
 use tokio::sync::mpsc;
 use wamp_client::{ApplicationError, CallError, Error, ErrorUri, Serializer, Session, Value};
 
@@ -33,68 +34,11 @@ const LIMIT: Duration = Duration::from_secs(60);
 const QUIET: Duration = Duration::from_millis(500);
 
 async fn within<T>(what: &str, future: impl IntoFuture<Output = T>) -> T {
-    tokio::time::timeout(LIMIT, future)
-        .await
-        .unwrap_or_else(|_| panic!("timed out: {what}"))
-}
-
-fn router() -> &'static Crossbar {
-    testkit::shared().expect("crossbar starts")
+    e2e::within_for(LIMIT, what, future).await
 }
 
 async fn connect(serializer: Serializer) -> Session {
-    within(
-        "connect",
-        Session::builder(router().ws_url(), "realm1")
-            .serializer(serializer)
-            .connect(),
-    )
-    .await
-    .expect("joins realm1")
-}
-
-/// Runs a one-shot Python peer off the async runtime; returns its stdout.
-async fn python_run(args: Vec<String>) -> String {
-    tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        testkit::run_python(router(), &args, LIMIT)
-    })
-    .await
-    .unwrap()
-    .unwrap_or_else(|e| panic!("python peer failed: {e}"))
-}
-
-/// Runs a one-shot Python peer and parses its JSON output line.
-async fn python_json(args: Vec<String>) -> Json {
-    let stdout = python_run(args).await;
-    let line = stdout
-        .lines()
-        .rfind(|l| l.starts_with('{'))
-        .unwrap_or_else(|| panic!("no JSON line in python output: {stdout}"));
-    serde_json::from_str(line).unwrap()
-}
-
-/// Starts a long-running Python peer and waits for its `ready` line.
-async fn python_ready(args: Vec<String>) -> PythonPeer {
-    tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let mut peer = PythonPeer::spawn(router(), &args).unwrap();
-        peer.wait_for_line("ready", LIMIT).unwrap();
-        peer
-    })
-    .await
-    .unwrap()
-}
-
-/// Reads the next JSON line of a long-running Python peer.
-async fn python_line(mut peer: PythonPeer) -> (PythonPeer, Json) {
-    tokio::task::spawn_blocking(move || {
-        let line = peer.read_line(LIMIT).unwrap();
-        let json = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
-        (peer, json)
-    })
-    .await
-    .unwrap()
+    e2e::connect_for(LIMIT, &e2e::router_url(), serializer).await
 }
 
 /// Starts `peer.py subscribe TOPIC --count 1` and waits until it is subscribed.

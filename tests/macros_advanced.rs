@@ -10,37 +10,14 @@
     clippy::panic
 )]
 
-use std::future::IntoFuture;
 use std::time::Duration;
 
 use futures_util::{Stream, StreamExt as _};
+use testkit::e2e::{connect, within};
 use tokio::sync::mpsc;
 use wamp_client::{
-    ApplicationError, CallError, Error, EventDetails, InvocationDetails, Serializer, Session,
-    service,
+    ApplicationError, CallError, Error, EventDetails, InvocationDetails, Serializer, service,
 };
-
-const LIMIT: Duration = Duration::from_secs(30);
-
-async fn within<T>(what: &str, future: impl IntoFuture<Output = T>) -> T {
-    tokio::time::timeout(LIMIT, future)
-        .await
-        .unwrap_or_else(|_| panic!("timed out: {what}"))
-}
-
-async fn connect(serializer: Serializer) -> Session {
-    within(
-        "connect",
-        Session::builder(
-            testkit::shared().expect("crossbar starts").ws_url(),
-            "realm1",
-        )
-        .serializer(serializer)
-        .connect(),
-    )
-    .await
-    .expect("joins realm1")
-}
 
 /// Errors of the streaming procedures.
 #[derive(Debug, PartialEq, ApplicationError)]

@@ -8,43 +8,18 @@
     clippy::panic
 )]
 
-use std::future::IntoFuture;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 use futures_util::{SinkExt as _, StreamExt as _};
+use testkit::e2e::{self, connect, next_event, within};
 use wamp_client::{
     Arguments, CloseInitiator, Error, ErrorUri, Event, Invocation, MatchPolicy, MetaEvents,
-    Registration, Serializer, Session, SessionJoin, SessionLeave, Subscription, TestamentOptions,
-    TestamentScope,
+    Registration, Serializer, Session, SessionJoin, SessionLeave, TestamentOptions, TestamentScope,
 };
 
-/// Every await gets this long; a hang fails the test instead of CI.
-const LIMIT: Duration = Duration::from_secs(30);
-
-async fn within<T>(what: &str, future: impl IntoFuture<Output = T>) -> T {
-    tokio::time::timeout(LIMIT, future)
-        .await
-        .unwrap_or_else(|_| panic!("timed out: {what}"))
-}
-
-fn router_url() -> String {
-    testkit::shared().expect("crossbar starts").ws_url()
-}
-
-async fn connect_to(realm: &str, serializer: Serializer) -> Session {
-    within(
-        "connect",
-        Session::builder(router_url(), realm)
-            .serializer(serializer)
-            .connect(),
-    )
-    .await
-    .expect("joins the realm")
-}
-
-async fn connect(serializer: Serializer) -> Session {
-    connect_to("realm1", serializer).await
+/// A session on `realm` of the shared router.
+async fn connect_realm(realm: &str, serializer: Serializer) -> Session {
+    e2e::join(Session::builder(e2e::router_url(), realm).serializer(serializer)).await
 }
 
 /// A URI no other test uses.
@@ -90,10 +65,6 @@ where
             return event;
         }
     }
-}
-
-async fn next_event(events: &mut Subscription) -> Event {
-    within("event", events.next()).await.expect("an event")
 }
 
 #[tokio::test]
@@ -285,10 +256,10 @@ async fn kill_by_authid_kills_only_that_authid() {
 /// which no other test of this binary uses.
 #[tokio::test]
 async fn kill_all_and_kill_by_authrole() {
-    let admin = connect_to("realm2", Serializer::Json).await;
+    let admin = connect_realm("realm2", Serializer::Json).await;
     let victims = [
-        connect_to("realm2", Serializer::MsgPack).await,
-        connect_to("realm2", Serializer::Cbor).await,
+        connect_realm("realm2", Serializer::MsgPack).await,
+        connect_realm("realm2", Serializer::Cbor).await,
     ];
 
     // Crossbar.io 26.10 has no `wamp.session.kill_all`.
@@ -721,26 +692,13 @@ async fn payloads_of_the_wrong_shape_are_errors() {
 
 /// A router that answers HELLO with a WELCOME announcing broker and dealer without any meta API
 /// feature, then records what the client sends until GOODBYE.
-#[allow(clippy::result_large_err)] // the handshake callback's error type is tungstenite's
 async fn router_without_meta_api() -> (String, tokio::task::JoinHandle<Vec<String>>) {
     use tokio_tungstenite::tungstenite::Message;
-    use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
-    use tokio_tungstenite::tungstenite::http::HeaderValue;
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("ws://{}/ws", listener.local_addr().unwrap());
     let task = tokio::spawn(async move {
-        let (stream, _) = listener.accept().await.unwrap();
-        let choose = |_request: &Request, mut response: Response| {
-            response.headers_mut().insert(
-                "Sec-WebSocket-Protocol",
-                HeaderValue::from_static("wamp.2.json"),
-            );
-            Ok(response)
-        };
-        let mut ws = tokio_tungstenite::accept_hdr_async(stream, choose)
-            .await
-            .unwrap();
+        let mut ws = e2e::accept_json_websocket(&listener).await;
         let hello = ws.next().await.unwrap().unwrap();
         assert!(hello.to_text().unwrap().starts_with("[1,"), "{hello:?}");
         let welcome = serde_json::json!([2, 4242, {

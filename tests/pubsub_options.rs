@@ -17,8 +17,8 @@ use std::future::IntoFuture;
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
-use serde_json::{Value as Json, json};
-use testkit::{Crossbar, PythonPeer};
+use serde_json::json;
+use testkit::e2e::{self, python_line, python_ready};
 use wamp_client::{Event, Id, Serializer, Session, Subscription};
 
 /// Every await gets this long; a hang fails the test instead of CI.
@@ -28,24 +28,11 @@ const LIMIT: Duration = Duration::from_secs(60);
 const QUIET: Duration = Duration::from_millis(300);
 
 async fn within<T>(what: &str, future: impl IntoFuture<Output = T>) -> T {
-    tokio::time::timeout(LIMIT, future)
-        .await
-        .unwrap_or_else(|_| panic!("timed out: {what}"))
-}
-
-fn router() -> &'static Crossbar {
-    testkit::shared().expect("crossbar starts")
+    e2e::within_for(LIMIT, what, future).await
 }
 
 async fn connect(serializer: Serializer) -> Session {
-    let session = within(
-        "connect",
-        Session::builder(router().ws_url(), "realm1")
-            .serializer(serializer)
-            .connect(),
-    )
-    .await
-    .expect("joins realm1");
+    let session = e2e::connect_for(LIMIT, &e2e::router_url(), serializer).await;
     // The features these tests rely on; if the router stopped announcing them, say so first.
     for feature in [
         "publisher_exclusion",
@@ -98,29 +85,6 @@ async fn assert_quiet(subscription: &mut Subscription, why: &str) {
     if let Ok(event) = tokio::time::timeout(QUIET, subscription.next()).await {
         panic!("{why}: unexpected {event:?}");
     }
-}
-
-/// Starts a long-running Python peer and waits for its `ready` line.
-async fn python_ready(args: Vec<String>) -> PythonPeer {
-    tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let mut peer = PythonPeer::spawn(router(), &args).unwrap();
-        peer.wait_for_line("ready", LIMIT).unwrap();
-        peer
-    })
-    .await
-    .unwrap()
-}
-
-/// The next line the Python peer prints, parsed as JSON.
-async fn python_line(mut peer: PythonPeer) -> (PythonPeer, Json) {
-    tokio::task::spawn_blocking(move || {
-        let line = peer.read_line(LIMIT).unwrap();
-        let json = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
-        (peer, json)
-    })
-    .await
-    .unwrap()
 }
 
 /// The session ids subscribed to `topic`, from the subscription meta API.
@@ -417,15 +381,7 @@ async fn publisher_identification(serializer: Serializer) {
     assert!(!event.retained(), "{event:?}");
 }
 
-macro_rules! per_serializer {
-    ($($name:ident),* $(,)?) => {
-        mod json { $( #[tokio::test] async fn $name() { super::$name(wamp_client::Serializer::Json).await } )* }
-        mod msgpack { $( #[tokio::test] async fn $name() { super::$name(wamp_client::Serializer::MsgPack).await } )* }
-        mod cbor { $( #[tokio::test] async fn $name() { super::$name(wamp_client::Serializer::Cbor).await } )* }
-    };
-}
-
-per_serializer!(
+testkit::per_serializer!(
     publisher_exclusion,
     exclude_python_session,
     eligible_sessions,

@@ -9,26 +9,16 @@
     clippy::panic
 )]
 
-use std::future::IntoFuture;
 use std::sync::OnceLock;
-use std::time::Duration;
 
 use futures_util::StreamExt as _;
 use serde_json::json;
+use testkit::e2e::{self, connect_to, register_echo, within};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 use wamp_client::{
     Arguments, CloseInitiator, Error, ErrorUri, Invocation, Serializer, Session, Value,
 };
-
-/// Every step gets this long; a hang fails the test instead of CI.
-const LIMIT: Duration = Duration::from_secs(30);
-
-async fn within<T>(what: &str, future: impl IntoFuture<Output = T>) -> T {
-    tokio::time::timeout(LIMIT, future)
-        .await
-        .unwrap_or_else(|_| panic!("timed out: {what}"))
-}
 
 /// The router's limit on the limited RawSocket endpoint.
 const ROUTER_LIMIT: u32 = 65_536;
@@ -48,31 +38,6 @@ fn router() -> &'static testkit::Crossbar {
         .expect("crossbar starts")
 }
 
-async fn connect_to(url: &str, serializer: Serializer) -> Session {
-    within(
-        "connect",
-        Session::builder(url, "realm1")
-            .serializer(serializer)
-            .connect(),
-    )
-    .await
-    .unwrap_or_else(|e| panic!("joins realm1 at {url}: {e}"))
-}
-
-async fn echo(session: &Session, uri: &str) -> wamp_client::Registration {
-    within(
-        "register echo",
-        session.register(uri, |inv: Invocation| async move {
-            Ok(Arguments {
-                args: inv.args,
-                kwargs: inv.kwargs,
-            })
-        }),
-    )
-    .await
-    .expect("registers")
-}
-
 fn payload() -> (i64, Value, f64, String, Vec<Option<i32>>) {
     (
         -9_007_199_254_740_991,
@@ -89,7 +54,7 @@ async fn round_trips(url: &str, serializer: Serializer) {
     let caller = connect_to(url, serializer).await;
     assert_eq!(caller.serializer(), serializer);
     let uri = format!("com.test.rawsocket.{serializer}.echo.{}", callee.id());
-    let _echo = echo(&callee, &uri).await;
+    let _echo = register_echo(&callee, &uri).await;
     let result = within("call", caller.call(&uri, payload()).kwarg("n", -42))
         .await
         .unwrap();
@@ -134,7 +99,7 @@ async fn router_limit_fails_locally(serializer: Serializer) {
     let session = connect_to(&url, serializer).await;
     let helper = connect_to(&router().rawsocket_url(), serializer).await;
     let uri = format!("com.test.rawsocket.{serializer}.limited.{}", session.id());
-    let _echo = echo(&helper, &uri).await;
+    let _echo = register_echo(&helper, &uri).await;
     let big = "x".repeat(ROUTER_LIMIT as usize + 1);
 
     // A call: a typed error naming the sizes.
@@ -226,7 +191,7 @@ async fn own_limit_is_announced(serializer: Serializer) {
     assert_eq!(event.arg::<i64>(0).unwrap(), 7, "the big event was skipped");
 
     let uri = format!("com.test.rawsocket.{serializer}.small.echo.{}", small.id());
-    let _echo = echo(&publisher, &uri).await;
+    let _echo = register_echo(&publisher, &uri).await;
     let err = within(
         "call with a big result",
         small.call(&uri, ("z".repeat(5000),)),
@@ -239,15 +204,7 @@ async fn own_limit_is_announced(serializer: Serializer) {
     assert_eq!(result.arg::<i64>(0).unwrap(), 3);
 }
 
-macro_rules! per_serializer {
-    ($($name:ident),* $(,)?) => {
-        mod json { $( #[tokio::test] async fn $name() { super::$name(wamp_client::Serializer::Json).await } )* }
-        mod msgpack { $( #[tokio::test] async fn $name() { super::$name(wamp_client::Serializer::MsgPack).await } )* }
-        mod cbor { $( #[tokio::test] async fn $name() { super::$name(wamp_client::Serializer::Cbor).await } )* }
-    };
-}
-
-per_serializer!(
+testkit::per_serializer!(
     tcp_round_trips,
     unix_round_trips,
     router_limit_fails_locally,
@@ -285,9 +242,7 @@ async fn wrong_endpoint_kind_is_explained() {
     );
 
     // A closed port.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    drop(listener);
+    let port = e2e::closed_port().unwrap();
     let err = within(
         "connect",
         Session::connect(&format!("rs://127.0.0.1:{port}"), "realm1"),

@@ -12,11 +12,13 @@
     clippy::panic
 )]
 
+use std::future::IntoFuture;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use testkit::Crossbar;
+use testkit::e2e::eventually;
 use wamp_client::{
     Arguments, Error, Invocation, ReconnectPolicy, Serializer, Session, SessionState,
 };
@@ -39,39 +41,27 @@ async fn connect(url: &str, serializer: Serializer) -> Session {
         .expect("joins realm1")
 }
 
+/// How often the polls below retry.
+const POLL: Duration = Duration::from_millis(50);
+
 /// Waits until `session` has rejoined after the current loss.
 async fn rejoined(session: &Session, old_id: u64) {
-    let deadline = Instant::now() + LIMIT;
-    loop {
-        if let SessionState::Joined { session: id } = session.state() {
-            if id != old_id {
-                return;
-            }
+    eventually("did not rejoin", LIMIT, POLL, || async move {
+        match session.state() {
+            SessionState::Joined { session: id } if id != old_id => Ok(()),
+            state => Err(format!("{state:?}")),
         }
-        assert!(
-            Instant::now() < deadline,
-            "did not rejoin: {:?}",
-            session.state()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    })
+    .await;
 }
 
 /// Calls until one succeeds (the callee's registration may still be on its way back).
 async fn call_works(caller: &Session, n: i64) {
-    let deadline = Instant::now() + LIMIT;
-    loop {
-        match caller.call("com.res.double", (n,)).await {
-            Ok(result) => {
-                assert_eq!(result.arg::<i64>(0).unwrap(), n * 2);
-                return;
-            }
-            Err(e) => {
-                assert!(Instant::now() < deadline, "calls do not resume: {e}");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-        }
-    }
+    let result = eventually("calls do not resume", LIMIT, POLL, || {
+        caller.call("com.res.double", (n,)).into_future()
+    })
+    .await;
+    assert_eq!(result.arg::<i64>(0).unwrap(), n * 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -136,15 +126,23 @@ async fn sessions_survive_router_kills() {
         // Traffic flows: a call and an event.
         call_works(&caller, i64::from(cycle)).await;
         let before = received.load(Ordering::SeqCst);
-        let deadline = Instant::now() + LIMIT;
-        while received.load(Ordering::SeqCst) == before {
-            let _ = caller.publish("com.res.tick", (cycle,)).acknowledge().await;
-            assert!(
-                Instant::now() < deadline,
-                "cycle {cycle}: events do not flow"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let (publisher, ticks) = (&caller, &received);
+        eventually(
+            &format!("cycle {cycle}: events do not flow"),
+            LIMIT,
+            POLL,
+            || async move {
+                if ticks.load(Ordering::SeqCst) != before {
+                    return Ok(());
+                }
+                let _ = publisher
+                    .publish("com.res.tick", (cycle,))
+                    .acknowledge()
+                    .await;
+                Err("no event since the last cycle")
+            },
+        )
+        .await;
 
         let ids = [callee.id(), subscriber.id(), caller.id()];
         tokio::task::block_in_place(|| router.kill_router()).expect("kill -9");

@@ -7,26 +7,16 @@
     clippy::panic
 )]
 
-use std::future::IntoFuture;
 use std::path::PathBuf;
 use std::sync::OnceLock;
-use std::time::Duration;
 
 use futures_util::StreamExt as _;
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     KeyUsagePurpose,
 };
-use wamp_client::{Arguments, Error, Invocation, Serializer, Session, SessionBuilder, Value};
-
-/// Every step gets this long; a hang fails the test instead of CI.
-const LIMIT: Duration = Duration::from_secs(30);
-
-async fn within<T>(what: &str, future: impl IntoFuture<Output = T>) -> T {
-    tokio::time::timeout(LIMIT, future)
-        .await
-        .unwrap_or_else(|_| panic!("timed out: {what}"))
-}
+use testkit::e2e::{join, register_echo, within};
+use wamp_client::{Error, Serializer, Session, SessionBuilder, Value};
 
 /// PEM material made for this test run.
 struct Pki {
@@ -152,12 +142,6 @@ fn trusting(url: &str) -> SessionBuilder {
     Session::builder(url, "realm1").tls_ca_pem(&pki().ca)
 }
 
-async fn join(builder: SessionBuilder) -> Session {
-    within("connect", builder.connect())
-        .await
-        .unwrap_or_else(|e| panic!("joins: {e}"))
-}
-
 async fn connect_error(builder: SessionBuilder) -> String {
     let err = within("connect", builder.connect()).await.unwrap_err();
     assert!(matches!(err, Error::Connect(_)), "{err:?}");
@@ -170,17 +154,7 @@ async fn round_trip(url: &str, serializer: Serializer) {
     let caller = join(trusting(url).serializer(serializer)).await;
     assert_eq!(caller.serializer(), serializer);
     let uri = format!("com.test.tls.{serializer}.echo.{}", callee.id());
-    let _echo = within(
-        "register",
-        callee.register(&uri, |inv: Invocation| async move {
-            Ok(Arguments {
-                args: inv.args,
-                kwargs: inv.kwargs,
-            })
-        }),
-    )
-    .await
-    .unwrap();
+    let _echo = register_echo(&callee, &uri).await;
     let payload = (-7i64, Value::Bytes(vec![0, 255, 1]), "tls ✓");
     let result = within("call", caller.call(&uri, payload.clone()))
         .await
@@ -209,15 +183,7 @@ async fn rss_with_custom_ca(serializer: Serializer) {
     round_trip(&rss(), serializer).await;
 }
 
-macro_rules! per_serializer {
-    ($($name:ident),* $(,)?) => {
-        mod json { $( #[tokio::test] async fn $name() { super::$name(wamp_client::Serializer::Json).await } )* }
-        mod msgpack { $( #[tokio::test] async fn $name() { super::$name(wamp_client::Serializer::MsgPack).await } )* }
-        mod cbor { $( #[tokio::test] async fn $name() { super::$name(wamp_client::Serializer::Cbor).await } )* }
-    };
-}
-
-per_serializer!(wss_with_custom_ca, rss_with_custom_ca);
+testkit::per_serializer!(wss_with_custom_ca, rss_with_custom_ca);
 
 #[tokio::test]
 async fn ca_file_and_host_names() {

@@ -53,7 +53,12 @@ async fn serve(stream: tokio::net::TcpStream, answer: Answer) {
         }
         Ok(response)
     };
-    let Ok(mut socket) = tokio_tungstenite::accept_hdr_async(stream, choose).await else {
+    // A small read buffer: tungstenite zero-fills the spare buffer before every read.
+    let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+        .read_buffer_size(4 * 1024);
+    let Ok(mut socket) =
+        tokio_tungstenite::accept_hdr_async_with_config(stream, choose, Some(config)).await
+    else {
         return;
     };
     let mut next_id = 1u64;
