@@ -27,6 +27,7 @@ mod auth_builder;
 pub(crate) mod command;
 mod details;
 mod join;
+mod keepalive_builder;
 mod reconnect;
 mod transport_builder;
 

@@ -17,7 +17,11 @@
 //! of `wss://` and `rss://` routers are verified against the Mozilla root certificates compiled in
 //! (`webpki-roots`); the `tls_*` methods of the [`SessionBuilder`](crate::SessionBuilder) add the
 //! system's store or private CAs.
+//!
+//! Every transport watches the router's liveness (see [`keepalive`]): it sends PINGs and fails
+//! the connection when the router stays silent too long.
 
+mod keepalive;
 mod rawsocket;
 mod tls;
 mod websocket;
@@ -31,6 +35,9 @@ use tokio::net::TcpStream;
 use crate::error::ConnectError;
 use crate::wire::Serializer;
 
+#[cfg(test)]
+pub(crate) use keepalive::{DEFAULT_INTERVAL, DEFAULT_TIMEOUT};
+pub(crate) use keepalive::{KeepaliveOptions, KeepaliveTiming};
 pub(crate) use tls::{ClientAuthPem, TlsOptions};
 pub(crate) use websocket::WebSocketOptions;
 
@@ -41,6 +48,8 @@ pub(crate) struct TransportOptions {
     pub(crate) websocket: WebSocketOptions,
     /// TLS settings for `wss://` and `rss://`.
     pub(crate) tls: TlsOptions,
+    /// PINGs and the dead-peer timeout.
+    pub(crate) keepalive: KeepaliveOptions,
 }
 
 impl TransportOptions {

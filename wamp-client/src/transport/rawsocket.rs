@@ -17,6 +17,12 @@
 //! which passes it on to the caller. An unacknowledged PUBLISH is dropped with a warning. Only the
 //! session messages (HELLO, AUTHENTICATE, GOODBYE, ...), which cannot be refused this way, fail
 //! the connection.
+//!
+//! Keepalive (see [`keepalive`](super::keepalive)) is opt-in here: when on, a PING frame goes out
+//! every interval and the connection fails when nothing at all has arrived for the timeout (a
+//! PONG, like any frame or part of one, counts). It is off by default because Crossbar.io's
+//! RawSocket (Autobahn|Python on Twisted) reads a PING frame's header as the length of a 16 MiB
+//! message and drops the connection.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -29,6 +35,7 @@ use futures_util::{Sink, Stream};
 use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
 use tokio_util::codec::{Decoder, Encoder, Framed};
 
+use super::keepalive::{ActivityIo, Keepalive, Tick};
 use super::{Connection, TransportError, TransportOptions};
 use crate::error::{ConnectError, ErrorUri};
 use crate::value::{Dict, Value};
@@ -224,6 +231,7 @@ where
                         serializer,
                         max_send,
                         max_receive,
+                        options.keepalive.rawsocket(),
                     )),
                     serializer,
                 });
@@ -391,18 +399,23 @@ impl Encoder<Frame> for RawSocketCodec {
 
 /// The byte-message [`Transport`](super::Transport) over an open RawSocket.
 struct RawSocketTransport {
-    framed: Framed<Box<dyn Io>, RawSocketCodec>,
+    framed: Framed<ActivityIo<Box<dyn Io>>, RawSocketCodec>,
     serializer: Serializer,
     /// The longest message the router accepts.
     max_send: usize,
     /// `ERROR` answers made up for requests too long to send; read before the socket.
     local_replies: VecDeque<Bytes>,
-    /// PONG payloads not yet handed to the send buffer.
-    pongs: VecDeque<Bytes>,
-    /// Whether a PONG sits in the send buffer unflushed.
-    pong_unflushed: bool,
+    /// PONGs (answers to the router's PINGs) and keepalive PINGs not yet handed to the send
+    /// buffer.
+    control: VecDeque<Frame>,
+    /// Whether a PONG or PING sits in the send buffer unflushed.
+    control_unflushed: bool,
     /// The task waiting for a received message, woken when a local reply is queued.
     read_waker: Option<Waker>,
+    /// `None` when keepalive is off.
+    keepalive: Option<Keepalive>,
+    /// The keepalive declared the router dead: closing does not wait on the socket.
+    dead: bool,
 }
 
 impl RawSocketTransport {
@@ -411,8 +424,9 @@ impl RawSocketTransport {
         serializer: Serializer,
         max_send: usize,
         max_receive: usize,
+        keepalive: Option<Keepalive>,
     ) -> Self {
-        let mut framed = Framed::new(stream, RawSocketCodec { max_receive });
+        let mut framed = Framed::new(ActivityIo::new(stream), RawSocketCodec { max_receive });
         // Buffer up to this much before `poll_ready` insists on writing: a burst of messages
         // goes out in few writes.
         framed.set_backpressure_boundary(WRITE_BATCH);
@@ -421,38 +435,65 @@ impl RawSocketTransport {
             serializer,
             max_send,
             local_replies: VecDeque::new(),
-            pongs: VecDeque::new(),
-            pong_unflushed: false,
+            control: VecDeque::new(),
+            control_unflushed: false,
             read_waker: None,
+            keepalive,
+            dead: false,
         }
     }
 
-    /// Hands queued PONGs to the send buffer and flushes them, as far as the socket allows.
-    fn poll_pongs(&mut self, cx: &mut Context<'_>) -> Result<(), TransportError> {
-        while !self.pongs.is_empty() {
+    /// Hands queued PONGs and PINGs to the send buffer and flushes them, as far as the socket
+    /// allows.
+    fn poll_control(&mut self, cx: &mut Context<'_>) -> Result<(), TransportError> {
+        while !self.control.is_empty() {
             match Pin::new(&mut self.framed).poll_ready(cx) {
                 Poll::Ready(Ok(())) => {}
                 Poll::Ready(Err(e)) => return Err(framing_error(e)),
                 Poll::Pending => return Ok(()),
             }
-            if let Some(payload) = self.pongs.pop_front() {
+            if let Some(frame) = self.control.pop_front() {
                 Pin::new(&mut self.framed)
-                    .start_send(Frame {
-                        kind: FrameKind::Pong,
-                        payload,
-                    })
+                    .start_send(frame)
                     .map_err(framing_error)?;
-                self.pong_unflushed = true;
+                self.control_unflushed = true;
             }
         }
-        if self.pong_unflushed {
+        if self.control_unflushed {
             match Pin::new(&mut self.framed).poll_flush(cx) {
-                Poll::Ready(Ok(())) => self.pong_unflushed = false,
+                Poll::Ready(Ok(())) => self.control_unflushed = false,
                 Poll::Ready(Err(e)) => return Err(framing_error(e)),
                 Poll::Pending => {}
             }
         }
         Ok(())
+    }
+
+    /// Notes whether anything arrived from the router during the last read.
+    fn note_activity(&mut self) {
+        if self.framed.get_mut().take_activity() {
+            if let Some(keepalive) = &mut self.keepalive {
+                keepalive.received();
+            }
+        }
+    }
+
+    /// The outcome of a write that could not complete: after the keepalive timeout, an error.
+    fn write_pending<T>(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, TransportError>> {
+        if let Some(keepalive) = &mut self.keepalive {
+            if let Poll::Ready(error) = keepalive.poll_write_blocked(cx) {
+                self.dead = true;
+                return Poll::Ready(Err(error));
+            }
+        }
+        Poll::Pending
+    }
+
+    /// Notes that a write completed.
+    fn write_done(&mut self) {
+        if let Some(keepalive) = &mut self.keepalive {
+            keepalive.write_unblocked();
+        }
     }
 
     /// Deals with a message longer than the router accepts: answers in the router's place
@@ -568,11 +609,32 @@ impl Stream for RawSocketTransport {
             if let Some(reply) = this.local_replies.pop_front() {
                 return Poll::Ready(Some(Ok(reply)));
             }
-            if let Err(e) = this.poll_pongs(cx) {
+            if let Err(e) = this.poll_control(cx) {
                 return Poll::Ready(Some(Err(e)));
             }
-            match Pin::new(&mut this.framed).poll_next(cx) {
+            let polled = Pin::new(&mut this.framed).poll_next(cx);
+            this.note_activity();
+            match polled {
                 Poll::Pending => {
+                    // Nothing more to read: time for a PING, or to give up on the router?
+                    if let Some(keepalive) = &mut this.keepalive {
+                        match keepalive.poll_tick(cx) {
+                            Poll::Pending => {}
+                            Poll::Ready(Tick::Ping) => {
+                                tracing::trace!("RawSocket keepalive PING");
+                                this.control.push_back(Frame {
+                                    kind: FrameKind::Ping,
+                                    payload: Bytes::new(),
+                                });
+                                continue;
+                            }
+                            Poll::Ready(Tick::Dead(error)) => {
+                                this.keepalive = None;
+                                this.dead = true;
+                                return Poll::Ready(Some(Err(error)));
+                            }
+                        }
+                    }
                     this.read_waker = Some(cx.waker().clone());
                     return Poll::Pending;
                 }
@@ -582,9 +644,13 @@ impl Stream for RawSocketTransport {
                     FrameKind::Message => return Poll::Ready(Some(Ok(frame.payload))),
                     FrameKind::Ping => {
                         tracing::trace!(bytes = frame.payload.len(), "RawSocket PING");
-                        this.pongs.push_back(frame.payload);
+                        this.control.push_back(Frame {
+                            kind: FrameKind::Pong,
+                            payload: frame.payload,
+                        });
                     }
-                    // This client sends no PINGs; an unsolicited PONG is allowed and ignored.
+                    // The answer to a keepalive PING (already counted as a sign of life), or an
+                    // unsolicited PONG, which is allowed and ignored.
                     FrameKind::Pong => {}
                 },
             }
@@ -596,9 +662,13 @@ impl Sink<Bytes> for RawSocketTransport {
     type Error = TransportError;
 
     fn poll_ready(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        Pin::new(&mut self.framed)
-            .poll_ready(cx)
-            .map_err(framing_error)
+        match Pin::new(&mut self.framed).poll_ready(cx) {
+            Poll::Ready(result) => {
+                self.write_done();
+                Poll::Ready(result.map_err(framing_error))
+            }
+            Poll::Pending => self.write_pending(cx),
+        }
     }
 
     fn start_send(mut self: Pin<&mut Self>, item: Bytes) -> Result<(), Self::Error> {
@@ -614,16 +684,23 @@ impl Sink<Bytes> for RawSocketTransport {
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        let result = Pin::new(&mut self.framed)
-            .poll_flush(cx)
-            .map_err(framing_error);
-        if let Poll::Ready(Ok(())) = result {
-            self.pong_unflushed = false;
+        match Pin::new(&mut self.framed).poll_flush(cx) {
+            Poll::Ready(result) => {
+                self.write_done();
+                if result.is_ok() {
+                    self.control_unflushed = false;
+                }
+                Poll::Ready(result.map_err(framing_error))
+            }
+            Poll::Pending => self.write_pending(cx),
         }
-        result
     }
 
     fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        if self.dead {
+            // Nothing more to tell a dead router: dropping the transport closes the socket.
+            return Poll::Ready(Ok(()));
+        }
         match Pin::new(&mut self.framed).poll_close(cx) {
             // The router may have closed first; that is a clean end too.
             Poll::Ready(Err(FramingError(_))) => Poll::Ready(Ok(())),

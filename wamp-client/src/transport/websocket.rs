@@ -1,6 +1,11 @@
 //! WebSocket transport (RFC 6455) through tokio-tungstenite, with TLS by rustls for `wss://`
 //! (see [`tls`](super::tls)).
-//! One WAMP message travels as one WebSocket message: text for JSON, binary otherwise.
+//! One WAMP message travels as one WebSocket message: text for JSON, binary otherwise. A message of
+//! the other kind from the router fails the connection, as Autobahn|Python does.
+//!
+//! Keepalive (see [`keepalive`](super::keepalive)): a Ping goes out every interval, and the
+//! connection fails when nothing at all has arrived for the timeout. Pings from the router are
+//! answered by tungstenite itself.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -15,6 +20,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self, Message as WsMessage, Utf8Bytes};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+use super::keepalive::{ActivityIo, Keepalive, Tick};
 use super::{Connection, TransportError, TransportOptions};
 use crate::error::ConnectError;
 use crate::wire::Serializer;
@@ -65,17 +71,18 @@ pub(crate) async fn connect(
         .to_owned();
     let port = uri.port_u16().unwrap_or(if secure { 443 } else { 80 });
     let tcp = super::tcp_connect(url, &host, port).await?;
-    let stream = if secure {
+    let stream = ActivityIo::new(if secure {
         MaybeTlsStream::Rustls(super::tls::connect(url, &host, tcp, &options.tls).await?)
     } else {
         MaybeTlsStream::Plain(tcp)
-    };
+    });
 
-    // A 16 KiB read buffer: tungstenite zero-fills its spare buffer before each read, and the
-    // 128 KiB default makes that memset a noticeable share of CPU under load.
+    // A 4 KiB read buffer: tungstenite zero-fills its spare read buffer before every read
+    // attempt (even one that finds no data). With the 128 KiB default that memset was 87% of the
+    // instructions of a call round trip; at 4 KiB it still holds dozens of small messages.
     let max_message_size = options.max_message_size();
     let config = WebSocketConfig::default()
-        .read_buffer_size(16 * 1024)
+        .read_buffer_size(4 * 1024)
         .max_message_size(Some(max_message_size))
         .max_frame_size(Some(max_message_size));
     let (stream, response) =
@@ -101,7 +108,11 @@ pub(crate) async fn connect(
     Ok(Connection {
         transport: Box::new(WebSocketTransport {
             inner: stream,
-            binary: serializer.is_binary(),
+            serializer,
+            keepalive: options.keepalive.websocket(),
+            ping_queued: false,
+            ping_unflushed: false,
+            dead: false,
         }),
         serializer,
     })
@@ -145,22 +156,137 @@ fn describe_connect_error(url: &str, offered: &str, e: tungstenite::Error) -> Co
 
 /// Adapts a tungstenite stream to the byte-message [`Transport`](super::Transport).
 struct WebSocketTransport {
-    inner: WebSocketStream<MaybeTlsStream<TcpStream>>,
-    binary: bool,
+    inner: WebSocketStream<ActivityIo<MaybeTlsStream<TcpStream>>>,
+    serializer: Serializer,
+    /// `None` when keepalive is off.
+    keepalive: Option<Keepalive>,
+    /// A Ping is due but not handed to tungstenite yet (its buffer was full).
+    ping_queued: bool,
+    /// A Ping sits in tungstenite's buffer, not flushed yet.
+    ping_unflushed: bool,
+    /// The keepalive declared the router dead: closing skips the close handshake.
+    dead: bool,
 }
 
 fn transport_error(e: tungstenite::Error) -> TransportError {
-    TransportError(format!("WebSocket error: {e}"))
+    match e {
+        tungstenite::Error::Capacity(tungstenite::error::CapacityError::MessageTooLong {
+            size,
+            max_size,
+        }) => TransportError(format!(
+            "the router sent a WebSocket message of {size} bytes, more than the {max_size} \
+             bytes this client accepts (max_message_size)"
+        )),
+        tungstenite::Error::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
+            TransportError(
+                "the router closed the connection abruptly (no WebSocket closing handshake)"
+                    .to_owned(),
+            )
+        }
+        e => TransportError(format!("WebSocket error: {e}")),
+    }
+}
+
+/// The error for a WebSocket message of the wrong kind (text for a binary serializer, or binary
+/// for JSON).
+fn wrong_kind(serializer: Serializer, received: &str) -> TransportError {
+    let expected = if serializer.is_binary() {
+        "binary"
+    } else {
+        "text"
+    };
+    TransportError(format!(
+        "the router sent a {received} WebSocket message on {}, which carries WAMP messages in \
+         {expected} messages only",
+        serializer.subprotocol()
+    ))
+}
+
+impl WebSocketTransport {
+    /// Hands a due Ping to tungstenite and flushes it, as far as the socket allows.
+    fn poll_ping(&mut self, cx: &mut Context<'_>) -> Result<(), TransportError> {
+        if self.ping_queued {
+            match Pin::new(&mut self.inner).poll_ready(cx) {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(e)) => return Err(transport_error(e)),
+                Poll::Pending => return Ok(()),
+            }
+            tracing::trace!("WebSocket keepalive Ping");
+            Pin::new(&mut self.inner)
+                .start_send(WsMessage::Ping(Bytes::new()))
+                .map_err(transport_error)?;
+            self.ping_queued = false;
+            self.ping_unflushed = true;
+        }
+        if self.ping_unflushed {
+            match Pin::new(&mut self.inner).poll_flush(cx) {
+                Poll::Ready(Ok(())) => self.ping_unflushed = false,
+                Poll::Ready(Err(e)) => return Err(transport_error(e)),
+                Poll::Pending => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Notes whether anything arrived from the router during the last read.
+    fn note_activity(&mut self) {
+        if self.inner.get_mut().take_activity() {
+            if let Some(keepalive) = &mut self.keepalive {
+                keepalive.received();
+            }
+        }
+    }
+
+    /// The outcome of a write that could not complete: after the keepalive timeout, an error.
+    fn write_pending<T>(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, TransportError>> {
+        if let Some(keepalive) = &mut self.keepalive {
+            if let Poll::Ready(error) = keepalive.poll_write_blocked(cx) {
+                self.dead = true;
+                return Poll::Ready(Err(error));
+            }
+        }
+        Poll::Pending
+    }
+
+    /// Notes that a write completed.
+    fn write_done(&mut self) {
+        if let Some(keepalive) = &mut self.keepalive {
+            keepalive.write_unblocked();
+        }
+    }
 }
 
 impl Stream for WebSocketTransport {
     type Item = Result<Bytes, TransportError>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
         loop {
-            let item = match Pin::new(&mut self.inner).poll_next(cx) {
+            if let Err(e) = this.poll_ping(cx) {
+                return Poll::Ready(Some(Err(e)));
+            }
+            let polled = Pin::new(&mut this.inner).poll_next(cx);
+            this.note_activity();
+            let item = match polled {
                 Poll::Ready(item) => item,
-                Poll::Pending => return Poll::Pending,
+                Poll::Pending => {
+                    // Nothing more to read: time for a Ping, or to give up on the router?
+                    let Some(keepalive) = &mut this.keepalive else {
+                        return Poll::Pending;
+                    };
+                    match keepalive.poll_tick(cx) {
+                        Poll::Pending => return Poll::Pending,
+                        Poll::Ready(Tick::Ping) => {
+                            this.ping_queued = true;
+                            continue;
+                        }
+                        Poll::Ready(Tick::Dead(error)) => {
+                            this.keepalive = None;
+                            this.dead = true;
+                            return Poll::Ready(Some(Err(error)));
+                        }
+                    }
+                }
             };
             return Poll::Ready(match item {
                 None => None,
@@ -168,10 +294,17 @@ impl Stream for WebSocketTransport {
                     tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed,
                 )) => None,
                 Some(Err(e)) => Some(Err(transport_error(e))),
-                Some(Ok(WsMessage::Text(text))) => Some(Ok(Bytes::from(text))),
-                Some(Ok(WsMessage::Binary(bytes))) => Some(Ok(bytes)),
+                Some(Ok(WsMessage::Text(text))) if !this.serializer.is_binary() => {
+                    Some(Ok(Bytes::from(text)))
+                }
+                Some(Ok(WsMessage::Binary(bytes))) if this.serializer.is_binary() => {
+                    Some(Ok(bytes))
+                }
+                Some(Ok(WsMessage::Text(_))) => Some(Err(wrong_kind(this.serializer, "text"))),
+                Some(Ok(WsMessage::Binary(_))) => Some(Err(wrong_kind(this.serializer, "binary"))),
                 Some(Ok(WsMessage::Close(_))) => None,
-                // Pings are answered by tungstenite itself on the next write or flush.
+                // Pings are answered by tungstenite itself on the next read, write or flush; any
+                // frame already counted as a sign of life.
                 Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_))) => continue,
             });
         }
@@ -182,13 +315,17 @@ impl Sink<Bytes> for WebSocketTransport {
     type Error = TransportError;
 
     fn poll_ready(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        Pin::new(&mut self.inner)
-            .poll_ready(cx)
-            .map_err(transport_error)
+        match Pin::new(&mut self.inner).poll_ready(cx) {
+            Poll::Ready(result) => {
+                self.write_done();
+                Poll::Ready(result.map_err(transport_error))
+            }
+            Poll::Pending => self.write_pending(cx),
+        }
     }
 
     fn start_send(mut self: Pin<&mut Self>, item: Bytes) -> Result<(), Self::Error> {
-        let message = if self.binary {
+        let message = if self.serializer.is_binary() {
             WsMessage::Binary(item)
         } else {
             let text = Utf8Bytes::try_from(item)
@@ -201,12 +338,23 @@ impl Sink<Bytes> for WebSocketTransport {
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        Pin::new(&mut self.inner)
-            .poll_flush(cx)
-            .map_err(transport_error)
+        match Pin::new(&mut self.inner).poll_flush(cx) {
+            Poll::Ready(result) => {
+                self.write_done();
+                if result.is_ok() {
+                    self.ping_unflushed = false;
+                }
+                Poll::Ready(result.map_err(transport_error))
+            }
+            Poll::Pending => self.write_pending(cx),
+        }
     }
 
     fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        if self.dead {
+            // No close handshake with a dead router: dropping the transport closes the socket.
+            return Poll::Ready(Ok(()));
+        }
         match Pin::new(&mut self.inner).poll_close(cx) {
             Poll::Ready(Err(
                 tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed,

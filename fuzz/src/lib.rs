@@ -1,0 +1,491 @@
+//! What the fuzz targets run, shared so that `cargo test` in this directory can replay inputs
+//! without libFuzzer.
+//!
+//! - [`decode_round_trip`]: `Serializer::decode` on arbitrary bytes never panics, and whatever
+//!   decodes encodes again and decodes to the same message.
+//! - [`session_messages`]: arbitrary frames, as a router would send them, fed to a real
+//!   [`Session`] after a normal join, with a call, a subscription, a registration and an
+//!   acknowledged publication pending. The session must never panic (the panic hook aborts, which
+//!   libFuzzer reports as a crash) and never hang: once the router hangs up, the session closes
+//!   and every pending request resolves within [`DEADLINE`], or the harness panics.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use futures_util::StreamExt as _;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::UnixListener;
+use tokio::net::unix::OwnedReadHalf;
+use wamp_client::wire::Message;
+use wamp_client::{Arguments, Dict, Invocation, Serializer, Session, Value, WampError};
+
+/// Decodes `data`; what decodes must survive a round trip.
+pub fn decode_round_trip(serializer: Serializer, data: &[u8]) {
+    let Ok(message) = serializer.decode(data) else {
+        return;
+    };
+    let encoded = match serializer.encode(&message) {
+        Ok(encoded) => encoded,
+        Err(e) => panic!("{serializer}: decoded {message:?} but cannot encode it again: {e}"),
+    };
+    match serializer.decode(&encoded) {
+        Ok(again) => assert_eq!(
+            again, message,
+            "{serializer}: the round trip changed the message"
+        ),
+        Err(e) => panic!("{serializer}: re-encoded {message:?} does not decode: {e}"),
+    }
+}
+
+/// How long the session may take to close and resolve everything once the router hangs up.
+pub const DEADLINE: Duration = Duration::from_secs(3);
+/// At most this many frames of an input are sent.
+const MAX_FRAMES: usize = 64;
+
+/// The serializers, chosen by an input's first byte.
+const SERIALIZERS: [Serializer; 3] = [Serializer::Json, Serializer::MsgPack, Serializer::Cbor];
+
+/// Splits an input into the serializer and the frames to send.
+///
+/// Input format: one byte choosing the serializer (modulo 3), then frames, each a big-endian
+/// `u16` length and that many bytes (a short last frame takes what is left).
+pub fn parse_input(data: &[u8]) -> Option<(Serializer, Vec<&[u8]>)> {
+    let (&selector, mut rest) = data.split_first()?;
+    let serializer = SERIALIZERS[usize::from(selector) % SERIALIZERS.len()];
+    let mut frames = Vec::new();
+    while frames.len() < MAX_FRAMES {
+        let Some((&[high, low], after)) = rest.split_first_chunk::<2>() else {
+            break;
+        };
+        let length = usize::from(u16::from_be_bytes([high, low])).min(after.len());
+        let (frame, after) = after.split_at(length);
+        frames.push(frame);
+        rest = after;
+    }
+    Some((serializer, frames))
+}
+
+/// Builds an input from a serializer and frames (for seeds).
+pub fn build_input(serializer: Serializer, frames: &[Vec<u8>]) -> Vec<u8> {
+    let selector = SERIALIZERS
+        .iter()
+        .position(|&s| s == serializer)
+        .unwrap_or(0);
+    let mut input = vec![u8::try_from(selector).unwrap_or(0)];
+    for frame in frames {
+        let length = u16::try_from(frame.len()).unwrap_or(u16::MAX);
+        input.extend_from_slice(&length.to_be_bytes());
+        input.extend_from_slice(&frame[..usize::from(length)]);
+    }
+    input
+}
+
+fn runtime() -> &'static tokio::runtime::Runtime {
+    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(runtime) => runtime,
+            Err(e) => panic!("cannot start a Tokio runtime: {e}"),
+        }
+    })
+}
+
+/// A fresh Unix socket path (Unix sockets leave no TIME_WAIT behind, unlike TCP).
+fn socket_path() -> PathBuf {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    std::env::temp_dir().join(format!("wamp-fuzz-{}-{n}.sock", std::process::id()))
+}
+
+/// Feeds the frames of `data` (see [`parse_input`]) to a session.
+pub fn session_messages(data: &[u8]) {
+    let Some((serializer, frames)) = parse_input(data) else {
+        return;
+    };
+    runtime().block_on(run_session(serializer, frames));
+}
+
+/// The WELCOME details: every role feature the session looks at.
+fn welcome_details() -> Dict {
+    let features = |names: &[&str]| {
+        let features: Dict = names
+            .iter()
+            .map(|name| ((*name).to_owned(), Value::Bool(true)))
+            .collect();
+        let mut role = Dict::new();
+        role.insert("features".into(), Value::Dict(features));
+        Value::Dict(role)
+    };
+    let mut roles = Dict::new();
+    roles.insert(
+        "broker".into(),
+        features(&["subscription_revocation", "pattern_based_subscription"]),
+    );
+    roles.insert(
+        "dealer".into(),
+        features(&[
+            "call_canceling",
+            "progressive_call_results",
+            "progressive_call_invocations",
+            "registration_revocation",
+        ]),
+    );
+    let mut details = Dict::new();
+    details.insert("roles".into(), Value::Dict(roles));
+    details.insert("authid".into(), Value::from("fuzz"));
+    details
+}
+
+/// Reads one RawSocket frame's payload (skipping PINGs and PONGs); `None` at the end.
+async fn read_message(reader: &mut OwnedReadHalf) -> Option<Vec<u8>> {
+    loop {
+        let mut header = [0u8; 4];
+        reader.read_exact(&mut header).await.ok()?;
+        let [kind, l1, l2, l3] = header;
+        let length = usize::from(l1) << 16 | usize::from(l2) << 8 | usize::from(l3);
+        let mut payload = vec![0; length];
+        reader.read_exact(&mut payload).await.ok()?;
+        if kind & 0x07 == 0 {
+            return Some(payload);
+        }
+    }
+}
+
+fn frame(payload: &[u8]) -> Vec<u8> {
+    let length = u32::try_from(payload.len()).unwrap_or(0).to_be_bytes();
+    let mut frame = vec![0, length[1], length[2], length[3]];
+    frame.extend_from_slice(payload);
+    frame
+}
+
+async fn run_session(serializer: Serializer, frames: Vec<&[u8]>) {
+    let path = socket_path();
+    let listener = match UnixListener::bind(&path) {
+        Ok(listener) => listener,
+        Err(e) => panic!("cannot listen on {}: {e}", path.display()),
+    };
+    let url = format!("unix://{}", path.display());
+
+    // The router: handshake, join, wait for the four requests, then the fuzzer's frames.
+    let router = async {
+        let (stream, _) = listener.accept().await.ok()?;
+        let _ = std::fs::remove_file(&path);
+        let (mut reader, mut writer) = stream.into_split();
+        let mut hello = [0u8; 4];
+        reader.read_exact(&mut hello).await.ok()?;
+        let [_, second, _, _] = hello;
+        writer
+            .write_all(&[0x7F, 0xF0 | (second & 0x0F), 0, 0])
+            .await
+            .ok()?;
+        read_message(&mut reader).await?; // HELLO
+        let welcome = Message::Welcome {
+            session: 1,
+            details: welcome_details(),
+        };
+        let welcome = serializer.encode(&welcome).ok()?;
+        writer.write_all(&frame(&welcome)).await.ok()?;
+        for _ in 0..4 {
+            read_message(&mut reader).await?;
+        }
+        // From now on, whatever the client sends is read and dropped.
+        let drain = tokio::spawn(async move { while read_message(&mut reader).await.is_some() {} });
+        for payload in &frames {
+            if writer.write_all(&frame(payload)).await.is_err() {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        // Give the session a moment to act on the last frames, then hang up.
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        drop(writer);
+        drain.abort();
+        Some(())
+    };
+
+    let client = async {
+        let session = match Session::builder(&url, "realm1")
+            .serializer(serializer)
+            .no_keepalive()
+            .join_timeout(DEADLINE)
+            .leave_timeout(Duration::from_millis(100))
+            .interrupt_grace(Duration::from_millis(100))
+            .connect()
+            .await
+        {
+            Ok(session) => session,
+            // The fixed handshake cannot fail unless the socket does.
+            Err(e) => panic!("joining the fuzz router failed: {e}"),
+        };
+        let call = tokio::spawn({
+            let session = session.clone();
+            async move {
+                let _ = session.call("com.fuzz.call", (1, "two")).await;
+            }
+        });
+        let subscription = tokio::spawn({
+            let session = session.clone();
+            async move {
+                if let Ok(mut events) = session.subscribe("com.fuzz.topic").await {
+                    while events.next().await.is_some() {}
+                }
+            }
+        });
+        let registration = tokio::spawn({
+            let session = session.clone();
+            async move {
+                let handler = |_: Invocation| async { Ok::<_, WampError>(Arguments::new()) };
+                let registration = session.register("com.fuzz.proc", handler).await;
+                // Keep the registration until the session ends.
+                session.closed().await;
+                drop(registration);
+            }
+        });
+        let publication = tokio::spawn({
+            let session = session.clone();
+            async move {
+                let _ = session.publish("com.fuzz.topic", (3,)).acknowledge().await;
+            }
+        });
+        let everything = async {
+            let reason = session.closed().await;
+            if std::env::var_os("WAMP_FUZZ_DEBUG").is_some() {
+                eprintln!("closed: {reason}");
+            }
+            for task in [call, subscription, registration, publication] {
+                if let Err(e) = task.await
+                    && e.is_panic()
+                {
+                    std::panic::resume_unwind(e.into_panic());
+                }
+            }
+            reason
+        };
+        match tokio::time::timeout(DEADLINE, everything).await {
+            Ok(_) => {}
+            Err(_) => panic!(
+                "the session did not close, or a request did not resolve, within {DEADLINE:?} \
+                 of the router hanging up"
+            ),
+        }
+    };
+
+    let (_, ()) = tokio::join!(router, client);
+}
+
+/// Valid messages a router sends, for the request ids the harness's session uses (call 1,
+/// subscribe 2, register 3, acknowledged publish 4) and for nothing in particular.
+fn router_messages() -> Vec<Message> {
+    use wamp_client::wire::{Payload, code};
+    let dict = |pairs: &[(&str, Value)]| -> Dict {
+        pairs
+            .iter()
+            .map(|(key, value)| ((*key).to_owned(), value.clone()))
+            .collect()
+    };
+    let payload = || {
+        Payload::new(
+            vec![Value::from(1), Value::from("two"), Value::Bytes(vec![3, 4])],
+            dict(&[("k", Value::Float(-0.5))]),
+        )
+    };
+    vec![
+        Message::Result {
+            request: 1,
+            details: dict(&[("progress", Value::Bool(true))]),
+            payload: payload(),
+        },
+        Message::Result {
+            request: 1,
+            details: Dict::new(),
+            payload: payload(),
+        },
+        Message::Error {
+            request_type: code::CALL,
+            request: 1,
+            details: Dict::new(),
+            error: "wamp.error.runtime_error".into(),
+            payload: payload(),
+        },
+        Message::Subscribed {
+            request: 2,
+            subscription: 100,
+        },
+        Message::Event {
+            subscription: 100,
+            publication: 1,
+            details: dict(&[("topic", Value::from("com.fuzz.topic"))]),
+            payload: payload(),
+        },
+        Message::Unsubscribed {
+            request: 0,
+            details: Some(dict(&[("subscription", Value::from(100))])),
+        },
+        Message::Registered {
+            request: 3,
+            registration: 200,
+        },
+        Message::Invocation {
+            request: 7,
+            registration: 200,
+            details: dict(&[("receive_progress", Value::Bool(true))]),
+            payload: payload(),
+        },
+        Message::Interrupt {
+            request: 7,
+            options: dict(&[("mode", Value::from("kill"))]),
+        },
+        Message::Unregistered {
+            request: 0,
+            details: Some(dict(&[("registration", Value::from(200))])),
+        },
+        Message::Published {
+            request: 4,
+            publication: 300,
+        },
+        Message::Error {
+            request_type: code::PUBLISH,
+            request: 4,
+            details: Dict::new(),
+            error: "wamp.error.not_authorized".into(),
+            payload: Payload::Empty,
+        },
+        Message::EventReceived { publication: 1 },
+        Message::Goodbye {
+            details: dict(&[("message", Value::from("bye"))]),
+            reason: "wamp.close.killed".into(),
+        },
+        Message::Abort {
+            details: Dict::new(),
+            reason: "wamp.error.protocol_violation".into(),
+            payload: Payload::Empty,
+        },
+        Message::Welcome {
+            session: 2,
+            details: Dict::new(),
+        },
+    ]
+}
+
+/// Seed inputs: `(target, input)` pairs for the corpus directories.
+pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
+    let messages = router_messages();
+    let mut seeds = Vec::new();
+    for serializer in SERIALIZERS {
+        let target = match serializer {
+            Serializer::Json => "decode_json",
+            Serializer::MsgPack => "decode_msgpack",
+            _ => "decode_cbor",
+        };
+        let encoded: Vec<Vec<u8>> = messages
+            .iter()
+            .filter_map(|message| serializer.encode(message).ok())
+            .collect();
+        for bytes in &encoded {
+            seeds.push((target, bytes.clone()));
+        }
+        // Every message alone, the conversations, and everything at once.
+        for bytes in &encoded {
+            seeds.push((
+                "session_messages",
+                build_input(serializer, std::slice::from_ref(bytes)),
+            ));
+        }
+        let pick = |indices: &[usize]| -> Vec<Vec<u8>> {
+            indices
+                .iter()
+                .filter_map(|&i| encoded.get(i).cloned())
+                .collect()
+        };
+        for conversation in [
+            &[0, 1][..],
+            &[3, 4, 5, 4][..],
+            &[6, 7, 8, 9, 7][..],
+            &[10, 12, 13][..],
+            &[3, 6, 4, 7, 0, 10, 8, 1, 14][..],
+        ] {
+            seeds.push((
+                "session_messages",
+                build_input(serializer, &pick(conversation)),
+            ));
+        }
+        seeds.push(("session_messages", build_input(serializer, &encoded)));
+    }
+    seeds
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn input_format() {
+        let input = build_input(
+            Serializer::Cbor,
+            &[b"ab".to_vec(), Vec::new(), b"c".to_vec()],
+        );
+        assert_eq!(input, b"\x02\x00\x02ab\x00\x00\x00\x01c");
+        let (serializer, frames) = parse_input(&input).unwrap_or((Serializer::Json, Vec::new()));
+        assert_eq!(serializer, Serializer::Cbor);
+        assert_eq!(frames, [&b"ab"[..], b"", b"c"]);
+        // A truncated last frame takes what is left.
+        let (_, frames) = parse_input(b"\x01\x00\x09abc").unwrap_or((Serializer::Json, Vec::new()));
+        assert_eq!(frames, [&b"abc"[..]]);
+    }
+
+    /// The seeds run through the harness without tripping it.
+    #[test]
+    fn seeds_pass() {
+        for (target, input) in seeds() {
+            match target {
+                "decode_json" => decode_round_trip(Serializer::Json, &input),
+                "decode_msgpack" => decode_round_trip(Serializer::MsgPack, &input),
+                "decode_cbor" => decode_round_trip(Serializer::Cbor, &input),
+                _ => session_messages(&input),
+            }
+        }
+    }
+
+    /// Replays the inputs in `artifacts/<target>/` (crashes libFuzzer saved) and in the files
+    /// named by `WAMP_FUZZ_REPLAY` (`target:path`, comma-separated).
+    #[test]
+    fn replay_saved_inputs() {
+        let mut inputs = Vec::new();
+        for target in [
+            "decode_json",
+            "decode_msgpack",
+            "decode_cbor",
+            "session_messages",
+        ] {
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("artifacts")
+                .join(target);
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                inputs.push((target.to_owned(), entry.path()));
+            }
+        }
+        for item in std::env::var("WAMP_FUZZ_REPLAY")
+            .unwrap_or_default()
+            .split(',')
+        {
+            if let Some((target, path)) = item.split_once(':') {
+                inputs.push((target.to_owned(), path.into()));
+            }
+        }
+        for (target, path) in inputs {
+            let data = std::fs::read(&path).unwrap_or_default();
+            eprintln!("replaying {target} {}", path.display());
+            match target.as_str() {
+                "decode_json" => decode_round_trip(Serializer::Json, &data),
+                "decode_msgpack" => decode_round_trip(Serializer::MsgPack, &data),
+                "decode_cbor" => decode_round_trip(Serializer::Cbor, &data),
+                _ => session_messages(&data),
+            }
+        }
+    }
+}
