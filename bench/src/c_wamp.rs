@@ -1,0 +1,284 @@
+//! wamp-client, the crate under test.
+
+use std::future::IntoFuture;
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+use wamp_client::{Serializer, Session};
+
+use crate::codec::Ser;
+use crate::measure::{Meter, Report, Spec, rss};
+use crate::workload::*;
+
+fn serializer(ser: Ser) -> Serializer {
+    match ser {
+        Ser::Json => Serializer::Json,
+        Ser::MsgPack => Serializer::MsgPack,
+        Ser::Cbor => Serializer::Cbor,
+    }
+}
+
+pub async fn connect(url: &str, ser: Ser) -> Result<Session, String> {
+    Session::builder(url, REALM)
+        .serializer(serializer(ser))
+        .connect()
+        .await
+        .map_err(|e| format!("connect: {e}"))
+}
+
+pub async fn run(url: &str, ser: Ser, workload: Workload, spec: Spec) -> Result<Report, String> {
+    let session = connect(url, ser).await?;
+    let mut meter = Meter::new(spec);
+    let report = match workload {
+        Workload::Seq => {
+            let mut i = 0u64;
+            loop {
+                let t = Instant::now();
+                let ok = match session.call(ECHO, (i, "bench")).await {
+                    Ok(r) => r.arg::<u64>(0).is_ok(),
+                    Err(_) => false,
+                };
+                if !ok {
+                    meter.error();
+                }
+                if !meter.op(Some(t.elapsed())) {
+                    break;
+                }
+                i += 1;
+            }
+            meter.report()
+        }
+        Workload::Pipe(n) => {
+            let call = |i: u64| {
+                let session = &session;
+                async move {
+                    let t = Instant::now();
+                    let ok = match session.call(ECHO, (i, "bench")).await {
+                        Ok(r) => r.arg::<u64>(0).is_ok(),
+                        Err(_) => false,
+                    };
+                    (t, ok)
+                }
+            };
+            let mut pending = FuturesUnordered::new();
+            for i in 0..n as u64 {
+                pending.push(call(i));
+            }
+            let mut i = n as u64;
+            while let Some((t, ok)) = pending.next().await {
+                if !ok {
+                    meter.error();
+                }
+                if !meter.op(Some(t.elapsed())) {
+                    break;
+                }
+                pending.push(call(i));
+                i += 1;
+            }
+            meter.report()
+        }
+        Workload::Pub(n) => {
+            let publish = |i: u64| {
+                let session = &session;
+                async move {
+                    let t = Instant::now();
+                    let ok = session
+                        .publish(PUB_TOPIC, (i, "bench"))
+                        .acknowledge()
+                        .await
+                        .is_ok();
+                    (t, ok)
+                }
+            };
+            let mut pending = FuturesUnordered::new();
+            for i in 0..n as u64 {
+                pending.push(publish(i));
+            }
+            let mut i = n as u64;
+            while let Some((t, ok)) = pending.next().await {
+                if !ok {
+                    meter.error();
+                }
+                if !meter.op(Some(t.elapsed())) {
+                    break;
+                }
+                pending.push(publish(i));
+                i += 1;
+            }
+            meter.report()
+        }
+        Workload::Events => {
+            let mut sub = session
+                .subscribe(FLOOD)
+                .await
+                .map_err(|e| format!("subscribe: {e}"))?;
+            meter.restart();
+            // No timer in the loop: it would cost the client CPU per event. The orchestrator
+            // kills a client that stops receiving.
+            while let Some(ev) = sub.next().await {
+                if ev.arg::<u64>(0).is_err() {
+                    meter.error();
+                }
+                if !meter.op(None) {
+                    break;
+                }
+            }
+            let mut report = meter.report();
+            report.dropped = sub.dropped();
+            drop(sub);
+            report
+        }
+        Workload::PendingMem(n) => {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let before = rss();
+            let mut calls = Vec::with_capacity(n);
+            let vec_bytes = (n * std::mem::size_of::<wamp_client::CallFuture>()) as f64;
+            for i in 0..n as u64 {
+                calls.push(session.call(BLACKHOLE, (i, "bench")).into_future());
+            }
+            // Wait until the session task has taken every call in and sent it.
+            let t = Instant::now();
+            loop {
+                let d = session.diagnostics().await.map_err(|e| e.to_string())?;
+                if d.pending_calls >= n || t.elapsed() > Duration::from_secs(30) {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let after = rss();
+            let d = session.diagnostics().await.map_err(|e| e.to_string())?;
+            let mut report = Report {
+                items: Some(d.pending_calls as u64),
+                bytes_per_item: Some((after as f64 - before as f64) / n as f64),
+                note: Some(format!(
+                    "CallFuture is {} B (held by the caller, in a preallocated Vec: {:.0} B/call of \
+                     the delta); pending in session: {}",
+                    std::mem::size_of::<wamp_client::CallFuture>(),
+                    vec_bytes / n as f64,
+                    d.pending_calls
+                )),
+                ..Report::default()
+            };
+            if d.pending_calls < n {
+                report.errors = (n - d.pending_calls) as u64;
+            }
+            // Dropping them cancels; let the session exit without waiting on them.
+            std::mem::forget(calls);
+            report
+        }
+        Workload::SubMem(n) => {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let mut subs = Vec::with_capacity(n);
+            let before = rss();
+            let mut pending = FuturesUnordered::new();
+            for i in 0..n {
+                let session = &session;
+                pending.push(async move { session.subscribe(format!("bench.idle.{i}")).await });
+                if pending.len() >= 100 {
+                    if let Some(r) = pending.next().await {
+                        subs.push(r.map_err(|e| e.to_string())?);
+                    }
+                }
+            }
+            while let Some(r) = pending.next().await {
+                subs.push(r.map_err(|e| e.to_string())?);
+            }
+            drop(pending);
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let after = rss();
+            let report = Report {
+                items: Some(subs.len() as u64),
+                bytes_per_item: Some((after as f64 - before as f64) / n as f64),
+                note: Some(format!(
+                    "Subscription handle is {} B (in a preallocated Vec)",
+                    std::mem::size_of::<wamp_client::Subscription>()
+                )),
+                ..Report::default()
+            };
+            std::mem::forget(subs);
+            report
+        }
+        Workload::Burst(n) | Workload::BurstCoop(n) => {
+            let t = Instant::now();
+            let cpu0 = crate::measure::process_cpu();
+            let mut pending: FuturesUnordered<_> = (0..n as u64)
+                .map(|i| session.call(ECHO, (i, "bench")).into_future())
+                .collect();
+            let (mut ok, mut errors) = (0u64, 0u64);
+            // `unconstrained`: with tokio's cooperative budget, a FuturesUnordered of 100k
+            // ready oneshot-backed futures re-polls (and re-wakes) most of them each time the
+            // budget (128) runs out: quadratic work that is the harness's, not the client's.
+            // BurstCoop measures it the naive way.
+            let constrained = matches!(workload, Workload::BurstCoop(_));
+            loop {
+                let next = if constrained {
+                    pending.next().await
+                } else {
+                    tokio::task::unconstrained(pending.next()).await
+                };
+                let Some(r) = next else { break };
+                match r.and_then(|r| r.arg::<u64>(0)) {
+                    Ok(_) => ok += 1,
+                    Err(_) => errors += 1,
+                }
+            }
+            Report {
+                ops: ok,
+                errors,
+                secs: t.elapsed().as_secs_f64(),
+                cpu: crate::measure::process_cpu() - cpu0,
+                items: Some(n as u64),
+                ..Report::default()
+            }
+        }
+    };
+    Ok(report)
+}
+
+/// Helper for the Crossbar target: registers `bench.echo` and answers until killed.
+pub async fn callee(url: &str, ser: Ser) -> Result<(), String> {
+    let session = connect(url, ser).await?;
+    let _reg = session
+        .register(ECHO, |inv: wamp_client::Invocation| async move {
+            let mut out = wamp_client::Arguments::new();
+            out.args = inv.args;
+            Ok(out)
+        })
+        .await
+        .map_err(|e| format!("register: {e}"))?;
+    println!("ready");
+    session.closed().await;
+    Ok(())
+}
+
+/// Helper for the Crossbar target: publishes to `bench.flood` with `n` acknowledged
+/// publications outstanding, until killed.
+pub async fn publisher(url: &str, ser: Ser, n: usize) -> Result<(), String> {
+    let session = connect(url, ser).await?;
+    println!("ready");
+    let publish = |i: u64| {
+        let session = &session;
+        async move {
+            session
+                .publish(FLOOD, (i, "bench"))
+                .acknowledge()
+                .await
+                .is_ok()
+        }
+    };
+    let mut pending = FuturesUnordered::new();
+    for i in 0..n as u64 {
+        pending.push(publish(i));
+    }
+    let mut i = n as u64;
+    while let Some(ok) = pending.next().await {
+        if !ok {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        pending.push(publish(i));
+        i += 1;
+    }
+    Ok(())
+}
