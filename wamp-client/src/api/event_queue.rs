@@ -43,7 +43,8 @@ impl Shared {
 pub(crate) fn channel(capacity: usize) -> (EventSender, EventReceiver) {
     let capacity = capacity.max(1);
     let shared = Arc::new(Shared {
-        queue: Mutex::new(VecDeque::with_capacity(capacity.min(64))),
+        // Grows only when a subscriber falls behind: an idle subscription holds no buffer.
+        queue: Mutex::new(VecDeque::new()),
         capacity,
         dropped: AtomicU64::new(0),
         closed: AtomicBool::new(false),
