@@ -8,7 +8,7 @@ use futures_util::stream::FuturesUnordered;
 use wamp_client::{Serializer, Session};
 
 use crate::codec::Ser;
-use crate::measure::{Meter, Report, Spec, rss};
+use crate::measure::{Meter, Report, Spec, rss, rss_held};
 use crate::workload::*;
 
 fn serializer(ser: Ser) -> Serializer {
@@ -148,13 +148,17 @@ pub async fn run(url: &str, ser: Ser, workload: Workload, spec: Spec) -> Result<
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
             let after = rss();
+            let held = rss_held();
             let d = session.diagnostics().await.map_err(|e| e.to_string())?;
             let mut report = Report {
                 items: Some(d.pending_calls as u64),
                 bytes_per_item: Some((after as f64 - before as f64) / n as f64),
                 note: Some(format!(
-                    "CallFuture is {} B (held by the caller, in a preallocated Vec: {:.0} B/call of \
-                     the delta); pending in session: {}",
+                    "{:.0} B held once free heap pages are returned (malloc_trim; the rest is \
+                     the queue of calls not yet taken in, freed but kept by the allocator); \
+                     CallFuture is {} B (held by the caller, in a preallocated Vec: {:.0} B/call \
+                     of the delta); pending in session: {}",
+                    (held as f64 - before as f64) / n as f64,
                     std::mem::size_of::<wamp_client::CallFuture>(),
                     vec_bytes / n as f64,
                     d.pending_calls
@@ -188,11 +192,14 @@ pub async fn run(url: &str, ser: Ser, workload: Workload, spec: Spec) -> Result<
             drop(pending);
             tokio::time::sleep(Duration::from_millis(200)).await;
             let after = rss();
+            let held = rss_held();
             let report = Report {
                 items: Some(subs.len() as u64),
                 bytes_per_item: Some((after as f64 - before as f64) / n as f64),
                 note: Some(format!(
-                    "Subscription handle is {} B (in a preallocated Vec)",
+                    "{:.0} B held once free heap pages are returned (malloc_trim); Subscription \
+                     handle is {} B (in a preallocated Vec)",
+                    (held as f64 - before as f64) / n as f64,
                     std::mem::size_of::<wamp_client::Subscription>()
                 )),
                 ..Report::default()

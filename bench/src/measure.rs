@@ -64,6 +64,17 @@ pub fn rss() -> u64 {
     pages * unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as u64
 }
 
+/// Resident set size after glibc has returned the free pages inside its heap to the system:
+/// what the process still holds, without the pages of memory that was only needed for a while
+/// (e.g. commands queued before the session task took them in) and is free again.
+pub fn rss_held() -> u64 {
+    // SAFETY: malloc_trim has no preconditions; it only releases free memory.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+    rss()
+}
+
 pub struct Meter {
     spec: Spec,
     t0: Instant,

@@ -282,7 +282,7 @@ impl<'a> IntoFuture for Call<'a> {
             let (reply, rx) = oneshot::channel();
             match self.start(key, CallReply::Once(reply)) {
                 Ok(()) => CallState::Waiting(rx),
-                Err(e) => CallState::Failed(Some(e)),
+                Err(e) => CallState::Failed(Some(Box::new(e))),
             }
         };
         CallFuture {
@@ -369,8 +369,9 @@ pub struct CallFuture {
 
 #[derive(Debug)]
 enum CallState {
-    Waiting(oneshot::Receiver<Result<CallResult>>),
-    Failed(Option<Error>),
+    Waiting(oneshot::Receiver<Box<Result<CallResult>>>),
+    /// Boxed: a call future is held once per outstanding call, and errors are large.
+    Failed(Option<Box<Error>>),
 }
 
 impl CallFuture {
@@ -388,7 +389,7 @@ impl Future for CallFuture {
         let _enter = this.span.enter();
         let output = match &mut this.state {
             CallState::Waiting(rx) => match Pin::new(rx).poll(cx) {
-                Poll::Ready(Ok(result)) => result,
+                Poll::Ready(Ok(result)) => *result,
                 Poll::Ready(Err(_)) => Err(Error::SessionClosed(this.guard.session.close_reason())),
                 Poll::Pending => {
                     if let Some(deadline) = &mut this.deadline {
@@ -406,9 +407,10 @@ impl Future for CallFuture {
                     return Poll::Pending;
                 }
             },
-            CallState::Failed(error) => Err(error
-                .take()
-                .unwrap_or_else(|| Error::SessionClosed(this.guard.session.close_reason()))),
+            CallState::Failed(error) => Err(error.take().map_or_else(
+                || Error::SessionClosed(this.guard.session.close_reason()),
+                |e| *e,
+            )),
         };
         // Completed: nothing to cancel any more.
         this.guard.armed = false;

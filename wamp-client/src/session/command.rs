@@ -86,8 +86,9 @@ pub(crate) enum Command {
 
 /// Where the answer to a call goes.
 pub(crate) enum CallReply {
-    /// One final result.
-    Once(oneshot::Sender<Result<CallResult>>),
+    /// One final result. Boxed, so that the channel a pending call holds stays small; the box
+    /// is made only once the answer is there.
+    Once(oneshot::Sender<Box<Result<CallResult>>>),
     /// Progressive results, then the final one (or an error).
     Stream(mpsc::UnboundedSender<Result<CallResult>>),
 }

@@ -78,18 +78,50 @@ impl Serializer {
 
     /// Encodes a message, appending to `out`.
     pub fn encode_into(self, message: &Message, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        self.encode_to_writer(message, out)
+    }
+
+    /// Encodes a message into the free end of `buffer` and splits it off as one frame's bytes:
+    /// no copy and, while earlier frames are released, no allocation per message. On error
+    /// `buffer` is left as it was.
+    pub(crate) fn encode_frame(
+        self,
+        message: &Message,
+        buffer: &mut bytes::BytesMut,
+    ) -> Result<bytes::Bytes, EncodeError> {
+        use bytes::BufMut as _;
+        /// Room kept ahead; reserving it reclaims the buffer once the frames cut from it are gone.
+        const CHUNK: usize = 64 * 1024;
+        buffer.clear();
+        if buffer.capacity() < 1024 {
+            buffer.reserve(CHUNK);
+        }
+        match self.encode_to_writer(message, buffer.writer()) {
+            Ok(()) => Ok(buffer.split().freeze()),
+            Err(e) => {
+                buffer.clear();
+                Err(e)
+            }
+        }
+    }
+
+    fn encode_to_writer(
+        self,
+        message: &Message,
+        mut out: impl std::io::Write,
+    ) -> Result<(), EncodeError> {
         let wire = WireMessage {
             message,
             json: self == Serializer::Json,
         };
         let result = match self {
-            Serializer::Json => serde_json::to_writer(&mut *out, &wire).map_err(|e| e.to_string()),
+            Serializer::Json => serde_json::to_writer(&mut out, &wire).map_err(|e| e.to_string()),
             Serializer::MsgPack => {
                 use serde::Serialize as _;
-                wire.serialize(&mut rmp_serde::Serializer::new(&mut *out))
+                wire.serialize(&mut rmp_serde::Serializer::new(&mut out))
                     .map_err(|e| e.to_string())
             }
-            Serializer::Cbor => ciborium::into_writer(&wire, &mut *out).map_err(|e| e.to_string()),
+            Serializer::Cbor => ciborium::into_writer(&wire, &mut out).map_err(|e| e.to_string()),
         };
         result.map_err(|reason| EncodeError {
             message: message.name(),

@@ -8,16 +8,25 @@ use crate::session::command::CallReply;
 use crate::value::{Dict, Value};
 use crate::wire::{Id, Message, Payload};
 
-/// A call waiting for its result.
+/// A call waiting for its result: one per outstanding call, so it is kept small (what only
+/// some calls need is boxed in `retained`).
 pub(super) struct PendingCall {
     /// The handle-side key, to find the call again for CANCEL and input chunks.
     pub(super) key: u64,
-    pub(super) procedure: String,
     pub(super) reply: CallReply,
     /// The call asked the dealer for a timeout.
     pub(super) router_timeout: bool,
     /// This client sent CANCEL for the call.
     pub(super) cancel_sent: bool,
+    /// The procedure (and, for an idempotent call, the whole CALL), for the calls that may send
+    /// another CALL: streaming ones (progressive invocations) and idempotent ones (resent after a
+    /// reconnect).
+    pub(super) retained: Option<Box<RetainedCall>>,
+}
+
+/// What a call keeps of its CALL message to send more of it later.
+pub(super) struct RetainedCall {
+    pub(super) procedure: String,
     /// For an idempotent call: what to send again after a reconnect.
     pub(super) resend: Option<Resend>,
 }
@@ -27,6 +36,13 @@ pub(super) struct Resend {
     pub(super) options: Dict,
     pub(super) args: Vec<Value>,
     pub(super) kwargs: Dict,
+}
+
+impl PendingCall {
+    /// Whether the call is sent again after a reconnect.
+    pub(super) fn is_idempotent(&self) -> bool {
+        self.retained.as_ref().is_some_and(|r| r.resend.is_some())
+    }
 }
 
 impl PendingCall {
@@ -40,7 +56,7 @@ impl CallReply {
     fn send(self, result: Result<CallResult>) {
         match self {
             CallReply::Once(reply) => {
-                let _ = reply.send(result);
+                let _ = reply.send(Box::new(result));
             }
             CallReply::Stream(results) => {
                 let _ = results.send(result);
@@ -61,17 +77,22 @@ impl SessionTask {
         kwargs: Dict,
         reply: CallReply,
     ) -> Step {
+        let retained = (idempotent || matches!(reply, CallReply::Stream(_))).then(|| {
+            Box::new(RetainedCall {
+                procedure: procedure.clone(),
+                resend: idempotent.then(|| Resend {
+                    options: options.clone(),
+                    args: args.clone(),
+                    kwargs: kwargs.clone(),
+                }),
+            })
+        });
         let pending = Pending::Call(PendingCall {
             key,
-            procedure: procedure.clone(),
             reply,
             router_timeout: options.contains_key("timeout"),
             cancel_sent: false,
-            resend: idempotent.then(|| Resend {
-                options: options.clone(),
-                args: args.clone(),
-                kwargs: kwargs.clone(),
-            }),
+            retained,
         });
         self.request(
             |request| Message::Call {
@@ -132,7 +153,10 @@ impl SessionTask {
         let Some(Pending::Call(call)) = self.pending.get(&request) else {
             return Ok(());
         };
-        let procedure = call.procedure.clone();
+        let Some(procedure) = call.retained.as_ref().map(|r| r.procedure.clone()) else {
+            // Only streaming calls take input chunks, and they keep their procedure.
+            return Ok(());
+        };
         // Only the first CALL's options count; continuations carry just `progress`.
         let mut options = Dict::new();
         if !last {

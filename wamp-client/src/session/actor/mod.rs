@@ -9,7 +9,7 @@ mod callee;
 mod caller;
 mod reconnect;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -47,31 +47,40 @@ pub(super) struct TaskConfig {
 }
 
 /// A request sent to the router and waiting for its answer.
+///
+/// Calls and publications are the many; everything else is boxed so that an entry of the
+/// pending table stays small (it is paid once per outstanding call).
 enum Pending {
     Call(PendingCall),
     Publish(oneshot::Sender<Result<Id>>),
-    Subscribe {
-        topic: String,
-        options: Dict,
-        local: u64,
-        events: crate::api::event_queue::EventSender,
-        revoked: Revocation,
-        reply: oneshot::Sender<Result<Id>>,
-    },
+    Subscribe(Box<SubscribeRequest>),
     Unsubscribe(Option<oneshot::Sender<Result<()>>>),
-    Register {
-        local: u64,
-        procedure: String,
-        options: Dict,
-        handler: Arc<dyn Handler>,
-        revoked: Revocation,
-        reply: oneshot::Sender<Result<Id>>,
-    },
+    Register(Box<RegisterRequest>),
     /// A subscription being restored after a reconnect, with every local subscription it feeds.
-    Resubscribe(SubscriptionEntry),
+    Resubscribe(Box<SubscriptionEntry>),
     /// A registration being restored after a reconnect.
-    Reregister(RegistrationEntry),
+    Reregister(Box<RegistrationEntry>),
     Unregister(Option<oneshot::Sender<Result<()>>>),
+}
+
+/// A SUBSCRIBE waiting for SUBSCRIBED.
+struct SubscribeRequest {
+    topic: String,
+    options: Dict,
+    local: u64,
+    events: crate::api::event_queue::EventSender,
+    revoked: Revocation,
+    reply: oneshot::Sender<Result<Id>>,
+}
+
+/// A REGISTER waiting for REGISTERED.
+struct RegisterRequest {
+    local: u64,
+    procedure: String,
+    options: Dict,
+    handler: Arc<dyn Handler>,
+    revoked: Revocation,
+    reply: oneshot::Sender<Result<Id>>,
 }
 
 impl Pending {
@@ -80,9 +89,9 @@ impl Pending {
         match self {
             Pending::Call(_) => code::CALL,
             Pending::Publish(_) => code::PUBLISH,
-            Pending::Subscribe { .. } | Pending::Resubscribe(_) => code::SUBSCRIBE,
+            Pending::Subscribe(_) | Pending::Resubscribe(_) => code::SUBSCRIBE,
             Pending::Unsubscribe(_) => code::UNSUBSCRIBE,
-            Pending::Register { .. } | Pending::Reregister(_) => code::REGISTER,
+            Pending::Register(_) | Pending::Reregister(_) => code::REGISTER,
             Pending::Unregister(_) => code::UNREGISTER,
         }
     }
@@ -92,8 +101,8 @@ impl Pending {
         match self {
             Pending::Call(call) => call.fail(error),
             Pending::Publish(reply) => drop(reply.send(Err(error))),
-            Pending::Subscribe { reply, .. } => drop(reply.send(Err(error))),
-            Pending::Register { reply, .. } => drop(reply.send(Err(error))),
+            Pending::Subscribe(request) => drop(request.reply.send(Err(error))),
+            Pending::Register(request) => drop(request.reply.send(Err(error))),
             Pending::Resubscribe(entry) => {
                 let reason = format!("could not be restored after reconnecting: {error}");
                 tracing::warn!(topic = %entry.topic, %reason, "subscription lost");
@@ -183,7 +192,8 @@ pub(super) struct SessionTask {
     call_keys: HashMap<u64, Id>,
     /// Whether something was written since the last flush.
     unflushed: bool,
-    encode_buffer: Vec<u8>,
+    /// Frames are encoded into this buffer's free end and split off (see `encode_frame`).
+    encode_buffer: bytes::BytesMut,
 }
 
 /// `Err` carries why the session ends; the main loop stops on it.
@@ -217,17 +227,17 @@ impl SessionTask {
             router_supports_cancel,
             state: State::Established,
             last_request: 0,
-            pending: HashMap::new(),
-            subscriptions: HashMap::new(),
-            unsubscribing: HashMap::new(),
-            registrations: HashMap::new(),
-            registration_locals: HashMap::new(),
-            subscription_locals: HashMap::new(),
-            invocations: HashMap::new(),
+            pending: HashMap::default(),
+            subscriptions: HashMap::default(),
+            unsubscribing: HashMap::default(),
+            registrations: HashMap::default(),
+            registration_locals: HashMap::default(),
+            subscription_locals: HashMap::default(),
+            invocations: HashMap::default(),
             finished_invocations: FinishedInvocations::default(),
-            call_keys: HashMap::new(),
+            call_keys: HashMap::default(),
             unflushed: false,
-            encode_buffer: Vec::with_capacity(256),
+            encode_buffer: bytes::BytesMut::new(),
         }
     }
 
@@ -307,17 +317,18 @@ impl SessionTask {
                 describe(&message, self.trace_payloads)
             );
         }
-        self.encode_buffer.clear();
-        if let Err(e) = self
+        let bytes = match self
             .serializer
-            .encode_into(&message, &mut self.encode_buffer)
+            .encode_frame(&message, &mut self.encode_buffer)
         {
-            // Only values the user supplied can fail to encode (e.g. a non-finite float in CBOR
-            // is fine, but a map key problem is not); the session itself stays healthy.
-            tracing::warn!(error = %e, "dropping a message that cannot be encoded");
-            return Ok(());
-        }
-        let bytes = Bytes::copy_from_slice(&self.encode_buffer);
+            Ok(bytes) => bytes,
+            Err(e) => {
+                // Only values the user supplied can fail to encode (e.g. a non-finite float in
+                // CBOR is fine, but a map key problem is not); the session itself stays healthy.
+                tracing::warn!(error = %e, "dropping a message that cannot be encoded");
+                return Ok(());
+            }
+        };
         if let Err(e) = self.transport.feed(bytes).await {
             return Err(CloseReason::new(
                 "wamp.close.system_shutdown",
@@ -439,14 +450,14 @@ impl SessionTask {
                 events,
                 reply,
             } => {
-                self.subscribe(Pending::Subscribe {
+                self.subscribe(Box::new(SubscribeRequest {
                     topic,
                     options,
                     local,
                     events,
                     revoked,
                     reply,
-                })
+                }))
                 .await
             }
             Command::Unsubscribe {
@@ -462,14 +473,14 @@ impl SessionTask {
                 handler,
                 reply,
             } => {
-                let pending = Pending::Register {
+                let pending = Pending::Register(Box::new(RegisterRequest {
                     local,
                     procedure: procedure.clone(),
                     options: options.clone(),
                     handler,
                     revoked,
                     reply,
-                };
+                }));
                 self.request(
                     |request| Message::Register {
                         request,
@@ -516,19 +527,16 @@ impl SessionTask {
         }
     }
 
-    /// Sends SUBSCRIBE for a `Pending::Subscribe`.
-    async fn subscribe(&mut self, pending: Pending) -> Step {
-        let Pending::Subscribe { topic, options, .. } = &pending else {
-            return Ok(());
-        };
-        let (topic, options) = (topic.clone(), options.clone());
+    /// Sends SUBSCRIBE and remembers what waits for SUBSCRIBED.
+    async fn subscribe(&mut self, pending: Box<SubscribeRequest>) -> Step {
+        let (topic, options) = (pending.topic.clone(), pending.options.clone());
         self.request(
             |request| Message::Subscribe {
                 request,
                 options,
                 topic,
             },
-            Some(pending),
+            Some(Pending::Subscribe(pending)),
         )
         .await
     }
@@ -731,20 +739,12 @@ impl SessionTask {
                     match self.subscriptions.get_mut(&subscription) {
                         Some(entry) => entry.sinks.extend(restored.sinks),
                         None => {
-                            self.subscriptions.insert(subscription, restored);
+                            self.subscriptions.insert(subscription, *restored);
                         }
                     }
                     return Ok(());
                 }
-                if let Some(Pending::Subscribe {
-                    topic,
-                    options,
-                    local,
-                    events,
-                    revoked,
-                    reply,
-                }) = pending
-                {
+                if let Some(Pending::Subscribe(pending)) = pending {
                     if self
                         .unsubscribing
                         .get(&subscription)
@@ -752,24 +752,24 @@ impl SessionTask {
                     {
                         // The router merged this SUBSCRIBE into a subscription that an UNSUBSCRIBE
                         // sent after it is removing: subscribe again once that is done.
-                        return self
-                            .subscribe(Pending::Subscribe {
-                                topic,
-                                options,
-                                local,
-                                events,
-                                revoked,
-                                reply,
-                            })
-                            .await;
+                        return self.subscribe(pending).await;
                     }
+                    let SubscribeRequest {
+                        topic,
+                        options,
+                        local,
+                        events,
+                        revoked,
+                        reply,
+                    } = *pending;
                     self.subscription_locals.insert(local, subscription);
                     self.subscriptions
                         .entry(subscription)
                         .or_insert_with(|| SubscriptionEntry {
                             topic,
                             options,
-                            sinks: Vec::new(),
+                            // Most router subscriptions feed one local subscription.
+                            sinks: Vec::with_capacity(1),
                         })
                         .sinks
                         .push(LocalSubscription {
@@ -823,18 +823,18 @@ impl SessionTask {
                 if let Some(Pending::Reregister(entry)) = pending {
                     // Restored after a reconnect, under a new id.
                     self.registration_locals.insert(entry.local, registration);
-                    self.registrations.insert(registration, entry);
+                    self.registrations.insert(registration, *entry);
                     return Ok(());
                 }
-                if let Some(Pending::Register {
-                    local,
-                    procedure,
-                    options,
-                    handler,
-                    revoked,
-                    reply,
-                }) = pending
-                {
+                if let Some(Pending::Register(pending)) = pending {
+                    let RegisterRequest {
+                        local,
+                        procedure,
+                        options,
+                        handler,
+                        revoked,
+                        reply,
+                    } = *pending;
                     self.registrations.insert(
                         registration,
                         RegistrationEntry {
@@ -893,6 +893,10 @@ impl SessionTask {
                 payload,
             } => {
                 self.on_event(subscription, publication, details, payload);
+                // A burst of events arrives faster than one socket read per event: spend the
+                // task's cooperative budget so that, on a single-threaded runtime, subscribers
+                // get to run (and drain their queues) between bursts instead of after them.
+                tokio::task::consume_budget().await;
                 Ok(())
             }
             Message::Invocation {
@@ -1086,11 +1090,10 @@ fn reject(command: Command, error: Error) {
     match command {
         Command::Call { reply, .. } => PendingCall {
             key: 0,
-            procedure: String::new(),
             reply,
             router_timeout: false,
             cancel_sent: false,
-            resend: None,
+            retained: None,
         }
         .fail(error),
         Command::Cancel { .. } | Command::CallChunk { .. } => {}

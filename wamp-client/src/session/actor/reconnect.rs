@@ -41,44 +41,50 @@ impl SessionTask {
         for (_, pending) in std::mem::take(&mut self.pending) {
             match pending {
                 // Idempotent calls are sent again after the reconnect.
-                Pending::Call(call) if call.resend.is_some() => self.resend.push(call),
+                Pending::Call(call) if call.is_idempotent() => self.resend.push(call),
                 Pending::Call(call) => {
                     self.call_keys.remove(&call.key);
                     call.fail(disconnected());
                 }
                 // Subscriptions and registrations in flight are made on the new connection.
-                Pending::Subscribe {
-                    topic,
-                    options,
-                    local,
-                    events,
-                    revoked,
-                    reply,
-                } => self.waiting.push(Command::Subscribe {
-                    topic,
-                    options,
-                    revoked,
-                    local,
-                    events,
-                    reply,
-                }),
-                Pending::Register {
-                    local,
-                    procedure,
-                    options,
-                    handler,
-                    revoked,
-                    reply,
-                } => self.waiting.push(Command::Register {
-                    local,
-                    procedure,
-                    options,
-                    revoked,
-                    handler,
-                    reply,
-                }),
-                Pending::Resubscribe(entry) => self.restoring_subscriptions.push(entry),
-                Pending::Reregister(entry) => self.restoring_registrations.push(entry),
+                Pending::Subscribe(request) => {
+                    let super::SubscribeRequest {
+                        topic,
+                        options,
+                        local,
+                        events,
+                        revoked,
+                        reply,
+                    } = *request;
+                    self.waiting.push(Command::Subscribe {
+                        topic,
+                        options,
+                        revoked,
+                        local,
+                        events,
+                        reply,
+                    });
+                }
+                Pending::Register(request) => {
+                    let super::RegisterRequest {
+                        local,
+                        procedure,
+                        options,
+                        handler,
+                        revoked,
+                        reply,
+                    } = *request;
+                    self.waiting.push(Command::Register {
+                        local,
+                        procedure,
+                        options,
+                        revoked,
+                        handler,
+                        reply,
+                    });
+                }
+                Pending::Resubscribe(entry) => self.restoring_subscriptions.push(*entry),
+                Pending::Reregister(entry) => self.restoring_registrations.push(*entry),
                 // The router has forgotten the session: removals are done.
                 Pending::Unsubscribe(reply) | Pending::Unregister(reply) => {
                     if let Some(reply) = reply {
@@ -292,7 +298,7 @@ impl SessionTask {
                     options,
                     procedure,
                 },
-                Some(Pending::Reregister(entry)),
+                Some(Pending::Reregister(Box::new(entry))),
             )
             .await?;
         }
@@ -304,7 +310,7 @@ impl SessionTask {
                     options,
                     topic,
                 },
-                Some(Pending::Resubscribe(entry)),
+                Some(Pending::Resubscribe(Box::new(entry))),
             )
             .await?;
         }
@@ -319,10 +325,10 @@ impl SessionTask {
 
     /// Sends an idempotent call again under a new request id.
     async fn resend_call(&mut self, call: PendingCall) -> Result<(), CloseReason> {
-        let Some(resend) = &call.resend else {
+        let Some((retained, Some(resend))) = call.retained.as_ref().map(|r| (r, &r.resend)) else {
             return Ok(());
         };
-        let (options, procedure) = (resend.options.clone(), call.procedure.clone());
+        let (options, procedure) = (resend.options.clone(), retained.procedure.clone());
         let payload = Payload::new(resend.args.clone(), resend.kwargs.clone());
         let key = call.key;
         self.request(
