@@ -418,7 +418,19 @@ impl XorShift {
 /// The round trip is compared modulo the known empty-arguments bug (see
 /// [`empty_arguments_round_trip`]), so that the fuzzers keep looking for other problems.
 fn fuzz_one(serializer: Serializer, bytes: &[u8]) -> bool {
-    match decode(serializer, bytes) {
+    let decoded = decode(serializer, bytes);
+    // `decode` takes a fast path for RESULT, EVENT and INVOCATION: it must agree, acceptance and
+    // error alike, with the general path (a value tree, then structural validation).
+    let general = serializer
+        .decode_value(bytes)
+        .and_then(wamp_client::wire::message_from_value);
+    assert_eq!(
+        decoded,
+        general,
+        "{serializer}: decode and the general decoder disagree on {}",
+        hex(bytes)
+    );
+    match decoded {
         Ok(message) => {
             let encoded = serializer
                 .encode(&message)

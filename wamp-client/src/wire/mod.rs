@@ -19,6 +19,7 @@
 
 mod decode;
 mod encode;
+mod fast_path;
 mod message;
 mod serializer;
 mod validate;

@@ -133,7 +133,39 @@ impl Serializer {
     /// Decodes one message. Malformed bytes, trailing data, wrong arity or field types all give an
     /// [`InvalidMessage`]; nothing panics.
     pub fn decode(self, bytes: &[u8]) -> Result<Message, InvalidMessage> {
+        if let Some(message) = self.decode_fast(bytes) {
+            return Ok(message);
+        }
         message_from_value(self.decode_value(bytes)?)
+    }
+
+    /// The fast path of [`decode`](Self::decode) (see `fast_path`): a valid RESULT, EVENT or
+    /// INVOCATION, or `None` for everything else.
+    pub(crate) fn decode_fast(self, bytes: &[u8]) -> Option<Message> {
+        use super::fast_path::HotMessage;
+        match self {
+            Serializer::Json => {
+                let mut de = serde_json::Deserializer::from_slice(bytes);
+                let message = HotMessage { json_binary: true }
+                    .deserialize(&mut de)
+                    .ok()??;
+                de.end().ok().map(|()| message)
+            }
+            Serializer::MsgPack => {
+                let mut reader = bytes;
+                let mut de = rmp_serde::Deserializer::new(&mut reader);
+                de.set_max_depth(MAX_DEPTH);
+                let message = HotMessage { json_binary: false }
+                    .deserialize(&mut de)
+                    .ok()??;
+                reader.is_empty().then_some(message)
+            }
+            Serializer::Cbor => {
+                let mut reader = bytes;
+                let super::fast_path::HotCbor(message) = ciborium::from_reader(&mut reader).ok()?;
+                if reader.is_empty() { message } else { None }
+            }
+        }
     }
 
     /// Decodes the bytes into a [`Value`] (the JSON binary convention applied), without interpreting
