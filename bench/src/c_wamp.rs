@@ -154,9 +154,7 @@ pub async fn run(url: &str, ser: Ser, workload: Workload, spec: Spec) -> Result<
                 items: Some(d.pending_calls as u64),
                 bytes_per_item: Some((after as f64 - before as f64) / n as f64),
                 note: Some(format!(
-                    "{:.0} B held once free heap pages are returned (malloc_trim; the rest is \
-                     the queue of calls not yet taken in, freed but kept by the allocator); \
-                     CallFuture is {} B (held by the caller, in a preallocated Vec: {:.0} B/call \
+                    "{:.0} B after malloc_trim; CallFuture is {} B (held by the caller, in a preallocated Vec: {:.0} B/call \
                      of the delta); pending in session: {}",
                     (held as f64 - before as f64) / n as f64,
                     std::mem::size_of::<wamp_client::CallFuture>(),
@@ -197,8 +195,8 @@ pub async fn run(url: &str, ser: Ser, workload: Workload, spec: Spec) -> Result<
                 items: Some(subs.len() as u64),
                 bytes_per_item: Some((after as f64 - before as f64) / n as f64),
                 note: Some(format!(
-                    "{:.0} B held once free heap pages are returned (malloc_trim); Subscription \
-                     handle is {} B (in a preallocated Vec)",
+                    "{:.0} B after malloc_trim; Subscription handle is {} B (in a preallocated \
+                     Vec)",
                     (held as f64 - before as f64) / n as f64,
                     std::mem::size_of::<wamp_client::Subscription>()
                 )),
