@@ -14,7 +14,7 @@ use super::arguments::{Arguments, payload_accessors};
 use super::options::MatchPolicy;
 use crate::error::{Error, Result, WampError};
 use crate::session::Session;
-use crate::session::command::{Command, Outcome, Revocation};
+use crate::session::command::{Command, Outcome, RegisterRequest, Revocation};
 use crate::uri::UriUse;
 use crate::value::{Dict, Value, ValueError};
 use crate::wire::Id;
@@ -280,14 +280,15 @@ impl Register<'_> {
         };
         self.session.uri_check().check(&self.procedure, usage)?;
         let (reply, rx) = oneshot::channel();
-        self.session.send(Command::Register {
-            local,
-            procedure: self.procedure,
-            options: self.options,
-            revoked,
-            handler: self.handler,
-            reply,
-        })?;
+        self.session
+            .send(Command::Register(Box::new(RegisterRequest {
+                local,
+                procedure: self.procedure,
+                options: self.options,
+                revoked,
+                handler: self.handler,
+                reply,
+            })))?;
         Ok(rx)
     }
 }

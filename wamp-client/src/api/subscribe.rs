@@ -12,7 +12,7 @@ use super::arguments::{payload_accessors, payload_error};
 use super::options::MatchPolicy;
 use crate::error::{Error, Result};
 use crate::session::Session;
-use crate::session::command::{Command, Revocation};
+use crate::session::command::{Command, Revocation, SubscribeRequest};
 use crate::uri::UriUse;
 use crate::value::{Dict, Value};
 use crate::wire::Id;
@@ -167,14 +167,14 @@ impl IntoFuture for Subscribe<'_> {
         let start = || -> Result<oneshot::Receiver<Result<Id>>> {
             session.uri_check().check(&self.topic, usage)?;
             let (reply, rx) = oneshot::channel();
-            session.send(Command::Subscribe {
+            session.send(Command::Subscribe(Box::new(SubscribeRequest {
                 topic: self.topic,
                 options: self.options,
                 revoked: revoked.clone(),
                 local,
                 events: events_tx,
                 reply,
-            })?;
+            })))?;
             Ok(rx)
         };
         let state = start().map_err(Some);

@@ -26,7 +26,10 @@ pub(crate) enum Command {
         reply: CallReply,
     },
     /// Cancels the call `key` if it is still pending.
-    Cancel { key: u64, mode: CancelMode },
+    Cancel {
+        key: u64,
+        mode: CancelMode,
+    },
     /// A further chunk of a call with progressive invocations (same request id).
     CallChunk {
         key: u64,
@@ -43,31 +46,14 @@ pub(crate) enum Command {
         /// Present when the publication is acknowledged: PUBLISHED (or ERROR) answers it.
         ack: Option<oneshot::Sender<Result<Id>>>,
     },
-    Subscribe {
-        topic: String,
-        options: Dict,
-        /// Set by the session task if the router revokes the subscription.
-        revoked: Revocation,
-        /// Identifies this local subscription among others the router may merge into one id.
-        local: u64,
-        events: crate::api::event_queue::EventSender,
-        reply: oneshot::Sender<Result<Id>>,
-    },
+    /// Boxed, like `Register`: they are rare, and the box travels on into the pending table.
+    Subscribe(Box<SubscribeRequest>),
     Unsubscribe {
         subscription: Id,
         local: u64,
         reply: Option<oneshot::Sender<Result<()>>>,
     },
-    Register {
-        /// Identifies the registration across reconnects (router ids change).
-        local: u64,
-        procedure: String,
-        options: Dict,
-        /// Set by the session task if the router revokes the registration.
-        revoked: Revocation,
-        handler: Arc<dyn Handler>,
-        reply: oneshot::Sender<Result<Id>>,
-    },
+    Register(Box<RegisterRequest>),
     Unregister {
         /// The registration's local key (see `Register::local`).
         local: u64,
@@ -82,6 +68,30 @@ pub(crate) enum Command {
         message: Option<String>,
         reply: oneshot::Sender<CloseReason>,
     },
+}
+
+/// A SUBSCRIBE to send, then waiting for SUBSCRIBED.
+pub(crate) struct SubscribeRequest {
+    pub(crate) topic: String,
+    pub(crate) options: Dict,
+    /// Set by the session task if the router revokes the subscription.
+    pub(crate) revoked: Revocation,
+    /// Identifies this local subscription among others the router may merge into one id.
+    pub(crate) local: u64,
+    pub(crate) events: crate::api::event_queue::EventSender,
+    pub(crate) reply: oneshot::Sender<Result<Id>>,
+}
+
+/// A REGISTER to send, then waiting for REGISTERED.
+pub(crate) struct RegisterRequest {
+    /// Identifies the registration across reconnects (router ids change).
+    pub(crate) local: u64,
+    pub(crate) procedure: String,
+    pub(crate) options: Dict,
+    /// Set by the session task if the router revokes the registration.
+    pub(crate) revoked: Revocation,
+    pub(crate) handler: Arc<dyn Handler>,
+    pub(crate) reply: oneshot::Sender<Result<Id>>,
 }
 
 /// Where the answer to a call goes.

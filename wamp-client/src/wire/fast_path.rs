@@ -18,7 +18,7 @@ use super::validate::check_known_keys;
 use crate::value::{Dict, Value, ValueSeed};
 
 /// Reads a hot message; `Ok(None)` when it is not one the fast path takes.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 pub(crate) struct HotMessage {
     /// Whether the data is JSON (`"\u0000<base64>"` strings are bytes).
     pub(crate) json_binary: bool,
@@ -110,17 +110,6 @@ impl<'de> Visitor<'de> for HotMessage {
             return Ok(None);
         }
         Ok(Some(message))
-    }
-}
-
-/// [`HotMessage`] for `ciborium`, which takes a `Deserialize` type rather than a seed.
-pub(crate) struct HotCbor(pub(crate) Option<Message>);
-
-impl<'de> de::Deserialize<'de> for HotCbor {
-    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        HotMessage { json_binary: false }
-            .deserialize(deserializer)
-            .map(HotCbor)
     }
 }
 

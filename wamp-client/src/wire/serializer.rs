@@ -142,73 +142,68 @@ impl Serializer {
     /// The fast path of [`decode`](Self::decode) (see `fast_path`): a valid RESULT, EVENT or
     /// INVOCATION, or `None` for everything else.
     pub(crate) fn decode_fast(self, bytes: &[u8]) -> Option<Message> {
-        use super::fast_path::HotMessage;
-        match self {
-            Serializer::Json => {
-                let mut de = serde_json::Deserializer::from_slice(bytes);
-                let message = HotMessage { json_binary: true }
-                    .deserialize(&mut de)
-                    .ok()??;
-                de.end().ok().map(|()| message)
-            }
-            Serializer::MsgPack => {
-                let mut reader = bytes;
-                let mut de = rmp_serde::Deserializer::new(&mut reader);
-                de.set_max_depth(MAX_DEPTH);
-                let message = HotMessage { json_binary: false }
-                    .deserialize(&mut de)
-                    .ok()??;
-                reader.is_empty().then_some(message)
-            }
-            Serializer::Cbor => {
-                let mut reader = bytes;
-                let super::fast_path::HotCbor(message) = ciborium::from_reader(&mut reader).ok()?;
-                if reader.is_empty() { message } else { None }
-            }
-        }
+        let json = super::fast_path::HotMessage { json_binary: true };
+        self.deserialize_whole(bytes, json).ok().flatten()
     }
 
     /// Decodes the bytes into a [`Value`] (the JSON binary convention applied), without interpreting
     /// it as a message.
     pub fn decode_value(self, bytes: &[u8]) -> Result<Value, InvalidMessage> {
-        let syntax = |reason: String| InvalidMessage::Syntax {
-            serializer: self.name(),
-            reason,
-        };
-        match self {
+        self.deserialize_whole(bytes, ValueSeed { json_binary: true })
+            .map_err(|reason| InvalidMessage::Syntax {
+                serializer: self.name(),
+                reason,
+            })
+    }
+
+    /// Deserializes all of `bytes` with `json_seed` for JSON or the seed's default (no binary
+    /// convention) for the binary serializers. Trailing data is an error.
+    fn deserialize_whole<S, T>(self, bytes: &[u8], json_seed: S) -> Result<T, String>
+    where
+        S: Default + for<'de> DeserializeSeed<'de, Value = T>,
+    {
+        let mut reader = bytes;
+        let value = match self {
             Serializer::Json => {
                 let mut de = serde_json::Deserializer::from_slice(bytes);
-                let value = ValueSeed { json_binary: true }
-                    .deserialize(&mut de)
-                    .map_err(|e| syntax(e.to_string()))?;
-                de.end().map_err(|e| syntax(e.to_string()))?;
-                Ok(value)
+                let value = json_seed.deserialize(&mut de).map_err(|e| e.to_string())?;
+                de.end().map_err(|e| e.to_string())?;
+                return Ok(value);
             }
             Serializer::MsgPack => {
-                let mut reader = bytes;
                 let mut de = rmp_serde::Deserializer::new(&mut reader);
                 // The default depth (1024) can overflow a 2 MiB task stack on hostile input.
                 de.set_max_depth(MAX_DEPTH);
-                let value = ValueSeed { json_binary: false }
+                S::default()
                     .deserialize(&mut de)
-                    .map_err(|e| syntax(e.to_string()))?;
-                if reader.is_empty() {
-                    Ok(value)
-                } else {
-                    Err(syntax(format!("{} bytes of trailing data", reader.len())))
-                }
+                    .map_err(|e| e.to_string())?
             }
             Serializer::Cbor => {
-                let mut reader = bytes;
-                let value: Value = ciborium::from_reader(&mut reader)
-                    .map_err(|e: ciborium::de::Error<std::io::Error>| syntax(e.to_string()))?;
-                if reader.is_empty() {
-                    Ok(value)
-                } else {
-                    Err(syntax(format!("{} bytes of trailing data", reader.len())))
-                }
+                let DefaultSeeded(value, _) =
+                    ciborium::from_reader::<DefaultSeeded<S, T>, _>(&mut reader)
+                        .map_err(|e| e.to_string())?;
+                value
             }
+        };
+        if reader.is_empty() {
+            Ok(value)
+        } else {
+            Err(format!("{} bytes of trailing data", reader.len()))
         }
+    }
+}
+
+/// What a default seed `S` produces, as a `Deserialize` type: ciborium takes no seeds.
+struct DefaultSeeded<S, T>(T, std::marker::PhantomData<fn() -> S>);
+
+impl<'de, S, T> serde::Deserialize<'de> for DefaultSeeded<S, T>
+where
+    S: Default + DeserializeSeed<'de, Value = T>,
+{
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        S::default()
+            .deserialize(deserializer)
+            .map(|value| DefaultSeeded(value, std::marker::PhantomData))
     }
 }
 

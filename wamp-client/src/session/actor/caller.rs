@@ -43,9 +43,7 @@ impl PendingCall {
     pub(super) fn is_idempotent(&self) -> bool {
         self.retained.as_ref().is_some_and(|r| r.resend.is_some())
     }
-}
 
-impl PendingCall {
     pub(super) fn fail(self, error: Error) {
         self.reply.send(Err(error));
     }
@@ -53,7 +51,7 @@ impl PendingCall {
 
 impl CallReply {
     /// Delivers a final outcome.
-    fn send(self, result: Result<CallResult>) {
+    pub(super) fn send(self, result: Result<CallResult>) {
         match self {
             CallReply::Once(reply) => {
                 let _ = reply.send(Box::new(result));

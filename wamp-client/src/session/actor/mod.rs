@@ -10,7 +10,7 @@ mod caller;
 mod reconnect;
 
 use rustc_hash::FxHashMap as HashMap;
-use std::sync::{Arc, Weak};
+use std::sync::Weak;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -21,9 +21,8 @@ use tokio::time::Instant;
 use self::callee::{FinishedInvocations, RegistrationEntry, RunningInvocation};
 use self::caller::PendingCall;
 use super::Shared;
-use super::command::{Command, Outcome, Revocation};
+use super::command::{Command, Outcome, RegisterRequest, Revocation, SubscribeRequest};
 use crate::api::call::CallResult;
-use crate::api::register::Handler;
 use crate::api::subscribe::Event;
 use crate::error::{CloseInitiator, CloseReason, Error, ErrorUri, Result, WampError};
 use crate::transport::Transport;
@@ -61,26 +60,6 @@ enum Pending {
     /// A registration being restored after a reconnect.
     Reregister(Box<RegistrationEntry>),
     Unregister(Option<oneshot::Sender<Result<()>>>),
-}
-
-/// A SUBSCRIBE waiting for SUBSCRIBED.
-struct SubscribeRequest {
-    topic: String,
-    options: Dict,
-    local: u64,
-    events: crate::api::event_queue::EventSender,
-    revoked: Revocation,
-    reply: oneshot::Sender<Result<Id>>,
-}
-
-/// A REGISTER waiting for REGISTERED.
-struct RegisterRequest {
-    local: u64,
-    procedure: String,
-    options: Dict,
-    handler: Arc<dyn Handler>,
-    revoked: Revocation,
-    reply: oneshot::Sender<Result<Id>>,
 }
 
 impl Pending {
@@ -442,52 +421,21 @@ impl SessionTask {
                 )
                 .await
             }
-            Command::Subscribe {
-                topic,
-                options,
-                revoked,
-                local,
-                events,
-                reply,
-            } => {
-                self.subscribe(Box::new(SubscribeRequest {
-                    topic,
-                    options,
-                    local,
-                    events,
-                    revoked,
-                    reply,
-                }))
-                .await
-            }
+            Command::Subscribe(request) => self.subscribe(request).await,
             Command::Unsubscribe {
                 subscription,
                 local,
                 reply,
             } => self.unsubscribe_local(subscription, local, reply).await,
-            Command::Register {
-                local,
-                procedure,
-                options,
-                revoked,
-                handler,
-                reply,
-            } => {
-                let pending = Pending::Register(Box::new(RegisterRequest {
-                    local,
-                    procedure: procedure.clone(),
-                    options: options.clone(),
-                    handler,
-                    revoked,
-                    reply,
-                }));
+            Command::Register(pending) => {
+                let (procedure, options) = (pending.procedure.clone(), pending.options.clone());
                 self.request(
                     |request| Message::Register {
                         request,
                         options,
                         procedure,
                     },
-                    Some(pending),
+                    Some(Pending::Register(pending)),
                 )
                 .await
             }
@@ -1088,23 +1036,15 @@ impl SessionTask {
 /// Answers a command that arrives after the session stopped taking requests.
 fn reject(command: Command, error: Error) {
     match command {
-        Command::Call { reply, .. } => PendingCall {
-            key: 0,
-            reply,
-            router_timeout: false,
-            cancel_sent: false,
-            retained: None,
-        }
-        .fail(error),
+        Command::Call { reply, .. } => reply.send(Err(error)),
         Command::Cancel { .. } | Command::CallChunk { .. } => {}
         Command::Publish { ack, .. } => {
             if let Some(ack) = ack {
                 let _ = ack.send(Err(error));
             }
         }
-        Command::Subscribe { reply, .. } | Command::Register { reply, .. } => {
-            drop(reply.send(Err(error)));
-        }
+        Command::Subscribe(request) => drop(request.reply.send(Err(error))),
+        Command::Register(request) => drop(request.reply.send(Err(error))),
         Command::Unsubscribe { reply, .. } | Command::Unregister { reply, .. } => {
             if let Some(reply) = reply {
                 let _ = reply.send(Err(error));

@@ -47,42 +47,8 @@ impl SessionTask {
                     call.fail(disconnected());
                 }
                 // Subscriptions and registrations in flight are made on the new connection.
-                Pending::Subscribe(request) => {
-                    let super::SubscribeRequest {
-                        topic,
-                        options,
-                        local,
-                        events,
-                        revoked,
-                        reply,
-                    } = *request;
-                    self.waiting.push(Command::Subscribe {
-                        topic,
-                        options,
-                        revoked,
-                        local,
-                        events,
-                        reply,
-                    });
-                }
-                Pending::Register(request) => {
-                    let super::RegisterRequest {
-                        local,
-                        procedure,
-                        options,
-                        handler,
-                        revoked,
-                        reply,
-                    } = *request;
-                    self.waiting.push(Command::Register {
-                        local,
-                        procedure,
-                        options,
-                        revoked,
-                        handler,
-                        reply,
-                    });
-                }
+                Pending::Subscribe(request) => self.waiting.push(Command::Subscribe(request)),
+                Pending::Register(request) => self.waiting.push(Command::Register(request)),
                 Pending::Resubscribe(entry) => self.restoring_subscriptions.push(*entry),
                 Pending::Reregister(entry) => self.restoring_registrations.push(*entry),
                 // The router has forgotten the session: removals are done.
@@ -199,9 +165,9 @@ impl SessionTask {
                 let _ = reply.send(reason.clone());
                 return Err(reason);
             }
-            Command::Call { wait: true, .. }
-            | Command::Subscribe { .. }
-            | Command::Register { .. } => self.waiting.push(command),
+            Command::Call { wait: true, .. } | Command::Subscribe(_) | Command::Register(_) => {
+                self.waiting.push(command)
+            }
             Command::Cancel { key, .. } => {
                 // A waiting or to-be-resent call that is canceled never goes out.
                 self.waiting
@@ -229,7 +195,7 @@ impl SessionTask {
                     entry.sinks.retain(|sink| sink.local != local);
                 }
                 self.waiting
-                    .retain(|c| !matches!(c, Command::Subscribe { local: l, .. } if *l == local));
+                    .retain(|c| !matches!(c, Command::Subscribe(r) if r.local == local));
                 if let Some(reply) = reply {
                     let _ = reply.send(Ok(()));
                 }
@@ -241,7 +207,7 @@ impl SessionTask {
                 self.restoring_registrations
                     .retain(|entry| entry.local != local);
                 self.waiting
-                    .retain(|c| !matches!(c, Command::Register { local: l, .. } if *l == local));
+                    .retain(|c| !matches!(c, Command::Register(r) if r.local == local));
                 if let Some(reply) = reply {
                     let _ = reply.send(Ok(()));
                 }
