@@ -77,7 +77,7 @@ pub(crate) struct KeepaliveTiming {
 
 /// What the keepalive wants done.
 #[derive(Debug)]
-pub(crate) enum Tick {
+enum Tick {
     /// Send a PING now.
     Ping,
     /// The router is gone: fail the connection with this error.
@@ -120,13 +120,13 @@ impl Keepalive {
     }
 
     /// Records that bytes arrived from the router.
-    pub(crate) fn received(&mut self) {
+    fn received(&mut self) {
         self.last_received = Instant::now();
     }
 
     /// Polled by the reading side once the socket has nothing more to read: `Ready` when a PING
     /// is due (poll again afterwards) or the router is dead; `Pending` with the timer registered.
-    pub(crate) fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Tick> {
+    fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Tick> {
         loop {
             let now = Instant::now();
             let dead_at = self.last_received + self.timeout;
@@ -149,7 +149,7 @@ impl Keepalive {
 
     /// Polled by the writing side when the socket cannot take more: `Ready` with the error to
     /// fail with once neither writing has progressed nor anything arrived for the timeout.
-    pub(crate) fn poll_write_blocked(&mut self, cx: &mut Context<'_>) -> Poll<TransportError> {
+    fn poll_write_blocked(&mut self, cx: &mut Context<'_>) -> Poll<TransportError> {
         loop {
             let now = Instant::now();
             let since = *self.write_blocked_since.get_or_insert(now);
@@ -174,7 +174,7 @@ impl Keepalive {
     }
 
     /// Records that the socket took what was written.
-    pub(crate) fn write_unblocked(&mut self) {
+    fn write_unblocked(&mut self) {
         self.write_blocked_since = None;
     }
 
@@ -183,6 +183,77 @@ impl Keepalive {
             "no answer from the router for {}: the connection is dead",
             seconds(self.timeout)
         ))
+    }
+}
+
+/// A transport's liveness bookkeeping: its [`Keepalive`], if on, and whether it declared the
+/// router dead. Every transport keeps one and reports its reads and writes to it.
+#[derive(Debug)]
+pub(crate) struct Liveness {
+    /// `None` when keepalive is off, and once the router was declared dead.
+    keepalive: Option<Keepalive>,
+    dead: bool,
+}
+
+impl Liveness {
+    pub(crate) fn new(keepalive: Option<Keepalive>) -> Self {
+        Liveness {
+            keepalive,
+            dead: false,
+        }
+    }
+
+    /// Whether the router was declared dead: closing then skips the close handshake.
+    pub(crate) fn is_dead(&self) -> bool {
+        self.dead
+    }
+
+    /// After a read: `activity` says whether anything at all arrived from the router.
+    pub(crate) fn note_read(&mut self, activity: bool) {
+        if activity {
+            if let Some(keepalive) = &mut self.keepalive {
+                keepalive.received();
+            }
+        }
+    }
+
+    /// Polled once the socket has nothing more to read: `Ready(Ok(()))` when a PING is due (send
+    /// it, then poll again), `Ready(Err(_))` when the router is dead, `Pending` otherwise (always,
+    /// with keepalive off).
+    pub(crate) fn poll_idle(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), TransportError>> {
+        let Some(keepalive) = &mut self.keepalive else {
+            return Poll::Pending;
+        };
+        match keepalive.poll_tick(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Tick::Ping) => Poll::Ready(Ok(())),
+            Poll::Ready(Tick::Dead(error)) => {
+                self.keepalive = None;
+                self.dead = true;
+                Poll::Ready(Err(error))
+            }
+        }
+    }
+
+    /// The outcome of a write that could not complete: after the keepalive timeout, an error.
+    pub(crate) fn write_pending<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<T, TransportError>> {
+        if let Some(keepalive) = &mut self.keepalive {
+            if let Poll::Ready(error) = keepalive.poll_write_blocked(cx) {
+                self.dead = true;
+                return Poll::Ready(Err(error));
+            }
+        }
+        Poll::Pending
+    }
+
+    /// Notes that a write completed.
+    pub(crate) fn write_done(&mut self) {
+        if let Some(keepalive) = &mut self.keepalive {
+            keepalive.write_unblocked();
+        }
     }
 }
 

@@ -35,7 +35,7 @@ use futures_util::{Sink, Stream};
 use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
 use tokio_util::codec::{Decoder, Encoder, Framed};
 
-use super::keepalive::{ActivityIo, Keepalive, Tick};
+use super::keepalive::{ActivityIo, Keepalive, Liveness};
 use super::{Connection, TransportError, TransportOptions};
 use crate::error::{ConnectError, ErrorUri};
 use crate::value::{Dict, Value};
@@ -412,10 +412,9 @@ struct RawSocketTransport {
     control_unflushed: bool,
     /// The task waiting for a received message, woken when a local reply is queued.
     read_waker: Option<Waker>,
-    /// `None` when keepalive is off.
-    keepalive: Option<Keepalive>,
-    /// The keepalive declared the router dead: closing does not wait on the socket.
-    dead: bool,
+    /// The keepalive, and whether it declared the router dead (closing then does not wait on
+    /// the socket).
+    liveness: Liveness,
 }
 
 impl RawSocketTransport {
@@ -438,8 +437,7 @@ impl RawSocketTransport {
             control: VecDeque::new(),
             control_unflushed: false,
             read_waker: None,
-            keepalive,
-            dead: false,
+            liveness: Liveness::new(keepalive),
         }
     }
 
@@ -467,33 +465,6 @@ impl RawSocketTransport {
             }
         }
         Ok(())
-    }
-
-    /// Notes whether anything arrived from the router during the last read.
-    fn note_activity(&mut self) {
-        if self.framed.get_mut().take_activity() {
-            if let Some(keepalive) = &mut self.keepalive {
-                keepalive.received();
-            }
-        }
-    }
-
-    /// The outcome of a write that could not complete: after the keepalive timeout, an error.
-    fn write_pending<T>(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, TransportError>> {
-        if let Some(keepalive) = &mut self.keepalive {
-            if let Poll::Ready(error) = keepalive.poll_write_blocked(cx) {
-                self.dead = true;
-                return Poll::Ready(Err(error));
-            }
-        }
-        Poll::Pending
-    }
-
-    /// Notes that a write completed.
-    fn write_done(&mut self) {
-        if let Some(keepalive) = &mut self.keepalive {
-            keepalive.write_unblocked();
-        }
     }
 
     /// Deals with a message longer than the router accepts: answers in the router's place
@@ -613,27 +584,22 @@ impl Stream for RawSocketTransport {
                 return Poll::Ready(Some(Err(e)));
             }
             let polled = Pin::new(&mut this.framed).poll_next(cx);
-            this.note_activity();
+            this.liveness
+                .note_read(this.framed.get_mut().take_activity());
             match polled {
                 Poll::Pending => {
                     // Nothing more to read: time for a PING, or to give up on the router?
-                    if let Some(keepalive) = &mut this.keepalive {
-                        match keepalive.poll_tick(cx) {
-                            Poll::Pending => {}
-                            Poll::Ready(Tick::Ping) => {
-                                tracing::trace!("RawSocket keepalive PING");
-                                this.control.push_back(Frame {
-                                    kind: FrameKind::Ping,
-                                    payload: Bytes::new(),
-                                });
-                                continue;
-                            }
-                            Poll::Ready(Tick::Dead(error)) => {
-                                this.keepalive = None;
-                                this.dead = true;
-                                return Poll::Ready(Some(Err(error)));
-                            }
+                    match this.liveness.poll_idle(cx) {
+                        Poll::Pending => {}
+                        Poll::Ready(Ok(())) => {
+                            tracing::trace!("RawSocket keepalive PING");
+                            this.control.push_back(Frame {
+                                kind: FrameKind::Ping,
+                                payload: Bytes::new(),
+                            });
+                            continue;
                         }
+                        Poll::Ready(Err(error)) => return Poll::Ready(Some(Err(error))),
                     }
                     this.read_waker = Some(cx.waker().clone());
                     return Poll::Pending;
@@ -664,10 +630,10 @@ impl Sink<Bytes> for RawSocketTransport {
     fn poll_ready(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         match Pin::new(&mut self.framed).poll_ready(cx) {
             Poll::Ready(result) => {
-                self.write_done();
+                self.liveness.write_done();
                 Poll::Ready(result.map_err(framing_error))
             }
-            Poll::Pending => self.write_pending(cx),
+            Poll::Pending => self.liveness.write_pending(cx),
         }
     }
 
@@ -686,18 +652,18 @@ impl Sink<Bytes> for RawSocketTransport {
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         match Pin::new(&mut self.framed).poll_flush(cx) {
             Poll::Ready(result) => {
-                self.write_done();
+                self.liveness.write_done();
                 if result.is_ok() {
                     self.control_unflushed = false;
                 }
                 Poll::Ready(result.map_err(framing_error))
             }
-            Poll::Pending => self.write_pending(cx),
+            Poll::Pending => self.liveness.write_pending(cx),
         }
     }
 
     fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        if self.dead {
+        if self.liveness.is_dead() {
             // Nothing more to tell a dead router: dropping the transport closes the socket.
             return Poll::Ready(Ok(()));
         }

@@ -20,7 +20,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self, Message as WsMessage, Utf8Bytes};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use super::keepalive::{ActivityIo, Keepalive, Tick};
+use super::keepalive::{ActivityIo, Liveness};
 use super::{Connection, TransportError, TransportOptions};
 use crate::error::ConnectError;
 use crate::wire::Serializer;
@@ -109,10 +109,9 @@ pub(crate) async fn connect(
         transport: Box::new(WebSocketTransport {
             inner: stream,
             serializer,
-            keepalive: options.keepalive.websocket(),
+            liveness: Liveness::new(options.keepalive.websocket()),
             ping_queued: false,
             ping_unflushed: false,
-            dead: false,
         }),
         serializer,
     })
@@ -158,14 +157,13 @@ fn describe_connect_error(url: &str, offered: &str, e: tungstenite::Error) -> Co
 struct WebSocketTransport {
     inner: WebSocketStream<ActivityIo<MaybeTlsStream<TcpStream>>>,
     serializer: Serializer,
-    /// `None` when keepalive is off.
-    keepalive: Option<Keepalive>,
+    /// The keepalive, and whether it declared the router dead (closing then skips the close
+    /// handshake).
+    liveness: Liveness,
     /// A Ping is due but not handed to tungstenite yet (its buffer was full).
     ping_queued: bool,
     /// A Ping sits in tungstenite's buffer, not flushed yet.
     ping_unflushed: bool,
-    /// The keepalive declared the router dead: closing skips the close handshake.
-    dead: bool,
 }
 
 fn transport_error(e: tungstenite::Error) -> TransportError {
@@ -227,33 +225,6 @@ impl WebSocketTransport {
         }
         Ok(())
     }
-
-    /// Notes whether anything arrived from the router during the last read.
-    fn note_activity(&mut self) {
-        if self.inner.get_mut().take_activity() {
-            if let Some(keepalive) = &mut self.keepalive {
-                keepalive.received();
-            }
-        }
-    }
-
-    /// The outcome of a write that could not complete: after the keepalive timeout, an error.
-    fn write_pending<T>(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, TransportError>> {
-        if let Some(keepalive) = &mut self.keepalive {
-            if let Poll::Ready(error) = keepalive.poll_write_blocked(cx) {
-                self.dead = true;
-                return Poll::Ready(Err(error));
-            }
-        }
-        Poll::Pending
-    }
-
-    /// Notes that a write completed.
-    fn write_done(&mut self) {
-        if let Some(keepalive) = &mut self.keepalive {
-            keepalive.write_unblocked();
-        }
-    }
 }
 
 impl Stream for WebSocketTransport {
@@ -266,25 +237,19 @@ impl Stream for WebSocketTransport {
                 return Poll::Ready(Some(Err(e)));
             }
             let polled = Pin::new(&mut this.inner).poll_next(cx);
-            this.note_activity();
+            this.liveness
+                .note_read(this.inner.get_mut().take_activity());
             let item = match polled {
                 Poll::Ready(item) => item,
                 Poll::Pending => {
                     // Nothing more to read: time for a Ping, or to give up on the router?
-                    let Some(keepalive) = &mut this.keepalive else {
-                        return Poll::Pending;
-                    };
-                    match keepalive.poll_tick(cx) {
+                    match this.liveness.poll_idle(cx) {
                         Poll::Pending => return Poll::Pending,
-                        Poll::Ready(Tick::Ping) => {
+                        Poll::Ready(Ok(())) => {
                             this.ping_queued = true;
                             continue;
                         }
-                        Poll::Ready(Tick::Dead(error)) => {
-                            this.keepalive = None;
-                            this.dead = true;
-                            return Poll::Ready(Some(Err(error)));
-                        }
+                        Poll::Ready(Err(error)) => return Poll::Ready(Some(Err(error))),
                     }
                 }
             };
@@ -317,10 +282,10 @@ impl Sink<Bytes> for WebSocketTransport {
     fn poll_ready(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         match Pin::new(&mut self.inner).poll_ready(cx) {
             Poll::Ready(result) => {
-                self.write_done();
+                self.liveness.write_done();
                 Poll::Ready(result.map_err(transport_error))
             }
-            Poll::Pending => self.write_pending(cx),
+            Poll::Pending => self.liveness.write_pending(cx),
         }
     }
 
@@ -340,18 +305,18 @@ impl Sink<Bytes> for WebSocketTransport {
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         match Pin::new(&mut self.inner).poll_flush(cx) {
             Poll::Ready(result) => {
-                self.write_done();
+                self.liveness.write_done();
                 if result.is_ok() {
                     self.ping_unflushed = false;
                 }
                 Poll::Ready(result.map_err(transport_error))
             }
-            Poll::Pending => self.write_pending(cx),
+            Poll::Pending => self.liveness.write_pending(cx),
         }
     }
 
     fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        if self.dead {
+        if self.liveness.is_dead() {
             // No close handshake with a dead router: dropping the transport closes the socket.
             return Poll::Ready(Ok(()));
         }
