@@ -14,7 +14,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::arguments::{PendingArguments, payload_accessors, payload_error};
 use crate::error::{Error, ErrorUri, Result, WampError};
 use crate::session::Session;
-use crate::session::command::{CallReply, Command};
+use crate::session::command::{CallReply, Command, RequestExtra};
 use crate::uri::UriUse;
 use crate::value::{Dict, Value};
 
@@ -211,8 +211,7 @@ impl<'a> Call<'a> {
         CallStream {
             state,
             guard: CancelGuard::new(session, key, cancel_mode),
-            deadline: timeout.map(|t| Box::pin(tokio::time::sleep(t))),
-            timeout,
+            deadline: timeout.map(Deadline::after),
             done: false,
         }
     }
@@ -254,14 +253,17 @@ impl<'a> Call<'a> {
             .uri_check()
             .check(&self.procedure, UriUse::Reference)?;
         let (args, kwargs) = self.arguments.finish()?;
-        self.session.send(Command::Call {
-            key,
+        let extra = RequestExtra {
+            options: self.options,
+            kwargs,
             idempotent: self.idempotent,
             wait: self.wait,
+        };
+        self.session.send(Command::Call {
+            key,
             procedure: self.procedure,
-            options: self.options,
             args,
-            kwargs,
+            extra: extra.boxed_if_set(),
             reply,
         })
     }
@@ -275,7 +277,7 @@ impl<'a> IntoFuture for Call<'a> {
         let session = self.session.clone();
         let span = tracing::debug_span!("wamp.call", procedure = %self.procedure);
         let cancel_mode = self.cancel_mode.unwrap_or(session.default_cancel_mode());
-        let timeout = self.timeout;
+        let deadline = self.timeout.map(Deadline::after);
         let key = session.next_local_id();
         let state = {
             let _enter = span.enter();
@@ -288,9 +290,9 @@ impl<'a> IntoFuture for Call<'a> {
         CallFuture {
             state,
             guard: CancelGuard::new(session, key, cancel_mode),
-            deadline: timeout.map(|t| Box::pin(tokio::time::sleep(t))),
-            timeout,
-            span,
+            deadline,
+            // Boxed and only when a subscriber listens: the future is held once per outstanding call.
+            span: (!span.is_disabled()).then(|| Box::new(span)),
         }
     }
 }
@@ -362,9 +364,39 @@ impl CancelHandle {
 pub struct CallFuture {
     state: CallState,
     guard: CancelGuard,
-    deadline: Option<Pin<Box<tokio::time::Sleep>>>,
-    timeout: Option<Duration>,
-    span: tracing::Span,
+    deadline: Option<Pin<Box<Deadline>>>,
+    span: Option<Box<tracing::Span>>,
+}
+
+pin_project_lite::pin_project! {
+    /// A client-side deadline and the timeout it was set from (for the error), in one allocation.
+    #[derive(Debug)]
+    struct Deadline {
+        #[pin]
+        sleep: tokio::time::Sleep,
+        timeout: Duration,
+    }
+}
+
+impl Deadline {
+    fn after(timeout: Duration) -> Pin<Box<Self>> {
+        Box::pin(Deadline {
+            sleep: tokio::time::sleep(timeout),
+            timeout,
+        })
+    }
+
+    /// Whether the deadline has passed (registering the waker if not).
+    fn poll_expired(self: Pin<&mut Self>, cx: &mut Context<'_>) -> bool {
+        self.project().sleep.poll(cx).is_ready()
+    }
+
+    /// Starts the timeout over from now.
+    fn restart(self: Pin<&mut Self>) {
+        let this = self.project();
+        this.sleep
+            .reset(tokio::time::Instant::now() + *this.timeout);
+    }
 }
 
 #[derive(Debug)]
@@ -386,17 +418,17 @@ impl Future for CallFuture {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        let _enter = this.span.enter();
+        let _enter = this.span.as_deref().map(tracing::Span::enter);
         let output = match &mut this.state {
             CallState::Waiting(rx) => match Pin::new(rx).poll(cx) {
                 Poll::Ready(Ok(result)) => *result,
                 Poll::Ready(Err(_)) => Err(Error::SessionClosed(this.guard.session.close_reason())),
                 Poll::Pending => {
                     if let Some(deadline) = &mut this.deadline {
-                        if deadline.as_mut().poll(cx).is_ready() {
+                        if deadline.as_mut().poll_expired(cx) {
                             let mode = this.guard.mode;
                             this.guard.cancel(mode);
-                            let timeout = this.timeout.unwrap_or_default();
+                            let timeout = deadline.timeout;
                             tracing::debug!(?timeout, "call timed out; canceled");
                             return Poll::Ready(Err(Error::Timeout(
                                 timeout,
@@ -431,8 +463,7 @@ impl Future for CallFuture {
 pub struct CallStream {
     state: std::result::Result<mpsc::UnboundedReceiver<Result<CallResult>>, Option<Error>>,
     guard: CancelGuard,
-    deadline: Option<Pin<Box<tokio::time::Sleep>>>,
-    timeout: Option<Duration>,
+    deadline: Option<Pin<Box<Deadline>>>,
     done: bool,
 }
 
@@ -456,11 +487,8 @@ impl Stream for CallStream {
                 Poll::Ready(Some(Ok(result))) => {
                     if result.is_progress() {
                         // The deadline bounds the wait for each next result.
-                        if let (Some(deadline), Some(timeout)) = (&mut this.deadline, this.timeout)
-                        {
-                            deadline
-                                .as_mut()
-                                .reset(tokio::time::Instant::now() + timeout);
+                        if let Some(deadline) = &mut this.deadline {
+                            deadline.as_mut().restart();
                         }
                         return Poll::Ready(Some(Ok(result)));
                     }
@@ -470,11 +498,11 @@ impl Stream for CallStream {
                 Poll::Ready(None) => Err(Error::SessionClosed(this.guard.session.close_reason())),
                 Poll::Pending => {
                     if let Some(deadline) = &mut this.deadline {
-                        if deadline.as_mut().poll(cx).is_ready() {
+                        if deadline.as_mut().poll_expired(cx) {
                             let mode = this.guard.mode;
                             this.guard.cancel(mode);
                             this.done = true;
-                            let timeout = this.timeout.unwrap_or_default();
+                            let timeout = deadline.timeout;
                             return Poll::Ready(Some(Err(Error::Timeout(
                                 timeout,
                                 "waiting for the call's next result",

@@ -10,7 +10,7 @@ use tokio::sync::oneshot;
 use super::arguments::PendingArguments;
 use crate::error::{Error, Result};
 use crate::session::Session;
-use crate::session::command::Command;
+use crate::session::command::{Command, RequestExtra};
 use crate::uri::UriUse;
 use crate::value::{Dict, Value};
 use crate::wire::Id;
@@ -163,11 +163,15 @@ impl<'a> Publish<'a> {
     fn start(self, ack: Option<oneshot::Sender<Result<Id>>>) -> Result<()> {
         self.session.uri_check().check(&self.topic, UriUse::Own)?;
         let (args, kwargs) = self.arguments.finish()?;
+        let extra = RequestExtra {
+            options: self.options,
+            kwargs,
+            ..RequestExtra::default()
+        };
         self.session.send(Command::Publish {
             topic: self.topic,
-            options: self.options,
             args,
-            kwargs,
+            extra: extra.boxed_if_set(),
             ack,
         })
     }

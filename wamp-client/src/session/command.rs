@@ -15,14 +15,10 @@ pub(crate) enum Command {
     Call {
         /// Identifies the call to later `Cancel` and `CallChunk` commands.
         key: u64,
-        /// Resend the call after a reconnect if the connection drops while it is pending.
-        idempotent: bool,
-        /// If the session is reconnecting, wait for it instead of failing at once.
-        wait: bool,
         procedure: String,
-        options: Dict,
         args: Vec<Value>,
-        kwargs: Dict,
+        /// Options, keyword arguments and flags; `None` for a plain call.
+        extra: Option<Box<RequestExtra>>,
         reply: CallReply,
     },
     /// Cancels the call `key` if it is still pending.
@@ -40,9 +36,9 @@ pub(crate) enum Command {
     },
     Publish {
         topic: String,
-        options: Dict,
         args: Vec<Value>,
-        kwargs: Dict,
+        /// Options and keyword arguments; `None` for a plain publication.
+        extra: Option<Box<RequestExtra>>,
         /// Present when the publication is acknowledged: PUBLISHED (or ERROR) answers it.
         ack: Option<oneshot::Sender<Result<Id>>>,
     },
@@ -68,6 +64,37 @@ pub(crate) enum Command {
         message: Option<String>,
         reply: oneshot::Sender<CloseReason>,
     },
+}
+
+/// The parts of a CALL or PUBLISH that are usually empty. Boxed, and only when one is set: every
+/// call and publication waits in the command queue, so the queue's slot size is paid per request.
+#[derive(Default)]
+pub(crate) struct RequestExtra {
+    pub(crate) options: Dict,
+    pub(crate) kwargs: Dict,
+    /// A call only: resend it after a reconnect if the connection drops while it is pending.
+    pub(crate) idempotent: bool,
+    /// A call only: if the session is reconnecting, wait for it instead of failing at once.
+    pub(crate) wait: bool,
+}
+
+impl RequestExtra {
+    /// `None` when nothing is set, the common case.
+    pub(crate) fn boxed_if_set(self) -> Option<Box<Self>> {
+        let set =
+            !self.options.is_empty() || !self.kwargs.is_empty() || self.idempotent || self.wait;
+        set.then(|| Box::new(self))
+    }
+
+    /// The parts of a possibly absent extra.
+    pub(crate) fn unpack(extra: Option<Box<Self>>) -> Self {
+        extra.map(|extra| *extra).unwrap_or_default()
+    }
+
+    /// Whether a call waits for a reconnecting session.
+    pub(crate) fn waits(extra: &Option<Box<Self>>) -> bool {
+        extra.as_ref().is_some_and(|extra| extra.wait)
+    }
 }
 
 /// A SUBSCRIBE to send, then waiting for SUBSCRIBED.

@@ -21,7 +21,9 @@ use tokio::time::Instant;
 use self::callee::{FinishedInvocations, RegistrationEntry, RunningInvocation};
 use self::caller::PendingCall;
 use super::Shared;
-use super::command::{Command, Outcome, RegisterRequest, Revocation, SubscribeRequest};
+use super::command::{
+    Command, Outcome, RegisterRequest, RequestExtra, Revocation, SubscribeRequest,
+};
 use crate::api::call::CallResult;
 use crate::api::subscribe::Event;
 use crate::error::{CloseInitiator, CloseReason, Error, ErrorUri, Result, WampError};
@@ -382,14 +384,17 @@ impl SessionTask {
         match command {
             Command::Call {
                 key,
-                idempotent,
-                wait: _,
                 procedure,
-                options,
                 args,
-                kwargs,
+                extra,
                 reply,
             } => {
+                let RequestExtra {
+                    options,
+                    kwargs,
+                    idempotent,
+                    wait: _,
+                } = RequestExtra::unpack(extra);
                 self.call(key, idempotent, procedure, options, args, kwargs, reply)
                     .await
             }
@@ -402,11 +407,15 @@ impl SessionTask {
             } => self.call_chunk(key, args, kwargs, last).await,
             Command::Publish {
                 topic,
-                mut options,
                 args,
-                kwargs,
+                extra,
                 ack,
             } => {
+                let RequestExtra {
+                    mut options,
+                    kwargs,
+                    ..
+                } = RequestExtra::unpack(extra);
                 if ack.is_some() {
                     options.insert("acknowledge".into(), Value::Bool(true));
                 }

@@ -9,7 +9,7 @@ use tokio::time::Instant;
 use super::caller::PendingCall;
 use super::{Pending, SessionTask, reject, supports_cancel};
 use crate::error::{CloseInitiator, CloseReason, Error, ErrorUri};
-use crate::session::command::Command;
+use crate::session::command::{Command, RequestExtra};
 use crate::session::{Current, SessionState};
 use crate::wire::{Message, Payload};
 
@@ -165,9 +165,10 @@ impl SessionTask {
                 let _ = reply.send(reason.clone());
                 return Err(reason);
             }
-            Command::Call { wait: true, .. } | Command::Subscribe(_) | Command::Register(_) => {
+            Command::Call { ref extra, .. } if RequestExtra::waits(extra) => {
                 self.waiting.push(command)
             }
+            Command::Subscribe(_) | Command::Register(_) => self.waiting.push(command),
             Command::Cancel { key, .. } => {
                 // A waiting or to-be-resent call that is canceled never goes out.
                 self.waiting
