@@ -162,36 +162,56 @@ impl Serializer {
     where
         S: Default + for<'de> DeserializeSeed<'de, Value = T>,
     {
-        let mut reader = bytes;
-        let value = match self {
+        match self {
             Serializer::Json => {
                 let mut de = serde_json::Deserializer::from_slice(bytes);
                 let value = json_seed.deserialize(&mut de).map_err(|e| e.to_string())?;
                 de.end().map_err(|e| e.to_string())?;
-                return Ok(value);
+                Ok(value)
             }
             Serializer::MsgPack => {
-                let mut de = rmp_serde::Deserializer::new(&mut reader);
+                // Reading from the slice itself (not through `io::Read`) lets strings and binaries
+                // be visited in place instead of being copied into a scratch buffer first.
+                let mut de = rmp_serde::Deserializer::from_read_ref(bytes);
                 // The default depth (1024) can overflow a 2 MiB task stack on hostile input.
                 de.set_max_depth(MAX_DEPTH);
-                S::default()
+                let value = S::default()
                     .deserialize(&mut de)
-                    .map_err(|e| e.to_string())?
+                    .map_err(|e| e.to_string())?;
+                // The reader does not tell how much is left: whatever still reads as a value is
+                // trailing data; the end of the input fails to read a marker.
+                match <serde::de::IgnoredAny as serde::Deserialize>::deserialize(&mut de) {
+                    Err(rmp_serde::decode::Error::InvalidMarkerRead(e))
+                        if e.kind() == std::io::ErrorKind::UnexpectedEof =>
+                    {
+                        Ok(value)
+                    }
+                    _ => Err("trailing data after the message".into()),
+                }
             }
             Serializer::Cbor => {
-                let DefaultSeeded(value, _) =
-                    ciborium::from_reader::<DefaultSeeded<S, T>, _>(&mut reader)
-                        .map_err(|e| e.to_string())?;
-                value
+                let mut reader = bytes;
+                // ciborium's `from_reader` zeroes a 4 KiB scratch buffer per message; strings
+                // longer than this smaller one are read straight into their own `String`.
+                let mut scratch = [0u8; CBOR_SCRATCH];
+                let DefaultSeeded(value, _) = ciborium::de::from_reader_with_buffer::<
+                    DefaultSeeded<S, T>,
+                    _,
+                >(&mut reader, &mut scratch)
+                .map_err(|e| e.to_string())?;
+                if reader.is_empty() {
+                    Ok(value)
+                } else {
+                    Err(format!("{} bytes of trailing data", reader.len()))
+                }
             }
-        };
-        if reader.is_empty() {
-            Ok(value)
-        } else {
-            Err(format!("{} bytes of trailing data", reader.len()))
         }
     }
 }
+
+/// Scratch space for CBOR strings and byte strings read in place (longer ones are read into
+/// their own allocation, which a decoded value needs anyway).
+const CBOR_SCRATCH: usize = 128;
 
 /// What a default seed `S` produces, as a `Deserialize` type: ciborium takes no seeds.
 struct DefaultSeeded<S, T>(T, std::marker::PhantomData<fn() -> S>);
