@@ -29,6 +29,10 @@ pub(crate) enum UriUse {
 impl UriCheck {
     fn component_ok(self, component: &str) -> bool {
         match self {
+            // Every call checks its URI: take the byte loop for the usual ASCII ones.
+            UriCheck::Loose if component.is_ascii() => component
+                .bytes()
+                .all(|b| !char::from(b).is_whitespace() && b != b'.' && b != b'#'),
             UriCheck::Loose => component
                 .chars()
                 .all(|c| !c.is_whitespace() && c != '.' && c != '#'),
