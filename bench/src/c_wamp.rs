@@ -212,10 +212,10 @@ pub async fn run(url: &str, ser: Ser, workload: Workload, spec: Spec) -> Result<
                 .map(|i| session.call(ECHO, (i, "bench")).into_future())
                 .collect();
             let (mut ok, mut errors) = (0u64, 0u64);
-            // `unconstrained`: with tokio's cooperative budget, a FuturesUnordered of 100k
-            // ready oneshot-backed futures re-polls (and re-wakes) most of them each time the
-            // budget (128) runs out: quadratic work that is the harness's, not the client's.
-            // BurstCoop measures it the naive way.
+            // Burst awaits them `unconstrained` (outside tokio's cooperative budget); BurstCoop
+            // the naive way, as an application would: a client whose futures spend the budget
+            // on ready answers makes a FuturesUnordered of 100k re-poll most of them each time
+            // the budget (128) runs out.
             let constrained = matches!(workload, Workload::BurstCoop(_));
             loop {
                 let next = if constrained {

@@ -420,9 +420,9 @@ impl Future for CallFuture {
         let this = self.get_mut();
         let _enter = this.span.as_deref().map(tracing::Span::enter);
         let output = match &mut this.state {
-            CallState::Waiting(rx) => match Pin::new(rx).poll(cx) {
-                Poll::Ready(Ok(result)) => *result,
-                Poll::Ready(Err(_)) => Err(Error::SessionClosed(this.guard.session.close_reason())),
+            CallState::Waiting(rx) => match super::reply::poll_reply(rx, cx) {
+                Poll::Ready(Some(result)) => *result,
+                Poll::Ready(None) => Err(Error::SessionClosed(this.guard.session.close_reason())),
                 Poll::Pending => {
                     if let Some(deadline) = &mut this.deadline {
                         if deadline.as_mut().poll_expired(cx) {
@@ -483,7 +483,7 @@ impl Stream for CallStream {
             return Poll::Ready(None);
         }
         let item = match &mut this.state {
-            Ok(rx) => match rx.poll_recv(cx) {
+            Ok(rx) => match super::reply::poll_next_reply(rx, cx) {
                 Poll::Ready(Some(Ok(result))) => {
                     if result.is_progress() {
                         // The deadline bounds the wait for each next result.

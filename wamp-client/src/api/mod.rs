@@ -12,6 +12,7 @@ pub(crate) mod meta;
 mod options;
 pub(crate) mod publish;
 pub(crate) mod register;
+mod reply;
 pub(crate) mod service;
 pub(crate) mod subscribe;
 

@@ -237,8 +237,8 @@ impl Future for PublishFuture {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         match &mut this.state {
-            Ok(rx) => Pin::new(rx).poll(cx).map(|result| {
-                result.unwrap_or_else(|_| Err(Error::SessionClosed(this.session.close_reason())))
+            Ok(rx) => super::reply::poll_reply(rx, cx).map(|result| {
+                result.unwrap_or_else(|| Err(Error::SessionClosed(this.session.close_reason())))
             }),
             Err(e) => Poll::Ready(Err(e
                 .take()
