@@ -8,48 +8,55 @@
 //! and deadlock a subscriber that itself waits on a call.)
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::{Context, Poll};
-
-use futures_util::task::AtomicWaker;
+use std::task::{Context, Poll, Waker};
 
 use super::subscribe::Event;
 
 /// Events a subscription buffers by default before dropping the oldest.
 pub const DEFAULT_EVENT_BUFFER: usize = 10_000;
 
+/// Everything behind one lock: each side takes it once per event anyway, and one lock keeps the
+/// state of an idle subscription small (no separate atomics, each padded to its own word).
 struct Shared {
-    queue: Mutex<VecDeque<Event>>,
-    capacity: usize,
-    dropped: AtomicU64,
+    state: Mutex<State>,
+}
+
+struct State {
+    queue: VecDeque<Event>,
+    /// The receiver's waker while it waits; taken by whoever wakes it.
+    waker: Option<Waker>,
+    dropped: u64,
+    /// At most this many events are queued (at least 1).
+    capacity: u32,
     /// The sender is gone: the subscription has ended (after what is queued).
-    closed: AtomicBool,
+    closed: bool,
     /// The receiver is gone: nobody reads any more.
-    abandoned: AtomicBool,
-    waker: AtomicWaker,
+    abandoned: bool,
 }
 
 impl Shared {
-    fn queue(&self) -> MutexGuard<'_, VecDeque<Event>> {
-        // A panic while holding this lock cannot leave the queue inconsistent.
-        self.queue
+    fn state(&self) -> MutexGuard<'_, State> {
+        // A panic while holding this lock cannot leave the state inconsistent.
+        self.state
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
-/// A queue of at most `capacity` events (at least 1).
+/// A queue of at most `capacity` events (at least 1; more than `u32::MAX` is taken as that).
 pub(crate) fn channel(capacity: usize) -> (EventSender, EventReceiver) {
-    let capacity = capacity.max(1);
+    let capacity = u32::try_from(capacity).unwrap_or(u32::MAX).max(1);
     let shared = Arc::new(Shared {
-        // Grows only when a subscriber falls behind: an idle subscription holds no buffer.
-        queue: Mutex::new(VecDeque::new()),
-        capacity,
-        dropped: AtomicU64::new(0),
-        closed: AtomicBool::new(false),
-        abandoned: AtomicBool::new(false),
-        waker: AtomicWaker::new(),
+        state: Mutex::new(State {
+            // Grows only when a subscriber falls behind: an idle subscription holds no buffer.
+            queue: VecDeque::new(),
+            waker: None,
+            dropped: 0,
+            capacity,
+            closed: false,
+            abandoned: false,
+        }),
     });
     (EventSender(Arc::clone(&shared)), EventReceiver(shared))
 }
@@ -58,40 +65,54 @@ pub(crate) fn channel(capacity: usize) -> (EventSender, EventReceiver) {
 pub(crate) struct EventSender(Arc<Shared>);
 
 impl EventSender {
-    /// Queues `event`, dropping the oldest queued one if the queue is full.
+    /// Queues `event`, dropping the oldest queued one if the queue is full. An event for a
+    /// receiver that is gone is dropped.
     pub(crate) fn send(&self, event: Event) {
-        let overflow = {
-            let mut queue = self.0.queue();
-            let overflow = queue.len() >= self.0.capacity;
-            if overflow {
-                queue.pop_front();
+        let (waker, dropped, capacity) = {
+            let mut state = self.0.state();
+            if state.abandoned {
+                return;
             }
-            queue.push_back(event);
-            overflow
+            let overflow = state.queue.len() >= state.capacity as usize;
+            if overflow {
+                state.queue.pop_front();
+                state.dropped += 1;
+            }
+            state.queue.push_back(event);
+            let dropped = overflow.then_some(state.dropped);
+            (state.waker.take(), dropped, state.capacity)
         };
-        if overflow {
-            let before = self.0.dropped.fetch_add(1, Ordering::Relaxed);
-            if before == 0 || (before + 1).is_power_of_two() {
+        if let Some(dropped) = dropped {
+            // Logged at 1, 2, 4, 8...: once per burst, not once per event.
+            if dropped.is_power_of_two() {
                 tracing::warn!(
-                    dropped = before + 1,
-                    capacity = self.0.capacity,
+                    dropped,
+                    capacity,
                     "a subscriber is too slow: dropping its oldest events"
                 );
             }
         }
-        self.0.waker.wake();
+        if let Some(waker) = waker {
+            waker.wake();
+        }
     }
 
     /// Whether the subscription handle is gone.
     pub(crate) fn is_closed(&self) -> bool {
-        self.0.abandoned.load(Ordering::Acquire)
+        self.0.state().abandoned
     }
 }
 
 impl Drop for EventSender {
     fn drop(&mut self) {
-        self.0.closed.store(true, Ordering::Release);
-        self.0.waker.wake();
+        let waker = {
+            let mut state = self.0.state();
+            state.closed = true;
+            state.waker.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
     }
 }
 
@@ -101,16 +122,17 @@ pub(crate) struct EventReceiver(Arc<Shared>);
 impl EventReceiver {
     /// The next event; `None` once the sender is gone and the queue is empty.
     pub(crate) fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<Event>> {
-        if let Some(event) = self.0.queue().pop_front() {
+        let mut state = self.0.state();
+        if let Some(event) = state.queue.pop_front() {
             return Poll::Ready(Some(event));
         }
-        self.0.waker.register(cx.waker());
-        // Check again: an event or the close may have come before the waker was registered.
-        if let Some(event) = self.0.queue().pop_front() {
-            return Poll::Ready(Some(event));
-        }
-        if self.0.closed.load(Ordering::Acquire) {
+        if state.closed {
             return Poll::Ready(None);
+        }
+        // Under the lock: an event or the close cannot slip in between the check and this.
+        match &mut state.waker {
+            Some(waker) if waker.will_wake(cx.waker()) => {}
+            waker => *waker = Some(cx.waker().clone()),
         }
         Poll::Pending
     }
@@ -122,22 +144,31 @@ impl EventReceiver {
 
     /// How many events were dropped because the queue was full.
     pub(crate) fn dropped(&self) -> u64 {
-        self.0.dropped.load(Ordering::Relaxed)
+        self.0.state().dropped
     }
 }
 
 impl Drop for EventReceiver {
     fn drop(&mut self) {
-        self.0.abandoned.store(true, Ordering::Release);
-        self.0.queue().clear();
+        // The events are dropped after the lock is released.
+        let _queue = {
+            let mut state = self.0.state();
+            state.abandoned = true;
+            state.waker = None;
+            std::mem::take(&mut state.queue)
+        };
     }
 }
 
 impl std::fmt::Debug for EventReceiver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (capacity, dropped) = {
+            let state = self.0.state();
+            (state.capacity, state.dropped)
+        };
         f.debug_struct("EventReceiver")
-            .field("capacity", &self.0.capacity)
-            .field("dropped", &self.dropped())
+            .field("capacity", &capacity)
+            .field("dropped", &dropped)
             .finish_non_exhaustive()
     }
 }
