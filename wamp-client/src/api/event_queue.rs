@@ -1,4 +1,6 @@
-//! The bounded queue between the session task and one [`Subscription`](crate::Subscription).
+//! The bounded queue between the session task and one [`Subscription`](crate::Subscription),
+//! and the rest of what the two share about it (its topic, its revocation): one allocation per
+//! subscription.
 //!
 //! The session task never waits on a subscriber: a subscriber that falls behind by more than
 //! the queue's capacity loses its *oldest* events, which are counted
@@ -8,7 +10,7 @@
 //! and deadlock a subscriber that itself waits on a call.)
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::task::{Context, Poll, Waker};
 
 use super::subscribe::Event;
@@ -20,6 +22,11 @@ pub const DEFAULT_EVENT_BUFFER: usize = 10_000;
 /// state of an idle subscription small (no separate atomics, each padded to its own word).
 struct Shared {
     state: Mutex<State>,
+    /// The subscribed topic (or pattern): the handle shows it, the session task subscribes with
+    /// it again after a reconnect.
+    topic: Box<str>,
+    /// Why the router revoked the subscription, once it has (set before the sender is dropped).
+    revoked: OnceLock<Box<str>>,
 }
 
 struct State {
@@ -44,8 +51,9 @@ impl Shared {
     }
 }
 
-/// A queue of at most `capacity` events (at least 1; more than `u32::MAX` is taken as that).
-pub(crate) fn channel(capacity: usize) -> (EventSender, EventReceiver) {
+/// A queue of at most `capacity` events (at least 1; more than `u32::MAX` is taken as that) for
+/// a subscription to `topic`.
+pub(crate) fn channel(topic: String, capacity: usize) -> (EventSender, EventReceiver) {
     let capacity = u32::try_from(capacity).unwrap_or(u32::MAX).max(1);
     let shared = Arc::new(Shared {
         state: Mutex::new(State {
@@ -57,6 +65,8 @@ pub(crate) fn channel(capacity: usize) -> (EventSender, EventReceiver) {
             closed: false,
             abandoned: false,
         }),
+        topic: topic.into_boxed_str(),
+        revoked: OnceLock::new(),
     });
     (EventSender(Arc::clone(&shared)), EventReceiver(shared))
 }
@@ -100,6 +110,17 @@ impl EventSender {
     /// Whether the subscription handle is gone.
     pub(crate) fn is_closed(&self) -> bool {
         self.0.state().abandoned
+    }
+
+    /// The subscribed topic.
+    pub(crate) fn topic(&self) -> &str {
+        &self.0.topic
+    }
+
+    /// Records why the router revoked the subscription (the first reason stays); dropping the
+    /// sender then ends the stream.
+    pub(crate) fn revoke(&self, reason: String) {
+        let _ = self.0.revoked.set(reason.into_boxed_str());
     }
 }
 
@@ -146,6 +167,40 @@ impl EventReceiver {
     pub(crate) fn dropped(&self) -> u64 {
         self.0.state().dropped
     }
+
+    /// The subscribed topic.
+    pub(crate) fn topic(&self) -> &str {
+        &self.0.topic
+    }
+
+    /// Why the router revoked the subscription, if it has.
+    pub(crate) fn revoked(&self) -> Option<&str> {
+        self.0.revoked.get().map(|reason| &**reason)
+    }
+
+    /// Another reference to the queue's shared state, for whoever needs to see the revocation
+    /// but does not read the events.
+    pub(crate) fn watch(&self) -> QueueWatch {
+        QueueWatch(Arc::clone(&self.0))
+    }
+}
+
+/// A reference to a queue's shared state that neither sends nor receives.
+pub(crate) struct QueueWatch(Arc<Shared>);
+
+impl QueueWatch {
+    /// Why the router revoked the subscription, if it has.
+    pub(crate) fn revoked(&self) -> Option<&str> {
+        self.0.revoked.get().map(|reason| &**reason)
+    }
+}
+
+impl std::fmt::Debug for QueueWatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QueueWatch")
+            .field("topic", &self.0.topic)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Drop for EventReceiver {
@@ -167,6 +222,7 @@ impl std::fmt::Debug for EventReceiver {
             (state.capacity, state.dropped)
         };
         f.debug_struct("EventReceiver")
+            .field("topic", &self.0.topic)
             .field("capacity", &capacity)
             .field("dropped", &dropped)
             .finish_non_exhaustive()

@@ -21,7 +21,7 @@ use tokio::time::Instant;
 use self::callee::{FinishedInvocations, RegistrationEntry, RunningInvocation};
 use self::caller::PendingCall;
 use super::Shared;
-use super::command::{Command, Outcome, RegisterRequest, Revocation, SubscribeRequest};
+use super::command::{Command, Outcome, RegisterRequest, SubscribeRequest};
 use crate::api::call::CallResult;
 use crate::api::subscribe::Event;
 use crate::error::{CloseInitiator, CloseReason, Error, ErrorUri, Result, WampError};
@@ -84,9 +84,9 @@ impl Pending {
             Pending::Register(request) => drop(request.reply.send(Err(error))),
             Pending::Resubscribe(entry) => {
                 let reason = format!("could not be restored after reconnecting: {error}");
-                tracing::warn!(topic = %entry.topic, %reason, "subscription lost");
-                for sink in entry.sinks {
-                    let _ = sink.revoked.set(reason.clone());
+                tracing::warn!(topic = entry.topic(), %reason, "subscription lost");
+                for sink in &entry.sinks {
+                    sink.events.revoke(reason.clone());
                 }
             }
             Pending::Reregister(entry) => {
@@ -105,17 +105,24 @@ impl Pending {
 
 /// One router-side subscription and the local subscriptions it feeds.
 struct SubscriptionEntry {
-    topic: String,
     /// The SUBSCRIBE options, to subscribe the same way after a reconnect.
     options: Dict,
     sinks: Vec<LocalSubscription>,
 }
 
+impl SubscriptionEntry {
+    /// The topic, held by each local subscription's queue (the router merges only subscriptions
+    /// to the same topic); empty if none is left.
+    fn topic(&self) -> &str {
+        self.sinks.first().map_or("", |sink| sink.events.topic())
+    }
+}
+
 /// One [`Subscription`](crate::Subscription) handle's end of a router-side subscription.
 struct LocalSubscription {
     local: u64,
+    /// Also holds the topic and records a revocation.
     events: crate::api::event_queue::EventSender,
-    revoked: Revocation,
 }
 
 enum State {
@@ -477,7 +484,7 @@ impl SessionTask {
 
     /// Sends SUBSCRIBE and remembers what waits for SUBSCRIBED.
     async fn subscribe(&mut self, pending: Box<SubscribeRequest>) -> Step {
-        let (topic, options) = (pending.topic.clone(), pending.options.clone());
+        let (topic, options) = (pending.events.topic().to_owned(), pending.options.clone());
         self.request(
             |request| Message::Subscribe {
                 request,
@@ -703,28 +710,21 @@ impl SessionTask {
                         return self.subscribe(pending).await;
                     }
                     let SubscribeRequest {
-                        topic,
                         options,
                         local,
                         events,
-                        revoked,
                         reply,
                     } = *pending;
                     self.subscription_locals.insert(local, subscription);
                     self.subscriptions
                         .entry(subscription)
                         .or_insert_with(|| SubscriptionEntry {
-                            topic,
                             options,
                             // Most router subscriptions feed one local subscription.
                             sinks: Vec::with_capacity(1),
                         })
                         .sinks
-                        .push(LocalSubscription {
-                            local,
-                            events,
-                            revoked,
-                        });
+                        .push(LocalSubscription { local, events });
                     if reply.send(Ok(subscription)).is_err() {
                         // The subscriber gave up waiting: undo.
                         self.unsubscribe_local(subscription, local, None).await?;
@@ -743,11 +743,11 @@ impl SessionTask {
                     .and_then(Value::as_u64);
                 if let Some(entry) = revoked.and_then(|id| self.subscriptions.remove(&id)) {
                     let reason = revocation_reason(details.as_ref());
-                    tracing::info!(topic = %entry.topic, %reason, "the router revoked a subscription");
+                    tracing::info!(topic = entry.topic(), %reason, "the router revoked a subscription");
                     for sink in entry.sinks {
                         // Dropping the sender ends the subscription's stream.
                         self.subscription_locals.remove(&sink.local);
-                        let _ = sink.revoked.set(reason.clone());
+                        sink.events.revoke(reason.clone());
                     }
                 }
                 Ok(())
@@ -946,7 +946,8 @@ impl SessionTask {
         let topic = details
             .get("topic")
             .and_then(Value::as_str)
-            .map_or_else(|| entry.topic.clone(), str::to_owned);
+            .unwrap_or_else(|| entry.topic())
+            .to_owned();
         let (args, kwargs) = payload.into_parts();
         let session = self.shared.upgrade().map(super::Session::from_shared);
         let event = Event {

@@ -269,7 +269,7 @@ impl SessionTask {
             .await?;
         }
         for entry in subscriptions {
-            let (topic, options) = (entry.topic.clone(), entry.options.clone());
+            let (topic, options) = (entry.topic().to_owned(), entry.options.clone());
             self.request(
                 |request| Message::Subscribe {
                     request,
