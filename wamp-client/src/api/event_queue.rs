@@ -10,10 +10,12 @@
 //! and deadlock a subscriber that itself waits on a call.)
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::task::{Context, Poll, Waker};
 
 use super::subscribe::Event;
+use crate::wire::Id;
 
 /// Events a subscription buffers by default before dropping the oldest.
 pub const DEFAULT_EVENT_BUFFER: usize = 10_000;
@@ -27,6 +29,10 @@ struct Shared {
     topic: Box<str>,
     /// Why the router revoked the subscription, once it has (set before the sender is dropped).
     revoked: OnceLock<Box<str>>,
+    /// The router-side subscription that feeds the queue now (a reconnect changes it; 0 before
+    /// the first SUBSCRIBED). Only the session task writes it, and only it reads it, to find
+    /// the subscription a handle unsubscribes from.
+    subscription: AtomicU64,
 }
 
 struct State {
@@ -67,6 +73,7 @@ pub(crate) fn channel(topic: String, capacity: usize) -> (EventSender, EventRece
         }),
         topic: topic.into_boxed_str(),
         revoked: OnceLock::new(),
+        subscription: AtomicU64::new(0),
     });
     (EventSender(Arc::clone(&shared)), EventReceiver(shared))
 }
@@ -121,6 +128,21 @@ impl EventSender {
     /// sender then ends the stream.
     pub(crate) fn revoke(&self, reason: String) {
         let _ = self.0.revoked.set(reason.into_boxed_str());
+    }
+
+    /// Records the router-side subscription that feeds the queue now.
+    pub(crate) fn set_subscription(&self, subscription: Id) {
+        self.0.subscription.store(subscription, Ordering::Relaxed);
+    }
+
+    /// Whether this is the sender of the queue `queue` refers to.
+    pub(crate) fn is(&self, queue: &QueueRef) -> bool {
+        Arc::ptr_eq(&self.0, &queue.0)
+    }
+
+    /// A reference to this queue, to unsubscribe it.
+    pub(crate) fn queue_ref(&self) -> QueueRef {
+        QueueRef(Arc::clone(&self.0))
     }
 }
 
@@ -178,26 +200,34 @@ impl EventReceiver {
         self.0.revoked.get().map(|reason| &**reason)
     }
 
-    /// Another reference to the queue's shared state, for whoever needs to see the revocation
-    /// but does not read the events.
-    pub(crate) fn watch(&self) -> QueueWatch {
-        QueueWatch(Arc::clone(&self.0))
+    /// A reference to this queue, to see its revocation without reading its events, and to
+    /// unsubscribe it.
+    pub(crate) fn queue_ref(&self) -> QueueRef {
+        QueueRef(Arc::clone(&self.0))
     }
 }
 
-/// A reference to a queue's shared state that neither sends nor receives.
-pub(crate) struct QueueWatch(Arc<Shared>);
+/// A reference to a queue's shared state that neither sends nor receives: it names the local
+/// subscription to the session task (which finds the router-side subscription through it,
+/// whatever reconnects changed) and shows the revocation reason.
+#[derive(Clone)]
+pub(crate) struct QueueRef(Arc<Shared>);
 
-impl QueueWatch {
+impl QueueRef {
     /// Why the router revoked the subscription, if it has.
     pub(crate) fn revoked(&self) -> Option<&str> {
         self.0.revoked.get().map(|reason| &**reason)
     }
+
+    /// The router-side subscription that feeds the queue now (0 before the first SUBSCRIBED).
+    pub(crate) fn subscription(&self) -> Id {
+        self.0.subscription.load(Ordering::Relaxed)
+    }
 }
 
-impl std::fmt::Debug for QueueWatch {
+impl std::fmt::Debug for QueueRef {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("QueueWatch")
+        f.debug_struct("QueueRef")
             .field("topic", &self.0.topic)
             .finish_non_exhaustive()
     }

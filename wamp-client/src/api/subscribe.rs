@@ -9,7 +9,7 @@ use futures_util::Stream;
 use tokio::sync::oneshot;
 
 use super::arguments::{payload_accessors, payload_error};
-use super::event_queue::{EventReceiver, QueueWatch};
+use super::event_queue::{EventReceiver, QueueRef};
 use super::options::MatchPolicy;
 use crate::error::{Error, Result};
 use crate::session::Session;
@@ -157,7 +157,6 @@ impl IntoFuture for Subscribe<'_> {
 
     fn into_future(self) -> SubscribeFuture {
         let session = self.session.clone();
-        let local = session.next_local_id();
         let usage = match self.options.get("match").and_then(Value::as_str) {
             Some("wildcard") => UriUse::Wildcard { own: false },
             _ => UriUse::Reference,
@@ -169,14 +168,13 @@ impl IntoFuture for Subscribe<'_> {
             let (reply, rx) = oneshot::channel();
             session.send(Command::Subscribe(Box::new(SubscribeRequest {
                 options: self.options,
-                local,
                 events: events_tx,
                 reply,
             })))?;
             Ok((rx, events))
         };
         let (state, pending) = match start() {
-            Ok((rx, events)) => (Ok(rx), Some((events, local))),
+            Ok((rx, events)) => (Ok(rx), Some(events)),
             Err(e) => (Err(Some(e)), None),
         };
         SubscribeFuture {
@@ -192,7 +190,7 @@ impl IntoFuture for Subscribe<'_> {
 #[derive(Debug)]
 pub struct SubscribeFuture {
     state: std::result::Result<oneshot::Receiver<Result<Id>>, Option<Error>>,
-    pending: Option<(EventReceiver, u64)>,
+    pending: Option<EventReceiver>,
     session: Session,
 }
 
@@ -205,11 +203,10 @@ impl Future for SubscribeFuture {
         match &mut this.state {
             Ok(rx) => match Pin::new(rx).poll(cx) {
                 Poll::Ready(Ok(Ok(id))) => match this.pending.take() {
-                    Some((events, local)) => Poll::Ready(Ok(Subscription {
+                    Some(events) => Poll::Ready(Ok(Subscription {
                         events,
                         session: Some(this.session.clone()),
                         id,
-                        local,
                     })),
                     None => Poll::Ready(Err(closed(&this.session))),
                 },
@@ -237,7 +234,6 @@ pub struct Subscription {
     /// Who unsubscribes when the handle goes: `None` once that is no longer the handle's job.
     session: Option<Session>,
     id: Id,
-    local: u64,
 }
 
 impl fmt::Debug for Subscription {
@@ -285,8 +281,7 @@ impl Subscription {
         };
         let (reply, rx) = oneshot::channel();
         session.send(Command::Unsubscribe {
-            subscription: self.id,
-            local: self.local,
+            queue: self.events.queue_ref(),
             reply: Some(reply),
         })?;
         rx.await
@@ -314,20 +309,17 @@ impl Subscription {
         Fut: Future<Output = ()> + Send + 'static,
     {
         // The handle, not the task, is responsible for unsubscribing from now on.
-        let unsubscriber = self.session.take().map(|session| Unsubscriber {
-            session,
-            subscription: self.id,
-            local: self.local,
-        });
-        let watch = self.events.watch();
+        let session = self.session.take();
+        let (id, queue) = (self.id, self.events.queue_ref());
         let task = tokio::spawn(async move {
             while let Some(event) = self.events.recv().await {
                 handler(event).await;
             }
         });
         SubscriptionHandle {
-            unsubscriber,
-            watch,
+            session,
+            id,
+            queue,
             task,
         }
     }
@@ -345,8 +337,7 @@ impl Drop for Subscription {
     fn drop(&mut self) {
         if let Some(session) = self.session.take() {
             let _ = session.send(Command::Unsubscribe {
-                subscription: self.id,
-                local: self.local,
+                queue: self.events.queue_ref(),
                 reply: None,
             });
         }
@@ -358,24 +349,18 @@ impl Drop for Subscription {
 #[must_use = "dropping a SubscriptionHandle unsubscribes at once"]
 #[derive(Debug)]
 pub struct SubscriptionHandle {
-    unsubscriber: Option<Unsubscriber>,
-    /// For the revocation reason.
-    watch: QueueWatch,
+    /// Who unsubscribes when the handle goes: `None` once that is done.
+    session: Option<Session>,
+    id: Id,
+    /// Names the subscription to unsubscribe, and holds the revocation reason.
+    queue: QueueRef,
     task: tokio::task::JoinHandle<()>,
-}
-
-/// What it takes to unsubscribe one local subscription.
-#[derive(Debug)]
-struct Unsubscriber {
-    session: Session,
-    subscription: Id,
-    local: u64,
 }
 
 impl SubscriptionHandle {
     /// The subscription id the router assigned.
     pub fn id(&self) -> Id {
-        self.unsubscriber.as_ref().map_or(0, |u| u.subscription)
+        self.id
     }
 
     /// Whether the handler task has ended (the session closed or the subscription was revoked).
@@ -385,33 +370,31 @@ impl SubscriptionHandle {
 
     /// If the router revoked the subscription, its reason.
     pub fn revoked(&self) -> Option<&str> {
-        self.watch.revoked()
+        self.queue.revoked()
     }
 
     /// Stops the handler and unsubscribes, waiting for the router to confirm.
     pub async fn unsubscribe(mut self) -> Result<()> {
         self.task.abort();
-        let Some(unsubscriber) = self.unsubscriber.take() else {
+        let Some(session) = self.session.take() else {
             return Ok(());
         };
         let (reply, rx) = oneshot::channel();
-        unsubscriber.session.send(Command::Unsubscribe {
-            subscription: unsubscriber.subscription,
-            local: unsubscriber.local,
+        session.send(Command::Unsubscribe {
+            queue: self.queue.clone(),
             reply: Some(reply),
         })?;
         rx.await
-            .map_err(|_| Error::SessionClosed(unsubscriber.session.close_reason()))?
+            .map_err(|_| Error::SessionClosed(session.close_reason()))?
     }
 }
 
 impl Drop for SubscriptionHandle {
     fn drop(&mut self) {
         self.task.abort();
-        if let Some(unsubscriber) = self.unsubscriber.take() {
-            let _ = unsubscriber.session.send(Command::Unsubscribe {
-                subscription: unsubscriber.subscription,
-                local: unsubscriber.local,
+        if let Some(session) = self.session.take() {
+            let _ = session.send(Command::Unsubscribe {
+                queue: self.queue.clone(),
                 reply: None,
             });
         }

@@ -49,8 +49,8 @@ pub(crate) enum Command {
     /// Boxed, like `Register`: they are rare, and the box travels on into the pending table.
     Subscribe(Box<SubscribeRequest>),
     Unsubscribe {
-        subscription: Id,
-        local: u64,
+        /// The local subscription's event queue, which knows the router-side subscription.
+        queue: crate::api::event_queue::QueueRef,
         reply: Option<oneshot::Sender<Result<()>>>,
     },
     Register(Box<RegisterRequest>),
@@ -73,10 +73,9 @@ pub(crate) enum Command {
 /// A SUBSCRIBE to send, then waiting for SUBSCRIBED.
 pub(crate) struct SubscribeRequest {
     pub(crate) options: Dict,
-    /// Identifies this local subscription among others the router may merge into one id.
-    pub(crate) local: u64,
-    /// The subscription's end of its event queue, which also holds the topic and is where a
-    /// revocation is recorded.
+    /// The subscription's end of its event queue, which also holds the topic, is where a
+    /// revocation is recorded, and tells this local subscription from others the router may
+    /// merge into one id.
     pub(crate) events: crate::api::event_queue::EventSender,
     pub(crate) reply: oneshot::Sender<Result<Id>>,
 }

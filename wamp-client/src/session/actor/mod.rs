@@ -23,6 +23,7 @@ use self::caller::PendingCall;
 use super::Shared;
 use super::command::{Command, Outcome, RegisterRequest, SubscribeRequest};
 use crate::api::call::CallResult;
+use crate::api::event_queue::{EventSender, QueueRef};
 use crate::api::subscribe::Event;
 use crate::error::{CloseInitiator, CloseReason, Error, ErrorUri, Result, WampError};
 use crate::transport::Transport;
@@ -86,7 +87,7 @@ impl Pending {
                 let reason = format!("could not be restored after reconnecting: {error}");
                 tracing::warn!(topic = entry.topic(), %reason, "subscription lost");
                 for sink in &entry.sinks {
-                    sink.events.revoke(reason.clone());
+                    sink.revoke(reason.clone());
                 }
             }
             Pending::Reregister(entry) => {
@@ -103,26 +104,21 @@ impl Pending {
     }
 }
 
-/// One router-side subscription and the local subscriptions it feeds.
+/// One router-side subscription and the local subscriptions it feeds: the session task's end of
+/// each one's event queue, which also holds the topic, records a revocation and knows which
+/// router-side subscription feeds it (so that no table maps local subscriptions to router ids).
 struct SubscriptionEntry {
     /// The SUBSCRIBE options, to subscribe the same way after a reconnect.
     options: Dict,
-    sinks: Vec<LocalSubscription>,
+    sinks: Vec<EventSender>,
 }
 
 impl SubscriptionEntry {
     /// The topic, held by each local subscription's queue (the router merges only subscriptions
     /// to the same topic); empty if none is left.
     fn topic(&self) -> &str {
-        self.sinks.first().map_or("", |sink| sink.events.topic())
+        self.sinks.first().map_or("", EventSender::topic)
     }
-}
-
-/// One [`Subscription`](crate::Subscription) handle's end of a router-side subscription.
-struct LocalSubscription {
-    local: u64,
-    /// Also holds the topic and records a revocation.
-    events: crate::api::event_queue::EventSender,
 }
 
 enum State {
@@ -171,7 +167,6 @@ pub(super) struct SessionTask {
     registrations: HashMap<Id, RegistrationEntry>,
     /// Router ids by local key: the handles keep local keys, which survive reconnects.
     registration_locals: HashMap<u64, Id>,
-    subscription_locals: HashMap<u64, Id>,
     invocations: HashMap<Id, RunningInvocation>,
     finished_invocations: FinishedInvocations,
     /// Pending calls by their handle-side key, for CANCEL and input chunks.
@@ -218,7 +213,6 @@ impl SessionTask {
             unsubscribing: HashMap::default(),
             registrations: HashMap::default(),
             registration_locals: HashMap::default(),
-            subscription_locals: HashMap::default(),
             invocations: HashMap::default(),
             finished_invocations: FinishedInvocations::default(),
             call_keys: HashMap::default(),
@@ -429,11 +423,7 @@ impl SessionTask {
                 .await
             }
             Command::Subscribe(request) => self.subscribe(request).await,
-            Command::Unsubscribe {
-                subscription,
-                local,
-                reply,
-            } => self.unsubscribe_local(subscription, local, reply).await,
+            Command::Unsubscribe { queue, reply } => self.unsubscribe_local(&queue, reply).await,
             Command::Register(pending) => {
                 let (procedure, options) = (pending.procedure.clone(), pending.options.clone());
                 self.request(
@@ -508,22 +498,18 @@ impl SessionTask {
 
     async fn unsubscribe_local(
         &mut self,
-        subscription: Id,
-        local: u64,
+        queue: &QueueRef,
         reply: Option<oneshot::Sender<Result<()>>>,
     ) -> Step {
-        // The handle's id may be from before a reconnect: the local key finds the current one.
-        let subscription = self
-            .subscription_locals
-            .remove(&local)
-            .unwrap_or(subscription);
+        // The handle's id may be from before a reconnect: its queue knows the current one.
+        let subscription = queue.subscription();
         let Some(entry) = self.subscriptions.get_mut(&subscription) else {
             if let Some(reply) = reply {
                 let _ = reply.send(Ok(()));
             }
             return Ok(());
         };
-        entry.sinks.retain(|sink| sink.local != local);
+        entry.sinks.retain(|sink| !sink.is(queue));
         if !entry.sinks.is_empty() {
             // Other local subscriptions still use the router-side subscription.
             if let Some(reply) = reply {
@@ -689,7 +675,7 @@ impl SessionTask {
                 if let Some(Pending::Resubscribe(restored)) = pending {
                     // Restored after a reconnect: every local subscription carries on.
                     for sink in &restored.sinks {
-                        self.subscription_locals.insert(sink.local, subscription);
+                        sink.set_subscription(subscription);
                     }
                     match self.subscriptions.get_mut(&subscription) {
                         Some(entry) => entry.sinks.extend(restored.sinks),
@@ -711,11 +697,11 @@ impl SessionTask {
                     }
                     let SubscribeRequest {
                         options,
-                        local,
                         events,
                         reply,
                     } = *pending;
-                    self.subscription_locals.insert(local, subscription);
+                    events.set_subscription(subscription);
+                    let queue = events.queue_ref();
                     self.subscriptions
                         .entry(subscription)
                         .or_insert_with(|| SubscriptionEntry {
@@ -724,10 +710,10 @@ impl SessionTask {
                             sinks: Vec::with_capacity(1),
                         })
                         .sinks
-                        .push(LocalSubscription { local, events });
+                        .push(events);
                     if reply.send(Ok(subscription)).is_err() {
                         // The subscriber gave up waiting: undo.
-                        self.unsubscribe_local(subscription, local, None).await?;
+                        self.unsubscribe_local(&queue, None).await?;
                     }
                 }
                 Ok(())
@@ -746,8 +732,7 @@ impl SessionTask {
                     tracing::info!(topic = entry.topic(), %reason, "the router revoked a subscription");
                     for sink in entry.sinks {
                         // Dropping the sender ends the subscription's stream.
-                        self.subscription_locals.remove(&sink.local);
-                        sink.events.revoke(reason.clone());
+                        sink.revoke(reason.clone());
                     }
                 }
                 Ok(())
@@ -961,12 +946,12 @@ impl SessionTask {
         };
         // Every local subscription sharing this router subscription gets every event. A
         // subscriber whose stream was dropped is removed when its Unsubscribe arrives.
-        entry.sinks.retain(|sink| !sink.events.is_closed());
+        entry.sinks.retain(|sink| !sink.is_closed());
         if let Some((last, rest)) = entry.sinks.split_last() {
             for sink in rest {
-                sink.events.send(event.clone());
+                sink.send(event.clone());
             }
-            last.events.send(event);
+            last.send(event);
         }
     }
 

@@ -181,21 +181,20 @@ impl SessionTask {
                     )));
                 }
             }
-            Command::Unsubscribe { local, reply, .. } => {
+            Command::Unsubscribe { queue, reply } => {
                 // Not restored, then.
-                if let Some(subscription) = self.subscription_locals.remove(&local) {
-                    if let Some(entry) = self.subscriptions.get_mut(&subscription) {
-                        entry.sinks.retain(|sink| sink.local != local);
-                        if entry.sinks.is_empty() {
-                            self.subscriptions.remove(&subscription);
-                        }
+                let subscription = queue.subscription();
+                if let Some(entry) = self.subscriptions.get_mut(&subscription) {
+                    entry.sinks.retain(|sink| !sink.is(&queue));
+                    if entry.sinks.is_empty() {
+                        self.subscriptions.remove(&subscription);
                     }
                 }
                 for entry in &mut self.restoring_subscriptions {
-                    entry.sinks.retain(|sink| sink.local != local);
+                    entry.sinks.retain(|sink| !sink.is(&queue));
                 }
                 self.waiting
-                    .retain(|c| !matches!(c, Command::Subscribe(r) if r.local == local));
+                    .retain(|c| !matches!(c, Command::Subscribe(r) if r.events.is(&queue)));
                 if let Some(reply) = reply {
                     let _ = reply.send(Ok(()));
                 }
@@ -236,7 +235,6 @@ impl SessionTask {
             .chain(std::mem::take(&mut self.restoring_subscriptions))
             .filter(|entry| !entry.sinks.is_empty())
             .collect();
-        self.subscription_locals.clear();
         let restored = (registrations.len(), subscriptions.len());
         let result = self.restore_all(registrations, subscriptions).await;
         if let Err(reason) = result {
