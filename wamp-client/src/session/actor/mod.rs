@@ -8,6 +8,7 @@
 mod callee;
 mod caller;
 mod reconnect;
+mod subscriptions;
 
 use rustc_hash::FxHashMap as HashMap;
 use std::sync::Weak;
@@ -20,10 +21,11 @@ use tokio::time::Instant;
 
 use self::callee::{FinishedInvocations, RegistrationEntry, RunningInvocation};
 use self::caller::PendingCall;
+use self::subscriptions::SubscriptionEntry;
 use super::Shared;
 use super::command::{Command, Outcome, RegisterRequest, SubscribeRequest};
 use crate::api::call::CallResult;
-use crate::api::event_queue::{EventSender, QueueRef};
+use crate::api::event_queue::QueueRef;
 use crate::api::subscribe::Event;
 use crate::error::{CloseInitiator, CloseReason, Error, ErrorUri, Result, WampError};
 use crate::transport::Transport;
@@ -86,7 +88,7 @@ impl Pending {
             Pending::Resubscribe(entry) => {
                 let reason = format!("could not be restored after reconnecting: {error}");
                 tracing::warn!(topic = entry.topic(), %reason, "subscription lost");
-                for sink in &entry.sinks {
+                for sink in entry.sinks() {
                     sink.revoke(reason.clone());
                 }
             }
@@ -101,23 +103,6 @@ impl Pending {
                 }
             }
         }
-    }
-}
-
-/// One router-side subscription and the local subscriptions it feeds: the session task's end of
-/// each one's event queue, which also holds the topic, records a revocation and knows which
-/// router-side subscription feeds it (so that no table maps local subscriptions to router ids).
-struct SubscriptionEntry {
-    /// The SUBSCRIBE options, to subscribe the same way after a reconnect.
-    options: Dict,
-    sinks: Vec<EventSender>,
-}
-
-impl SubscriptionEntry {
-    /// The topic, held by each local subscription's queue (the router merges only subscriptions
-    /// to the same topic); empty if none is left.
-    fn topic(&self) -> &str {
-        self.sinks.first().map_or("", EventSender::topic)
     }
 }
 
@@ -503,21 +488,20 @@ impl SessionTask {
     ) -> Step {
         // The handle's id may be from before a reconnect: its queue knows the current one.
         let subscription = queue.subscription();
-        let Some(entry) = self.subscriptions.get_mut(&subscription) else {
+        let Some(entry) = self.subscriptions.remove(&subscription) else {
             if let Some(reply) = reply {
                 let _ = reply.send(Ok(()));
             }
             return Ok(());
         };
-        entry.sinks.retain(|sink| !sink.is(queue));
-        if !entry.sinks.is_empty() {
+        if let Some(rest) = entry.without(queue) {
             // Other local subscriptions still use the router-side subscription.
+            self.subscriptions.insert(subscription, rest);
             if let Some(reply) = reply {
                 let _ = reply.send(Ok(()));
             }
             return Ok(());
         }
-        self.subscriptions.remove(&subscription);
         self.request(
             |request| Message::Unsubscribe {
                 request,
@@ -674,15 +658,14 @@ impl SessionTask {
                     .await?;
                 if let Some(Pending::Resubscribe(restored)) = pending {
                     // Restored after a reconnect: every local subscription carries on.
-                    for sink in &restored.sinks {
+                    for sink in restored.sinks() {
                         sink.set_subscription(subscription);
                     }
-                    match self.subscriptions.get_mut(&subscription) {
-                        Some(entry) => entry.sinks.extend(restored.sinks),
-                        None => {
-                            self.subscriptions.insert(subscription, *restored);
-                        }
-                    }
+                    let entry = match self.subscriptions.remove(&subscription) {
+                        Some(entry) => entry.merge(*restored),
+                        None => *restored,
+                    };
+                    self.subscriptions.insert(subscription, entry);
                     return Ok(());
                 }
                 if let Some(Pending::Subscribe(pending)) = pending {
@@ -702,15 +685,12 @@ impl SessionTask {
                     } = *pending;
                     events.set_subscription(subscription);
                     let queue = events.queue_ref();
-                    self.subscriptions
-                        .entry(subscription)
-                        .or_insert_with(|| SubscriptionEntry {
-                            options,
-                            // Most router subscriptions feed one local subscription.
-                            sinks: Vec::with_capacity(1),
-                        })
-                        .sinks
-                        .push(events);
+                    let entry = match self.subscriptions.remove(&subscription) {
+                        // The router merged it into a subscription this session has already.
+                        Some(entry) => entry.with(events),
+                        None => SubscriptionEntry::new(events, options),
+                    };
+                    self.subscriptions.insert(subscription, entry);
                     if reply.send(Ok(subscription)).is_err() {
                         // The subscriber gave up waiting: undo.
                         self.unsubscribe_local(&queue, None).await?;
@@ -730,10 +710,11 @@ impl SessionTask {
                 if let Some(entry) = revoked.and_then(|id| self.subscriptions.remove(&id)) {
                     let reason = revocation_reason(details.as_ref());
                     tracing::info!(topic = entry.topic(), %reason, "the router revoked a subscription");
-                    for sink in entry.sinks {
-                        // Dropping the sender ends the subscription's stream.
+                    for sink in entry.sinks() {
                         sink.revoke(reason.clone());
                     }
+                    // Dropping the senders ends the subscriptions' streams.
+                    drop(entry);
                 }
                 Ok(())
             }
@@ -920,7 +901,7 @@ impl SessionTask {
     }
 
     fn on_event(&mut self, subscription: Id, publication: Id, details: Dict, payload: Payload) {
-        let Some(entry) = self.subscriptions.get_mut(&subscription) else {
+        let Some(entry) = self.subscriptions.get(&subscription) else {
             // Possible right after an unsubscribe: the router sent it before processing ours.
             tracing::debug!(
                 subscription,
@@ -945,9 +926,9 @@ impl SessionTask {
             session,
         };
         // Every local subscription sharing this router subscription gets every event. A
-        // subscriber whose stream was dropped is removed when its Unsubscribe arrives.
-        entry.sinks.retain(|sink| !sink.is_closed());
-        if let Some((last, rest)) = entry.sinks.split_last() {
+        // subscriber whose stream was dropped gets none (the queue sees to that) and is removed
+        // when its Unsubscribe arrives.
+        if let Some((last, rest)) = entry.sinks().split_last() {
             for sink in rest {
                 sink.send(event.clone());
             }

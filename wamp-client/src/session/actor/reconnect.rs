@@ -184,15 +184,15 @@ impl SessionTask {
             Command::Unsubscribe { queue, reply } => {
                 // Not restored, then.
                 let subscription = queue.subscription();
-                if let Some(entry) = self.subscriptions.get_mut(&subscription) {
-                    entry.sinks.retain(|sink| !sink.is(&queue));
-                    if entry.sinks.is_empty() {
-                        self.subscriptions.remove(&subscription);
+                if let Some(entry) = self.subscriptions.remove(&subscription) {
+                    if let Some(rest) = entry.without(&queue) {
+                        self.subscriptions.insert(subscription, rest);
                     }
                 }
-                for entry in &mut self.restoring_subscriptions {
-                    entry.sinks.retain(|sink| !sink.is(&queue));
-                }
+                self.restoring_subscriptions = std::mem::take(&mut self.restoring_subscriptions)
+                    .into_iter()
+                    .filter_map(|entry| entry.without(&queue))
+                    .collect();
                 self.waiting
                     .retain(|c| !matches!(c, Command::Subscribe(r) if r.events.is(&queue)));
                 if let Some(reply) = reply {
@@ -233,7 +233,9 @@ impl SessionTask {
         let subscriptions: Vec<_> = std::mem::take(&mut self.subscriptions)
             .into_values()
             .chain(std::mem::take(&mut self.restoring_subscriptions))
-            .filter(|entry| !entry.sinks.is_empty())
+            // Local subscriptions dropped meanwhile, whose Unsubscribe is still on its way, are
+            // not subscribed again.
+            .filter_map(|entry| entry.retain(|sink| !sink.is_closed()))
             .collect();
         let restored = (registrations.len(), subscriptions.len());
         let result = self.restore_all(registrations, subscriptions).await;
@@ -267,7 +269,8 @@ impl SessionTask {
             .await?;
         }
         for entry in subscriptions {
-            let (topic, options) = (entry.topic().to_owned(), entry.options.clone());
+            let topic = entry.topic().to_owned();
+            let options = entry.options().cloned().unwrap_or_default();
             self.request(
                 |request| Message::Subscribe {
                     request,
