@@ -20,9 +20,11 @@ use crate::wire::Id;
 /// Events a subscription buffers by default before dropping the oldest.
 pub const DEFAULT_EVENT_BUFFER: usize = 10_000;
 
-/// Everything behind one lock: each side takes it once per event anyway, and one lock keeps the
-/// state of an idle subscription small (no separate atomics, each padded to its own word).
+/// What the session task and a subscription's handle share: one allocation, in every
+/// subscription, so kept small.
 struct Shared {
+    /// The queue and its bookkeeping behind one lock: each side takes it once per event anyway,
+    /// and one lock takes less room than separate atomics, each padded to its own word.
     state: Mutex<State>,
     /// The subscribed topic (or pattern): the handle shows it, the session task subscribes with
     /// it again after a reconnect.
