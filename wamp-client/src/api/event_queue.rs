@@ -1,4 +1,6 @@
-//! The bounded queue between the session task and one [`Subscription`](crate::Subscription).
+//! The bounded queue between the session task and one [`Subscription`](crate::Subscription),
+//! and the rest of what the two share about it (its topic, its revocation): one allocation per
+//! subscription.
 //!
 //! The session task never waits on a subscriber: a subscriber that falls behind by more than
 //! the queue's capacity loses its *oldest* events, which are counted
@@ -8,48 +10,76 @@
 //! and deadlock a subscriber that itself waits on a call.)
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::{Context, Poll};
-
-use futures_util::task::AtomicWaker;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::task::{Context, Poll, Waker};
 
 use super::subscribe::Event;
+use crate::wire::Id;
 
 /// Events a subscription buffers by default before dropping the oldest.
 pub const DEFAULT_EVENT_BUFFER: usize = 10_000;
 
+/// What the session task and a subscription's handle share: one allocation, in every
+/// subscription, so kept small.
 struct Shared {
-    queue: Mutex<VecDeque<Event>>,
-    capacity: usize,
-    dropped: AtomicU64,
+    /// The queue and its bookkeeping behind one lock: each side takes it once per event anyway,
+    /// and one lock takes less room than separate atomics, each padded to its own word.
+    state: Mutex<State>,
+    /// The subscribed topic (or pattern): the handle shows it, the session task subscribes with
+    /// it again after a reconnect.
+    topic: Box<str>,
+    /// Why the router revoked the subscription, once it has (set before the sender is dropped).
+    /// Behind a thin pointer: revocations are rare, and this is in every subscription.
+    #[allow(clippy::box_collection)] // the box is what keeps the cell small
+    revoked: OnceLock<Box<String>>,
+    /// The router-side subscription that feeds the queue now (a reconnect changes it; 0 before
+    /// the first SUBSCRIBED). Only the session task writes it, and only it reads it, to find
+    /// the subscription a handle unsubscribes from.
+    subscription: AtomicU64,
+}
+
+struct State {
+    /// Made on the first event and kept from then on: an idle subscription holds neither a
+    /// buffer nor the deque's own fields (32 B against a pointer's 8, in every subscription).
+    #[allow(clippy::box_collection)] // the box is what keeps idle subscriptions small
+    queue: Option<Box<VecDeque<Event>>>,
+    /// The receiver's waker while it waits; taken by whoever wakes it.
+    waker: Option<Waker>,
+    dropped: u64,
+    /// At most this many events are queued (at least 1).
+    capacity: u32,
     /// The sender is gone: the subscription has ended (after what is queued).
-    closed: AtomicBool,
+    closed: bool,
     /// The receiver is gone: nobody reads any more.
-    abandoned: AtomicBool,
-    waker: AtomicWaker,
+    abandoned: bool,
 }
 
 impl Shared {
-    fn queue(&self) -> MutexGuard<'_, VecDeque<Event>> {
-        // A panic while holding this lock cannot leave the queue inconsistent.
-        self.queue
+    fn state(&self) -> MutexGuard<'_, State> {
+        // A panic while holding this lock cannot leave the state inconsistent.
+        self.state
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
-/// A queue of at most `capacity` events (at least 1).
-pub(crate) fn channel(capacity: usize) -> (EventSender, EventReceiver) {
-    let capacity = capacity.max(1);
+/// A queue of at most `capacity` events (at least 1; more than `u32::MAX` is taken as that) for
+/// a subscription to `topic`.
+pub(crate) fn channel(topic: String, capacity: usize) -> (EventSender, EventReceiver) {
+    let capacity = u32::try_from(capacity).unwrap_or(u32::MAX).max(1);
     let shared = Arc::new(Shared {
-        // Grows only when a subscriber falls behind: an idle subscription holds no buffer.
-        queue: Mutex::new(VecDeque::new()),
-        capacity,
-        dropped: AtomicU64::new(0),
-        closed: AtomicBool::new(false),
-        abandoned: AtomicBool::new(false),
-        waker: AtomicWaker::new(),
+        state: Mutex::new(State {
+            queue: None,
+            waker: None,
+            dropped: 0,
+            capacity,
+            closed: false,
+            abandoned: false,
+        }),
+        topic: topic.into_boxed_str(),
+        revoked: OnceLock::new(),
+        subscription: AtomicU64::new(0),
     });
     (EventSender(Arc::clone(&shared)), EventReceiver(shared))
 }
@@ -58,40 +88,83 @@ pub(crate) fn channel(capacity: usize) -> (EventSender, EventReceiver) {
 pub(crate) struct EventSender(Arc<Shared>);
 
 impl EventSender {
-    /// Queues `event`, dropping the oldest queued one if the queue is full.
+    /// Queues `event`, dropping the oldest queued one if the queue is full. An event for a
+    /// receiver that is gone is dropped.
     pub(crate) fn send(&self, event: Event) {
-        let overflow = {
-            let mut queue = self.0.queue();
-            let overflow = queue.len() >= self.0.capacity;
+        let (waker, dropped, capacity) = {
+            let mut guard = self.0.state();
+            let state = &mut *guard;
+            if state.abandoned {
+                return;
+            }
+            // Grows only when a subscriber falls behind.
+            let queue = state.queue.get_or_insert_with(Box::default);
+            let overflow = queue.len() >= state.capacity as usize;
             if overflow {
                 queue.pop_front();
+                state.dropped += 1;
             }
             queue.push_back(event);
-            overflow
+            let dropped = overflow.then_some(state.dropped);
+            (state.waker.take(), dropped, state.capacity)
         };
-        if overflow {
-            let before = self.0.dropped.fetch_add(1, Ordering::Relaxed);
-            if before == 0 || (before + 1).is_power_of_two() {
+        if let Some(dropped) = dropped {
+            // Logged at 1, 2, 4, 8...: once per burst, not once per event.
+            if dropped.is_power_of_two() {
                 tracing::warn!(
-                    dropped = before + 1,
-                    capacity = self.0.capacity,
+                    dropped,
+                    capacity,
                     "a subscriber is too slow: dropping its oldest events"
                 );
             }
         }
-        self.0.waker.wake();
+        if let Some(waker) = waker {
+            waker.wake();
+        }
     }
 
     /// Whether the subscription handle is gone.
     pub(crate) fn is_closed(&self) -> bool {
-        self.0.abandoned.load(Ordering::Acquire)
+        self.0.state().abandoned
+    }
+
+    /// The subscribed topic.
+    pub(crate) fn topic(&self) -> &str {
+        &self.0.topic
+    }
+
+    /// Records why the router revoked the subscription (the first reason stays); dropping the
+    /// sender then ends the stream.
+    pub(crate) fn revoke(&self, reason: String) {
+        let _ = self.0.revoked.set(Box::new(reason));
+    }
+
+    /// Records the router-side subscription that feeds the queue now.
+    pub(crate) fn set_subscription(&self, subscription: Id) {
+        self.0.subscription.store(subscription, Ordering::Relaxed);
+    }
+
+    /// Whether this is the sender of the queue `queue` refers to.
+    pub(crate) fn is(&self, queue: &QueueRef) -> bool {
+        Arc::ptr_eq(&self.0, &queue.0)
+    }
+
+    /// A reference to this queue, to unsubscribe it.
+    pub(crate) fn queue_ref(&self) -> QueueRef {
+        QueueRef(Arc::clone(&self.0))
     }
 }
 
 impl Drop for EventSender {
     fn drop(&mut self) {
-        self.0.closed.store(true, Ordering::Release);
-        self.0.waker.wake();
+        let waker = {
+            let mut state = self.0.state();
+            state.closed = true;
+            state.waker.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
     }
 }
 
@@ -101,16 +174,17 @@ pub(crate) struct EventReceiver(Arc<Shared>);
 impl EventReceiver {
     /// The next event; `None` once the sender is gone and the queue is empty.
     pub(crate) fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<Event>> {
-        if let Some(event) = self.0.queue().pop_front() {
+        let mut state = self.0.state();
+        if let Some(event) = state.queue.as_mut().and_then(|queue| queue.pop_front()) {
             return Poll::Ready(Some(event));
         }
-        self.0.waker.register(cx.waker());
-        // Check again: an event or the close may have come before the waker was registered.
-        if let Some(event) = self.0.queue().pop_front() {
-            return Poll::Ready(Some(event));
-        }
-        if self.0.closed.load(Ordering::Acquire) {
+        if state.closed {
             return Poll::Ready(None);
+        }
+        // Under the lock: an event or the close cannot slip in between the check and this.
+        match &mut state.waker {
+            Some(waker) if waker.will_wake(cx.waker()) => {}
+            waker => *waker = Some(cx.waker().clone()),
         }
         Poll::Pending
     }
@@ -122,22 +196,74 @@ impl EventReceiver {
 
     /// How many events were dropped because the queue was full.
     pub(crate) fn dropped(&self) -> u64 {
-        self.0.dropped.load(Ordering::Relaxed)
+        self.0.state().dropped
+    }
+
+    /// The subscribed topic.
+    pub(crate) fn topic(&self) -> &str {
+        &self.0.topic
+    }
+
+    /// Why the router revoked the subscription, if it has.
+    pub(crate) fn revoked(&self) -> Option<&str> {
+        self.0.revoked.get().map(|reason| reason.as_str())
+    }
+
+    /// A reference to this queue, to see its revocation without reading its events, and to
+    /// unsubscribe it.
+    pub(crate) fn queue_ref(&self) -> QueueRef {
+        QueueRef(Arc::clone(&self.0))
+    }
+}
+
+/// A reference to a queue's shared state that neither sends nor receives: it names the local
+/// subscription to the session task (which finds the router-side subscription through it,
+/// whatever reconnects changed) and shows the revocation reason.
+#[derive(Clone)]
+pub(crate) struct QueueRef(Arc<Shared>);
+
+impl QueueRef {
+    /// Why the router revoked the subscription, if it has.
+    pub(crate) fn revoked(&self) -> Option<&str> {
+        self.0.revoked.get().map(|reason| reason.as_str())
+    }
+
+    /// The router-side subscription that feeds the queue now (0 before the first SUBSCRIBED).
+    pub(crate) fn subscription(&self) -> Id {
+        self.0.subscription.load(Ordering::Relaxed)
+    }
+}
+
+impl std::fmt::Debug for QueueRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QueueRef")
+            .field("topic", &self.0.topic)
+            .finish_non_exhaustive()
     }
 }
 
 impl Drop for EventReceiver {
     fn drop(&mut self) {
-        self.0.abandoned.store(true, Ordering::Release);
-        self.0.queue().clear();
+        // The events are dropped after the lock is released.
+        let _queue = {
+            let mut state = self.0.state();
+            state.abandoned = true;
+            state.waker = None;
+            state.queue.take()
+        };
     }
 }
 
 impl std::fmt::Debug for EventReceiver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (capacity, dropped) = {
+            let state = self.0.state();
+            (state.capacity, state.dropped)
+        };
         f.debug_struct("EventReceiver")
-            .field("capacity", &self.0.capacity)
-            .field("dropped", &self.dropped())
+            .field("topic", &self.0.topic)
+            .field("capacity", &capacity)
+            .field("dropped", &dropped)
             .finish_non_exhaustive()
     }
 }

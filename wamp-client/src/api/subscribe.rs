@@ -9,10 +9,11 @@ use futures_util::Stream;
 use tokio::sync::oneshot;
 
 use super::arguments::{payload_accessors, payload_error};
+use super::event_queue::{EventReceiver, QueueRef};
 use super::options::MatchPolicy;
 use crate::error::{Error, Result};
 use crate::session::Session;
-use crate::session::command::{Command, Revocation, SubscribeRequest};
+use crate::session::command::{Command, SubscribeRequest};
 use crate::uri::UriUse;
 use crate::value::{Dict, Value};
 use crate::wire::Id;
@@ -156,31 +157,29 @@ impl IntoFuture for Subscribe<'_> {
 
     fn into_future(self) -> SubscribeFuture {
         let session = self.session.clone();
-        let topic = self.topic.clone();
-        let (events_tx, events) = super::event_queue::channel(self.buffer);
-        let local = session.next_local_id();
         let usage = match self.options.get("match").and_then(Value::as_str) {
             Some("wildcard") => UriUse::Wildcard { own: false },
             _ => UriUse::Reference,
         };
-        let revoked = Revocation::default();
-        let start = || -> Result<oneshot::Receiver<Result<Id>>> {
+        let start = || -> Result<(oneshot::Receiver<Result<Id>>, EventReceiver)> {
             session.uri_check().check(&self.topic, usage)?;
+            // The queue's shared state holds the topic for both ends.
+            let (events_tx, events) = super::event_queue::channel(self.topic, self.buffer);
             let (reply, rx) = oneshot::channel();
             session.send(Command::Subscribe(Box::new(SubscribeRequest {
-                topic: self.topic,
                 options: self.options,
-                revoked: revoked.clone(),
-                local,
                 events: events_tx,
                 reply,
             })))?;
-            Ok(rx)
+            Ok((rx, events))
         };
-        let state = start().map_err(Some);
+        let (state, pending) = match start() {
+            Ok((rx, events)) => (Ok(rx), Some(events)),
+            Err(e) => (Err(Some(e)), None),
+        };
         SubscribeFuture {
             state,
-            pending: Some((events, topic, local, revoked)),
+            pending,
             session,
         }
     }
@@ -191,7 +190,7 @@ impl IntoFuture for Subscribe<'_> {
 #[derive(Debug)]
 pub struct SubscribeFuture {
     state: std::result::Result<oneshot::Receiver<Result<Id>>, Option<Error>>,
-    pending: Option<(super::event_queue::EventReceiver, String, u64, Revocation)>,
+    pending: Option<EventReceiver>,
     session: Session,
 }
 
@@ -204,14 +203,10 @@ impl Future for SubscribeFuture {
         match &mut this.state {
             Ok(rx) => match Pin::new(rx).poll(cx) {
                 Poll::Ready(Ok(Ok(id))) => match this.pending.take() {
-                    Some((events, topic, local, revoked)) => Poll::Ready(Ok(Subscription {
-                        revoked,
-                        session: this.session.clone(),
-                        id,
-                        local,
-                        topic,
+                    Some(events) => Poll::Ready(Ok(Subscription {
                         events,
-                        active: true,
+                        session: Some(this.session.clone()),
+                        id,
                     })),
                     None => Poll::Ready(Err(closed(&this.session))),
                 },
@@ -234,20 +229,18 @@ impl Future for SubscribeFuture {
 /// [`handle`](Subscription::handle) to process events on a task of their own.
 #[must_use = "dropping a Subscription unsubscribes at once"]
 pub struct Subscription {
-    session: Session,
+    /// The queue's shared state also holds the topic and the revocation reason.
+    events: EventReceiver,
+    /// Who unsubscribes when the handle goes: `None` once that is no longer the handle's job.
+    session: Option<Session>,
     id: Id,
-    local: u64,
-    topic: String,
-    events: super::event_queue::EventReceiver,
-    revoked: Revocation,
-    active: bool,
 }
 
 impl fmt::Debug for Subscription {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Subscription")
             .field("id", &self.id)
-            .field("topic", &self.topic)
+            .field("topic", &self.topic())
             .finish_non_exhaustive()
     }
 }
@@ -261,13 +254,13 @@ impl Subscription {
 
     /// The subscribed topic (or pattern).
     pub fn topic(&self) -> &str {
-        &self.topic
+        self.events.topic()
     }
 
     /// If the router revoked the subscription (`subscription_revocation`), its reason; the
     /// stream has ended then.
     pub fn revoked(&self) -> Option<&str> {
-        self.revoked.get().map(String::as_str)
+        self.events.revoked()
     }
 
     /// How many events were dropped because this subscriber fell more than its buffer behind.
@@ -282,15 +275,17 @@ impl Subscription {
 
     /// Unsubscribes and waits for the router to confirm.
     pub async fn unsubscribe(mut self) -> Result<()> {
-        self.active = false;
+        // Taken, so that dropping the handle does not unsubscribe a second time.
+        let Some(session) = self.session.take() else {
+            return Ok(());
+        };
         let (reply, rx) = oneshot::channel();
-        self.session.send(Command::Unsubscribe {
-            subscription: self.id,
-            local: self.local,
+        session.send(Command::Unsubscribe {
+            queue: self.events.queue_ref(),
             reply: Some(reply),
         })?;
         rx.await
-            .map_err(|_| Error::SessionClosed(self.session.close_reason()))?
+            .map_err(|_| Error::SessionClosed(session.close_reason()))?
     }
 
     /// Runs `handler` for every event, one at a time in arrival order, on a task of its own.
@@ -314,21 +309,17 @@ impl Subscription {
         Fut: Future<Output = ()> + Send + 'static,
     {
         // The handle, not the task, is responsible for unsubscribing from now on.
-        self.active = false;
-        let unsubscriber = Unsubscriber {
-            session: self.session.clone(),
-            subscription: self.id,
-            local: self.local,
-        };
-        let revoked = self.revoked.clone();
+        let session = self.session.take();
+        let (id, queue) = (self.id, self.events.queue_ref());
         let task = tokio::spawn(async move {
             while let Some(event) = self.events.recv().await {
                 handler(event).await;
             }
         });
         SubscriptionHandle {
-            unsubscriber: Some(unsubscriber),
-            revoked,
+            session,
+            id,
+            queue,
             task,
         }
     }
@@ -344,10 +335,9 @@ impl Stream for Subscription {
 
 impl Drop for Subscription {
     fn drop(&mut self) {
-        if self.active {
-            let _ = self.session.send(Command::Unsubscribe {
-                subscription: self.id,
-                local: self.local,
+        if let Some(session) = self.session.take() {
+            let _ = session.send(Command::Unsubscribe {
+                queue: self.events.queue_ref(),
                 reply: None,
             });
         }
@@ -359,23 +349,18 @@ impl Drop for Subscription {
 #[must_use = "dropping a SubscriptionHandle unsubscribes at once"]
 #[derive(Debug)]
 pub struct SubscriptionHandle {
-    unsubscriber: Option<Unsubscriber>,
-    revoked: Revocation,
+    /// Who unsubscribes when the handle goes: `None` once that is done.
+    session: Option<Session>,
+    id: Id,
+    /// Names the subscription to unsubscribe, and holds the revocation reason.
+    queue: QueueRef,
     task: tokio::task::JoinHandle<()>,
-}
-
-/// What it takes to unsubscribe one local subscription.
-#[derive(Debug)]
-struct Unsubscriber {
-    session: Session,
-    subscription: Id,
-    local: u64,
 }
 
 impl SubscriptionHandle {
     /// The subscription id the router assigned.
     pub fn id(&self) -> Id {
-        self.unsubscriber.as_ref().map_or(0, |u| u.subscription)
+        self.id
     }
 
     /// Whether the handler task has ended (the session closed or the subscription was revoked).
@@ -385,33 +370,31 @@ impl SubscriptionHandle {
 
     /// If the router revoked the subscription, its reason.
     pub fn revoked(&self) -> Option<&str> {
-        self.revoked.get().map(String::as_str)
+        self.queue.revoked()
     }
 
     /// Stops the handler and unsubscribes, waiting for the router to confirm.
     pub async fn unsubscribe(mut self) -> Result<()> {
         self.task.abort();
-        let Some(unsubscriber) = self.unsubscriber.take() else {
+        let Some(session) = self.session.take() else {
             return Ok(());
         };
         let (reply, rx) = oneshot::channel();
-        unsubscriber.session.send(Command::Unsubscribe {
-            subscription: unsubscriber.subscription,
-            local: unsubscriber.local,
+        session.send(Command::Unsubscribe {
+            queue: self.queue.clone(),
             reply: Some(reply),
         })?;
         rx.await
-            .map_err(|_| Error::SessionClosed(unsubscriber.session.close_reason()))?
+            .map_err(|_| Error::SessionClosed(session.close_reason()))?
     }
 }
 
 impl Drop for SubscriptionHandle {
     fn drop(&mut self) {
         self.task.abort();
-        if let Some(unsubscriber) = self.unsubscriber.take() {
-            let _ = unsubscriber.session.send(Command::Unsubscribe {
-                subscription: unsubscriber.subscription,
-                local: unsubscriber.local,
+        if let Some(session) = self.session.take() {
+            let _ = session.send(Command::Unsubscribe {
+                queue: self.queue.clone(),
                 reply: None,
             });
         }

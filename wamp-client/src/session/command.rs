@@ -45,8 +45,8 @@ pub(crate) enum Command {
     /// Boxed, like `Register`: they are rare, and the box travels on into the pending table.
     Subscribe(Box<SubscribeRequest>),
     Unsubscribe {
-        subscription: Id,
-        local: u64,
+        /// The local subscription's event queue, which knows the router-side subscription.
+        queue: crate::api::event_queue::QueueRef,
         reply: Option<oneshot::Sender<Result<()>>>,
     },
     Register(Box<RegisterRequest>),
@@ -99,12 +99,10 @@ impl RequestExtra {
 
 /// A SUBSCRIBE to send, then waiting for SUBSCRIBED.
 pub(crate) struct SubscribeRequest {
-    pub(crate) topic: String,
     pub(crate) options: Dict,
-    /// Set by the session task if the router revokes the subscription.
-    pub(crate) revoked: Revocation,
-    /// Identifies this local subscription among others the router may merge into one id.
-    pub(crate) local: u64,
+    /// The subscription's end of its event queue, which also holds the topic, is where a
+    /// revocation is recorded, and tells this local subscription from others the router may
+    /// merge into one id.
     pub(crate) events: crate::api::event_queue::EventSender,
     pub(crate) reply: oneshot::Sender<Result<Id>>,
 }
@@ -130,7 +128,8 @@ pub(crate) enum CallReply {
     Stream(mpsc::UnboundedSender<Result<CallResult>>),
 }
 
-/// Why the router revoked a subscription or registration, once it has.
+/// Why the router revoked a registration, once it has. (A subscription records it in its event
+/// queue's shared state.)
 pub(crate) type Revocation = Arc<std::sync::OnceLock<String>>;
 
 /// What invocation handlers report back to the session task, on one channel so that progressive

@@ -8,6 +8,7 @@
 mod callee;
 mod caller;
 mod reconnect;
+mod subscriptions;
 
 use rustc_hash::FxHashMap as HashMap;
 use std::sync::Weak;
@@ -20,11 +21,11 @@ use tokio::time::Instant;
 
 use self::callee::{FinishedInvocations, RegistrationEntry, RunningInvocation};
 use self::caller::PendingCall;
+use self::subscriptions::SubscriptionEntry;
 use super::Shared;
-use super::command::{
-    Command, Outcome, RegisterRequest, RequestExtra, Revocation, SubscribeRequest,
-};
+use super::command::{Command, Outcome, RegisterRequest, RequestExtra, SubscribeRequest};
 use crate::api::call::CallResult;
+use crate::api::event_queue::QueueRef;
 use crate::api::subscribe::Event;
 use crate::error::{CloseInitiator, CloseReason, Error, ErrorUri, Result, WampError};
 use crate::transport::Transport;
@@ -86,9 +87,9 @@ impl Pending {
             Pending::Register(request) => drop(request.reply.send(Err(error))),
             Pending::Resubscribe(entry) => {
                 let reason = format!("could not be restored after reconnecting: {error}");
-                tracing::warn!(topic = %entry.topic, %reason, "subscription lost");
-                for sink in entry.sinks {
-                    let _ = sink.revoked.set(reason.clone());
+                tracing::warn!(topic = entry.topic(), %reason, "subscription lost");
+                for sink in entry.sinks() {
+                    sink.revoke(reason.clone());
                 }
             }
             Pending::Reregister(entry) => {
@@ -103,21 +104,6 @@ impl Pending {
             }
         }
     }
-}
-
-/// One router-side subscription and the local subscriptions it feeds.
-struct SubscriptionEntry {
-    topic: String,
-    /// The SUBSCRIBE options, to subscribe the same way after a reconnect.
-    options: Dict,
-    sinks: Vec<LocalSubscription>,
-}
-
-/// One [`Subscription`](crate::Subscription) handle's end of a router-side subscription.
-struct LocalSubscription {
-    local: u64,
-    events: crate::api::event_queue::EventSender,
-    revoked: Revocation,
 }
 
 enum State {
@@ -166,7 +152,6 @@ pub(super) struct SessionTask {
     registrations: HashMap<Id, RegistrationEntry>,
     /// Router ids by local key: the handles keep local keys, which survive reconnects.
     registration_locals: HashMap<u64, Id>,
-    subscription_locals: HashMap<u64, Id>,
     invocations: HashMap<Id, RunningInvocation>,
     finished_invocations: FinishedInvocations,
     /// Pending calls by their handle-side key, for CANCEL and input chunks.
@@ -213,7 +198,6 @@ impl SessionTask {
             unsubscribing: HashMap::default(),
             registrations: HashMap::default(),
             registration_locals: HashMap::default(),
-            subscription_locals: HashMap::default(),
             invocations: HashMap::default(),
             finished_invocations: FinishedInvocations::default(),
             call_keys: HashMap::default(),
@@ -431,11 +415,7 @@ impl SessionTask {
                 .await
             }
             Command::Subscribe(request) => self.subscribe(request).await,
-            Command::Unsubscribe {
-                subscription,
-                local,
-                reply,
-            } => self.unsubscribe_local(subscription, local, reply).await,
+            Command::Unsubscribe { queue, reply } => self.unsubscribe_local(&queue, reply).await,
             Command::Register(pending) => {
                 let (procedure, options) = (pending.procedure.clone(), pending.options.clone());
                 self.request(
@@ -486,7 +466,7 @@ impl SessionTask {
 
     /// Sends SUBSCRIBE and remembers what waits for SUBSCRIBED.
     async fn subscribe(&mut self, pending: Box<SubscribeRequest>) -> Step {
-        let (topic, options) = (pending.topic.clone(), pending.options.clone());
+        let (topic, options) = (pending.events.topic().to_owned(), pending.options.clone());
         self.request(
             |request| Message::Subscribe {
                 request,
@@ -510,30 +490,25 @@ impl SessionTask {
 
     async fn unsubscribe_local(
         &mut self,
-        subscription: Id,
-        local: u64,
+        queue: &QueueRef,
         reply: Option<oneshot::Sender<Result<()>>>,
     ) -> Step {
-        // The handle's id may be from before a reconnect: the local key finds the current one.
-        let subscription = self
-            .subscription_locals
-            .remove(&local)
-            .unwrap_or(subscription);
-        let Some(entry) = self.subscriptions.get_mut(&subscription) else {
+        // The handle's id may be from before a reconnect: its queue knows the current one.
+        let subscription = queue.subscription();
+        let Some(entry) = self.subscriptions.remove(&subscription) else {
             if let Some(reply) = reply {
                 let _ = reply.send(Ok(()));
             }
             return Ok(());
         };
-        entry.sinks.retain(|sink| sink.local != local);
-        if !entry.sinks.is_empty() {
+        if let Some(rest) = entry.without(queue) {
             // Other local subscriptions still use the router-side subscription.
+            self.subscriptions.insert(subscription, rest);
             if let Some(reply) = reply {
                 let _ = reply.send(Ok(()));
             }
             return Ok(());
         }
-        self.subscriptions.remove(&subscription);
         self.request(
             |request| Message::Unsubscribe {
                 request,
@@ -690,15 +665,14 @@ impl SessionTask {
                     .await?;
                 if let Some(Pending::Resubscribe(restored)) = pending {
                     // Restored after a reconnect: every local subscription carries on.
-                    for sink in &restored.sinks {
-                        self.subscription_locals.insert(sink.local, subscription);
+                    for sink in restored.sinks() {
+                        sink.set_subscription(subscription);
                     }
-                    match self.subscriptions.get_mut(&subscription) {
-                        Some(entry) => entry.sinks.extend(restored.sinks),
-                        None => {
-                            self.subscriptions.insert(subscription, *restored);
-                        }
-                    }
+                    let entry = match self.subscriptions.remove(&subscription) {
+                        Some(entry) => entry.merge(*restored),
+                        None => *restored,
+                    };
+                    self.subscriptions.insert(subscription, entry);
                     return Ok(());
                 }
                 if let Some(Pending::Subscribe(pending)) = pending {
@@ -712,31 +686,21 @@ impl SessionTask {
                         return self.subscribe(pending).await;
                     }
                     let SubscribeRequest {
-                        topic,
                         options,
-                        local,
                         events,
-                        revoked,
                         reply,
                     } = *pending;
-                    self.subscription_locals.insert(local, subscription);
-                    self.subscriptions
-                        .entry(subscription)
-                        .or_insert_with(|| SubscriptionEntry {
-                            topic,
-                            options,
-                            // Most router subscriptions feed one local subscription.
-                            sinks: Vec::with_capacity(1),
-                        })
-                        .sinks
-                        .push(LocalSubscription {
-                            local,
-                            events,
-                            revoked,
-                        });
+                    events.set_subscription(subscription);
+                    let queue = events.queue_ref();
+                    let entry = match self.subscriptions.remove(&subscription) {
+                        // The router merged it into a subscription this session has already.
+                        Some(entry) => entry.with(events),
+                        None => SubscriptionEntry::new(events, options),
+                    };
+                    self.subscriptions.insert(subscription, entry);
                     if reply.send(Ok(subscription)).is_err() {
                         // The subscriber gave up waiting: undo.
-                        self.unsubscribe_local(subscription, local, None).await?;
+                        self.unsubscribe_local(&queue, None).await?;
                     }
                 }
                 Ok(())
@@ -752,12 +716,12 @@ impl SessionTask {
                     .and_then(Value::as_u64);
                 if let Some(entry) = revoked.and_then(|id| self.subscriptions.remove(&id)) {
                     let reason = revocation_reason(details.as_ref());
-                    tracing::info!(topic = %entry.topic, %reason, "the router revoked a subscription");
-                    for sink in entry.sinks {
-                        // Dropping the sender ends the subscription's stream.
-                        self.subscription_locals.remove(&sink.local);
-                        let _ = sink.revoked.set(reason.clone());
+                    tracing::info!(topic = entry.topic(), %reason, "the router revoked a subscription");
+                    for sink in entry.sinks() {
+                        sink.revoke(reason.clone());
                     }
+                    // Dropping the senders ends the subscriptions' streams.
+                    drop(entry);
                 }
                 Ok(())
             }
@@ -944,7 +908,7 @@ impl SessionTask {
     }
 
     fn on_event(&mut self, subscription: Id, publication: Id, details: Dict, payload: Payload) {
-        let Some(entry) = self.subscriptions.get_mut(&subscription) else {
+        let Some(entry) = self.subscriptions.get(&subscription) else {
             // Possible right after an unsubscribe: the router sent it before processing ours.
             tracing::debug!(
                 subscription,
@@ -955,7 +919,8 @@ impl SessionTask {
         let topic = details
             .get("topic")
             .and_then(Value::as_str)
-            .map_or_else(|| entry.topic.clone(), str::to_owned);
+            .unwrap_or_else(|| entry.topic())
+            .to_owned();
         let (args, kwargs) = payload.into_parts();
         let session = self.shared.upgrade().map(super::Session::from_shared);
         let event = Event {
@@ -968,13 +933,13 @@ impl SessionTask {
             session,
         };
         // Every local subscription sharing this router subscription gets every event. A
-        // subscriber whose stream was dropped is removed when its Unsubscribe arrives.
-        entry.sinks.retain(|sink| !sink.events.is_closed());
-        if let Some((last, rest)) = entry.sinks.split_last() {
+        // subscriber whose stream was dropped gets none (the queue sees to that) and is removed
+        // when its Unsubscribe arrives.
+        if let Some((last, rest)) = entry.sinks().split_last() {
             for sink in rest {
-                sink.events.send(event.clone());
+                sink.send(event.clone());
             }
-            last.events.send(event);
+            last.send(event);
         }
     }
 

@@ -182,21 +182,20 @@ impl SessionTask {
                     )));
                 }
             }
-            Command::Unsubscribe { local, reply, .. } => {
+            Command::Unsubscribe { queue, reply } => {
                 // Not restored, then.
-                if let Some(subscription) = self.subscription_locals.remove(&local) {
-                    if let Some(entry) = self.subscriptions.get_mut(&subscription) {
-                        entry.sinks.retain(|sink| sink.local != local);
-                        if entry.sinks.is_empty() {
-                            self.subscriptions.remove(&subscription);
-                        }
+                let subscription = queue.subscription();
+                if let Some(entry) = self.subscriptions.remove(&subscription) {
+                    if let Some(rest) = entry.without(&queue) {
+                        self.subscriptions.insert(subscription, rest);
                     }
                 }
-                for entry in &mut self.restoring_subscriptions {
-                    entry.sinks.retain(|sink| sink.local != local);
-                }
+                self.restoring_subscriptions = std::mem::take(&mut self.restoring_subscriptions)
+                    .into_iter()
+                    .filter_map(|entry| entry.without(&queue))
+                    .collect();
                 self.waiting
-                    .retain(|c| !matches!(c, Command::Subscribe(r) if r.local == local));
+                    .retain(|c| !matches!(c, Command::Subscribe(r) if r.events.is(&queue)));
                 if let Some(reply) = reply {
                     let _ = reply.send(Ok(()));
                 }
@@ -235,9 +234,10 @@ impl SessionTask {
         let subscriptions: Vec<_> = std::mem::take(&mut self.subscriptions)
             .into_values()
             .chain(std::mem::take(&mut self.restoring_subscriptions))
-            .filter(|entry| !entry.sinks.is_empty())
+            // Local subscriptions dropped meanwhile, whose Unsubscribe is still on its way, are
+            // not subscribed again.
+            .filter_map(|entry| entry.retain(|sink| !sink.is_closed()))
             .collect();
-        self.subscription_locals.clear();
         let restored = (registrations.len(), subscriptions.len());
         let result = self.restore_all(registrations, subscriptions).await;
         if let Err(reason) = result {
@@ -270,7 +270,8 @@ impl SessionTask {
             .await?;
         }
         for entry in subscriptions {
-            let (topic, options) = (entry.topic.clone(), entry.options.clone());
+            let topic = entry.topic().to_owned();
+            let options = entry.options().cloned().unwrap_or_default();
             self.request(
                 |request| Message::Subscribe {
                     request,
