@@ -90,12 +90,18 @@ pub(crate) struct EventSender(Arc<Shared>);
 impl EventSender {
     /// Queues `event`, dropping the oldest queued one if the queue is full. An event for a
     /// receiver that is gone is dropped.
-    pub(crate) fn send(&self, event: Event) {
+    ///
+    /// Returns the receiver's waker if it was waiting for this event: the caller wakes it, and
+    /// the session task does so once per batch of events rather than once per event. (On a
+    /// multi-threaded runtime a wake per event makes the subscriber's thread take one event and
+    /// sleep again, a thread switch per event.)
+    #[must_use = "the returned waker must be woken"]
+    pub(crate) fn send(&self, event: Event) -> Option<Waker> {
         let (waker, dropped, capacity) = {
             let mut guard = self.0.state();
             let state = &mut *guard;
             if state.abandoned {
-                return;
+                return None;
             }
             // Grows only when a subscriber falls behind.
             let queue = state.queue.get_or_insert_with(Box::default);
@@ -118,9 +124,7 @@ impl EventSender {
                 );
             }
         }
-        if let Some(waker) = waker {
-            waker.wake();
-        }
+        waker
     }
 
     /// Whether the subscription handle is gone.

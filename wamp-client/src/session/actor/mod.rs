@@ -35,6 +35,10 @@ use crate::wire::{Id, MAX_ID, Message, Payload, Serializer, code};
 /// How many queued commands or messages are handled before the socket is flushed.
 const BATCH: usize = 256;
 
+/// Subscribers whose events were queued are woken at least this often (in events), well within
+/// the cooperative budget (128) after which the session task yields to them.
+const WAKE_SUBSCRIBERS_EVERY: usize = 32;
+
 pub(super) struct TaskConfig {
     pub(super) transport: Box<dyn Transport>,
     pub(super) serializer: Serializer,
@@ -158,6 +162,10 @@ pub(super) struct SessionTask {
     call_keys: HashMap<u64, Id>,
     /// Whether something was written since the last flush.
     unflushed: bool,
+    /// Subscribers to wake once the current batch of events is queued (see `wake_subscribers`).
+    subscriber_wakers: Vec<std::task::Waker>,
+    /// Events queued since subscribers were last woken.
+    events_since_wake: usize,
     /// Frames are encoded into this buffer's free end and split off (see `encode_frame`).
     encode_buffer: bytes::BytesMut,
 }
@@ -203,6 +211,8 @@ impl SessionTask {
             call_keys: HashMap::default(),
             unflushed: false,
             encode_buffer: bytes::BytesMut::new(),
+            subscriber_wakers: Vec::new(),
+            events_since_wake: 0,
         }
     }
 
@@ -226,7 +236,9 @@ impl SessionTask {
 
     async fn main_loop(&mut self) -> CloseReason {
         loop {
-            if let Err(exit) = self.step().await {
+            let step = self.step().await;
+            self.wake_subscribers();
+            if let Err(exit) = step {
                 return exit;
             }
             if let Err(exit) = self.flush().await {
@@ -274,6 +286,8 @@ impl SessionTask {
     // ===== sending
 
     async fn send(&mut self, message: Message) -> Step {
+        // Sending may wait for the socket: nobody waits on it for events already queued.
+        self.wake_subscribers();
         if tracing::enabled!(tracing::Level::TRACE) {
             tracing::trace!(
                 direction = "tx",
@@ -814,6 +828,9 @@ impl SessionTask {
                 payload,
             } => {
                 self.on_event(subscription, publication, details, payload);
+                if self.events_since_wake >= WAKE_SUBSCRIBERS_EVERY {
+                    self.wake_subscribers();
+                }
                 // A burst of events arrives faster than one socket read per event: spend the
                 // task's cooperative budget so that, on a single-threaded runtime, subscribers
                 // get to run (and drain their queues) between bursts instead of after them.
@@ -937,9 +954,20 @@ impl SessionTask {
         // when its Unsubscribe arrives.
         if let Some((last, rest)) = entry.sinks().split_last() {
             for sink in rest {
-                sink.send(event.clone());
+                self.subscriber_wakers.extend(sink.send(event.clone()));
             }
-            last.send(event);
+            self.subscriber_wakers.extend(last.send(event));
+        }
+        self.events_since_wake += 1;
+    }
+
+    /// Wakes the subscribers that were waiting when their events were queued. Done once per
+    /// batch: after each step, before anything that may wait (sending), and every
+    /// `WAKE_SUBSCRIBERS_EVERY` events, so that they also run when the task yields its budget.
+    fn wake_subscribers(&mut self) {
+        self.events_since_wake = 0;
+        for waker in self.subscriber_wakers.drain(..) {
+            waker.wake();
         }
     }
 
