@@ -119,11 +119,14 @@ pub(crate) struct RegisterRequest {
     pub(crate) reply: oneshot::Sender<Result<Id>>,
 }
 
+/// Where the one final answer of a call goes.
+pub(crate) type FinalReply = oneshot::Sender<Box<Result<CallResult>>>;
+
 /// Where the answer to a call goes.
 pub(crate) enum CallReply {
     /// One final result. Boxed, so that the channel a pending call holds stays small; the box
     /// is made only once the answer is there.
-    Once(oneshot::Sender<Box<Result<CallResult>>>),
+    Once(FinalReply),
     /// Progressive results, then the final one (or an error).
     Stream(mpsc::UnboundedSender<Result<CallResult>>),
 }

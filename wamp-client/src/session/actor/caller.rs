@@ -186,7 +186,10 @@ impl SessionTask {
             return;
         }
         self.call_keys.remove(&call.key);
-        call.reply.send(Ok(result));
+        match call.reply {
+            CallReply::Once(reply) => self.handoff.call_finished(reply, Ok(result)),
+            stream @ CallReply::Stream(_) => stream.send(Ok(result)),
+        }
     }
 
     /// The error a call ends with. Crossbar.io answers a dealer-side timeout with

@@ -7,11 +7,13 @@
 
 mod callee;
 mod caller;
+mod handoff;
 mod reconnect;
 mod subscriptions;
 
 use rustc_hash::FxHashMap as HashMap;
 use std::sync::Weak;
+use std::task::Poll;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -21,6 +23,7 @@ use tokio::time::Instant;
 
 use self::callee::{FinishedInvocations, RegistrationEntry, RunningInvocation};
 use self::caller::PendingCall;
+use self::handoff::Handoff;
 use self::subscriptions::SubscriptionEntry;
 use super::Shared;
 use super::command::{Command, Outcome, RegisterRequest, RequestExtra, SubscribeRequest};
@@ -34,10 +37,6 @@ use crate::wire::{Id, MAX_ID, Message, Payload, Serializer, code};
 
 /// How many queued commands or messages are handled before the socket is flushed.
 const BATCH: usize = 256;
-
-/// Subscribers whose events were queued are woken at least this often (in events), well within
-/// the cooperative budget (128) after which the session task yields to them.
-const WAKE_SUBSCRIBERS_EVERY: usize = 32;
 
 pub(super) struct TaskConfig {
     pub(super) transport: Box<dyn Transport>,
@@ -162,10 +161,8 @@ pub(super) struct SessionTask {
     call_keys: HashMap<u64, Id>,
     /// Whether something was written since the last flush.
     unflushed: bool,
-    /// Subscribers to wake once the current batch of events is queued (see `wake_subscribers`).
-    subscriber_wakers: Vec<std::task::Waker>,
-    /// Events queued since subscribers were last woken.
-    events_since_wake: usize,
+    /// Call results and subscriber wakes collected in the current batch (see `handoff`).
+    handoff: Handoff,
     /// Frames are encoded into this buffer's free end and split off (see `encode_frame`).
     encode_buffer: bytes::BytesMut,
 }
@@ -211,8 +208,7 @@ impl SessionTask {
             call_keys: HashMap::default(),
             unflushed: false,
             encode_buffer: bytes::BytesMut::new(),
-            subscriber_wakers: Vec::new(),
-            events_since_wake: 0,
+            handoff: Handoff::default(),
         }
     }
 
@@ -237,7 +233,7 @@ impl SessionTask {
     async fn main_loop(&mut self) -> CloseReason {
         loop {
             let step = self.step().await;
-            self.wake_subscribers();
+            self.handoff.hand_over();
             if let Err(exit) = step {
                 return exit;
             }
@@ -286,8 +282,6 @@ impl SessionTask {
     // ===== sending
 
     async fn send(&mut self, message: Message) -> Step {
-        // Sending may wait for the socket: nobody waits on it for events already queued.
-        self.wake_subscribers();
         if tracing::enabled!(tracing::Level::TRACE) {
             tracing::trace!(
                 direction = "tx",
@@ -308,7 +302,16 @@ impl SessionTask {
                 return Ok(());
             }
         };
-        if let Err(e) = self.transport.feed(bytes).await {
+        let mut feed = std::pin::pin!(self.transport.feed(bytes));
+        let fed = match std::future::poll_fn(|cx| Poll::Ready(feed.as_mut().poll(cx))).await {
+            Poll::Ready(fed) => fed,
+            Poll::Pending => {
+                // The socket is full: nobody waits on it for what this batch already has.
+                self.handoff.hand_over();
+                feed.await
+            }
+        };
+        if let Err(e) = fed {
             return Err(CloseReason::new(
                 "wamp.close.system_shutdown",
                 Some(format!("the connection failed: {e}")),
@@ -828,8 +831,8 @@ impl SessionTask {
                 payload,
             } => {
                 self.on_event(subscription, publication, details, payload);
-                if self.events_since_wake >= WAKE_SUBSCRIBERS_EVERY {
-                    self.wake_subscribers();
+                if self.handoff.event_delivered() {
+                    self.handoff.hand_over();
                 }
                 // A burst of events arrives faster than one socket read per event: spend the
                 // task's cooperative budget so that, on a single-threaded runtime, subscribers
@@ -954,20 +957,9 @@ impl SessionTask {
         // when its Unsubscribe arrives.
         if let Some((last, rest)) = entry.sinks().split_last() {
             for sink in rest {
-                self.subscriber_wakers.extend(sink.send(event.clone()));
+                self.handoff.event_queued(sink.send(event.clone()));
             }
-            self.subscriber_wakers.extend(last.send(event));
-        }
-        self.events_since_wake += 1;
-    }
-
-    /// Wakes the subscribers that were waiting when their events were queued. Done once per
-    /// batch: after each step, before anything that may wait (sending), and every
-    /// `WAKE_SUBSCRIBERS_EVERY` events, so that they also run when the task yields its budget.
-    fn wake_subscribers(&mut self) {
-        self.events_since_wake = 0;
-        for waker in self.subscriber_wakers.drain(..) {
-            waker.wake();
+            self.handoff.event_queued(last.send(event));
         }
     }
 
