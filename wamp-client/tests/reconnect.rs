@@ -344,3 +344,66 @@ async fn leave_and_router_kill_do_not_reconnect() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_subscription_dropped_while_being_restored_is_unsubscribed() {
+    bounded("unsubscribe during restore", async {
+        let router = ScriptedRouter::start(Serializer::Json).await;
+        let url = router.url();
+        let (restoring_tx, restoring_rx) = tokio::sync::oneshot::channel::<()>();
+        let (dropped_tx, dropped_rx) = tokio::sync::oneshot::channel::<()>();
+        let (given_back_tx, given_back_rx) = tokio::sync::oneshot::channel::<()>();
+        let script = tokio::spawn(async move {
+            let mut peer = router.accept().await;
+            peer.welcome(1001).await;
+            peer.accept_subscribe(21).await;
+            peer.close();
+
+            // The new connection: the SUBSCRIBE comes again, and the handle is dropped before
+            // it is answered.
+            let mut peer = router.accept().await;
+            peer.welcome(2002).await;
+            let request = expect_message!(peer, Message::Subscribe { request, .. } => request);
+            restoring_tx.send(()).unwrap();
+            dropped_rx.await.unwrap();
+            peer.send(Message::Subscribed {
+                request,
+                subscription: 22,
+            })
+            .await;
+            // Nobody listens any more: the restored subscription is given back.
+            let unsubscribe = expect_message!(
+                peer,
+                Message::Unsubscribe { request, subscription: 22 } => request
+            );
+            peer.send(Message::Unsubscribed {
+                request: unsubscribe,
+                details: None,
+            })
+            .await;
+            given_back_tx.send(()).unwrap();
+            peer.expect_leave().await;
+        });
+
+        let session = Session::builder(&url, "realm1")
+            .reconnect(fast_policy())
+            .connect()
+            .await
+            .unwrap();
+        let news = session.subscribe("com.example.news").await.unwrap();
+        restoring_rx.await.unwrap();
+        drop(news);
+        // Commands are taken in order: once this is answered, the drop's UNSUBSCRIBE has been
+        // handled (with no router id to send it to yet).
+        session.diagnostics().await.unwrap();
+        dropped_tx.send(()).unwrap();
+        if given_back_rx.await.is_err() {
+            // The script failed: report its panic.
+            script.await.unwrap();
+            return;
+        }
+        session.leave().await.unwrap();
+        script.await.unwrap();
+    })
+    .await;
+}

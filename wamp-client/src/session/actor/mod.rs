@@ -526,6 +526,15 @@ impl SessionTask {
             }
             return Ok(());
         }
+        self.unsubscribe_router(subscription, reply).await
+    }
+
+    /// Sends UNSUBSCRIBE for a router-side subscription no local subscription uses any more.
+    async fn unsubscribe_router(
+        &mut self,
+        subscription: Id,
+        reply: Option<oneshot::Sender<Result<()>>>,
+    ) -> Step {
         self.request(
             |request| Message::Unsubscribe {
                 request,
@@ -681,13 +690,21 @@ impl SessionTask {
                     .take_pending(request, code::SUBSCRIBE, "SUBSCRIBED")
                     .await?;
                 if let Some(Pending::Resubscribe(restored)) = pending {
-                    // Restored after a reconnect: every local subscription carries on.
+                    // Restored after a reconnect: every local subscription carries on, except
+                    // those unsubscribed while this SUBSCRIBE was on its way (their UNSUBSCRIBE
+                    // found no router id to send).
+                    let Some(restored) = restored.retain(|sink| !sink.is_closed()) else {
+                        if self.subscriptions.contains_key(&subscription) {
+                            return Ok(());
+                        }
+                        return self.unsubscribe_router(subscription, None).await;
+                    };
                     for sink in restored.sinks() {
                         sink.set_subscription(subscription);
                     }
                     let entry = match self.subscriptions.remove(&subscription) {
-                        Some(entry) => entry.merge(*restored),
-                        None => *restored,
+                        Some(entry) => entry.merge(restored),
+                        None => restored,
                     };
                     self.subscriptions.insert(subscription, entry);
                     return Ok(());
