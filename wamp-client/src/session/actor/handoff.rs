@@ -1,5 +1,6 @@
 //! What the session task hands to other tasks at the end of a batch of incoming messages:
-//! results of finished calls, and wakes for subscribers whose events were queued.
+//! results of finished calls, acknowledgements of publications, and wakes for subscribers whose
+//! events were queued.
 //!
 //! Handing them over one by one, as each RESULT or EVENT is read, wakes the receiving task once
 //! per message. On a multi-threaded runtime that task's thread then takes one message and
@@ -15,7 +16,10 @@ use std::task::Waker;
 
 use crate::api::call::CallResult;
 use crate::error::Result;
+use tokio::sync::oneshot;
+
 use crate::session::command::FinalReply;
+use crate::wire::Id;
 
 /// Events queued between two handoffs at most.
 pub(super) const EVENTS_PER_HANDOFF: usize = 32;
@@ -27,6 +31,8 @@ pub(super) struct Handoff {
     subscribers: Vec<Waker>,
     /// Final results of calls answered in this batch.
     results: Vec<(FinalReply, Box<Result<CallResult>>)>,
+    /// Publications acknowledged in this batch, with their ids.
+    acknowledgements: Vec<(oneshot::Sender<Result<Id>>, Id)>,
     /// Events queued since the last handoff.
     events: usize,
 }
@@ -49,6 +55,15 @@ impl Handoff {
         self.results.push((reply, Box::new(result)));
     }
 
+    /// Keeps a publication's acknowledgement for the handoff.
+    pub(super) fn publication_acknowledged(
+        &mut self,
+        reply: oneshot::Sender<Result<Id>>,
+        publication: Id,
+    ) {
+        self.acknowledgements.push((reply, publication));
+    }
+
     /// Hands everything collected over.
     pub(super) fn hand_over(&mut self) {
         self.events = 0;
@@ -59,13 +74,15 @@ impl Handoff {
             // A caller that gave up waiting has dropped its receiver: nothing to do.
             let _ = reply.send(result);
         }
+        for (reply, publication) in self.acknowledgements.drain(..) {
+            let _ = reply.send(Ok(publication));
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokio::sync::oneshot;
 
     #[test]
     fn results_wait_for_the_handoff() {
@@ -73,8 +90,12 @@ mod tests {
         let (reply, mut rx) = oneshot::channel();
         handoff.call_finished(reply, Ok(CallResult::default()));
         assert!(rx.try_recv().is_err(), "delivered before the handoff");
+        let (reply, mut ack) = oneshot::channel();
+        handoff.publication_acknowledged(reply, 7);
+        assert!(ack.try_recv().is_err(), "acknowledged before the handoff");
         handoff.hand_over();
         assert!(matches!(rx.try_recv().map(|r| *r), Ok(Ok(_))));
+        assert!(matches!(ack.try_recv(), Ok(Ok(7))));
     }
 
     #[test]

@@ -678,7 +678,7 @@ impl SessionTask {
                     .take_pending(request, code::PUBLISH, "PUBLISHED")
                     .await?
                 {
-                    let _ = reply.send(Ok(publication));
+                    self.handoff.publication_acknowledged(reply, publication);
                 }
                 Ok(())
             }
