@@ -407,3 +407,72 @@ async fn a_subscription_dropped_while_being_restored_is_unsubscribed() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_registration_dropped_while_being_restored_is_unregistered() {
+    bounded("unregister during restore", async {
+        let router = ScriptedRouter::start(Serializer::Json).await;
+        let url = router.url();
+        let (restoring_tx, restoring_rx) = tokio::sync::oneshot::channel::<()>();
+        let (dropped_tx, dropped_rx) = tokio::sync::oneshot::channel::<()>();
+        let (given_back_tx, given_back_rx) = tokio::sync::oneshot::channel::<()>();
+        let script = tokio::spawn(async move {
+            let mut peer = router.accept().await;
+            peer.welcome(1001).await;
+            peer.accept_register(11).await;
+            peer.close();
+
+            // The new connection: the REGISTER comes again, and the handle is dropped before
+            // it is answered.
+            let mut peer = router.accept().await;
+            peer.welcome(2002).await;
+            let request = expect_message!(peer, Message::Register { request, .. } => request);
+            restoring_tx.send(()).unwrap();
+            dropped_rx.await.unwrap();
+            peer.send(Message::Registered {
+                request,
+                registration: 12,
+            })
+            .await;
+            // Nobody serves it any more: the restored registration is given back.
+            let unregister = expect_message!(
+                peer,
+                Message::Unregister { request, registration: 12 } => request
+            );
+            peer.send(Message::Unregistered {
+                request: unregister,
+                details: None,
+            })
+            .await;
+            given_back_tx.send(()).unwrap();
+            peer.expect_leave().await;
+        });
+
+        let session = Session::builder(&url, "realm1")
+            .reconnect(fast_policy())
+            .connect()
+            .await
+            .unwrap();
+        let echo = session
+            .register("com.example.echo", |_: Invocation| async move {
+                Ok(Arguments::new())
+            })
+            .await
+            .unwrap();
+        restoring_rx.await.unwrap();
+        drop(echo);
+        // Commands are taken in order: once this is answered, the drop's UNREGISTER has been
+        // handled (with no router id to send it to yet).
+        let diagnostics = session.diagnostics().await.unwrap();
+        assert_eq!(diagnostics.registrations, 0);
+        dropped_tx.send(()).unwrap();
+        if given_back_rx.await.is_err() {
+            // The script failed: report its panic.
+            script.await.unwrap();
+            return;
+        }
+        session.leave().await.unwrap();
+        script.await.unwrap();
+    })
+    .await;
+}

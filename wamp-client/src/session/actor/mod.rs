@@ -65,6 +65,9 @@ enum Pending {
     Resubscribe(Box<SubscriptionEntry>),
     /// A registration being restored after a reconnect.
     Reregister(Box<RegistrationEntry>),
+    /// A restoring REGISTER whose registration was unregistered meanwhile: once REGISTERED
+    /// tells its new id, it is unregistered.
+    AbandonedReregister,
     Unregister(Option<oneshot::Sender<Result<()>>>),
 }
 
@@ -76,7 +79,9 @@ impl Pending {
             Pending::Publish(_) => code::PUBLISH,
             Pending::Subscribe(_) | Pending::Resubscribe(_) => code::SUBSCRIBE,
             Pending::Unsubscribe(_) => code::UNSUBSCRIBE,
-            Pending::Register(_) | Pending::Reregister(_) => code::REGISTER,
+            Pending::Register(_) | Pending::Reregister(_) | Pending::AbandonedReregister => {
+                code::REGISTER
+            }
             Pending::Unregister(_) => code::UNREGISTER,
         }
     }
@@ -105,6 +110,7 @@ impl Pending {
                     let _ = reply.send(Err(error));
                 }
             }
+            Pending::AbandonedReregister => {}
         }
     }
 }
@@ -447,7 +453,9 @@ impl SessionTask {
             }
             Command::Unregister { local, reply } => {
                 let Some(registration) = self.registration_locals.remove(&local) else {
-                    // Already gone (revoked by the router, or unregistered before).
+                    // Being restored after a reconnect (its REGISTER on its way), or already
+                    // gone (revoked by the router, or unregistered before).
+                    self.abandon_restoring_registration(local);
                     if let Some(reply) = reply {
                         let _ = reply.send(Ok(()));
                     }
@@ -527,6 +535,18 @@ impl SessionTask {
             return Ok(());
         }
         self.unsubscribe_router(subscription, reply).await
+    }
+
+    /// Forgets a registration whose restoring REGISTER is on its way (its handler with it); the
+    /// registration is unregistered once REGISTERED tells its new id. Rare: a scan of the
+    /// pending requests is fine.
+    fn abandon_restoring_registration(&mut self, local: u64) {
+        for pending in self.pending.values_mut() {
+            if matches!(pending, Pending::Reregister(entry) if entry.local == local) {
+                *pending = Pending::AbandonedReregister;
+                return;
+            }
+        }
     }
 
     /// Sends UNSUBSCRIBE for a router-side subscription no local subscription uses any more.
@@ -775,6 +795,17 @@ impl SessionTask {
                 let pending = self
                     .take_pending(request, code::REGISTER, "REGISTERED")
                     .await?;
+                if let Some(Pending::AbandonedReregister) = pending {
+                    return self
+                        .request(
+                            |request| Message::Unregister {
+                                request,
+                                registration,
+                            },
+                            Some(Pending::Unregister(None)),
+                        )
+                        .await;
+                }
                 if let Some(Pending::Reregister(entry)) = pending {
                     // Restored after a reconnect, under a new id.
                     self.registration_locals.insert(entry.local, registration);

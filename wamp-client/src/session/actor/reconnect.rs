@@ -52,6 +52,7 @@ impl SessionTask {
                 Pending::Resubscribe(entry) => self.restoring_subscriptions.push(*entry),
                 Pending::Reregister(entry) => self.restoring_registrations.push(*entry),
                 // The router has forgotten the session: removals are done.
+                Pending::AbandonedReregister => {}
                 Pending::Unsubscribe(reply) | Pending::Unregister(reply) => {
                     if let Some(reply) = reply {
                         let _ = reply.send(Ok(()));
