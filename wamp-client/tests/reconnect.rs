@@ -345,72 +345,28 @@ async fn leave_and_router_kill_do_not_reconnect() {
     .await;
 }
 
+/// What `dropped_while_being_restored` restores.
+#[derive(Clone, Copy, Debug)]
+enum Restored {
+    Subscription,
+    Registration,
+}
+
 #[tokio::test]
 async fn a_subscription_dropped_while_being_restored_is_unsubscribed() {
-    bounded("unsubscribe during restore", async {
-        let router = ScriptedRouter::start(Serializer::Json).await;
-        let url = router.url();
-        let (restoring_tx, restoring_rx) = tokio::sync::oneshot::channel::<()>();
-        let (dropped_tx, dropped_rx) = tokio::sync::oneshot::channel::<()>();
-        let (given_back_tx, given_back_rx) = tokio::sync::oneshot::channel::<()>();
-        let script = tokio::spawn(async move {
-            let mut peer = router.accept().await;
-            peer.welcome(1001).await;
-            peer.accept_subscribe(21).await;
-            peer.close();
-
-            // The new connection: the SUBSCRIBE comes again, and the handle is dropped before
-            // it is answered.
-            let mut peer = router.accept().await;
-            peer.welcome(2002).await;
-            let request = expect_message!(peer, Message::Subscribe { request, .. } => request);
-            restoring_tx.send(()).unwrap();
-            dropped_rx.await.unwrap();
-            peer.send(Message::Subscribed {
-                request,
-                subscription: 22,
-            })
-            .await;
-            // Nobody listens any more: the restored subscription is given back.
-            let unsubscribe = expect_message!(
-                peer,
-                Message::Unsubscribe { request, subscription: 22 } => request
-            );
-            peer.send(Message::Unsubscribed {
-                request: unsubscribe,
-                details: None,
-            })
-            .await;
-            given_back_tx.send(()).unwrap();
-            peer.expect_leave().await;
-        });
-
-        let session = Session::builder(&url, "realm1")
-            .reconnect(fast_policy())
-            .connect()
-            .await
-            .unwrap();
-        let news = session.subscribe("com.example.news").await.unwrap();
-        restoring_rx.await.unwrap();
-        drop(news);
-        // Commands are taken in order: once this is answered, the drop's UNSUBSCRIBE has been
-        // handled (with no router id to send it to yet).
-        session.diagnostics().await.unwrap();
-        dropped_tx.send(()).unwrap();
-        if given_back_rx.await.is_err() {
-            // The script failed: report its panic.
-            script.await.unwrap();
-            return;
-        }
-        session.leave().await.unwrap();
-        script.await.unwrap();
-    })
-    .await;
+    dropped_while_being_restored(Restored::Subscription).await;
 }
 
 #[tokio::test]
 async fn a_registration_dropped_while_being_restored_is_unregistered() {
-    bounded("unregister during restore", async {
+    dropped_while_being_restored(Restored::Registration).await;
+}
+
+/// A subscription or registration is restored after a drop, and its handle is dropped while
+/// the SUBSCRIBE or REGISTER is on its way: once the router answers with the new id, the client
+/// gives it back (the handle's own removal had no router id to go to).
+async fn dropped_while_being_restored(kind: Restored) {
+    bounded(&format!("{kind:?} dropped during restore"), async {
         let router = ScriptedRouter::start(Serializer::Json).await;
         let url = router.url();
         let (restoring_tx, restoring_rx) = tokio::sync::oneshot::channel::<()>();
@@ -419,31 +375,58 @@ async fn a_registration_dropped_while_being_restored_is_unregistered() {
         let script = tokio::spawn(async move {
             let mut peer = router.accept().await;
             peer.welcome(1001).await;
-            peer.accept_register(11).await;
+            match kind {
+                Restored::Subscription => drop(peer.accept_subscribe(21).await),
+                Restored::Registration => drop(peer.accept_register(11).await),
+            }
             peer.close();
 
-            // The new connection: the REGISTER comes again, and the handle is dropped before
-            // it is answered.
+            // The new connection: the request comes again, and the handle is dropped before it
+            // is answered.
             let mut peer = router.accept().await;
             peer.welcome(2002).await;
-            let request = expect_message!(peer, Message::Register { request, .. } => request);
+            let request = match peer.expect_message().await {
+                Message::Subscribe { request, .. } | Message::Register { request, .. } => request,
+                other => panic!("expected the restoring request, got {other:?}"),
+            };
             restoring_tx.send(()).unwrap();
             dropped_rx.await.unwrap();
-            peer.send(Message::Registered {
-                request,
-                registration: 12,
+            peer.send(match kind {
+                Restored::Subscription => Message::Subscribed {
+                    request,
+                    subscription: 22,
+                },
+                Restored::Registration => Message::Registered {
+                    request,
+                    registration: 22,
+                },
             })
             .await;
-            // Nobody serves it any more: the restored registration is given back.
-            let unregister = expect_message!(
-                peer,
-                Message::Unregister { request, registration: 12 } => request
-            );
-            peer.send(Message::Unregistered {
-                request: unregister,
-                details: None,
-            })
-            .await;
+            // Nobody uses it any more: the restored subscription or registration is given back.
+            let answer = match (kind, peer.expect_message().await) {
+                (
+                    Restored::Subscription,
+                    Message::Unsubscribe {
+                        request,
+                        subscription: 22,
+                    },
+                ) => Message::Unsubscribed {
+                    request,
+                    details: None,
+                },
+                (
+                    Restored::Registration,
+                    Message::Unregister {
+                        request,
+                        registration: 22,
+                    },
+                ) => Message::Unregistered {
+                    request,
+                    details: None,
+                },
+                (_, other) => panic!("expected it given back, got {other:?}"),
+            };
+            peer.send(answer).await;
             given_back_tx.send(()).unwrap();
             peer.expect_leave().await;
         });
@@ -453,15 +436,22 @@ async fn a_registration_dropped_while_being_restored_is_unregistered() {
             .connect()
             .await
             .unwrap();
-        let echo = session
-            .register("com.example.echo", |_: Invocation| async move {
-                Ok(Arguments::new())
-            })
-            .await
-            .unwrap();
+        let handle: Box<dyn std::any::Any> = match kind {
+            Restored::Subscription => {
+                Box::new(session.subscribe("com.example.news").await.unwrap())
+            }
+            Restored::Registration => Box::new(
+                session
+                    .register("com.example.echo", |_: Invocation| async move {
+                        Ok(Arguments::new())
+                    })
+                    .await
+                    .unwrap(),
+            ),
+        };
         restoring_rx.await.unwrap();
-        drop(echo);
-        // Commands are taken in order: once this is answered, the drop's UNREGISTER has been
+        drop(handle);
+        // Commands are taken in order: once this is answered, the drop's removal has been
         // handled (with no router id to send it to yet).
         let diagnostics = session.diagnostics().await.unwrap();
         assert_eq!(diagnostics.registrations, 0);
