@@ -468,14 +468,7 @@ impl SessionTask {
                     }
                     return Ok(());
                 }
-                self.request(
-                    |request| Message::Unregister {
-                        request,
-                        registration,
-                    },
-                    Some(Pending::Unregister(reply)),
-                )
-                .await
+                self.unregister_router(registration, reply).await
             }
             Command::Leave {
                 reason,
@@ -547,6 +540,22 @@ impl SessionTask {
                 return;
             }
         }
+    }
+
+    /// Sends UNREGISTER for a registration, answering `reply` once UNREGISTERED arrives.
+    async fn unregister_router(
+        &mut self,
+        registration: Id,
+        reply: Option<oneshot::Sender<Result<()>>>,
+    ) -> Step {
+        self.request(
+            |request| Message::Unregister {
+                request,
+                registration,
+            },
+            Some(Pending::Unregister(reply)),
+        )
+        .await
     }
 
     /// Sends UNSUBSCRIBE for a router-side subscription no local subscription uses any more.
@@ -796,15 +805,7 @@ impl SessionTask {
                     .take_pending(request, code::REGISTER, "REGISTERED")
                     .await?;
                 if let Some(Pending::AbandonedReregister) = pending {
-                    return self
-                        .request(
-                            |request| Message::Unregister {
-                                request,
-                                registration,
-                            },
-                            Some(Pending::Unregister(None)),
-                        )
-                        .await;
+                    return self.unregister_router(registration, None).await;
                 }
                 if let Some(Pending::Reregister(entry)) = pending {
                     // Restored after a reconnect, under a new id.
