@@ -168,7 +168,8 @@ impl<'a> Call<'a> {
     /// Marks the call as safe to repeat: with a reconnecting session
     /// ([`SessionBuilder::reconnect`](crate::SessionBuilder::reconnect)), a call still pending when
     /// the connection drops is sent again once the session has rejoined, instead of failing with
-    /// [`Error::Disconnected`]. Calls are never repeated unless marked so.
+    /// [`Error::Disconnected`]. Calls are never repeated unless marked so. A call that streams
+    /// its input ([`into_duplex`](Call::into_duplex)) cannot be idempotent.
     pub fn idempotent(mut self) -> Self {
         self.idempotent = true;
         self
@@ -222,8 +223,18 @@ impl<'a> Call<'a> {
     /// final one. Together they make the call a duplex stream.
     ///
     /// Fails with `wamp.error.feature_not_supported` if the router did not announce
-    /// `progressive_call_invocations` (Crossbar.io does not support it).
+    /// `progressive_call_invocations` (Crossbar.io does not support it), and with
+    /// `wamp.error.invalid_argument` if the call is [`idempotent`](Call::idempotent): input
+    /// streamed before a reconnect could not be sent again after it.
     pub fn into_duplex(mut self) -> Result<(CallInput, CallStream)> {
+        if self.idempotent {
+            // After a reconnect only the first CALL could be sent again; the callee would wait
+            // for the rest of the input forever.
+            return Err(Error::Wamp(WampError::with_message(
+                ErrorUri::InvalidArgument,
+                "a call that streams its input cannot be idempotent: after a reconnect its input could not be sent again; drop `.idempotent()` and call again yourself on `Error::Disconnected`",
+            )));
+        }
         if !self
             .session
             .details()

@@ -227,6 +227,11 @@ impl EventReceiver {
 pub(crate) struct QueueRef(Arc<Shared>);
 
 impl QueueRef {
+    /// The subscribed topic.
+    pub(crate) fn topic(&self) -> &str {
+        &self.0.topic
+    }
+
     /// Why the router revoked the subscription, if it has.
     pub(crate) fn revoked(&self) -> Option<&str> {
         self.0.revoked.get().map(|reason| reason.as_str())

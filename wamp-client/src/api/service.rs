@@ -25,6 +25,30 @@ impl ServiceRegistration {
         &self.subscriptions
     }
 
+    /// The first procedure or topic of the service that is no longer served, with the reason:
+    /// the router revoked it, or it could not be restored after a reconnect (see
+    /// [`ReconnectPolicy::restore_retry`](crate::ReconnectPolicy::restore_retry)). `None` while
+    /// everything is served.
+    ///
+    /// ```no_run
+    /// # fn demo(service: &wamp_client::ServiceRegistration) {
+    /// if let Some((uri, reason)) = service.revoked() {
+    ///     eprintln!("{uri} is no longer served: {reason}");
+    /// }
+    /// # }
+    /// ```
+    pub fn revoked(&self) -> Option<(&str, &str)> {
+        let registrations = self
+            .registrations
+            .iter()
+            .filter_map(|r| Some((r.procedure(), r.revoked()?)));
+        let subscriptions = self
+            .subscriptions
+            .iter()
+            .filter_map(|s| Some((s.topic(), s.revoked()?)));
+        registrations.chain(subscriptions).next()
+    }
+
     /// Unregisters every procedure and unsubscribes every topic, waiting for the router to
     /// confirm each. Returns the first error; everything else is still removed.
     pub async fn unregister(mut self) -> Result<()> {

@@ -363,6 +363,11 @@ impl SubscriptionHandle {
         self.id
     }
 
+    /// The subscribed topic (or pattern).
+    pub fn topic(&self) -> &str {
+        self.queue.topic()
+    }
+
     /// Whether the handler task has ended (the session closed or the subscription was revoked).
     pub fn is_finished(&self) -> bool {
         self.task.is_finished()

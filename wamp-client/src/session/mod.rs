@@ -60,6 +60,15 @@ pub(crate) struct Shared {
     next_local_id: AtomicU64,
     cancel_mode: CancelMode,
     router_timeout_unit: TimeoutUnit,
+    /// Tells the session task that a handle wants to leave (or that the last one is gone), so
+    /// that a write blocked on a router that stopped reading does not hold the leave up.
+    leave_requested: Arc<tokio::sync::Notify>,
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        self.leave_requested.notify_one();
+    }
 }
 
 /// The session as the current join established it.
@@ -209,6 +218,8 @@ impl Session {
             message: message.map(str::to_owned),
             reply,
         })?;
+        // A session task stuck writing to a router that stopped reading would never get to it.
+        self.shared.leave_requested.notify_one();
         rx.await
             .map_err(|_| Error::SessionClosed(self.close_reason()))
     }
@@ -288,6 +299,10 @@ pub struct Diagnostics {
     pub subscriptions: usize,
     /// Registrations.
     pub registrations: usize,
+    /// Registrations of a reconnected session that the router refused to restore for now (a
+    /// stale session of ours may still hold them), waiting to be registered again. See
+    /// [`ReconnectPolicy::restore_retry`].
+    pub restore_retries: usize,
 }
 
 /// Settings for a new session. Created by [`Session::builder`].
@@ -502,6 +517,7 @@ impl SessionBuilder {
             next_local_id: AtomicU64::new(1),
             cancel_mode: self.cancel_mode,
             router_timeout_unit: self.router_timeout_unit,
+            leave_requested: Arc::default(),
         });
         let task = actor::SessionTask::new(actor::TaskConfig {
             transport: joined.transport,
@@ -514,6 +530,7 @@ impl SessionBuilder {
             interrupt_grace: self.interrupt_grace,
             trace_payloads: self.trace_payloads,
             reconnect: connector,
+            leave_requested: Arc::clone(&shared.leave_requested),
         });
         tokio::spawn(task.run().instrument(span));
         Ok(Session { shared })

@@ -44,10 +44,12 @@ pub struct ReconnectPolicy {
     pub(crate) jitter: f64,
     pub(crate) max_attempts: Option<u32>,
     pub(crate) fatal: Arc<dyn Fn(&Error) -> bool + Send + Sync>,
+    pub(crate) restore_retry: Duration,
 }
 
 impl Default for ReconnectPolicy {
-    /// 200 ms, doubling up to 30 s, 20 % jitter, no attempt limit, refusals fatal.
+    /// 200 ms, doubling up to 30 s, 20 % jitter, no attempt limit, refusals fatal; refused
+    /// restorations retried for 30 s.
     fn default() -> Self {
         ReconnectPolicy {
             initial_delay: Duration::from_millis(200),
@@ -56,6 +58,7 @@ impl Default for ReconnectPolicy {
             jitter: 0.2,
             max_attempts: None,
             fatal: Arc::new(default_fatal),
+            restore_retry: Duration::from_secs(30),
         }
     }
 }
@@ -68,6 +71,7 @@ impl fmt::Debug for ReconnectPolicy {
             .field("multiplier", &self.multiplier)
             .field("jitter", &self.jitter)
             .field("max_attempts", &self.max_attempts)
+            .field("restore_retry", &self.restore_retry)
             .finish_non_exhaustive()
     }
 }
@@ -126,6 +130,21 @@ impl ReconnectPolicy {
     /// How many attempts are made after a loss before giving up (default: no limit).
     pub fn max_attempts(mut self, attempts: Option<u32>) -> Self {
         self.max_attempts = attempts;
+        self
+    }
+
+    /// How long a registration whose restoring REGISTER the router refuses with
+    /// `wamp.error.procedure_already_exists` is tried again (default 30 s; zero gives up at the
+    /// first refusal).
+    ///
+    /// After a short outage a client may rejoin before the router has noticed that its old
+    /// session is gone, and that stale session still holds the procedure; the router drops it a
+    /// moment later (once its own keepalive or the closed connection tells it). Meanwhile
+    /// REGISTER is retried with backoff (100 ms, doubling up to 2 s). Past this time the
+    /// registration is revoked: [`Registration::revoked`](crate::Registration::revoked) says
+    /// why.
+    pub fn restore_retry(mut self, window: Duration) -> Self {
+        self.restore_retry = window;
         self
     }
 

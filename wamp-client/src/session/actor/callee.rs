@@ -33,6 +33,8 @@ pub(super) struct RegistrationEntry {
 
 /// An invocation whose handler is running.
 pub(super) struct RunningInvocation {
+    /// The registration invoked: further input chunks must name the same.
+    registration: Id,
     task: AbortHandle,
     cancel: CancellationToken,
     /// Further input chunks, for progressive invocations, until the last one arrived.
@@ -58,6 +60,11 @@ enum InterruptMode {
 pub(super) struct FinishedInvocations(VecDeque<Id>);
 
 impl FinishedInvocations {
+    /// Forgets them all: the ids were the lost connection's, a new session reuses them.
+    pub(super) fn clear(&mut self) {
+        self.0.clear();
+    }
+
     fn remember(&mut self, request: Id) {
         if self.0.len() == FINISHED_MEMORY {
             self.0.pop_front();
@@ -81,6 +88,14 @@ impl SessionTask {
         let progress_chunk = details.get("progress").and_then(Value::as_bool) == Some(true);
         // A further chunk of a progressive invocation that is already running.
         if let Some(running) = self.invocations.get_mut(&request) {
+            if running.input.is_none() || running.registration != registration {
+                // Not a chunk this invocation takes: the router reused the id of a running
+                // invocation, and taking it as input would leave its caller waiting forever.
+                let reason = format!(
+                    "INVOCATION {request} for registration {registration} reuses the id of a running invocation that takes no further input"
+                );
+                return Err(self.protocol_violation(reason).await);
+            }
             let (args, kwargs) = payload.into_parts();
             if let Some(input) = &running.input {
                 let _ = input.send(Arguments { args, kwargs });
@@ -143,10 +158,10 @@ impl SessionTask {
             tracing::debug_span!("wamp.invocation", procedure = %invocation.procedure, request);
         let task = tokio::spawn(tracing::Instrument::instrument(
             async move {
-                let result = match AssertUnwindSafe(handler.call(invocation))
-                    .catch_unwind()
-                    .await
-                {
+                // `call` itself runs inside the guard too: a closure handler may panic before it
+                // returns its future (`let n: i64 = inv.arg(0).unwrap(); async move { .. }`).
+                let guarded = async move { handler.call(invocation).await };
+                let result = match AssertUnwindSafe(guarded).catch_unwind().await {
                     Ok(result) => result,
                     Err(panic) => {
                         let what = panic
@@ -168,6 +183,7 @@ impl SessionTask {
         self.invocations.insert(
             request,
             RunningInvocation {
+                registration,
                 task: task.abort_handle(),
                 cancel,
                 input: input_tx,
@@ -204,6 +220,10 @@ impl SessionTask {
     }
 
     pub(super) async fn on_outcome(&mut self, outcome: Outcome) -> Step {
+        if matches!(self.state, super::State::ShuttingDown { .. }) {
+            // GOODBYE is sent: no YIELD or ERROR may follow it.
+            return Ok(());
+        }
         match outcome {
             Outcome::Progress {
                 request,

@@ -102,7 +102,7 @@ impl SessionTask {
             Some(pending),
         )
         .await?;
-        self.call_keys.insert(key, self.last_request);
+        self.call_keys.insert(key, self.last_request());
         Ok(())
     }
 
@@ -114,6 +114,9 @@ impl SessionTask {
     /// ignores `skip`) cannot leave it hanging. A late answer is then ignored like any other.
     pub(super) async fn cancel(&mut self, key: u64, mode: CancelMode) -> Step {
         let Some(&request) = self.call_keys.get(&key) else {
+            // Not sent on this connection: waiting to be sent again after a restore that failed
+            // partway, or already finished.
+            self.cancel_unsent(key);
             return Ok(());
         };
         if self.router_supports_cancel {

@@ -9,21 +9,26 @@ mod callee;
 mod caller;
 mod handoff;
 mod reconnect;
+mod request_ids;
+mod restore;
 mod subscriptions;
 
 use rustc_hash::FxHashMap as HashMap;
-use std::sync::Weak;
+use std::future::Future;
+use std::sync::{Arc, Weak};
 use std::task::Poll;
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::{FutureExt as _, SinkExt as _, StreamExt as _};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{Notify, mpsc, oneshot, watch};
 use tokio::time::Instant;
 
 use self::callee::{FinishedInvocations, RegistrationEntry, RunningInvocation};
 use self::caller::PendingCall;
 use self::handoff::Handoff;
+use self::request_ids::RequestIds;
+use self::restore::RestoreRetries;
 use self::subscriptions::SubscriptionEntry;
 use super::Shared;
 use super::command::{Command, Outcome, RegisterRequest, RequestExtra, SubscribeRequest};
@@ -33,10 +38,15 @@ use crate::api::subscribe::Event;
 use crate::error::{CloseInitiator, CloseReason, Error, ErrorUri, Result, WampError};
 use crate::transport::Transport;
 use crate::value::{Dict, Value};
-use crate::wire::{Id, MAX_ID, Message, Payload, Serializer, code};
+use crate::wire::{Id, Message, Payload, Serializer, code};
 
 /// How many queued commands or messages are handled before the socket is flushed.
 const BATCH: usize = 256;
+
+/// How long the last writes may take once the session has ended (the ABORT of a protocol
+/// violation, the final flush, closing the connection): a router that stopped reading must not
+/// keep the session task alive.
+const CLOSE_WRITE_TIMEOUT: Duration = Duration::from_secs(1);
 
 pub(super) struct TaskConfig {
     pub(super) transport: Box<dyn Transport>,
@@ -49,6 +59,8 @@ pub(super) struct TaskConfig {
     pub(super) interrupt_grace: Duration,
     pub(super) trace_payloads: bool,
     pub(super) reconnect: Option<(super::ReconnectPolicy, super::Connector)>,
+    /// Signalled by `Session::leave` (and when the last handle goes): see `write`.
+    pub(super) leave_requested: Arc<Notify>,
 }
 
 /// A request sent to the router and waiting for its answer.
@@ -146,14 +158,16 @@ pub(super) struct SessionTask {
     /// Restorations interrupted by another loss, to try again.
     restoring_subscriptions: Vec<SubscriptionEntry>,
     restoring_registrations: Vec<RegistrationEntry>,
+    /// Restored registrations the router refused, to try again (see `restore`).
+    restore_retries: RestoreRetries,
     leave_timeout: Duration,
     interrupt_grace: Duration,
     trace_payloads: bool,
     /// Whether the dealer announced `call_canceling` (CANCEL is sent only then).
     router_supports_cancel: bool,
     state: State,
-    /// The last request id issued; ids are sequential from 1 and wrap after 2^53.
-    last_request: Id,
+    /// Request ids: sequential from 1, wrapping after 2^53.
+    request_ids: RequestIds,
     pending: HashMap<Id, Pending>,
     subscriptions: HashMap<Id, SubscriptionEntry>,
     /// Router subscriptions with an UNSUBSCRIBE in flight, with that UNSUBSCRIBE's request id.
@@ -167,6 +181,12 @@ pub(super) struct SessionTask {
     call_keys: HashMap<u64, Id>,
     /// Whether something was written since the last flush.
     unflushed: bool,
+    /// Once the session is closing (GOODBYE or ABORT sent, or ended): until when a write that
+    /// blocks is waited for.
+    write_deadline: Option<Instant>,
+    /// Signalled when a handle asks to leave: a write blocked on a router that stopped reading
+    /// is then given up (the Leave command waits behind it).
+    leave_requested: Arc<Notify>,
     /// Call results and subscriber wakes collected in the current batch (see `handoff`).
     handoff: Handoff,
     /// Frames are encoded into this buffer's free end and split off (see `encode_frame`).
@@ -198,12 +218,13 @@ impl SessionTask {
             resend: Vec::new(),
             restoring_subscriptions: Vec::new(),
             restoring_registrations: Vec::new(),
+            restore_retries: RestoreRetries::default(),
             leave_timeout: config.leave_timeout,
             interrupt_grace: config.interrupt_grace,
             trace_payloads: config.trace_payloads,
             router_supports_cancel,
             state: State::Established,
-            last_request: 0,
+            request_ids: RequestIds::default(),
             pending: HashMap::default(),
             subscriptions: HashMap::default(),
             unsubscribing: HashMap::default(),
@@ -213,6 +234,8 @@ impl SessionTask {
             finished_invocations: FinishedInvocations::default(),
             call_keys: HashMap::default(),
             unflushed: false,
+            write_deadline: None,
+            leave_requested: config.leave_requested,
             encode_buffer: bytes::BytesMut::new(),
             handoff: Handoff::default(),
         }
@@ -260,6 +283,7 @@ impl SessionTask {
             command = self.commands.recv(), if self.commands_open => self.on_command(command).await?,
             Some(outcome) = self.outcomes.recv() => self.on_outcome(outcome).await?,
             () = sleep_until(deadline) => return Err(self.leave_timed_out()),
+            () = sleep_until(self.restore_retries.next_due()) => self.retry_refused_restorations().await?,
         }
         // Drain what is already queued before flushing once.
         for _ in 0..BATCH {
@@ -314,7 +338,14 @@ impl SessionTask {
             Poll::Pending => {
                 // The socket is full: nobody waits on it for what this batch already has.
                 self.handoff.hand_over();
-                feed.await
+                let leave = self
+                    .write_deadline
+                    .is_none()
+                    .then_some(&*self.leave_requested);
+                match blocked_write(feed, self.write_deadline, leave).await {
+                    Ok(fed) => fed,
+                    Err(cut) => return Err(self.write_given_up(cut)),
+                }
             }
         };
         if let Err(e) = fed {
@@ -331,7 +362,16 @@ impl SessionTask {
     async fn flush(&mut self) -> Step {
         if self.unflushed {
             self.unflushed = false;
-            if let Err(e) = self.transport.flush().await {
+            let leave = self
+                .write_deadline
+                .is_none()
+                .then_some(&*self.leave_requested);
+            let flushed =
+                match blocked_write(self.transport.flush(), self.write_deadline, leave).await {
+                    Ok(flushed) => flushed,
+                    Err(cut) => return Err(self.write_given_up(cut)),
+                };
+            if let Err(e) = flushed {
                 return Err(CloseReason::new(
                     "wamp.close.system_shutdown",
                     Some(format!("the connection failed: {e}")),
@@ -342,13 +382,37 @@ impl SessionTask {
         Ok(())
     }
 
+    /// Why the session ends when a blocked write is given up.
+    fn write_given_up(&mut self, cut: WriteCut) -> CloseReason {
+        match cut {
+            WriteCut::Deadline => {
+                tracing::debug!("the router stopped reading; closing without waiting");
+                self.leave_timed_out()
+            }
+            WriteCut::Leave => {
+                tracing::warn!("leaving while the router does not read: closing without GOODBYE");
+                CloseReason::new(
+                    "wamp.close.close_realm",
+                    Some("left while the router was not reading; closed without GOODBYE".into()),
+                    CloseInitiator::Client,
+                )
+            }
+        }
+    }
+
+    /// Bounds the writes from now on by `deadline` (or an earlier one already set).
+    fn limit_writes(&mut self, deadline: Instant) {
+        self.write_deadline = Some(self.write_deadline.map_or(deadline, |d| d.min(deadline)));
+    }
+
     fn next_request_id(&mut self) -> Id {
-        self.last_request = if self.last_request >= MAX_ID {
-            1
-        } else {
-            self.last_request + 1
-        };
-        self.last_request
+        let pending = &self.pending;
+        self.request_ids.next(|id| pending.contains_key(&id))
+    }
+
+    /// The request id issued last.
+    fn last_request(&self) -> Id {
+        self.request_ids.last()
     }
 
     /// Sends a request and remembers what waits for its answer.
@@ -503,6 +567,7 @@ impl SessionTask {
             running_invocations: self.invocations.len(),
             subscriptions: self.subscriptions.len(),
             registrations: self.registrations.len(),
+            restore_retries: self.restore_retries.len(),
         }
     }
 
@@ -530,10 +595,18 @@ impl SessionTask {
         self.unsubscribe_router(subscription, reply).await
     }
 
-    /// Forgets a registration whose restoring REGISTER is on its way (its handler with it); the
-    /// registration is unregistered once REGISTERED tells its new id. Rare: a scan of the
-    /// pending requests is fine.
+    /// Forgets a registration being restored (its handler with it): one not sent yet is dropped;
+    /// one whose REGISTER is on its way is unregistered once REGISTERED tells its new id. Rare:
+    /// a scan of the pending requests is fine.
     fn abandon_restoring_registration(&mut self, local: u64) {
+        // Not sent yet (a restore that failed partway, or a refusal to try again) ...
+        let unsent = self.restoring_registrations.len();
+        self.restoring_registrations
+            .retain(|entry| entry.local != local);
+        if self.restore_retries.remove(local) || self.restoring_registrations.len() != unsent {
+            return;
+        }
+        // ... or on its way.
         for pending in self.pending.values_mut() {
             if matches!(pending, Pending::Reregister(entry) if entry.local == local) {
                 *pending = Pending::AbandonedReregister;
@@ -572,7 +645,7 @@ impl SessionTask {
             Some(Pending::Unsubscribe(reply)),
         )
         .await?;
-        self.unsubscribing.insert(subscription, self.last_request);
+        self.unsubscribing.insert(subscription, self.last_request());
         Ok(())
     }
 
@@ -588,13 +661,17 @@ impl SessionTask {
         }
         let close = CloseReason::new(reason.clone(), message, CloseInitiator::Client);
         self.fail_pending(&close);
-        self.send(Message::Goodbye { details, reason }).await?;
+        // Nothing may follow GOODBYE, so running handlers could not answer anyway.
+        self.abort_invocations();
+        // The leave timeout bounds GOODBYE's write too (a router that stopped reading).
+        let deadline = Instant::now() + self.leave_timeout;
+        self.limit_writes(deadline);
         self.state = State::ShuttingDown {
-            deadline: Instant::now() + self.leave_timeout,
+            deadline,
             reason: close,
             replies: reply.into_iter().collect(),
         };
-        Ok(())
+        self.send(Message::Goodbye { details, reason }).await
     }
 
     fn leave_timed_out(&mut self) -> CloseReason {
@@ -695,6 +772,10 @@ impl SessionTask {
                 if let Pending::Call(call) = &pending {
                     self.call_finished(call);
                     error = Self::call_error(call, error);
+                }
+                if let Pending::Reregister(entry) = pending {
+                    self.restore_refused(*entry, error);
+                    return Ok(());
                 }
                 pending.fail(Error::Wamp(error));
                 Ok(())
@@ -804,11 +885,25 @@ impl SessionTask {
                 let pending = self
                     .take_pending(request, code::REGISTER, "REGISTERED")
                     .await?;
+                if pending.is_some() && self.registrations.contains_key(&registration) {
+                    // One session registers a procedure once: a second REGISTERED with the same id
+                    // would overwrite the first entry (and dropping the old handle would then
+                    // unregister the new one).
+                    let reason = format!(
+                        "REGISTERED for request {request} names registration {registration}, which this session holds already"
+                    );
+                    let close = self.protocol_violation(reason).await;
+                    if let Some(pending) = pending {
+                        pending.fail(Error::SessionClosed(close.clone()));
+                    }
+                    return Err(close);
+                }
                 if let Some(Pending::AbandonedReregister) = pending {
                     return self.unregister_router(registration, None).await;
                 }
                 if let Some(Pending::Reregister(entry)) = pending {
                     // Restored after a reconnect, under a new id.
+                    self.restore_succeeded(entry.local);
                     self.registration_locals.insert(entry.local, registration);
                     self.registrations.insert(registration, *entry);
                     return Ok(());
@@ -904,6 +999,7 @@ impl SessionTask {
             }
             Message::Goodbye { details, reason } => {
                 // The router ends the session: acknowledge, then close.
+                self.limit_writes(Instant::now() + CLOSE_WRITE_TIMEOUT);
                 self.send(Message::Goodbye {
                     details: Dict::new(),
                     reason: ErrorUri::GoodbyeAndOut.as_str().to_owned(),
@@ -965,7 +1061,7 @@ impl SessionTask {
                 let reason = format!("{what} for request {request}, which is a {expected}");
                 Err(self.protocol_violation(reason).await)
             }
-            None if request <= self.last_request => {
+            None if self.request_ids.was_issued(request) => {
                 tracing::debug!(request, "ignoring a late {what} for a finished request");
                 Ok(None)
             }
@@ -1018,6 +1114,7 @@ impl SessionTask {
         tracing::warn!(%reason, "protocol violation; aborting the session");
         let mut details = Dict::new();
         details.insert("message".into(), Value::from(reason.as_str()));
+        self.limit_writes(Instant::now() + CLOSE_WRITE_TIMEOUT);
         let _ = self
             .send(Message::Abort {
                 details,
@@ -1071,8 +1168,10 @@ impl SessionTask {
                 other => reject(other, Error::SessionClosed(reason.clone())),
             }
         }
+        // Everything waiting has its answer: now the socket, bounded.
+        self.limit_writes(Instant::now() + CLOSE_WRITE_TIMEOUT);
         let _ = self.flush().await;
-        let _ = tokio::time::timeout(Duration::from_secs(1), self.transport.close()).await;
+        let _ = tokio::time::timeout(CLOSE_WRITE_TIMEOUT, self.transport.close()).await;
     }
 }
 
@@ -1119,6 +1218,40 @@ fn error_message(request_type: u64, request: Id, error: WampError) -> Message {
         details: error.details,
         error: error.uri.as_str().to_owned(),
         payload: Payload::new(error.args, error.kwargs),
+    }
+}
+
+/// Why a write that blocked was given up.
+enum WriteCut {
+    /// The close path's deadline passed.
+    Deadline,
+    /// A handle asked to leave (the session was not closing yet).
+    Leave,
+}
+
+/// Waits for a write that did not complete at once (the socket is full: the router reads slowly
+/// or not at all), until `deadline` or until `leave` is signalled.
+async fn blocked_write<T>(
+    write: impl Future<Output = T>,
+    deadline: Option<Instant>,
+    leave: Option<&Notify>,
+) -> std::result::Result<T, WriteCut> {
+    let mut write = std::pin::pin!(write);
+    if let Poll::Ready(done) = std::future::poll_fn(|cx| Poll::Ready(write.as_mut().poll(cx))).await
+    {
+        return Ok(done);
+    }
+    let leave = async {
+        match leave {
+            Some(leave) => leave.notified().await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        biased;
+        done = &mut write => Ok(done),
+        () = sleep_until(deadline) => Err(WriteCut::Deadline),
+        () = leave => Err(WriteCut::Leave),
     }
 }
 

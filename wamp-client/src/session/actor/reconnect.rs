@@ -6,12 +6,10 @@ use std::sync::Arc;
 
 use tokio::time::Instant;
 
-use super::caller::PendingCall;
 use super::{Pending, SessionTask, reject, supports_cancel};
 use crate::error::{CloseInitiator, CloseReason, Error, ErrorUri};
 use crate::session::command::{Command, RequestExtra};
 use crate::session::{Current, SessionState};
-use crate::wire::{Message, Payload};
 
 impl SessionTask {
     /// Whether a session that ended for `reason` reconnects: only if a policy is set, and only
@@ -41,7 +39,11 @@ impl SessionTask {
         for (_, pending) in std::mem::take(&mut self.pending) {
             match pending {
                 // Idempotent calls are sent again after the reconnect.
-                Pending::Call(call) if call.is_idempotent() => self.resend.push(call),
+                // Its key maps to no request until then (ids start again at 1 on the new session).
+                Pending::Call(call) if call.is_idempotent() => {
+                    self.call_keys.remove(&call.key);
+                    self.resend.push(call);
+                }
                 Pending::Call(call) => {
                     self.call_keys.remove(&call.key);
                     call.fail(disconnected());
@@ -61,10 +63,17 @@ impl SessionTask {
                 Pending::Publish(reply) => drop(reply.send(Err(disconnected()))),
             }
         }
-        // Handlers of the lost connection cannot answer on the new one.
+        // Handlers of the lost connection cannot answer on the new one, and the router of the
+        // new one numbers its invocations afresh.
         self.abort_invocations();
+        self.finished_invocations.clear();
+        // Refused restorations are tried again on the next connection, in a new window.
+        let refused = self.restore_retries.take_all();
+        self.restoring_registrations.extend(refused);
         self.unsubscribing.clear();
         self.unflushed = false;
+        // The close path's deadline (a router GOODBYE was answered) was the old connection's.
+        self.write_deadline = None;
     }
 
     /// Waits and retries until a new connection has joined. Handles keep being answered:
@@ -119,7 +128,7 @@ impl SessionTask {
                         });
                     }
                     // A new session numbers its requests from 1 again.
-                    self.last_request = 0;
+                    self.request_ids.reset();
                     self.session_state
                         .send_replace(SessionState::Joined { session });
                     return Ok(());
@@ -137,6 +146,20 @@ impl SessionTask {
                 }
                 Err(error) => tracing::warn!(%error, attempt, "reconnect attempt failed"),
             }
+        }
+    }
+
+    /// Cancels a call that waits to be sent (or sent again) once the session has rejoined: it
+    /// never goes out.
+    pub(super) fn cancel_unsent(&mut self, key: u64) {
+        self.waiting
+            .retain(|c| !matches!(c, Command::Call { key: k, .. } if *k == key));
+        if let Some(position) = self.resend.iter().position(|c| c.key == key) {
+            let call = self.resend.swap_remove(position);
+            call.fail(Error::Wamp(crate::error::WampError::with_message(
+                ErrorUri::Canceled,
+                "the call was canceled by this caller",
+            )));
         }
     }
 
@@ -170,19 +193,7 @@ impl SessionTask {
                 self.waiting.push(command)
             }
             Command::Subscribe(_) | Command::Register(_) => self.waiting.push(command),
-            Command::Cancel { key, .. } => {
-                // A waiting or to-be-resent call that is canceled never goes out.
-                self.waiting
-                    .retain(|c| !matches!(c, Command::Call { key: k, .. } if *k == key));
-                if let Some(position) = self.resend.iter().position(|c| c.key == key) {
-                    let call = self.resend.swap_remove(position);
-                    self.call_keys.remove(&call.key);
-                    call.fail(Error::Wamp(crate::error::WampError::with_message(
-                        ErrorUri::Canceled,
-                        "the call was canceled by this caller",
-                    )));
-                }
-            }
+            Command::Cancel { key, .. } => self.cancel_unsent(key),
             Command::Unsubscribe { queue, reply } => {
                 // Not restored, then.
                 let subscription = queue.subscription();
@@ -221,96 +232,6 @@ impl SessionTask {
                 reject(other, disconnected());
             }
         }
-        Ok(())
-    }
-
-    /// On the new connection: register and subscribe everything again (with the original
-    /// options and handlers), send idempotent calls again, then the commands that waited.
-    pub(super) async fn restore(&mut self) {
-        let registrations: Vec<_> = std::mem::take(&mut self.registrations)
-            .into_values()
-            .chain(std::mem::take(&mut self.restoring_registrations))
-            .collect();
-        self.registration_locals.clear();
-        let subscriptions: Vec<_> = std::mem::take(&mut self.subscriptions)
-            .into_values()
-            .chain(std::mem::take(&mut self.restoring_subscriptions))
-            // Local subscriptions dropped meanwhile, whose Unsubscribe is still on its way, are
-            // not subscribed again.
-            .filter_map(|entry| entry.retain(|sink| !sink.is_closed()))
-            .collect();
-        let restored = (registrations.len(), subscriptions.len());
-        let result = self.restore_all(registrations, subscriptions).await;
-        if let Err(reason) = result {
-            // The new connection failed at once; the main loop sees it and reconnects again.
-            tracing::warn!(%reason, "the connection failed while restoring");
-        } else {
-            tracing::info!(
-                registrations = restored.0,
-                subscriptions = restored.1,
-                "restored registrations and subscriptions"
-            );
-        }
-    }
-
-    async fn restore_all(
-        &mut self,
-        registrations: Vec<super::callee::RegistrationEntry>,
-        subscriptions: Vec<super::SubscriptionEntry>,
-    ) -> Result<(), CloseReason> {
-        for entry in registrations {
-            let (procedure, options) = (entry.procedure.clone(), entry.options.clone());
-            self.request(
-                |request| Message::Register {
-                    request,
-                    options,
-                    procedure,
-                },
-                Some(Pending::Reregister(Box::new(entry))),
-            )
-            .await?;
-        }
-        for entry in subscriptions {
-            let topic = entry.topic().to_owned();
-            let options = entry.options().cloned().unwrap_or_default();
-            self.request(
-                |request| Message::Subscribe {
-                    request,
-                    options,
-                    topic,
-                },
-                Some(Pending::Resubscribe(Box::new(entry))),
-            )
-            .await?;
-        }
-        for call in std::mem::take(&mut self.resend) {
-            self.resend_call(call).await?;
-        }
-        for command in std::mem::take(&mut self.waiting) {
-            self.on_command(Some(command)).await?;
-        }
-        self.flush().await
-    }
-
-    /// Sends an idempotent call again under a new request id.
-    async fn resend_call(&mut self, call: PendingCall) -> Result<(), CloseReason> {
-        let Some((retained, Some(resend))) = call.retained.as_ref().map(|r| (r, &r.resend)) else {
-            return Ok(());
-        };
-        let (options, procedure) = (resend.options.clone(), retained.procedure.clone());
-        let payload = Payload::new(resend.args.clone(), resend.kwargs.clone());
-        let key = call.key;
-        self.request(
-            |request| Message::Call {
-                request,
-                options,
-                procedure,
-                payload,
-            },
-            Some(Pending::Call(call)),
-        )
-        .await?;
-        self.call_keys.insert(key, self.last_request);
         Ok(())
     }
 }
