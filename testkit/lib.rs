@@ -99,6 +99,8 @@ pub struct Crossbar {
     python: PathBuf,
     /// The router's process group (controller and worker), for [`Crossbar::kill_router`].
     router_pgid: Option<u32>,
+    /// Whether [`Crossbar::freeze_router`] stopped it.
+    frozen: bool,
     /// What it was started with, for [`Crossbar::restart`].
     options: CrossbarOptions,
 }
@@ -295,6 +297,7 @@ impl Crossbar {
             extra,
             python: PathBuf::new(),
             router_pgid: None,
+            frozen: false,
             options: options.clone(),
         };
         loop {
@@ -357,20 +360,41 @@ impl Crossbar {
     /// Kills the router abruptly (SIGKILL to its whole process group, like `kill -9`): no
     /// goodbye, connections just drop. The ports stay reserved for [`Crossbar::restart`].
     pub fn kill_router(&mut self) -> Result<(), String> {
-        let pgid = self
-            .router_pgid
-            .ok_or("the router's process group is unknown (crossbar.sh printed no pgid line)")?;
-        let status = Command::new("kill")
-            .args(["-KILL", "--", &format!("-{pgid}")])
-            .status()
-            .map_err(|e| format!("cannot run kill: {e}"))?;
-        if !status.success() {
-            return Err(format!("kill -KILL -{pgid} failed ({status})"));
-        }
+        self.signal_router("KILL")?;
         // The script notices the router is gone and exits; reap it.
         let _ = self.wait_script(Duration::from_secs(10));
         self.script = None;
         self.stdin = None;
+        Ok(())
+    }
+
+    /// Freezes the router (SIGSTOP to its process group), like a host that stalls: its
+    /// connections stay open but nothing is read or answered until [`Crossbar::thaw_router`].
+    pub fn freeze_router(&mut self) -> Result<(), String> {
+        self.signal_router("STOP")?;
+        self.frozen = true;
+        Ok(())
+    }
+
+    /// Resumes a router frozen by [`Crossbar::freeze_router`] (SIGCONT).
+    pub fn thaw_router(&mut self) -> Result<(), String> {
+        self.signal_router("CONT")?;
+        self.frozen = false;
+        Ok(())
+    }
+
+    /// Sends `signal` (a name such as `KILL`) to the router's whole process group.
+    fn signal_router(&self, signal: &str) -> Result<(), String> {
+        let pgid = self
+            .router_pgid
+            .ok_or("the router's process group is unknown (crossbar.sh printed no pgid line)")?;
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), "--", &format!("-{pgid}")])
+            .status()
+            .map_err(|e| format!("cannot run kill: {e}"))?;
+        if !status.success() {
+            return Err(format!("kill -{signal} -{pgid} failed ({status})"));
+        }
         Ok(())
     }
 
@@ -497,6 +521,10 @@ impl Crossbar {
     /// Stops the router and waits until it is gone (normally within about 2 seconds).
     /// Does nothing if it is stopped already.
     pub fn kill(&mut self) {
+        if self.frozen {
+            // A stopped process would not see the SIGTERM.
+            let _ = self.thaw_router();
+        }
         if let Some(mut script) = self.script.take() {
             terminate_script(&mut script, self.stdin.take());
         }
@@ -946,6 +974,7 @@ mod tests {
             extra: ExtraEndpoints::default(),
             python: PathBuf::from("python3"),
             router_pgid: None,
+            frozen: false,
             options: CrossbarOptions::default(),
         };
         assert_eq!(crossbar.ws_url(), "ws://127.0.0.1:18080/ws");
@@ -992,6 +1021,7 @@ mod tests {
             },
             python: PathBuf::from("python3"),
             router_pgid: None,
+            frozen: false,
             options: CrossbarOptions::default(),
         };
         assert_eq!(

@@ -183,3 +183,61 @@ async fn sessions_survive_router_kills() {
     }
     tokio::task::block_in_place(move || drop(router));
 }
+
+/// A service whose registration must outlive a stalled router.
+#[wamp_client::service(prefix = "com.res.frozen")]
+trait Frozen {
+    /// `n + 1`.
+    async fn next(&self, n: i64) -> i64;
+}
+
+struct FrozenImpl;
+
+impl Frozen for FrozenImpl {
+    async fn next(&self, n: i64) -> i64 {
+        n + 1
+    }
+}
+
+/// The router stalls (SIGSTOP for 8 s) under a `#[service]` callee with a 1 s / 3 s keepalive.
+/// The clients give the connection up and reconnect while the router is frozen; once it resumes
+/// it may take their new HELLOs before it notices the old sessions are gone, and then refuses
+/// the callee's restoring REGISTER with `procedure_already_exists` (the stale session holds the
+/// procedure). The refusal must be retried, not taken as final: calls resume, the service is not
+/// revoked and the callee holds its registration again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_survives_a_frozen_router() {
+    let mut router = tokio::task::block_in_place(Crossbar::start).expect("crossbar starts");
+    let url = router.ws_url();
+    let connect = |serializer| {
+        Session::builder(&url, "realm1")
+            .serializer(serializer)
+            .reconnect(policy())
+            .keepalive(Duration::from_secs(1), Duration::from_secs(3))
+            .join_timeout(Duration::from_secs(2))
+            .connect()
+    };
+    let callee = connect(Serializer::MsgPack).await.expect("callee joins");
+    let caller = connect(Serializer::Json).await.expect("caller joins");
+    let service = FrozenService::register(&callee, FrozenImpl)
+        .await
+        .expect("registers");
+    let client = FrozenClient::new(&caller);
+    assert_eq!(client.next(1).await.unwrap(), 2);
+
+    tokio::task::block_in_place(|| router.freeze_router()).expect("freezes the router");
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    tokio::task::block_in_place(|| router.thaw_router()).expect("thaws the router");
+
+    let next = eventually("calls do not resume", LIMIT, POLL, || client.next(41)).await;
+    assert_eq!(next, 42);
+    assert_eq!(service.revoked(), None);
+    let diagnostics = callee.diagnostics().await.unwrap();
+    assert_eq!(
+        (diagnostics.registrations, diagnostics.restore_retries),
+        (1, 0)
+    );
+    drop(service);
+    callee.leave().await.unwrap();
+    caller.leave().await.unwrap();
+}
