@@ -1114,6 +1114,13 @@ impl SessionTask {
         tracing::warn!(%reason, "protocol violation; aborting the session");
         let mut details = Dict::new();
         details.insert("message".into(), Value::from(reason.as_str()));
+        let close = CloseReason::new(
+            ErrorUri::ProtocolViolation.as_str(),
+            Some(reason),
+            CloseInitiator::ProtocolViolation,
+        );
+        // Nobody waits on the ABORT's write.
+        self.fail_pending(&close);
         self.limit_writes(Instant::now() + CLOSE_WRITE_TIMEOUT);
         let _ = self
             .send(Message::Abort {
@@ -1122,11 +1129,7 @@ impl SessionTask {
                 payload: Payload::Empty,
             })
             .await;
-        CloseReason::new(
-            ErrorUri::ProtocolViolation.as_str(),
-            Some(reason),
-            CloseInitiator::ProtocolViolation,
-        )
+        close
     }
 
     /// Fails every pending request with `SessionClosed`.
