@@ -410,7 +410,10 @@ impl SessionBuilder {
         self
     }
 
-    /// How long [`Session::leave`] waits for the router's GOODBYE (default: 5 s).
+    /// How long [`Session::leave`] waits for the router's GOODBYE (default: 5 s). It bounds
+    /// writing the GOODBYE too: a router that stopped reading cannot hold a leave up. (The other
+    /// writes of a closing session, such as the ABORT of a protocol violation and the last
+    /// flush, get 1 s.)
     pub fn leave_timeout(mut self, timeout: Duration) -> Self {
         self.leave_timeout = timeout;
         self
