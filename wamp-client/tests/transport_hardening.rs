@@ -1,0 +1,241 @@
+//! Transport and session hardening against a router that misbehaves or a configuration taken to
+//! its extremes: a router that floods PINGs without reading, durations of `Duration::MAX`, huge
+//! router texts, credentials in URLs.
+//!
+//! WebSocket cases run against the scripted router of `tests/support`; RawSocket cases against a
+//! small RawSocket router written here over TCP.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod support;
+
+use std::future::Future;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::{TcpSocket, TcpStream};
+use tokio::sync::oneshot;
+use wamp_client::wire::{Id, Message};
+use wamp_client::{Dict, Serializer, Session};
+
+use support::scripted_router::{args, result, welcome_details};
+
+/// The longest any test may take: a hang fails the test instead of blocking CI.
+const TEST_TIMEOUT: Duration = Duration::from_secs(30);
+const SESSION_ID: Id = 77;
+const REALM: &str = "realm1";
+
+async fn bounded<T>(test: &str, body: impl Future<Output = T>) -> T {
+    match tokio::time::timeout(TEST_TIMEOUT, body).await {
+        Ok(value) => value,
+        Err(_) => panic!("{test}: timed out after {TEST_TIMEOUT:?}; something hangs"),
+    }
+}
+
+async fn finish<T>(script: tokio::task::JoinHandle<T>) -> T {
+    match script.await {
+        Ok(value) => value,
+        Err(e) => panic!("the router script failed: {e}"),
+    }
+}
+
+// ===== a RawSocket router
+
+/// RawSocket frame types.
+const MESSAGE: u8 = 0;
+const PING: u8 = 1;
+const PONG: u8 = 2;
+
+/// The router's side of one RawSocket connection (JSON), played frame by frame.
+struct RawPeer {
+    stream: TcpStream,
+    /// Received bytes not yet returned as frames.
+    buffer: Vec<u8>,
+}
+
+impl RawPeer {
+    /// The next frame: its type and payload; `None` at the end of the connection.
+    async fn read_frame(&mut self) -> Option<(u8, Vec<u8>)> {
+        loop {
+            if let Some(&[kind, l1, l2, l3]) = self.buffer.get(..4) {
+                let length = usize::from(l1) << 16 | usize::from(l2) << 8 | usize::from(l3);
+                if self.buffer.len() >= 4 + length {
+                    let frame: Vec<u8> = self.buffer.drain(..4 + length).skip(4).collect();
+                    return Some((kind, frame));
+                }
+            }
+            let mut chunk = [0u8; 64 * 1024];
+            match self.stream.read(&mut chunk).await {
+                Ok(0) | Err(_) => return None,
+                Ok(n) => self.buffer.extend_from_slice(&chunk[..n]),
+            }
+        }
+    }
+
+    async fn write_frame(&mut self, kind: u8, payload: &[u8]) {
+        let length = u32::try_from(payload.len()).unwrap().to_be_bytes();
+        let mut frame = vec![kind, length[1], length[2], length[3]];
+        frame.extend_from_slice(payload);
+        self.stream.write_all(&frame).await.unwrap();
+    }
+
+    /// The next WAMP message; panics on a PING or PONG.
+    async fn recv(&mut self) -> Option<Message> {
+        let (kind, payload) = self.read_frame().await?;
+        assert_eq!(kind, MESSAGE, "expected a WAMP message frame");
+        Some(Serializer::Json.decode(&payload).unwrap())
+    }
+
+    async fn send(&mut self, message: &Message) {
+        let bytes = Serializer::Json.encode(message).unwrap();
+        self.write_frame(MESSAGE, &bytes).await;
+    }
+
+    async fn welcome(&mut self) {
+        let hello = self.recv().await;
+        assert!(matches!(hello, Some(Message::Hello { .. })), "{hello:?}");
+        self.send(&Message::Welcome {
+            session: SESSION_ID,
+            details: welcome_details(),
+        })
+        .await;
+    }
+
+    /// Receives GOODBYE, answers it, and waits for the end of the connection.
+    async fn expect_leave(&mut self) {
+        let goodbye = self.recv().await;
+        assert!(
+            matches!(goodbye, Some(Message::Goodbye { .. })),
+            "{goodbye:?}"
+        );
+        self.send(&Message::Goodbye {
+            details: Dict::new(),
+            reason: "wamp.close.goodbye_and_out".to_owned(),
+        })
+        .await;
+        let rest = self.recv().await;
+        assert!(
+            rest.is_none(),
+            "expected the end of the connection, got {rest:?}"
+        );
+    }
+}
+
+/// Starts a RawSocket router (JSON) with a small receive buffer, so that a router that does not
+/// read stops taking the client's bytes early; `script` plays its one connection.
+async fn serve_rs<F, Fut, T>(script: F) -> (String, tokio::task::JoinHandle<T>)
+where
+    F: FnOnce(RawPeer) -> Fut + Send + 'static,
+    Fut: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let socket = TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener = socket.listen(1).unwrap();
+    let url = format!("rs://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        stream.set_nodelay(true).unwrap();
+        let mut hello = [0u8; 4];
+        stream.read_exact(&mut hello).await.unwrap();
+        assert_eq!(hello[0], 0x7F, "RawSocket magic");
+        assert_eq!(hello[1] & 0x0F, 1, "the client asks for JSON");
+        stream.write_all(&[0x7F, 0xF1, 0, 0]).await.unwrap();
+        script(RawPeer {
+            stream,
+            buffer: Vec::new(),
+        })
+        .await
+    });
+    (url, task)
+}
+
+// ===== RawSocket PINGs from a router that does not read
+
+/// PINGs flooded by the router while it reads nothing.
+const FLOOD_PINGS: usize = 1000;
+/// Their payload: large, so that the socket buffers between the client and the router hold only
+/// a few dozen of the PONGs (at most 4 MiB on Linux).
+const FLOOD_PING_SIZE: usize = 64 * 1024;
+
+/// A router that sends PINGs but reads nothing cannot make the client queue a PONG for each: it
+/// keeps one, the answer to the latest PING. Once the router reads again it gets what the socket
+/// buffers held, then that one PONG, echoing the last PING.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rawsocket_pings_from_a_router_that_does_not_read_do_not_pile_up() {
+    bounded("RawSocket PING flood", async {
+        let (read_tx, read) = oneshot::channel::<()>();
+        let (url, script) = serve_rs(|mut peer| async move {
+            peer.welcome().await;
+            let request = match peer.recv().await {
+                Some(Message::Call { request, .. }) => request,
+                other => panic!("expected a CALL, got {other:?}"),
+            };
+            let payload = vec![b'p'; FLOOD_PING_SIZE];
+            for _ in 0..FLOOD_PINGS {
+                peer.write_frame(PING, &payload).await;
+            }
+            peer.write_frame(PING, b"last").await;
+            // The RESULT comes after every PING: once the call returns, the client has read them.
+            peer.send(&result(request, args(("flooded",)))).await;
+            read.await.unwrap();
+            // The client's GOODBYE may overtake the last PONG, still waiting for room.
+            let (mut pongs, mut last, mut goodbye) = (0, false, false);
+            while !(last && goodbye) {
+                match peer.read_frame().await {
+                    Some((PONG, payload)) => {
+                        pongs += 1;
+                        if payload == b"last" {
+                            last = true;
+                        } else {
+                            assert_eq!(payload.len(), FLOOD_PING_SIZE, "a PONG echoes its PING");
+                        }
+                    }
+                    Some((MESSAGE, bytes)) => {
+                        let message = Serializer::Json.decode(&bytes).unwrap();
+                        assert!(matches!(message, Message::Goodbye { .. }), "{message:?}");
+                        goodbye = true;
+                    }
+                    other => panic!("expected PONGs and GOODBYE, got {other:?}"),
+                }
+            }
+            peer.send(&Message::Goodbye {
+                details: Dict::new(),
+                reason: "wamp.close.goodbye_and_out".to_owned(),
+            })
+            .await;
+            assert!(peer.read_frame().await.is_none(), "expected the end");
+            pongs
+        })
+        .await;
+
+        let session = Session::builder(&url, REALM)
+            .serializer(Serializer::Json)
+            .no_keepalive()
+            .connect()
+            .await
+            .unwrap();
+        let answer: String = session
+            .call("com.example.flood", ())
+            .await
+            .unwrap()
+            .arg(0)
+            .unwrap();
+        assert_eq!(answer, "flooded");
+        read_tx.send(()).unwrap();
+        session.leave().await.unwrap();
+        let pongs = finish(script).await;
+        // What the socket buffers held (4 MiB / 64 KiB = 64 PONGs at most), what the transport's
+        // send buffer held, and the answer to the last PING; never one PONG per PING.
+        assert!(
+            pongs <= FLOOD_PINGS / 4,
+            "{pongs} PONGs for {FLOOD_PINGS} unread PINGs: they were queued"
+        );
+    })
+    .await;
+}
