@@ -16,13 +16,16 @@ mod support;
 use std::future::Future;
 use std::time::Duration;
 
+use futures_util::StreamExt as _;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::oneshot;
-use wamp_client::wire::{Id, Message};
-use wamp_client::{Dict, Serializer, Session};
+use wamp_client::wire::{Id, Message, Payload};
+use wamp_client::{
+    CloseInitiator, Dict, ReconnectPolicy, Serializer, Session, SessionState, Value,
+};
 
-use support::scripted_router::{args, result, welcome_details};
+use support::scripted_router::{ScriptedRouter, args, dict, result, welcome_details};
 
 /// The longest any test may take: a hang fails the test instead of blocking CI.
 const TEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -236,6 +239,157 @@ async fn rawsocket_pings_from_a_router_that_does_not_read_do_not_pile_up() {
             pongs <= FLOOD_PINGS / 4,
             "{pongs} PONGs for {FLOOD_PINGS} unread PINGs: they were queued"
         );
+    })
+    .await;
+}
+
+// ===== durations too long for the clock: "never", not a panic
+
+/// A keepalive timeout of `Duration::MAX` (and an interval of it): the session runs, PINGs or
+/// not, and never declares the router dead.
+#[tokio::test]
+async fn keepalive_with_an_endless_timeout() {
+    bounded("endless keepalive timeout", async {
+        for interval in [Duration::from_millis(20), Duration::MAX] {
+            let router = ScriptedRouter::start(Serializer::Json).await;
+            let url = router.url();
+            let script = tokio::spawn(async move {
+                let mut peer = router.accept().await;
+                peer.welcome(SESSION_ID).await;
+                peer.answer_call(args(("alive",))).await;
+                peer.expect_leave().await;
+            });
+            let session = Session::builder(&url, REALM)
+                .keepalive(interval, Duration::MAX)
+                .connect()
+                .await
+                .unwrap();
+            // A few PINGs, each of which computes the dead-peer deadline.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let answer: String = session
+                .call("com.example.ping", ())
+                .await
+                .unwrap()
+                .arg(0)
+                .unwrap();
+            assert_eq!(answer, "alive", "interval {interval:?}");
+            session.leave().await.unwrap();
+            finish(script).await;
+        }
+    })
+    .await;
+}
+
+/// `leave_timeout(Duration::MAX)`: leaving waits for the router's GOODBYE, which comes.
+#[tokio::test]
+async fn leave_with_an_endless_leave_timeout() {
+    bounded("endless leave timeout", async {
+        let router = ScriptedRouter::start(Serializer::Json).await;
+        let url = router.url();
+        let script = tokio::spawn(async move {
+            let mut peer = router.accept().await;
+            peer.welcome(SESSION_ID).await;
+            peer.expect_leave().await
+        });
+        let session = Session::builder(&url, REALM)
+            .leave_timeout(Duration::MAX)
+            .connect()
+            .await
+            .unwrap();
+        let reason = session.leave().await.unwrap();
+        assert_eq!(reason.initiator, CloseInitiator::Client, "{reason:?}");
+        assert_eq!(finish(script).await, "wamp.close.close_realm");
+    })
+    .await;
+}
+
+/// `Call::timeout(Duration::MAX)` on a stream of progressive results: every result restarts the
+/// deadline.
+#[tokio::test]
+async fn progressive_call_with_an_endless_timeout() {
+    bounded("endless call timeout", async {
+        let router = ScriptedRouter::start(Serializer::Json).await;
+        let url = router.url();
+        let script = tokio::spawn(async move {
+            let mut peer = router.accept().await;
+            peer.welcome(SESSION_ID).await;
+            let call = peer.expect_call().await;
+            assert_eq!(
+                call.options.get("receive_progress"),
+                Some(&Value::Bool(true))
+            );
+            for (n, progress) in [(1, true), (2, true), (3, false)] {
+                let details = if progress {
+                    dict([("progress", Value::Bool(true))])
+                } else {
+                    Dict::new()
+                };
+                peer.send(Message::Result {
+                    request: call.request,
+                    details,
+                    payload: Payload::new(args((n,)), Dict::new()),
+                })
+                .await;
+            }
+            peer.expect_leave().await;
+        });
+        let session = Session::connect(&url, REALM).await.unwrap();
+        let mut results = session
+            .call("com.example.count", ())
+            .timeout(Duration::MAX)
+            .into_stream();
+        let mut received = Vec::new();
+        while let Some(result) = results.next().await {
+            received.push(result.unwrap().arg::<i64>(0).unwrap());
+        }
+        assert_eq!(received, [1, 2, 3]);
+        session.leave().await.unwrap();
+        finish(script).await;
+    })
+    .await;
+}
+
+/// A reconnect delay of `Duration::MAX`: the session waits (for ever) and can still be left.
+#[tokio::test]
+async fn reconnect_with_an_endless_delay() {
+    bounded("endless reconnect delay", async {
+        let router = ScriptedRouter::start(Serializer::Json).await;
+        let url = router.url();
+        let script = tokio::spawn(async move {
+            let mut peer = router.accept().await;
+            peer.welcome(SESSION_ID).await;
+            // Gone without a word: the client reconnects.
+            peer.close();
+        });
+        let policy = ReconnectPolicy::default()
+            .initial_delay(Duration::MAX)
+            .max_delay(Duration::MAX);
+        let session = Session::builder(&url, REALM)
+            .reconnect(policy)
+            .connect()
+            .await
+            .unwrap();
+        let mut states = session.states();
+        loop {
+            match states.next().await {
+                Some(SessionState::Reconnecting { attempt, delay }) => {
+                    assert_eq!(attempt, 1);
+                    assert!(delay > Duration::from_secs(86_400 * 365 * 100), "{delay:?}");
+                    break;
+                }
+                Some(SessionState::Joined { .. } | SessionState::Disconnected { .. }) => {}
+                other => panic!("expected the session to wait before reconnecting: {other:?}"),
+            }
+        }
+        finish(script).await;
+        // Still waiting, and answering: leaving ends it.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let reason = session.leave().await.unwrap();
+        assert_eq!(reason.initiator, CloseInitiator::Client, "{reason:?}");
+        assert!(matches!(
+            states.next().await,
+            Some(SessionState::Closed(_)) | None
+        ));
     })
     .await;
 }

@@ -395,7 +395,8 @@ impl SessionBuilder {
         self
     }
 
-    /// How long [`Session::leave`] waits for the router's GOODBYE (default: 5 s).
+    /// How long [`Session::leave`] waits for the router's GOODBYE (default: 5 s). `Duration::MAX`
+    /// waits for ever.
     pub fn leave_timeout(mut self, timeout: Duration) -> Self {
         self.leave_timeout = timeout;
         self

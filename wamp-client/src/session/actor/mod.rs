@@ -590,7 +590,7 @@ impl SessionTask {
         self.fail_pending(&close);
         self.send(Message::Goodbye { details, reason }).await?;
         self.state = State::ShuttingDown {
-            deadline: Instant::now() + self.leave_timeout,
+            deadline: crate::deadline::deadline_after(self.leave_timeout),
             reason: close,
             replies: reply.into_iter().collect(),
         };
