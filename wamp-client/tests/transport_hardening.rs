@@ -22,10 +22,13 @@ use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::oneshot;
 use wamp_client::wire::{Id, Message, Payload};
 use wamp_client::{
-    CloseInitiator, Dict, ReconnectPolicy, Serializer, Session, SessionState, Value,
+    CloseInitiator, CloseReason, Dict, Error, ReconnectPolicy, Serializer, Session, SessionState,
+    Value,
 };
 
-use support::scripted_router::{ScriptedRouter, args, dict, result, welcome_details};
+use support::scripted_router::{
+    ScriptedRouter, abort, args, dict, error, expect_message, goodbye, result, welcome_details,
+};
 
 /// The longest any test may take: a hang fails the test instead of blocking CI.
 const TEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -390,6 +393,153 @@ async fn reconnect_with_an_endless_delay() {
             states.next().await,
             Some(SessionState::Closed(_)) | None
         ));
+    })
+    .await;
+}
+
+// ===== huge texts from the router: clipped in errors, close reasons, logs and ABORT
+
+/// 1 MiB of text from the router.
+fn huge_text() -> String {
+    "é".repeat(512 * 1024)
+}
+
+/// What is kept of a router text is a few hundred bytes, and says how long the original was.
+#[track_caller]
+fn assert_clipped(text: &str) {
+    assert!(text.len() < 1000, "{} bytes: {}…", text.len(), &text[..200]);
+    assert!(text.contains("… (1048576 bytes)"), "{text}");
+}
+
+/// A known key of the wrong type holding 1 MiB: the client's ABORT and its close reason quote
+/// only the start of it.
+#[tokio::test]
+async fn protocol_violation_quotes_a_huge_value_short() {
+    bounded("huge value in a protocol violation", async {
+        let router = ScriptedRouter::start(Serializer::Json).await;
+        let url = router.url();
+        let script = tokio::spawn(async move {
+            let mut peer = router.accept().await;
+            peer.welcome(SESSION_ID).await;
+            let (request, _) = peer.accept_subscribe(5).await;
+            assert_eq!(request, 1);
+            // EVENT.Details.retained must be a boolean.
+            peer.send(Message::Event {
+                subscription: 5,
+                publication: 9,
+                details: dict([("retained", Value::from(huge_text()))]),
+                payload: Payload::Empty,
+            })
+            .await;
+            let details = expect_message!(
+                peer,
+                Message::Abort { details, reason, .. }
+                    if reason == "wamp.error.protocol_violation" => details
+            );
+            details
+                .get("message")
+                .and_then(Value::as_str)
+                .unwrap()
+                .to_owned()
+        });
+        let session = Session::connect(&url, REALM).await.unwrap();
+        let _events = session.subscribe("com.example.topic").await.unwrap();
+        let reason = session.closed().await;
+        assert_eq!(
+            reason.initiator,
+            CloseInitiator::ProtocolViolation,
+            "{reason:?}"
+        );
+        let message = reason.message.clone().unwrap();
+        assert!(message.contains("retained must be a boolean"), "{message}");
+        assert!(message.len() < 1000, "{} bytes", message.len());
+        assert!(reason.to_string().len() < 1000);
+        let sent = finish(script).await;
+        assert!(sent.len() < 1000, "the ABORT carried {} bytes", sent.len());
+        assert_eq!(sent, message);
+    })
+    .await;
+}
+
+/// The router's GOODBYE or ABORT with a 1 MiB message (and reason): the close reason keeps the
+/// start of each.
+#[tokio::test]
+async fn huge_goodbye_and_abort_texts_are_clipped() {
+    bounded("huge GOODBYE and ABORT", async {
+        for abort_it in [false, true] {
+            let router = ScriptedRouter::start(Serializer::Json).await;
+            let url = router.url();
+            let script = tokio::spawn(async move {
+                let mut peer = router.accept().await;
+                peer.welcome(SESSION_ID).await;
+                let reason = format!("com.example.{}", huge_text());
+                let message = huge_text();
+                if abort_it {
+                    peer.send(abort(&reason, &message)).await;
+                } else {
+                    peer.send(goodbye(&reason, Some(&message))).await;
+                    expect_message!(peer, Message::Goodbye { .. });
+                }
+                peer.expect_closed().await;
+            });
+            let session = Session::connect(&url, REALM).await.unwrap();
+            let reason: CloseReason = session.closed().await;
+            assert_eq!(reason.initiator, CloseInitiator::Router, "{reason:?}");
+            assert!(
+                reason.uri.starts_with("com.example.é"),
+                "{}",
+                &reason.uri[..50]
+            );
+            assert!(reason.uri.len() < 1000, "{} bytes", reason.uri.len());
+            assert_clipped(reason.message.as_deref().unwrap());
+            assert!(reason.to_string().len() < 2000);
+            finish(script).await;
+        }
+    })
+    .await;
+}
+
+/// An ERROR with a 1 MiB message, or an ABORT refusing the session with one: the error keeps the
+/// whole payload, but its description is short.
+#[tokio::test]
+async fn huge_error_messages_are_described_short() {
+    bounded("huge ERROR and join ABORT", async {
+        let router = ScriptedRouter::start(Serializer::Json).await;
+        let url = router.url();
+        let script = tokio::spawn(async move {
+            let mut peer = router.accept().await;
+            peer.welcome(SESSION_ID).await;
+            let call = peer.expect_call().await;
+            peer.send(error(
+                wamp_client::wire::code::CALL,
+                call.request,
+                "com.example.error.huge",
+                vec![Value::from(huge_text()), Value::from(huge_text())],
+            ))
+            .await;
+            peer.expect_leave().await;
+            let mut peer = router.accept().await;
+            peer.abort_hello("wamp.error.not_authorized", &huge_text())
+                .await;
+        });
+        let session = Session::connect(&url, REALM).await.unwrap();
+        let failed = session.call("com.example.huge", ()).await.unwrap_err();
+        assert_eq!(
+            failed.as_wamp().and_then(|e| e.message()).map(str::len),
+            Some(1024 * 1024),
+            "the payload itself is kept"
+        );
+        let described = failed.to_string();
+        assert!(described.len() < 2000, "{} bytes", described.len());
+        assert!(described.contains("… (1048576 bytes)"), "{described}");
+        session.leave().await.unwrap();
+
+        let refused = Session::connect(&url, REALM).await.unwrap_err();
+        assert!(matches!(refused, Error::Aborted(_)), "{refused:?}");
+        let described = refused.to_string();
+        assert!(described.len() < 1000, "{} bytes", described.len());
+        assert!(described.contains("… (1048576 bytes)"), "{described}");
+        finish(script).await;
     })
     .await;
 }

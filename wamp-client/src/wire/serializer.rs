@@ -152,7 +152,7 @@ impl Serializer {
         self.deserialize_whole(bytes, ValueSeed { json_binary: true })
             .map_err(|reason| InvalidMessage::Syntax {
                 serializer: self.name(),
-                reason,
+                reason: crate::error::clip(&reason).into_owned(),
             })
     }
 

@@ -909,21 +909,11 @@ impl SessionTask {
                     reason: ErrorUri::GoodbyeAndOut.as_str().to_owned(),
                 })
                 .await?;
-                let message = details
-                    .get("message")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned);
-                Err(CloseReason::new(reason, message, CloseInitiator::Router))
+                Err(CloseReason::from_router(&reason, &details))
             }
             Message::Abort {
                 details, reason, ..
-            } => {
-                let message = details
-                    .get("message")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned);
-                Err(CloseReason::new(reason, message, CloseInitiator::Router))
-            }
+            } => Err(CloseReason::from_router(&reason, &details)),
             Message::EventReceived { .. } => Ok(()),
             other @ (Message::Welcome { .. } | Message::Challenge { .. }) => {
                 let reason = format!(
@@ -1015,6 +1005,7 @@ impl SessionTask {
     // ===== ending the session
 
     async fn protocol_violation(&mut self, reason: String) -> CloseReason {
+        let reason = crate::error::clip(&reason).into_owned();
         tracing::warn!(%reason, "protocol violation; aborting the session");
         let mut details = Dict::new();
         details.insert("message".into(), Value::from(reason.as_str()));
