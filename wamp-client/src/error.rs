@@ -126,7 +126,8 @@ impl Error {
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("cannot connect to {url}: {reason}")]
 pub struct ConnectError {
-    /// The router URL.
+    /// The router URL, with its password, query string and fragment masked
+    /// (`ws://user:***@host/path?…`).
     pub url: String,
     /// What failed and what to check.
     pub reason: String,
@@ -138,7 +139,7 @@ pub struct ConnectError {
 impl ConnectError {
     pub(crate) fn new(url: &str, reason: impl Into<String>) -> Self {
         ConnectError {
-            url: url.to_owned(),
+            url: crate::transport::redact_url(url).into_owned(),
             reason: reason.into(),
             source: None,
         }
@@ -150,7 +151,7 @@ impl ConnectError {
         source: impl std::error::Error + Send + Sync + 'static,
     ) -> Self {
         ConnectError {
-            url: url.to_owned(),
+            url: crate::transport::redact_url(url).into_owned(),
             reason: reason.into(),
             source: Some(Arc::new(source)),
         }

@@ -14,6 +14,7 @@
 mod support;
 
 use std::future::Future;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
@@ -542,4 +543,87 @@ async fn huge_error_messages_are_described_short() {
         finish(script).await;
     })
     .await;
+}
+
+// ===== credentials in the router URL
+
+/// Records the name and fields of every span and event.
+struct Capture(Arc<Mutex<Vec<String>>>);
+
+struct Fields<'a>(&'a mut String);
+
+impl tracing::field::Visit for Fields<'_> {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        self.0.push_str(&format!(" {}={value:?}", field.name()));
+    }
+}
+
+impl Capture {
+    fn push(&self, line: String) -> u64 {
+        let mut lines = self.0.lock().unwrap();
+        lines.push(line);
+        u64::try_from(lines.len()).unwrap()
+    }
+}
+
+impl tracing::Subscriber for Capture {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+
+    fn new_span(&self, span: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        let mut line = format!("span {}", span.metadata().name());
+        span.record(&mut Fields(&mut line));
+        tracing::span::Id::from_u64(self.push(line))
+    }
+
+    fn record(&self, _: &tracing::span::Id, values: &tracing::span::Record<'_>) {
+        let mut line = "record".to_owned();
+        values.record(&mut Fields(&mut line));
+        self.push(line);
+    }
+
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+
+    fn event(&self, event: &tracing::Event<'_>) {
+        let mut line = "event".to_owned();
+        event.record(&mut Fields(&mut line));
+        self.push(line);
+    }
+
+    fn enter(&self, _: &tracing::span::Id) {}
+
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+/// The password and query string of the router URL (a token, often) appear neither in the
+/// connect error nor in the session's span.
+#[tokio::test]
+async fn url_credentials_stay_out_of_errors_and_spans() {
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let _subscriber = tracing::subscriber::set_default(Capture(Arc::clone(&lines)));
+    let url = "ws://user:secret@127.0.0.1:1/ws?token=abc";
+    let redacted = "ws://user:***@127.0.0.1:1/ws?…";
+
+    let error = bounded("refused connection", Session::connect(url, REALM))
+        .await
+        .unwrap_err();
+    let Error::Connect(connect) = &error else {
+        panic!("expected a connect error, got {error:?}");
+    };
+    assert_eq!(connect.url, redacted);
+    for text in [error.to_string(), format!("{error:?}")] {
+        assert!(text.contains(redacted), "{text}");
+        assert!(!text.contains("secret") && !text.contains("abc"), "{text}");
+    }
+
+    let lines = lines.lock().unwrap().join("\n");
+    assert!(
+        lines.contains(&format!("span wamp.session url={redacted}")),
+        "{lines}"
+    );
+    assert!(
+        !lines.contains("secret") && !lines.contains("abc"),
+        "{lines}"
+    );
 }

@@ -427,7 +427,8 @@ impl SessionBuilder {
     /// runtime.
     pub async fn connect(self) -> Result<Session> {
         let timeout = self.join_timeout;
-        let span = tracing::info_span!("wamp.session", url = %self.url, realm = %self.realm, session = tracing::field::Empty);
+        let url = transport::redact_url(&self.url);
+        let span = tracing::info_span!("wamp.session", url = %url, realm = %self.realm, session = tracing::field::Empty);
         match tokio::time::timeout(timeout, self.connect_inner(span.clone()))
             .instrument(span)
             .await
