@@ -627,3 +627,62 @@ async fn url_credentials_stay_out_of_errors_and_spans() {
         "{lines}"
     );
 }
+
+// ===== CA files are read off the runtime's threads
+
+/// A CA file that is a FIFO: reading it blocks until something writes to it. On a current-thread
+/// runtime, a read on the runtime's thread would stall every task until the writer gives up
+/// waiting; read on a blocking thread, the runtime goes on, and its task is what feeds the FIFO.
+#[cfg(unix)]
+#[tokio::test]
+async fn ca_files_are_read_without_blocking_the_runtime() {
+    let directory = std::env::temp_dir().join(format!("wamp-ca-fifo-{}", std::process::id()));
+    std::fs::create_dir_all(&directory).unwrap();
+    let fifo = directory.join("ca.pem");
+    let _ = std::fs::remove_file(&fifo);
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success(), "mkfifo failed");
+
+    // The writer: feeds the FIFO when the runtime asks, or on its own after a while (a stalled
+    // runtime cannot ask), so that the test fails instead of hanging.
+    let (ask, asked) = std::sync::mpsc::channel::<()>();
+    let writer_fifo = fifo.clone();
+    let writer = std::thread::spawn(move || {
+        let runtime_asked = asked.recv_timeout(Duration::from_secs(3)).is_ok();
+        // Not a certificate: the connect fails right after reading it, naming the file.
+        std::fs::write(&writer_fifo, b"not a certificate").unwrap();
+        runtime_asked
+    });
+
+    // TCP connects (the kernel completes it without an accept); TLS setup then reads the CA file.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("wss://{}/ws", listener.local_addr().unwrap());
+    let connecting = tokio::spawn(
+        Session::builder(&url, REALM)
+            .tls_webpki_roots(false)
+            .tls_ca_file(&fifo)
+            .connect(),
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Fails once the writer gave up waiting: the assertion below says why.
+    let _ = ask.send(());
+    let result = tokio::time::timeout(TEST_TIMEOUT, connecting)
+        .await
+        .unwrap()
+        .unwrap();
+    let runtime_asked = writer.join().unwrap();
+    let _ = std::fs::remove_dir_all(&directory);
+
+    let error = result.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(
+        error.contains("ca.pem contains no certificate"),
+        "the CA file was read: {error}"
+    );
+    assert!(
+        runtime_asked,
+        "the runtime stalled while the CA file was being read"
+    );
+}
