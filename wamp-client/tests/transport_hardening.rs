@@ -111,25 +111,6 @@ impl RawPeer {
         })
         .await;
     }
-
-    /// Receives GOODBYE, answers it, and waits for the end of the connection.
-    async fn expect_leave(&mut self) {
-        let goodbye = self.recv().await;
-        assert!(
-            matches!(goodbye, Some(Message::Goodbye { .. })),
-            "{goodbye:?}"
-        );
-        self.send(&Message::Goodbye {
-            details: Dict::new(),
-            reason: "wamp.close.goodbye_and_out".to_owned(),
-        })
-        .await;
-        let rest = self.recv().await;
-        assert!(
-            rest.is_none(),
-            "expected the end of the connection, got {rest:?}"
-        );
-    }
 }
 
 /// Starts a RawSocket router (JSON) with a small receive buffer, so that a router that does not
