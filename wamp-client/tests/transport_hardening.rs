@@ -578,7 +578,7 @@ impl tracing::Subscriber for Capture {
 }
 
 /// The password and query string of the router URL (a token, often) appear neither in the
-/// connect error nor in the session's span.
+/// connect error nor in the session's span, nor in the builder's `Debug`.
 #[tokio::test]
 async fn url_credentials_stay_out_of_errors_and_spans() {
     let lines = Arc::new(Mutex::new(Vec::new()));
@@ -597,6 +597,13 @@ async fn url_credentials_stay_out_of_errors_and_spans() {
         assert!(text.contains(redacted), "{text}");
         assert!(!text.contains("secret") && !text.contains("abc"), "{text}");
     }
+
+    let builder = format!("{:?}", Session::builder(url, REALM));
+    assert!(builder.contains(redacted), "{builder}");
+    assert!(
+        !builder.contains("secret") && !builder.contains("abc"),
+        "{builder}"
+    );
 
     let lines = lines.lock().unwrap().join("\n");
     assert!(

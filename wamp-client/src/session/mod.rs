@@ -304,7 +304,7 @@ pub struct Diagnostics {
 ///     .await?;
 /// # Ok(()) }
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[must_use = "a builder does nothing until `connect` is called"]
 pub struct SessionBuilder {
     url: String,
@@ -321,6 +321,28 @@ pub struct SessionBuilder {
     router_timeout_unit: TimeoutUnit,
     interrupt_grace: Duration,
     reconnect: Option<ReconnectPolicy>,
+}
+
+impl fmt::Debug for SessionBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionBuilder")
+            // The URL may carry a password or a token.
+            .field("url", &transport::redact_url(&self.url))
+            .field("realm", &self.realm)
+            .field("serializers", &self.serializers)
+            .field("uri_check", &self.uri_check)
+            .field("join_timeout", &self.join_timeout)
+            .field("leave_timeout", &self.leave_timeout)
+            .field("trace_payloads", &self.trace_payloads)
+            .field("transport", &self.transport)
+            .field("auth", &self.auth)
+            .field("agent", &self.agent)
+            .field("cancel_mode", &self.cancel_mode)
+            .field("router_timeout_unit", &self.router_timeout_unit)
+            .field("interrupt_grace", &self.interrupt_grace)
+            .field("reconnect", &self.reconnect)
+            .finish()
+    }
 }
 
 /// The unit in which the router reads the CALL `timeout` option.
