@@ -526,6 +526,36 @@ async fn huge_error_messages_are_described_short() {
     .await;
 }
 
+/// A revocation with a 1 MiB reason: the subscription keeps the start of it.
+#[tokio::test]
+async fn huge_revocation_reasons_are_clipped() {
+    bounded("huge revocation reason", async {
+        let router = ScriptedRouter::start(Serializer::Json).await;
+        let url = router.url();
+        let script = tokio::spawn(async move {
+            let mut peer = router.accept().await;
+            peer.welcome(SESSION_ID).await;
+            peer.accept_subscribe(5).await;
+            peer.send(Message::Unsubscribed {
+                request: 0,
+                details: Some(dict([
+                    ("subscription", Value::from(5u64)),
+                    ("reason", Value::from(huge_text())),
+                ])),
+            })
+            .await;
+            peer.expect_leave().await;
+        });
+        let session = Session::connect(&url, REALM).await.unwrap();
+        let mut events = session.subscribe("com.example.topic").await.unwrap();
+        assert!(events.next().await.is_none(), "the stream ends");
+        assert_clipped(events.revoked().unwrap());
+        session.leave().await.unwrap();
+        finish(script).await;
+    })
+    .await;
+}
+
 // ===== credentials in the router URL
 
 /// Records the name and fields of every span and event.
@@ -598,6 +628,22 @@ async fn url_credentials_stay_out_of_errors_and_spans() {
         assert!(!text.contains("secret") && !text.contains("abc"), "{text}");
     }
 
+    // TLS without verification warns, naming the URL.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let tls_url = format!(
+        "wss://user:secret@{}/ws?token=abc",
+        listener.local_addr().unwrap()
+    );
+    let unanswered = Session::builder(&tls_url, REALM)
+        .danger_accept_invalid_certificates()
+        .join_timeout(Duration::from_millis(300))
+        .connect()
+        .await;
+    assert!(
+        matches!(unanswered, Err(Error::Timeout(..))),
+        "{unanswered:?}"
+    );
+
     let builder = format!("{:?}", Session::builder(url, REALM));
     assert!(builder.contains(redacted), "{builder}");
     assert!(
@@ -610,6 +656,7 @@ async fn url_credentials_stay_out_of_errors_and_spans() {
         lines.contains(&format!("span wamp.session url={redacted}")),
         "{lines}"
     );
+    assert!(lines.contains("url=wss://user:***@127.0.0.1:"), "{lines}");
     assert!(
         !lines.contains("secret") && !lines.contains("abc"),
         "{lines}"

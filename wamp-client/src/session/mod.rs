@@ -477,8 +477,8 @@ impl SessionBuilder {
         .await?;
         tracing::info!(
             session = details.session,
-            authid = details.authid.as_deref().unwrap_or(""),
-            authrole = details.authrole.as_deref().unwrap_or(""),
+            authid = %crate::error::clip(details.authid.as_deref().unwrap_or("")),
+            authrole = %crate::error::clip(details.authrole.as_deref().unwrap_or("")),
             "joined"
         );
         Ok(Joined {

@@ -280,7 +280,7 @@ where
     let server_name = options.server_name(url, host)?;
     if options.danger_accept_invalid_certificates {
         tracing::warn!(
-            url,
+            url = %super::redact_url(url),
             "TLS certificate verification is DISABLED (danger_accept_invalid_certificates): this \
              connection is not protected against interception; use it for tests only"
         );

@@ -1099,8 +1099,10 @@ fn revocation_reason(details: Option<&Dict>) -> String {
     details
         .and_then(|d| d.get("reason"))
         .and_then(Value::as_str)
-        .unwrap_or("revoked by the router")
-        .to_owned()
+        .map_or_else(
+            || "revoked by the router".to_owned(),
+            |r| crate::error::clip(r).into_owned(),
+        )
 }
 
 fn error_message(request_type: u64, request: Id, error: WampError) -> Message {
