@@ -398,3 +398,30 @@ async fn progressive_invocations_are_refused_where_the_router_lacks_them() {
         "{err}"
     );
 }
+
+/// A prefix registration may end with a dot, as Autobahn|Python allows and Crossbar.io accepts:
+/// `com.adv.prefix_dot.` answers `com.adv.prefix_dot.y`.
+#[tokio::test]
+async fn prefix_registration_ending_with_a_dot() {
+    let callee = connect(Serializer::Json).await;
+    let caller = connect(Serializer::Json).await;
+    let _registration = within(
+        "register a prefix ending with a dot",
+        callee
+            .register("com.adv.prefix_dot.", |inv: Invocation| async move {
+                Ok(Arguments::single(inv.procedure)?)
+            })
+            .match_policy(wamp_client::MatchPolicy::Prefix),
+    )
+    .await
+    .expect("a prefix pattern ending with a dot is accepted");
+    let called: String = within(
+        "call under the prefix",
+        caller.call("com.adv.prefix_dot.y", ()),
+    )
+    .await
+    .unwrap()
+    .arg(0)
+    .unwrap();
+    assert_eq!(called, "com.adv.prefix_dot.y");
+}

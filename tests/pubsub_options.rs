@@ -390,3 +390,31 @@ testkit::per_serializer!(
     event_retention,
     publisher_identification,
 );
+
+/// A prefix pattern may end with a dot, as Autobahn|Python allows and Crossbar.io accepts:
+/// `…prefix_dot.` matches `…prefix_dot.x`.
+#[tokio::test]
+async fn prefix_subscription_ending_with_a_dot() {
+    let prefix = format!("{}.", topic(Serializer::Json, "prefix_dot"));
+    let publisher = connect(Serializer::Json).await;
+    let subscriber = connect(Serializer::Json).await;
+    let mut events = within(
+        "subscribe to a prefix ending with a dot",
+        subscriber
+            .subscribe(&prefix)
+            .match_policy(wamp_client::MatchPolicy::Prefix),
+    )
+    .await
+    .expect("a prefix pattern ending with a dot is accepted");
+    let published = format!("{prefix}x");
+    publish(&publisher, &published, 7).await;
+    let event = next_event(&mut events).await;
+    assert_eq!(event.topic, published, "{event:?}");
+    assert_eq!(event.arg::<i64>(0).unwrap(), 7, "{event:?}");
+    // As an exact topic it is still refused before reaching the router.
+    let exact = within("subscribe exactly", subscriber.subscribe(&prefix)).await;
+    assert!(
+        matches!(&exact, Err(wamp_client::Error::InvalidUri { .. })),
+        "{exact:?}"
+    );
+}

@@ -14,11 +14,31 @@
 //! }
 //! ```
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
 use crate::value::{Dict, Value, ValueError};
 use crate::wire::InvalidMessage;
+
+/// How much of a text from the router a log line, an error or an ABORT message carries.
+pub(crate) const ROUTER_TEXT_LIMIT: usize = 300;
+
+/// Cuts a text from the router (a reason, a message, a value in a protocol violation) to
+/// [`ROUTER_TEXT_LIMIT`] bytes at a character boundary, noting the original length: the router
+/// may send up to the message size limit (16 MiB by default), which no log line, error or ABORT
+/// should repeat.
+pub(crate) fn clip(text: &str) -> Cow<'_, str> {
+    if text.len() <= ROUTER_TEXT_LIMIT {
+        return Cow::Borrowed(text);
+    }
+    let mut end = ROUTER_TEXT_LIMIT;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let head = text.get(..end).unwrap_or_default();
+    Cow::Owned(format!("{head}… ({} bytes)", text.len()))
+}
 
 /// Shorthand for `Result<T, wamp_client::Error>`.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -106,7 +126,8 @@ impl Error {
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("cannot connect to {url}: {reason}")]
 pub struct ConnectError {
-    /// The router URL.
+    /// The router URL, with its password, query string and fragment masked
+    /// (`ws://user:***@host/path?…`).
     pub url: String,
     /// What failed and what to check.
     pub reason: String,
@@ -118,7 +139,7 @@ pub struct ConnectError {
 impl ConnectError {
     pub(crate) fn new(url: &str, reason: impl Into<String>) -> Self {
         ConnectError {
-            url: url.to_owned(),
+            url: crate::transport::redact_url(url).into_owned(),
             reason: reason.into(),
             source: None,
         }
@@ -130,7 +151,7 @@ impl ConnectError {
         source: impl std::error::Error + Send + Sync + 'static,
     ) -> Self {
         ConnectError {
-            url: url.to_owned(),
+            url: crate::transport::redact_url(url).into_owned(),
             reason: reason.into(),
             source: Some(Arc::new(source)),
         }
@@ -173,6 +194,18 @@ impl CloseReason {
             message,
             initiator,
         }
+    }
+}
+
+impl CloseReason {
+    /// The reason of the router's GOODBYE or ABORT, with the `message` of its details, both
+    /// clipped (see [`clip`]).
+    pub(crate) fn from_router(reason: &str, details: &Dict) -> Self {
+        let message = details
+            .get("message")
+            .and_then(Value::as_str)
+            .map(|message| clip(message).into_owned());
+        CloseReason::new(clip(reason), message, CloseInitiator::Router)
     }
 }
 
@@ -279,17 +312,19 @@ impl WampError {
 
 impl fmt::Display for WampError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.uri)?;
+        // The URI and payload come from the router or a callee: clipped.
+        write!(f, "{}", clip(self.uri.as_str()))?;
         if let Some(message) = self.message() {
-            write!(f, ": {message}")?;
+            write!(f, ": {}", clip(message))?;
             if self.args.len() > 1 {
-                write!(f, " {:?}", self.args.get(1..).unwrap_or_default())?;
+                let rest = format!("{:?}", self.args.get(1..).unwrap_or_default());
+                write!(f, " {}", clip(&rest))?;
             }
         } else if !self.args.is_empty() {
-            write!(f, " {:?}", self.args)?;
+            write!(f, " {}", clip(&format!("{:?}", self.args)))?;
         }
         if !self.kwargs.is_empty() {
-            write!(f, " {:?}", self.kwargs)?;
+            write!(f, " {}", clip(&format!("{:?}", self.kwargs)))?;
         }
         if let Some(hint) = self.uri.hint() {
             write!(f, " ({hint})")?;
@@ -444,7 +479,7 @@ impl PartialEq<&str> for ErrorUri {
 
 impl From<InvalidMessage> for Error {
     fn from(e: InvalidMessage) -> Self {
-        Error::ProtocolViolation(e.to_string())
+        Error::ProtocolViolation(clip(&e.to_string()).into_owned())
     }
 }
 
@@ -457,5 +492,38 @@ impl From<ValueError> for WampError {
             ErrorUri::RuntimeError,
             format!("the callee could not convert a value: {e}"),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn router_texts_are_clipped_at_a_char_boundary() {
+        assert_eq!(clip("short"), "short");
+        let limit = "a".repeat(ROUTER_TEXT_LIMIT);
+        assert_eq!(clip(&limit), limit);
+        // Two-byte characters: the cut falls inside one and moves back before it.
+        let long = format!("a{}", "é".repeat(ROUTER_TEXT_LIMIT));
+        let clipped = clip(&long);
+        assert_eq!(
+            clipped,
+            format!("a{}… (601 bytes)", "é".repeat(ROUTER_TEXT_LIMIT / 2 - 1))
+        );
+    }
+
+    #[test]
+    fn close_reasons_from_the_router_are_clipped() {
+        let mut details = Dict::new();
+        details.insert("message".into(), Value::from("m".repeat(5000)));
+        let reason = CloseReason::from_router(&"u".repeat(5000), &details);
+        assert_eq!(reason.initiator, CloseInitiator::Router);
+        assert!(reason.uri.ends_with("… (5000 bytes)"), "{}", reason.uri);
+        assert!(reason.uri.len() < 400);
+        assert!(reason.message.is_some_and(|m| m.len() < 400));
+        let plain = CloseReason::from_router("wamp.close.killed", &Dict::new());
+        assert_eq!(plain.uri, "wamp.close.killed");
+        assert_eq!(plain.message, None);
     }
 }

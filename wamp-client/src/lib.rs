@@ -55,6 +55,7 @@
 mod api;
 pub mod auth;
 pub mod codegen;
+mod deadline;
 mod error;
 pub mod session;
 mod transport;

@@ -18,10 +18,13 @@ pub enum UriCheck {
 /// `wamp.` prefix are allowed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum UriUse {
-    /// CALL, or SUBSCRIBE with exact/prefix matching: `wamp.` allowed (meta API).
+    /// CALL, or SUBSCRIBE with exact matching: `wamp.` allowed (meta API).
     Reference,
     /// REGISTER or PUBLISH: `wamp.` is reserved for the router.
     Own,
+    /// Prefix pattern: the last component may be empty (`com.example.` matches
+    /// `com.example.x` but not `com.examples`), as Autobahn and Crossbar.io allow.
+    Prefix { own: bool },
     /// Wildcard pattern: empty components allowed.
     Wildcard { own: bool },
 }
@@ -54,10 +57,17 @@ impl UriCheck {
             return fail("a URI must not be empty");
         }
         let wildcard = matches!(usage, UriUse::Wildcard { .. });
-        for component in uri.split('.') {
+        let checked = match usage {
+            UriUse::Prefix { .. } => uri.strip_suffix('.').unwrap_or(uri),
+            _ => uri,
+        };
+        for component in checked.split('.') {
             if component.is_empty() {
                 if !wildcard {
-                    return fail("empty URI components are only allowed in wildcard patterns");
+                    return fail(
+                        "empty URI components are only allowed in wildcard patterns (and last \
+                         in a prefix pattern)",
+                    );
                 }
             } else if !self.component_ok(component) {
                 return fail(match self {
@@ -68,7 +78,10 @@ impl UriCheck {
                 });
             }
         }
-        let own = matches!(usage, UriUse::Own | UriUse::Wildcard { own: true });
+        let own = matches!(
+            usage,
+            UriUse::Own | UriUse::Prefix { own: true } | UriUse::Wildcard { own: true }
+        );
         if own && (uri == "wamp" || uri.starts_with("wamp.")) {
             return fail("the `wamp.` prefix is reserved for the router");
         }
@@ -98,5 +111,39 @@ mod tests {
         let strict = UriCheck::Strict;
         assert!(strict.check("com.example.Add", UriUse::Own).is_err());
         assert!(strict.check("com.example.add_2", UriUse::Own).is_ok());
+    }
+
+    #[test]
+    fn a_prefix_pattern_may_end_with_a_dot() {
+        for check in [UriCheck::Loose, UriCheck::Strict] {
+            for own in [false, true] {
+                let prefix = UriUse::Prefix { own };
+                assert!(check.check("com.example.", prefix).is_ok());
+                assert!(check.check("com.example", prefix).is_ok());
+                assert!(check.check("com..example", prefix).is_err());
+                assert!(check.check("com.example..", prefix).is_err());
+                assert!(check.check(".", prefix).is_err());
+                assert!(check.check("", prefix).is_err());
+            }
+            // Exact URIs still may not.
+            for usage in [UriUse::Reference, UriUse::Own] {
+                let refused = check.check("com.example.", usage);
+                assert!(
+                    matches!(&refused, Err(Error::InvalidUri { reason, .. })
+                        if reason.contains("empty URI components")),
+                    "{refused:?}"
+                );
+            }
+        }
+        assert!(
+            UriCheck::Loose
+                .check("wamp.session.", UriUse::Prefix { own: false })
+                .is_ok()
+        );
+        assert!(
+            UriCheck::Loose
+                .check("wamp.", UriUse::Prefix { own: true })
+                .is_err()
+        );
     }
 }

@@ -1173,3 +1173,37 @@ fn json_floats_decode_exactly() {
         assert_eq!(again, message);
     }
 }
+
+/// Every serializer accepts 127 levels of nesting (the message's own array included) and refuses
+/// 128, for lists and dicts alike, with an error rather than a stack overflow on a 2 MiB stack:
+/// CBOR used to allow 256.
+#[test]
+fn nesting_just_beyond_the_limit_is_refused_by_every_serializer() {
+    on_small_stack(|| {
+        for serializer in Serializer::ALL {
+            for kind in ["list", "dict"] {
+                let within = nested(serializer, 127, kind);
+                let decoded = serializer.decode_value(&within);
+                assert!(decoded.is_ok(), "{serializer} {kind} 127: {decoded:?}");
+                for depth in [128, 129, 256, 257] {
+                    let e = serializer
+                        .decode_value(&nested(serializer, depth, kind))
+                        .unwrap_err();
+                    assert!(is_syntax(&e), "{serializer} {kind} {depth}: {e:?}");
+                }
+            }
+            // Inside a CALL: the message's array and 127 levels of arguments (128) are refused.
+            let mut call = match serializer {
+                Serializer::Json => b"[48,1,{},\"p\",".to_vec(),
+                Serializer::MsgPack => vec![0x95, 0x30, 0x01, 0x80, 0xa1, b'p'],
+                _ => vec![0x85, 0x18, 0x30, 0x01, 0xa0, 0x61, b'p'],
+            };
+            call.extend(nested(serializer, 127, "list"));
+            if serializer == Serializer::Json {
+                call.push(b']');
+            }
+            let e = decode(serializer, &call).unwrap_err();
+            assert!(is_syntax(&e), "{serializer} deep call: {e:?}");
+        }
+    });
+}

@@ -12,6 +12,7 @@ use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 
 use super::arguments::{PendingArguments, payload_accessors, payload_error};
+use crate::deadline::deadline_after;
 use crate::error::{Error, ErrorUri, Result, WampError};
 use crate::session::Session;
 use crate::session::command::{CallReply, Command, RequestExtra};
@@ -142,7 +143,8 @@ impl<'a> Call<'a> {
     }
 
     /// A client-side deadline: if no result has arrived after `timeout`, the call is canceled
-    /// (with the call's cancel mode) and fails with [`Error::Timeout`].
+    /// (with the call's cancel mode) and fails with [`Error::Timeout`]. `Duration::MAX` means no
+    /// deadline.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
@@ -392,7 +394,7 @@ pin_project_lite::pin_project! {
 impl Deadline {
     fn after(timeout: Duration) -> Pin<Box<Self>> {
         Box::pin(Deadline {
-            sleep: tokio::time::sleep(timeout),
+            sleep: tokio::time::sleep_until(deadline_after(timeout)),
             timeout,
         })
     }
@@ -405,8 +407,7 @@ impl Deadline {
     /// Starts the timeout over from now.
     fn restart(self: Pin<&mut Self>) {
         let this = self.project();
-        this.sleep
-            .reset(tokio::time::Instant::now() + *this.timeout);
+        this.sleep.reset(deadline_after(*this.timeout));
     }
 }
 

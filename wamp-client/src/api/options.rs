@@ -10,7 +10,8 @@ pub enum MatchPolicy {
     /// The URI must be equal (the default).
     #[default]
     Exact,
-    /// The URI is a prefix: `com.example` matches `com.example.a.b`.
+    /// The URI is a prefix: `com.example` matches `com.example.a.b`. A prefix may end with a dot
+    /// (`com.example.`) to match only the URIs below it.
     Prefix,
     /// Empty components are wildcards: `com..update` matches `com.user.update`.
     Wildcard,

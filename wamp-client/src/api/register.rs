@@ -276,6 +276,7 @@ impl Register<'_> {
     fn start(self, local: u64, revoked: Revocation) -> Result<oneshot::Receiver<Result<Id>>> {
         let usage = match self.options.get("match").and_then(Value::as_str) {
             Some("wildcard") => UriUse::Wildcard { own: true },
+            Some("prefix") => UriUse::Prefix { own: true },
             _ => UriUse::Own,
         };
         self.session.uri_check().check(&self.procedure, usage)?;

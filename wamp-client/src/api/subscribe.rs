@@ -159,6 +159,7 @@ impl IntoFuture for Subscribe<'_> {
         let session = self.session.clone();
         let usage = match self.options.get("match").and_then(Value::as_str) {
             Some("wildcard") => UriUse::Wildcard { own: false },
+            Some("prefix") => UriUse::Prefix { own: false },
             _ => UriUse::Reference,
         };
         let start = || -> Result<(oneshot::Receiver<Result<Id>>, EventReceiver)> {

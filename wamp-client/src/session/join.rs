@@ -262,6 +262,7 @@ async fn abort_violation(
     serializer: Serializer,
     reason: String,
 ) -> Error {
+    let reason = crate::error::clip(&reason).into_owned();
     tracing::warn!(%reason, "protocol violation while joining");
     let abort = Message::Abort {
         details: message_details(&reason),

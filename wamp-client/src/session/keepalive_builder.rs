@@ -42,7 +42,7 @@ impl SessionBuilder {
     ///
     /// `timeout` should leave the router time to answer a PING: PINGs go out every `interval` or
     /// every `timeout / 2`, whichever is shorter, so a timeout shorter than the interval still
-    /// works. Durations below a millisecond are raised to one.
+    /// works. Durations below a millisecond are raised to one; `Duration::MAX` means never.
     pub fn keepalive(mut self, interval: Duration, timeout: Duration) -> Self {
         self.transport.keepalive.timing = Some(KeepaliveTiming { interval, timeout });
         self

@@ -319,7 +319,7 @@ pub struct Diagnostics {
 ///     .await?;
 /// # Ok(()) }
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[must_use = "a builder does nothing until `connect` is called"]
 pub struct SessionBuilder {
     url: String,
@@ -336,6 +336,28 @@ pub struct SessionBuilder {
     router_timeout_unit: TimeoutUnit,
     interrupt_grace: Duration,
     reconnect: Option<ReconnectPolicy>,
+}
+
+impl fmt::Debug for SessionBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionBuilder")
+            // The URL may carry a password or a token.
+            .field("url", &transport::redact_url(&self.url))
+            .field("realm", &self.realm)
+            .field("serializers", &self.serializers)
+            .field("uri_check", &self.uri_check)
+            .field("join_timeout", &self.join_timeout)
+            .field("leave_timeout", &self.leave_timeout)
+            .field("trace_payloads", &self.trace_payloads)
+            .field("transport", &self.transport)
+            .field("auth", &self.auth)
+            .field("agent", &self.agent)
+            .field("cancel_mode", &self.cancel_mode)
+            .field("router_timeout_unit", &self.router_timeout_unit)
+            .field("interrupt_grace", &self.interrupt_grace)
+            .field("reconnect", &self.reconnect)
+            .finish()
+    }
 }
 
 /// The unit in which the router reads the CALL `timeout` option.
@@ -410,10 +432,10 @@ impl SessionBuilder {
         self
     }
 
-    /// How long [`Session::leave`] waits for the router's GOODBYE (default: 5 s). It bounds
-    /// writing the GOODBYE too: a router that stopped reading cannot hold a leave up. (The other
-    /// writes of a closing session, such as the ABORT of a protocol violation and the last
-    /// flush, get 1 s.)
+    /// How long [`Session::leave`] waits for the router's GOODBYE (default: 5 s; `Duration::MAX`
+    /// waits for ever). It bounds writing the GOODBYE too: a router that stopped reading cannot
+    /// hold a leave up. (The other writes of a closing session, such as the ABORT of a protocol
+    /// violation and the last flush, get 1 s.)
     pub fn leave_timeout(mut self, timeout: Duration) -> Self {
         self.leave_timeout = timeout;
         self
@@ -444,7 +466,8 @@ impl SessionBuilder {
     /// runtime.
     pub async fn connect(self) -> Result<Session> {
         let timeout = self.join_timeout;
-        let span = tracing::info_span!("wamp.session", url = %self.url, realm = %self.realm, session = tracing::field::Empty);
+        let url = transport::redact_url(&self.url);
+        let span = tracing::info_span!("wamp.session", url = %url, realm = %self.realm, session = tracing::field::Empty);
         match tokio::time::timeout(timeout, self.connect_inner(span.clone()))
             .instrument(span)
             .await
@@ -471,8 +494,8 @@ impl SessionBuilder {
         .await?;
         tracing::info!(
             session = details.session,
-            authid = details.authid.as_deref().unwrap_or(""),
-            authrole = details.authrole.as_deref().unwrap_or(""),
+            authid = %crate::error::clip(details.authid.as_deref().unwrap_or("")),
+            authrole = %crate::error::clip(details.authrole.as_deref().unwrap_or("")),
             "joined"
         );
         Ok(Joined {

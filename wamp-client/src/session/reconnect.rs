@@ -100,7 +100,8 @@ impl ReconnectPolicy {
         self
     }
 
-    /// The longest wait between attempts (default 30 s).
+    /// The longest wait between attempts (default 30 s). `Duration::MAX` lets the wait grow
+    /// without limit (a wait too long for the clock lasts for ever).
     pub fn max_delay(mut self, delay: Duration) -> Self {
         self.max_delay = delay;
         self

@@ -24,6 +24,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::{Instant, Sleep};
 
 use super::TransportError;
+use crate::deadline::deadline_from;
 
 /// The interval between PINGs unless the builder says otherwise.
 pub(crate) const DEFAULT_INTERVAL: Duration = Duration::from_secs(30);
@@ -107,7 +108,7 @@ impl Keepalive {
         let timeout = timing.timeout.max(MIN_PERIOD * 2);
         let period = timing.interval.min(timeout / 2).max(MIN_PERIOD);
         let now = Instant::now();
-        let next_ping = now + period;
+        let next_ping = deadline_from(now, period);
         Keepalive {
             period,
             timeout,
@@ -129,12 +130,12 @@ impl Keepalive {
     fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Tick> {
         loop {
             let now = Instant::now();
-            let dead_at = self.last_received + self.timeout;
+            let dead_at = deadline_from(self.last_received, self.timeout);
             if now >= dead_at {
                 return Poll::Ready(Tick::Dead(self.silence_error()));
             }
             if now >= self.next_ping {
-                self.next_ping = now + self.period;
+                self.next_ping = deadline_from(now, self.period);
                 return Poll::Ready(Tick::Ping);
             }
             let wake = self.next_ping.min(dead_at);
@@ -153,7 +154,7 @@ impl Keepalive {
         loop {
             let now = Instant::now();
             let since = *self.write_blocked_since.get_or_insert(now);
-            let dead_at = since.max(self.last_received) + self.timeout;
+            let dead_at = deadline_from(since.max(self.last_received), self.timeout);
             if now >= dead_at {
                 return Poll::Ready(TransportError(format!(
                     "the router has taken nothing of what this client sends and sent nothing for \

@@ -26,6 +26,7 @@ mod rawsocket;
 mod tls;
 mod websocket;
 
+use std::borrow::Cow;
 use std::fmt;
 
 use bytes::Bytes;
@@ -90,6 +91,49 @@ impl fmt::Debug for Connection {
             .field("serializer", &self.serializer)
             .finish_non_exhaustive()
     }
+}
+
+/// `url` fit for logs and errors: the password of its userinfo (the whole userinfo when it has
+/// no password, which may be a token) and its query string and fragment masked, e.g.
+/// `ws://user:***@host/path?…`.
+pub(crate) fn redact_url(url: &str) -> Cow<'_, str> {
+    let (scheme, rest) = match url.split_once("://") {
+        Some((scheme, rest)) => (Some(scheme), rest),
+        None => (None, url),
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    let (userinfo, host) = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => (Some(userinfo), host),
+        None => (None, authority),
+    };
+    let (path, hidden) = match path.find(['?', '#']) {
+        Some(at) => (path.get(..at).unwrap_or_default(), path.get(at..at + 1)),
+        None => (path, None),
+    };
+    if userinfo.is_none() && hidden.is_none() {
+        return Cow::Borrowed(url);
+    }
+    let mut redacted = String::with_capacity(url.len());
+    if let Some(scheme) = scheme {
+        redacted.push_str(scheme);
+        redacted.push_str("://");
+    }
+    match userinfo.map(|userinfo| userinfo.split_once(':')) {
+        Some(Some((user, _password))) => {
+            redacted.push_str(user);
+            redacted.push_str(":***@");
+        }
+        Some(None) => redacted.push_str("***@"),
+        None => {}
+    }
+    redacted.push_str(host);
+    redacted.push_str(path);
+    if let Some(mark) = hidden {
+        redacted.push_str(mark);
+        redacted.push('…');
+    }
+    Cow::Owned(redacted)
 }
 
 const SCHEMES: &str = "use ws://host:port/path, wss://host:port/path, rs://host:port, \
@@ -250,6 +294,26 @@ mod tests {
 
     fn parse(rest: &str) -> Result<(String, u16), String> {
         parse_host_port("u", rest).map_err(|e| e.reason)
+    }
+
+    #[test]
+    fn urls_are_redacted() {
+        for (url, redacted) in [
+            ("ws://127.0.0.1:8080/ws", "ws://127.0.0.1:8080/ws"),
+            (
+                "ws://user:secret@127.0.0.1:1/ws?token=abc",
+                "ws://user:***@127.0.0.1:1/ws?…",
+            ),
+            ("wss://token@host/ws", "wss://***@host/ws"),
+            ("wss://host/ws#frag", "wss://host/ws#…"),
+            ("ws://host?token=abc", "ws://host?…"),
+            ("ws://a:b@c:d@host/p?q#f", "ws://a:***@host/p?…"),
+            ("rs://[::1]:8081", "rs://[::1]:8081"),
+            ("unix:///run/wamp.sock", "unix:///run/wamp.sock"),
+            ("no scheme?secret", "no scheme?…"),
+        ] {
+            assert_eq!(redact_url(url), redacted, "{url}");
+        }
     }
 
     #[test]

@@ -405,9 +405,12 @@ struct RawSocketTransport {
     max_send: usize,
     /// `ERROR` answers made up for requests too long to send; read before the socket.
     local_replies: VecDeque<Bytes>,
-    /// PONGs (answers to the router's PINGs) and keepalive PINGs not yet handed to the send
-    /// buffer.
-    control: VecDeque<Frame>,
+    /// The PONG answering the router's latest PING, not yet handed to the send buffer. One at
+    /// most: a newer PING replaces it, so a router that sends PINGs but does not read cannot
+    /// grow memory here.
+    pending_pong: Option<Bytes>,
+    /// A keepalive PING is due but not yet handed to the send buffer.
+    ping_due: bool,
     /// Whether a PONG or PING sits in the send buffer unflushed.
     control_unflushed: bool,
     /// The task waiting for a received message, woken when a local reply is queued.
@@ -434,7 +437,8 @@ impl RawSocketTransport {
             serializer,
             max_send,
             local_replies: VecDeque::new(),
-            control: VecDeque::new(),
+            pending_pong: None,
+            ping_due: false,
             control_unflushed: false,
             read_waker: None,
             liveness: Liveness::new(keepalive),
@@ -444,18 +448,29 @@ impl RawSocketTransport {
     /// Hands queued PONGs and PINGs to the send buffer and flushes them, as far as the socket
     /// allows.
     fn poll_control(&mut self, cx: &mut Context<'_>) -> Result<(), TransportError> {
-        while !self.control.is_empty() {
+        while self.pending_pong.is_some() || self.ping_due {
             match Pin::new(&mut self.framed).poll_ready(cx) {
                 Poll::Ready(Ok(())) => {}
                 Poll::Ready(Err(e)) => return Err(framing_error(e)),
                 Poll::Pending => return Ok(()),
             }
-            if let Some(frame) = self.control.pop_front() {
-                Pin::new(&mut self.framed)
-                    .start_send(frame)
-                    .map_err(framing_error)?;
-                self.control_unflushed = true;
-            }
+            let frame = match self.pending_pong.take() {
+                Some(payload) => Frame {
+                    kind: FrameKind::Pong,
+                    payload,
+                },
+                None => {
+                    self.ping_due = false;
+                    Frame {
+                        kind: FrameKind::Ping,
+                        payload: Bytes::new(),
+                    }
+                }
+            };
+            Pin::new(&mut self.framed)
+                .start_send(frame)
+                .map_err(framing_error)?;
+            self.control_unflushed = true;
         }
         if self.control_unflushed {
             match Pin::new(&mut self.framed).poll_flush(cx) {
@@ -593,10 +608,7 @@ impl Stream for RawSocketTransport {
                         Poll::Pending => {}
                         Poll::Ready(Ok(())) => {
                             tracing::trace!("RawSocket keepalive PING");
-                            this.control.push_back(Frame {
-                                kind: FrameKind::Ping,
-                                payload: Bytes::new(),
-                            });
+                            this.ping_due = true;
                             continue;
                         }
                         Poll::Ready(Err(error)) => return Poll::Ready(Some(Err(error))),
@@ -610,10 +622,9 @@ impl Stream for RawSocketTransport {
                     FrameKind::Message => return Poll::Ready(Some(Ok(frame.payload))),
                     FrameKind::Ping => {
                         tracing::trace!(bytes = frame.payload.len(), "RawSocket PING");
-                        this.control.push_back(Frame {
-                            kind: FrameKind::Pong,
-                            payload: frame.payload,
-                        });
+                        if this.pending_pong.replace(frame.payload).is_some() {
+                            tracing::trace!("an unanswered RawSocket PING was superseded");
+                        }
                     }
                     // The answer to a keepalive PING (already counted as a sign of life), or an
                     // unsolicited PONG, which is allowed and ignored.

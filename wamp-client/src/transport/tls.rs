@@ -34,7 +34,8 @@ pub(crate) struct TlsOptions {
     pub(crate) native_roots: bool,
     /// Extra trusted CA certificates: PEM bundles given in memory.
     pub(crate) ca_pems: Vec<Arc<[u8]>>,
-    /// Extra trusted CA certificates: PEM files, read at connect time.
+    /// Extra trusted CA certificates: PEM files, read at every connect (off the runtime's
+    /// threads).
     pub(crate) ca_files: Vec<PathBuf>,
     /// A client certificate chain and its private key (PEM), for routers that require one.
     pub(crate) client_auth: Option<ClientAuthPem>,
@@ -125,7 +126,27 @@ fn parse_certificates(
 }
 
 impl TlsOptions {
-    /// The rustls configuration for a connection to `url`.
+    /// [`client_config`](Self::client_config), built on tokio's blocking threads when it reads
+    /// files (CA files, the system's certificate store): blocking I/O on a runtime thread would
+    /// stall every task on it, all of them on a current-thread runtime. The files are read on
+    /// every connect, so that a renewed CA is picked up when reconnecting.
+    pub(crate) async fn load_client_config(
+        &self,
+        url: &str,
+    ) -> Result<Arc<ClientConfig>, ConnectError> {
+        let reads_files = self.native_roots || !self.ca_files.is_empty();
+        if !reads_files || self.danger_accept_invalid_certificates || self.client_config.is_some() {
+            return self.client_config(url);
+        }
+        let options = self.clone();
+        let owned_url = url.to_owned();
+        tokio::task::spawn_blocking(move || options.client_config(&owned_url))
+            .await
+            .map_err(|e| ConnectError::with_source(url, "loading the TLS certificates failed", e))?
+    }
+
+    /// The rustls configuration for a connection to `url`. Reads the CA files and the system's
+    /// store with blocking I/O: async code calls [`load_client_config`](Self::load_client_config).
     pub(crate) fn client_config(&self, url: &str) -> Result<Arc<ClientConfig>, ConnectError> {
         if self.danger_accept_invalid_certificates {
             let provider = provider();
@@ -255,11 +276,11 @@ pub(crate) async fn connect<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let config = options.client_config(url)?;
+    let config = options.load_client_config(url).await?;
     let server_name = options.server_name(url, host)?;
     if options.danger_accept_invalid_certificates {
         tracing::warn!(
-            url,
+            url = %super::redact_url(url),
             "TLS certificate verification is DISABLED (danger_accept_invalid_certificates): this \
              connection is not protected against interception; use it for tests only"
         );

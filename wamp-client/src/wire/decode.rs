@@ -160,7 +160,8 @@ impl Fields {
     }
 }
 
-fn describe(value: &Value) -> String {
+/// The kind of a received value and the start of its text, for an error message.
+pub(super) fn describe(value: &Value) -> String {
     let text = value.to_string();
     if text.len() > 40 {
         let mut end = 40;

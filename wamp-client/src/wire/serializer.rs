@@ -10,7 +10,9 @@ use super::encode::WireMessage;
 use super::message::Message;
 use crate::value::{Value, ValueSeed};
 
-/// How deeply nested a received MessagePack value may be (JSON allows 128, CBOR 256).
+/// The nesting of a received value that is refused, the message's own array included: 127
+/// levels are accepted, as serde_json does for JSON. MessagePack's default (1024) and CBOR's
+/// (256) can overflow a 2 MiB task stack on hostile input in a debug build.
 const MAX_DEPTH: usize = 128;
 
 /// A WAMP serializer.
@@ -152,7 +154,7 @@ impl Serializer {
         self.deserialize_whole(bytes, ValueSeed { json_binary: true })
             .map_err(|reason| InvalidMessage::Syntax {
                 serializer: self.name(),
-                reason,
+                reason: crate::error::clip(&reason).into_owned(),
             })
     }
 
@@ -173,7 +175,6 @@ impl Serializer {
                 // Reading from the slice itself (not through `io::Read`) lets strings and binaries
                 // be visited in place instead of being copied into a scratch buffer first.
                 let mut de = rmp_serde::Deserializer::from_read_ref(bytes);
-                // The default depth (1024) can overflow a 2 MiB task stack on hostile input.
                 de.set_max_depth(MAX_DEPTH);
                 let value = S::default()
                     .deserialize(&mut de)
@@ -191,13 +192,12 @@ impl Serializer {
             }
             Serializer::Cbor => {
                 let mut reader = bytes;
-                // ciborium's `from_reader` zeroes a 4 KiB scratch buffer per message; strings
-                // longer than this smaller one are read straight into their own `String`.
-                let mut scratch = [0u8; CBOR_SCRATCH];
-                let DefaultSeeded(value, _) = ciborium::de::from_reader_with_buffer::<
+                // ciborium counts the levels it allows, not the one it refuses. (Only this entry
+                // point takes a limit; it zeroes a 4 KiB scratch buffer per message.)
+                let DefaultSeeded(value, _) = ciborium::de::from_reader_with_recursion_limit::<
                     DefaultSeeded<S, T>,
                     _,
-                >(&mut reader, &mut scratch)
+                >(&mut reader, MAX_DEPTH - 1)
                 .map_err(|e| e.to_string())?;
                 if reader.is_empty() {
                     Ok(value)
@@ -208,10 +208,6 @@ impl Serializer {
         }
     }
 }
-
-/// Scratch space for CBOR strings and byte strings read in place (longer ones are read into
-/// their own allocation, which a decoded value needs anyway).
-const CBOR_SCRATCH: usize = 128;
 
 /// What a default seed `S` produces, as a `Deserialize` type: ciborium takes no seeds.
 struct DefaultSeeded<S, T>(T, std::marker::PhantomData<fn() -> S>);

@@ -101,7 +101,10 @@ fn check(expect: Expect, value: &Value) -> Result<(), String> {
         Expect::DictList => "a list of dicts".to_owned(),
         Expect::OneOf(choices) => format!("one of {}", choices.join(", ")),
     };
-    Err(format!("must be {wanted}, got {} {value}", value.kind()))
+    Err(format!(
+        "must be {wanted}, got {}",
+        super::decode::describe(value)
+    ))
 }
 
 /// Checks the well-known keys of an Options/Details dict. On failure returns the key and the problem.

@@ -664,7 +664,7 @@ impl SessionTask {
         // Nothing may follow GOODBYE, so running handlers could not answer anyway.
         self.abort_invocations();
         // The leave timeout bounds GOODBYE's write too (a router that stopped reading).
-        let deadline = Instant::now() + self.leave_timeout;
+        let deadline = crate::deadline::deadline_after(self.leave_timeout);
         self.limit_writes(deadline);
         self.state = State::ShuttingDown {
             deadline,
@@ -1005,21 +1005,11 @@ impl SessionTask {
                     reason: ErrorUri::GoodbyeAndOut.as_str().to_owned(),
                 })
                 .await?;
-                let message = details
-                    .get("message")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned);
-                Err(CloseReason::new(reason, message, CloseInitiator::Router))
+                Err(CloseReason::from_router(&reason, &details))
             }
             Message::Abort {
                 details, reason, ..
-            } => {
-                let message = details
-                    .get("message")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned);
-                Err(CloseReason::new(reason, message, CloseInitiator::Router))
-            }
+            } => Err(CloseReason::from_router(&reason, &details)),
             Message::EventReceived { .. } => Ok(()),
             other @ (Message::Welcome { .. } | Message::Challenge { .. }) => {
                 let reason = format!(
@@ -1111,6 +1101,7 @@ impl SessionTask {
     // ===== ending the session
 
     async fn protocol_violation(&mut self, reason: String) -> CloseReason {
+        let reason = crate::error::clip(&reason).into_owned();
         tracing::warn!(%reason, "protocol violation; aborting the session");
         let mut details = Dict::new();
         details.insert("message".into(), Value::from(reason.as_str()));
@@ -1210,8 +1201,10 @@ fn revocation_reason(details: Option<&Dict>) -> String {
     details
         .and_then(|d| d.get("reason"))
         .and_then(Value::as_str)
-        .unwrap_or("revoked by the router")
-        .to_owned()
+        .map_or_else(
+            || "revoked by the router".to_owned(),
+            |r| crate::error::clip(r).into_owned(),
+        )
 }
 
 fn error_message(request_type: u64, request: Id, error: WampError) -> Message {

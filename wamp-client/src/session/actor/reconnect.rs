@@ -99,7 +99,7 @@ impl SessionTask {
             let delay = policy.delay(attempt);
             self.session_state
                 .send_replace(SessionState::Reconnecting { attempt, delay });
-            let deadline = Instant::now() + delay;
+            let deadline = crate::deadline::deadline_from(Instant::now(), delay);
             loop {
                 tokio::select! {
                     () = tokio::time::sleep_until(deadline) => break,

@@ -30,9 +30,8 @@ const RETRY_MAX_DELAY: Duration = Duration::from_secs(2);
 pub(super) struct RestoreRetries {
     /// Entries and when to try each again.
     due: Vec<(Instant, RegistrationEntry)>,
-    /// By local key: until when refusals are retried (`None`: a window too large to end), and
-    /// how many there were.
-    windows: HashMap<u64, (Option<Instant>, u32)>,
+    /// By local key: until when refusals are retried, and how many there were.
+    windows: HashMap<u64, (Instant, u32)>,
 }
 
 impl RestoreRetries {
@@ -174,8 +173,8 @@ impl SessionTask {
             .restore_retries
             .windows
             .entry(entry.local)
-            .or_insert_with(|| (now.checked_add(window), 0));
-        if error.uri != ErrorUri::ProcedureAlreadyExists || give_up.is_some_and(|at| now >= at) {
+            .or_insert_with(|| (crate::deadline::deadline_from(now, window), 0));
+        if error.uri != ErrorUri::ProcedureAlreadyExists || now >= *give_up {
             self.restore_retries.windows.remove(&entry.local);
             Pending::Reregister(Box::new(entry)).fail(Error::Wamp(error));
             return;
