@@ -7,17 +7,32 @@
 //!    `authid`, `authrole` and the `authextra` the authenticators contribute;
 //! 2. zero or more rounds of `CHALLENGE` → `AUTHENTICATE`: the CHALLENGE's method picks the
 //!    authenticator; a CHALLENGE for a method that was not offered is answered with `ABORT`;
-//! 3. `WELCOME`, which every authenticator may check (the SCRAM server signature), or `ABORT`,
+//! 3. `WELCOME`, which every authenticator may check (the SCRAM server signature) and which must
+//!    carry the router's proof of identity where one is required (see below), or `ABORT`,
 //!    which fails [`connect`](crate::SessionBuilder::connect) with [`Error::Aborted`](crate::Error::Aborted)
 //!    carrying the router's reason (Crossbar.io: `wamp.error.not_authorized` for a wrong secret or
 //!    an unknown authid, `wamp.error.no_auth_method` when the endpoint accepts none of the
 //!    offered methods).
 //!
 //! When this client refuses to go on (the router failed *its* authentication, a CHALLENGE for a
-//! method not offered, an authenticator error) it sends `ABORT` with
-//! `wamp.error.authentication_failed` and `connect` fails with
-//! [`Error::Aborted`](crate::Error::Aborted) carrying that URI, a message saying what went wrong,
-//! and `"aborted_by": "client"` in its details.
+//! method not offered, an authenticator error) it sends
+//! `ABORT` with `wamp.error.authentication_failed` and `connect` fails with
+//! [`Error::Authentication`](crate::Error::Authentication) carrying an [`AuthError`] whose
+//! [`kind`](AuthError::kind) says which.
+//!
+//! **Router authentication.** Some methods make the router prove that it knows the user's
+//! credentials too ([`RouterProof`]): SCRAM (its server signature in WELCOME) and cryptosign
+//! with [`verify_router`](CryptoSign::verify_router) or
+//! [`request_router_signature`](CryptoSign::request_router_signature) (its signature in the
+//! CHALLENGE). A WELCOME that arrives without such a proof fails the join with
+//! [`AuthErrorKind::RouterNotAuthenticated`] when
+//! - an offered method *requires* it (cryptosign with router authentication), whichever method
+//!   the router accepted; or
+//! - every offered method can prove the router (e.g. SCRAM alone): a router that skips the
+//!   CHALLENGE, or claims to have accepted some other method, is not believed.
+//!
+//! Offer a method that does not authenticate the router (e.g. [`Anonymous`] after [`Scram`]) to
+//! accept a router that does not prove itself.
 //!
 //! The built-in methods:
 //!
@@ -100,7 +115,7 @@ pub use scram::{KdfLimits, Scram};
 pub use ticket::Ticket;
 pub use wampcra::WampCra;
 
-use crate::error::{ErrorUri, WampError};
+use crate::error::ErrorUri;
 use crate::session::SessionDetails;
 use crate::value::{Dict, Value};
 
@@ -152,6 +167,34 @@ pub trait AuthSession: Send {
         let _ = details;
         Ok(())
     }
+
+    /// Whether this method makes the router prove its identity (see the
+    /// [module docs](crate::auth)). Default: [`RouterProof::None`].
+    fn router_proof(&self) -> RouterProof {
+        RouterProof::None
+    }
+
+    /// Whether the router has proven its identity through this method, asked once
+    /// [`welcome`](AuthSession::welcome) has passed. Default: `false`.
+    fn router_proven(&self) -> bool {
+        false
+    }
+}
+
+/// Whether a method makes the router prove its identity: that it knows the user's keys (SCRAM)
+/// or holds an expected private key (cryptosign router authentication).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RouterProof {
+    /// The method never authenticates the router (ticket, WAMP-CRA, anonymous, cryptosign
+    /// without router authentication).
+    None,
+    /// The router proves itself when it accepts this method (SCRAM). When every offered method
+    /// is like this, a WELCOME without a proof is refused.
+    Possible,
+    /// The user requires the router to prove itself (cryptosign with router authentication): a
+    /// WELCOME without a proof is refused, whichever method the router accepted.
+    Required,
 }
 
 /// A CHALLENGE received from the router: `[4, AuthMethod, Extra]`.
@@ -263,20 +306,68 @@ impl fmt::Debug for AuthResponse {
 }
 
 /// Why an authenticator gave up: a bad setting (e.g. a malformed private key), a CHALLENGE it
-/// cannot answer, or a router that failed its own authentication. The message never contains
-/// a secret.
+/// cannot answer, or a router that failed its own authentication. [`kind`](AuthError::kind)
+/// tells these apart; the message says what went wrong and what to check, and never contains a
+/// secret.
+///
+/// [`connect`](crate::SessionBuilder::connect) returns it as
+/// [`Error::Authentication`](crate::Error::Authentication) after sending ABORT:
+///
+/// ```
+/// use wamp_client::Error;
+/// use wamp_client::auth::AuthErrorKind;
+///
+/// fn explain(err: &Error) -> &'static str {
+///     match err {
+///         Error::Authentication(e) if e.kind() == AuthErrorKind::RouterNotAuthenticated => {
+///             "the router did not prove who it is: is it the router you meant to reach?"
+///         }
+///         Error::Authentication(_) => "this client refused the authentication",
+///         Error::Aborted(_) => "the router refused the session",
+///         _ => "something else",
+///     }
+/// }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct AuthError {
+    kind: AuthErrorKind,
     message: String,
 }
 
+/// What kind of refusal an [`AuthError`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AuthErrorKind {
+    /// A setting that cannot be used, a CHALLENGE that cannot be answered, a router that does
+    /// not follow the protocol, or anything else not listed below.
+    Other,
+    /// The router did not prove its identity although this client required it: it skipped the
+    /// CHALLENGE, its WELCOME lacks the proof, or the proof is wrong (SCRAM server signature,
+    /// cryptosign router signature). Either this is not the router you meant to reach, or it is
+    /// not configured for the method you require.
+    RouterNotAuthenticated,
+}
+
 impl AuthError {
-    /// An error with a message saying what went wrong and what to check.
+    /// An error of kind [`AuthErrorKind::Other`], with a message saying what went wrong and
+    /// what to check.
     pub fn new(message: impl Into<String>) -> Self {
+        Self::with_kind(AuthErrorKind::Other, message)
+    }
+
+    /// An error of the given kind, e.g. [`AuthErrorKind::RouterNotAuthenticated`] for an
+    /// authenticator of your own that checks the router.
+    pub fn with_kind(kind: AuthErrorKind, message: impl Into<String>) -> Self {
         AuthError {
+            kind,
             message: message.into(),
         }
+    }
+
+    /// What kind of refusal this is.
+    pub fn kind(&self) -> AuthErrorKind {
+        self.kind
     }
 
     /// The message.
@@ -287,17 +378,10 @@ impl AuthError {
 
 impl From<AuthError> for crate::Error {
     /// The error [`connect`](crate::SessionBuilder::connect) returns when this client refuses
-    /// to go on with an authentication: [`Error::Aborted`](crate::Error::Aborted) with
-    /// `wamp.error.authentication_failed`, the message, and `"aborted_by": "client"` in the
-    /// details. Lets `?` turn, e.g., a [`CryptoSign::from_hex`] error into a `wamp_client::Error`.
+    /// to go on with an authentication: [`Error::Authentication`](crate::Error::Authentication).
+    /// Lets `?` turn, e.g., a [`CryptoSign::from_hex`] error into a `wamp_client::Error`.
     fn from(error: AuthError) -> Self {
-        let mut wamp = WampError::with_message(
-            CLIENT_ABORT_REASON,
-            format!("this client aborted the authentication: {error}"),
-        );
-        wamp.details
-            .insert("aborted_by".into(), Value::from("client"));
-        crate::Error::Aborted(wamp)
+        crate::Error::Authentication(error)
     }
 }
 
@@ -378,6 +462,9 @@ pub(crate) struct AuthConfig {
 
 /// The reason this client sends in ABORT when it refuses to go on with the authentication.
 pub(crate) const CLIENT_ABORT_REASON: ErrorUri = ErrorUri::AuthenticationFailed;
+
+/// The same, as a static for [`Error::uri`](crate::Error::uri) to borrow.
+pub(crate) static CLIENT_ABORT_REASON_URI: ErrorUri = CLIENT_ABORT_REASON;
 
 /// `n` random bytes from the operating system.
 pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N], AuthError> {

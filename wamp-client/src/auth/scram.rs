@@ -11,8 +11,8 @@ use subtle::ConstantTimeEq as _;
 use zeroize::Zeroizing;
 
 use super::{
-    AuthError, AuthFuture, AuthResponse, AuthSession, Authenticator, Challenge, Secret, blocking,
-    random_bytes,
+    AuthError, AuthErrorKind, AuthFuture, AuthResponse, AuthSession, Authenticator, Challenge,
+    RouterProof, Secret, blocking, random_bytes,
 };
 use crate::session::SessionDetails;
 use crate::value::{Dict, Value};
@@ -41,7 +41,9 @@ const MIN_SALT_BYTES: usize = 8;
 /// - the KDF cost is outside [`KdfLimits`] (too low: a rogue router fishing for a cheaply
 ///   crackable hash; too high: a router keeping the client busy);
 /// - the WELCOME lacks the server signature or it does not verify;
-/// - the router accepts the method without challenging.
+/// - the router accepts the method without challenging, or (when every offered method can
+///   authenticate the router) welcomes the client without the proof: see
+///   [router authentication](super).
 ///
 /// The dialect is detected from the CHALLENGE:
 ///
@@ -155,6 +157,7 @@ impl Scram {
             authenticator: self.clone(),
             client_nonce,
             server_signature: None,
+            verified: false,
         }
     }
 }
@@ -262,6 +265,8 @@ struct ScramSession {
     client_nonce: String,
     /// ServerSignature = HMAC(ServerKey, AuthMessage), known once the challenge is answered.
     server_signature: Option<Zeroizing<[u8; 32]>>,
+    /// Whether the WELCOME carried the right server signature.
+    verified: bool,
 }
 
 /// What the client computes from one CHALLENGE.
@@ -424,34 +429,50 @@ impl AuthSession for ScramSession {
     }
 
     fn welcome(&mut self, details: &SessionDetails) -> Result<(), AuthError> {
+        let not_proven = |why: &str| {
+            Err(AuthError::with_kind(
+                AuthErrorKind::RouterNotAuthenticated,
+                format!(
+                    "{why}; it has not proven that it knows the user's keys (check that the URL \
+                     names the router you expect and that it is configured for SCRAM)"
+                ),
+            ))
+        };
         let Some(expected) = &self.server_signature else {
             let method = details.authmethod.as_deref();
             if method == Some(CROSSBAR_METHOD) || method == Some(SPEC_METHOD) {
-                return Err(AuthError::new(
-                    "the router accepted SCRAM authentication without challenging; it has not \
-                     proven that it knows the user's keys",
-                ));
+                return not_proven("the router accepted SCRAM authentication without challenging");
             }
-            // The router accepted another method.
+            // The router accepted another method; whether that is acceptable is for the join
+            // to decide (see `router_proof`).
             return Ok(());
         };
         let extra = details.authextra();
         let field = |key: &str| extra.and_then(|e| e.get(key)).and_then(Value::as_str);
         let Some(text) = field("verifier").or_else(|| field("scram_server_signature")) else {
-            return Err(AuthError::new(
+            return not_proven(
                 "the router's WELCOME lacks the SCRAM server signature (`verifier` or \
-                 `scram_server_signature`); it has not proven that it knows the user's keys",
-            ));
+                 `scram_server_signature`)",
+            );
         };
         let text = text.strip_prefix("v=").unwrap_or(text);
         let received = BASE64.decode(text).unwrap_or_default();
         if !bool::from(received.as_slice().ct_eq(expected.as_slice())) {
-            return Err(AuthError::new(
-                "the router's SCRAM server signature is wrong: it does not know this user's \
-                 keys (is it the router it claims to be?)",
-            ));
+            return not_proven(
+                "the router's SCRAM server signature is wrong: it does not know this user's keys \
+                 (is it the router it claims to be?)",
+            );
         }
+        self.verified = true;
         Ok(())
+    }
+
+    fn router_proof(&self) -> RouterProof {
+        RouterProof::Possible
+    }
+
+    fn router_proven(&self) -> bool {
+        self.verified
     }
 }
 

@@ -118,8 +118,8 @@ impl SessionBuilder {
     /// Without an `authid`, the router derives one from the public key.
     ///
     /// A malformed key makes [`connect`](SessionBuilder::connect) fail with
-    /// [`Error::Aborted`](crate::Error::Aborted) (`wamp.error.authentication_failed`, with a
-    /// message saying what is wrong, never the key). Use [`CryptoSign::from_hex`] with
+    /// [`Error::Authentication`](crate::Error::Authentication) (with a message saying what is
+    /// wrong, never the key). Use [`CryptoSign::from_hex`] with
     /// [`authenticator`](SessionBuilder::authenticator) to check the key earlier, or for router
     /// authentication.
     ///
