@@ -18,7 +18,7 @@ use std::time::Duration;
 use futures_util::{SinkExt as _, StreamExt as _};
 use serde_json::{Value as Json, json};
 use testkit::e2e::{self, router};
-use wamp_client::auth::{Anonymous, AuthErrorKind, CryptoSign, Scram, Ticket, WampCra};
+use wamp_client::auth::{Anonymous, AuthErrorKind, CryptoSign, Scram, ScramKdf, Ticket, WampCra};
 use wamp_client::{Arguments, Error, ErrorUri, Invocation, Serializer, Session, SessionBuilder};
 
 /// Every test gets this long; a hang fails the test instead of CI.
@@ -886,4 +886,35 @@ async fn trace_logs_with_payloads_hide_secrets() {
     for secret in ["ticket-secret-123", "bad-secret-9", "cra-secret-123"] {
         assert!(!text.contains(secret), "{secret} logged:\n{text}");
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Key derivation limits against Crossbar.io's parameters
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn crossbar_scram_parameters_pass_the_default_limits_and_a_pinned_kdf() {
+    // Crossbar.io's principal uses Argon2id (16 passes × 512 KiB), within the default limits.
+    for serializer in [Serializer::Json, Serializer::Cbor] {
+        let session = join(
+            "scram pinned to Argon2id",
+            builder(Endpoint::Ws("scram"), serializer).authenticator(
+                Scram::new("scram-user", "scram-secret-123").only_kdf(ScramKdf::Argon2id),
+            ),
+        )
+        .await;
+        assert_identity(&session, "scram-user", "user", "scram");
+        within("leave", session.leave()).await.unwrap();
+    }
+
+    // Pinned to the other function: this client refuses before deriving anything.
+    let err = refused(
+        "scram pinned to PBKDF2",
+        builder(Endpoint::Ws("scram"), Serializer::Json)
+            .authenticator(Scram::new("scram-user", "scram-secret-123").only_kdf(ScramKdf::Pbkdf2)),
+    )
+    .await;
+    let text = assert_client_refused(&err, AuthErrorKind::KdfNotAllowed);
+    assert!(text.contains("only PBKDF2"), "{text}");
+    assert!(!text.contains("scram-secret-123"), "{text}");
 }

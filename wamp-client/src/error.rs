@@ -38,9 +38,9 @@ pub enum Error {
     Aborted(WampError),
 
     /// This client refused to go on with the authentication while joining, and sent ABORT
-    /// `wamp.error.authentication_failed`: the router failed to prove its identity, sent a
-    /// CHALLENGE for a method that was not offered, or an authenticator failed (e.g. a malformed
-    /// private key).
+    /// `wamp.error.authentication_failed`: the router failed to prove its identity, asked for a
+    /// key derivation outside this client's limits, sent a CHALLENGE for a method that was not
+    /// offered, or an authenticator failed (e.g. a malformed private key).
     /// [`AuthError::kind`](crate::auth::AuthError::kind) tells these apart.
     #[error("this client aborted the authentication: {0}")]
     Authentication(crate::auth::AuthError),

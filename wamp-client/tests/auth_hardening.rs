@@ -1,7 +1,9 @@
 //! Authentication against routers that try to get around it: a WELCOME without the router's
-//! proof of identity.
+//! proof of identity, key derivation costs the client must not pay, a router that makes the
+//! client derive keys again and again.
 //!
-//! Every router here is scripted (`support::scripted_router`).
+//! Every router here is scripted (`support::scripted_router`); the log assertions use a small
+//! subscriber that records events (`Capture`).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -12,10 +14,12 @@
 mod support;
 
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ed25519_dalek::{Signer as _, SigningKey};
-use wamp_client::auth::{Anonymous, AuthErrorKind, CryptoSign, Scram, Ticket};
+use wamp_client::auth::{Anonymous, AuthErrorKind, CryptoSign, KdfLimits, Scram, ScramKdf, Ticket};
 use wamp_client::wire::Message;
 use wamp_client::{Dict, Error, ErrorUri, Serializer, Session, SessionBuilder, Value};
 
@@ -322,4 +326,251 @@ async fn scram_with_a_fallback_accepts_a_router_that_picks_the_fallback() {
     assert_eq!(session.details().authmethod.as_deref(), Some("anonymous"));
     bounded("leave", session.leave()).await.unwrap();
     bounded("router script", script).await.unwrap();
+}
+
+// ===== 2. Key derivation costs
+
+/// Connects with `scram` to a router that challenges with this KDF and cost and expects the
+/// client to refuse it without answering; returns the error.
+async fn refused_challenge(scram: Scram, kdf: &'static str, iterations: u64, memory: u64) -> Error {
+    let router = ScriptedRouter::start(Serializer::Json).await;
+    let builder = Session::builder(router.url(), "realm1").authenticator(scram);
+    against(builder, router, move |mut peer| async move {
+        let hello = peer.expect_hello().await;
+        peer.send(scram_challenge(&hello, kdf, iterations, memory))
+            .await;
+        expect_client_abort(&mut peer).await;
+    })
+    .await
+}
+
+#[tokio::test]
+async fn scram_refuses_key_derivations_above_the_limits_before_deriving() {
+    let capture = Capture::install();
+    let scram = || Scram::new("scram-user", "scram-secret-123");
+    // 128 MiB of Argon2 memory; more passes than the default cost allows; too many PBKDF2
+    // iterations.
+    for (kdf, iterations, memory) in [
+        ("argon2id-13", 1, 128 * 1024),
+        ("argon2id-13", 128, 64 * 1024),
+        ("pbkdf2", 3_000_000, 0),
+    ] {
+        let err = refused_challenge(scram(), kdf, iterations, memory).await;
+        let message = assert_refused(&err, AuthErrorKind::KdfCostTooHigh);
+        assert!(message.contains("KdfLimits"), "{message}");
+    }
+    // Limits of one's own apply instead of the defaults.
+    let mut limits = KdfLimits::default();
+    limits.argon2_max_memory_kib = 1024;
+    let err = refused_challenge(scram().kdf_limits(limits), "argon2id-13", 8, 2048).await;
+    assert_refused(&err, AuthErrorKind::KdfCostTooHigh);
+    // Refused before anything was derived.
+    assert!(
+        capture.messages_containing(": started").is_empty(),
+        "{:?}",
+        capture.events()
+    );
+}
+
+#[tokio::test]
+async fn scram_refuses_key_derivations_below_the_limits() {
+    // RFC 7677's 4,096 PBKDF2 iterations are below the default floor; a weak Argon2 cost too.
+    let scram = || Scram::new("scram-user", "scram-secret-123");
+    for (kdf, iterations, memory) in [
+        ("pbkdf2", 4_096, 0),
+        ("pbkdf2", 99_999, 0),
+        ("argon2id-13", 1, 512),
+    ] {
+        let err = refused_challenge(scram(), kdf, iterations, memory).await;
+        let message = assert_refused(&err, AuthErrorKind::KdfCostTooLow);
+        assert!(message.contains("KdfLimits"), "{message}");
+    }
+}
+
+#[tokio::test]
+async fn a_pinned_kdf_refuses_the_other() {
+    let argon2 = Scram::new("scram-user", "scram-secret-123").only_kdf(ScramKdf::Argon2id);
+    let err = refused_challenge(argon2, "pbkdf2", 200_000, 0).await;
+    let message = assert_refused(&err, AuthErrorKind::KdfNotAllowed);
+    assert!(message.contains("only Argon2id"), "{message}");
+
+    let pbkdf2 = Scram::new("scram-user", "scram-secret-123").only_kdf(ScramKdf::Pbkdf2);
+    for kdf in ["argon2id-13", "argon2id13"] {
+        let err = refused_challenge(pbkdf2.clone(), kdf, 16, 512).await;
+        let message = assert_refused(&err, AuthErrorKind::KdfNotAllowed);
+        assert!(message.contains("only PBKDF2"), "{message}");
+    }
+}
+
+/// The cost of the first, expensive challenge (allowed by the default limits).
+const EXPENSIVE: (u64, u64) = (4, 64 * 1024);
+/// The cost of the second challenge.
+const CHEAP: (u64, u64) = (16, 512);
+
+#[tokio::test(flavor = "current_thread")]
+async fn one_key_derivation_at_a_time_across_attempts() {
+    let capture = Capture::install();
+    let router = ScriptedRouter::start(Serializer::Json).await;
+    let builder = Session::builder(router.url(), "realm1")
+        .authenticator(Scram::new("scram-user", "scram-secret-123"))
+        .join_timeout(LIMIT);
+
+    let script = tokio::spawn(async move {
+        // The first attempt: an expensive challenge, then nothing.
+        let mut first = router.accept().await;
+        let hello = first.expect_hello().await;
+        first
+            .send(scram_challenge(
+                &hello,
+                "argon2id-13",
+                EXPENSIVE.0,
+                EXPENSIVE.1,
+            ))
+            .await;
+        // The second attempt: a cheap challenge, answered; then the router gives up.
+        let mut second = router.accept().await;
+        let hello = second.expect_hello().await;
+        second
+            .send(scram_challenge(&hello, "argon2id-13", CHEAP.0, CHEAP.1))
+            .await;
+        expect_message!(second, Message::Authenticate { .. });
+        second
+            .send(support::scripted_router::abort(
+                "wamp.error.not_authorized",
+                "no",
+            ))
+            .await;
+        second.expect_closed().await;
+        drop(first);
+    });
+
+    // The first attempt gives up (as on a join timeout) while its derivation runs.
+    let first = tokio::spawn(builder.clone().connect());
+    let expensive = format!("Argon2id, {} passes, {} KiB", EXPENSIVE.0, EXPENSIVE.1);
+    bounded("the first derivation starts", capture.wait_for(&expensive)).await;
+    first.abort();
+    assert!(first.await.unwrap_err().is_cancelled());
+
+    // The second waits for it before deriving its own key.
+    let err = bounded("the second attempt", builder.connect())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Aborted(e) if e.uri == ErrorUri::NotAuthorized),
+        "{err:?}"
+    );
+    bounded("router script", script).await.unwrap();
+    // The first derivation runs to its end whatever happens.
+    bounded(
+        "the first derivation finishes",
+        capture.wait_for(&format!("finished cost={expensive}")),
+    )
+    .await;
+
+    let cheap = format!("Argon2id, {} passes, {} KiB", CHEAP.0, CHEAP.1);
+    let derivations: Vec<String> = capture
+        .events()
+        .into_iter()
+        .filter(|e| e.contains("deriving the SCRAM salted password"))
+        .collect();
+    let position = |what: &str, cost: &str| {
+        derivations
+            .iter()
+            .position(|e| e.contains(what) && e.contains(cost))
+            .unwrap_or_else(|| panic!("no `{what}` for {cost}: {derivations:#?}"))
+    };
+    // (Whether the second attempt logged that it waited depends on how long the first derivation
+    // ran; the order of the two derivations does not.)
+    assert!(
+        position(": finished", &expensive) < position(": started", &cheap),
+        "the second derivation started while the first ran: {derivations:#?}"
+    );
+}
+
+// ===== Log capture
+
+/// A subscriber recording every event as `LEVEL target: message field=value ...`, installed
+/// as the default of the current thread (and of the threads the client hands it to).
+#[derive(Clone, Default)]
+struct Capture {
+    events: Arc<Mutex<Vec<String>>>,
+    spans: Arc<AtomicU64>,
+}
+
+struct CaptureGuard {
+    capture: Capture,
+    _guard: tracing::subscriber::DefaultGuard,
+}
+
+impl std::ops::Deref for CaptureGuard {
+    type Target = Capture;
+    fn deref(&self) -> &Capture {
+        &self.capture
+    }
+}
+
+impl Capture {
+    fn install() -> CaptureGuard {
+        let capture = Capture::default();
+        let guard = tracing::subscriber::set_default(capture.clone());
+        CaptureGuard {
+            capture,
+            _guard: guard,
+        }
+    }
+
+    fn events(&self) -> Vec<String> {
+        self.events.lock().unwrap().clone()
+    }
+
+    fn messages_containing(&self, text: &str) -> Vec<String> {
+        self.events()
+            .into_iter()
+            .filter(|e| e.contains(text))
+            .collect()
+    }
+
+    /// Waits until an event contains `text`.
+    async fn wait_for(&self, text: &str) {
+        while self.messages_containing(text).is_empty() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
+struct Fields(String);
+
+impl tracing::field::Visit for Fields {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            self.0.push_str(&format!(" {value:?}"));
+        } else {
+            self.0.push_str(&format!(" {}={value:?}", field.name()));
+        }
+    }
+}
+
+impl tracing::Subscriber for Capture {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(self.spans.fetch_add(1, Ordering::Relaxed) + 1)
+    }
+
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+
+    fn event(&self, event: &tracing::Event<'_>) {
+        let metadata = event.metadata();
+        let mut fields = Fields(format!("{} {}:", metadata.level(), metadata.target()));
+        event.record(&mut fields);
+        self.events.lock().unwrap().push(fields.0);
+    }
+
+    fn enter(&self, _: &tracing::span::Id) {}
+
+    fn exit(&self, _: &tracing::span::Id) {}
 }

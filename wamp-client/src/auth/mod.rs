@@ -15,7 +15,7 @@
 //!    offered methods).
 //!
 //! When this client refuses to go on (the router failed *its* authentication, a CHALLENGE for a
-//! method not offered, an authenticator error) it sends
+//! method not offered, a key derivation outside the limits, an authenticator error) it sends
 //! `ABORT` with `wamp.error.authentication_failed` and `connect` fails with
 //! [`Error::Authentication`](crate::Error::Authentication) carrying an [`AuthError`] whose
 //! [`kind`](AuthError::kind) says which.
@@ -111,7 +111,7 @@ use std::sync::Arc;
 use zeroize::Zeroizing;
 
 pub use cryptosign::CryptoSign;
-pub use scram::{KdfLimits, Scram};
+pub use scram::{KdfLimits, Scram, ScramKdf};
 pub use ticket::Ticket;
 pub use wampcra::WampCra;
 
@@ -306,9 +306,9 @@ impl fmt::Debug for AuthResponse {
 }
 
 /// Why an authenticator gave up: a bad setting (e.g. a malformed private key), a CHALLENGE it
-/// cannot answer, or a router that failed its own authentication. [`kind`](AuthError::kind)
-/// tells these apart; the message says what went wrong and what to check, and never contains a
-/// secret.
+/// cannot answer, a router that failed its own authentication, or a key derivation this client's
+/// limits refuse. [`kind`](AuthError::kind) tells these apart; the message says what went wrong
+/// and what to check, and never contains a secret.
 ///
 /// [`connect`](crate::SessionBuilder::connect) returns it as
 /// [`Error::Authentication`](crate::Error::Authentication) after sending ABORT:
@@ -347,6 +347,15 @@ pub enum AuthErrorKind {
     /// cryptosign router signature). Either this is not the router you meant to reach, or it is
     /// not configured for the method you require.
     RouterNotAuthenticated,
+    /// The router asked for a key derivation dearer than this client allows
+    /// ([`KdfLimits`]).
+    KdfCostTooHigh,
+    /// The router asked for a key derivation cheaper than this client allows
+    /// ([`KdfLimits`]): a router fishing for an easily cracked hash.
+    KdfCostTooLow,
+    /// The router asked for a key derivation function this client was told not to use
+    /// ([`Scram::only_kdf`]).
+    KdfNotAllowed,
 }
 
 impl AuthError {
@@ -458,6 +467,8 @@ pub(crate) struct AuthConfig {
     /// A setting that could not be used (e.g. a malformed private key given to a builder
     /// convenience); reported by `connect`.
     pub(crate) error: Option<AuthError>,
+    /// One key derivation at a time, across every connection of the builder.
+    pub(crate) kdf_slot: KdfSlot,
 }
 
 /// The reason this client sends in ABORT when it refuses to go on with the authentication.
@@ -477,12 +488,73 @@ pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N], AuthError> {
     Ok(bytes)
 }
 
-/// Runs a CPU-heavy key derivation off the async runtime's worker threads.
+tokio::task_local! {
+    /// The key derivation slot of the builder whose join runs on this task (see [`KdfSlot`]).
+    static KDF_SLOT: KdfSlot;
+}
+
+/// One key derivation at a time per [`SessionBuilder`](crate::SessionBuilder) (shared by its
+/// clones and reconnects). A key derivation runs on a blocking thread and cannot be stopped:
+/// when the join it belongs to gives up (join timeout, lost connection), it runs on to the end.
+/// A router that challenges, drops the connection and challenges again would otherwise pile up
+/// derivations, each with up to [`KdfLimits`] of memory and CPU; with the slot, a new attempt
+/// waits for the previous derivation to finish (within its join timeout).
+#[derive(Debug, Clone)]
+pub(crate) struct KdfSlot(Arc<tokio::sync::Semaphore>);
+
+impl Default for KdfSlot {
+    fn default() -> Self {
+        KdfSlot(Arc::new(tokio::sync::Semaphore::new(1)))
+    }
+}
+
+impl KdfSlot {
+    /// Runs `join` with this slot governing the key derivations it starts.
+    pub(crate) async fn scope<F: Future>(&self, join: F) -> F::Output {
+        KDF_SLOT.scope(self.clone(), join).await
+    }
+}
+
+/// Runs a CPU-heavy key derivation off the async runtime's worker threads, one at a time per
+/// builder (see [`KdfSlot`]). `what` names it in errors and `debug` logs, `cost` describes its
+/// parameters in the logs.
 pub(crate) async fn blocking<T: Send + 'static>(
     what: &'static str,
+    cost: String,
     work: impl FnOnce() -> Result<T, AuthError> + Send + 'static,
 ) -> Result<T, AuthError> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| AuthError::new(format!("{what} failed: {e}")))?
+    let permit = match KDF_SLOT.try_with(|slot| Arc::clone(&slot.0)) {
+        Ok(slot) => {
+            if slot.available_permits() == 0 {
+                tracing::debug!(
+                    target: "wamp_client::auth",
+                    "{what}: waiting for the key derivation of an earlier attempt to finish"
+                );
+            }
+            let permit = slot
+                .acquire_owned()
+                .await
+                .map_err(|e| AuthError::new(format!("{what} failed: {e}")))?;
+            Some(permit)
+        }
+        // Outside a join (an authenticator driven by hand): no slot to share.
+        Err(_) => None,
+    };
+    // The blocking thread logs to the same subscriber and span as the join.
+    let dispatch = tracing::dispatcher::get_default(tracing::Dispatch::clone);
+    let span = tracing::Span::current();
+    tracing::debug!(target: "wamp_client::auth", %cost, "{what}: started");
+    tokio::task::spawn_blocking(move || {
+        let result = work();
+        tracing::dispatcher::with_default(&dispatch, || {
+            span.in_scope(|| {
+                tracing::debug!(target: "wamp_client::auth", %cost, "{what}: finished");
+            });
+        });
+        // Released only now, even if the join gave up long ago.
+        drop(permit);
+        result
+    })
+    .await
+    .map_err(|e| AuthError::new(format!("{what} failed: {e}")))?
 }

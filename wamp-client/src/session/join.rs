@@ -31,6 +31,27 @@ pub(super) async fn join(
     auth: &AuthConfig,
     trace_payloads: bool,
 ) -> Result<SessionDetails> {
+    // Key derivations started by this join share the builder's slot.
+    auth.kdf_slot
+        .scope(join_inner(
+            transport,
+            serializer,
+            realm,
+            agent,
+            auth,
+            trace_payloads,
+        ))
+        .await
+}
+
+async fn join_inner(
+    transport: &mut Box<dyn Transport>,
+    serializer: Serializer,
+    realm: &str,
+    agent: &str,
+    auth: &AuthConfig,
+    trace_payloads: bool,
+) -> Result<SessionDetails> {
     if let Some(error) = &auth.error {
         let _ = transport.close().await;
         return Err(client_error(error));

@@ -75,7 +75,8 @@ impl fmt::Debug for ReconnectPolicy {
 
 /// The default classification: a session the router refused (ABORT while joining: wrong
 /// credentials, unknown realm or role, no acceptable authentication method) or this client
-/// refused (e.g. the router failed to prove its identity) cannot be fixed by retrying.
+/// refused (the router failed to prove its identity, asked for a key derivation outside the
+/// limits) cannot be fixed by retrying.
 fn default_fatal(error: &Error) -> bool {
     if let Error::Authentication(_) = error {
         return true;
