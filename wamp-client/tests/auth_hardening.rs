@@ -1,6 +1,6 @@
 //! Authentication against routers that try to get around it: a WELCOME without the router's
 //! proof of identity, key derivation costs the client must not pay, a router that makes the
-//! client derive keys again and again.
+//! client derive keys again and again, and secrets offered without TLS.
 //!
 //! Every router here is scripted (`support::scripted_router`); the log assertions use a small
 //! subscriber that records events (`Capture`).
@@ -19,7 +19,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ed25519_dalek::{Signer as _, SigningKey};
-use wamp_client::auth::{Anonymous, AuthErrorKind, CryptoSign, KdfLimits, Scram, ScramKdf, Ticket};
+use wamp_client::auth::{
+    Anonymous, AuthErrorKind, CryptoSign, KdfLimits, Scram, ScramKdf, Ticket, WampCra,
+};
 use wamp_client::wire::Message;
 use wamp_client::{Dict, Error, ErrorUri, Serializer, Session, SessionBuilder, Value};
 
@@ -487,6 +489,88 @@ async fn one_key_derivation_at_a_time_across_attempts() {
     );
 }
 
+// ===== 3. Secrets offered without TLS
+
+/// Tries to connect to `url` (nothing answers there) and returns the warnings logged.
+async fn cleartext_warnings(
+    url: &str,
+    builder: impl FnOnce(SessionBuilder) -> SessionBuilder,
+) -> Vec<String> {
+    let capture = Capture::install();
+    let builder = builder(Session::builder(url, "realm1").join_timeout(Duration::from_millis(300)));
+    let _ = bounded("connect", builder.connect()).await;
+    capture.warnings()
+}
+
+/// An address nothing answers at (TEST-NET-1, RFC 5737).
+const REMOTE: &str = "192.0.2.1";
+
+#[tokio::test(flavor = "current_thread")]
+async fn ticket_or_wampcra_without_tls_to_a_remote_host_warns_once() {
+    for url in [format!("ws://{REMOTE}:9/ws"), format!("rs://{REMOTE}:9")] {
+        let warnings = cleartext_warnings(&url, |b| {
+            b.ticket("alice", "ticket-secret-123")
+                .wampcra("alice", "cra-secret-123")
+        })
+        .await;
+        assert_eq!(warnings.len(), 1, "{url}: {warnings:#?}");
+        let warning = &warnings[0];
+        assert!(warning.contains("without TLS"), "{warning}");
+        assert!(warning.contains(REMOTE), "{warning}");
+        assert!(warning.contains("[\"ticket\", \"wampcra\"]"), "{warning}");
+        assert!(!warning.contains("secret-123"), "{warning}");
+    }
+    let warnings = cleartext_warnings(&format!("ws://{REMOTE}:9/ws"), |b| {
+        b.authenticator(WampCra::new("alice", "cra-secret-123"))
+    })
+    .await;
+    assert_eq!(warnings.len(), 1, "{warnings:#?}");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn no_cleartext_warning_with_tls_locally_or_without_exposed_secrets() {
+    let ticket = |b: SessionBuilder| b.ticket("alice", "ticket-secret-123");
+    for url in [format!("wss://{REMOTE}:9/ws"), format!("rss://{REMOTE}:9")] {
+        assert_eq!(
+            cleartext_warnings(&url, ticket).await,
+            Vec::<String>::new(),
+            "{url}"
+        );
+    }
+    let warnings = cleartext_warnings(&format!("ws://{REMOTE}:9/ws"), |b| {
+        b.scram("alice", "secret").authenticator(Anonymous)
+    })
+    .await;
+    assert_eq!(warnings, Vec::<String>::new());
+
+    // A router on the local machine: the ticket is answered, nothing is warned.
+    let capture = Capture::install();
+    let router = ScriptedRouter::start(Serializer::Json).await;
+    let url = router.url();
+    let script = tokio::spawn(async move {
+        let mut peer = router.accept().await;
+        peer.expect_hello().await;
+        peer.send(Message::Challenge {
+            method: "ticket".into(),
+            extra: Dict::new(),
+        })
+        .await;
+        expect_message!(peer, Message::Authenticate { .. });
+        peer.send(Message::Welcome {
+            session: 1,
+            details: welcome_as(Some("ticket"), Dict::new()),
+        })
+        .await;
+        peer.expect_leave().await;
+    });
+    let session = bounded("connect", ticket(Session::builder(url, "realm1")).connect())
+        .await
+        .unwrap();
+    bounded("leave", session.leave()).await.unwrap();
+    bounded("router script", script).await.unwrap();
+    assert_eq!(capture.warnings(), Vec::<String>::new());
+}
+
 // ===== Log capture
 
 /// A subscriber recording every event as `LEVEL target: message field=value ...`, installed
@@ -527,6 +611,13 @@ impl Capture {
         self.events()
             .into_iter()
             .filter(|e| e.contains(text))
+            .collect()
+    }
+
+    fn warnings(&self) -> Vec<String> {
+        self.events()
+            .into_iter()
+            .filter(|e| e.starts_with("WARN wamp_client::auth"))
             .collect()
     }
 

@@ -35,6 +35,8 @@ const MAX_KEYLEN: u32 = 256;
 ///
 /// The secret never travels, but whoever sees a challenge and its answer can test guesses of it
 /// offline: prefer TLS, or [`Scram`](super::Scram) or [`CryptoSign`](super::CryptoSign).
+/// [`connect`](crate::SessionBuilder::connect) logs a warning when it is offered without TLS to
+/// a host other than the local machine.
 ///
 /// ```no_run
 /// # async fn demo() -> wamp_client::Result<()> {

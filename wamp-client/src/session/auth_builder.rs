@@ -84,7 +84,8 @@ impl SessionBuilder {
         self
     }
 
-    /// Offers ticket authentication ([`Ticket`]). The ticket travels in clear text: use TLS.
+    /// Offers ticket authentication ([`Ticket`]). The ticket travels in clear text: use TLS
+    /// (`connect` logs a warning otherwise, unless the router is on the local machine).
     ///
     /// ```no_run
     /// # async fn demo() -> wamp_client::Result<()> {
