@@ -491,23 +491,32 @@ async fn one_key_derivation_at_a_time_across_attempts() {
 
 // ===== 3. Secrets offered without TLS
 
-/// Tries to connect to `url` (nothing answers there) and returns the warnings logged.
+/// Connects to `url`, whose port no socket can have: the warning is logged before the URL is
+/// parsed and refused, so no connection is ever attempted. Returns the warnings logged.
 async fn cleartext_warnings(
     url: &str,
     builder: impl FnOnce(SessionBuilder) -> SessionBuilder,
 ) -> Vec<String> {
+    assert!(url.contains(&format!(":{NO_PORT}")), "{url}");
     let capture = Capture::install();
     let builder = builder(Session::builder(url, "realm1").join_timeout(Duration::from_millis(300)));
-    let _ = bounded("connect", builder.connect()).await;
+    let err = bounded("connect", builder.connect()).await.unwrap_err();
+    assert!(matches!(err, Error::Connect(_)), "{url}: {err:?}");
     capture.warnings()
 }
 
-/// An address nothing answers at (TEST-NET-1, RFC 5737).
+/// A remote host (TEST-NET-1, RFC 5737); never contacted, see [`cleartext_warnings`].
 const REMOTE: &str = "192.0.2.1";
+
+/// A port number beyond 65535: the URL is refused before any connection.
+const NO_PORT: u32 = 99_999;
 
 #[tokio::test(flavor = "current_thread")]
 async fn ticket_or_wampcra_without_tls_to_a_remote_host_warns_once() {
-    for url in [format!("ws://{REMOTE}:9/ws"), format!("rs://{REMOTE}:9")] {
+    for url in [
+        format!("ws://{REMOTE}:{NO_PORT}/ws"),
+        format!("rs://{REMOTE}:{NO_PORT}"),
+    ] {
         let warnings = cleartext_warnings(&url, |b| {
             b.ticket("alice", "ticket-secret-123")
                 .wampcra("alice", "cra-secret-123")
@@ -520,7 +529,7 @@ async fn ticket_or_wampcra_without_tls_to_a_remote_host_warns_once() {
         assert!(warning.contains("[\"ticket\", \"wampcra\"]"), "{warning}");
         assert!(!warning.contains("secret-123"), "{warning}");
     }
-    let warnings = cleartext_warnings(&format!("ws://{REMOTE}:9/ws"), |b| {
+    let warnings = cleartext_warnings(&format!("ws://{REMOTE}:{NO_PORT}/ws"), |b| {
         b.authenticator(WampCra::new("alice", "cra-secret-123"))
     })
     .await;
@@ -530,14 +539,17 @@ async fn ticket_or_wampcra_without_tls_to_a_remote_host_warns_once() {
 #[tokio::test(flavor = "current_thread")]
 async fn no_cleartext_warning_with_tls_locally_or_without_exposed_secrets() {
     let ticket = |b: SessionBuilder| b.ticket("alice", "ticket-secret-123");
-    for url in [format!("wss://{REMOTE}:9/ws"), format!("rss://{REMOTE}:9")] {
+    for url in [
+        format!("wss://{REMOTE}:{NO_PORT}/ws"),
+        format!("rss://{REMOTE}:{NO_PORT}"),
+    ] {
         assert_eq!(
             cleartext_warnings(&url, ticket).await,
             Vec::<String>::new(),
             "{url}"
         );
     }
-    let warnings = cleartext_warnings(&format!("ws://{REMOTE}:9/ws"), |b| {
+    let warnings = cleartext_warnings(&format!("ws://{REMOTE}:{NO_PORT}/ws"), |b| {
         b.scram("alice", "secret").authenticator(Anonymous)
     })
     .await;
