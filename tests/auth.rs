@@ -18,7 +18,7 @@ use std::time::Duration;
 use futures_util::{SinkExt as _, StreamExt as _};
 use serde_json::{Value as Json, json};
 use testkit::e2e::{self, router};
-use wamp_client::auth::{Anonymous, CryptoSign, Scram, Ticket, WampCra};
+use wamp_client::auth::{Anonymous, AuthErrorKind, CryptoSign, Scram, ScramKdf, Ticket, WampCra};
 use wamp_client::{Arguments, Error, ErrorUri, Invocation, Serializer, Session, SessionBuilder};
 
 /// Every test gets this long; a hang fails the test instead of CI.
@@ -62,6 +62,16 @@ async fn refused(what: &str, builder: SessionBuilder) -> Error {
         Ok(session) => panic!("{what}: joined as {:?}", session.details()),
         Err(e) => e,
     }
+}
+
+/// Asserts this client refused the authentication with an error of `kind`, and returns the
+/// error's text.
+fn assert_client_refused(err: &Error, kind: AuthErrorKind) -> String {
+    match err {
+        Error::Authentication(auth) => assert_eq!(auth.kind(), kind, "{err}"),
+        other => panic!("expected Error::Authentication({kind:?}), got {other:?}"),
+    }
+    err.to_string()
 }
 
 /// Asserts the join failed with ABORT `uri`, and returns the error's text.
@@ -238,7 +248,7 @@ async fn cryptosign_without_authid_and_with_router_authentication() {
         builder(Endpoint::Ws("cryptosign"), Serializer::Cbor).authenticator(pinned),
     )
     .await;
-    let text = assert_aborted(&err, ErrorUri::AuthenticationFailed);
+    let text = assert_client_refused(&err, AuthErrorKind::RouterNotAuthenticated);
     assert!(text.contains("not the expected one"), "{text}");
     assert_eq!(
         err.uri().map(ErrorUri::as_str),
@@ -375,7 +385,7 @@ async fn a_malformed_private_key_fails_the_connect() {
         builder(Endpoint::Ws("cryptosign"), Serializer::Json).cryptosign(None, "secret-not-hex"),
     )
     .await;
-    let text = assert_aborted(&err, ErrorUri::AuthenticationFailed);
+    let text = assert_client_refused(&err, AuthErrorKind::Other);
     assert!(text.contains("64 hex digits"), "{text}");
     assert!(!text.contains("secret-not-hex"), "{text}");
 }
@@ -547,15 +557,11 @@ fn assert_client_aborted(received: &[Json]) {
 }
 
 fn assert_client_error(err: &Error, expected: &str) {
-    let text = assert_aborted(err, ErrorUri::AuthenticationFailed);
-    assert!(text.contains(expected), "{text}");
-    let Error::Aborted(wamp) = err else {
-        unreachable!()
+    let Error::Authentication(auth) = err else {
+        panic!("expected Error::Authentication, got {err:?}");
     };
-    assert_eq!(
-        wamp.details.get("aborted_by").and_then(|v| v.as_str()),
-        Some("client")
-    );
+    assert!(auth.message().contains(expected), "{err}");
+    assert_eq!(err.uri(), Some(&ErrorUri::AuthenticationFailed));
 }
 
 #[tokio::test]
@@ -880,4 +886,35 @@ async fn trace_logs_with_payloads_hide_secrets() {
     for secret in ["ticket-secret-123", "bad-secret-9", "cra-secret-123"] {
         assert!(!text.contains(secret), "{secret} logged:\n{text}");
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Key derivation limits against Crossbar.io's parameters
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn crossbar_scram_parameters_pass_the_default_limits_and_a_pinned_kdf() {
+    // Crossbar.io's principal uses Argon2id (16 passes × 512 KiB), within the default limits.
+    for serializer in [Serializer::Json, Serializer::Cbor] {
+        let session = join(
+            "scram pinned to Argon2id",
+            builder(Endpoint::Ws("scram"), serializer).authenticator(
+                Scram::new("scram-user", "scram-secret-123").only_kdf(ScramKdf::Argon2id),
+            ),
+        )
+        .await;
+        assert_identity(&session, "scram-user", "user", "scram");
+        within("leave", session.leave()).await.unwrap();
+    }
+
+    // Pinned to the other function: this client refuses before deriving anything.
+    let err = refused(
+        "scram pinned to PBKDF2",
+        builder(Endpoint::Ws("scram"), Serializer::Json)
+            .authenticator(Scram::new("scram-user", "scram-secret-123").only_kdf(ScramKdf::Pbkdf2)),
+    )
+    .await;
+    let text = assert_client_refused(&err, AuthErrorKind::KdfNotAllowed);
+    assert!(text.contains("only PBKDF2"), "{text}");
+    assert!(!text.contains("scram-secret-123"), "{text}");
 }

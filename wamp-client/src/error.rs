@@ -57,6 +57,14 @@ pub enum Error {
     #[error("the router refused the session: {0}")]
     Aborted(WampError),
 
+    /// This client refused to go on with the authentication while joining, and sent ABORT
+    /// `wamp.error.authentication_failed`: the router failed to prove its identity, asked for a
+    /// key derivation outside this client's limits, sent a CHALLENGE for a method that was not
+    /// offered, or an authenticator failed (e.g. a malformed private key).
+    /// [`AuthError::kind`](crate::auth::AuthError::kind) tells these apart.
+    #[error("this client aborted the authentication: {0}")]
+    Authentication(crate::auth::AuthError),
+
     /// A WAMP `ERROR` answered the request: an application error raised by the callee, or a
     /// router error such as [`ErrorUri::NoSuchProcedure`].
     #[error(transparent)]
@@ -105,10 +113,12 @@ pub enum Error {
 }
 
 impl Error {
-    /// The WAMP error URI, if the error is an `ERROR` reply or an `ABORT`.
+    /// The WAMP error URI, if the error is an `ERROR` reply or an `ABORT` (received, or sent by
+    /// this client: `wamp.error.authentication_failed` for [`Error::Authentication`]).
     pub fn uri(&self) -> Option<&ErrorUri> {
         match self {
             Error::Wamp(e) | Error::Aborted(e) => Some(&e.uri),
+            Error::Authentication(_) => Some(&crate::auth::CLIENT_ABORT_REASON_URI),
             _ => None,
         }
     }

@@ -8,7 +8,8 @@ use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 use zeroize::Zeroizing;
 
 use super::{
-    AuthError, AuthFuture, AuthResponse, AuthSession, Authenticator, Challenge, random_bytes,
+    AuthError, AuthErrorKind, AuthFuture, AuthResponse, AuthSession, Authenticator, Challenge,
+    RouterProof, random_bytes,
 };
 use crate::value::{Dict, Value};
 
@@ -22,7 +23,9 @@ use crate::value::{Dict, Value};
 /// **Router authentication** ([`verify_router`](CryptoSign::verify_router),
 /// [`request_router_signature`](CryptoSign::request_router_signature)): the client also sends 32
 /// random bytes in `authextra.challenge`; the router must return its public key and its signature
-/// over them in the CHALLENGE, or the client aborts.
+/// over them in the CHALLENGE, or the client aborts. A router that answers HELLO with WELCOME
+/// without such a CHALLENGE (or that welcomes the client under another offered method) is refused
+/// too, with [`AuthErrorKind::RouterNotAuthenticated`].
 ///
 /// Not supported: TLS channel binding (the TLS transport does not expose a `tls-unique` channel
 /// id, the only binding Crossbar.io implements), and trustroots/certificates (EIP-712).
@@ -160,6 +163,7 @@ impl Authenticator for CryptoSign {
         Ok(Box::new(CryptoSignSession {
             authenticator: self.clone(),
             client_challenge,
+            router_verified: false,
         }))
     }
 }
@@ -168,6 +172,8 @@ impl Authenticator for CryptoSign {
 struct CryptoSignSession {
     authenticator: CryptoSign,
     client_challenge: Option<[u8; 32]>,
+    /// Whether the router's signature over `client_challenge` verified.
+    router_verified: bool,
 }
 
 impl CryptoSignSession {
@@ -202,9 +208,13 @@ impl CryptoSignSession {
         client_challenge: &[u8; 32],
     ) -> Result<(), AuthError> {
         let fail = |why: &str| {
-            Err(AuthError::new(format!(
-                "the router failed cryptosign router authentication: {why}"
-            )))
+            Err(AuthError::with_kind(
+                AuthErrorKind::RouterNotAuthenticated,
+                format!(
+                    "the router failed cryptosign router authentication: {why} (check that the \
+                     URL names the router you expect and the router key you gave)"
+                ),
+            ))
         };
         let Some(pubkey) = challenge.str("pubkey") else {
             return fail("its challenge has no `pubkey`");
@@ -266,7 +276,21 @@ impl AuthSession for CryptoSignSession {
         challenge: &'a Challenge,
     ) -> AuthFuture<'a, Result<AuthResponse, AuthError>> {
         let result = self.answer(challenge);
+        if result.is_ok() && self.client_challenge.is_some() {
+            self.router_verified = true;
+        }
         Box::pin(async move { result })
+    }
+
+    fn router_proof(&self) -> RouterProof {
+        match self.authenticator.router {
+            RouterAuth::Off => RouterProof::None,
+            RouterAuth::AnyKey | RouterAuth::Keys(_) => RouterProof::Required,
+        }
+    }
+
+    fn router_proven(&self) -> bool {
+        self.router_verified
     }
 }
 

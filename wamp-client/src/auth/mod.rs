@@ -7,17 +7,41 @@
 //!    `authid`, `authrole` and the `authextra` the authenticators contribute;
 //! 2. zero or more rounds of `CHALLENGE` → `AUTHENTICATE`: the CHALLENGE's method picks the
 //!    authenticator; a CHALLENGE for a method that was not offered is answered with `ABORT`;
-//! 3. `WELCOME`, which every authenticator may check (the SCRAM server signature), or `ABORT`,
+//! 3. `WELCOME`, which every authenticator may check (the SCRAM server signature) and which must
+//!    carry the router's proof of identity where one is required (see below), or `ABORT`,
 //!    which fails [`connect`](crate::SessionBuilder::connect) with [`Error::Aborted`](crate::Error::Aborted)
 //!    carrying the router's reason (Crossbar.io: `wamp.error.not_authorized` for a wrong secret or
 //!    an unknown authid, `wamp.error.no_auth_method` when the endpoint accepts none of the
 //!    offered methods).
 //!
 //! When this client refuses to go on (the router failed *its* authentication, a CHALLENGE for a
-//! method not offered, an authenticator error) it sends `ABORT` with
-//! `wamp.error.authentication_failed` and `connect` fails with
-//! [`Error::Aborted`](crate::Error::Aborted) carrying that URI, a message saying what went wrong,
-//! and `"aborted_by": "client"` in its details.
+//! method not offered, a key derivation outside the limits, an authenticator error) it sends
+//! `ABORT` with `wamp.error.authentication_failed` and `connect` fails with
+//! [`Error::Authentication`](crate::Error::Authentication) carrying an [`AuthError`] whose
+//! [`kind`](AuthError::kind) says which.
+//!
+//! **Router authentication.** Some methods make the router prove that it knows the user's
+//! credentials too ([`RouterProof`]): SCRAM (its server signature in WELCOME) and cryptosign
+//! with [`verify_router`](CryptoSign::verify_router) or
+//! [`request_router_signature`](CryptoSign::request_router_signature) (its signature in the
+//! CHALLENGE). A WELCOME that arrives without such a proof fails the join with
+//! [`AuthErrorKind::RouterNotAuthenticated`] when
+//! - an offered method *requires* it (cryptosign with router authentication), whichever method
+//!   the router accepted; or
+//! - every offered method can prove the router (e.g. SCRAM alone): a router that skips the
+//!   CHALLENGE, or claims to have accepted some other method, is not believed.
+//!
+//! Offer a method that does not authenticate the router (e.g. [`Anonymous`] after [`Scram`]) to
+//! accept a router that does not prove itself.
+//!
+//! **Clear text.** When [`Ticket`] or [`WampCra`] (or any authenticator whose method is `ticket`
+//! or `wampcra`) is offered over a connection without TLS (`ws://`, `rs://`) to a host other
+//! than the local machine, [`connect`](crate::SessionBuilder::connect) logs one warning (target
+//! `wamp_client::auth`): the ticket travels in clear text, and a WAMP-CRA challenge with its
+//! answer lets whoever sees them test guesses of the secret offline. The local machine is
+//! `localhost`, `*.localhost`, `127.0.0.0/8` and `::1` (as the URL names the host); `unix://`
+//! is local too. SCRAM is not warned about: an eavesdropper can test guesses of the password
+//! as well, but each guess costs a full key derivation.
 //!
 //! The built-in methods:
 //!
@@ -96,11 +120,11 @@ use std::sync::Arc;
 use zeroize::Zeroizing;
 
 pub use cryptosign::CryptoSign;
-pub use scram::{KdfLimits, Scram};
+pub use scram::{KdfLimits, Scram, ScramKdf};
 pub use ticket::Ticket;
 pub use wampcra::WampCra;
 
-use crate::error::{ErrorUri, WampError};
+use crate::error::ErrorUri;
 use crate::session::SessionDetails;
 use crate::value::{Dict, Value};
 
@@ -152,6 +176,34 @@ pub trait AuthSession: Send {
         let _ = details;
         Ok(())
     }
+
+    /// Whether this method makes the router prove its identity (see the
+    /// [module docs](crate::auth)). Default: [`RouterProof::None`].
+    fn router_proof(&self) -> RouterProof {
+        RouterProof::None
+    }
+
+    /// Whether the router has proven its identity through this method, asked once
+    /// [`welcome`](AuthSession::welcome) has passed. Default: `false`.
+    fn router_proven(&self) -> bool {
+        false
+    }
+}
+
+/// Whether a method makes the router prove its identity: that it knows the user's keys (SCRAM)
+/// or holds an expected private key (cryptosign router authentication).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RouterProof {
+    /// The method never authenticates the router (ticket, WAMP-CRA, anonymous, cryptosign
+    /// without router authentication).
+    None,
+    /// The router proves itself when it accepts this method (SCRAM). When every offered method
+    /// is like this, a WELCOME without a proof is refused.
+    Possible,
+    /// The user requires the router to prove itself (cryptosign with router authentication): a
+    /// WELCOME without a proof is refused, whichever method the router accepted.
+    Required,
 }
 
 /// A CHALLENGE received from the router: `[4, AuthMethod, Extra]`.
@@ -263,20 +315,77 @@ impl fmt::Debug for AuthResponse {
 }
 
 /// Why an authenticator gave up: a bad setting (e.g. a malformed private key), a CHALLENGE it
-/// cannot answer, or a router that failed its own authentication. The message never contains
-/// a secret.
+/// cannot answer, a router that failed its own authentication, or a key derivation this client's
+/// limits refuse. [`kind`](AuthError::kind) tells these apart; the message says what went wrong
+/// and what to check, and never contains a secret.
+///
+/// [`connect`](crate::SessionBuilder::connect) returns it as
+/// [`Error::Authentication`](crate::Error::Authentication) after sending ABORT:
+///
+/// ```
+/// use wamp_client::Error;
+/// use wamp_client::auth::AuthErrorKind;
+///
+/// fn explain(err: &Error) -> &'static str {
+///     match err {
+///         Error::Authentication(e) if e.kind() == AuthErrorKind::RouterNotAuthenticated => {
+///             "the router did not prove who it is: is it the router you meant to reach?"
+///         }
+///         Error::Authentication(_) => "this client refused the authentication",
+///         Error::Aborted(_) => "the router refused the session",
+///         _ => "something else",
+///     }
+/// }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct AuthError {
+    kind: AuthErrorKind,
     message: String,
 }
 
+/// What kind of refusal an [`AuthError`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AuthErrorKind {
+    /// A setting that cannot be used, a CHALLENGE that cannot be answered, a router that does
+    /// not follow the protocol, or anything else not listed below.
+    Other,
+    /// The router did not prove its identity although this client required it: it skipped the
+    /// CHALLENGE, its WELCOME lacks the proof, or the proof is wrong (SCRAM server signature,
+    /// cryptosign router signature). Either this is not the router you meant to reach, or it is
+    /// not configured for the method you require.
+    RouterNotAuthenticated,
+    /// The router asked for a key derivation dearer than this client allows
+    /// ([`KdfLimits`]).
+    KdfCostTooHigh,
+    /// The router asked for a key derivation cheaper than this client allows
+    /// ([`KdfLimits`]): a router fishing for an easily cracked hash.
+    KdfCostTooLow,
+    /// The router asked for a key derivation function this client was told not to use
+    /// ([`Scram::only_kdf`]).
+    KdfNotAllowed,
+}
+
 impl AuthError {
-    /// An error with a message saying what went wrong and what to check.
+    /// An error of kind [`AuthErrorKind::Other`], with a message saying what went wrong and
+    /// what to check.
     pub fn new(message: impl Into<String>) -> Self {
+        Self::with_kind(AuthErrorKind::Other, message)
+    }
+
+    /// An error of the given kind, e.g. [`AuthErrorKind::RouterNotAuthenticated`] for an
+    /// authenticator of your own that checks the router.
+    pub fn with_kind(kind: AuthErrorKind, message: impl Into<String>) -> Self {
         AuthError {
+            kind,
             message: message.into(),
         }
+    }
+
+    /// What kind of refusal this is.
+    pub fn kind(&self) -> AuthErrorKind {
+        self.kind
     }
 
     /// The message.
@@ -287,17 +396,10 @@ impl AuthError {
 
 impl From<AuthError> for crate::Error {
     /// The error [`connect`](crate::SessionBuilder::connect) returns when this client refuses
-    /// to go on with an authentication: [`Error::Aborted`](crate::Error::Aborted) with
-    /// `wamp.error.authentication_failed`, the message, and `"aborted_by": "client"` in the
-    /// details. Lets `?` turn, e.g., a [`CryptoSign::from_hex`] error into a `wamp_client::Error`.
+    /// to go on with an authentication: [`Error::Authentication`](crate::Error::Authentication).
+    /// Lets `?` turn, e.g., a [`CryptoSign::from_hex`] error into a `wamp_client::Error`.
     fn from(error: AuthError) -> Self {
-        let mut wamp = WampError::with_message(
-            CLIENT_ABORT_REASON,
-            format!("this client aborted the authentication: {error}"),
-        );
-        wamp.details
-            .insert("aborted_by".into(), Value::from("client"));
-        crate::Error::Aborted(wamp)
+        crate::Error::Authentication(error)
     }
 }
 
@@ -374,10 +476,15 @@ pub(crate) struct AuthConfig {
     /// A setting that could not be used (e.g. a malformed private key given to a builder
     /// convenience); reported by `connect`.
     pub(crate) error: Option<AuthError>,
+    /// One key derivation at a time, across every connection of the builder.
+    pub(crate) kdf_slot: KdfSlot,
 }
 
 /// The reason this client sends in ABORT when it refuses to go on with the authentication.
 pub(crate) const CLIENT_ABORT_REASON: ErrorUri = ErrorUri::AuthenticationFailed;
+
+/// The same, as a static for [`Error::uri`](crate::Error::uri) to borrow.
+pub(crate) static CLIENT_ABORT_REASON_URI: ErrorUri = CLIENT_ABORT_REASON;
 
 /// `n` random bytes from the operating system.
 pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N], AuthError> {
@@ -390,12 +497,161 @@ pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N], AuthError> {
     Ok(bytes)
 }
 
-/// Runs a CPU-heavy key derivation off the async runtime's worker threads.
+tokio::task_local! {
+    /// The key derivation slot of the builder whose join runs on this task (see [`KdfSlot`]).
+    static KDF_SLOT: KdfSlot;
+}
+
+/// One key derivation at a time per [`SessionBuilder`](crate::SessionBuilder) (shared by its
+/// clones and reconnects). A key derivation runs on a blocking thread and cannot be stopped:
+/// when the join it belongs to gives up (join timeout, lost connection), it runs on to the end.
+/// A router that challenges, drops the connection and challenges again would otherwise pile up
+/// derivations, each with up to [`KdfLimits`] of memory and CPU; with the slot, a new attempt
+/// waits for the previous derivation to finish (within its join timeout).
+#[derive(Debug, Clone)]
+pub(crate) struct KdfSlot(Arc<tokio::sync::Semaphore>);
+
+impl Default for KdfSlot {
+    fn default() -> Self {
+        KdfSlot(Arc::new(tokio::sync::Semaphore::new(1)))
+    }
+}
+
+impl KdfSlot {
+    /// Runs `join` with this slot governing the key derivations it starts.
+    pub(crate) async fn scope<F: Future>(&self, join: F) -> F::Output {
+        KDF_SLOT.scope(self.clone(), join).await
+    }
+}
+
+/// Runs a CPU-heavy key derivation off the async runtime's worker threads, one at a time per
+/// builder (see [`KdfSlot`]). `what` names it in errors and `debug` logs, `cost` describes its
+/// parameters in the logs.
 pub(crate) async fn blocking<T: Send + 'static>(
     what: &'static str,
+    cost: String,
     work: impl FnOnce() -> Result<T, AuthError> + Send + 'static,
 ) -> Result<T, AuthError> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| AuthError::new(format!("{what} failed: {e}")))?
+    let permit = match KDF_SLOT.try_with(|slot| Arc::clone(&slot.0)) {
+        Ok(slot) => {
+            if slot.available_permits() == 0 {
+                tracing::debug!(
+                    target: "wamp_client::auth",
+                    "{what}: waiting for the key derivation of an earlier attempt to finish"
+                );
+            }
+            let permit = slot
+                .acquire_owned()
+                .await
+                .map_err(|e| AuthError::new(format!("{what} failed: {e}")))?;
+            Some(permit)
+        }
+        // Outside a join (an authenticator driven by hand): no slot to share.
+        Err(_) => None,
+    };
+    // The blocking thread logs to the same subscriber and span as the join.
+    let dispatch = tracing::dispatcher::get_default(tracing::Dispatch::clone);
+    let span = tracing::Span::current();
+    tracing::debug!(target: "wamp_client::auth", %cost, "{what}: started");
+    tokio::task::spawn_blocking(move || {
+        let result = work();
+        tracing::dispatcher::with_default(&dispatch, || {
+            span.in_scope(|| {
+                tracing::debug!(target: "wamp_client::auth", %cost, "{what}: finished");
+            });
+        });
+        // Released only now, even if the join gave up long ago.
+        drop(permit);
+        result
+    })
+    .await
+    .map_err(|e| AuthError::new(format!("{what} failed: {e}")))?
+}
+
+/// Warns (once per [`connect`](crate::SessionBuilder::connect)) when a method that reveals the
+/// secret, or lets an eavesdropper test guesses of it offline, is offered over a connection
+/// without TLS to a host other than the local machine (see the module docs).
+pub(crate) fn warn_cleartext_secrets(url: &str, auth: &AuthConfig) {
+    let exposed: Vec<&str> = auth
+        .authenticators
+        .iter()
+        .map(|a| a.method())
+        .filter(|m| matches!(*m, "ticket" | "wampcra"))
+        .collect();
+    if exposed.is_empty() {
+        return;
+    }
+    let Some(host) = cleartext_remote_host(url) else {
+        return;
+    };
+    tracing::warn!(
+        target: "wamp_client::auth",
+        methods = ?exposed,
+        %host,
+        "offering {exposed:?} authentication to {host} without TLS: a ticket travels in clear \
+         text, and a WAMP-CRA exchange lets an eavesdropper test guesses of the secret offline. \
+         Use wss:// or rss://, or SCRAM or cryptosign"
+    );
+}
+
+/// The host of a `ws://` or `rs://` URL (no TLS) unless it is the local machine; `None` for
+/// TLS, `unix://` and local hosts.
+fn cleartext_remote_host(url: &str) -> Option<&str> {
+    let (scheme, rest) = url.split_once("://")?;
+    if !(scheme.eq_ignore_ascii_case("ws") || scheme.eq_ignore_ascii_case("rs")) {
+        return None;
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let authority = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    let host = match authority.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
+        None => authority.split(':').next().unwrap_or_default(),
+    };
+    (!is_local_host(host)).then_some(host)
+}
+
+/// `localhost`, `*.localhost` (RFC 6761), `127.0.0.0/8` and `::1` (also IPv4-mapped).
+fn is_local_host(host: &str) -> bool {
+    let name = host.trim_end_matches('.').to_ascii_lowercase();
+    if name == "localhost" || name.ends_with(".localhost") {
+        return true;
+    }
+    match name.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(ip)) => ip.is_loopback(),
+        Ok(std::net::IpAddr::V6(ip)) => {
+            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+        Err(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cleartext_remote_host;
+
+    #[test]
+    fn cleartext_hosts() {
+        for (url, expected) in [
+            ("ws://example.com/ws", Some("example.com")),
+            ("ws://example.com:8080/ws", Some("example.com")),
+            ("WS://user@10.0.0.7:80/ws?x", Some("10.0.0.7")),
+            ("rs://192.0.2.1:8081", Some("192.0.2.1")),
+            ("rs://[2001:db8::1]:8081", Some("2001:db8::1")),
+            ("ws://localhost:8080/ws", None),
+            ("ws://LOCALHOST.:8080/ws", None),
+            ("ws://router.localhost/ws", None),
+            ("ws://127.0.0.1:8080/ws", None),
+            ("ws://127.1.2.3:8080/ws", None),
+            ("rs://[::1]:8081", None),
+            ("rs://[::ffff:127.0.0.1]:8081", None),
+            ("wss://example.com/ws", None),
+            ("rss://example.com:443", None),
+            ("unix:///run/router.sock", None),
+            ("nonsense", None),
+        ] {
+            assert_eq!(cleartext_remote_host(url), expected, "{url}");
+        }
+    }
 }

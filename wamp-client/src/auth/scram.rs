@@ -11,8 +11,8 @@ use subtle::ConstantTimeEq as _;
 use zeroize::Zeroizing;
 
 use super::{
-    AuthError, AuthFuture, AuthResponse, AuthSession, Authenticator, Challenge, Secret, blocking,
-    random_bytes,
+    AuthError, AuthErrorKind, AuthFuture, AuthResponse, AuthSession, Authenticator, Challenge,
+    RouterProof, Secret, blocking, random_bytes,
 };
 use crate::session::SessionDetails;
 use crate::value::{Dict, Value};
@@ -39,9 +39,16 @@ const MIN_SALT_BYTES: usize = 8;
 /// The client aborts when:
 /// - the router's nonce does not start with the client's;
 /// - the KDF cost is outside [`KdfLimits`] (too low: a rogue router fishing for a cheaply
-///   crackable hash; too high: a router keeping the client busy);
+///   crackable hash; too high: a router keeping the client busy), or the KDF is not the one
+///   [`only_kdf`](Scram::only_kdf) allows;
 /// - the WELCOME lacks the server signature or it does not verify;
-/// - the router accepts the method without challenging.
+/// - the router accepts the method without challenging, or (when every offered method can
+///   authenticate the router) welcomes the client without the proof: see
+///   [router authentication](super).
+///
+/// One key derivation runs at a time per [`SessionBuilder`](crate::SessionBuilder): it cannot
+/// be stopped once started, so a new attempt (a reconnect, or `connect` again after a join
+/// timeout) waits for the previous one to finish.
 ///
 /// The dialect is detected from the CHALLENGE:
 ///
@@ -74,18 +81,29 @@ pub struct Scram {
     password: Secret,
     method: &'static str,
     limits: KdfLimits,
+    only_kdf: Option<ScramKdf>,
 }
 
-/// The key derivation costs [`Scram`] accepts from a router. The defaults:
+/// The key derivation costs [`Scram`] accepts from a router.
+///
+/// The router picks the cost (it stores the salted password), so the limits guard both ways: a
+/// cost too low may be a rogue router fishing for a hash it can crack cheaply; a cost too high
+/// makes this client allocate memory and burn CPU on the router's say-so, on a blocking thread
+/// that runs to the end even after the join gave up. The defaults:
 ///
 /// | Field | Default | Why |
 /// |---|---|---|
-/// | `argon2_min_memory_kib` | 512 KiB | Autobahn\|Python's and Crossbar.io's default memory cost |
-/// | `argon2_min_cost` | 8,192 (KiB × iterations) | e.g. 512 KiB × 16 passes, or 64 MiB × 1 |
-/// | `argon2_max_memory_kib` | 1,048,576 (1 GiB) | memory this client allocates at most |
-/// | `argon2_max_cost` | 67,108,864 (64 GiB × passes) | roughly a minute of CPU at most |
-/// | `pbkdf2_min_iterations` | 4,096 | RFC 7677's minimum recommendation |
-/// | `pbkdf2_max_iterations` | 10,000,000 | several seconds of CPU at most |
+/// | `argon2_min_memory_kib` | 512 KiB | the memory cost of Autobahn\|Python's `derive_scram_credential` and of Crossbar.io's test principal |
+/// | `argon2_min_cost` | 8,192 (KiB × passes) | e.g. 512 KiB × 16 passes (Crossbar.io's test principal), or 8 MiB × 1 |
+/// | `argon2_max_memory_kib` | 65,536 (64 MiB) | fits RFC 9106's second recommended setting (64 MiB × 3 passes) and OWASP's (19 MiB × 2, 46 MiB × 1), 128 times Autobahn\|Python's 512 KiB |
+/// | `argon2_max_cost` | 4,194,304 (KiB × passes) | twice Autobahn\|Python's default of 4,096 passes × 512 KiB; about 4 GiB of memory traffic, a few seconds of one core |
+/// | `pbkdf2_min_iterations` | 100,000 | NIST SP 800-63B asks for at least 10,000, OWASP for 600,000 with HMAC-SHA256; RFC 7677's 4,096 is cheap to crack today |
+/// | `pbkdf2_max_iterations` | 2,000,000 | over three times OWASP's recommendation; about a second of one core |
+///
+/// A router asking for more or less fails the join with [`AuthErrorKind::KdfCostTooHigh`] or
+/// [`AuthErrorKind::KdfCostTooLow`] before anything is derived. Crossbar.io's test principals
+/// (Argon2id, 16 passes × 512 KiB) pass. For a router whose credentials were made with other
+/// costs (e.g. PBKDF2 with RFC 7677's 4,096 iterations), set the limits:
 ///
 /// ```
 /// use wamp_client::auth::{KdfLimits, Scram};
@@ -116,12 +134,31 @@ impl Default for KdfLimits {
     fn default() -> Self {
         KdfLimits {
             argon2_min_memory_kib: 512,
-            argon2_max_memory_kib: 1 << 20,
+            argon2_max_memory_kib: 64 * 1024,
             argon2_min_cost: 8_192,
-            argon2_max_cost: 1 << 26,
-            pbkdf2_min_iterations: 4_096,
-            pbkdf2_max_iterations: 10_000_000,
+            argon2_max_cost: 1 << 22,
+            pbkdf2_min_iterations: 100_000,
+            pbkdf2_max_iterations: 2_000_000,
         }
+    }
+}
+
+/// A key derivation function family for [`Scram::only_kdf`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ScramKdf {
+    /// Argon2id v1.3 (`argon2id13` in the specification, `argon2id-13` in Crossbar.io).
+    Argon2id,
+    /// PBKDF2-HMAC-SHA256 (`pbkdf2`).
+    Pbkdf2,
+}
+
+impl fmt::Display for ScramKdf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ScramKdf::Argon2id => "Argon2id",
+            ScramKdf::Pbkdf2 => "PBKDF2",
+        })
     }
 }
 
@@ -133,6 +170,7 @@ impl Scram {
             password: Secret::new(password),
             method: CROSSBAR_METHOD,
             limits: KdfLimits::default(),
+            only_kdf: None,
         }
     }
 
@@ -149,12 +187,29 @@ impl Scram {
         self
     }
 
+    /// Accepts only this key derivation function (default: either). Pin the one your
+    /// credentials were made with, so that a router cannot switch to the other: e.g. from
+    /// memory-hard Argon2id to PBKDF2, whose hashes are far cheaper to crack on GPUs. A
+    /// challenge naming the other fails the join with [`AuthErrorKind::KdfNotAllowed`].
+    ///
+    /// ```
+    /// use wamp_client::auth::{Scram, ScramKdf};
+    ///
+    /// let scram = Scram::new("alice", "secret").only_kdf(ScramKdf::Argon2id);
+    /// # let _ = scram;
+    /// ```
+    pub fn only_kdf(mut self, kdf: ScramKdf) -> Self {
+        self.only_kdf = Some(kdf);
+        self
+    }
+
     /// A session with the given client nonce (tests use fixed ones).
     fn session(&self, client_nonce: String) -> ScramSession {
         ScramSession {
             authenticator: self.clone(),
             client_nonce,
             server_signature: None,
+            verified: false,
         }
     }
 }
@@ -166,6 +221,7 @@ impl fmt::Debug for Scram {
             .field("password", &self.password)
             .field("method", &self.method)
             .field("limits", &self.limits)
+            .field("only_kdf", &self.only_kdf)
             .finish()
     }
 }
@@ -202,6 +258,13 @@ impl Kdf {
                 "the router's SCRAM challenge names the unknown key derivation function \
                  `{other}` (known: argon2id13, argon2id-13, pbkdf2)"
             ))),
+        }
+    }
+
+    fn family(self) -> ScramKdf {
+        match self {
+            Kdf::Argon2id | Kdf::Argon2idBase64 => ScramKdf::Argon2id,
+            Kdf::Pbkdf2 => ScramKdf::Pbkdf2,
         }
     }
 }
@@ -262,6 +325,8 @@ struct ScramSession {
     client_nonce: String,
     /// ServerSignature = HMAC(ServerKey, AuthMessage), known once the challenge is answered.
     server_signature: Option<Zeroizing<[u8; 32]>>,
+    /// Whether the WELCOME carried the right server signature.
+    verified: bool,
 }
 
 /// What the client computes from one CHALLENGE.
@@ -286,6 +351,20 @@ impl ScramSession {
             ));
         }
         let kdf = Kdf::parse(challenge.required_str("kdf")?)?;
+        if let Some(only) = self.authenticator.only_kdf {
+            if kdf.family() != only {
+                return Err(AuthError::with_kind(
+                    AuthErrorKind::KdfNotAllowed,
+                    format!(
+                        "the router's SCRAM challenge asks for {}, but this client accepts only \
+                         {only} (Scram::only_kdf); if the credentials really use {}, change \
+                         that setting, otherwise the router is not the one you expect",
+                        kdf.family(),
+                        kdf.family()
+                    ),
+                ));
+            }
+        }
         let iterations = challenge.u32_or("iterations", None)?;
         let memory = match kdf {
             Kdf::Argon2id | Kdf::Argon2idBase64 => challenge.u32_or("memory", None)?,
@@ -327,7 +406,13 @@ impl ScramSession {
         } else {
             Zeroizing::new(self.authenticator.password.expose().to_owned())
         };
-        let salted = blocking("deriving the SCRAM salted password", move || {
+        let cost = match kdf {
+            Kdf::Pbkdf2 => format!("PBKDF2, {iterations} iterations"),
+            Kdf::Argon2id | Kdf::Argon2idBase64 => {
+                format!("Argon2id, {iterations} passes, {memory} KiB")
+            }
+        };
+        let salted = blocking("deriving the SCRAM salted password", cost, move || {
             salted_password(kdf, password.as_bytes(), &salt, iterations, memory)
         })
         .await?;
@@ -352,22 +437,28 @@ impl ScramSession {
 
 /// Refuses KDF costs outside `limits`.
 fn check_cost(kdf: Kdf, iterations: u32, memory: u32, limits: &KdfLimits) -> Result<(), AuthError> {
+    let too_low =
+        |message: String| Err(AuthError::with_kind(AuthErrorKind::KdfCostTooLow, message));
+    let too_high =
+        |message: String| Err(AuthError::with_kind(AuthErrorKind::KdfCostTooHigh, message));
     match kdf {
         Kdf::Pbkdf2 => {
             if iterations < limits.pbkdf2_min_iterations {
-                return Err(AuthError::new(format!(
+                return too_low(format!(
                     "the router's SCRAM challenge asks for only {iterations} PBKDF2 iterations; \
                      this client requires at least {} (a router asking for less may be fishing \
-                     for an easily cracked hash; see KdfLimits)",
+                     for an easily cracked hash; if the credentials really use fewer, lower \
+                     KdfLimits::pbkdf2_min_iterations)",
                     limits.pbkdf2_min_iterations
-                )));
+                ));
             }
             if iterations > limits.pbkdf2_max_iterations {
-                return Err(AuthError::new(format!(
+                return too_high(format!(
                     "the router's SCRAM challenge asks for {iterations} PBKDF2 iterations; this \
-                     client allows at most {} (see KdfLimits)",
+                     client allows at most {} (if the credentials really use more, raise \
+                     KdfLimits::pbkdf2_max_iterations)",
                     limits.pbkdf2_max_iterations
-                )));
+                ));
             }
         }
         Kdf::Argon2id | Kdf::Argon2idBase64 => {
@@ -376,21 +467,23 @@ fn check_cost(kdf: Kdf, iterations: u32, memory: u32, limits: &KdfLimits) -> Res
                 || memory < limits.argon2_min_memory_kib
                 || cost < limits.argon2_min_cost
             {
-                return Err(AuthError::new(format!(
+                return too_low(format!(
                     "the router's SCRAM challenge asks for a weak Argon2 cost ({memory} KiB × \
                      {iterations} iterations); this client requires at least {} KiB and a \
                      product of at least {} (a router asking for less may be fishing for an \
-                     easily cracked hash; see KdfLimits)",
+                     easily cracked hash; if the credentials really use less, lower the \
+                     KdfLimits)",
                     limits.argon2_min_memory_kib, limits.argon2_min_cost
-                )));
+                ));
             }
             if memory > limits.argon2_max_memory_kib || cost > limits.argon2_max_cost {
-                return Err(AuthError::new(format!(
+                return too_high(format!(
                     "the router's SCRAM challenge asks for an Argon2 cost of {memory} KiB × \
                      {iterations} iterations; this client allows at most {} KiB and a product \
-                     of at most {} (see KdfLimits)",
+                     of at most {} (if the credentials really use more, raise \
+                     KdfLimits::argon2_max_memory_kib or argon2_max_cost)",
                     limits.argon2_max_memory_kib, limits.argon2_max_cost
-                )));
+                ));
             }
         }
     }
@@ -424,34 +517,50 @@ impl AuthSession for ScramSession {
     }
 
     fn welcome(&mut self, details: &SessionDetails) -> Result<(), AuthError> {
+        let not_proven = |why: &str| {
+            Err(AuthError::with_kind(
+                AuthErrorKind::RouterNotAuthenticated,
+                format!(
+                    "{why}; it has not proven that it knows the user's keys (check that the URL \
+                     names the router you expect and that it is configured for SCRAM)"
+                ),
+            ))
+        };
         let Some(expected) = &self.server_signature else {
             let method = details.authmethod.as_deref();
             if method == Some(CROSSBAR_METHOD) || method == Some(SPEC_METHOD) {
-                return Err(AuthError::new(
-                    "the router accepted SCRAM authentication without challenging; it has not \
-                     proven that it knows the user's keys",
-                ));
+                return not_proven("the router accepted SCRAM authentication without challenging");
             }
-            // The router accepted another method.
+            // The router accepted another method; whether that is acceptable is for the join
+            // to decide (see `router_proof`).
             return Ok(());
         };
         let extra = details.authextra();
         let field = |key: &str| extra.and_then(|e| e.get(key)).and_then(Value::as_str);
         let Some(text) = field("verifier").or_else(|| field("scram_server_signature")) else {
-            return Err(AuthError::new(
+            return not_proven(
                 "the router's WELCOME lacks the SCRAM server signature (`verifier` or \
-                 `scram_server_signature`); it has not proven that it knows the user's keys",
-            ));
+                 `scram_server_signature`)",
+            );
         };
         let text = text.strip_prefix("v=").unwrap_or(text);
         let received = BASE64.decode(text).unwrap_or_default();
         if !bool::from(received.as_slice().ct_eq(expected.as_slice())) {
-            return Err(AuthError::new(
-                "the router's SCRAM server signature is wrong: it does not know this user's \
-                 keys (is it the router it claims to be?)",
-            ));
+            return not_proven(
+                "the router's SCRAM server signature is wrong: it does not know this user's keys \
+                 (is it the router it claims to be?)",
+            );
         }
+        self.verified = true;
         Ok(())
+    }
+
+    fn router_proof(&self) -> RouterProof {
+        RouterProof::Possible
+    }
+
+    fn router_proven(&self) -> bool {
+        self.verified
     }
 }
 
@@ -508,7 +617,12 @@ mod tests {
     /// PBKDF2, 4096 iterations, `c=biws`, verifier with a `v=` prefix.
     #[tokio::test]
     async fn spec_dialect_matches_rfc_7677() {
-        let scram = Scram::new("user", "pencil").wamp_scram();
+        // RFC 7677's 4,096 iterations are below the default floor.
+        let limits = KdfLimits {
+            pbkdf2_min_iterations: 4_096,
+            ..KdfLimits::default()
+        };
+        let scram = Scram::new("user", "pencil").wamp_scram().kdf_limits(limits);
         assert_eq!(scram.method(), "wamp-scram");
         let mut session = scram.session("rOprNGfwEbeRWgbNEkqO".to_owned());
         let server_nonce = "rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0";

@@ -10,7 +10,8 @@ use sha2::Sha256;
 use zeroize::Zeroizing;
 
 use super::{
-    AuthError, AuthFuture, AuthResponse, AuthSession, Authenticator, Challenge, Secret, blocking,
+    AuthError, AuthErrorKind, AuthFuture, AuthResponse, AuthSession, Authenticator, Challenge,
+    Secret, blocking,
 };
 
 /// PBKDF2 iterations when a salted challenge does not say (Autobahn|Python's default).
@@ -34,6 +35,8 @@ const MAX_KEYLEN: u32 = 256;
 ///
 /// The secret never travels, but whoever sees a challenge and its answer can test guesses of it
 /// offline: prefer TLS, or [`Scram`](super::Scram) or [`CryptoSign`](super::CryptoSign).
+/// [`connect`](crate::SessionBuilder::connect) logs a warning when it is offered without TLS to
+/// a host other than the local machine.
 ///
 /// ```no_run
 /// # async fn demo() -> wamp_client::Result<()> {
@@ -98,10 +101,18 @@ impl AuthSession for WampCra {
                     let iterations = challenge.u32_or("iterations", Some(DEFAULT_ITERATIONS))?;
                     let keylen = challenge.u32_or("keylen", Some(DEFAULT_KEYLEN))?;
                     if iterations == 0 || iterations > MAX_ITERATIONS {
-                        return Err(AuthError::new(format!(
-                            "the router asks for {iterations} PBKDF2 iterations to derive the \
-                             WAMP-CRA key; this client accepts 1 to {MAX_ITERATIONS}"
-                        )));
+                        let kind = if iterations == 0 {
+                            AuthErrorKind::Other
+                        } else {
+                            AuthErrorKind::KdfCostTooHigh
+                        };
+                        return Err(AuthError::with_kind(
+                            kind,
+                            format!(
+                                "the router asks for {iterations} PBKDF2 iterations to derive \
+                                 the WAMP-CRA key; this client accepts 1 to {MAX_ITERATIONS}"
+                            ),
+                        ));
                     }
                     if keylen == 0 || keylen > MAX_KEYLEN {
                         return Err(AuthError::new(format!(
@@ -111,7 +122,8 @@ impl AuthSession for WampCra {
                     }
                     let secret = self.secret.clone();
                     let salt = salt.to_owned();
-                    blocking("deriving the WAMP-CRA key", move || {
+                    let cost = format!("PBKDF2, {iterations} iterations");
+                    blocking("deriving the WAMP-CRA key", cost, move || {
                         Ok(derive_key(secret.expose(), &salt, iterations, keylen))
                     })
                     .await?

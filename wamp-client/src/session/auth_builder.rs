@@ -84,7 +84,8 @@ impl SessionBuilder {
         self
     }
 
-    /// Offers ticket authentication ([`Ticket`]). The ticket travels in clear text: use TLS.
+    /// Offers ticket authentication ([`Ticket`]). The ticket travels in clear text: use TLS
+    /// (`connect` logs a warning otherwise, unless the router is on the local machine).
     ///
     /// ```no_run
     /// # async fn demo() -> wamp_client::Result<()> {
@@ -118,8 +119,8 @@ impl SessionBuilder {
     /// Without an `authid`, the router derives one from the public key.
     ///
     /// A malformed key makes [`connect`](SessionBuilder::connect) fail with
-    /// [`Error::Aborted`](crate::Error::Aborted) (`wamp.error.authentication_failed`, with a
-    /// message saying what is wrong, never the key). Use [`CryptoSign::from_hex`] with
+    /// [`Error::Authentication`](crate::Error::Authentication) (with a message saying what is
+    /// wrong, never the key). Use [`CryptoSign::from_hex`] with
     /// [`authenticator`](SessionBuilder::authenticator) to check the key earlier, or for router
     /// authentication.
     ///

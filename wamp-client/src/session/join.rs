@@ -5,7 +5,9 @@ use futures_util::{SinkExt as _, StreamExt as _};
 use zeroize::Zeroize as _;
 
 use super::details::{SessionDetails, client_roles};
-use crate::auth::{AuthConfig, AuthError, AuthSession, CLIENT_ABORT_REASON, Challenge};
+use crate::auth::{
+    AuthConfig, AuthError, AuthErrorKind, AuthSession, CLIENT_ABORT_REASON, Challenge, RouterProof,
+};
 use crate::error::{Error, ErrorUri, Result, WampError};
 use crate::transport::Transport;
 use crate::value::{Dict, Value};
@@ -22,6 +24,27 @@ struct Offered {
 
 /// Sends HELLO, answers the router's CHALLENGEs and waits for its verdict.
 pub(super) async fn join(
+    transport: &mut Box<dyn Transport>,
+    serializer: Serializer,
+    realm: &str,
+    agent: &str,
+    auth: &AuthConfig,
+    trace_payloads: bool,
+) -> Result<SessionDetails> {
+    // Key derivations started by this join share the builder's slot.
+    auth.kdf_slot
+        .scope(join_inner(
+            transport,
+            serializer,
+            realm,
+            agent,
+            auth,
+            trace_payloads,
+        ))
+        .await
+}
+
+async fn join_inner(
     transport: &mut Box<dyn Transport>,
     serializer: Serializer,
     realm: &str,
@@ -65,6 +88,9 @@ pub(super) async fn join(
                             client_abort(transport, serializer, &error, trace_payloads).await
                         );
                     }
+                }
+                if let Err(error) = check_router_proven(&offered, &details) {
+                    return Err(client_abort(transport, serializer, &error, trace_payloads).await);
                 }
                 return Ok(details);
             }
@@ -139,6 +165,49 @@ pub(super) async fn join(
             }
         }
     }
+}
+
+/// Refuses a WELCOME without the router's proof of identity where one is required: an offered
+/// method requires it, or every offered method can give it (so a router that skips it, or
+/// claims to have accepted a method nobody offered, is not believed).
+fn check_router_proven(offered: &[Offered], details: &SessionDetails) -> Result<(), AuthError> {
+    if offered.iter().any(|o| o.session.router_proven()) {
+        return Ok(());
+    }
+    let required: Vec<&str> = offered
+        .iter()
+        .filter(|o| o.session.router_proof() == RouterProof::Required)
+        .map(|o| o.method.as_str())
+        .collect();
+    let all_can_prove = !offered.is_empty()
+        && offered
+            .iter()
+            .all(|o| o.session.router_proof() != RouterProof::None);
+    if required.is_empty() && !all_can_prove {
+        return Ok(());
+    }
+    let accepted = details.authmethod.as_deref().unwrap_or("none named");
+    let methods: Vec<&str> = offered.iter().map(|o| o.method.as_str()).collect();
+    let (because, otherwise) = if required.is_empty() {
+        (
+            format!("every offered method ({methods:?}) can authenticate the router"),
+            "also offer a method that does not (e.g. Anonymous)",
+        )
+    } else {
+        (
+            format!("router authentication was asked for with {required:?}"),
+            "do not ask for it (CryptoSign::verify_router, request_router_signature)",
+        )
+    };
+    Err(AuthError::with_kind(
+        AuthErrorKind::RouterNotAuthenticated,
+        format!(
+            "the router welcomed this client (authmethod: {accepted}) without proving its \
+             identity, which this client requires because {because}. Check that the URL names \
+             the router you expect and that the router is configured for {methods:?}; to accept \
+             a router that does not prove itself, {otherwise}"
+        ),
+    ))
 }
 
 /// HELLO.Details: roles, agent and the authentication fields.
@@ -228,7 +297,7 @@ async fn receive(
 
 /// The error `connect` returns when this client refuses to go on with the authentication.
 fn client_error(error: &AuthError) -> Error {
-    Error::from(error.clone())
+    Error::Authentication(error.clone())
 }
 
 /// Sends ABORT for an authentication this client refuses, closes the connection, and returns

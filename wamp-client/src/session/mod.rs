@@ -506,6 +506,8 @@ impl SessionBuilder {
     }
 
     async fn connect_inner(self, span: tracing::Span) -> Result<Session> {
+        // Once per connect, not per reconnect: the URL and the methods do not change.
+        crate::auth::warn_cleartext_secrets(&self.url, &self.auth);
         let joined = self.open().await?;
         span.record("session", joined.details.session);
         let connector = self.reconnect.clone().map(|policy| {

@@ -20,7 +20,8 @@ use crate::wire::Id;
 /// failure multiplies the delay by `multiplier` (up to `max_delay`), each wait varied by up to
 /// `jitter` (a fraction) so that many clients do not retry in lockstep. Errors for which
 /// [`fatal_if`](ReconnectPolicy::fatal_if) says so (by default: the router refused the session,
-/// e.g. wrong credentials or an unknown realm) end the session instead.
+/// e.g. wrong credentials or an unknown realm, or this client refused the authentication,
+/// [`Error::Authentication`]) end the session instead.
 ///
 /// While reconnecting, every registration and subscription is kept and restored with its
 /// original options and handlers; requests fail fast with [`Error::Disconnected`] unless marked
@@ -77,9 +78,13 @@ impl fmt::Debug for ReconnectPolicy {
 }
 
 /// The default classification: a session the router refused (ABORT while joining: wrong
-/// credentials, unknown realm or role, no acceptable authentication method) cannot be fixed by
-/// retrying.
+/// credentials, unknown realm or role, no acceptable authentication method) or this client
+/// refused (the router failed to prove its identity, asked for a key derivation outside the
+/// limits) cannot be fixed by retrying.
 fn default_fatal(error: &Error) -> bool {
+    if let Error::Authentication(_) = error {
+        return true;
+    }
     matches!(error, Error::Aborted(e) if matches!(
         e.uri,
         ErrorUri::NotAuthorized
