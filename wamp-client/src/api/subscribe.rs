@@ -93,6 +93,7 @@ pub struct Subscribe<'a> {
     topic: String,
     options: Dict,
     buffer: usize,
+    buffer_bytes: usize,
 }
 
 impl Session {
@@ -116,6 +117,7 @@ impl Session {
             topic: topic.into(),
             options: Dict::new(),
             buffer: super::event_queue::DEFAULT_EVENT_BUFFER,
+            buffer_bytes: super::event_queue::DEFAULT_EVENT_BUFFER_BYTES,
         }
     }
 }
@@ -144,6 +146,16 @@ impl Subscribe<'_> {
         self
     }
 
+    /// How many bytes of unread events (their size as received, encoded) the subscription
+    /// holds before it drops the oldest (default 16 MiB; at most 4 GiB), alongside the count
+    /// of [`buffer`](Subscribe::buffer): whichever is reached first drops the oldest events,
+    /// counted in [`Subscription::dropped`]. The newest event is always kept, even one larger
+    /// than the budget.
+    pub fn buffer_bytes(mut self, bytes: usize) -> Self {
+        self.buffer_bytes = bytes;
+        self
+    }
+
     /// Sets a raw SUBSCRIBE option, for router-specific extensions.
     pub fn option(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
         self.options.insert(key.into(), value.into());
@@ -164,7 +176,8 @@ impl IntoFuture for Subscribe<'_> {
         let start = || -> Result<(oneshot::Receiver<Result<Id>>, EventReceiver)> {
             session.uri_check().check(&self.topic, usage)?;
             // The queue's shared state holds the topic for both ends.
-            let (events_tx, events) = super::event_queue::channel(self.topic, self.buffer);
+            let (events_tx, events) =
+                super::event_queue::channel(self.topic, self.buffer, self.buffer_bytes);
             let (reply, rx) = oneshot::channel();
             session.send(Command::Subscribe(Box::new(SubscribeRequest {
                 options: self.options,

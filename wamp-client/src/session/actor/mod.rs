@@ -171,6 +171,8 @@ pub(super) struct SessionTask {
     handoff: Handoff,
     /// Frames are encoded into this buffer's free end and split off (see `encode_frame`).
     encode_buffer: bytes::BytesMut,
+    /// The length of the frame being handled: an event's size for its queue's byte budget.
+    frame_len: usize,
 }
 
 /// `Err` carries why the session ends; the main loop stops on it.
@@ -215,6 +217,7 @@ impl SessionTask {
             unflushed: false,
             encode_buffer: bytes::BytesMut::new(),
             handoff: Handoff::default(),
+            frame_len: 0,
         }
     }
 
@@ -620,6 +623,7 @@ impl SessionTask {
             }
             None => return Err(self.transport_lost("the router closed the connection".into())),
         };
+        self.frame_len = bytes.len();
         let message = match self.serializer.decode(&bytes) {
             Ok(message) => message,
             Err(e) => return Err(self.protocol_violation(e.to_string()).await),
@@ -1004,11 +1008,12 @@ impl SessionTask {
         // Every local subscription sharing this router subscription gets every event. A
         // subscriber whose stream was dropped gets none (the queue sees to that) and is removed
         // when its Unsubscribe arrives.
+        let size = self.frame_len;
         if let Some((last, rest)) = entry.sinks().split_last() {
             for sink in rest {
-                self.handoff.event_queued(sink.send(event.clone()));
+                self.handoff.event_queued(sink.send(event.clone(), size));
             }
-            self.handoff.event_queued(last.send(event));
+            self.handoff.event_queued(last.send(event, size));
         }
     }
 
