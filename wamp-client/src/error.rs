@@ -82,6 +82,17 @@ pub enum Error {
     /// The operation did not complete in time.
     #[error("timed out after {0:?}: {1}")]
     Timeout(std::time::Duration, &'static str),
+
+    /// A call's progressive results arrived faster than its [`CallStream`](crate::CallStream)
+    /// was read: more than `limit` waited unread. The call was canceled at the router; the
+    /// results buffered before this error were delivered.
+    #[error(
+        "more than {limit} progressive results of the call waited unread, so the call was canceled: read the CallStream faster, or raise the buffer with Call::progress_buffer or SessionBuilder::max_progress_buffer"
+    )]
+    ProgressOverflow {
+        /// The buffer's size.
+        limit: usize,
+    },
 }
 
 impl Error {

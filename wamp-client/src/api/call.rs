@@ -91,6 +91,7 @@ pub struct Call<'a> {
     cancel_mode: Option<CancelMode>,
     idempotent: bool,
     wait: bool,
+    progress_buffer: Option<usize>,
 }
 
 impl Session {
@@ -107,6 +108,7 @@ impl Session {
             cancel_mode: None,
             idempotent: false,
             wait: false,
+            progress_buffer: None,
         }
     }
 }
@@ -182,6 +184,20 @@ impl<'a> Call<'a> {
         self
     }
 
+    /// How many progressive results of this call may wait unread in its [`CallStream`]
+    /// (default: the session's
+    /// [`max_progress_buffer`](crate::SessionBuilder::max_progress_buffer), 1024). A value of 0
+    /// is taken as 1.
+    ///
+    /// When the reader falls further behind, the stream yields the results already buffered,
+    /// then [`Error::ProgressOverflow`], and the call is canceled at the router: progressive
+    /// results are parts of one answer, so none is silently dropped, and the session never
+    /// waits for a slow reader.
+    pub fn progress_buffer(mut self, results: usize) -> Self {
+        self.progress_buffer = Some(crate::session::clamp_bound(results));
+        self
+    }
+
     /// Sends the call asking for progressive results and returns them as a [`CallStream`]: every
     /// progressive result, then the final one, then the end of the stream.
     ///
@@ -202,7 +218,11 @@ impl<'a> Call<'a> {
         let session = self.session.clone();
         let cancel_mode = self.cancel_mode.unwrap_or(session.default_cancel_mode());
         let timeout = self.timeout;
-        let (tx, rx) = mpsc::unbounded_channel();
+        let buffer = self
+            .progress_buffer
+            .unwrap_or(session.limits().max_progress_buffer);
+        // One slot more for the final result or error, which always fits.
+        let (tx, rx) = mpsc::channel(buffer.saturating_add(1));
         let key = session.next_local_id();
         let state = match self.start(key, CallReply::Stream(tx)) {
             Ok(()) => Ok(rx),
@@ -458,10 +478,13 @@ impl Future for CallFuture {
 /// Yields `Ok` for each progressive result ([`CallResult::is_progress`]) and for the final
 /// result, then ends; an error ends the stream after being yielded. Dropping the stream before
 /// the final result cancels the call.
+///
+/// At most [`Call::progress_buffer`] results wait unread; a reader that falls further behind
+/// gets [`Error::ProgressOverflow`] after them, and the call is canceled.
 #[must_use = "streams do nothing unless polled"]
 #[derive(Debug)]
 pub struct CallStream {
-    state: std::result::Result<mpsc::UnboundedReceiver<Result<CallResult>>, Option<Error>>,
+    state: std::result::Result<mpsc::Receiver<Result<CallResult>>, Option<Error>>,
     guard: CancelGuard,
     deadline: Option<Pin<Box<Deadline>>>,
     done: bool,

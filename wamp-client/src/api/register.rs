@@ -174,9 +174,13 @@ impl ProgressSender {
 
 /// Further input chunks of a call with progressive invocations, as a [`Stream`] of
 /// [`Arguments`]. Obtained from [`Invocation::take_input`].
+///
+/// At most [`SessionBuilder::max_progress_buffer`](crate::SessionBuilder::max_progress_buffer)
+/// chunks wait unread. A handler that falls further behind is stopped: the caller gets
+/// `wamp.error.runtime_error`, and the handler's task is aborted.
 #[derive(Debug)]
 pub struct InvocationInput {
-    pub(crate) chunks: mpsc::UnboundedReceiver<Arguments>,
+    pub(crate) chunks: mpsc::Receiver<Arguments>,
 }
 
 impl Stream for InvocationInput {

@@ -127,8 +127,9 @@ pub(crate) enum CallReply {
     /// One final result. Boxed, so that the channel a pending call holds stays small; the box
     /// is made only once the answer is there.
     Once(FinalReply),
-    /// Progressive results, then the final one (or an error).
-    Stream(mpsc::UnboundedSender<Result<CallResult>>),
+    /// Progressive results, then the final one (or an error). Bounded: one slot more than the
+    /// progress buffer, kept for the final outcome.
+    Stream(mpsc::Sender<Result<CallResult>>),
 }
 
 /// Why the router revoked a registration, once it has. (A subscription records it in its event

@@ -60,6 +60,38 @@ pub(crate) struct Shared {
     next_local_id: AtomicU64,
     cancel_mode: CancelMode,
     router_timeout_unit: TimeoutUnit,
+    limits: Limits,
+}
+
+/// Bounds on the queues a peer (or a careless loop) could otherwise grow without end. Set with
+/// the [`SessionBuilder`] methods of the same names, which document each default and what
+/// happens beyond it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    /// Invocation handlers running at once; more INVOCATIONs are answered with an error.
+    pub(crate) max_concurrent_invocations: usize,
+    /// Unread progressive results of one call, and unread input chunks of one progressive
+    /// invocation.
+    pub(crate) max_progress_buffer: usize,
+}
+
+/// Default of [`SessionBuilder::max_concurrent_invocations`].
+pub const DEFAULT_MAX_CONCURRENT_INVOCATIONS: usize = 4096;
+/// Default of [`SessionBuilder::max_progress_buffer`].
+pub const DEFAULT_MAX_PROGRESS_BUFFER: usize = 1024;
+
+/// A queue bound between 1 and what Tokio's channels and semaphores take.
+pub(crate) fn clamp_bound(bound: usize) -> usize {
+    bound.clamp(1, tokio::sync::Semaphore::MAX_PERMITS / 2)
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_concurrent_invocations: DEFAULT_MAX_CONCURRENT_INVOCATIONS,
+            max_progress_buffer: DEFAULT_MAX_PROGRESS_BUFFER,
+        }
+    }
 }
 
 /// The session as the current join established it.
@@ -146,6 +178,7 @@ impl Session {
             router_timeout_unit: TimeoutUnit::default(),
             interrupt_grace: Duration::from_secs(2),
             reconnect: None,
+            limits: Limits::default(),
         }
     }
 
@@ -265,6 +298,10 @@ impl Session {
         crate::value::Value::UInt(u64::try_from(value).unwrap_or(u64::MAX))
     }
 
+    pub(crate) fn limits(&self) -> Limits {
+        self.shared.limits
+    }
+
     pub(crate) fn next_local_id(&self) -> u64 {
         self.shared.next_local_id.fetch_add(1, Ordering::Relaxed)
     }
@@ -321,6 +358,7 @@ pub struct SessionBuilder {
     router_timeout_unit: TimeoutUnit,
     interrupt_grace: Duration,
     reconnect: Option<ReconnectPolicy>,
+    limits: Limits,
 }
 
 /// The unit in which the router reads the CALL `timeout` option.
@@ -369,6 +407,37 @@ impl SessionBuilder {
     /// is aborted (default: 2 s).
     pub fn interrupt_grace(mut self, grace: Duration) -> Self {
         self.interrupt_grace = grace;
+        self
+    }
+
+    /// How many invocation handlers may run at once on this session (default:
+    /// [`DEFAULT_MAX_CONCURRENT_INVOCATIONS`], 4096: far more than a callee serves at once
+    /// when it keeps up, while a flood of INVOCATIONs cannot spawn tasks without end).
+    ///
+    /// Beyond it, a new INVOCATION is answered at once with `wamp.error.unavailable` ("callee
+    /// busy: N invocations running"), the error by which a callee asks the dealer to try another
+    /// callee of a shared registration; nothing is queued, and the session task never waits.
+    /// Handlers interrupted by the caller count until they have finished or been aborted.
+    /// A value of 0 is taken as 1.
+    pub fn max_concurrent_invocations(mut self, invocations: usize) -> Self {
+        self.limits.max_concurrent_invocations = invocations.max(1);
+        self
+    }
+
+    /// How many progressive results of one call may wait unread in its
+    /// [`CallStream`](crate::CallStream), and how many input chunks of one progressive
+    /// invocation may wait unread in its [`InvocationInput`](crate::InvocationInput) (default:
+    /// [`DEFAULT_MAX_PROGRESS_BUFFER`], 1024). A call may set its own with
+    /// [`Call::progress_buffer`](crate::Call::progress_buffer). A value of 0 is taken as 1.
+    ///
+    /// Progressive results are parts of one answer, so none is dropped: a call whose reader
+    /// falls further behind fails with [`Error::ProgressOverflow`] (after the results already
+    /// buffered) and is canceled at the router (CANCEL `killnowait`, if the dealer supports
+    /// canceling). On the callee side, an invocation whose handler falls further behind its
+    /// input is answered with `wamp.error.runtime_error`, gets no more chunks, and its handler
+    /// is aborted. The session task never waits for a slow reader.
+    pub fn max_progress_buffer(mut self, results: usize) -> Self {
+        self.limits.max_progress_buffer = clamp_bound(results);
         self
     }
 
@@ -502,6 +571,7 @@ impl SessionBuilder {
             next_local_id: AtomicU64::new(1),
             cancel_mode: self.cancel_mode,
             router_timeout_unit: self.router_timeout_unit,
+            limits: self.limits,
         });
         let task = actor::SessionTask::new(actor::TaskConfig {
             transport: joined.transport,
@@ -514,6 +584,7 @@ impl SessionBuilder {
             interrupt_grace: self.interrupt_grace,
             trace_payloads: self.trace_payloads,
             reconnect: connector,
+            limits: self.limits,
         });
         tokio::spawn(task.run().instrument(span));
         Ok(Session { shared })

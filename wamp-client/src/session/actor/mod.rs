@@ -49,6 +49,7 @@ pub(super) struct TaskConfig {
     pub(super) interrupt_grace: Duration,
     pub(super) trace_payloads: bool,
     pub(super) reconnect: Option<(super::ReconnectPolicy, super::Connector)>,
+    pub(super) limits: super::Limits,
 }
 
 /// A request sent to the router and waiting for its answer.
@@ -171,6 +172,8 @@ pub(super) struct SessionTask {
     handoff: Handoff,
     /// Frames are encoded into this buffer's free end and split off (see `encode_frame`).
     encode_buffer: bytes::BytesMut,
+    /// Bounds on what peers can queue (running invocations, unread progressive chunks).
+    limits: super::Limits,
     /// The length of the frame being handled: an event's size for its queue's byte budget.
     frame_len: usize,
 }
@@ -217,6 +220,7 @@ impl SessionTask {
             unflushed: false,
             encode_buffer: bytes::BytesMut::new(),
             handoff: Handoff::default(),
+            limits: config.limits,
             frame_len: 0,
         }
     }
@@ -671,7 +675,7 @@ impl SessionTask {
                         kwargs,
                         details,
                     };
-                    self.on_call_result(request, call, result);
+                    return self.on_call_result(request, call, result).await;
                 }
                 Ok(())
             }
