@@ -93,6 +93,16 @@ pub enum Error {
         /// The buffer's size.
         limit: usize,
     },
+
+    /// The session task has `limit` requests queued that it has not taken in yet, and this
+    /// request cannot wait for room. Nothing was sent.
+    #[error(
+        "the session has {limit} requests queued that it has not sent yet: await earlier requests before sending more, or raise SessionBuilder::max_queued_commands"
+    )]
+    QueueFull {
+        /// The queue's size.
+        limit: usize,
+    },
 }
 
 impl Error {

@@ -62,7 +62,7 @@ mod uri;
 pub mod value;
 pub mod wire;
 
-pub use api::publish::PublishFuture;
+pub use api::publish::{PlainPublishFuture, PublishFuture};
 pub use api::register::BoxFuture;
 pub use api::{
     AcknowledgedPublish, ApplicationError, Arguments, Call, CallError, CallFuture, CallResult,

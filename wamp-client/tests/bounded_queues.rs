@@ -1,6 +1,8 @@
-//! Every queue a router could grow has a bound, and what happens beyond it is the documented
-//! outcome: progressive results fail the call and cancel it, progressive input stops the
-//! invocation, invocations beyond the limit are answered "busy".
+//! Every queue a router (or a careless loop) could grow has a bound, and what happens beyond it is
+//! the documented outcome: progressive results fail the call and cancel it, progressive input
+//! stops the invocation, invocations beyond the limit are answered "busy", and requests beyond
+//! the command queue wait for room (or fail when they cannot wait) while control commands always
+//! go through.
 
 #![allow(
     clippy::unwrap_used,
@@ -11,7 +13,8 @@
 
 mod support;
 
-use std::future::Future;
+use std::future::{Future, IntoFuture as _};
+use std::task::Poll;
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
@@ -328,4 +331,193 @@ async fn a_finished_invocation_makes_room_for_the_next() {
         script.await.unwrap();
     })
     .await;
+}
+
+// ===== the command queue
+
+/// Polls a future once, without letting other tasks (the session task) run.
+fn poll_once<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
+    let waker = futures_util::task::noop_waker();
+    let mut cx = std::task::Context::from_waker(&waker);
+    std::pin::Pin::new(future).poll(&mut cx)
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_publishing_loop_waits_for_room_and_control_commands_still_go_through() {
+    bounded("command queue", async {
+        const QUEUE: usize = 16;
+        let router = ScriptedRouter::start(Serializer::Json).await;
+        let url = router.url();
+        let script = tokio::spawn(async move {
+            let mut peer = router.accept().await;
+            peer.welcome(1).await;
+            peer.accept_subscribe(9).await;
+            // In order: what was queued, the unsubscribe sent on drop, then what waited for room.
+            for i in 0..QUEUE as u64 {
+                let (args, _) = expect_message!(
+                    peer, Message::Publish { payload, .. } => payload.into_parts()
+                );
+                assert_eq!(args, support::scripted_router::args((i,)));
+            }
+            expect_message!(
+                peer,
+                Message::Unsubscribe {
+                    subscription: 9,
+                    ..
+                }
+            );
+            for i in QUEUE as u64..QUEUE as u64 + 5 {
+                let (args, _) = expect_message!(
+                    peer, Message::Publish { payload, .. } => payload.into_parts()
+                );
+                assert_eq!(args, support::scripted_router::args((i,)));
+            }
+            peer.expect_leave().await;
+        });
+
+        let session = Session::builder(&url, "realm1")
+            .max_queued_commands(QUEUE)
+            .connect()
+            .await
+            .unwrap();
+        let subscription = session.subscribe("com.example.topic").await.unwrap();
+        // Without yielding to the session task: the queue fills up, then publishing waits.
+        for i in 0..QUEUE as u64 {
+            let mut publish = session.publish("com.example.topic", (i,)).into_future();
+            assert!(
+                matches!(poll_once(&mut publish), Poll::Ready(Ok(()))),
+                "publication {i} fits the queue"
+            );
+        }
+        let mut waiting = session
+            .publish("com.example.topic", (QUEUE as u64,))
+            .into_future();
+        assert!(
+            poll_once(&mut waiting).is_pending(),
+            "a publication beyond the queue waits for room"
+        );
+        // A control command sent from Drop is not held back (nor lost).
+        drop(subscription);
+        waiting.await.unwrap();
+        for i in QUEUE as u64 + 1..QUEUE as u64 + 5 {
+            session.publish("com.example.topic", (i,)).await.unwrap();
+        }
+        session.leave().await.unwrap();
+        script.await.unwrap();
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn calls_beyond_the_queue_are_sent_once_polled_and_dropping_one_sends_nothing() {
+    bounded("queued calls", async {
+        const QUEUE: usize = 8;
+        let router = ScriptedRouter::start(Serializer::Json).await;
+        let url = router.url();
+        let script = tokio::spawn(async move {
+            let mut peer = router.accept().await;
+            peer.welcome(1).await;
+            let mut calls = Vec::new();
+            for _ in 0..QUEUE + 1 {
+                let call = peer.expect_call().await;
+                calls.push(call.args[0].as_u64().unwrap());
+                peer.send(result(call.request, call.args)).await;
+            }
+            // The queued call that was dropped never went out: only the queue's 8 and call 9.
+            assert_eq!(
+                calls,
+                (0..QUEUE as u64)
+                    .chain([QUEUE as u64 + 1])
+                    .collect::<Vec<_>>()
+            );
+            peer.expect_leave().await;
+        });
+
+        let session = Session::builder(&url, "realm1")
+            .max_queued_commands(QUEUE)
+            .connect()
+            .await
+            .unwrap();
+        let sent: Vec<_> = (0..QUEUE as u64)
+            .map(|i| session.call("com.example.echo", (i,)).into_future())
+            .collect();
+        let dropped = session
+            .call("com.example.echo", (QUEUE as u64,))
+            .into_future();
+        let mut queued = session
+            .call("com.example.echo", (QUEUE as u64 + 1,))
+            .into_future();
+        assert!(poll_once(&mut queued).is_pending());
+        drop(dropped);
+        for (i, call) in sent.into_iter().enumerate() {
+            assert_eq!(call.await.unwrap().arg::<usize>(0).unwrap(), i);
+        }
+        assert_eq!(queued.await.unwrap().arg::<usize>(0).unwrap(), QUEUE + 1);
+        session.leave().await.unwrap();
+        script.await.unwrap();
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn input_chunks_that_cannot_wait_fail_with_queue_full() {
+    bounded("input chunks", async {
+        const QUEUE: usize = 4;
+        let router = ScriptedRouter::start(Serializer::Json).await;
+        let url = router.url();
+        let script = tokio::spawn(async move {
+            let mut peer = router.accept().await;
+            peer.welcome_with(1, progressive_welcome()).await;
+            let call = peer.expect_call().await;
+            // The call took one slot; three chunks fit, then the last chunk from finish().
+            let mut chunks = 0;
+            loop {
+                let options = expect_message!(
+                    peer, Message::Call { request, options, .. } if request == call.request => options
+                );
+                chunks += 1;
+                if !options.contains_key("progress") {
+                    break;
+                }
+            }
+            assert_eq!(chunks, QUEUE);
+            peer.send(result(call.request, args(("done",)))).await;
+            peer.expect_leave().await;
+        });
+
+        let session = Session::builder(&url, "realm1")
+            .max_queued_commands(QUEUE)
+            .connect()
+            .await
+            .unwrap();
+        let (mut input, mut output) = session
+            .call("com.example.upload", ("first",))
+            .into_duplex()
+            .unwrap();
+        for i in 0..QUEUE - 1 {
+            input.send((i,)).unwrap();
+        }
+        match input.send(("too many",)) {
+            Err(Error::QueueFull { limit }) => assert_eq!(limit, QUEUE),
+            other => panic!("expected QueueFull, got {other:?}"),
+        }
+        // The last chunk is never refused.
+        input.finish(("last",)).unwrap();
+        let last = output.next().await.unwrap().unwrap();
+        assert_eq!(last.arg::<String>(0).unwrap(), "done");
+        session.leave().await.unwrap();
+        script.await.unwrap();
+    })
+    .await;
+}
+
+#[test]
+fn request_futures_stay_send_and_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<wamp_client::CallFuture>();
+    send_sync::<wamp_client::CallStream>();
+    send_sync::<wamp_client::PublishFuture>();
+    send_sync::<wamp_client::PlainPublishFuture>();
+    send_sync::<wamp_client::SubscribeFuture>();
+    send_sync::<wamp_client::RegisterFuture>();
 }

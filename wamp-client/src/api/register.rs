@@ -14,7 +14,7 @@ use super::arguments::{Arguments, payload_accessors};
 use super::options::MatchPolicy;
 use crate::error::{Error, Result, WampError};
 use crate::session::Session;
-use crate::session::command::{Command, Outcome, RegisterRequest, Revocation};
+use crate::session::command::{Command, Outcome, QueuedRequest, RegisterRequest, Revocation};
 use crate::uri::UriUse;
 use crate::value::{Dict, Value, ValueError};
 use crate::wire::Id;
@@ -277,15 +277,22 @@ impl Register<'_> {
         self
     }
 
-    fn start(self, local: u64, revoked: Revocation) -> Result<oneshot::Receiver<Result<Id>>> {
+    /// Sends the REGISTER (or queues it for room, returned alongside the answer's receiver).
+    #[allow(clippy::type_complexity)]
+    fn start(
+        self,
+        local: u64,
+        revoked: Revocation,
+    ) -> Result<(oneshot::Receiver<Result<Id>>, Option<Box<QueuedRequest>>)> {
         let usage = match self.options.get("match").and_then(Value::as_str) {
             Some("wildcard") => UriUse::Wildcard { own: true },
             _ => UriUse::Own,
         };
         self.session.uri_check().check(&self.procedure, usage)?;
         let (reply, rx) = oneshot::channel();
-        self.session
-            .send(Command::Register(Box::new(RegisterRequest {
+        let queued = self
+            .session
+            .send_request(Command::Register(Box::new(RegisterRequest {
                 local,
                 procedure: self.procedure,
                 options: self.options,
@@ -293,7 +300,7 @@ impl Register<'_> {
                 handler: self.handler,
                 reply,
             })))?;
-        Ok(rx)
+        Ok((rx, queued))
     }
 }
 
@@ -335,8 +342,13 @@ impl IntoFuture for Register<'_> {
         let procedure = self.procedure.clone();
         let revoked = Revocation::default();
         let local = session.next_local_id();
+        let (state, queued) = match self.start(local, revoked.clone()) {
+            Ok((rx, queued)) => (Ok(rx), queued),
+            Err(e) => (Err(Some(e)), None),
+        };
         RegisterFuture {
-            state: self.start(local, revoked.clone()).map_err(Some),
+            state,
+            queued,
             session,
             procedure,
             revoked,
@@ -350,6 +362,8 @@ impl IntoFuture for Register<'_> {
 #[derive(Debug)]
 pub struct RegisterFuture {
     state: std::result::Result<oneshot::Receiver<Result<Id>>, Option<Error>>,
+    /// The REGISTER, while it waits for room in the request queue.
+    queued: Option<Box<QueuedRequest>>,
     session: Session,
     procedure: String,
     revoked: Revocation,
@@ -361,6 +375,9 @@ impl Future for RegisterFuture {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
+        if let Err(e) = std::task::ready!(this.session.poll_outgoing(&mut this.queued, cx)) {
+            return Poll::Ready(Err(e));
+        }
         match &mut this.state {
             Ok(rx) => match Pin::new(rx).poll(cx) {
                 Poll::Ready(Ok(Ok(id))) => Poll::Ready(Ok(Registration {

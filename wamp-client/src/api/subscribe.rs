@@ -13,7 +13,7 @@ use super::event_queue::{EventReceiver, QueueRef};
 use super::options::MatchPolicy;
 use crate::error::{Error, Result};
 use crate::session::Session;
-use crate::session::command::{Command, SubscribeRequest};
+use crate::session::command::{Command, QueuedRequest, SubscribeRequest};
 use crate::uri::UriUse;
 use crate::value::{Dict, Value};
 use crate::wire::Id;
@@ -173,26 +173,31 @@ impl IntoFuture for Subscribe<'_> {
             Some("wildcard") => UriUse::Wildcard { own: false },
             _ => UriUse::Reference,
         };
-        let start = || -> Result<(oneshot::Receiver<Result<Id>>, EventReceiver)> {
+        #[allow(clippy::type_complexity)]
+        let start = || -> Result<(
+            oneshot::Receiver<Result<Id>>,
+            EventReceiver,
+            Option<Box<QueuedRequest>>,
+        )> {
             session.uri_check().check(&self.topic, usage)?;
             // The queue's shared state holds the topic for both ends.
-            let (events_tx, events) =
-                super::event_queue::channel(self.topic, self.buffer, self.buffer_bytes);
+            let (events_tx, events) = super::event_queue::channel(self.topic, self.buffer, self.buffer_bytes);
             let (reply, rx) = oneshot::channel();
-            session.send(Command::Subscribe(Box::new(SubscribeRequest {
+            let queued = session.send_request(Command::Subscribe(Box::new(SubscribeRequest {
                 options: self.options,
                 events: events_tx,
                 reply,
             })))?;
-            Ok((rx, events))
+            Ok((rx, events, queued))
         };
-        let (state, pending) = match start() {
-            Ok((rx, events)) => (Ok(rx), Some(events)),
-            Err(e) => (Err(Some(e)), None),
+        let (state, pending, queued) = match start() {
+            Ok((rx, events, queued)) => (Ok(rx), Some(events), queued),
+            Err(e) => (Err(Some(e)), None, None),
         };
         SubscribeFuture {
             state,
             pending,
+            queued,
             session,
         }
     }
@@ -204,6 +209,8 @@ impl IntoFuture for Subscribe<'_> {
 pub struct SubscribeFuture {
     state: std::result::Result<oneshot::Receiver<Result<Id>>, Option<Error>>,
     pending: Option<EventReceiver>,
+    /// The SUBSCRIBE, while it waits for room in the request queue.
+    queued: Option<Box<QueuedRequest>>,
     session: Session,
 }
 
@@ -213,6 +220,9 @@ impl Future for SubscribeFuture {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         let closed = |session: &Session| Error::SessionClosed(session.close_reason());
+        if let Err(e) = std::task::ready!(this.session.poll_outgoing(&mut this.queued, cx)) {
+            return Poll::Ready(Err(e));
+        }
         match &mut this.state {
             Ok(rx) => match Pin::new(rx).poll(cx) {
                 Poll::Ready(Ok(Ok(id))) => match this.pending.take() {

@@ -1,8 +1,17 @@
 //! What the [`Session`](crate::Session) handles ask of the session task, and how it answers.
+//!
+//! Commands travel on one channel, so that they arrive in the order they were sent (a CANCEL
+//! after its CALL, an UNSUBSCRIBE after its SUBSCRIBE). Requests (calls, publications,
+//! subscribes, registers, input chunks) each hold a permit of the session's gate while they wait
+//! in it, which bounds what a loop of requests can queue; control commands (cancels,
+//! unsubscribes, unregisters, leaving) take none, so the synchronous paths that send them (a
+//! handle's `Drop`) never wait and never lose one. There is at most one of those per live handle.
 
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Semaphore, mpsc, oneshot};
+use tokio_util::sync::PollSemaphore;
 
 use crate::api::call::{CallResult, CancelMode};
 use crate::api::register::Handler;
@@ -64,6 +73,102 @@ pub(crate) enum Command {
         message: Option<String>,
         reply: oneshot::Sender<CloseReason>,
     },
+}
+
+impl Command {
+    /// Whether the command held a permit of the gate while queued (see the module docs).
+    pub(crate) fn is_request(&self) -> bool {
+        matches!(
+            self,
+            Command::Call { .. }
+                | Command::Publish { .. }
+                | Command::Subscribe(_)
+                | Command::Register(_)
+                | Command::CallChunk { last: false, .. }
+        )
+    }
+}
+
+/// The session task's end of the command channel: returns each request's permit to the gate as
+/// the request is taken in.
+pub(crate) struct CommandReceiver {
+    commands: mpsc::UnboundedReceiver<Command>,
+    gate: Arc<Semaphore>,
+}
+
+impl CommandReceiver {
+    pub(crate) fn new(commands: mpsc::UnboundedReceiver<Command>, gate: Arc<Semaphore>) -> Self {
+        CommandReceiver { commands, gate }
+    }
+
+    fn taken(&self, command: Command) -> Command {
+        if command.is_request() {
+            self.gate.add_permits(1);
+        }
+        command
+    }
+
+    pub(crate) async fn recv(&mut self) -> Option<Command> {
+        let command = self.commands.recv().await?;
+        Some(self.taken(command))
+    }
+
+    pub(crate) fn try_recv(&mut self) -> Result<Command, mpsc::error::TryRecvError> {
+        let command = self.commands.try_recv()?;
+        Ok(self.taken(command))
+    }
+
+    /// Refuses further commands; requests waiting for room fail.
+    pub(crate) fn close(&mut self) {
+        self.commands.close();
+        self.gate.close();
+    }
+}
+
+impl Drop for CommandReceiver {
+    fn drop(&mut self) {
+        // Requests waiting for room would otherwise wait forever.
+        self.gate.close();
+    }
+}
+
+/// A request that found the queue full, waiting for room. Made only then, so boxed.
+pub(crate) struct QueuedRequest {
+    command: Option<Command>,
+    gate: PollSemaphore,
+}
+
+impl std::fmt::Debug for QueuedRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("QueuedRequest")
+    }
+}
+
+impl QueuedRequest {
+    pub(crate) fn new(command: Command, gate: Arc<Semaphore>) -> Box<Self> {
+        Box::new(QueuedRequest {
+            command: Some(command),
+            gate: PollSemaphore::new(gate),
+        })
+    }
+
+    /// Waits for room, then hands the request over with `send`. `Ready(false)` if the session
+    /// has ended meanwhile.
+    pub(crate) fn poll_send(
+        &mut self,
+        cx: &mut Context<'_>,
+        send: impl FnOnce(Command) -> bool,
+    ) -> Poll<bool> {
+        match self.gate.poll_acquire(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(None) => Poll::Ready(false),
+            Poll::Ready(Some(permit)) => {
+                // The session task returns it when it takes the request in.
+                permit.forget();
+                Poll::Ready(self.command.take().is_some_and(send))
+            }
+        }
+    }
 }
 
 /// The parts of a CALL or PUBLISH that are usually empty. Boxed, and only when one is set: every

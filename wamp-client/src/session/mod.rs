@@ -42,7 +42,7 @@ use tracing::Instrument as _;
 pub use details::SessionDetails;
 pub use reconnect::{ReconnectPolicy, SessionState, SessionStates};
 
-use self::command::Command;
+use self::command::{Command, CommandReceiver, QueuedRequest};
 use crate::api::call::CancelMode;
 use crate::error::{CloseInitiator, CloseReason, Error, Result};
 use crate::transport::{self, TransportOptions};
@@ -52,6 +52,8 @@ use crate::wire::{Id, Serializer};
 /// State shared by every handle of one session.
 pub(crate) struct Shared {
     commands: mpsc::UnboundedSender<Command>,
+    /// Permits for requests in the command queue (see `command`).
+    gate: Arc<tokio::sync::Semaphore>,
     /// What the current join established; replaced when a reconnecting session rejoins.
     current: std::sync::RwLock<Current>,
     closed: watch::Receiver<Option<CloseReason>>,
@@ -73,12 +75,16 @@ pub(crate) struct Limits {
     /// Unread progressive results of one call, and unread input chunks of one progressive
     /// invocation.
     pub(crate) max_progress_buffer: usize,
+    /// Requests queued from the handles that the session task has not taken in yet.
+    pub(crate) max_queued_commands: usize,
 }
 
 /// Default of [`SessionBuilder::max_concurrent_invocations`].
 pub const DEFAULT_MAX_CONCURRENT_INVOCATIONS: usize = 4096;
 /// Default of [`SessionBuilder::max_progress_buffer`].
 pub const DEFAULT_MAX_PROGRESS_BUFFER: usize = 1024;
+/// Default of [`SessionBuilder::max_queued_commands`].
+pub const DEFAULT_MAX_QUEUED_COMMANDS: usize = 4096;
 
 /// A queue bound between 1 and what Tokio's channels and semaphores take.
 pub(crate) fn clamp_bound(bound: usize) -> usize {
@@ -90,6 +96,7 @@ impl Default for Limits {
         Limits {
             max_concurrent_invocations: DEFAULT_MAX_CONCURRENT_INVOCATIONS,
             max_progress_buffer: DEFAULT_MAX_PROGRESS_BUFFER,
+            max_queued_commands: DEFAULT_MAX_QUEUED_COMMANDS,
         }
     }
 }
@@ -255,12 +262,73 @@ impl Session {
             .map_err(|_| Error::SessionClosed(self.close_reason()))
     }
 
-    /// Hands a command to the session task.
+    /// Hands a control command (not a request: see `Command::is_request`) to the session task.
     pub(crate) fn send(&self, command: Command) -> Result<()> {
         self.shared
             .commands
             .send(command)
             .map_err(|_| Error::SessionClosed(self.close_reason()))
+    }
+
+    /// Hands a request to the session task if the queue has room; otherwise gives it back,
+    /// queued for room, to be sent with [`Session::poll_queued`].
+    pub(crate) fn send_request(&self, command: Command) -> Result<Option<Box<QueuedRequest>>> {
+        match self.shared.gate.try_acquire() {
+            Ok(permit) => {
+                // The session task returns it when it takes the request in.
+                permit.forget();
+                self.send(command).map(|()| None)
+            }
+            Err(tokio::sync::TryAcquireError::NoPermits) => Ok(Some(QueuedRequest::new(
+                command,
+                Arc::clone(&self.shared.gate),
+            ))),
+            Err(tokio::sync::TryAcquireError::Closed) => {
+                Err(Error::SessionClosed(self.close_reason()))
+            }
+        }
+    }
+
+    /// Hands a request to the session task, or fails with [`Error::QueueFull`] if the queue has
+    /// no room: for the requests that cannot wait.
+    pub(crate) fn send_request_now(&self, command: Command) -> Result<()> {
+        match self.send_request(command)? {
+            None => Ok(()),
+            Some(_) => Err(Error::QueueFull {
+                limit: self.shared.limits.max_queued_commands,
+            }),
+        }
+    }
+
+    /// Sends `queued`, if there is one, once the queue has room; `Ready(Ok)` once nothing waits.
+    pub(crate) fn poll_outgoing(
+        &self,
+        queued: &mut Option<Box<QueuedRequest>>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<()>> {
+        let Some(request) = queued else {
+            return std::task::Poll::Ready(Ok(()));
+        };
+        let sent = std::task::ready!(self.poll_queued(request, cx));
+        *queued = None;
+        std::task::Poll::Ready(sent)
+    }
+
+    /// Sends a queued request once the queue has room.
+    pub(crate) fn poll_queued(
+        &self,
+        queued: &mut QueuedRequest,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<()>> {
+        queued
+            .poll_send(cx, |command| self.shared.commands.send(command).is_ok())
+            .map(|sent| {
+                if sent {
+                    Ok(())
+                } else {
+                    Err(Error::SessionClosed(self.close_reason()))
+                }
+            })
     }
 
     /// Why the session closed (a generic reason if the task is gone without saying).
@@ -441,6 +509,21 @@ impl SessionBuilder {
         self
     }
 
+    /// How many requests (calls, publications, subscribes, registers, input chunks) may wait
+    /// for the session task to take them in (default: [`DEFAULT_MAX_QUEUED_COMMANDS`], 4096).
+    /// A value of 0 is taken as 1.
+    ///
+    /// Beyond it, awaiting a request waits for room: a loop that publishes or calls faster
+    /// than the connection carries is slowed down to its pace instead of queuing without end.
+    /// A request that cannot wait ([`Call::into_duplex`](crate::Call::into_duplex),
+    /// [`CallInput::send`](crate::CallInput::send)) fails with [`Error::QueueFull`] instead.
+    /// Cancellations, unsubscribes and unregisters (also those sent when a handle is dropped)
+    /// and leaving are never held back: there is at most one of each per live handle.
+    pub fn max_queued_commands(mut self, commands: usize) -> Self {
+        self.limits.max_queued_commands = clamp_bound(commands);
+        self
+    }
+
     /// The serializers to offer, in order of preference (default: JSON, MessagePack, CBOR).
     pub fn serializers(mut self, serializers: impl IntoIterator<Item = Serializer>) -> Self {
         self.serializers = serializers.into_iter().collect();
@@ -555,12 +638,15 @@ impl SessionBuilder {
         });
 
         let (commands, commands_rx) = mpsc::unbounded_channel();
+        let gate = Arc::new(tokio::sync::Semaphore::new(self.limits.max_queued_commands));
+        let commands_rx = CommandReceiver::new(commands_rx, Arc::clone(&gate));
         let (closed_tx, closed) = watch::channel(None);
         let (state_tx, state) = watch::channel(SessionState::Joined {
             session: joined.details.session,
         });
         let shared = Arc::new(Shared {
             commands,
+            gate,
             current: std::sync::RwLock::new(Current {
                 details: Arc::new(joined.details),
                 serializer: joined.serializer,

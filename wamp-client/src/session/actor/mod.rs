@@ -26,7 +26,9 @@ use self::caller::PendingCall;
 use self::handoff::Handoff;
 use self::subscriptions::SubscriptionEntry;
 use super::Shared;
-use super::command::{Command, Outcome, RegisterRequest, RequestExtra, SubscribeRequest};
+use super::command::{
+    Command, CommandReceiver, Outcome, RegisterRequest, RequestExtra, SubscribeRequest,
+};
 use crate::api::call::CallResult;
 use crate::api::event_queue::QueueRef;
 use crate::api::subscribe::Event;
@@ -41,7 +43,7 @@ const BATCH: usize = 256;
 pub(super) struct TaskConfig {
     pub(super) transport: Box<dyn Transport>,
     pub(super) serializer: Serializer,
-    pub(super) commands: mpsc::UnboundedReceiver<Command>,
+    pub(super) commands: CommandReceiver,
     pub(super) closed: watch::Sender<Option<CloseReason>>,
     pub(super) shared: Weak<Shared>,
     pub(super) state: watch::Sender<super::SessionState>,
@@ -129,7 +131,7 @@ enum State {
 pub(super) struct SessionTask {
     transport: Box<dyn Transport>,
     serializer: Serializer,
-    commands: mpsc::UnboundedReceiver<Command>,
+    commands: CommandReceiver,
     commands_open: bool,
     outcomes_tx: mpsc::UnboundedSender<Outcome>,
     outcomes: mpsc::UnboundedReceiver<Outcome>,
