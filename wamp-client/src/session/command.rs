@@ -89,26 +89,49 @@ impl Command {
     }
 }
 
-/// The session task's end of the command channel: returns each request's permit to the gate as
-/// the request is taken in.
+/// Permits of requests taken in that are returned to the gate together (see `CommandReceiver`).
+const PERMITS_RETURNED_TOGETHER: usize = 32;
+
+/// The session task's end of the command channel: returns the permits of the requests it takes
+/// in to the gate.
+///
+/// They are returned a few at a time (returning takes the semaphore's lock) and always before
+/// the task waits for the next command, so a request never waits on a permit the task holds
+/// while idle.
 pub(crate) struct CommandReceiver {
     commands: mpsc::UnboundedReceiver<Command>,
     gate: Arc<Semaphore>,
+    /// Permits of requests taken in and not returned yet.
+    held: usize,
 }
 
 impl CommandReceiver {
     pub(crate) fn new(commands: mpsc::UnboundedReceiver<Command>, gate: Arc<Semaphore>) -> Self {
-        CommandReceiver { commands, gate }
+        CommandReceiver {
+            commands,
+            gate,
+            held: 0,
+        }
     }
 
-    fn taken(&self, command: Command) -> Command {
+    fn taken(&mut self, command: Command) -> Command {
         if command.is_request() {
-            self.gate.add_permits(1);
+            self.held += 1;
+            if self.held >= PERMITS_RETURNED_TOGETHER {
+                self.return_permits();
+            }
         }
         command
     }
 
+    fn return_permits(&mut self) {
+        if self.held > 0 {
+            self.gate.add_permits(std::mem::take(&mut self.held));
+        }
+    }
+
     pub(crate) async fn recv(&mut self) -> Option<Command> {
+        self.return_permits();
         let command = self.commands.recv().await?;
         Some(self.taken(command))
     }
