@@ -137,9 +137,16 @@ pub async fn run(url: &str, ser: Ser, workload: Workload, spec: Spec) -> Result<
             for i in 0..n as u64 {
                 calls.push(session.call(BLACKHOLE, (i, "bench")).into_future());
             }
-            // Wait until the session task has taken every call in and sent it.
+            // Wait until the session task has taken every call in and sent it. Calls beyond the
+            // session's request queue (`max_queued_commands`) go out when polled once there is
+            // room: poll each once per round, as an executor would.
+            let waker = futures_util::task::noop_waker();
+            let mut cx = std::task::Context::from_waker(&waker);
             let t = Instant::now();
             loop {
+                for call in &mut calls {
+                    let _ = std::future::Future::poll(std::pin::Pin::new(call), &mut cx);
+                }
                 let d = session.diagnostics().await.map_err(|e| e.to_string())?;
                 if d.pending_calls >= n || t.elapsed() > Duration::from_secs(30) {
                     break;

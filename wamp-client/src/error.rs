@@ -110,6 +110,27 @@ pub enum Error {
     /// The operation did not complete in time.
     #[error("timed out after {0:?}: {1}")]
     Timeout(std::time::Duration, &'static str),
+
+    /// A call's progressive results arrived faster than its [`CallStream`](crate::CallStream)
+    /// was read: more than `limit` waited unread. The call was canceled at the router; the
+    /// results buffered before this error were delivered.
+    #[error(
+        "more than {limit} progressive results of the call waited unread, so the call was canceled: read the CallStream faster, or raise the buffer with Call::progress_buffer or SessionBuilder::max_progress_buffer"
+    )]
+    ProgressOverflow {
+        /// The buffer's size.
+        limit: usize,
+    },
+
+    /// The session task has `limit` requests queued that it has not taken in yet, and this
+    /// request cannot wait for room. Nothing was sent.
+    #[error(
+        "the session has {limit} requests queued that it has not sent yet: await earlier requests before sending more, or raise SessionBuilder::max_queued_commands"
+    )]
+    QueueFull {
+        /// The queue's size.
+        limit: usize,
+    },
 }
 
 impl Error {

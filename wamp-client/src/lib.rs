@@ -47,6 +47,21 @@
 //! variants. Nothing a peer sends can panic the client: malformed messages abort the session with
 //! `wamp.error.protocol_violation` and fail every pending request.
 //!
+//! # Bounds
+//! Nothing a router sends, and no loop of requests, grows memory without limit. Each queue has a
+//! configurable bound, and the session task never waits for a slow consumer:
+//! - Events: [`Subscribe::buffer`] (10,000) and [`Subscribe::buffer_bytes`] (16 MiB) per
+//!   subscription; beyond either, the oldest events are dropped and counted.
+//! - Progressive results and input chunks: [`SessionBuilder::max_progress_buffer`] (1024) and
+//!   [`Call::progress_buffer`]; a reader further behind fails the call with
+//!   [`Error::ProgressOverflow`] and the call is canceled (a callee's handler gets an error
+//!   answered for it and is stopped).
+//! - Running invocations: [`SessionBuilder::max_concurrent_invocations`] (4096); beyond it,
+//!   INVOCATIONs are answered at once with `wamp.error.unavailable` ("callee busy").
+//! - Requests queued for the session task: [`SessionBuilder::max_queued_commands`] (4096);
+//!   beyond it, awaiting a request waits for room (backpressure), and requests that cannot wait
+//!   fail with [`Error::QueueFull`].
+//!
 //! # Logging
 //! The client logs through `tracing`: a `wamp.session` span per session, `wamp.call` and
 //! `wamp.invocation` spans per request, every message at `trace` level with payloads elided
@@ -63,7 +78,7 @@ mod uri;
 pub mod value;
 pub mod wire;
 
-pub use api::publish::PublishFuture;
+pub use api::publish::{PlainPublishFuture, PublishFuture};
 pub use api::register::BoxFuture;
 pub use api::{
     AcknowledgedPublish, ApplicationError, Arguments, Call, CallError, CallFuture, CallResult,

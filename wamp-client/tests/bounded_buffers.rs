@@ -74,3 +74,90 @@ async fn a_slow_subscriber_drops_its_oldest_events_and_nothing_else_waits() {
     .await
     .expect("bounded");
 }
+
+#[tokio::test]
+async fn a_subscriber_behind_by_more_than_its_byte_budget_drops_its_oldest_events() {
+    tokio::time::timeout(Duration::from_secs(15), async {
+        const EVENTS: u64 = 100;
+        const BUDGET: usize = 10_000;
+        let router = ScriptedRouter::start(Serializer::Json).await;
+        let url = router.url();
+        let script = tokio::spawn(async move {
+            let mut peer = router.accept().await;
+            peer.welcome(1).await;
+            peer.accept_subscribe(7).await;
+            // About 1 KiB each: the count (10,000 by default) is never reached, the bytes are.
+            let padding = "x".repeat(1000);
+            for i in 0..EVENTS {
+                peer.send(event(7, 10_000 + i, args((i, &padding)))).await;
+            }
+            peer.answer_call(args(("answered",))).await;
+            peer.expect_leave().await;
+        });
+
+        let session = Session::connect(&url, "realm1").await.unwrap();
+        let mut slow = session
+            .subscribe("com.example.large")
+            .buffer_bytes(BUDGET)
+            .await
+            .unwrap();
+        // Read nothing until the flood is over (the call is answered after it).
+        session.call("com.example.proc", ()).await.unwrap();
+
+        let dropped = slow.dropped();
+        let kept = EVENTS - dropped;
+        assert!(
+            (8..=9).contains(&kept),
+            "about 10 KB of ~1 KiB events are kept, not {kept}"
+        );
+        let mut numbers = Vec::new();
+        for _ in 0..kept {
+            numbers.push(slow.next().await.unwrap().arg::<u64>(0).unwrap());
+        }
+        assert_eq!(
+            numbers,
+            (EVENTS - kept..EVENTS).collect::<Vec<_>>(),
+            "the newest events are kept, in order"
+        );
+        session.leave().await.unwrap();
+        script.await.unwrap();
+    })
+    .await
+    .expect("bounded");
+}
+
+#[tokio::test]
+async fn an_event_larger_than_the_byte_budget_is_still_delivered() {
+    tokio::time::timeout(Duration::from_secs(15), async {
+        let router = ScriptedRouter::start(Serializer::Json).await;
+        let url = router.url();
+        let script = tokio::spawn(async move {
+            let mut peer = router.accept().await;
+            peer.welcome(1).await;
+            peer.accept_subscribe(7).await;
+            peer.send(event(7, 1, args((1, "small")))).await;
+            peer.send(event(7, 2, args((2, "x".repeat(5000))))).await;
+            peer.answer_call(args(("answered",))).await;
+            peer.expect_leave().await;
+        });
+
+        let session = Session::connect(&url, "realm1").await.unwrap();
+        let mut subscription = session
+            .subscribe("com.example.large")
+            .buffer_bytes(1000)
+            .await
+            .unwrap();
+        session.call("com.example.proc", ()).await.unwrap();
+        assert_eq!(subscription.dropped(), 1, "the older event made room");
+        let event = subscription.next().await.unwrap();
+        assert_eq!(
+            event.arg::<u64>(0).unwrap(),
+            2,
+            "the newest is kept whatever its size"
+        );
+        session.leave().await.unwrap();
+        script.await.unwrap();
+    })
+    .await
+    .expect("bounded");
+}

@@ -15,7 +15,7 @@ use super::arguments::{PendingArguments, payload_accessors, payload_error};
 use crate::deadline::deadline_after;
 use crate::error::{Error, ErrorUri, Result, WampError};
 use crate::session::Session;
-use crate::session::command::{CallReply, Command, RequestExtra};
+use crate::session::command::{CallReply, Command, QueuedRequest, RequestExtra};
 use crate::uri::UriUse;
 use crate::value::{Dict, Value};
 
@@ -92,6 +92,7 @@ pub struct Call<'a> {
     cancel_mode: Option<CancelMode>,
     idempotent: bool,
     wait: bool,
+    progress_buffer: Option<usize>,
 }
 
 impl Session {
@@ -108,6 +109,7 @@ impl Session {
             cancel_mode: None,
             idempotent: false,
             wait: false,
+            progress_buffer: None,
         }
     }
 }
@@ -185,6 +187,20 @@ impl<'a> Call<'a> {
         self
     }
 
+    /// How many progressive results of this call may wait unread in its [`CallStream`]
+    /// (default: the session's
+    /// [`max_progress_buffer`](crate::SessionBuilder::max_progress_buffer), 1024). A value of 0
+    /// is taken as 1.
+    ///
+    /// When the reader falls further behind, the stream yields the results already buffered,
+    /// then [`Error::ProgressOverflow`], and the call is canceled at the router: progressive
+    /// results are parts of one answer, so none is silently dropped, and the session never
+    /// waits for a slow reader.
+    pub fn progress_buffer(mut self, results: usize) -> Self {
+        self.progress_buffer = Some(crate::session::clamp_bound(results));
+        self
+    }
+
     /// Sends the call asking for progressive results and returns them as a [`CallStream`]: every
     /// progressive result, then the final one, then the end of the stream.
     ///
@@ -199,21 +215,38 @@ impl<'a> Call<'a> {
     /// }
     /// # Ok(()) }
     /// ```
-    pub fn into_stream(mut self) -> CallStream {
+    ///
+    /// If the session's request queue is full
+    /// ([`max_queued_commands`](crate::SessionBuilder::max_queued_commands)), the call is sent
+    /// once the stream is polled and the queue has room.
+    pub fn into_stream(self) -> CallStream {
+        self.into_stream_queued(true)
+    }
+
+    /// `into_stream`, the call queued for room if `may_wait`, else failing with `QueueFull`.
+    fn into_stream_queued(mut self, may_wait: bool) -> CallStream {
         self.options
             .insert("receive_progress".into(), Value::Bool(true));
         let session = self.session.clone();
         let cancel_mode = self.cancel_mode.unwrap_or(session.default_cancel_mode());
         let timeout = self.timeout;
-        let (tx, rx) = mpsc::unbounded_channel();
+        let buffer = self
+            .progress_buffer
+            .unwrap_or(session.limits().max_progress_buffer);
+        // One slot more for the final result or error, which always fits.
+        let (tx, rx) = mpsc::channel(buffer.saturating_add(1));
         let key = session.next_local_id();
-        let state = match self.start(key, CallReply::Stream(tx)) {
-            Ok(()) => Ok(rx),
-            Err(e) => Err(Some(e)),
+        let (state, queued) = match self.start(key, CallReply::Stream(tx), may_wait) {
+            Ok(queued) => (Ok(rx), queued),
+            Err(e) => (Err(Some(e)), None),
         };
+        let mut guard = CancelGuard::new(session, key, cancel_mode);
+        // Nothing to cancel until the call is sent.
+        guard.armed = queued.is_none();
         CallStream {
             state,
-            guard: CancelGuard::new(session, key, cancel_mode),
+            queued,
+            guard,
             deadline: timeout.map(Deadline::after),
             done: false,
         }
@@ -224,10 +257,13 @@ impl<'a> Call<'a> {
     /// [`CallInput`] sends the rest, and the [`CallStream`] receives progressive results and the
     /// final one. Together they make the call a duplex stream.
     ///
-    /// Fails with `wamp.error.feature_not_supported` if the router did not announce
-    /// `progressive_call_invocations` (Crossbar.io does not support it), and with
-    /// `wamp.error.invalid_argument` if the call is [`idempotent`](Call::idempotent): input
-    /// streamed before a reconnect could not be sent again after it.
+    /// Fails with
+    /// - `wamp.error.feature_not_supported` if the router did not announce
+    ///   `progressive_call_invocations` (Crossbar.io does not support it);
+    /// - `wamp.error.invalid_argument` if the call is [`idempotent`](Call::idempotent): input
+    ///   streamed before a reconnect could not be sent again after it;
+    /// - [`Error::QueueFull`] if the session's request queue is full (the input chunks that
+    ///   follow must not overtake the call).
     pub fn into_duplex(mut self) -> Result<(CallInput, CallStream)> {
         if self.idempotent {
             // After a reconnect only the first CALL could be sent again; the callee would wait
@@ -249,7 +285,7 @@ impl<'a> Call<'a> {
         }
         self.options.insert("progress".into(), Value::Bool(true));
         let session = self.session.clone();
-        let stream = self.into_stream();
+        let stream = self.into_stream_queued(false);
         if let Err(Some(e)) = &stream.state {
             return Err(e.clone());
         }
@@ -261,7 +297,14 @@ impl<'a> Call<'a> {
         Ok((input, stream))
     }
 
-    fn start(self, key: u64, reply: CallReply) -> Result<()> {
+    /// Sends the CALL; if the queue is full, gives it back queued for room when `may_wait`,
+    /// else fails with `QueueFull`.
+    fn start(
+        self,
+        key: u64,
+        reply: CallReply,
+        may_wait: bool,
+    ) -> Result<Option<Box<QueuedRequest>>> {
         self.session
             .uri_check()
             .check(&self.procedure, UriUse::Reference)?;
@@ -272,13 +315,18 @@ impl<'a> Call<'a> {
             idempotent: self.idempotent,
             wait: self.wait,
         };
-        self.session.send(Command::Call {
+        let command = Command::Call {
             key,
             procedure: self.procedure,
             args,
             extra: extra.boxed_if_set(),
             reply,
-        })
+        };
+        if may_wait {
+            self.session.send_request(command)
+        } else {
+            self.session.send_request_now(command).map(|()| None)
+        }
     }
 }
 
@@ -295,14 +343,18 @@ impl<'a> IntoFuture for Call<'a> {
         let state = {
             let _enter = span.enter();
             let (reply, rx) = oneshot::channel();
-            match self.start(key, CallReply::Once(reply)) {
-                Ok(()) => CallState::Waiting(rx),
+            match self.start(key, CallReply::Once(reply), true) {
+                Ok(None) => CallState::Waiting(rx),
+                Ok(Some(queued)) => CallState::Queued(Box::new((queued, rx))),
                 Err(e) => CallState::Failed(Some(Box::new(e))),
             }
         };
+        let mut guard = CancelGuard::new(session, key, cancel_mode);
+        // Nothing to cancel until the call is sent.
+        guard.armed = !matches!(state, CallState::Queued(_));
         CallFuture {
             state,
-            guard: CancelGuard::new(session, key, cancel_mode),
+            guard,
             deadline,
             // Boxed and only when a subscriber listens: the future is held once per outstanding call.
             span: (!span.is_disabled()).then(|| Box::new(span)),
@@ -411,11 +463,28 @@ impl Deadline {
     }
 }
 
-#[derive(Debug)]
 enum CallState {
+    /// The request queue was full: the call waits for room (the slow path, hence boxed).
+    #[allow(clippy::type_complexity)]
+    Queued(
+        Box<(
+            Box<QueuedRequest>,
+            oneshot::Receiver<Box<Result<CallResult>>>,
+        )>,
+    ),
     Waiting(oneshot::Receiver<Box<Result<CallResult>>>),
     /// Boxed: a call future is held once per outstanding call, and errors are large.
     Failed(Option<Box<Error>>),
+}
+
+impl fmt::Debug for CallState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CallState::Queued(_) => f.write_str("Queued"),
+            CallState::Waiting(_) => f.write_str("Waiting"),
+            CallState::Failed(error) => f.debug_tuple("Failed").field(error).finish(),
+        }
+    }
 }
 
 impl CallFuture {
@@ -431,6 +500,34 @@ impl Future for CallFuture {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         let _enter = this.span.as_deref().map(tracing::Span::enter);
+        if let CallState::Queued(queued) = &mut this.state {
+            match this.guard.session.poll_queued(&mut queued.0, cx) {
+                Poll::Ready(Ok(())) => {
+                    let queued = std::mem::replace(&mut this.state, CallState::Failed(None));
+                    if let CallState::Queued(queued) = queued {
+                        this.state = CallState::Waiting(queued.1);
+                    }
+                    this.guard.armed = true;
+                }
+                Poll::Ready(Err(e)) => {
+                    this.state = CallState::Failed(None);
+                    return Poll::Ready(Err(e));
+                }
+                Poll::Pending => {
+                    if let Some(deadline) = &mut this.deadline {
+                        if deadline.as_mut().poll_expired(cx) {
+                            // Never sent: nothing to cancel.
+                            this.state = CallState::Failed(None);
+                            return Poll::Ready(Err(Error::Timeout(
+                                deadline.timeout,
+                                "waiting for room in the session's request queue",
+                            )));
+                        }
+                    }
+                    return Poll::Pending;
+                }
+            }
+        }
         let output = match &mut this.state {
             CallState::Waiting(rx) => match super::reply::poll_reply(rx, cx) {
                 Poll::Ready(Some(result)) => *result,
@@ -451,6 +548,8 @@ impl Future for CallFuture {
                     return Poll::Pending;
                 }
             },
+            // Handled above.
+            CallState::Queued(_) => return Poll::Pending,
             CallState::Failed(error) => Err(error.take().map_or_else(
                 || Error::SessionClosed(this.guard.session.close_reason()),
                 |e| *e,
@@ -470,10 +569,15 @@ impl Future for CallFuture {
 /// Yields `Ok` for each progressive result ([`CallResult::is_progress`]) and for the final
 /// result, then ends; an error ends the stream after being yielded. Dropping the stream before
 /// the final result cancels the call.
+///
+/// At most [`Call::progress_buffer`] results wait unread; a reader that falls further behind
+/// gets [`Error::ProgressOverflow`] after them, and the call is canceled.
 #[must_use = "streams do nothing unless polled"]
 #[derive(Debug)]
 pub struct CallStream {
-    state: std::result::Result<mpsc::UnboundedReceiver<Result<CallResult>>, Option<Error>>,
+    state: std::result::Result<mpsc::Receiver<Result<CallResult>>, Option<Error>>,
+    /// The CALL, while it waits for room in the request queue.
+    queued: Option<Box<QueuedRequest>>,
     guard: CancelGuard,
     deadline: Option<Pin<Box<Deadline>>>,
     done: bool,
@@ -493,6 +597,33 @@ impl Stream for CallStream {
         let this = self.get_mut();
         if this.done {
             return Poll::Ready(None);
+        }
+        if let Some(queued) = &mut this.queued {
+            match this.guard.session.poll_queued(queued, cx) {
+                Poll::Ready(Ok(())) => {
+                    this.queued = None;
+                    this.guard.armed = true;
+                }
+                Poll::Ready(Err(e)) => {
+                    this.queued = None;
+                    this.done = true;
+                    return Poll::Ready(Some(Err(e)));
+                }
+                Poll::Pending => {
+                    if let Some(deadline) = &mut this.deadline {
+                        if deadline.as_mut().poll_expired(cx) {
+                            // Never sent: nothing to cancel.
+                            this.queued = None;
+                            this.done = true;
+                            return Poll::Ready(Some(Err(Error::Timeout(
+                                deadline.timeout,
+                                "waiting for room in the session's request queue",
+                            ))));
+                        }
+                    }
+                    return Poll::Pending;
+                }
+            }
         }
         let item = match &mut this.state {
             Ok(rx) => match super::reply::poll_next_reply(rx, cx) {
@@ -553,6 +684,12 @@ impl fmt::Debug for CallInput {
 
 impl CallInput {
     /// Sends one more chunk of positional arguments.
+    ///
+    /// Fails with [`Error::QueueFull`] if the session's request queue is full
+    /// ([`max_queued_commands`](crate::SessionBuilder::max_queued_commands)): the chunk was not
+    /// sent; send it again once the session has caught up (e.g. after a progressive result or
+    /// a short sleep). The last chunk ([`finish`](CallInput::finish), or the empty one sent on
+    /// drop) is never refused.
     pub fn send(&mut self, args: impl Serialize) -> Result<()> {
         self.chunk(super::Arguments::positional(args)?, false)
     }
@@ -571,13 +708,18 @@ impl CallInput {
         if self.finished {
             return Ok(());
         }
-        self.finished = last;
-        self.session.send(Command::CallChunk {
+        let chunk = Command::CallChunk {
             key: self.key,
             args: arguments.args,
             kwargs: arguments.kwargs,
             last,
-        })
+        };
+        if last {
+            // One per input: a control command, never refused (nor lost on drop).
+            self.finished = true;
+            return self.session.send(chunk);
+        }
+        self.session.send_request_now(chunk)
     }
 }
 

@@ -3,7 +3,8 @@
 //! subscription.
 //!
 //! The session task never waits on a subscriber: a subscriber that falls behind by more than
-//! the queue's capacity loses its *oldest* events, which are counted
+//! the queue's capacity (a number of events, and a byte budget on their encoded size) loses its
+//! *oldest* events, which are counted
 //! ([`Subscription::dropped`](crate::Subscription::dropped)) and logged once per burst. Memory
 //! stays bounded whatever the subscriber does, and no other subscription, call or invocation
 //! waits for it. (Backpressure instead would stop the whole connection for one slow consumer,
@@ -19,6 +20,12 @@ use crate::wire::Id;
 
 /// Events a subscription buffers by default before dropping the oldest.
 pub const DEFAULT_EVENT_BUFFER: usize = 10_000;
+
+/// Bytes of unread events (their encoded size as received) a subscription buffers by default
+/// before dropping the oldest: 16 MiB, the default largest message, so that 10,000 events of up
+/// to 1.6 KiB each fit both bounds, while a flood of large events cannot hold 10,000 times the
+/// message size.
+pub const DEFAULT_EVENT_BUFFER_BYTES: usize = 16 * 1024 * 1024;
 
 /// What the session task and a subscription's handle share: one allocation, in every
 /// subscription, so kept small.
@@ -42,8 +49,13 @@ struct Shared {
 struct State {
     /// Made on the first event and kept from then on: an idle subscription holds neither a
     /// buffer nor the deque's own fields (32 B against a pointer's 8, in every subscription).
+    /// Each event with its encoded size, counted against `byte_budget`.
     #[allow(clippy::box_collection)] // the box is what keeps idle subscriptions small
-    queue: Option<Box<VecDeque<Event>>>,
+    queue: Option<Box<VecDeque<(Event, u32)>>>,
+    /// The encoded size of the queued events. (`u32`s: this is in every subscription.)
+    bytes: u32,
+    /// At most this many bytes of events are queued (but always the newest event).
+    byte_budget: u32,
     /// The receiver's waker while it waits; taken by whoever wakes it.
     waker: Option<Waker>,
     dropped: u64,
@@ -64,13 +76,21 @@ impl Shared {
     }
 }
 
-/// A queue of at most `capacity` events (at least 1; more than `u32::MAX` is taken as that) for
-/// a subscription to `topic`.
-pub(crate) fn channel(topic: String, capacity: usize) -> (EventSender, EventReceiver) {
+/// A queue of at most `capacity` events (at least 1; more than `u32::MAX` is taken as that) and
+/// `byte_budget` bytes of them (but always the newest; more than `u32::MAX` is taken as that)
+/// for a subscription to `topic`.
+pub(crate) fn channel(
+    topic: String,
+    capacity: usize,
+    byte_budget: usize,
+) -> (EventSender, EventReceiver) {
     let capacity = u32::try_from(capacity).unwrap_or(u32::MAX).max(1);
+    let byte_budget = u32::try_from(byte_budget).unwrap_or(u32::MAX);
     let shared = Arc::new(Shared {
         state: Mutex::new(State {
             queue: None,
+            bytes: 0,
+            byte_budget,
             waker: None,
             dropped: 0,
             capacity,
@@ -88,16 +108,17 @@ pub(crate) fn channel(topic: String, capacity: usize) -> (EventSender, EventRece
 pub(crate) struct EventSender(Arc<Shared>);
 
 impl EventSender {
-    /// Queues `event`, dropping the oldest queued one if the queue is full. An event for a
-    /// receiver that is gone is dropped.
+    /// Queues `event`, of `size` bytes as received, dropping the oldest queued ones while the
+    /// queue is full (in events or bytes). An event for a receiver that is gone is dropped.
     ///
     /// Returns the receiver's waker if it was waiting for this event: the caller wakes it, and
     /// the session task does so once per batch of events rather than once per event. (On a
     /// multi-threaded runtime a wake per event makes the subscriber's thread take one event and
     /// sleep again, a thread switch per event.)
     #[must_use = "the returned waker must be woken"]
-    pub(crate) fn send(&self, event: Event) -> Option<Waker> {
-        let (waker, dropped, capacity) = {
+    pub(crate) fn send(&self, event: Event, size: usize) -> Option<Waker> {
+        let size32 = u32::try_from(size).unwrap_or(u32::MAX);
+        let (waker, dropped, capacity, byte_budget) = {
             let mut guard = self.0.state();
             let state = &mut *guard;
             if state.abandoned {
@@ -105,24 +126,35 @@ impl EventSender {
             }
             // Grows only when a subscriber falls behind.
             let queue = state.queue.get_or_insert_with(Box::default);
-            let overflow = queue.len() >= state.capacity as usize;
-            if overflow {
-                queue.pop_front();
+            let before = state.dropped;
+            while queue.len() >= state.capacity as usize
+                || (!queue.is_empty() && state.bytes.saturating_add(size32) > state.byte_budget)
+            {
+                let Some((_, oldest)) = queue.pop_front() else {
+                    break;
+                };
+                state.bytes = state.bytes.saturating_sub(oldest);
                 state.dropped += 1;
             }
-            queue.push_back(event);
-            let dropped = overflow.then_some(state.dropped);
-            (state.waker.take(), dropped, state.capacity)
+            queue.push_back((event, size32));
+            state.bytes = state.bytes.saturating_add(size32);
+            // Logged at 1, 2, 4, 8...: once per burst, not once per event.
+            let log = (before..state.dropped).any(|n| (n + 1).is_power_of_two());
+            let dropped = log.then_some(state.dropped);
+            (
+                state.waker.take(),
+                dropped,
+                state.capacity,
+                state.byte_budget,
+            )
         };
         if let Some(dropped) = dropped {
-            // Logged at 1, 2, 4, 8...: once per burst, not once per event.
-            if dropped.is_power_of_two() {
-                tracing::warn!(
-                    dropped,
-                    capacity,
-                    "a subscriber is too slow: dropping its oldest events"
-                );
-            }
+            tracing::warn!(
+                dropped,
+                capacity,
+                byte_budget,
+                "a subscriber is too slow: dropping its oldest events"
+            );
         }
         waker
     }
@@ -179,7 +211,8 @@ impl EventReceiver {
     /// The next event; `None` once the sender is gone and the queue is empty.
     pub(crate) fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<Event>> {
         let mut state = self.0.state();
-        if let Some(event) = state.queue.as_mut().and_then(|queue| queue.pop_front()) {
+        if let Some((event, size)) = state.queue.as_mut().and_then(|queue| queue.pop_front()) {
+            state.bytes = state.bytes.saturating_sub(size);
             return Poll::Ready(Some(event));
         }
         if state.closed {
@@ -198,7 +231,7 @@ impl EventReceiver {
         std::future::poll_fn(|cx| self.poll_recv(cx)).await
     }
 
-    /// How many events were dropped because the queue was full.
+    /// How many events were dropped because the queue was full (in events or bytes).
     pub(crate) fn dropped(&self) -> u64 {
         self.0.state().dropped
     }

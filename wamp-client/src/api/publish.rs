@@ -1,6 +1,6 @@
 //! Publishing events (the publisher role).
 
-use std::future::{Future, IntoFuture, Ready};
+use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -10,7 +10,7 @@ use tokio::sync::oneshot;
 use super::arguments::PendingArguments;
 use crate::error::{Error, Result};
 use crate::session::Session;
-use crate::session::command::{Command, RequestExtra};
+use crate::session::command::{Command, QueuedRequest, RequestExtra};
 use crate::uri::UriUse;
 use crate::value::{Dict, Value};
 use crate::wire::Id;
@@ -19,7 +19,10 @@ use crate::wire::Id;
 ///
 /// `.await` sends it without waiting for the router (fire and forget): it fails only if the
 /// session is closed or the payload cannot be converted. Call
-/// [`acknowledge`](Publish::acknowledge) to wait for the router's confirmation instead.
+/// [`acknowledge`](Publish::acknowledge) to wait for the router's confirmation instead. If the
+/// session's request queue is full
+/// ([`max_queued_commands`](crate::SessionBuilder::max_queued_commands)), `.await` waits for
+/// room: a publishing loop goes at the pace of the connection.
 ///
 /// ```no_run
 /// # async fn demo(session: wamp_client::Session) -> wamp_client::Result<()> {
@@ -160,7 +163,8 @@ impl<'a> Publish<'a> {
         AcknowledgedPublish { publish: self }
     }
 
-    fn start(self, ack: Option<oneshot::Sender<Result<Id>>>) -> Result<()> {
+    /// Sends the PUBLISH, or gives it back queued for room if the request queue is full.
+    fn start(self, ack: Option<oneshot::Sender<Result<Id>>>) -> Result<Option<Box<QueuedRequest>>> {
         self.session.uri_check().check(&self.topic, UriUse::Own)?;
         let (args, kwargs) = self.arguments.finish()?;
         let extra = RequestExtra {
@@ -168,7 +172,7 @@ impl<'a> Publish<'a> {
             kwargs,
             ..RequestExtra::default()
         };
-        self.session.send(Command::Publish {
+        self.session.send_request(Command::Publish {
             topic: self.topic,
             args,
             extra: extra.boxed_if_set(),
@@ -194,10 +198,36 @@ fn string_list(items: impl IntoIterator<Item = impl Into<String>>) -> Value {
 
 impl IntoFuture for Publish<'_> {
     type Output = Result<()>;
-    type IntoFuture = Ready<Result<()>>;
+    type IntoFuture = PlainPublishFuture;
 
     fn into_future(self) -> Self::IntoFuture {
-        std::future::ready(self.start(None))
+        let session = self.session.clone();
+        let state = self.start(None).map_err(Some);
+        PlainPublishFuture { state, session }
+    }
+}
+
+/// The future of an awaited [`Publish`] (not acknowledged): ready once the publication is in
+/// the session's request queue, at once unless the queue is full.
+#[must_use = "futures do nothing unless polled"]
+#[derive(Debug)]
+pub struct PlainPublishFuture {
+    /// The publication while it waits for room, or why it failed.
+    state: std::result::Result<Option<Box<QueuedRequest>>, Option<Error>>,
+    session: Session,
+}
+
+impl Future for PlainPublishFuture {
+    type Output = Result<()>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        match &mut this.state {
+            Ok(queued) => this.session.poll_outgoing(queued, cx),
+            Err(e) => Poll::Ready(Err(e
+                .take()
+                .unwrap_or_else(|| Error::SessionClosed(this.session.close_reason())))),
+        }
     }
 }
 
@@ -215,11 +245,15 @@ impl IntoFuture for AcknowledgedPublish<'_> {
     fn into_future(self) -> PublishFuture {
         let session = self.publish.session.clone();
         let (reply, rx) = oneshot::channel();
-        let state = match self.publish.start(Some(reply)) {
-            Ok(()) => Ok(rx),
-            Err(e) => Err(Some(e)),
+        let (state, queued) = match self.publish.start(Some(reply)) {
+            Ok(queued) => (Ok(rx), queued),
+            Err(e) => (Err(Some(e)), None),
         };
-        PublishFuture { state, session }
+        PublishFuture {
+            state,
+            queued,
+            session,
+        }
     }
 }
 
@@ -228,6 +262,8 @@ impl IntoFuture for AcknowledgedPublish<'_> {
 #[derive(Debug)]
 pub struct PublishFuture {
     state: std::result::Result<oneshot::Receiver<Result<Id>>, Option<Error>>,
+    /// The PUBLISH, while it waits for room in the request queue.
+    queued: Option<Box<QueuedRequest>>,
     session: Session,
 }
 
@@ -236,6 +272,9 @@ impl Future for PublishFuture {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
+        if let Err(e) = std::task::ready!(this.session.poll_outgoing(&mut this.queued, cx)) {
+            return Poll::Ready(Err(e));
+        }
         match &mut this.state {
             Ok(rx) => super::reply::poll_reply(rx, cx).map(|result| {
                 result.unwrap_or_else(|| Err(Error::SessionClosed(this.session.close_reason())))

@@ -14,7 +14,7 @@ use super::arguments::{Arguments, payload_accessors};
 use super::options::MatchPolicy;
 use crate::error::{Error, Result, WampError};
 use crate::session::Session;
-use crate::session::command::{Command, Outcome, RegisterRequest, Revocation};
+use crate::session::command::{Command, Outcome, QueuedRequest, RegisterRequest, Revocation};
 use crate::uri::UriUse;
 use crate::value::{Dict, Value, ValueError};
 use crate::wire::Id;
@@ -174,9 +174,13 @@ impl ProgressSender {
 
 /// Further input chunks of a call with progressive invocations, as a [`Stream`] of
 /// [`Arguments`]. Obtained from [`Invocation::take_input`].
+///
+/// At most [`SessionBuilder::max_progress_buffer`](crate::SessionBuilder::max_progress_buffer)
+/// chunks wait unread. A handler that falls further behind is stopped: the caller gets
+/// `wamp.error.runtime_error`, and the handler's task is aborted.
 #[derive(Debug)]
 pub struct InvocationInput {
-    pub(crate) chunks: mpsc::UnboundedReceiver<Arguments>,
+    pub(crate) chunks: mpsc::Receiver<Arguments>,
 }
 
 impl Stream for InvocationInput {
@@ -273,7 +277,13 @@ impl Register<'_> {
         self
     }
 
-    fn start(self, local: u64, revoked: Revocation) -> Result<oneshot::Receiver<Result<Id>>> {
+    /// Sends the REGISTER (or queues it for room, returned alongside the answer's receiver).
+    #[allow(clippy::type_complexity)]
+    fn start(
+        self,
+        local: u64,
+        revoked: Revocation,
+    ) -> Result<(oneshot::Receiver<Result<Id>>, Option<Box<QueuedRequest>>)> {
         let usage = match self.options.get("match").and_then(Value::as_str) {
             Some("wildcard") => UriUse::Wildcard { own: true },
             Some("prefix") => UriUse::Prefix { own: true },
@@ -281,8 +291,9 @@ impl Register<'_> {
         };
         self.session.uri_check().check(&self.procedure, usage)?;
         let (reply, rx) = oneshot::channel();
-        self.session
-            .send(Command::Register(Box::new(RegisterRequest {
+        let queued = self
+            .session
+            .send_request(Command::Register(Box::new(RegisterRequest {
                 local,
                 procedure: self.procedure,
                 options: self.options,
@@ -290,7 +301,7 @@ impl Register<'_> {
                 handler: self.handler,
                 reply,
             })))?;
-        Ok(rx)
+        Ok((rx, queued))
     }
 }
 
@@ -332,8 +343,13 @@ impl IntoFuture for Register<'_> {
         let procedure = self.procedure.clone();
         let revoked = Revocation::default();
         let local = session.next_local_id();
+        let (state, queued) = match self.start(local, revoked.clone()) {
+            Ok((rx, queued)) => (Ok(rx), queued),
+            Err(e) => (Err(Some(e)), None),
+        };
         RegisterFuture {
-            state: self.start(local, revoked.clone()).map_err(Some),
+            state,
+            queued,
             session,
             procedure,
             revoked,
@@ -347,6 +363,8 @@ impl IntoFuture for Register<'_> {
 #[derive(Debug)]
 pub struct RegisterFuture {
     state: std::result::Result<oneshot::Receiver<Result<Id>>, Option<Error>>,
+    /// The REGISTER, while it waits for room in the request queue.
+    queued: Option<Box<QueuedRequest>>,
     session: Session,
     procedure: String,
     revoked: Revocation,
@@ -358,6 +376,9 @@ impl Future for RegisterFuture {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
+        if let Err(e) = std::task::ready!(this.session.poll_outgoing(&mut this.queued, cx)) {
+            return Poll::Ready(Err(e));
+        }
         match &mut this.state {
             Ok(rx) => match Pin::new(rx).poll(cx) {
                 Poll::Ready(Ok(Ok(id))) => Poll::Ready(Ok(Registration {

@@ -28,7 +28,7 @@ pub(crate) fn poll_reply<T>(
 
 /// Polls a stream of replies.
 pub(crate) fn poll_next_reply<T>(
-    rx: &mut mpsc::UnboundedReceiver<T>,
+    rx: &mut mpsc::Receiver<T>,
     cx: &mut Context<'_>,
 ) -> Poll<Option<T>> {
     match rx.try_recv() {
@@ -56,8 +56,8 @@ mod tests {
         let _ = tx.send(1);
         let (tx, mut reply) = oneshot::channel();
         let _ = tx.send(2);
-        let (tx, mut replies) = mpsc::unbounded_channel();
-        let _ = tx.send(3);
+        let (tx, mut replies) = mpsc::channel(1);
+        let _ = tx.try_send(3);
         std::future::poll_fn(|cx| {
             spend_budget(cx);
             // What this module avoids: a plain poll reports a ready reply as not there.
@@ -76,7 +76,7 @@ mod tests {
     async fn closed_channels_are_reported() {
         let (tx, mut reply) = oneshot::channel::<()>();
         drop(tx);
-        let (tx, mut replies) = mpsc::unbounded_channel::<()>();
+        let (tx, mut replies) = mpsc::channel::<()>(1);
         drop(tx);
         std::future::poll_fn(|cx| {
             assert!(matches!(poll_reply(&mut reply, cx), Poll::Ready(None)));

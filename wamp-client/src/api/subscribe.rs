@@ -13,7 +13,7 @@ use super::event_queue::{EventReceiver, QueueRef};
 use super::options::MatchPolicy;
 use crate::error::{Error, Result};
 use crate::session::Session;
-use crate::session::command::{Command, SubscribeRequest};
+use crate::session::command::{Command, QueuedRequest, SubscribeRequest};
 use crate::uri::UriUse;
 use crate::value::{Dict, Value};
 use crate::wire::Id;
@@ -93,6 +93,7 @@ pub struct Subscribe<'a> {
     topic: String,
     options: Dict,
     buffer: usize,
+    buffer_bytes: usize,
 }
 
 impl Session {
@@ -116,6 +117,7 @@ impl Session {
             topic: topic.into(),
             options: Dict::new(),
             buffer: super::event_queue::DEFAULT_EVENT_BUFFER,
+            buffer_bytes: super::event_queue::DEFAULT_EVENT_BUFFER_BYTES,
         }
     }
 }
@@ -144,6 +146,16 @@ impl Subscribe<'_> {
         self
     }
 
+    /// How many bytes of unread events (their size as received, encoded) the subscription
+    /// holds before it drops the oldest (default 16 MiB; at most 4 GiB), alongside the count
+    /// of [`buffer`](Subscribe::buffer): whichever is reached first drops the oldest events,
+    /// counted in [`Subscription::dropped`]. The newest event is always kept, even one larger
+    /// than the budget.
+    pub fn buffer_bytes(mut self, bytes: usize) -> Self {
+        self.buffer_bytes = bytes;
+        self
+    }
+
     /// Sets a raw SUBSCRIBE option, for router-specific extensions.
     pub fn option(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
         self.options.insert(key.into(), value.into());
@@ -162,25 +174,31 @@ impl IntoFuture for Subscribe<'_> {
             Some("prefix") => UriUse::Prefix { own: false },
             _ => UriUse::Reference,
         };
-        let start = || -> Result<(oneshot::Receiver<Result<Id>>, EventReceiver)> {
+        #[allow(clippy::type_complexity)]
+        let start = || -> Result<(
+            oneshot::Receiver<Result<Id>>,
+            EventReceiver,
+            Option<Box<QueuedRequest>>,
+        )> {
             session.uri_check().check(&self.topic, usage)?;
             // The queue's shared state holds the topic for both ends.
-            let (events_tx, events) = super::event_queue::channel(self.topic, self.buffer);
+            let (events_tx, events) = super::event_queue::channel(self.topic, self.buffer, self.buffer_bytes);
             let (reply, rx) = oneshot::channel();
-            session.send(Command::Subscribe(Box::new(SubscribeRequest {
+            let queued = session.send_request(Command::Subscribe(Box::new(SubscribeRequest {
                 options: self.options,
                 events: events_tx,
                 reply,
             })))?;
-            Ok((rx, events))
+            Ok((rx, events, queued))
         };
-        let (state, pending) = match start() {
-            Ok((rx, events)) => (Ok(rx), Some(events)),
-            Err(e) => (Err(Some(e)), None),
+        let (state, pending, queued) = match start() {
+            Ok((rx, events, queued)) => (Ok(rx), Some(events), queued),
+            Err(e) => (Err(Some(e)), None, None),
         };
         SubscribeFuture {
             state,
             pending,
+            queued,
             session,
         }
     }
@@ -192,6 +210,8 @@ impl IntoFuture for Subscribe<'_> {
 pub struct SubscribeFuture {
     state: std::result::Result<oneshot::Receiver<Result<Id>>, Option<Error>>,
     pending: Option<EventReceiver>,
+    /// The SUBSCRIBE, while it waits for room in the request queue.
+    queued: Option<Box<QueuedRequest>>,
     session: Session,
 }
 
@@ -201,6 +221,9 @@ impl Future for SubscribeFuture {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         let closed = |session: &Session| Error::SessionClosed(session.close_reason());
+        if let Err(e) = std::task::ready!(this.session.poll_outgoing(&mut this.queued, cx)) {
+            return Poll::Ready(Err(e));
+        }
         match &mut this.state {
             Ok(rx) => match Pin::new(rx).poll(cx) {
                 Poll::Ready(Ok(Ok(id))) => match this.pending.take() {

@@ -1,8 +1,17 @@
 //! What the [`Session`](crate::Session) handles ask of the session task, and how it answers.
+//!
+//! Commands travel on one channel, so that they arrive in the order they were sent (a CANCEL
+//! after its CALL, an UNSUBSCRIBE after its SUBSCRIBE). Requests (calls, publications,
+//! subscribes, registers, input chunks) each hold a permit of the session's gate while they wait
+//! in it, which bounds what a loop of requests can queue; control commands (cancels,
+//! unsubscribes, unregisters, leaving) take none, so the synchronous paths that send them (a
+//! handle's `Drop`) never wait and never lose one. There is at most one of those per live handle.
 
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Semaphore, mpsc, oneshot};
+use tokio_util::sync::PollSemaphore;
 
 use crate::api::call::{CallResult, CancelMode};
 use crate::api::register::Handler;
@@ -66,6 +75,125 @@ pub(crate) enum Command {
     },
 }
 
+impl Command {
+    /// Whether the command held a permit of the gate while queued (see the module docs).
+    pub(crate) fn is_request(&self) -> bool {
+        matches!(
+            self,
+            Command::Call { .. }
+                | Command::Publish { .. }
+                | Command::Subscribe(_)
+                | Command::Register(_)
+                | Command::CallChunk { last: false, .. }
+        )
+    }
+}
+
+/// Permits of requests taken in that are returned to the gate together (see `CommandReceiver`).
+const PERMITS_RETURNED_TOGETHER: usize = 32;
+
+/// The session task's end of the command channel: returns the permits of the requests it takes
+/// in to the gate.
+///
+/// They are returned a few at a time (returning takes the semaphore's lock) and always before
+/// the task waits for the next command, so a request never waits on a permit the task holds
+/// while idle.
+pub(crate) struct CommandReceiver {
+    commands: mpsc::UnboundedReceiver<Command>,
+    gate: Arc<Semaphore>,
+    /// Permits of requests taken in and not returned yet.
+    held: usize,
+}
+
+impl CommandReceiver {
+    pub(crate) fn new(commands: mpsc::UnboundedReceiver<Command>, gate: Arc<Semaphore>) -> Self {
+        CommandReceiver {
+            commands,
+            gate,
+            held: 0,
+        }
+    }
+
+    fn taken(&mut self, command: Command) -> Command {
+        if command.is_request() {
+            self.held += 1;
+            if self.held >= PERMITS_RETURNED_TOGETHER {
+                self.return_permits();
+            }
+        }
+        command
+    }
+
+    fn return_permits(&mut self) {
+        if self.held > 0 {
+            self.gate.add_permits(std::mem::take(&mut self.held));
+        }
+    }
+
+    pub(crate) async fn recv(&mut self) -> Option<Command> {
+        self.return_permits();
+        let command = self.commands.recv().await?;
+        Some(self.taken(command))
+    }
+
+    pub(crate) fn try_recv(&mut self) -> Result<Command, mpsc::error::TryRecvError> {
+        let command = self.commands.try_recv()?;
+        Ok(self.taken(command))
+    }
+
+    /// Refuses further commands; requests waiting for room fail.
+    pub(crate) fn close(&mut self) {
+        self.commands.close();
+        self.gate.close();
+    }
+}
+
+impl Drop for CommandReceiver {
+    fn drop(&mut self) {
+        // Requests waiting for room would otherwise wait forever.
+        self.gate.close();
+    }
+}
+
+/// A request that found the queue full, waiting for room. Made only then, so boxed.
+pub(crate) struct QueuedRequest {
+    command: Option<Command>,
+    gate: PollSemaphore,
+}
+
+impl std::fmt::Debug for QueuedRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("QueuedRequest")
+    }
+}
+
+impl QueuedRequest {
+    pub(crate) fn new(command: Command, gate: Arc<Semaphore>) -> Box<Self> {
+        Box::new(QueuedRequest {
+            command: Some(command),
+            gate: PollSemaphore::new(gate),
+        })
+    }
+
+    /// Waits for room, then hands the request over with `send`. `Ready(false)` if the session
+    /// has ended meanwhile.
+    pub(crate) fn poll_send(
+        &mut self,
+        cx: &mut Context<'_>,
+        send: impl FnOnce(Command) -> bool,
+    ) -> Poll<bool> {
+        match self.gate.poll_acquire(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(None) => Poll::Ready(false),
+            Poll::Ready(Some(permit)) => {
+                // The session task returns it when it takes the request in.
+                permit.forget();
+                Poll::Ready(self.command.take().is_some_and(send))
+            }
+        }
+    }
+}
+
 /// The parts of a CALL or PUBLISH that are usually empty. Boxed, and only when one is set: every
 /// call and publication waits in the command queue, so the queue's slot size is paid per request.
 #[derive(Default)]
@@ -127,8 +255,9 @@ pub(crate) enum CallReply {
     /// One final result. Boxed, so that the channel a pending call holds stays small; the box
     /// is made only once the answer is there.
     Once(FinalReply),
-    /// Progressive results, then the final one (or an error).
-    Stream(mpsc::UnboundedSender<Result<CallResult>>),
+    /// Progressive results, then the final one (or an error). Bounded: one slot more than the
+    /// progress buffer, kept for the final outcome.
+    Stream(mpsc::Sender<Result<CallResult>>),
 }
 
 /// Why the router revoked a registration, once it has. (A subscription records it in its event

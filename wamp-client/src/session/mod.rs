@@ -42,7 +42,7 @@ use tracing::Instrument as _;
 pub use details::SessionDetails;
 pub use reconnect::{ReconnectPolicy, SessionState, SessionStates};
 
-use self::command::Command;
+use self::command::{Command, CommandReceiver, QueuedRequest};
 use crate::api::call::CancelMode;
 use crate::error::{CloseInitiator, CloseReason, Error, Result};
 use crate::transport::{self, TransportOptions};
@@ -52,6 +52,8 @@ use crate::wire::{Id, Serializer};
 /// State shared by every handle of one session.
 pub(crate) struct Shared {
     commands: mpsc::UnboundedSender<Command>,
+    /// Permits for requests in the command queue (see `command`).
+    gate: Arc<tokio::sync::Semaphore>,
     /// What the current join established; replaced when a reconnecting session rejoins.
     current: std::sync::RwLock<Current>,
     closed: watch::Receiver<Option<CloseReason>>,
@@ -63,11 +65,48 @@ pub(crate) struct Shared {
     /// Tells the session task that a handle wants to leave (or that the last one is gone), so
     /// that a write blocked on a router that stopped reading does not hold the leave up.
     leave_requested: Arc<tokio::sync::Notify>,
+    limits: Limits,
 }
 
 impl Drop for Shared {
     fn drop(&mut self) {
         self.leave_requested.notify_one();
+    }
+}
+
+/// Bounds on the queues a peer (or a careless loop) could otherwise grow without end. Set with
+/// the [`SessionBuilder`] methods of the same names, which document each default and what
+/// happens beyond it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    /// Invocation handlers running at once; more INVOCATIONs are answered with an error.
+    pub(crate) max_concurrent_invocations: usize,
+    /// Unread progressive results of one call, and unread input chunks of one progressive
+    /// invocation.
+    pub(crate) max_progress_buffer: usize,
+    /// Requests queued from the handles that the session task has not taken in yet.
+    pub(crate) max_queued_commands: usize,
+}
+
+/// Default of [`SessionBuilder::max_concurrent_invocations`].
+pub const DEFAULT_MAX_CONCURRENT_INVOCATIONS: usize = 4096;
+/// Default of [`SessionBuilder::max_progress_buffer`].
+pub const DEFAULT_MAX_PROGRESS_BUFFER: usize = 1024;
+/// Default of [`SessionBuilder::max_queued_commands`].
+pub const DEFAULT_MAX_QUEUED_COMMANDS: usize = 4096;
+
+/// A queue bound between 1 and what Tokio's channels and semaphores take.
+pub(crate) fn clamp_bound(bound: usize) -> usize {
+    bound.clamp(1, tokio::sync::Semaphore::MAX_PERMITS / 2)
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_concurrent_invocations: DEFAULT_MAX_CONCURRENT_INVOCATIONS,
+            max_progress_buffer: DEFAULT_MAX_PROGRESS_BUFFER,
+            max_queued_commands: DEFAULT_MAX_QUEUED_COMMANDS,
+        }
     }
 }
 
@@ -155,6 +194,7 @@ impl Session {
             router_timeout_unit: TimeoutUnit::default(),
             interrupt_grace: Duration::from_secs(2),
             reconnect: None,
+            limits: Limits::default(),
         }
     }
 
@@ -233,12 +273,73 @@ impl Session {
             .map_err(|_| Error::SessionClosed(self.close_reason()))
     }
 
-    /// Hands a command to the session task.
+    /// Hands a control command (not a request: see `Command::is_request`) to the session task.
     pub(crate) fn send(&self, command: Command) -> Result<()> {
         self.shared
             .commands
             .send(command)
             .map_err(|_| Error::SessionClosed(self.close_reason()))
+    }
+
+    /// Hands a request to the session task if the queue has room; otherwise gives it back,
+    /// queued for room, to be sent with [`Session::poll_queued`].
+    pub(crate) fn send_request(&self, command: Command) -> Result<Option<Box<QueuedRequest>>> {
+        match self.shared.gate.try_acquire() {
+            Ok(permit) => {
+                // The session task returns it when it takes the request in.
+                permit.forget();
+                self.send(command).map(|()| None)
+            }
+            Err(tokio::sync::TryAcquireError::NoPermits) => Ok(Some(QueuedRequest::new(
+                command,
+                Arc::clone(&self.shared.gate),
+            ))),
+            Err(tokio::sync::TryAcquireError::Closed) => {
+                Err(Error::SessionClosed(self.close_reason()))
+            }
+        }
+    }
+
+    /// Hands a request to the session task, or fails with [`Error::QueueFull`] if the queue has
+    /// no room: for the requests that cannot wait.
+    pub(crate) fn send_request_now(&self, command: Command) -> Result<()> {
+        match self.send_request(command)? {
+            None => Ok(()),
+            Some(_) => Err(Error::QueueFull {
+                limit: self.shared.limits.max_queued_commands,
+            }),
+        }
+    }
+
+    /// Sends `queued`, if there is one, once the queue has room; `Ready(Ok)` once nothing waits.
+    pub(crate) fn poll_outgoing(
+        &self,
+        queued: &mut Option<Box<QueuedRequest>>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<()>> {
+        let Some(request) = queued else {
+            return std::task::Poll::Ready(Ok(()));
+        };
+        let sent = std::task::ready!(self.poll_queued(request, cx));
+        *queued = None;
+        std::task::Poll::Ready(sent)
+    }
+
+    /// Sends a queued request once the queue has room.
+    pub(crate) fn poll_queued(
+        &self,
+        queued: &mut QueuedRequest,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<()>> {
+        queued
+            .poll_send(cx, |command| self.shared.commands.send(command).is_ok())
+            .map(|sent| {
+                if sent {
+                    Ok(())
+                } else {
+                    Err(Error::SessionClosed(self.close_reason()))
+                }
+            })
     }
 
     /// Why the session closed (a generic reason if the task is gone without saying).
@@ -274,6 +375,10 @@ impl Session {
             timeout.as_millis().max(1)
         };
         crate::value::Value::UInt(u64::try_from(value).unwrap_or(u64::MAX))
+    }
+
+    pub(crate) fn limits(&self) -> Limits {
+        self.shared.limits
     }
 
     pub(crate) fn next_local_id(&self) -> u64 {
@@ -336,6 +441,7 @@ pub struct SessionBuilder {
     router_timeout_unit: TimeoutUnit,
     interrupt_grace: Duration,
     reconnect: Option<ReconnectPolicy>,
+    limits: Limits,
 }
 
 impl fmt::Debug for SessionBuilder {
@@ -356,6 +462,7 @@ impl fmt::Debug for SessionBuilder {
             .field("router_timeout_unit", &self.router_timeout_unit)
             .field("interrupt_grace", &self.interrupt_grace)
             .field("reconnect", &self.reconnect)
+            .field("limits", &self.limits)
             .finish()
     }
 }
@@ -406,6 +513,52 @@ impl SessionBuilder {
     /// is aborted (default: 2 s).
     pub fn interrupt_grace(mut self, grace: Duration) -> Self {
         self.interrupt_grace = grace;
+        self
+    }
+
+    /// How many invocation handlers may run at once on this session (default:
+    /// [`DEFAULT_MAX_CONCURRENT_INVOCATIONS`], 4096: far more than a callee serves at once
+    /// when it keeps up, while a flood of INVOCATIONs cannot spawn tasks without end).
+    ///
+    /// Beyond it, a new INVOCATION is answered at once with `wamp.error.unavailable` ("callee
+    /// busy: N invocations running"), the error by which a callee asks the dealer to try another
+    /// callee of a shared registration; nothing is queued, and the session task never waits.
+    /// Handlers interrupted by the caller count until they have finished or been aborted.
+    /// A value of 0 is taken as 1.
+    pub fn max_concurrent_invocations(mut self, invocations: usize) -> Self {
+        self.limits.max_concurrent_invocations = invocations.max(1);
+        self
+    }
+
+    /// How many progressive results of one call may wait unread in its
+    /// [`CallStream`](crate::CallStream), and how many input chunks of one progressive
+    /// invocation may wait unread in its [`InvocationInput`](crate::InvocationInput) (default:
+    /// [`DEFAULT_MAX_PROGRESS_BUFFER`], 1024). A call may set its own with
+    /// [`Call::progress_buffer`](crate::Call::progress_buffer). A value of 0 is taken as 1.
+    ///
+    /// Progressive results are parts of one answer, so none is dropped: a call whose reader
+    /// falls further behind fails with [`Error::ProgressOverflow`] (after the results already
+    /// buffered) and is canceled at the router (CANCEL `killnowait`, if the dealer supports
+    /// canceling). On the callee side, an invocation whose handler falls further behind its
+    /// input is answered with `wamp.error.runtime_error`, gets no more chunks, and its handler
+    /// is aborted. The session task never waits for a slow reader.
+    pub fn max_progress_buffer(mut self, results: usize) -> Self {
+        self.limits.max_progress_buffer = clamp_bound(results);
+        self
+    }
+
+    /// How many requests (calls, publications, subscribes, registers, input chunks) may wait
+    /// for the session task to take them in (default: [`DEFAULT_MAX_QUEUED_COMMANDS`], 4096).
+    /// A value of 0 is taken as 1.
+    ///
+    /// Beyond it, awaiting a request waits for room: a loop that publishes or calls faster
+    /// than the connection carries is slowed down to its pace instead of queuing without end.
+    /// A request that cannot wait ([`Call::into_duplex`](crate::Call::into_duplex),
+    /// [`CallInput::send`](crate::CallInput::send)) fails with [`Error::QueueFull`] instead.
+    /// Cancellations, unsubscribes and unregisters (also those sent when a handle is dropped)
+    /// and leaving are never held back: there is at most one of each per live handle.
+    pub fn max_queued_commands(mut self, commands: usize) -> Self {
+        self.limits.max_queued_commands = clamp_bound(commands);
         self
     }
 
@@ -529,12 +682,15 @@ impl SessionBuilder {
         });
 
         let (commands, commands_rx) = mpsc::unbounded_channel();
+        let gate = Arc::new(tokio::sync::Semaphore::new(self.limits.max_queued_commands));
+        let commands_rx = CommandReceiver::new(commands_rx, Arc::clone(&gate));
         let (closed_tx, closed) = watch::channel(None);
         let (state_tx, state) = watch::channel(SessionState::Joined {
             session: joined.details.session,
         });
         let shared = Arc::new(Shared {
             commands,
+            gate,
             current: std::sync::RwLock::new(Current {
                 details: Arc::new(joined.details),
                 serializer: joined.serializer,
@@ -546,6 +702,7 @@ impl SessionBuilder {
             cancel_mode: self.cancel_mode,
             router_timeout_unit: self.router_timeout_unit,
             leave_requested: Arc::default(),
+            limits: self.limits,
         });
         let task = actor::SessionTask::new(actor::TaskConfig {
             transport: joined.transport,
@@ -559,6 +716,7 @@ impl SessionBuilder {
             trace_payloads: self.trace_payloads,
             reconnect: connector,
             leave_requested: Arc::clone(&shared.leave_requested),
+            limits: self.limits,
         });
         tokio::spawn(task.run().instrument(span));
         Ok(Session { shared })

@@ -38,7 +38,7 @@ pub(super) struct RunningInvocation {
     task: AbortHandle,
     cancel: CancellationToken,
     /// Further input chunks, for progressive invocations, until the last one arrived.
-    input: Option<mpsc::UnboundedSender<Arguments>>,
+    input: Option<mpsc::Sender<Arguments>>,
     /// Whether the invocation is progressive (its late chunks must be dropped after it ends).
     progressive_input: bool,
     /// Whether the caller asked for progressive results.
@@ -98,7 +98,12 @@ impl SessionTask {
             }
             let (args, kwargs) = payload.into_parts();
             if let Some(input) = &running.input {
-                let _ = input.send(Arguments { args, kwargs });
+                // Never wait for a slow handler: one that falls too far behind is stopped.
+                if let Err(mpsc::error::TrySendError::Full(_)) =
+                    input.try_send(Arguments { args, kwargs })
+                {
+                    return self.input_overflow(request).await;
+                }
             }
             if !progress_chunk {
                 // The last chunk: the input stream ends.
@@ -109,6 +114,19 @@ impl SessionTask {
         if self.finished_invocations.contains(request) {
             // Late chunks after the final answer are dropped, as the specification says.
             return Ok(());
+        }
+        if self.invocations.len() >= self.limits.max_concurrent_invocations {
+            // Answered at once rather than queued: a flood cannot grow tasks without end.
+            let error = WampError::with_message(
+                ErrorUri::Unavailable,
+                format!(
+                    "callee busy: {} invocations running (SessionBuilder::max_concurrent_invocations)",
+                    self.invocations.len()
+                ),
+            );
+            return self
+                .send(error_message(code::INVOCATION, request, error))
+                .await;
         }
         let Some(entry) = self.registrations.get(&registration) else {
             // Unregistered a moment ago; answer so the caller does not wait forever.
@@ -127,7 +145,7 @@ impl SessionTask {
         let receive_progress =
             details.get("receive_progress").and_then(Value::as_bool) == Some(true);
         let (input_tx, input) = if progress_chunk {
-            let (tx, rx) = mpsc::unbounded_channel();
+            let (tx, rx) = mpsc::channel(self.limits.max_progress_buffer);
             (Some(tx), Some(InvocationInput { chunks: rx }))
         } else {
             (None, None)
@@ -193,6 +211,33 @@ impl SessionTask {
             },
         );
         Ok(())
+    }
+
+    /// A progressive invocation's handler fell more than the buffer behind its input: it is
+    /// answered with an error, gets no more chunks, and is aborted.
+    async fn input_overflow(&mut self, request: Id) -> Step {
+        let Some(running) = self.invocations.remove(&request) else {
+            return Ok(());
+        };
+        running.cancel.cancel();
+        running.task.abort();
+        self.finished_invocations.remember(request);
+        tracing::warn!(
+            request,
+            "an invocation handler is too slow reading its input; stopping it"
+        );
+        if running.interrupted == Some(InterruptMode::KillNoWait) {
+            return Ok(());
+        }
+        let error = WampError::with_message(
+            ErrorUri::RuntimeError,
+            format!(
+                "the callee's handler fell more than {} input chunks behind (SessionBuilder::max_progress_buffer); the invocation was stopped",
+                self.limits.max_progress_buffer
+            ),
+        );
+        self.send(error_message(code::INVOCATION, request, error))
+            .await
     }
 
     /// INTERRUPT: the caller canceled. The handler's cancellation fires; if it has not finished

@@ -57,7 +57,9 @@ impl CallReply {
                 let _ = reply.send(Box::new(result));
             }
             CallReply::Stream(results) => {
-                let _ = results.send(result);
+                // The last slot is kept free for this (see `on_call_result`); a reader that is
+                // gone needs nothing.
+                let _ = results.try_send(result);
             }
         }
     }
@@ -173,11 +175,21 @@ impl SessionTask {
     }
 
     /// RESULT: progressive results go to a streaming caller and keep the call pending.
-    pub(super) fn on_call_result(&mut self, request: Id, call: PendingCall, result: CallResult) {
+    pub(super) async fn on_call_result(
+        &mut self,
+        request: Id,
+        call: PendingCall,
+        result: CallResult,
+    ) -> Step {
         if result.is_progress() {
             match &call.reply {
+                // Never wait for a slow reader: one slot stays free for the final outcome, and a
+                // reader that falls further behind loses the call instead.
+                CallReply::Stream(results) if results.capacity() <= 1 && !results.is_closed() => {
+                    return self.progress_overflow(request, call).await;
+                }
                 CallReply::Stream(results) => {
-                    let _ = results.send(Ok(result));
+                    let _ = results.try_send(Ok(result));
                 }
                 CallReply::Once(_) => {
                     tracing::debug!(request, "ignoring a progressive result nobody asked for");
@@ -186,13 +198,36 @@ impl SessionTask {
             // Pending until the final result, even if the caller stopped listening: its CANCEL
             // must still find the call.
             self.pending.insert(request, Pending::Call(call));
-            return;
+            return Ok(());
         }
         self.call_keys.remove(&call.key);
         match call.reply {
             CallReply::Once(reply) => self.handoff.call_finished(reply, Ok(result)),
             stream @ CallReply::Stream(_) => stream.send(Ok(result)),
         }
+        Ok(())
+    }
+
+    /// A streaming call's reader fell more than the buffer behind: the call fails with
+    /// `ProgressOverflow` and is canceled at the router, whose later answers are ignored.
+    async fn progress_overflow(&mut self, request: Id, call: PendingCall) -> Step {
+        self.call_finished(&call);
+        let limit = match &call.reply {
+            CallReply::Stream(results) => results.max_capacity().saturating_sub(1),
+            CallReply::Once(_) => 0,
+        };
+        tracing::warn!(
+            request,
+            limit,
+            "a call's progressive results are not read fast enough; canceling it"
+        );
+        call.fail(Error::ProgressOverflow { limit });
+        if self.router_supports_cancel {
+            let mut options = Dict::new();
+            options.insert("mode".into(), Value::from(CancelMode::KillNoWait.as_str()));
+            self.send(Message::Cancel { request, options }).await?;
+        }
+        Ok(())
     }
 
     /// The error a call ends with. Crossbar.io answers a dealer-side timeout with

@@ -31,7 +31,9 @@ use self::request_ids::RequestIds;
 use self::restore::RestoreRetries;
 use self::subscriptions::SubscriptionEntry;
 use super::Shared;
-use super::command::{Command, Outcome, RegisterRequest, RequestExtra, SubscribeRequest};
+use super::command::{
+    Command, CommandReceiver, Outcome, RegisterRequest, RequestExtra, SubscribeRequest,
+};
 use crate::api::call::CallResult;
 use crate::api::event_queue::QueueRef;
 use crate::api::subscribe::Event;
@@ -51,7 +53,7 @@ const CLOSE_WRITE_TIMEOUT: Duration = Duration::from_secs(1);
 pub(super) struct TaskConfig {
     pub(super) transport: Box<dyn Transport>,
     pub(super) serializer: Serializer,
-    pub(super) commands: mpsc::UnboundedReceiver<Command>,
+    pub(super) commands: CommandReceiver,
     pub(super) closed: watch::Sender<Option<CloseReason>>,
     pub(super) shared: Weak<Shared>,
     pub(super) state: watch::Sender<super::SessionState>,
@@ -61,6 +63,7 @@ pub(super) struct TaskConfig {
     pub(super) reconnect: Option<(super::ReconnectPolicy, super::Connector)>,
     /// Signalled by `Session::leave` (and when the last handle goes): see `write`.
     pub(super) leave_requested: Arc<Notify>,
+    pub(super) limits: super::Limits,
 }
 
 /// A request sent to the router and waiting for its answer.
@@ -140,7 +143,7 @@ enum State {
 pub(super) struct SessionTask {
     transport: Box<dyn Transport>,
     serializer: Serializer,
-    commands: mpsc::UnboundedReceiver<Command>,
+    commands: CommandReceiver,
     commands_open: bool,
     outcomes_tx: mpsc::UnboundedSender<Outcome>,
     outcomes: mpsc::UnboundedReceiver<Outcome>,
@@ -191,6 +194,10 @@ pub(super) struct SessionTask {
     handoff: Handoff,
     /// Frames are encoded into this buffer's free end and split off (see `encode_frame`).
     encode_buffer: bytes::BytesMut,
+    /// Bounds on what peers can queue (running invocations, unread progressive chunks).
+    limits: super::Limits,
+    /// The length of the frame being handled: an event's size for its queue's byte budget.
+    frame_len: usize,
 }
 
 /// `Err` carries why the session ends; the main loop stops on it.
@@ -238,6 +245,8 @@ impl SessionTask {
             leave_requested: config.leave_requested,
             encode_buffer: bytes::BytesMut::new(),
             handoff: Handoff::default(),
+            limits: config.limits,
+            frame_len: 0,
         }
     }
 
@@ -697,6 +706,7 @@ impl SessionTask {
             }
             None => return Err(self.transport_lost("the router closed the connection".into())),
         };
+        self.frame_len = bytes.len();
         let message = match self.serializer.decode(&bytes) {
             Ok(message) => message,
             Err(e) => return Err(self.protocol_violation(e.to_string()).await),
@@ -744,7 +754,7 @@ impl SessionTask {
                         kwargs,
                         details,
                     };
-                    self.on_call_result(request, call, result);
+                    return self.on_call_result(request, call, result).await;
                 }
                 Ok(())
             }
@@ -1090,11 +1100,12 @@ impl SessionTask {
         // Every local subscription sharing this router subscription gets every event. A
         // subscriber whose stream was dropped gets none (the queue sees to that) and is removed
         // when its Unsubscribe arrives.
+        let size = self.frame_len;
         if let Some((last, rest)) = entry.sinks().split_last() {
             for sink in rest {
-                self.handoff.event_queued(sink.send(event.clone()));
+                self.handoff.event_queued(sink.send(event.clone(), size));
             }
-            self.handoff.event_queued(last.send(event));
+            self.handoff.event_queued(last.send(event, size));
         }
     }
 

@@ -109,7 +109,7 @@ mod tests {
     use crate::value::Value;
 
     fn sink() -> (EventSender, EventReceiver) {
-        channel("com.example.topic".to_owned(), 4)
+        channel("com.example.topic".to_owned(), 4, usize::MAX)
     }
 
     fn is_single(entry: &SubscriptionEntry) -> bool {
