@@ -624,3 +624,63 @@ async fn a_restore_refused_past_the_retry_window_is_revoked() {
     })
     .await;
 }
+
+/// Requests that wait for a reconnecting session are bounded like the request queue: past
+/// `max_queued_commands` a waiting call fails with `QueueFull` instead of growing memory for as
+/// long as the outage lasts; those within the bound go out once the session has rejoined.
+#[tokio::test]
+async fn requests_waiting_for_the_session_are_bounded() {
+    bounded("waiting requests bounded", async {
+        let router = ScriptedRouter::start(Serializer::Json).await;
+        let url = router.url();
+        let (dropped_tx, dropped_rx) = oneshot::channel::<()>();
+        let (queued_tx, queued_rx) = oneshot::channel::<()>();
+        let script = tokio::spawn(async move {
+            let mut peer = router.accept().await;
+            peer.welcome(1).await;
+            peer.close();
+            dropped_tx.send(()).unwrap();
+            queued_rx.await.unwrap();
+            let mut peer = router.accept().await;
+            peer.welcome(2).await;
+            for _ in 0..4 {
+                peer.answer_call(args(("ok",))).await;
+            }
+            peer.expect_leave().await;
+        });
+        let session = Session::builder(&url, "realm1")
+            .reconnect(fast_policy())
+            .max_queued_commands(4)
+            .connect()
+            .await
+            .unwrap();
+        dropped_rx.await.unwrap();
+        wait_for_state(&session, |s| !matches!(s, SessionState::Joined { .. })).await;
+        let mut calls = Vec::new();
+        for _ in 0..6 {
+            calls.push(tokio::spawn(
+                session
+                    .call("com.example.later", ())
+                    .wait_for_session()
+                    .into_future(),
+            ));
+            // One at a time, so that the session task takes each in before the next.
+            session.diagnostics().await.unwrap();
+        }
+        queued_tx.send(()).unwrap();
+        let mut outcomes = Vec::new();
+        for call in calls {
+            outcomes.push(call.await.unwrap());
+        }
+        assert!(outcomes[..4].iter().all(Result::is_ok), "{outcomes:?}");
+        for outcome in &outcomes[4..] {
+            assert!(
+                matches!(outcome, Err(Error::QueueFull { limit: 4 })),
+                "{outcome:?}"
+            );
+        }
+        session.leave().await.unwrap();
+        finish(script).await;
+    })
+    .await;
+}

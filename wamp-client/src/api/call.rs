@@ -181,7 +181,9 @@ impl<'a> Call<'a> {
 
     /// With a reconnecting session, a call made while the connection is down waits until the
     /// session has rejoined (bounded by [`timeout`](Call::timeout), if set) instead of failing at
-    /// once with [`Error::Disconnected`].
+    /// once with [`Error::Disconnected`]. As many requests wait as the request queue takes
+    /// ([`SessionBuilder::max_queued_commands`](crate::SessionBuilder::max_queued_commands));
+    /// beyond that a call fails with [`Error::QueueFull`].
     pub fn wait_for_session(mut self) -> Self {
         self.wait = true;
         self

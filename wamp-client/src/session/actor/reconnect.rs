@@ -163,6 +163,18 @@ impl SessionTask {
         }
     }
 
+    /// Holds a request until the session has rejoined, as many as the request queue takes
+    /// (`SessionBuilder::max_queued_commands`): a loop of waiting calls during a long outage
+    /// must not grow memory without end. Beyond that the request fails with `QueueFull`.
+    fn wait_for_session(&mut self, command: Command) {
+        let limit = self.limits.max_queued_commands;
+        if self.waiting.len() >= limit {
+            reject(command, Error::QueueFull { limit });
+        } else {
+            self.waiting.push(command);
+        }
+    }
+
     /// A command that arrives while the connection is down.
     fn while_disconnected(
         &mut self,
@@ -190,9 +202,9 @@ impl SessionTask {
                 return Err(reason);
             }
             Command::Call { ref extra, .. } if RequestExtra::waits(extra) => {
-                self.waiting.push(command)
+                self.wait_for_session(command)
             }
-            Command::Subscribe(_) | Command::Register(_) => self.waiting.push(command),
+            Command::Subscribe(_) | Command::Register(_) => self.wait_for_session(command),
             Command::Cancel { key, .. } => self.cancel_unsent(key),
             Command::Unsubscribe { queue, reply } => {
                 // Not restored, then.
