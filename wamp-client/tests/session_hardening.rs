@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt as _;
 use support::scripted_router::{
-    ScriptedRouter, args, dict, expect_message, invocation, result, welcome_details,
+    RouterPeer, ScriptedRouter, args, dict, expect_message, invocation, result, welcome_details,
 };
 use tokio::sync::oneshot;
 use wamp_client::wire::{Message, Payload, Serializer, code};
@@ -500,6 +500,17 @@ async fn an_idempotent_duplex_call_is_refused() {
     .await;
 }
 
+/// The first connection registers one procedure (id 7) and drops; returns the second, joined.
+async fn registered_then_reconnected(router: &ScriptedRouter) -> RouterPeer {
+    let mut peer = router.accept().await;
+    peer.welcome(1).await;
+    peer.accept_register(7).await;
+    peer.close();
+    let mut peer = router.accept().await;
+    peer.welcome(2).await;
+    peer
+}
+
 /// Item: a restoring REGISTER refused with `procedure_already_exists` (a stale session of ours
 /// may still hold the procedure) is tried again with backoff; once the router accepts it, the
 /// registration serves calls and was never revoked.
@@ -510,13 +521,7 @@ async fn a_refused_restore_is_retried_until_the_router_accepts_it() {
         let url = router.url();
         let (served_tx, served_rx) = oneshot::channel::<()>();
         let script = tokio::spawn(async move {
-            let mut peer = router.accept().await;
-            peer.welcome(1).await;
-            peer.accept_register(7).await;
-            peer.close();
-
-            let mut peer = router.accept().await;
-            peer.welcome(2).await;
+            let mut peer = registered_then_reconnected(&router).await;
             for _ in 0..3 {
                 let request = expect_message!(peer, Message::Register { request, .. } => request);
                 peer.send(support::scripted_router::error(
@@ -568,13 +573,7 @@ async fn a_restore_refused_past_the_retry_window_is_revoked() {
         let router = ScriptedRouter::start(Serializer::Json).await;
         let url = router.url();
         let script = tokio::spawn(async move {
-            let mut peer = router.accept().await;
-            peer.welcome(1).await;
-            peer.accept_register(7).await;
-            peer.close();
-
-            let mut peer = router.accept().await;
-            peer.welcome(2).await;
+            let mut peer = registered_then_reconnected(&router).await;
             loop {
                 match peer.expect_message().await {
                     Message::Register { request, .. } => {
