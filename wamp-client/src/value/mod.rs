@@ -14,6 +14,7 @@
 //! ```
 
 mod de;
+mod error;
 mod ser;
 
 use std::collections::BTreeMap;
@@ -21,7 +22,7 @@ use std::fmt;
 
 pub(crate) use de::ValueSeed;
 pub use de::from_value;
-pub use ser::ValueError;
+pub use error::ValueError;
 pub use ser::to_value;
 
 /// A dictionary: string keys, [`Value`] values. Used for WAMP `Details`/`Options` and keyword arguments.

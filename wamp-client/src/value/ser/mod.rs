@@ -1,40 +1,12 @@
 //! Serialization of [`Value`], and conversion of any [`serde::Serialize`] into a [`Value`].
 
+mod compound;
+mod map_key;
+
 use serde::ser::{self, Serialize};
 
-use super::{Dict, Value};
-
-/// The error of [`to_value`] and [`from_value`](super::from_value): a value could not be
-/// converted to or from a [`Value`].
-///
-/// The message describes the problem, e.g. `invalid type: string "x", expected i64`.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{0}")]
-pub struct ValueError(pub(crate) String);
-
-impl ValueError {
-    /// An error with the given message.
-    pub fn new(message: impl Into<String>) -> Self {
-        ValueError(message.into())
-    }
-
-    /// The error message.
-    pub fn message(&self) -> &str {
-        &self.0
-    }
-}
-
-impl ser::Error for ValueError {
-    fn custom<T: std::fmt::Display>(msg: T) -> Self {
-        ValueError(msg.to_string())
-    }
-}
-
-impl serde::de::Error for ValueError {
-    fn custom<T: std::fmt::Display>(msg: T) -> Self {
-        ValueError(msg.to_string())
-    }
-}
+use self::compound::{SerializeDict, SerializeList, SerializeStructVariant, SerializeTupleVariant};
+use super::{Dict, Value, ValueError};
 
 impl Serialize for Value {
     fn serialize<S: ser::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -95,6 +67,9 @@ fn signed(n: i64) -> Value {
         Err(_) => Value::Int(n),
     }
 }
+
+/// Upper bound for capacities taken from length hints.
+const PREALLOCATE_MAX: usize = 4096;
 
 /// The serializer behind [`to_value`].
 struct ValueSerializer;
@@ -292,339 +267,6 @@ impl ser::Serializer for ValueSerializer {
     }
 }
 
-/// Upper bound for capacities taken from length hints.
-const PREALLOCATE_MAX: usize = 4096;
-
-/// Collects the elements of a sequence, tuple or tuple struct into a [`Value::List`].
-struct SerializeList {
-    items: Vec<Value>,
-}
-
-impl ser::SerializeSeq for SerializeList {
-    type Ok = Value;
-    type Error = ValueError;
-
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), ValueError> {
-        self.items.push(value.serialize(ValueSerializer)?);
-        Ok(())
-    }
-
-    fn end(self) -> Result<Value, ValueError> {
-        Ok(Value::List(self.items))
-    }
-}
-
-impl ser::SerializeTuple for SerializeList {
-    type Ok = Value;
-    type Error = ValueError;
-
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), ValueError> {
-        ser::SerializeSeq::serialize_element(self, value)
-    }
-
-    fn end(self) -> Result<Value, ValueError> {
-        ser::SerializeSeq::end(self)
-    }
-}
-
-impl ser::SerializeTupleStruct for SerializeList {
-    type Ok = Value;
-    type Error = ValueError;
-
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), ValueError> {
-        ser::SerializeSeq::serialize_element(self, value)
-    }
-
-    fn end(self) -> Result<Value, ValueError> {
-        ser::SerializeSeq::end(self)
-    }
-}
-
-/// Collects a tuple variant into `{variant: [fields...]}`.
-struct SerializeTupleVariant {
-    variant: &'static str,
-    items: Vec<Value>,
-}
-
-impl ser::SerializeTupleVariant for SerializeTupleVariant {
-    type Ok = Value;
-    type Error = ValueError;
-
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), ValueError> {
-        self.items.push(value.serialize(ValueSerializer)?);
-        Ok(())
-    }
-
-    fn end(self) -> Result<Value, ValueError> {
-        let mut dict = Dict::new();
-        dict.insert(self.variant.to_owned(), Value::List(self.items));
-        Ok(Value::Dict(dict))
-    }
-}
-
-/// Collects a map or struct into a [`Value::Dict`].
-struct SerializeDict {
-    dict: Dict,
-    next_key: Option<String>,
-}
-
-impl ser::SerializeMap for SerializeDict {
-    type Ok = Value;
-    type Error = ValueError;
-
-    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), ValueError> {
-        self.next_key = Some(key.serialize(MapKeySerializer)?);
-        Ok(())
-    }
-
-    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), ValueError> {
-        let key = self
-            .next_key
-            .take()
-            .ok_or_else(|| ValueError("serialize_value called before serialize_key".to_owned()))?;
-        self.dict.insert(key, value.serialize(ValueSerializer)?);
-        Ok(())
-    }
-
-    fn end(self) -> Result<Value, ValueError> {
-        Ok(Value::Dict(self.dict))
-    }
-}
-
-impl ser::SerializeStruct for SerializeDict {
-    type Ok = Value;
-    type Error = ValueError;
-
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), ValueError> {
-        self.dict
-            .insert(key.to_owned(), value.serialize(ValueSerializer)?);
-        Ok(())
-    }
-
-    fn end(self) -> Result<Value, ValueError> {
-        Ok(Value::Dict(self.dict))
-    }
-}
-
-/// Collects a struct variant into `{variant: {fields...}}`.
-struct SerializeStructVariant {
-    variant: &'static str,
-    dict: Dict,
-}
-
-impl ser::SerializeStructVariant for SerializeStructVariant {
-    type Ok = Value;
-    type Error = ValueError;
-
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), ValueError> {
-        self.dict
-            .insert(key.to_owned(), value.serialize(ValueSerializer)?);
-        Ok(())
-    }
-
-    fn end(self) -> Result<Value, ValueError> {
-        let mut outer = Dict::new();
-        outer.insert(self.variant.to_owned(), Value::Dict(self.dict));
-        Ok(Value::Dict(outer))
-    }
-}
-
-/// Serializes a map key into a `String`: strings as they are, integers, booleans and chars as
-/// their text, newtype structs as their content, unit variants as their name.
-struct MapKeySerializer;
-
-fn key_must_be_a_string(kind: &str) -> ValueError {
-    ValueError(format!(
-        "map key must be a string, integer, bool or char, not {kind}"
-    ))
-}
-
-impl ser::Serializer for MapKeySerializer {
-    type Ok = String;
-    type Error = ValueError;
-
-    type SerializeSeq = ser::Impossible<String, ValueError>;
-    type SerializeTuple = ser::Impossible<String, ValueError>;
-    type SerializeTupleStruct = ser::Impossible<String, ValueError>;
-    type SerializeTupleVariant = ser::Impossible<String, ValueError>;
-    type SerializeMap = ser::Impossible<String, ValueError>;
-    type SerializeStruct = ser::Impossible<String, ValueError>;
-    type SerializeStructVariant = ser::Impossible<String, ValueError>;
-
-    fn serialize_bool(self, v: bool) -> Result<String, ValueError> {
-        Ok(v.to_string())
-    }
-
-    fn serialize_i8(self, v: i8) -> Result<String, ValueError> {
-        Ok(v.to_string())
-    }
-
-    fn serialize_i16(self, v: i16) -> Result<String, ValueError> {
-        Ok(v.to_string())
-    }
-
-    fn serialize_i32(self, v: i32) -> Result<String, ValueError> {
-        Ok(v.to_string())
-    }
-
-    fn serialize_i64(self, v: i64) -> Result<String, ValueError> {
-        Ok(v.to_string())
-    }
-
-    fn serialize_i128(self, v: i128) -> Result<String, ValueError> {
-        Ok(v.to_string())
-    }
-
-    fn serialize_u8(self, v: u8) -> Result<String, ValueError> {
-        Ok(v.to_string())
-    }
-
-    fn serialize_u16(self, v: u16) -> Result<String, ValueError> {
-        Ok(v.to_string())
-    }
-
-    fn serialize_u32(self, v: u32) -> Result<String, ValueError> {
-        Ok(v.to_string())
-    }
-
-    fn serialize_u64(self, v: u64) -> Result<String, ValueError> {
-        Ok(v.to_string())
-    }
-
-    fn serialize_u128(self, v: u128) -> Result<String, ValueError> {
-        Ok(v.to_string())
-    }
-
-    fn serialize_f32(self, _v: f32) -> Result<String, ValueError> {
-        Err(key_must_be_a_string("a float"))
-    }
-
-    fn serialize_f64(self, _v: f64) -> Result<String, ValueError> {
-        Err(key_must_be_a_string("a float"))
-    }
-
-    fn serialize_char(self, v: char) -> Result<String, ValueError> {
-        Ok(v.to_string())
-    }
-
-    fn serialize_str(self, v: &str) -> Result<String, ValueError> {
-        Ok(v.to_owned())
-    }
-
-    fn serialize_bytes(self, _v: &[u8]) -> Result<String, ValueError> {
-        Err(key_must_be_a_string("bytes"))
-    }
-
-    fn serialize_none(self) -> Result<String, ValueError> {
-        Err(key_must_be_a_string("None"))
-    }
-
-    fn serialize_some<T: Serialize + ?Sized>(self, _value: &T) -> Result<String, ValueError> {
-        Err(key_must_be_a_string("an Option"))
-    }
-
-    fn serialize_unit(self) -> Result<String, ValueError> {
-        Err(key_must_be_a_string("unit"))
-    }
-
-    fn serialize_unit_struct(self, name: &'static str) -> Result<String, ValueError> {
-        Err(key_must_be_a_string(&format!("unit struct {name}")))
-    }
-
-    fn serialize_unit_variant(
-        self,
-        _name: &'static str,
-        _variant_index: u32,
-        variant: &'static str,
-    ) -> Result<String, ValueError> {
-        Ok(variant.to_owned())
-    }
-
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(
-        self,
-        _name: &'static str,
-        value: &T,
-    ) -> Result<String, ValueError> {
-        value.serialize(self)
-    }
-
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        name: &'static str,
-        _variant_index: u32,
-        variant: &'static str,
-        _value: &T,
-    ) -> Result<String, ValueError> {
-        Err(key_must_be_a_string(&format!(
-            "newtype variant {name}::{variant}"
-        )))
-    }
-
-    fn serialize_seq(self, _len: Option<usize>) -> Result<Self::SerializeSeq, ValueError> {
-        Err(key_must_be_a_string("a sequence"))
-    }
-
-    fn serialize_tuple(self, _len: usize) -> Result<Self::SerializeTuple, ValueError> {
-        Err(key_must_be_a_string("a tuple"))
-    }
-
-    fn serialize_tuple_struct(
-        self,
-        name: &'static str,
-        _len: usize,
-    ) -> Result<Self::SerializeTupleStruct, ValueError> {
-        Err(key_must_be_a_string(&format!("tuple struct {name}")))
-    }
-
-    fn serialize_tuple_variant(
-        self,
-        name: &'static str,
-        _variant_index: u32,
-        variant: &'static str,
-        _len: usize,
-    ) -> Result<Self::SerializeTupleVariant, ValueError> {
-        Err(key_must_be_a_string(&format!(
-            "tuple variant {name}::{variant}"
-        )))
-    }
-
-    fn serialize_map(self, _len: Option<usize>) -> Result<Self::SerializeMap, ValueError> {
-        Err(key_must_be_a_string("a map"))
-    }
-
-    fn serialize_struct(
-        self,
-        name: &'static str,
-        _len: usize,
-    ) -> Result<Self::SerializeStruct, ValueError> {
-        Err(key_must_be_a_string(&format!("struct {name}")))
-    }
-
-    fn serialize_struct_variant(
-        self,
-        name: &'static str,
-        _variant_index: u32,
-        variant: &'static str,
-        _len: usize,
-    ) -> Result<Self::SerializeStructVariant, ValueError> {
-        Err(key_must_be_a_string(&format!(
-            "struct variant {name}::{variant}"
-        )))
-    }
-
-    fn collect_str<T: std::fmt::Display + ?Sized>(self, value: &T) -> Result<String, ValueError> {
-        Ok(value.to_string())
-    }
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -632,8 +274,8 @@ mod tests {
 
     use serde::Serialize;
 
-    use super::super::{Dict, Value};
-    use super::{ValueError, to_value};
+    use super::to_value;
+    use crate::value::{Dict, Value};
 
     fn dict<const N: usize>(entries: [(&str, Value); N]) -> Value {
         Value::Dict(
@@ -791,22 +433,6 @@ mod tests {
         let mut chars = BTreeMap::new();
         chars.insert('c', ());
         assert_eq!(to_value(&chars).unwrap(), dict([("c", Value::Null)]));
-    }
-
-    #[test]
-    fn bad_map_keys() {
-        let mut m = BTreeMap::new();
-        m.insert(vec![1u8], 1u8);
-        let err: ValueError = to_value(&m).unwrap_err();
-        assert!(
-            err.to_string().contains("map key must be a string"),
-            "{err}"
-        );
-        assert!(err.to_string().contains("sequence"), "{err}");
-
-        let mut m = BTreeMap::new();
-        m.insert((1u8, 2u8), 1u8);
-        assert!(to_value(&m).is_err());
     }
 
     #[test]
