@@ -3,7 +3,7 @@
 use serde::ser;
 
 /// The error of [`to_value`](super::to_value) and [`from_value`](super::from_value): a value could not be
-/// converted to or from a [`Value`].
+/// converted to or from a [`Value`](super::Value).
 ///
 /// The message describes the problem, e.g. `invalid type: string "x", expected i64`.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
