@@ -26,6 +26,7 @@ pub(super) struct MethodErrors {
 }
 
 impl MethodErrors {
+    /// An error spanning `tokens`.
     pub(super) fn spanned(
         &mut self,
         part: Part,
@@ -36,6 +37,7 @@ impl MethodErrors {
             .push((part, syn::Error::new_spanned(tokens, message)));
     }
 
+    /// An error at `span`.
     pub(super) fn at(&mut self, part: Part, span: Span, message: impl std::fmt::Display) {
         self.errors.push((part, syn::Error::new(span, message)));
     }
@@ -46,6 +48,7 @@ impl MethodErrors {
             .extend(cx.into_errors().into_iter().map(|error| (part, error)));
     }
 
+    /// Whether the method is free of errors.
     pub(super) fn is_empty(&self) -> bool {
         self.errors.is_empty()
     }

@@ -3,6 +3,10 @@
 //! Every problem is recorded, in source order: a method's errors are filed under the part of
 //! the method they are about (attributes, qualifiers, name, parameters...) and reported part by
 //! part, so the user reads them top to bottom.
+//!
+//! A method is checked in steps, one function each ([`method`]): attributes, qualifiers,
+//! name, generics, receiver, then its [`params`], its [`output`], and what REGISTER or
+//! SUBSCRIBE will carry ([`registration`]).
 
 mod errors;
 mod method;

@@ -187,6 +187,7 @@ pub(super) fn check_variadic(errors: &mut MethodErrors, sig: &Signature) {
     }
 }
 
+/// Whether the type is a path whose last segment is `name` (however it is qualified).
 fn last_segment_is(ty: &Type, name: &str) -> bool {
     match ty {
         Type::Path(path) => path.path.segments.last().is_some_and(|s| s.ident == name),
