@@ -15,7 +15,7 @@ use super::arguments::{PendingArguments, payload_accessors, payload_error};
 use crate::deadline::deadline_after;
 use crate::error::{Error, ErrorUri, Result, WampError};
 use crate::session::Session;
-use crate::session::command::{CallReply, Command, QueuedRequest, RequestExtra};
+use crate::session::command::{CallReply, CallRequest, Command, QueuedRequest, RequestExtra};
 use crate::uri::UriUse;
 use crate::value::{Dict, Value};
 
@@ -317,13 +317,13 @@ impl<'a> Call<'a> {
             idempotent: self.idempotent,
             wait: self.wait,
         };
-        let command = Command::Call {
+        let command = Command::Call(CallRequest {
             key,
             procedure: self.procedure,
             args,
             extra: extra.boxed_if_set(),
             reply,
-        };
+        });
         if may_wait {
             self.session.send_request(command)
         } else {

@@ -21,15 +21,7 @@ use crate::wire::Id;
 
 /// A request from a handle to the session task. Each carries the channel its answer goes back on.
 pub(crate) enum Command {
-    Call {
-        /// Identifies the call to later `Cancel` and `CallChunk` commands.
-        key: u64,
-        procedure: String,
-        args: Vec<Value>,
-        /// Options, keyword arguments and flags; `None` for a plain call.
-        extra: Option<Box<RequestExtra>>,
-        reply: CallReply,
-    },
+    Call(CallRequest),
     /// Cancels the call `key` if it is still pending.
     Cancel {
         key: u64,
@@ -80,7 +72,7 @@ impl Command {
     pub(crate) fn is_request(&self) -> bool {
         matches!(
             self,
-            Command::Call { .. }
+            Command::Call(_)
                 | Command::Publish { .. }
                 | Command::Subscribe(_)
                 | Command::Register(_)
@@ -194,6 +186,24 @@ impl QueuedRequest {
     }
 }
 
+/// A CALL to send, then waiting for its result.
+pub(crate) struct CallRequest {
+    /// Identifies the call to later `Cancel` and `CallChunk` commands.
+    pub(crate) key: u64,
+    pub(crate) procedure: String,
+    pub(crate) args: Vec<Value>,
+    /// Options, keyword arguments and flags; `None` for a plain call.
+    pub(crate) extra: Option<Box<RequestExtra>>,
+    pub(crate) reply: CallReply,
+}
+
+impl CallRequest {
+    /// Whether the call waits for a reconnecting session instead of failing at once.
+    pub(crate) fn waits(&self) -> bool {
+        self.extra.as_ref().is_some_and(|extra| extra.wait)
+    }
+}
+
 /// The parts of a CALL or PUBLISH that are usually empty. Boxed, and only when one is set: every
 /// call and publication waits in the command queue, so the queue's slot size is paid per request.
 #[derive(Default)]
@@ -217,11 +227,6 @@ impl RequestExtra {
     /// The parts of a possibly absent extra.
     pub(crate) fn unpack(extra: Option<Box<Self>>) -> Self {
         extra.map(|extra| *extra).unwrap_or_default()
-    }
-
-    /// Whether a call waits for a reconnecting session.
-    pub(crate) fn waits(extra: &Option<Box<Self>>) -> bool {
-        extra.as_ref().is_some_and(|extra| extra.wait)
     }
 }
 
