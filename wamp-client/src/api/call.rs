@@ -531,7 +531,7 @@ impl Future for CallFuture {
             }
         }
         let output = match &mut this.state {
-            CallState::Waiting(rx) => match super::reply::poll_reply(rx, cx) {
+            CallState::Waiting(rx) => match crate::session::reply::poll_reply(rx, cx) {
                 Poll::Ready(Some(result)) => *result,
                 Poll::Ready(None) => Err(Error::SessionClosed(this.guard.session.close_reason())),
                 Poll::Pending => {
@@ -628,7 +628,7 @@ impl Stream for CallStream {
             }
         }
         let item = match &mut this.state {
-            Ok(rx) => match super::reply::poll_next_reply(rx, cx) {
+            Ok(rx) => match crate::session::reply::poll_next_reply(rx, cx) {
                 Poll::Ready(Some(Ok(result))) => {
                     if result.is_progress() {
                         // The deadline bounds the wait for each next result.

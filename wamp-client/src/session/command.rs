@@ -47,7 +47,7 @@ pub(crate) enum Command {
     Subscribe(Box<SubscribeRequest>),
     Unsubscribe {
         /// The local subscription's event queue, which knows the router-side subscription.
-        queue: crate::api::event_queue::QueueRef,
+        queue: super::event_queue::QueueRef,
         reply: Option<oneshot::Sender<Result<()>>>,
     },
     Register(Box<RegisterRequest>),
@@ -236,7 +236,7 @@ pub(crate) struct SubscribeRequest {
     /// The subscription's end of its event queue, which also holds the topic, is where a
     /// revocation is recorded, and tells this local subscription from others the router may
     /// merge into one id.
-    pub(crate) events: crate::api::event_queue::EventSender,
+    pub(crate) events: super::event_queue::EventSender,
     pub(crate) reply: oneshot::Sender<Result<Id>>,
 }
 

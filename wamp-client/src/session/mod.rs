@@ -27,10 +27,12 @@ mod auth_builder;
 pub(crate) mod command;
 mod details;
 mod diagnostics;
+pub(crate) mod event_queue;
 mod join;
 mod keepalive_builder;
 mod limits;
 mod reconnect;
+pub(crate) mod reply;
 mod transport_builder;
 
 use std::fmt;

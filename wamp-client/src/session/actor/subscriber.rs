@@ -7,10 +7,10 @@ use tokio::sync::oneshot;
 use super::requests::{Awaiting, Pending};
 use super::subscriptions::SubscriptionEntry;
 use super::{SessionTask, State, Step, revocation_reason};
-use crate::api::event_queue::QueueRef;
 use crate::api::subscribe::Event;
 use crate::error::{Error, Result, WampError};
 use crate::session::command::{Command, SubscribeRequest};
+use crate::session::event_queue::QueueRef;
 use crate::value::{Dict, Value};
 use crate::wire::{Id, Message, Payload, code};
 
