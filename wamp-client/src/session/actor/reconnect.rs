@@ -1,6 +1,6 @@
-//! Reconnecting: what happens to the session's tables when the connection is lost, the wait
-//! and retry loop (which keeps answering handles meanwhile), and the restoration of every
-//! registration and subscription once a new connection has joined.
+//! Reconnecting: what happens to the session's tables when the connection is lost, and the wait
+//! and retry loop (which keeps answering handles meanwhile) until a new connection has joined.
+//! `restore` then makes every registration and subscription again.
 
 use std::sync::Arc;
 
