@@ -43,7 +43,8 @@ pub(crate) enum Command {
         /// Present when the publication is acknowledged: PUBLISHED (or ERROR) answers it.
         ack: Option<oneshot::Sender<Result<Id>>>,
     },
-    /// Boxed, like `Register`: they are rare, and the box travels on into the pending table.
+    /// Boxed, like `Register`: they are rare, and the box travels on into the subscriber's table
+    /// of pending requests.
     Subscribe(Box<SubscribeRequest>),
     Unsubscribe {
         /// The local subscription's event queue, which knows the router-side subscription.

@@ -94,6 +94,32 @@ pub(super) fn revoke_restored(entry: &RegistrationEntry, error: &Error) {
     let _ = entry.revoked.set(reason);
 }
 
+impl Callee {
+    /// The connection is gone, and the router has forgotten the session: registrations in
+    /// flight are made on the next connection (REGISTERs go to `waiting`), removals are done,
+    /// and running handlers are aborted (they cannot answer on the new connection, whose router
+    /// numbers its invocations afresh).
+    pub(super) fn connection_lost(&mut self, waiting: &mut Vec<Command>) {
+        for (_, request) in self.pending.drain() {
+            match request {
+                CalleeRequest::Register(request) => waiting.push(Command::Register(request)),
+                CalleeRequest::Reregister(entry) => self.restoring.push(*entry),
+                CalleeRequest::AbandonedReregister => {}
+                CalleeRequest::Unregister(reply) => {
+                    if let Some(reply) = reply {
+                        let _ = reply.send(Ok(()));
+                    }
+                }
+            }
+        }
+        self.abort_invocations();
+        self.finished_invocations.clear();
+        // Refused restorations are tried again on the next connection, in a new window.
+        let refused = self.restore_retries.take_all();
+        self.restoring.extend(refused);
+    }
+}
+
 impl SessionTask {
     /// Sends REGISTER and remembers what waits for REGISTERED.
     pub(super) async fn register(&mut self, pending: Box<RegisterRequest>) -> Step {

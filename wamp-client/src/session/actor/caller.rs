@@ -7,7 +7,7 @@ use rustc_hash::FxHashMap as HashMap;
 use super::requests::{Awaiting, Pending};
 use super::{SessionTask, Step};
 use crate::api::call::{CallResult, CancelMode};
-use crate::error::{Error, ErrorUri, Result, WampError};
+use crate::error::{CloseReason, Error, ErrorUri, Result, WampError};
 use crate::session::command::{CallReply, CallRequest, Command, RequestExtra};
 use crate::value::{Dict, Value};
 use crate::wire::{Id, Message, Payload, code};
@@ -31,6 +31,21 @@ impl Caller {
             keys: HashMap::default(),
             resend: Vec::new(),
             router_supports_cancel,
+        }
+    }
+
+    /// The connection is gone: idempotent calls are kept to be sent again on the next one, the
+    /// others fail with `Disconnected`.
+    pub(super) fn connection_lost(&mut self, reason: &CloseReason) {
+        for (_, call) in self.pending.drain() {
+            // Its key maps to no request until it is sent again (ids start again at 1 on the
+            // new session).
+            self.keys.remove(&call.key);
+            if call.is_idempotent() {
+                self.resend.push(call);
+            } else {
+                call.fail(Error::Disconnected(reason.clone()));
+            }
         }
     }
 }

@@ -9,6 +9,7 @@ use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 use tokio_util::sync::CancellationToken;
 
+use super::callee::Callee;
 use super::{SessionTask, State, Step};
 use crate::api::arguments::Arguments;
 use crate::api::register::{Invocation, InvocationInput, ProgressSender};
@@ -322,10 +323,12 @@ impl SessionTask {
             }
         }
     }
+}
 
-    /// Aborts every running handler (the session is ending).
+impl Callee {
+    /// Aborts every running handler (the session is ending, or its connection).
     pub(super) fn abort_invocations(&mut self) {
-        for (_, running) in self.callee.invocations.drain() {
+        for (_, running) in self.invocations.drain() {
             running.cancel.cancel();
             running.task.abort();
         }

@@ -6,7 +6,7 @@ use tokio::sync::oneshot;
 
 use super::requests::{Awaiting, Pending};
 use super::{SessionTask, Step};
-use crate::error::{Error, Result, WampError};
+use crate::error::{CloseReason, Error, Result, WampError};
 use crate::session::command::RequestExtra;
 use crate::value::Value;
 use crate::wire::{Id, Message, Payload, code};
@@ -19,6 +19,15 @@ pub(super) type Ack = oneshot::Sender<Result<Id>>;
 pub(super) struct Publisher {
     /// Acknowledged publications waiting for PUBLISHED, by request id.
     pub(super) pending: HashMap<Id, Ack>,
+}
+
+impl Publisher {
+    /// The connection is gone: publications waiting for PUBLISHED fail with `Disconnected`.
+    pub(super) fn connection_lost(&mut self, reason: &CloseReason) {
+        for (_, ack) in self.pending.drain() {
+            let _ = ack.send(Err(Error::Disconnected(reason.clone())));
+        }
+    }
 }
 
 impl Awaiting for Ack {

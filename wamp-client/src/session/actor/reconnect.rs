@@ -6,11 +6,8 @@ use std::sync::Arc;
 
 use tokio::time::Instant;
 
-use super::callee::CalleeRequest;
-use super::subscriber::SubscriberRequest;
 use super::{SessionTask, State, Step, supports_cancel};
-use crate::error::{CloseInitiator, CloseReason, Error, ErrorUri};
-use crate::session::command::Command;
+use crate::error::{CloseInitiator, CloseReason, ErrorUri};
 use crate::session::{Current, SessionState};
 
 impl SessionTask {
@@ -39,57 +36,10 @@ impl SessionTask {
         self.session_state.send_replace(SessionState::Disconnected {
             reason: reason.clone(),
         });
-        let disconnected = || Error::Disconnected(reason.clone());
-        let caller = &mut self.caller;
-        for (_, call) in caller.pending.drain() {
-            // Its key maps to no request until it is sent again (ids start again at 1 on the
-            // new session).
-            caller.keys.remove(&call.key);
-            if call.is_idempotent() {
-                // Idempotent calls are sent again after the reconnect.
-                caller.resend.push(call);
-            } else {
-                call.fail(disconnected());
-            }
-        }
-        for (_, ack) in self.publisher.pending.drain() {
-            let _ = ack.send(Err(disconnected()));
-        }
-        // Subscriptions and registrations in flight are made on the new connection; the router
-        // has forgotten the session, so removals are done.
-        for (_, request) in std::mem::take(&mut self.subscriber.pending) {
-            match request {
-                SubscriberRequest::Subscribe(request) => {
-                    self.waiting.push(Command::Subscribe(request));
-                }
-                SubscriberRequest::Resubscribe(entry) => self.subscriber.restoring.push(*entry),
-                SubscriberRequest::Unsubscribe(reply) => {
-                    if let Some(reply) = reply {
-                        let _ = reply.send(Ok(()));
-                    }
-                }
-            }
-        }
-        for (_, request) in std::mem::take(&mut self.callee.pending) {
-            match request {
-                CalleeRequest::Register(request) => self.waiting.push(Command::Register(request)),
-                CalleeRequest::Reregister(entry) => self.callee.restoring.push(*entry),
-                CalleeRequest::AbandonedReregister => {}
-                CalleeRequest::Unregister(reply) => {
-                    if let Some(reply) = reply {
-                        let _ = reply.send(Ok(()));
-                    }
-                }
-            }
-        }
-        // Handlers of the lost connection cannot answer on the new one, and the router of the
-        // new one numbers its invocations afresh.
-        self.abort_invocations();
-        self.callee.finished_invocations.clear();
-        // Refused restorations are tried again on the next connection, in a new window.
-        let refused = self.callee.restore_retries.take_all();
-        self.callee.restoring.extend(refused);
-        self.subscriber.unsubscribing.clear();
+        self.caller.connection_lost(reason);
+        self.publisher.connection_lost(reason);
+        self.subscriber.connection_lost(&mut self.waiting);
+        self.callee.connection_lost(&mut self.waiting);
         self.unflushed = false;
         // The close path's deadline (a router GOODBYE was answered) was the old connection's.
         self.write_deadline = None;

@@ -3,8 +3,8 @@
 //!
 //! Two things can go wrong on the new connection, and neither may lose anything:
 //! - it fails partway: whatever was not sent yet stays in the roles' restore lists (what was sent
-//!   is in the pending table, which the next disconnect sorts out), so the next connection
-//!   restores it all;
+//!   waits in the roles' tables of pending requests, which the next disconnect sorts out), so the
+//!   next connection restores it all;
 //! - the router refuses a registration with `procedure_already_exists`: after a short outage the
 //!   router may not have noticed yet that the old session is gone, and that stale session still
 //!   holds the procedure. REGISTER is tried again with backoff for the reconnect policy's

@@ -34,7 +34,7 @@ impl SessionTask {
         let close = CloseReason::new(reason.clone(), message, CloseInitiator::Client);
         self.fail_pending(&close);
         // Nothing may follow GOODBYE, so running handlers could not answer anyway.
-        self.abort_invocations();
+        self.callee.abort_invocations();
         // The leave timeout bounds GOODBYE's write too (a router that stopped reading).
         let deadline = crate::deadline::deadline_after(self.leave_timeout);
         self.limit_writes(deadline);
@@ -92,7 +92,7 @@ impl SessionTask {
         }
         self.subscriber.subscriptions.clear();
         self.callee.registrations.clear();
-        self.abort_invocations();
+        self.callee.abort_invocations();
         if let State::ShuttingDown { replies, .. } =
             std::mem::replace(&mut self.state, State::Established)
         {

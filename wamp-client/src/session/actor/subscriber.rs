@@ -70,6 +70,25 @@ impl SubscriberRequest {
     }
 }
 
+impl Subscriber {
+    /// The connection is gone, and the router has forgotten the session: subscriptions in
+    /// flight are made on the next connection (SUBSCRIBEs go to `waiting`), removals are done.
+    pub(super) fn connection_lost(&mut self, waiting: &mut Vec<Command>) {
+        for (_, request) in self.pending.drain() {
+            match request {
+                SubscriberRequest::Subscribe(request) => waiting.push(Command::Subscribe(request)),
+                SubscriberRequest::Resubscribe(entry) => self.restoring.push(*entry),
+                SubscriberRequest::Unsubscribe(reply) => {
+                    if let Some(reply) = reply {
+                        let _ = reply.send(Ok(()));
+                    }
+                }
+            }
+        }
+        self.unsubscribing.clear();
+    }
+}
+
 impl SessionTask {
     /// Sends SUBSCRIBE and remembers what waits for SUBSCRIBED.
     pub(super) async fn subscribe(&mut self, pending: Box<SubscribeRequest>) -> Step {
