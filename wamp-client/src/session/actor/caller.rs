@@ -348,3 +348,81 @@ impl SessionTask {
 fn canceled_by_caller() -> WampError {
     WampError::with_message(ErrorUri::Canceled, "the call was canceled by this caller")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::CloseInitiator;
+    use tokio::sync::oneshot;
+
+    fn call(
+        key: u64,
+        idempotent: bool,
+    ) -> (PendingCall, oneshot::Receiver<Box<Result<CallResult>>>) {
+        let (reply, rx) = oneshot::channel();
+        let retained = idempotent.then(|| {
+            Box::new(RetainedCall {
+                procedure: "com.example.p".into(),
+                resend: Some(Resend {
+                    options: Dict::new(),
+                    args: Vec::new(),
+                    kwargs: Dict::new(),
+                }),
+            })
+        });
+        let call = PendingCall {
+            key,
+            reply: CallReply::Once(reply),
+            router_timeout: false,
+            cancel_sent: false,
+            retained,
+        };
+        (call, rx)
+    }
+
+    #[test]
+    fn a_lost_connection_keeps_idempotent_calls_and_fails_the_others() {
+        let mut caller = Caller::new(true);
+        let (plain, mut plain_rx) = call(1, false);
+        let (idempotent, mut idempotent_rx) = call(2, true);
+        caller.pending.insert(10, plain);
+        caller.keys.insert(1, 10);
+        caller.pending.insert(11, idempotent);
+        caller.keys.insert(2, 11);
+
+        let lost = CloseReason::new(
+            "wamp.close.system_shutdown",
+            None,
+            CloseInitiator::Transport,
+        );
+        caller.connection_lost(&lost);
+
+        assert!(caller.pending.is_empty() && caller.keys.is_empty());
+        assert!(matches!(
+            plain_rx.try_recv().map(|r| *r),
+            Ok(Err(Error::Disconnected(_)))
+        ));
+        assert!(
+            idempotent_rx.try_recv().is_err(),
+            "answered before it was sent again"
+        );
+        assert_eq!(caller.resend.len(), 1);
+        assert!(
+            caller
+                .resend
+                .iter()
+                .all(|c| c.key == 2 && c.is_idempotent())
+        );
+    }
+
+    #[test]
+    fn a_router_timeout_reported_as_canceled_is_a_timeout() {
+        let (mut call, _rx) = call(1, false);
+        call.router_timeout = true;
+        let canceled = || WampError::with_message(ErrorUri::Canceled, "canceled");
+        assert_eq!(call.error(canceled()).uri, ErrorUri::Timeout);
+        // Canceled by this caller: it stays a cancellation.
+        call.cancel_sent = true;
+        assert_eq!(call.error(canceled()).uri, ErrorUri::Canceled);
+    }
+}

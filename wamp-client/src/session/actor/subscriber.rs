@@ -355,3 +355,42 @@ impl SessionTask {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::event_queue::channel;
+
+    #[test]
+    fn a_lost_connection_keeps_subscriptions_in_flight_and_completes_removals() {
+        let mut subscriber = Subscriber::default();
+        let (events, _events_rx) = channel("com.example.a".to_owned(), 4, usize::MAX);
+        let (reply, _reply_rx) = oneshot::channel();
+        let request = SubscribeRequest {
+            options: Dict::new(),
+            events,
+            reply,
+        };
+        subscriber
+            .pending
+            .insert(1, SubscriberRequest::Subscribe(Box::new(request)));
+        let (sink, _sink_rx) = channel("com.example.b".to_owned(), 4, usize::MAX);
+        let entry = SubscriptionEntry::new(sink, Dict::new());
+        subscriber
+            .pending
+            .insert(2, SubscriberRequest::Resubscribe(Box::new(entry)));
+        let (unsubscribed, mut unsubscribed_rx) = oneshot::channel();
+        subscriber
+            .pending
+            .insert(3, SubscriberRequest::Unsubscribe(Some(unsubscribed)));
+        subscriber.unsubscribing.insert(7, 3);
+
+        let mut waiting = Vec::new();
+        subscriber.connection_lost(&mut waiting);
+
+        assert!(subscriber.pending.is_empty() && subscriber.unsubscribing.is_empty());
+        assert!(matches!(waiting.as_slice(), [Command::Subscribe(_)]));
+        assert_eq!(subscriber.restoring.len(), 1);
+        assert!(matches!(unsubscribed_rx.try_recv(), Ok(Ok(()))));
+    }
+}
