@@ -15,7 +15,7 @@ use super::arguments::{PendingArguments, payload_accessors, payload_error};
 use crate::deadline::deadline_after;
 use crate::error::{Error, ErrorUri, Result, WampError};
 use crate::session::Session;
-use crate::session::command::{CallReply, Command, QueuedRequest, RequestExtra};
+use crate::session::command::{CallReply, CallRequest, Command, QueuedRequest, RequestExtra};
 use crate::uri::UriUse;
 use crate::value::{Dict, Value};
 
@@ -317,13 +317,13 @@ impl<'a> Call<'a> {
             idempotent: self.idempotent,
             wait: self.wait,
         };
-        let command = Command::Call {
+        let command = Command::Call(CallRequest {
             key,
             procedure: self.procedure,
             args,
             extra: extra.boxed_if_set(),
             reply,
-        };
+        });
         if may_wait {
             self.session.send_request(command)
         } else {
@@ -531,7 +531,7 @@ impl Future for CallFuture {
             }
         }
         let output = match &mut this.state {
-            CallState::Waiting(rx) => match super::reply::poll_reply(rx, cx) {
+            CallState::Waiting(rx) => match crate::session::reply::poll_reply(rx, cx) {
                 Poll::Ready(Some(result)) => *result,
                 Poll::Ready(None) => Err(Error::SessionClosed(this.guard.session.close_reason())),
                 Poll::Pending => {
@@ -628,7 +628,7 @@ impl Stream for CallStream {
             }
         }
         let item = match &mut this.state {
-            Ok(rx) => match super::reply::poll_next_reply(rx, cx) {
+            Ok(rx) => match crate::session::reply::poll_next_reply(rx, cx) {
                 Poll::Ready(Some(Ok(result))) => {
                     if result.is_progress() {
                         // The deadline bounds the wait for each next result.

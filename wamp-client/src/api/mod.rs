@@ -7,12 +7,10 @@ pub(crate) mod app_error;
 pub(crate) mod arguments;
 pub(crate) mod call;
 mod details;
-pub(crate) mod event_queue;
 pub(crate) mod meta;
 mod options;
 pub(crate) mod publish;
 pub(crate) mod register;
-mod reply;
 pub(crate) mod service;
 pub(crate) mod subscribe;
 

@@ -276,7 +276,7 @@ impl Future for PublishFuture {
             return Poll::Ready(Err(e));
         }
         match &mut this.state {
-            Ok(rx) => super::reply::poll_reply(rx, cx).map(|result| {
+            Ok(rx) => crate::session::reply::poll_reply(rx, cx).map(|result| {
                 result.unwrap_or_else(|| Err(Error::SessionClosed(this.session.close_reason())))
             }),
             Err(e) => Poll::Ready(Err(e

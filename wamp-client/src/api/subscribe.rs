@@ -9,11 +9,11 @@ use futures_util::Stream;
 use tokio::sync::oneshot;
 
 use super::arguments::{payload_accessors, payload_error};
-use super::event_queue::{EventReceiver, QueueRef};
 use super::options::MatchPolicy;
 use crate::error::{Error, Result};
 use crate::session::Session;
 use crate::session::command::{Command, QueuedRequest, SubscribeRequest};
+use crate::session::event_queue::{EventReceiver, QueueRef};
 use crate::uri::UriUse;
 use crate::value::{Dict, Value};
 use crate::wire::Id;
@@ -116,8 +116,8 @@ impl Session {
             session: self,
             topic: topic.into(),
             options: Dict::new(),
-            buffer: super::event_queue::DEFAULT_EVENT_BUFFER,
-            buffer_bytes: super::event_queue::DEFAULT_EVENT_BUFFER_BYTES,
+            buffer: crate::session::event_queue::DEFAULT_EVENT_BUFFER,
+            buffer_bytes: crate::session::event_queue::DEFAULT_EVENT_BUFFER_BYTES,
         }
     }
 }
@@ -182,7 +182,7 @@ impl IntoFuture for Subscribe<'_> {
         )> {
             session.uri_check().check(&self.topic, usage)?;
             // The queue's shared state holds the topic for both ends.
-            let (events_tx, events) = super::event_queue::channel(self.topic, self.buffer, self.buffer_bytes);
+            let (events_tx, events) = crate::session::event_queue::channel(self.topic, self.buffer, self.buffer_bytes);
             let (reply, rx) = oneshot::channel();
             let queued = session.send_request(Command::Subscribe(Box::new(SubscribeRequest {
                 options: self.options,

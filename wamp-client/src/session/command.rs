@@ -21,15 +21,7 @@ use crate::wire::Id;
 
 /// A request from a handle to the session task. Each carries the channel its answer goes back on.
 pub(crate) enum Command {
-    Call {
-        /// Identifies the call to later `Cancel` and `CallChunk` commands.
-        key: u64,
-        procedure: String,
-        args: Vec<Value>,
-        /// Options, keyword arguments and flags; `None` for a plain call.
-        extra: Option<Box<RequestExtra>>,
-        reply: CallReply,
-    },
+    Call(CallRequest),
     /// Cancels the call `key` if it is still pending.
     Cancel {
         key: u64,
@@ -51,11 +43,12 @@ pub(crate) enum Command {
         /// Present when the publication is acknowledged: PUBLISHED (or ERROR) answers it.
         ack: Option<oneshot::Sender<Result<Id>>>,
     },
-    /// Boxed, like `Register`: they are rare, and the box travels on into the pending table.
+    /// Boxed, like `Register`: they are rare, and the box travels on into the subscriber's table
+    /// of pending requests.
     Subscribe(Box<SubscribeRequest>),
     Unsubscribe {
         /// The local subscription's event queue, which knows the router-side subscription.
-        queue: crate::api::event_queue::QueueRef,
+        queue: super::event_queue::QueueRef,
         reply: Option<oneshot::Sender<Result<()>>>,
     },
     Register(Box<RegisterRequest>),
@@ -80,7 +73,7 @@ impl Command {
     pub(crate) fn is_request(&self) -> bool {
         matches!(
             self,
-            Command::Call { .. }
+            Command::Call(_)
                 | Command::Publish { .. }
                 | Command::Subscribe(_)
                 | Command::Register(_)
@@ -194,6 +187,24 @@ impl QueuedRequest {
     }
 }
 
+/// A CALL to send, then waiting for its result.
+pub(crate) struct CallRequest {
+    /// Identifies the call to later `Cancel` and `CallChunk` commands.
+    pub(crate) key: u64,
+    pub(crate) procedure: String,
+    pub(crate) args: Vec<Value>,
+    /// Options, keyword arguments and flags; `None` for a plain call.
+    pub(crate) extra: Option<Box<RequestExtra>>,
+    pub(crate) reply: CallReply,
+}
+
+impl CallRequest {
+    /// Whether the call waits for a reconnecting session instead of failing at once.
+    pub(crate) fn waits(&self) -> bool {
+        self.extra.as_ref().is_some_and(|extra| extra.wait)
+    }
+}
+
 /// The parts of a CALL or PUBLISH that are usually empty. Boxed, and only when one is set: every
 /// call and publication waits in the command queue, so the queue's slot size is paid per request.
 #[derive(Default)]
@@ -218,11 +229,6 @@ impl RequestExtra {
     pub(crate) fn unpack(extra: Option<Box<Self>>) -> Self {
         extra.map(|extra| *extra).unwrap_or_default()
     }
-
-    /// Whether a call waits for a reconnecting session.
-    pub(crate) fn waits(extra: &Option<Box<Self>>) -> bool {
-        extra.as_ref().is_some_and(|extra| extra.wait)
-    }
 }
 
 /// A SUBSCRIBE to send, then waiting for SUBSCRIBED.
@@ -231,7 +237,7 @@ pub(crate) struct SubscribeRequest {
     /// The subscription's end of its event queue, which also holds the topic, is where a
     /// revocation is recorded, and tells this local subscription from others the router may
     /// merge into one id.
-    pub(crate) events: crate::api::event_queue::EventSender,
+    pub(crate) events: super::event_queue::EventSender,
     pub(crate) reply: oneshot::Sender<Result<Id>>,
 }
 

@@ -290,7 +290,7 @@ async fn receive(
         direction = "rx",
         message = message.name(),
         "{}",
-        super::actor::describe(&message, trace_payloads)
+        crate::wire::describe(&message, trace_payloads)
     );
     Ok(message)
 }
@@ -355,7 +355,7 @@ async fn send(
         direction = "tx",
         message = message.name(),
         "{}",
-        super::actor::describe(message, with_payload)
+        crate::wire::describe(message, with_payload)
     );
     let bytes = serializer.encode(message)?;
     transport.send(Bytes::from(bytes)).await.map_err(|e| {

@@ -26,9 +26,13 @@ mod actor;
 mod auth_builder;
 pub(crate) mod command;
 mod details;
+mod diagnostics;
+pub(crate) mod event_queue;
 mod join;
 mod keepalive_builder;
+mod limits;
 mod reconnect;
+pub(crate) mod reply;
 mod transport_builder;
 
 use std::fmt;
@@ -40,6 +44,11 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tracing::Instrument as _;
 
 pub use details::SessionDetails;
+pub use diagnostics::Diagnostics;
+pub use limits::{
+    DEFAULT_MAX_CONCURRENT_INVOCATIONS, DEFAULT_MAX_PROGRESS_BUFFER, DEFAULT_MAX_QUEUED_COMMANDS,
+};
+pub(crate) use limits::{Limits, clamp_bound};
 pub use reconnect::{ReconnectPolicy, SessionState, SessionStates};
 
 use self::command::{Command, CommandReceiver, QueuedRequest};
@@ -71,42 +80,6 @@ pub(crate) struct Shared {
 impl Drop for Shared {
     fn drop(&mut self) {
         self.leave_requested.notify_one();
-    }
-}
-
-/// Bounds on the queues a peer (or a careless loop) could otherwise grow without end. Set with
-/// the [`SessionBuilder`] methods of the same names, which document each default and what
-/// happens beyond it.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Limits {
-    /// Invocation handlers running at once; more INVOCATIONs are answered with an error.
-    pub(crate) max_concurrent_invocations: usize,
-    /// Unread progressive results of one call, and unread input chunks of one progressive
-    /// invocation.
-    pub(crate) max_progress_buffer: usize,
-    /// Requests queued from the handles that the session task has not taken in yet.
-    pub(crate) max_queued_commands: usize,
-}
-
-/// Default of [`SessionBuilder::max_concurrent_invocations`].
-pub const DEFAULT_MAX_CONCURRENT_INVOCATIONS: usize = 4096;
-/// Default of [`SessionBuilder::max_progress_buffer`].
-pub const DEFAULT_MAX_PROGRESS_BUFFER: usize = 1024;
-/// Default of [`SessionBuilder::max_queued_commands`].
-pub const DEFAULT_MAX_QUEUED_COMMANDS: usize = 4096;
-
-/// A queue bound between 1 and what Tokio's channels and semaphores take.
-pub(crate) fn clamp_bound(bound: usize) -> usize {
-    bound.clamp(1, tokio::sync::Semaphore::MAX_PERMITS / 2)
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_concurrent_invocations: DEFAULT_MAX_CONCURRENT_INVOCATIONS,
-            max_progress_buffer: DEFAULT_MAX_PROGRESS_BUFFER,
-            max_queued_commands: DEFAULT_MAX_QUEUED_COMMANDS,
-        }
     }
 }
 
@@ -388,26 +361,6 @@ impl Session {
     pub(crate) fn from_shared(shared: Arc<Shared>) -> Self {
         Session { shared }
     }
-}
-
-/// A snapshot of a session task's tables. See [`Session::diagnostics`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub struct Diagnostics {
-    /// Requests sent and not answered yet (calls, acknowledged publications, subscribes, ...).
-    pub pending_requests: usize,
-    /// Of those, calls.
-    pub pending_calls: usize,
-    /// Invocation handlers still running.
-    pub running_invocations: usize,
-    /// Router-side subscriptions.
-    pub subscriptions: usize,
-    /// Registrations.
-    pub registrations: usize,
-    /// Registrations of a reconnected session that the router refused to restore for now (a
-    /// stale session of ours may still hold them), waiting to be registered again. See
-    /// [`ReconnectPolicy::restore_retry`].
-    pub restore_retries: usize,
 }
 
 /// Settings for a new session. Created by [`Session::builder`].

@@ -18,6 +18,7 @@
 //! ```
 
 mod decode;
+mod describe;
 mod encode;
 mod fast_path;
 mod message;
@@ -25,5 +26,6 @@ mod serializer;
 mod validate;
 
 pub use decode::{InvalidMessage, message_from_value};
+pub(crate) use describe::describe;
 pub use message::{Id, MAX_ID, Message, Payload, code, message_name};
 pub use serializer::{EncodeError, Serializer, UnknownSerializer};

@@ -1,25 +1,38 @@
-//! The callee side of the session task: registrations, invocations running on their own tasks,
-//! progressive results, progressive invocations (input chunks) and interrupts.
+//! The callee's registrations: REGISTER, UNREGISTER and their answers, and revocations by the
+//! router. The invocations of its procedures are handled in `invocations`.
 
-use std::collections::VecDeque;
-use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
-use futures_util::FutureExt as _;
-use tokio::sync::mpsc;
-use tokio::task::AbortHandle;
-use tokio_util::sync::CancellationToken;
+use rustc_hash::FxHashMap as HashMap;
+use tokio::sync::oneshot;
 
-use super::{SessionTask, Step, error_message};
-use crate::api::arguments::Arguments;
-use crate::api::register::{Handler, Invocation, InvocationInput, ProgressSender};
-use crate::error::{ErrorUri, WampError};
-use crate::session::command::{Outcome, Revocation};
+use super::invocations::{FinishedInvocations, RunningInvocation};
+use super::requests::{Awaiting, Pending};
+use super::restore::RestoreRetries;
+use super::{SessionTask, State, Step, revocation_reason};
+use crate::api::register::Handler;
+use crate::error::{Error, Result, WampError};
+use crate::session::command::{Command, RegisterRequest, Revocation};
 use crate::value::{Dict, Value};
-use crate::wire::{Id, Message, Payload, code};
+use crate::wire::{Id, Message, code};
 
-/// How many finished progressive invocations are remembered, to drop their late input chunks.
-const FINISHED_MEMORY: usize = 64;
+/// The callee's tables.
+#[derive(Default)]
+pub(super) struct Callee {
+    /// REGISTERs and UNREGISTERs waiting for their answer, by request id.
+    pub(super) pending: HashMap<Id, CalleeRequest>,
+    /// Registrations by router id.
+    pub(super) registrations: HashMap<Id, RegistrationEntry>,
+    /// Router ids by local key: the handles keep local keys, which survive reconnects.
+    pub(super) locals: HashMap<u64, Id>,
+    /// Registrations to make again on a new connection, not sent yet (see `restore`).
+    pub(super) restoring: Vec<RegistrationEntry>,
+    /// Restored registrations the router refused, to try again (see `restore`).
+    pub(super) restore_retries: RestoreRetries,
+    /// Invocations whose handlers are running, by request id.
+    pub(super) invocations: HashMap<Id, RunningInvocation>,
+    pub(super) finished_invocations: FinishedInvocations,
+}
 
 pub(super) struct RegistrationEntry {
     /// The handle's key, which survives reconnects (the router id does not).
@@ -31,314 +44,285 @@ pub(super) struct RegistrationEntry {
     pub(super) revoked: Revocation,
 }
 
-/// An invocation whose handler is running.
-pub(super) struct RunningInvocation {
-    /// The registration invoked: further input chunks must name the same.
-    registration: Id,
-    task: AbortHandle,
-    cancel: CancellationToken,
-    /// Further input chunks, for progressive invocations, until the last one arrived.
-    input: Option<mpsc::Sender<Arguments>>,
-    /// Whether the invocation is progressive (its late chunks must be dropped after it ends).
-    progressive_input: bool,
-    /// Whether the caller asked for progressive results.
-    receive_progress: bool,
-    /// The INTERRUPT mode, once interrupted.
-    interrupted: Option<InterruptMode>,
+/// A callee's request waiting for its answer. The rare ones are boxed, so that the table stays
+/// small.
+pub(super) enum CalleeRequest {
+    Register(Box<RegisterRequest>),
+    /// A registration being restored after a reconnect.
+    Reregister(Box<RegistrationEntry>),
+    /// A restoring REGISTER whose registration was unregistered meanwhile: once REGISTERED
+    /// tells its new id, it is unregistered.
+    AbandonedReregister,
+    Unregister(Option<oneshot::Sender<Result<()>>>),
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum InterruptMode {
-    /// The dealer waits for this callee's answer.
-    Kill,
-    /// The dealer has answered the caller already; no answer is expected.
-    KillNoWait,
-}
-
-/// Ids of recently finished progressive invocations.
-#[derive(Default)]
-pub(super) struct FinishedInvocations(VecDeque<Id>);
-
-impl FinishedInvocations {
-    /// Forgets them all: the ids were the lost connection's, a new session reuses them.
-    pub(super) fn clear(&mut self) {
-        self.0.clear();
-    }
-
-    fn remember(&mut self, request: Id) {
-        if self.0.len() == FINISHED_MEMORY {
-            self.0.pop_front();
+impl Awaiting for CalleeRequest {
+    fn request_type(&self) -> u64 {
+        match self {
+            CalleeRequest::Register(_)
+            | CalleeRequest::Reregister(_)
+            | CalleeRequest::AbandonedReregister => code::REGISTER,
+            CalleeRequest::Unregister(_) => code::UNREGISTER,
         }
-        self.0.push_back(request);
     }
 
-    fn contains(&self, request: Id) -> bool {
-        self.0.contains(&request)
+    fn table(task: &mut SessionTask) -> &mut HashMap<Id, Self> {
+        &mut task.callee.pending
+    }
+}
+
+impl CalleeRequest {
+    /// Completes the request with an error.
+    pub(super) fn fail(self, error: Error) {
+        match self {
+            CalleeRequest::Register(request) => drop(request.reply.send(Err(error))),
+            CalleeRequest::Reregister(entry) => revoke_restored(&entry, &error),
+            CalleeRequest::AbandonedReregister => {}
+            CalleeRequest::Unregister(reply) => {
+                if let Some(reply) = reply {
+                    let _ = reply.send(Err(error));
+                }
+            }
+        }
+    }
+}
+
+/// A registration that could not be restored after a reconnect: its handle learns why.
+pub(super) fn revoke_restored(entry: &RegistrationEntry, error: &Error) {
+    let reason = format!("could not be restored after reconnecting: {error}");
+    tracing::warn!(procedure = %entry.procedure, %reason, "registration lost");
+    let _ = entry.revoked.set(reason);
+}
+
+impl Callee {
+    /// The connection is gone, and the router has forgotten the session: registrations in
+    /// flight are made on the next connection (REGISTERs go to `waiting`), removals are done,
+    /// and running handlers are aborted (they cannot answer on the new connection, whose router
+    /// numbers its invocations afresh).
+    pub(super) fn connection_lost(&mut self, waiting: &mut Vec<Command>) {
+        for (_, request) in self.pending.drain() {
+            match request {
+                CalleeRequest::Register(request) => waiting.push(Command::Register(request)),
+                CalleeRequest::Reregister(entry) => self.restoring.push(*entry),
+                CalleeRequest::AbandonedReregister => {}
+                CalleeRequest::Unregister(reply) => {
+                    if let Some(reply) = reply {
+                        let _ = reply.send(Ok(()));
+                    }
+                }
+            }
+        }
+        self.abort_invocations();
+        self.finished_invocations.clear();
+        // Refused restorations are tried again on the next connection, in a new window.
+        let refused = self.restore_retries.take_all();
+        self.restoring.extend(refused);
     }
 }
 
 impl SessionTask {
-    pub(super) async fn on_invocation(
-        &mut self,
-        request: Id,
-        registration: Id,
-        details: Dict,
-        payload: Payload,
-    ) -> Step {
-        let progress_chunk = details.get("progress").and_then(Value::as_bool) == Some(true);
-        // A further chunk of a progressive invocation that is already running.
-        if let Some(running) = self.invocations.get_mut(&request) {
-            if running.input.is_none() || running.registration != registration {
-                // Not a chunk this invocation takes: the router reused the id of a running
-                // invocation, and taking it as input would leave its caller waiting forever.
-                let reason = format!(
-                    "INVOCATION {request} for registration {registration} reuses the id of a running invocation that takes no further input"
-                );
-                return Err(self.protocol_violation(reason).await);
-            }
-            let (args, kwargs) = payload.into_parts();
-            if let Some(input) = &running.input {
-                // Never wait for a slow handler: one that falls too far behind is stopped.
-                if let Err(mpsc::error::TrySendError::Full(_)) =
-                    input.try_send(Arguments { args, kwargs })
-                {
-                    return self.input_overflow(request).await;
-                }
-            }
-            if !progress_chunk {
-                // The last chunk: the input stream ends.
-                running.input = None;
-            }
-            return Ok(());
-        }
-        if self.finished_invocations.contains(request) {
-            // Late chunks after the final answer are dropped, as the specification says.
-            return Ok(());
-        }
-        if self.invocations.len() >= self.limits.max_concurrent_invocations {
-            // Answered at once rather than queued: a flood cannot grow tasks without end.
-            let error = WampError::with_message(
-                ErrorUri::Unavailable,
-                format!(
-                    "callee busy: {} invocations running (SessionBuilder::max_concurrent_invocations)",
-                    self.invocations.len()
-                ),
-            );
-            return self
-                .send(error_message(code::INVOCATION, request, error))
-                .await;
-        }
-        let Some(entry) = self.registrations.get(&registration) else {
-            // Unregistered a moment ago; answer so the caller does not wait forever.
-            let error = WampError::with_message(
-                ErrorUri::NoSuchRegistration,
-                format!("registration {registration} is gone"),
-            );
-            return self
-                .send(error_message(code::INVOCATION, request, error))
-                .await;
-        };
-        let procedure = details
-            .get("procedure")
-            .and_then(Value::as_str)
-            .map_or_else(|| entry.procedure.clone(), str::to_owned);
-        let receive_progress =
-            details.get("receive_progress").and_then(Value::as_bool) == Some(true);
-        let (input_tx, input) = if progress_chunk {
-            let (tx, rx) = mpsc::channel(self.limits.max_progress_buffer);
-            (Some(tx), Some(InvocationInput { chunks: rx }))
-        } else {
-            (None, None)
-        };
-        let cancel = CancellationToken::new();
-        let (args, kwargs) = payload.into_parts();
-        let invocation = Invocation {
-            procedure,
-            registration,
-            request,
-            args,
-            kwargs,
-            details,
-            session: self
-                .shared
-                .upgrade()
-                .map(crate::session::Session::from_shared),
-            cancel: cancel.clone(),
-            progress: receive_progress.then(|| ProgressSender {
+    /// Sends REGISTER and remembers what waits for REGISTERED.
+    pub(super) async fn register(&mut self, pending: Box<RegisterRequest>) -> Step {
+        let (procedure, options) = (pending.procedure.clone(), pending.options.clone());
+        self.request(
+            |request| Message::Register {
                 request,
-                outcomes: self.outcomes_tx.clone(),
-            }),
-            input,
-        };
-        let handler = Arc::clone(&entry.handler);
-        let outcomes = self.outcomes_tx.clone();
-        let span =
-            tracing::debug_span!("wamp.invocation", procedure = %invocation.procedure, request);
-        let task = tokio::spawn(tracing::Instrument::instrument(
-            async move {
-                // `call` itself runs inside the guard too: a closure handler may panic before it
-                // returns its future (`let n: i64 = inv.arg(0).unwrap(); async move { .. }`).
-                let guarded = async move { handler.call(invocation).await };
-                let result = match AssertUnwindSafe(guarded).catch_unwind().await {
-                    Ok(result) => result,
-                    Err(panic) => {
-                        let what = panic
-                            .downcast_ref::<&str>()
-                            .map(|s| (*s).to_owned())
-                            .or_else(|| panic.downcast_ref::<String>().cloned())
-                            .unwrap_or_else(|| "unknown panic".to_owned());
-                        tracing::error!(panic = %what, "invocation handler panicked");
-                        Err(WampError::with_message(
-                            ErrorUri::RuntimeError,
-                            format!("the callee's handler panicked: {what}"),
-                        ))
-                    }
-                };
-                let _ = outcomes.send(Outcome::Final { request, result });
+                options,
+                procedure,
             },
-            span,
-        ));
-        self.invocations.insert(
-            request,
-            RunningInvocation {
-                registration,
-                task: task.abort_handle(),
-                cancel,
-                input: input_tx,
-                progressive_input: progress_chunk,
-                receive_progress,
-                interrupted: None,
-            },
-        );
+            Some(Pending::Callee(CalleeRequest::Register(pending))),
+        )
+        .await?;
         Ok(())
     }
 
-    /// A progressive invocation's handler fell more than the buffer behind its input: it is
-    /// answered with an error, gets no more chunks, and is aborted.
-    async fn input_overflow(&mut self, request: Id) -> Step {
-        let Some(running) = self.invocations.remove(&request) else {
-            return Ok(());
-        };
-        running.cancel.cancel();
-        running.task.abort();
-        self.finished_invocations.remember(request);
-        tracing::warn!(
-            request,
-            "an invocation handler is too slow reading its input; stopping it"
-        );
-        if running.interrupted == Some(InterruptMode::KillNoWait) {
-            return Ok(());
-        }
-        let error = WampError::with_message(
-            ErrorUri::RuntimeError,
-            format!(
-                "the callee's handler fell more than {} input chunks behind (SessionBuilder::max_progress_buffer); the invocation was stopped",
-                self.limits.max_progress_buffer
-            ),
-        );
-        self.send(error_message(code::INVOCATION, request, error))
-            .await
-    }
-
-    /// INTERRUPT: the caller canceled. The handler's cancellation fires; if it has not finished
-    /// after the grace period, its task is aborted. For `kill` the dealer waits for an answer.
-    pub(super) fn on_interrupt(&mut self, request: Id, options: &Dict) {
-        let Some(running) = self.invocations.get_mut(&request) else {
-            // Already finished, or never known: nothing to do (not a protocol violation).
-            return;
-        };
-        let mode = match options.get("mode").and_then(Value::as_str) {
-            Some("killnowait") => InterruptMode::KillNoWait,
-            _ => InterruptMode::Kill,
-        };
-        if running.interrupted.is_some() {
-            return;
-        }
-        running.interrupted = Some(mode);
-        running.cancel.cancel();
-        let outcomes = self.outcomes_tx.clone();
-        let grace = self.interrupt_grace;
-        tokio::spawn(async move {
-            tokio::time::sleep(grace).await;
-            let _ = outcomes.send(Outcome::GraceExpired { request });
-        });
-    }
-
-    pub(super) async fn on_outcome(&mut self, outcome: Outcome) -> Step {
-        if matches!(self.state, super::State::ShuttingDown { .. }) {
-            // GOODBYE is sent: no YIELD or ERROR may follow it.
-            return Ok(());
-        }
-        match outcome {
-            Outcome::Progress {
+    /// Sends REGISTER for a registration being restored.
+    pub(super) async fn reregister(&mut self, entry: RegistrationEntry) -> Step {
+        let (procedure, options) = (entry.procedure.clone(), entry.options.clone());
+        self.request(
+            |request| Message::Register {
                 request,
-                args,
-                kwargs,
-            } => {
-                let Some(running) = self.invocations.get(&request) else {
-                    return Ok(());
-                };
-                if !running.receive_progress || running.interrupted.is_some() {
-                    return Ok(());
+                options,
+                procedure,
+            },
+            Some(Pending::Callee(CalleeRequest::Reregister(Box::new(entry)))),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Ends the registration `local`. While the connection is down there is no router
+    /// registration to unregister, and the registration is not made again on the next one.
+    pub(super) async fn unregister(
+        &mut self,
+        local: u64,
+        reply: Option<oneshot::Sender<Result<()>>>,
+    ) -> Step {
+        self.waiting
+            .retain(|c| !matches!(c, Command::Register(r) if r.local == local));
+        match self.callee.locals.remove(&local) {
+            // Being restored after a reconnect, or already gone (revoked by the router, or
+            // unregistered before).
+            None => self.abandon_restoring_registration(local),
+            Some(registration) => {
+                let held = self.callee.registrations.remove(&registration).is_some();
+                if held && matches!(self.state, State::Established) {
+                    return self.unregister_router(registration, reply).await;
                 }
-                let mut options = Dict::new();
-                options.insert("progress".into(), Value::Bool(true));
-                self.send(Message::Yield {
-                    request,
-                    options,
-                    payload: Payload::new(args, kwargs),
-                })
-                .await
             }
-            Outcome::Final { request, result } => {
-                let Some(running) = self.invocations.remove(&request) else {
-                    return Ok(());
-                };
-                if running.progressive_input {
-                    self.finished_invocations.remember(request);
-                }
-                if running.interrupted == Some(InterruptMode::KillNoWait) {
-                    // The dealer answered the caller already.
-                    return Ok(());
-                }
-                let message = match result {
-                    Ok(Arguments { args, kwargs }) => Message::Yield {
-                        request,
-                        options: Dict::new(),
-                        payload: Payload::new(args, kwargs),
-                    },
-                    Err(error) => error_message(code::INVOCATION, request, error),
-                };
-                self.send(message).await
+        }
+        if let Some(reply) = reply {
+            let _ = reply.send(Ok(()));
+        }
+        Ok(())
+    }
+
+    /// Forgets a registration being restored (its handler with it): one not sent yet is dropped;
+    /// one whose REGISTER is on its way is unregistered once REGISTERED tells its new id. Rare:
+    /// a scan of the pending requests is fine.
+    fn abandon_restoring_registration(&mut self, local: u64) {
+        let callee = &mut self.callee;
+        // Not sent yet (a restore that failed partway, or a refusal to try again) ...
+        let unsent = callee.restoring.len();
+        callee.restoring.retain(|entry| entry.local != local);
+        if callee.restore_retries.remove(local) || callee.restoring.len() != unsent {
+            return;
+        }
+        // ... or on its way.
+        for pending in callee.pending.values_mut() {
+            if matches!(pending, CalleeRequest::Reregister(entry) if entry.local == local) {
+                *pending = CalleeRequest::AbandonedReregister;
+                return;
             }
-            Outcome::GraceExpired { request } => {
-                let Some(running) = self.invocations.remove(&request) else {
-                    return Ok(());
-                };
-                tracing::debug!(
-                    request,
-                    "interrupted handler did not stop in time; aborting it"
-                );
-                running.task.abort();
-                if running.progressive_input {
-                    self.finished_invocations.remember(request);
-                }
-                if running.interrupted == Some(InterruptMode::Kill) {
-                    let error =
-                        WampError::with_message(ErrorUri::Canceled, "the call was canceled");
-                    self.send(error_message(code::INVOCATION, request, error))
-                        .await?;
-                }
+        }
+    }
+
+    /// Sends UNREGISTER for a registration, answering `reply` once UNREGISTERED arrives.
+    async fn unregister_router(
+        &mut self,
+        registration: Id,
+        reply: Option<oneshot::Sender<Result<()>>>,
+    ) -> Step {
+        self.request(
+            |request| Message::Unregister {
+                request,
+                registration,
+            },
+            Some(Pending::Callee(CalleeRequest::Unregister(reply))),
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub(super) async fn on_registered(&mut self, request: Id, registration: Id) -> Step {
+        let pending = self
+            .take_answered::<CalleeRequest>(request, code::REGISTER, "REGISTERED")
+            .await?;
+        if pending.is_some() && self.callee.registrations.contains_key(&registration) {
+            // One session registers a procedure once: a second REGISTERED with the same id
+            // would overwrite the first entry (and dropping the old handle would then
+            // unregister the new one).
+            let reason = format!(
+                "REGISTERED for request {request} names registration {registration}, which this session holds already"
+            );
+            let close = self.protocol_violation(reason).await;
+            if let Some(pending) = pending {
+                pending.fail(Error::SessionClosed(close.clone()));
+            }
+            return Err(close);
+        }
+        match pending {
+            Some(CalleeRequest::AbandonedReregister) => {
+                self.unregister_router(registration, None).await
+            }
+            Some(CalleeRequest::Reregister(entry)) => {
+                // Restored after a reconnect, under a new id.
+                self.restore_succeeded(entry.local);
+                self.callee.locals.insert(entry.local, registration);
+                self.callee.registrations.insert(registration, *entry);
                 Ok(())
             }
+            Some(CalleeRequest::Register(pending)) => self.registered(*pending, registration).await,
+            Some(CalleeRequest::Unregister(_)) | None => Ok(()),
         }
     }
 
-    /// Aborts every running handler (the session is ending).
-    pub(super) fn abort_invocations(&mut self) {
-        for (_, running) in self.invocations.drain() {
-            running.cancel.cancel();
-            running.task.abort();
+    async fn registered(&mut self, pending: RegisterRequest, registration: Id) -> Step {
+        let RegisterRequest {
+            local,
+            procedure,
+            options,
+            handler,
+            revoked,
+            reply,
+        } = pending;
+        let entry = RegistrationEntry {
+            local,
+            procedure,
+            options,
+            handler,
+            revoked,
+        };
+        self.callee.registrations.insert(registration, entry);
+        self.callee.locals.insert(local, registration);
+        if reply.send(Ok(registration)).is_err() {
+            // The registrant gave up waiting: undo.
+            self.callee.registrations.remove(&registration);
+            self.callee.locals.remove(&local);
+            self.request(
+                |request| Message::Unregister {
+                    request,
+                    registration,
+                },
+                None,
+            )
+            .await?;
         }
+        Ok(())
+    }
+
+    pub(super) async fn on_unregistered(&mut self, request: Id, details: Option<Dict>) -> Step {
+        if request == 0 {
+            self.registration_revoked(details.as_ref());
+            return Ok(());
+        }
+        if let Some(CalleeRequest::Unregister(Some(reply))) = self
+            .take_answered::<CalleeRequest>(request, code::UNREGISTER, "UNREGISTERED")
+            .await?
+        {
+            let _ = reply.send(Ok(()));
+        }
+        Ok(())
+    }
+
+    /// UNREGISTERED without a request: the router removed the registration.
+    fn registration_revoked(&mut self, details: Option<&Dict>) {
+        let revoked = details
+            .and_then(|d| d.get("registration"))
+            .and_then(Value::as_u64);
+        if let Some(entry) = revoked.and_then(|id| self.callee.registrations.remove(&id)) {
+            self.callee.locals.remove(&entry.local);
+            let reason = revocation_reason(details);
+            tracing::info!(procedure = %entry.procedure, %reason, "the router revoked a registration");
+            let _ = entry.revoked.set(reason);
+        }
+    }
+
+    /// ERROR for a REGISTER or an UNREGISTER.
+    pub(super) async fn on_callee_error(
+        &mut self,
+        request: Id,
+        request_type: u64,
+        error: WampError,
+    ) -> Step {
+        match self
+            .take_answered::<CalleeRequest>(request, request_type, "ERROR")
+            .await?
+        {
+            Some(CalleeRequest::Reregister(entry)) => self.restore_refused(*entry, error),
+            Some(pending) => pending.fail(Error::Wamp(error)),
+            None => {}
+        }
+        Ok(())
     }
 }

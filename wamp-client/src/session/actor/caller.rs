@@ -1,12 +1,54 @@
-//! The caller side of the session task: pending calls, progressive results, cancellation and
-//! progressive invocations (further CALL chunks under the same request id).
+//! The caller: pending calls, their results (progressive ones included) and errors, which take
+//! one delivery path, cancellation, and progressive invocations (further CALL chunks under the
+//! same request id).
 
-use super::{Pending, SessionTask, Step};
+use rustc_hash::FxHashMap as HashMap;
+
+use super::requests::{Awaiting, Pending};
+use super::{SessionTask, Step};
 use crate::api::call::{CallResult, CancelMode};
-use crate::error::{Error, ErrorUri, Result, WampError};
-use crate::session::command::CallReply;
+use crate::error::{CloseReason, Error, ErrorUri, Result, WampError};
+use crate::session::command::{CallReply, CallRequest, Command, RequestExtra};
 use crate::value::{Dict, Value};
-use crate::wire::{Id, Message, Payload};
+use crate::wire::{Id, Message, Payload, code};
+
+/// The caller's tables.
+pub(super) struct Caller {
+    /// Calls sent and waiting for their result, by request id.
+    pub(super) pending: HashMap<Id, PendingCall>,
+    /// Request ids of pending calls by their handle-side key, for CANCEL and input chunks.
+    pub(super) keys: HashMap<u64, Id>,
+    /// Idempotent calls lost with the connection, sent again once rejoined.
+    pub(super) resend: Vec<PendingCall>,
+    /// Whether the dealer announced `call_canceling` (CANCEL is sent only then).
+    pub(super) router_supports_cancel: bool,
+}
+
+impl Caller {
+    pub(super) fn new(router_supports_cancel: bool) -> Self {
+        Caller {
+            pending: HashMap::default(),
+            keys: HashMap::default(),
+            resend: Vec::new(),
+            router_supports_cancel,
+        }
+    }
+
+    /// The connection is gone: idempotent calls are kept to be sent again on the next one, the
+    /// others fail with `Disconnected`.
+    pub(super) fn connection_lost(&mut self, reason: &CloseReason) {
+        for (_, call) in self.pending.drain() {
+            // Its key maps to no request until it is sent again (ids start again at 1 on the
+            // new session).
+            self.keys.remove(&call.key);
+            if call.is_idempotent() {
+                self.resend.push(call);
+            } else {
+                call.fail(Error::Disconnected(reason.clone()));
+            }
+        }
+    }
+}
 
 /// A call waiting for its result: one per outstanding call, so it is kept small (what only
 /// some calls need is boxed in `retained`).
@@ -47,6 +89,27 @@ impl PendingCall {
     pub(super) fn fail(self, error: Error) {
         self.reply.send(Err(error));
     }
+
+    /// The error the call ends with. Crossbar.io answers a dealer-side timeout with
+    /// `wamp.error.canceled` rather than the specification's `wamp.error.timeout`; a call that
+    /// asked for a router timeout and was not canceled by this client can only have been
+    /// canceled by that timeout, so it is reported as `wamp.error.timeout`.
+    fn error(&self, mut error: WampError) -> WampError {
+        if self.router_timeout && !self.cancel_sent && error.uri == ErrorUri::Canceled {
+            error.uri = ErrorUri::Timeout;
+        }
+        error
+    }
+}
+
+impl Awaiting for PendingCall {
+    fn request_type(&self) -> u64 {
+        code::CALL
+    }
+
+    fn table(task: &mut SessionTask) -> &mut HashMap<Id, Self> {
+        &mut task.caller.pending
+    }
 }
 
 impl CallReply {
@@ -57,7 +120,7 @@ impl CallReply {
                 let _ = reply.send(Box::new(result));
             }
             CallReply::Stream(results) => {
-                // The last slot is kept free for this (see `on_call_result`); a reader that is
+                // The last slot is kept free for this (see `on_call_answer`); a reader that is
                 // gone needs nothing.
                 let _ = results.try_send(result);
             }
@@ -66,17 +129,20 @@ impl CallReply {
 }
 
 impl SessionTask {
-    #[allow(clippy::too_many_arguments)] // the fields of one Command::Call
-    pub(super) async fn call(
-        &mut self,
-        key: u64,
-        idempotent: bool,
-        procedure: String,
-        options: Dict,
-        args: Vec<Value>,
-        kwargs: Dict,
-        reply: CallReply,
-    ) -> Step {
+    pub(super) async fn call(&mut self, request: CallRequest) -> Step {
+        let CallRequest {
+            key,
+            procedure,
+            args,
+            extra,
+            reply,
+        } = request;
+        let RequestExtra {
+            options,
+            kwargs,
+            idempotent,
+            wait: _,
+        } = RequestExtra::unpack(extra);
         let retained = (idempotent || matches!(reply, CallReply::Stream(_))).then(|| {
             Box::new(RetainedCall {
                 procedure: procedure.clone(),
@@ -94,17 +160,41 @@ impl SessionTask {
             cancel_sent: false,
             retained,
         });
-        self.request(
-            |request| Message::Call {
-                request,
-                options,
-                procedure,
-                payload: Payload::new(args, kwargs),
-            },
-            Some(pending),
-        )
-        .await?;
-        self.call_keys.insert(key, self.last_request());
+        let request = self
+            .request(
+                |request| Message::Call {
+                    request,
+                    options,
+                    procedure,
+                    payload: Payload::new(args, kwargs),
+                },
+                Some(pending),
+            )
+            .await?;
+        self.caller.keys.insert(key, request);
+        Ok(())
+    }
+
+    /// Sends an idempotent call again under a new request id.
+    pub(super) async fn resend_call(&mut self, call: PendingCall) -> Step {
+        let Some((retained, Some(resend))) = call.retained.as_ref().map(|r| (r, &r.resend)) else {
+            return Ok(());
+        };
+        let (options, procedure) = (resend.options.clone(), retained.procedure.clone());
+        let payload = Payload::new(resend.args.clone(), resend.kwargs.clone());
+        let key = call.key;
+        let request = self
+            .request(
+                |request| Message::Call {
+                    request,
+                    options,
+                    procedure,
+                    payload,
+                },
+                Some(Pending::Call(call)),
+            )
+            .await?;
+        self.caller.keys.insert(key, request);
         Ok(())
     }
 
@@ -115,30 +205,39 @@ impl SessionTask {
     /// the call is completed here right away, so a router that does not answer (Crossbar.io
     /// ignores `skip`) cannot leave it hanging. A late answer is then ignored like any other.
     pub(super) async fn cancel(&mut self, key: u64, mode: CancelMode) -> Step {
-        let Some(&request) = self.call_keys.get(&key) else {
-            // Not sent on this connection: waiting to be sent again after a restore that failed
-            // partway, or already finished.
+        let Some(&request) = self.caller.keys.get(&key) else {
+            // Not sent on this connection: waiting to be sent (again) once the session has
+            // rejoined, or already finished.
             self.cancel_unsent(key);
             return Ok(());
         };
-        if self.router_supports_cancel {
+        let supported = self.caller.router_supports_cancel;
+        if supported {
             let mut options = Dict::new();
             options.insert("mode".into(), Value::from(mode.as_str()));
             self.send(Message::Cancel { request, options }).await?;
-            if let Some(Pending::Call(call)) = self.pending.get_mut(&request) {
+            if let Some(call) = self.caller.pending.get_mut(&request) {
                 call.cancel_sent = true;
             }
         }
-        if mode != CancelMode::Kill || !self.router_supports_cancel {
-            if let Some(Pending::Call(call)) = self.pending.remove(&request) {
-                self.call_finished(&call);
-                call.fail(Error::Wamp(WampError::with_message(
-                    ErrorUri::Canceled,
-                    "the call was canceled by this caller",
-                )));
+        if mode != CancelMode::Kill || !supported {
+            if let Some(call) = self.caller.pending.remove(&request) {
+                self.caller.keys.remove(&call.key);
+                call.fail(Error::Wamp(canceled_by_caller()));
             }
         }
         Ok(())
+    }
+
+    /// Cancels a call that waits to be sent (or sent again) once the session has rejoined: it
+    /// never goes out.
+    fn cancel_unsent(&mut self, key: u64) {
+        self.waiting
+            .retain(|c| !matches!(c, Command::Call(r) if r.key == key));
+        if let Some(position) = self.caller.resend.iter().position(|c| c.key == key) {
+            let call = self.caller.resend.swap_remove(position);
+            call.fail(Error::Wamp(canceled_by_caller()));
+        }
     }
 
     /// Sends a further chunk of a call with progressive invocations.
@@ -149,11 +248,11 @@ impl SessionTask {
         kwargs: Dict,
         last: bool,
     ) -> Step {
-        let Some(&request) = self.call_keys.get(&key) else {
+        let Some(&request) = self.caller.keys.get(&key) else {
             // The call has ended; the dealer would drop the chunk anyway.
             return Ok(());
         };
-        let Some(Pending::Call(call)) = self.pending.get(&request) else {
+        let Some(call) = self.caller.pending.get(&request) else {
             return Ok(());
         };
         let Some(procedure) = call.retained.as_ref().map(|r| r.procedure.clone()) else {
@@ -174,44 +273,59 @@ impl SessionTask {
         .await
     }
 
-    /// RESULT: progressive results go to a streaming caller and keep the call pending.
-    pub(super) async fn on_call_result(
+    /// RESULT or ERROR for a call; `what` names the message. Progressive results go to a
+    /// streaming caller and keep the call pending; a final answer ends it.
+    pub(super) async fn on_call_answer(
         &mut self,
         request: Id,
-        call: PendingCall,
-        result: CallResult,
+        answer: std::result::Result<CallResult, WampError>,
+        what: &str,
     ) -> Step {
-        if result.is_progress() {
-            match &call.reply {
-                // Never wait for a slow reader: one slot stays free for the final outcome, and a
-                // reader that falls further behind loses the call instead.
-                CallReply::Stream(results) if results.capacity() <= 1 && !results.is_closed() => {
-                    return self.progress_overflow(request, call).await;
-                }
-                CallReply::Stream(results) => {
-                    let _ = results.try_send(Ok(result));
-                }
-                CallReply::Once(_) => {
-                    tracing::debug!(request, "ignoring a progressive result nobody asked for");
-                }
-            }
-            // Pending until the final result, even if the caller stopped listening: its CANCEL
-            // must still find the call.
-            self.pending.insert(request, Pending::Call(call));
+        let Some(call) = self
+            .take_answered::<PendingCall>(request, code::CALL, what)
+            .await?
+        else {
             return Ok(());
-        }
-        self.call_keys.remove(&call.key);
+        };
+        let outcome = match answer {
+            Ok(result) if result.is_progress() => {
+                return self.on_progress(request, call, result).await;
+            }
+            Ok(result) => Ok(result),
+            Err(error) => Err(Error::Wamp(call.error(error))),
+        };
+        self.caller.keys.remove(&call.key);
         match call.reply {
-            CallReply::Once(reply) => self.handoff.call_finished(reply, Ok(result)),
-            stream @ CallReply::Stream(_) => stream.send(Ok(result)),
+            CallReply::Once(reply) => self.handoff.call_finished(reply, outcome),
+            stream @ CallReply::Stream(_) => stream.send(outcome),
         }
+        Ok(())
+    }
+
+    async fn on_progress(&mut self, request: Id, call: PendingCall, result: CallResult) -> Step {
+        match &call.reply {
+            // Never wait for a slow reader: one slot stays free for the final outcome, and a
+            // reader that falls further behind loses the call instead.
+            CallReply::Stream(results) if results.capacity() <= 1 && !results.is_closed() => {
+                return self.progress_overflow(request, call).await;
+            }
+            CallReply::Stream(results) => {
+                let _ = results.try_send(Ok(result));
+            }
+            CallReply::Once(_) => {
+                tracing::debug!(request, "ignoring a progressive result nobody asked for");
+            }
+        }
+        // Pending until the final result, even if the caller stopped listening: its CANCEL must
+        // still find the call.
+        self.caller.pending.insert(request, call);
         Ok(())
     }
 
     /// A streaming call's reader fell more than the buffer behind: the call fails with
     /// `ProgressOverflow` and is canceled at the router, whose later answers are ignored.
     async fn progress_overflow(&mut self, request: Id, call: PendingCall) -> Step {
-        self.call_finished(&call);
+        self.caller.keys.remove(&call.key);
         let limit = match &call.reply {
             CallReply::Stream(results) => results.max_capacity().saturating_sub(1),
             CallReply::Once(_) => 0,
@@ -222,27 +336,93 @@ impl SessionTask {
             "a call's progressive results are not read fast enough; canceling it"
         );
         call.fail(Error::ProgressOverflow { limit });
-        if self.router_supports_cancel {
+        if self.caller.router_supports_cancel {
             let mut options = Dict::new();
             options.insert("mode".into(), Value::from(CancelMode::KillNoWait.as_str()));
             self.send(Message::Cancel { request, options }).await?;
         }
         Ok(())
     }
+}
 
-    /// The error a call ends with. Crossbar.io answers a dealer-side timeout with
-    /// `wamp.error.canceled` rather than the specification's `wamp.error.timeout`; a call that
-    /// asked for a router timeout and was not canceled by this client can only have been canceled
-    /// by that timeout, so it is reported as `wamp.error.timeout`.
-    pub(super) fn call_error(call: &PendingCall, mut error: WampError) -> WampError {
-        if call.router_timeout && !call.cancel_sent && error.uri == ErrorUri::Canceled {
-            error.uri = ErrorUri::Timeout;
-        }
-        error
+fn canceled_by_caller() -> WampError {
+    WampError::with_message(ErrorUri::Canceled, "the call was canceled by this caller")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::CloseInitiator;
+    use tokio::sync::oneshot;
+
+    fn call(
+        key: u64,
+        idempotent: bool,
+    ) -> (PendingCall, oneshot::Receiver<Box<Result<CallResult>>>) {
+        let (reply, rx) = oneshot::channel();
+        let retained = idempotent.then(|| {
+            Box::new(RetainedCall {
+                procedure: "com.example.p".into(),
+                resend: Some(Resend {
+                    options: Dict::new(),
+                    args: Vec::new(),
+                    kwargs: Dict::new(),
+                }),
+            })
+        });
+        let call = PendingCall {
+            key,
+            reply: CallReply::Once(reply),
+            router_timeout: false,
+            cancel_sent: false,
+            retained,
+        };
+        (call, rx)
     }
 
-    /// Forgets a finished call's key.
-    pub(super) fn call_finished(&mut self, call: &PendingCall) {
-        self.call_keys.remove(&call.key);
+    #[test]
+    fn a_lost_connection_keeps_idempotent_calls_and_fails_the_others() {
+        let mut caller = Caller::new(true);
+        let (plain, mut plain_rx) = call(1, false);
+        let (idempotent, mut idempotent_rx) = call(2, true);
+        caller.pending.insert(10, plain);
+        caller.keys.insert(1, 10);
+        caller.pending.insert(11, idempotent);
+        caller.keys.insert(2, 11);
+
+        let lost = CloseReason::new(
+            "wamp.close.system_shutdown",
+            None,
+            CloseInitiator::Transport,
+        );
+        caller.connection_lost(&lost);
+
+        assert!(caller.pending.is_empty() && caller.keys.is_empty());
+        assert!(matches!(
+            plain_rx.try_recv().map(|r| *r),
+            Ok(Err(Error::Disconnected(_)))
+        ));
+        assert!(
+            idempotent_rx.try_recv().is_err(),
+            "answered before it was sent again"
+        );
+        assert_eq!(caller.resend.len(), 1);
+        assert!(
+            caller
+                .resend
+                .iter()
+                .all(|c| c.key == 2 && c.is_idempotent())
+        );
+    }
+
+    #[test]
+    fn a_router_timeout_reported_as_canceled_is_a_timeout() {
+        let (mut call, _rx) = call(1, false);
+        call.router_timeout = true;
+        let canceled = || WampError::with_message(ErrorUri::Canceled, "canceled");
+        assert_eq!(call.error(canceled()).uri, ErrorUri::Timeout);
+        // Canceled by this caller: it stays a cancellation.
+        call.cancel_sent = true;
+        assert_eq!(call.error(canceled()).uri, ErrorUri::Canceled);
     }
 }

@@ -2,9 +2,9 @@
 //! calls are sent again, then the commands that waited for the session.
 //!
 //! Two things can go wrong on the new connection, and neither may lose anything:
-//! - it fails partway: whatever was not sent yet stays in the task's restore lists (what was sent
-//!   is in the pending table, which the next disconnect sorts out), so the next connection
-//!   restores it all;
+//! - it fails partway: whatever was not sent yet stays in the roles' restore lists (what was sent
+//!   waits in the roles' tables of pending requests, which the next disconnect sorts out), so the
+//!   next connection restores it all;
 //! - the router refuses a registration with `procedure_already_exists`: after a short outage the
 //!   router may not have noticed yet that the old session is gone, and that stale session still
 //!   holds the procedure. REGISTER is tried again with backoff for the reconnect policy's
@@ -15,11 +15,9 @@ use std::time::Duration;
 use rustc_hash::FxHashMap as HashMap;
 use tokio::time::Instant;
 
-use super::callee::RegistrationEntry;
-use super::caller::PendingCall;
-use super::{Pending, SessionTask};
-use crate::error::{CloseReason, Error, ErrorUri, WampError};
-use crate::wire::{Message, Payload};
+use super::callee::{RegistrationEntry, revoke_restored};
+use super::{SessionTask, Step};
+use crate::error::{Error, ErrorUri, WampError};
 
 /// The first wait before REGISTER is tried again after a refusal; it doubles up to the next.
 const RETRY_FIRST_DELAY: Duration = Duration::from_millis(100);
@@ -68,15 +66,12 @@ impl SessionTask {
     /// options and handlers), send idempotent calls again, then the commands that waited.
     pub(super) async fn restore(&mut self) {
         // Everything goes to the restore lists first, and is taken from them one by one.
-        let registered = std::mem::take(&mut self.registrations).into_values();
-        self.restoring_registrations.extend(registered);
-        self.registration_locals.clear();
-        let subscribed = std::mem::take(&mut self.subscriptions).into_values();
-        self.restoring_subscriptions.extend(subscribed);
-        let restored = (
-            self.restoring_registrations.len(),
-            self.restoring_subscriptions.len(),
-        );
+        let registered = std::mem::take(&mut self.callee.registrations).into_values();
+        self.callee.restoring.extend(registered);
+        self.callee.locals.clear();
+        let subscribed = std::mem::take(&mut self.subscriber.subscriptions).into_values();
+        self.subscriber.restoring.extend(subscribed);
+        let restored = (self.callee.restoring.len(), self.subscriber.restoring.len());
         match self.restore_all().await {
             // The new connection failed at once; the main loop sees it and reconnects again.
             Err(reason) => tracing::warn!(%reason, "the connection failed while restoring"),
@@ -89,29 +84,19 @@ impl SessionTask {
     }
 
     /// Sends what the restore lists hold. On error, what was not sent yet is still in them.
-    async fn restore_all(&mut self) -> Result<(), CloseReason> {
-        while let Some(entry) = self.restoring_registrations.pop() {
+    async fn restore_all(&mut self) -> Step {
+        while let Some(entry) = self.callee.restoring.pop() {
             self.reregister(entry).await?;
         }
-        while let Some(entry) = self.restoring_subscriptions.pop() {
+        while let Some(entry) = self.subscriber.restoring.pop() {
             // Local subscriptions dropped meanwhile, whose Unsubscribe is still on its way, are
             // not subscribed again.
             let Some(entry) = entry.retain(|sink| !sink.is_closed()) else {
                 continue;
             };
-            let topic = entry.topic().to_owned();
-            let options = entry.options().cloned().unwrap_or_default();
-            self.request(
-                |request| Message::Subscribe {
-                    request,
-                    options,
-                    topic,
-                },
-                Some(Pending::Resubscribe(Box::new(entry))),
-            )
-            .await?;
+            self.resubscribe(entry).await?;
         }
-        while let Some(call) = self.resend.pop() {
+        while let Some(call) = self.caller.resend.pop() {
             self.resend_call(call).await?;
         }
         // The commands that waited go out in the order they were made.
@@ -125,42 +110,6 @@ impl SessionTask {
         self.flush().await
     }
 
-    /// Sends REGISTER for a registration being restored.
-    async fn reregister(&mut self, entry: RegistrationEntry) -> Result<(), CloseReason> {
-        let (procedure, options) = (entry.procedure.clone(), entry.options.clone());
-        self.request(
-            |request| Message::Register {
-                request,
-                options,
-                procedure,
-            },
-            Some(Pending::Reregister(Box::new(entry))),
-        )
-        .await
-    }
-
-    /// Sends an idempotent call again under a new request id.
-    async fn resend_call(&mut self, call: PendingCall) -> Result<(), CloseReason> {
-        let Some((retained, Some(resend))) = call.retained.as_ref().map(|r| (r, &r.resend)) else {
-            return Ok(());
-        };
-        let (options, procedure) = (resend.options.clone(), retained.procedure.clone());
-        let payload = Payload::new(resend.args.clone(), resend.kwargs.clone());
-        let key = call.key;
-        self.request(
-            |request| Message::Call {
-                request,
-                options,
-                procedure,
-                payload,
-            },
-            Some(Pending::Call(call)),
-        )
-        .await?;
-        self.call_keys.insert(key, self.last_request());
-        Ok(())
-    }
-
     /// The router refused a restoring REGISTER: try again later if a stale session of ours may
     /// explain it and the retry window is still open, otherwise revoke the registration.
     pub(super) fn restore_refused(&mut self, entry: RegistrationEntry, error: WampError) {
@@ -169,14 +118,14 @@ impl SessionTask {
             .as_ref()
             .map_or(Duration::ZERO, |(policy, _)| policy.restore_retry);
         let now = Instant::now();
-        let (give_up, refusals) = self
-            .restore_retries
+        let retries = &mut self.callee.restore_retries;
+        let (give_up, refusals) = retries
             .windows
             .entry(entry.local)
             .or_insert_with(|| (crate::deadline::deadline_from(now, window), 0));
         if error.uri != ErrorUri::ProcedureAlreadyExists || now >= *give_up {
-            self.restore_retries.windows.remove(&entry.local);
-            Pending::Reregister(Box::new(entry)).fail(Error::Wamp(error));
+            retries.windows.remove(&entry.local);
+            revoke_restored(&entry, &Error::Wamp(error));
             return;
         }
         *refusals = refusals.saturating_add(1);
@@ -188,24 +137,25 @@ impl SessionTask {
             refusals = *refusals,
             "the router still holds the procedure (for our previous session?); registering again in {delay:?}"
         );
-        self.restore_retries.due.push((now + delay, entry));
+        retries.due.push((now + delay, entry));
     }
 
     /// A restored registration is registered: its retry window closes.
     pub(super) fn restore_succeeded(&mut self, local: u64) {
-        self.restore_retries.windows.remove(&local);
+        self.callee.restore_retries.windows.remove(&local);
     }
 
     /// Sends REGISTER again for every refused registration whose wait is over.
-    pub(super) async fn retry_refused_restorations(&mut self) -> Result<(), CloseReason> {
+    pub(super) async fn retry_refused_restorations(&mut self) -> Step {
         let now = Instant::now();
         while let Some(position) = self
+            .callee
             .restore_retries
             .due
             .iter()
             .position(|(at, _)| *at <= now)
         {
-            let (_, entry) = self.restore_retries.due.swap_remove(position);
+            let (_, entry) = self.callee.restore_retries.due.swap_remove(position);
             self.reregister(entry).await?;
         }
         Ok(())

@@ -1,6 +1,6 @@
 //! What the session task keeps of one router-side subscription.
 
-use crate::api::event_queue::{EventSender, QueueRef};
+use crate::session::event_queue::{EventSender, QueueRef};
 use crate::value::Dict;
 
 /// One router-side subscription and the local subscriptions it feeds: the session task's end of
@@ -105,7 +105,7 @@ impl SubscriptionEntry {
 mod tests {
     #![allow(clippy::expect_used)]
     use super::*;
-    use crate::api::event_queue::{EventReceiver, channel};
+    use crate::session::event_queue::{EventReceiver, channel};
     use crate::value::Value;
 
     fn sink() -> (EventSender, EventReceiver) {

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::task::{Context, Poll, Waker};
 
-use super::subscribe::Event;
+use crate::api::subscribe::Event;
 use crate::wire::Id;
 
 /// Events a subscription buffers by default before dropping the oldest.
@@ -307,5 +307,21 @@ impl std::fmt::Debug for EventReceiver {
             .field("capacity", &capacity)
             .field("dropped", &dropped)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The sizes the comment on `State::queue` quotes.
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn an_idle_queue_takes_a_pointer_instead_of_a_deque() {
+        assert_eq!(std::mem::size_of::<VecDeque<(Event, u32)>>(), 32);
+        assert_eq!(
+            std::mem::size_of::<Option<Box<VecDeque<(Event, u32)>>>>(),
+            8
+        );
     }
 }

@@ -1,0 +1,133 @@
+//! The commands of the handles, taken according to the session's state: handed to their role
+//! while established; while reconnecting, requests wait for the session (if they can) or fail,
+//! and removals are done locally; once leaving, everything but another leave is refused.
+
+use super::{SessionTask, State, Step};
+use crate::error::{CloseInitiator, CloseReason, Error};
+use crate::session::command::Command;
+
+impl SessionTask {
+    /// Handles a command; `None` once every handle is gone.
+    pub(super) async fn on_command(&mut self, command: Option<Command>) -> Step {
+        let Some(command) = command else {
+            // Every handle is gone: nobody can use the session any more.
+            self.commands_open = false;
+            return match self.state {
+                // Leave politely.
+                State::Established => {
+                    self.begin_leave("wamp.close.close_realm".into(), None, None)
+                        .await
+                }
+                State::Reconnecting { .. } => Err(CloseReason::new(
+                    "wamp.close.close_realm",
+                    None,
+                    CloseInitiator::Client,
+                )),
+                State::ShuttingDown { .. } => Ok(()),
+            };
+        };
+        match &mut self.state {
+            State::Established => {}
+            State::ShuttingDown {
+                reason, replies, ..
+            } => {
+                match command {
+                    Command::Leave { reply, .. } => replies.push(reply),
+                    other => reject(other, Error::SessionClosed(reason.clone())),
+                }
+                return Ok(());
+            }
+            State::Reconnecting { lost } => match command {
+                Command::Leave {
+                    reason,
+                    message,
+                    reply,
+                } => {
+                    let reason = CloseReason::new(reason, message, CloseInitiator::Client);
+                    let _ = reply.send(reason.clone());
+                    return Err(reason);
+                }
+                Command::Call(ref call) if call.waits() => {
+                    self.wait_for_session(command);
+                    return Ok(());
+                }
+                Command::Subscribe(_) | Command::Register(_) => {
+                    self.wait_for_session(command);
+                    return Ok(());
+                }
+                other
+                @ (Command::Call(_) | Command::Publish { .. } | Command::CallChunk { .. }) => {
+                    reject(other, Error::Disconnected(lost.clone()));
+                    return Ok(());
+                }
+                // Cancels and removals are done locally (see each role), diagnostics answered.
+                Command::Cancel { .. }
+                | Command::Unsubscribe { .. }
+                | Command::Unregister { .. }
+                | Command::Diagnostics { .. } => {}
+            },
+        }
+        match command {
+            Command::Call(request) => self.call(request).await,
+            Command::Cancel { key, mode } => self.cancel(key, mode).await,
+            Command::CallChunk {
+                key,
+                args,
+                kwargs,
+                last,
+            } => self.call_chunk(key, args, kwargs, last).await,
+            Command::Publish {
+                topic,
+                args,
+                extra,
+                ack,
+            } => self.publish(topic, args, extra, ack).await,
+            Command::Subscribe(request) => self.subscribe(request).await,
+            Command::Unsubscribe { queue, reply } => self.unsubscribe(&queue, reply).await,
+            Command::Register(request) => self.register(request).await,
+            Command::Unregister { local, reply } => self.unregister(local, reply).await,
+            Command::Leave {
+                reason,
+                message,
+                reply,
+            } => self.begin_leave(reason, message, Some(reply)).await,
+            Command::Diagnostics { reply } => {
+                let _ = reply.send(self.diagnostics());
+                Ok(())
+            }
+        }
+    }
+
+    /// Holds a request until the session has rejoined, as many as the request queue takes
+    /// (`SessionBuilder::max_queued_commands`): a loop of waiting calls during a long outage
+    /// must not grow memory without end. Beyond that the request fails with `QueueFull`.
+    fn wait_for_session(&mut self, command: Command) {
+        let limit = self.limits.max_queued_commands;
+        if self.waiting.len() >= limit {
+            reject(command, Error::QueueFull { limit });
+        } else {
+            self.waiting.push(command);
+        }
+    }
+}
+
+/// Answers a command that cannot be carried out.
+pub(super) fn reject(command: Command, error: Error) {
+    match command {
+        Command::Call(request) => request.reply.send(Err(error)),
+        Command::Cancel { .. } | Command::CallChunk { .. } => {}
+        Command::Publish { ack, .. } => {
+            if let Some(ack) = ack {
+                let _ = ack.send(Err(error));
+            }
+        }
+        Command::Subscribe(request) => drop(request.reply.send(Err(error))),
+        Command::Register(request) => drop(request.reply.send(Err(error))),
+        Command::Unsubscribe { reply, .. } | Command::Unregister { reply, .. } => {
+            if let Some(reply) = reply {
+                let _ = reply.send(Err(error));
+            }
+        }
+        Command::Leave { .. } | Command::Diagnostics { .. } => {}
+    }
+}

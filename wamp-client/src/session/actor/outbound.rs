@@ -1,0 +1,144 @@
+//! Writing to the router: each message is encoded and fed to the connection, which is flushed
+//! once per batch. A write that blocks (the router reads slowly or not at all) is waited for
+//! only until the close path's deadline, or until a handle asks to leave.
+
+use std::future::Future;
+use std::task::Poll;
+
+use futures_util::SinkExt as _;
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+use super::{SessionTask, Step, sleep_until};
+use crate::error::{CloseInitiator, CloseReason};
+use crate::wire::{Message, describe};
+
+impl SessionTask {
+    pub(super) async fn send(&mut self, message: Message) -> Step {
+        if tracing::enabled!(tracing::Level::TRACE) {
+            tracing::trace!(
+                direction = "tx",
+                message = message.name(),
+                "{}",
+                describe(&message, self.trace_payloads)
+            );
+        }
+        let bytes = match self
+            .serializer
+            .encode_frame(&message, &mut self.encode_buffer)
+        {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                // Only values the user supplied can fail to encode (e.g. a non-finite float in
+                // CBOR is fine, but a map key problem is not); the session itself stays healthy.
+                tracing::warn!(error = %e, "dropping a message that cannot be encoded");
+                return Ok(());
+            }
+        };
+        let mut feed = std::pin::pin!(self.transport.feed(bytes));
+        let fed = match std::future::poll_fn(|cx| Poll::Ready(feed.as_mut().poll(cx))).await {
+            Poll::Ready(fed) => fed,
+            Poll::Pending => {
+                // The socket is full: nobody waits on it for what this batch already has.
+                self.handoff.hand_over();
+                let leave = self
+                    .write_deadline
+                    .is_none()
+                    .then_some(&*self.leave_requested);
+                match blocked_write(feed, self.write_deadline, leave).await {
+                    Ok(fed) => fed,
+                    Err(cut) => return Err(self.write_given_up(cut)),
+                }
+            }
+        };
+        if let Err(e) = fed {
+            return Err(connection_failed(&e));
+        }
+        self.unflushed = true;
+        Ok(())
+    }
+
+    pub(super) async fn flush(&mut self) -> Step {
+        if self.unflushed {
+            self.unflushed = false;
+            let leave = self
+                .write_deadline
+                .is_none()
+                .then_some(&*self.leave_requested);
+            let flushed =
+                match blocked_write(self.transport.flush(), self.write_deadline, leave).await {
+                    Ok(flushed) => flushed,
+                    Err(cut) => return Err(self.write_given_up(cut)),
+                };
+            if let Err(e) = flushed {
+                return Err(connection_failed(&e));
+            }
+        }
+        Ok(())
+    }
+
+    /// Why the session ends when a blocked write is given up.
+    fn write_given_up(&mut self, cut: WriteCut) -> CloseReason {
+        match cut {
+            WriteCut::Deadline => {
+                tracing::debug!("the router stopped reading; closing without waiting");
+                self.leave_timed_out()
+            }
+            WriteCut::Leave => {
+                tracing::warn!("leaving while the router does not read: closing without GOODBYE");
+                CloseReason::new(
+                    "wamp.close.close_realm",
+                    Some("left while the router was not reading; closed without GOODBYE".into()),
+                    CloseInitiator::Client,
+                )
+            }
+        }
+    }
+
+    /// Bounds the writes from now on by `deadline` (or an earlier one already set).
+    pub(super) fn limit_writes(&mut self, deadline: Instant) {
+        self.write_deadline = Some(self.write_deadline.map_or(deadline, |d| d.min(deadline)));
+    }
+}
+
+fn connection_failed(error: &impl std::fmt::Display) -> CloseReason {
+    CloseReason::new(
+        "wamp.close.system_shutdown",
+        Some(format!("the connection failed: {error}")),
+        CloseInitiator::Transport,
+    )
+}
+
+/// Why a write that blocked was given up.
+enum WriteCut {
+    /// The close path's deadline passed.
+    Deadline,
+    /// A handle asked to leave (the session was not closing yet).
+    Leave,
+}
+
+/// Waits for a write that did not complete at once (the socket is full: the router reads slowly
+/// or not at all), until `deadline` or until `leave` is signalled.
+async fn blocked_write<T>(
+    write: impl Future<Output = T>,
+    deadline: Option<Instant>,
+    leave: Option<&Notify>,
+) -> std::result::Result<T, WriteCut> {
+    let mut write = std::pin::pin!(write);
+    if let Poll::Ready(done) = std::future::poll_fn(|cx| Poll::Ready(write.as_mut().poll(cx))).await
+    {
+        return Ok(done);
+    }
+    let leave = async {
+        match leave {
+            Some(leave) => leave.notified().await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        biased;
+        done = &mut write => Ok(done),
+        () = sleep_until(deadline) => Err(WriteCut::Deadline),
+        () = leave => Err(WriteCut::Leave),
+    }
+}

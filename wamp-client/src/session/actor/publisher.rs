@@ -1,0 +1,91 @@
+//! The publisher: publications, and the acknowledgements (PUBLISHED or ERROR) of those that
+//! asked for one.
+
+use rustc_hash::FxHashMap as HashMap;
+use tokio::sync::oneshot;
+
+use super::requests::{Awaiting, Pending};
+use super::{SessionTask, Step};
+use crate::error::{CloseReason, Error, Result, WampError};
+use crate::session::command::RequestExtra;
+use crate::value::Value;
+use crate::wire::{Id, Message, Payload, code};
+
+/// Where an acknowledged publication's id (or its error) goes.
+pub(super) type Ack = oneshot::Sender<Result<Id>>;
+
+/// The publisher's table.
+#[derive(Default)]
+pub(super) struct Publisher {
+    /// Acknowledged publications waiting for PUBLISHED, by request id.
+    pub(super) pending: HashMap<Id, Ack>,
+}
+
+impl Publisher {
+    /// The connection is gone: publications waiting for PUBLISHED fail with `Disconnected`.
+    pub(super) fn connection_lost(&mut self, reason: &CloseReason) {
+        for (_, ack) in self.pending.drain() {
+            let _ = ack.send(Err(Error::Disconnected(reason.clone())));
+        }
+    }
+}
+
+impl Awaiting for Ack {
+    fn request_type(&self) -> u64 {
+        code::PUBLISH
+    }
+
+    fn table(task: &mut SessionTask) -> &mut HashMap<Id, Self> {
+        &mut task.publisher.pending
+    }
+}
+
+impl SessionTask {
+    pub(super) async fn publish(
+        &mut self,
+        topic: String,
+        args: Vec<Value>,
+        extra: Option<Box<RequestExtra>>,
+        ack: Option<Ack>,
+    ) -> Step {
+        let RequestExtra {
+            mut options,
+            kwargs,
+            ..
+        } = RequestExtra::unpack(extra);
+        if ack.is_some() {
+            options.insert("acknowledge".into(), Value::Bool(true));
+        }
+        self.request(
+            |request| Message::Publish {
+                request,
+                options,
+                topic,
+                payload: Payload::new(args, kwargs),
+            },
+            ack.map(Pending::Publish),
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub(super) async fn on_published(&mut self, request: Id, publication: Id) -> Step {
+        if let Some(ack) = self
+            .take_answered::<Ack>(request, code::PUBLISH, "PUBLISHED")
+            .await?
+        {
+            self.handoff.publication_acknowledged(ack, publication);
+        }
+        Ok(())
+    }
+
+    pub(super) async fn on_publish_error(&mut self, request: Id, error: WampError) -> Step {
+        if let Some(ack) = self
+            .take_answered::<Ack>(request, code::PUBLISH, "ERROR")
+            .await?
+        {
+            let _ = ack.send(Err(Error::Wamp(error)));
+        }
+        Ok(())
+    }
+}
