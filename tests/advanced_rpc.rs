@@ -19,8 +19,8 @@ use futures_util::StreamExt as _;
 use testkit::e2e::{self, within};
 use tokio::sync::mpsc;
 use wamp_client::{
-    Arguments, CancelMode, Error, ErrorUri, Invocation, InvokePolicy, Serializer, Session,
-    WampError,
+    Arguments, Error, ErrorUri, Invocation, Serializer, Session, WampError, rpc::CancelMode,
+    rpc::InvokePolicy,
 };
 
 async fn connect(serializer: Serializer) -> Session {
@@ -37,7 +37,7 @@ async fn connect(serializer: Serializer) -> Session {
 async fn eventually(
     session: &Session,
     what: &str,
-    done: impl Fn(&wamp_client::Diagnostics) -> bool,
+    done: impl Fn(&wamp_client::session::Diagnostics) -> bool,
 ) {
     let done = &done;
     e2e::eventually(

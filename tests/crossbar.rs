@@ -14,8 +14,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use testkit::e2e::{self, connect, next_event, register_echo, router_url, within};
 use wamp_client::{
-    Arguments, CloseInitiator, Error, ErrorUri, Event, Invocation, MatchPolicy, Serializer,
-    Session, Value, WampError,
+    Arguments, Error, ErrorUri, Event, Invocation, MatchPolicy, Serializer, Session, Value,
+    WampError, error::CloseInitiator,
 };
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -23,8 +23,8 @@ use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::oneshot;
 use wamp_client::wire::{Id, Message, Payload};
 use wamp_client::{
-    CloseInitiator, CloseReason, Dict, Error, ReconnectPolicy, Serializer, Session, SessionState,
-    Value,
+    CloseReason, Dict, Error, ReconnectPolicy, Serializer, Session, Value, error::CloseInitiator,
+    session::SessionState,
 };
 
 use support::scripted_router::{

@@ -11,61 +11,15 @@ use futures_util::Stream;
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 
-use super::arguments::{PendingArguments, payload_accessors, payload_error};
 use crate::deadline::deadline_after;
 use crate::error::{Error, ErrorUri, Result, WampError};
+use crate::options::CancelMode;
+use crate::payload::arguments::PendingArguments;
+use crate::payload::{Arguments, CallResult};
 use crate::session::Session;
 use crate::session::command::{CallReply, Command, QueuedRequest, RequestExtra};
 use crate::uri::UriUse;
 use crate::value::{Dict, Value};
-
-/// The result of a call: positional and keyword results plus the RESULT details.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct CallResult {
-    /// Positional results. A procedure returning one value puts it at index 0.
-    pub args: Vec<Value>,
-    /// Keyword results.
-    pub kwargs: Dict,
-    /// The RESULT `Details` dict.
-    pub details: Dict,
-}
-
-payload_accessors!(CallResult, Error, payload_error);
-
-impl CallResult {
-    /// Whether this is a progressive (intermediate) result; the final result is not.
-    pub fn is_progress(&self) -> bool {
-        self.details.get("progress").and_then(Value::as_bool) == Some(true)
-    }
-}
-
-/// How a call is canceled (the CANCEL `mode`).
-///
-/// Dropping a pending call cancels it with the session's default mode,
-/// [`CancelMode::KillNoWait`] unless [`SessionBuilder::cancel_mode`](crate::SessionBuilder::cancel_mode)
-/// says otherwise.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
-pub enum CancelMode {
-    /// The router answers the caller at once and ignores the callee's later answer; the callee is
-    /// not told.
-    Skip,
-    /// The callee is interrupted and the caller waits for its answer (which may still be a result).
-    Kill,
-    /// The callee is interrupted and the caller is answered at once.
-    #[default]
-    KillNoWait,
-}
-
-impl CancelMode {
-    /// The option value: `skip`, `kill` or `killnowait`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CancelMode::Skip => "skip",
-            CancelMode::Kill => "kill",
-            CancelMode::KillNoWait => "killnowait",
-        }
-    }
-}
 
 /// A call being prepared. Created by [`Session::call`]; `.await` sends it and waits for the result.
 ///
@@ -128,7 +82,7 @@ impl<'a> Call<'a> {
     }
 
     /// Replaces positional and keyword arguments with prepared ones.
-    pub fn arguments(mut self, arguments: super::Arguments) -> Self {
+    pub fn arguments(mut self, arguments: Arguments) -> Self {
         self.arguments.set(arguments);
         self
     }
@@ -693,20 +647,20 @@ impl CallInput {
     /// a short sleep). The last chunk ([`finish`](CallInput::finish), or the empty one sent on
     /// drop) is never refused.
     pub fn send(&mut self, args: impl Serialize) -> Result<()> {
-        self.chunk(super::Arguments::positional(args)?, false)
+        self.chunk(Arguments::positional(args)?, false)
     }
 
     /// Sends one more chunk of prepared arguments.
-    pub fn send_arguments(&mut self, arguments: super::Arguments) -> Result<()> {
+    pub fn send_arguments(&mut self, arguments: Arguments) -> Result<()> {
         self.chunk(arguments, false)
     }
 
     /// Sends the last chunk; the callee then produces its final result.
     pub fn finish(mut self, args: impl Serialize) -> Result<()> {
-        self.chunk(super::Arguments::positional(args)?, true)
+        self.chunk(Arguments::positional(args)?, true)
     }
 
-    fn chunk(&mut self, arguments: super::Arguments, last: bool) -> Result<()> {
+    fn chunk(&mut self, arguments: Arguments, last: bool) -> Result<()> {
         if self.finished {
             return Ok(());
         }
@@ -728,7 +682,7 @@ impl CallInput {
 impl Drop for CallInput {
     fn drop(&mut self) {
         if !self.finished {
-            let _ = self.chunk(super::Arguments::new(), true);
+            let _ = self.chunk(Arguments::new(), true);
         }
     }
 }

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::task::{Context, Poll, Waker};
 
-use super::subscribe::Event;
+use crate::payload::Event;
 use crate::wire::Id;
 
 /// Events a subscription buffers by default before dropping the oldest.

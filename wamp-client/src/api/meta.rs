@@ -10,7 +10,7 @@
 //!
 //! ```no_run
 //! use futures_util::StreamExt;
-//! use wamp_client::{Session, TestamentOptions};
+//! use wamp_client::{Session, meta::TestamentOptions};
 //!
 //! # async fn demo() -> wamp_client::Result<()> {
 //! let session = Session::connect("ws://127.0.0.1:8080/ws", "realm1").await?;
@@ -44,11 +44,12 @@ use futures_util::Stream;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::arguments::{keyword_values, positional_values};
-use super::call::{Call, CallResult};
-use super::options::MatchPolicy;
-use super::subscribe::{Event, Subscription};
+use super::call::Call;
+use super::subscribe::Subscription;
 use crate::error::{Error, ErrorUri, Result, WampError};
+use crate::options::MatchPolicy;
+use crate::payload::arguments::{keyword_values, positional_values};
+use crate::payload::{CallResult, Event};
 use crate::session::{Session, SessionDetails};
 use crate::value::{Dict, Value, ValueError, from_value};
 use crate::wire::Id;
@@ -262,7 +263,7 @@ impl fmt::Display for TestamentScope {
 /// Options of [`Meta::add_testament`].
 ///
 /// ```
-/// use wamp_client::{TestamentOptions, TestamentScope};
+/// use wamp_client::{meta::TestamentOptions, meta::TestamentScope};
 ///
 /// let options = TestamentOptions::new()
 ///     .scope(TestamentScope::Detached)

@@ -7,8 +7,9 @@ use std::task::{Context, Poll};
 use serde::Serialize;
 use tokio::sync::oneshot;
 
-use super::arguments::PendingArguments;
 use crate::error::{Error, Result};
+use crate::payload::Arguments;
+use crate::payload::arguments::PendingArguments;
 use crate::session::Session;
 use crate::session::command::{Command, QueuedRequest, RequestExtra};
 use crate::uri::UriUse;
@@ -66,7 +67,7 @@ impl<'a> Publish<'a> {
     }
 
     /// Replaces positional and keyword arguments with prepared ones.
-    pub fn arguments(mut self, arguments: super::Arguments) -> Self {
+    pub fn arguments(mut self, arguments: Arguments) -> Self {
         self.arguments.set(arguments);
         self
     }
@@ -138,7 +139,7 @@ impl<'a> Publish<'a> {
 
     /// Asks the router to keep this event as the topic's retained event (`retain`), to be sent
     /// to later subscribers that ask for it with
-    /// [`Subscribe::get_retained`](crate::Subscribe::get_retained).
+    /// [`Subscribe::get_retained`](crate::pubsub::Subscribe::get_retained).
     ///
     /// The event is also delivered to current subscribers as usual. A later retained
     /// publication replaces this one. The router must announce the broker feature

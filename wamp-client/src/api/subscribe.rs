@@ -8,82 +8,15 @@ use std::task::{Context, Poll};
 use futures_util::Stream;
 use tokio::sync::oneshot;
 
-use super::arguments::{payload_accessors, payload_error};
 use super::event_queue::{EventReceiver, QueueRef};
-use super::options::MatchPolicy;
 use crate::error::{Error, Result};
+use crate::options::MatchPolicy;
+use crate::payload::Event;
 use crate::session::Session;
 use crate::session::command::{Command, QueuedRequest, SubscribeRequest};
 use crate::uri::UriUse;
 use crate::value::{Dict, Value};
 use crate::wire::Id;
-
-/// An event received on a subscription.
-#[derive(Clone)]
-pub struct Event {
-    /// The topic the event was published to: the concrete topic for pattern-based subscriptions.
-    pub topic: String,
-    /// The subscription id.
-    pub subscription: Id,
-    /// The publication id; shared by the events one publication produces on several subscriptions.
-    pub publication: Id,
-    /// Positional arguments.
-    pub args: Vec<Value>,
-    /// Keyword arguments.
-    pub kwargs: Dict,
-    /// The EVENT `Details` dict.
-    pub details: Dict,
-    pub(crate) session: Option<Session>,
-}
-
-payload_accessors!(Event, Error, payload_error);
-
-impl Event {
-    /// The publisher's session id, if the router disclosed it.
-    pub fn publisher(&self) -> Option<Id> {
-        self.details.get("publisher").and_then(Value::as_u64)
-    }
-
-    /// The publisher's authid, if the router disclosed it.
-    pub fn publisher_authid(&self) -> Option<&str> {
-        self.details.get("publisher_authid").and_then(Value::as_str)
-    }
-
-    /// The publisher's authrole, if the router disclosed it.
-    pub fn publisher_authrole(&self) -> Option<&str> {
-        self.details
-            .get("publisher_authrole")
-            .and_then(Value::as_str)
-    }
-
-    /// Whether this is a retained event (`Details.retained`): one published earlier with
-    /// [`Publish::retain`](crate::Publish::retain), sent because this subscription asked for it
-    /// with [`Subscribe::get_retained`].
-    pub fn retained(&self) -> bool {
-        self.details
-            .get("retained")
-            .and_then(Value::as_bool)
-            .unwrap_or(false)
-    }
-
-    /// The session the event arrived on, to call or publish from an event handler.
-    pub fn session(&self) -> Option<&Session> {
-        self.session.as_ref()
-    }
-}
-
-impl fmt::Debug for Event {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Event")
-            .field("topic", &self.topic)
-            .field("subscription", &self.subscription)
-            .field("publication", &self.publication)
-            .field("args", &self.args)
-            .field("kwargs", &self.kwargs)
-            .field("details", &self.details)
-            .finish()
-    }
-}
 
 /// A subscription being prepared. Created by [`Session::subscribe`]; `.await` sends it.
 #[must_use = "a subscription is sent only when awaited"]
@@ -327,7 +260,7 @@ impl Subscription {
     ///     });
     /// # Ok(()) }
     /// ```
-    pub fn handle<F, Fut>(mut self, handler: F) -> SubscriptionHandle
+    pub fn handle<F, Fut>(mut self, handler: F) -> HandlerTask
     where
         F: Fn(Event) -> Fut + Send + 'static,
         Fut: Future<Output = ()> + Send + 'static,
@@ -340,7 +273,7 @@ impl Subscription {
                 handler(event).await;
             }
         });
-        SubscriptionHandle {
+        HandlerTask {
             session,
             id,
             queue,
@@ -370,9 +303,9 @@ impl Drop for Subscription {
 
 /// A subscription whose events a handler processes on its own task. Created by
 /// [`Subscription::handle`]. Dropping it stops the handler and unsubscribes.
-#[must_use = "dropping a SubscriptionHandle unsubscribes at once"]
+#[must_use = "dropping a HandlerTask unsubscribes at once"]
 #[derive(Debug)]
-pub struct SubscriptionHandle {
+pub struct HandlerTask {
     /// Who unsubscribes when the handle goes: `None` once that is done.
     session: Option<Session>,
     id: Id,
@@ -381,7 +314,7 @@ pub struct SubscriptionHandle {
     task: tokio::task::JoinHandle<()>,
 }
 
-impl SubscriptionHandle {
+impl HandlerTask {
     /// The subscription id the router assigned.
     pub fn id(&self) -> Id {
         self.id
@@ -418,7 +351,7 @@ impl SubscriptionHandle {
     }
 }
 
-impl Drop for SubscriptionHandle {
+impl Drop for HandlerTask {
     fn drop(&mut self) {
         self.task.abort();
         if let Some(session) = self.session.take() {

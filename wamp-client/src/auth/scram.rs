@@ -14,7 +14,7 @@ use super::{
     AuthError, AuthErrorKind, AuthFuture, AuthResponse, AuthSession, Authenticator, Challenge,
     RouterProof, Secret, blocking, random_bytes,
 };
-use crate::session::SessionDetails;
+use crate::session_details::SessionDetails;
 use crate::value::{Dict, Value};
 
 /// Crossbar.io's and Autobahn|Python's name of the method.

@@ -13,9 +13,9 @@ use std::task::{Context, Poll};
 use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio_util::sync::PollSemaphore;
 
-use crate::api::call::{CallResult, CancelMode};
-use crate::api::register::Handler;
 use crate::error::{CloseReason, Result};
+use crate::options::CancelMode;
+use crate::payload::{CallResult, Handler};
 use crate::value::{Dict, Value};
 use crate::wire::Id;
 
@@ -276,7 +276,7 @@ pub(crate) enum Outcome {
     /// The handler finished: the final YIELD or ERROR.
     Final {
         request: Id,
-        result: std::result::Result<crate::api::arguments::Arguments, crate::error::WampError>,
+        result: std::result::Result<crate::payload::Arguments, crate::error::WampError>,
     },
     /// An interrupted handler had its grace period and did not finish: abort it.
     GraceExpired { request: Id },

@@ -14,7 +14,7 @@ use crate::transport::KeepaliveTiming;
 /// [`rawsocket_keepalive`](SessionBuilder::rawsocket_keepalive) is on), which the router answers
 /// by itself; when nothing at all has arrived from the router for `timeout` (no message, no PONG,
 /// not even part of a frame), the connection is declared dead: the session closes with
-/// [`CloseInitiator::Transport`](crate::CloseInitiator::Transport) and the message
+/// [`CloseInitiator::Transport`](crate::error::CloseInitiator::Transport) and the message
 /// "no answer from the router for 60 s: the connection is dead", and every pending call, publish,
 /// subscribe or register fails with [`Error::SessionClosed`](crate::Error::SessionClosed). The
 /// same timeout applies when sending is blocked because the router stopped reading.

@@ -25,7 +25,6 @@
 mod actor;
 mod auth_builder;
 pub(crate) mod command;
-mod details;
 mod join;
 mod keepalive_builder;
 mod reconnect;
@@ -39,14 +38,14 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch};
 use tracing::Instrument as _;
 
-pub use details::SessionDetails;
+pub use crate::session_details::SessionDetails;
+pub use crate::uri::UriCheck;
 pub use reconnect::{ReconnectPolicy, SessionState, SessionStates};
 
 use self::command::{Command, CommandReceiver, QueuedRequest};
-use crate::api::call::CancelMode;
 use crate::error::{CloseInitiator, CloseReason, Error, Result};
+use crate::options::CancelMode;
 use crate::transport::{self, TransportOptions};
-use crate::uri::UriCheck;
 use crate::wire::{Id, Serializer};
 
 /// State shared by every handle of one session.
@@ -531,10 +530,10 @@ impl SessionBuilder {
     }
 
     /// How many progressive results of one call may wait unread in its
-    /// [`CallStream`](crate::CallStream), and how many input chunks of one progressive
-    /// invocation may wait unread in its [`InvocationInput`](crate::InvocationInput) (default:
+    /// [`CallStream`](crate::rpc::CallStream), and how many input chunks of one progressive
+    /// invocation may wait unread in its [`InvocationInput`](crate::rpc::InvocationInput) (default:
     /// [`DEFAULT_MAX_PROGRESS_BUFFER`], 1024). A call may set its own with
-    /// [`Call::progress_buffer`](crate::Call::progress_buffer). A value of 0 is taken as 1.
+    /// [`Call::progress_buffer`](crate::rpc::Call::progress_buffer). A value of 0 is taken as 1.
     ///
     /// Progressive results are parts of one answer, so none is dropped: a call whose reader
     /// falls further behind fails with [`Error::ProgressOverflow`] (after the results already
@@ -553,8 +552,8 @@ impl SessionBuilder {
     ///
     /// Beyond it, awaiting a request waits for room: a loop that publishes or calls faster
     /// than the connection carries is slowed down to its pace instead of queuing without end.
-    /// A request that cannot wait ([`Call::into_duplex`](crate::Call::into_duplex),
-    /// [`CallInput::send`](crate::CallInput::send)) fails with [`Error::QueueFull`] instead.
+    /// A request that cannot wait ([`Call::into_duplex`](crate::rpc::Call::into_duplex),
+    /// [`CallInput::send`](crate::rpc::CallInput::send)) fails with [`Error::QueueFull`] instead.
     /// Cancellations, unsubscribes and unregisters (also those sent when a handle is dropped)
     /// and leaving are never held back: there is at most one of each per live handle.
     pub fn max_queued_commands(mut self, commands: usize) -> Self {

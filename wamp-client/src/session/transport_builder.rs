@@ -55,14 +55,14 @@ impl SessionBuilder {
     /// than once; the built-in roots stay trusted unless
     /// [`tls_webpki_roots(false)`](SessionBuilder::tls_webpki_roots). The bundle is parsed when
     /// connecting: a bundle without certificates fails the connection with a
-    /// [`ConnectError`](crate::ConnectError).
+    /// [`ConnectError`](crate::error::ConnectError).
     pub fn tls_ca_pem(mut self, pem: impl AsRef<[u8]>) -> Self {
         self.transport.tls.ca_pems.push(Arc::from(pem.as_ref()));
         self
     }
 
     /// Also trusts the CA certificates of a PEM file, read when connecting (a missing or
-    /// malformed file fails the connection with a [`ConnectError`](crate::ConnectError)).
+    /// malformed file fails the connection with a [`ConnectError`](crate::error::ConnectError)).
     pub fn tls_ca_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.transport.tls.ca_files.push(path.into());
         self

@@ -11,9 +11,8 @@ use tokio::task::AbortHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::{SessionTask, Step, error_message};
-use crate::api::arguments::Arguments;
-use crate::api::register::{Handler, Invocation, InvocationInput, ProgressSender};
 use crate::error::{ErrorUri, WampError};
+use crate::payload::{Arguments, Handler, Invocation, InvocationInput, ProgressSender};
 use crate::session::command::{Outcome, Revocation};
 use crate::value::{Dict, Value};
 use crate::wire::{Id, Message, Payload, code};

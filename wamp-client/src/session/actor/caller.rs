@@ -2,8 +2,9 @@
 //! progressive invocations (further CALL chunks under the same request id).
 
 use super::{Pending, SessionTask, Step};
-use crate::api::call::{CallResult, CancelMode};
 use crate::error::{Error, ErrorUri, Result, WampError};
+use crate::options::CancelMode;
+use crate::payload::CallResult;
 use crate::session::command::CallReply;
 use crate::value::{Dict, Value};
 use crate::wire::{Id, Message, Payload};

@@ -34,10 +34,9 @@ use super::Shared;
 use super::command::{
     Command, CommandReceiver, Outcome, RegisterRequest, RequestExtra, SubscribeRequest,
 };
-use crate::api::call::CallResult;
 use crate::api::event_queue::QueueRef;
-use crate::api::subscribe::Event;
 use crate::error::{CloseInitiator, CloseReason, Error, ErrorUri, Result, WampError};
+use crate::payload::{CallResult, Event};
 use crate::transport::Transport;
 use crate::value::{Dict, Value};
 use crate::wire::{Id, Message, Payload, Serializer, code};
