@@ -76,7 +76,7 @@ async fn slow_callee(
             async move {
                 let _ = tx.send(Seen::Started);
                 tokio::select! {
-                    () = inv.cancelled() => {
+                    () = inv.canceled() => {
                         let _ = tx.send(Seen::Cancelled);
                         Err(WampError::with_message(ErrorUri::Canceled, "stopped on request"))
                     }
@@ -355,12 +355,12 @@ async fn caller_is_identified(serializer: Serializer) {
                     inv.caller_authrole().map(str::to_owned),
                 ))?)
             })
-            .disclose_caller(true),
+            .disclose_caller(),
     )
     .await
     .unwrap();
     let (id, role): (Option<u64>, Option<String>) =
-        within("call", caller.call(&uri, ()).disclose_me(true))
+        within("call", caller.call(&uri, ()).disclose_me())
             .await
             .unwrap()
             .args()

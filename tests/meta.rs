@@ -661,7 +661,7 @@ async fn flushed_testaments_are_not_published() {
         "marker",
         listener
             .publish(&topic, ("marker",))
-            .exclude_me(false)
+            .include_me()
             .acknowledge(),
     )
     .await

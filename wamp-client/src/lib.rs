@@ -23,7 +23,7 @@
 //!
 //! // Subscriber and publisher.
 //! let mut events = session.subscribe("com.example.news").await?;
-//! session.publish("com.example.news", ("hello",)).exclude_me(false).acknowledge().await?;
+//! session.publish("com.example.news", ("hello",)).include_me().acknowledge().await?;
 //! let event = events.next().await.expect("an event");
 //! assert_eq!(event.arg::<String>(0)?, "hello");
 //!

@@ -467,7 +467,7 @@ async fn connect_rs(url: &str) -> Session {
     Session::builder(url, REALM)
         .serializer(Serializer::Json)
         .keepalive(INTERVAL, TIMEOUT)
-        .rawsocket_keepalive(true)
+        .rawsocket_keepalive()
         .connect()
         .await
         .expect("joining the RawSocket router")

@@ -145,7 +145,7 @@ async fn registrations_and_subscriptions_are_restored_after_a_drop() {
                     kwargs: inv.kwargs,
                 })
             })
-            .disclose_caller(true)
+            .disclose_caller()
             .await
             .unwrap();
         let mut news = session

@@ -697,7 +697,7 @@ async fn ca_files_are_read_without_blocking_the_runtime() {
     let url = format!("wss://{}/ws", listener.local_addr().unwrap());
     let connecting = tokio::spawn(
         Session::builder(&url, REALM)
-            .tls_webpki_roots(false)
+            .no_tls_webpki_roots()
             .tls_ca_file(&fifo)
             .connect(),
     );

@@ -94,8 +94,8 @@ impl<'a> Call<'a> {
     }
 
     /// Asks the router to disclose this caller's identity to the callee (`disclose_me`).
-    pub fn disclose_me(self, disclose: bool) -> Self {
-        self.option("disclose_me", disclose)
+    pub fn disclose_me(self) -> Self {
+        self.option("disclose_me", true)
     }
 
     /// A client-side deadline: if no result has arrived after `timeout`, the call is canceled

@@ -72,15 +72,15 @@ impl<'a> Publish<'a> {
         self
     }
 
-    /// Whether this session's own subscriptions receive the event too (`exclude_me`; by default
-    /// the publisher is excluded).
-    pub fn exclude_me(self, exclude: bool) -> Self {
-        self.option("exclude_me", exclude)
+    /// Delivers the event to this session's own subscriptions too (`exclude_me` false; by
+    /// default the publisher is excluded).
+    pub fn include_me(self) -> Self {
+        self.option("exclude_me", false)
     }
 
     /// Asks the router to disclose this publisher's identity to subscribers (`disclose_me`).
-    pub fn disclose_me(self, disclose: bool) -> Self {
-        self.option("disclose_me", disclose)
+    pub fn disclose_me(self) -> Self {
+        self.option("disclose_me", true)
     }
 
     /// Excludes the sessions with these ids from receiving the event (`exclude`; a blacklist).
@@ -149,8 +149,8 @@ impl<'a> Publish<'a> {
     /// sends a retained event to a later subscriber (the authid and authrole lists are ignored
     /// then), and it needs both: after a retained publication with only one of them, it may
     /// never answer a later `get_retained` subscription to the topic.
-    pub fn retain(self, retain: bool) -> Self {
-        self.option("retain", retain)
+    pub fn retain(self) -> Self {
+        self.option("retain", true)
     }
 
     /// Sets a raw PUBLISH option, for router-specific extensions.

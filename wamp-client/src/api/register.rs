@@ -80,8 +80,8 @@ impl Register<'_> {
     }
 
     /// Asks the router to disclose callers' identities to this callee (`disclose_caller`).
-    pub fn disclose_caller(self, disclose: bool) -> Self {
-        self.option("disclose_caller", disclose)
+    pub fn disclose_caller(self) -> Self {
+        self.option("disclose_caller", true)
     }
 
     /// Sets a raw REGISTER option, for router-specific extensions.

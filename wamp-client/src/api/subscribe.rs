@@ -68,8 +68,8 @@ impl Subscribe<'_> {
     /// arrives right after the subscription is confirmed, with [`Event::retained`] set. The
     /// router must announce the broker feature `event_retention`. Crossbar.io keeps retained
     /// events per exact topic and sends none to prefix or wildcard subscriptions.
-    pub fn get_retained(self, get: bool) -> Self {
-        self.option("get_retained", get)
+    pub fn get_retained(self) -> Self {
+        self.option("get_retained", true)
     }
 
     /// How many unread events the subscription holds before it drops the oldest (default

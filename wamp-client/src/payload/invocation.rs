@@ -47,7 +47,7 @@ where
 /// a `wamp.error.invalid_argument` [`WampError`] naming the problem, so `?` in a handler answers
 /// the caller with a useful error.
 ///
-/// When the caller cancels, [`cancelled`](Invocation::cancelled) completes: a handler doing long
+/// When the caller cancels, [`canceled`](Invocation::canceled) completes: a handler doing long
 /// work should watch it and stop. A handler that ignores it is aborted after the session's
 /// interrupt grace period.
 pub struct Invocation {
@@ -102,12 +102,12 @@ impl Invocation {
     }
 
     /// Completes when the caller cancels the call (the router sent INTERRUPT).
-    pub async fn cancelled(&self) {
+    pub async fn canceled(&self) {
         self.cancel.cancelled().await;
     }
 
     /// Whether the caller has canceled the call.
-    pub fn is_cancelled(&self) -> bool {
+    pub fn is_canceled(&self) -> bool {
         self.cancel.is_cancelled()
     }
 
@@ -124,7 +124,7 @@ impl Invocation {
         self.input.take()
     }
 
-    /// The token behind [`cancelled`](Invocation::cancelled), for code that passes it on.
+    /// The token behind [`canceled`](Invocation::canceled), for code that passes it on.
     pub(crate) fn cancellation(&self) -> &CancellationToken {
         &self.cancel
     }
@@ -224,12 +224,12 @@ pub struct InvocationDetails {
 
 impl InvocationDetails {
     /// Completes when the caller cancels the call; long-running methods should watch it.
-    pub async fn cancelled(&self) {
+    pub async fn canceled(&self) {
         self.cancel.cancelled().await;
     }
 
     /// Whether the caller has canceled the call.
-    pub fn is_cancelled(&self) -> bool {
+    pub fn is_canceled(&self) -> bool {
         self.cancel.is_cancelled()
     }
 

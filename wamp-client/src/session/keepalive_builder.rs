@@ -56,16 +56,16 @@ impl SessionBuilder {
         self
     }
 
-    /// Whether RawSocket connections (`rs://`, `rss://`, `unix://`) send keepalive PING frames
-    /// and apply the [`keepalive`](SessionBuilder::keepalive) timeout (default: no).
+    /// Makes RawSocket connections (`rs://`, `rss://`, `unix://`) send keepalive PING frames and
+    /// apply the [`keepalive`](SessionBuilder::keepalive) timeout (by default they do not).
     ///
     /// Off by default because Crossbar.io does not understand RawSocket PINGs: its RawSocket
     /// (Autobahn|Python on Twisted, checked with Crossbar.io 26.10) reads a PING frame's header as
     /// the length of a message of more than 16 MiB and drops the connection. Turn it on for
     /// routers that answer PINGs with PONGs, as the RawSocket specification asks. PINGs from the
     /// router are answered either way.
-    pub fn rawsocket_keepalive(mut self, enabled: bool) -> Self {
-        self.transport.keepalive.rawsocket = enabled;
+    pub fn rawsocket_keepalive(mut self) -> Self {
+        self.transport.keepalive.rawsocket = true;
         self
     }
 }
@@ -92,7 +92,7 @@ mod tests {
 
         let builder = builder
             .keepalive(Duration::from_secs(1), Duration::from_secs(3))
-            .rawsocket_keepalive(true);
+            .rawsocket_keepalive();
         let options = builder.transport.keepalive;
         assert_eq!(
             options.timing,

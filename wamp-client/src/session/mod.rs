@@ -508,7 +508,7 @@ impl SessionBuilder {
     }
 
     /// How long an interrupted invocation handler may run on after the caller canceled (to
-    /// notice [`Invocation::cancelled`](crate::Invocation::cancelled) and stop) before its task
+    /// notice [`Invocation::canceled`](crate::Invocation::canceled) and stop) before its task
     /// is aborted (default: 2 s).
     pub fn interrupt_grace(mut self, grace: Duration) -> Self {
         self.interrupt_grace = grace;
@@ -593,9 +593,9 @@ impl SessionBuilder {
         self
     }
 
-    /// Whether `trace`-level logs include message payloads (default: no; payloads are elided).
-    pub fn trace_payloads(mut self, enabled: bool) -> Self {
-        self.trace_payloads = enabled;
+    /// Includes message payloads in `trace`-level logs (by default they are elided).
+    pub fn trace_payloads(mut self) -> Self {
+        self.trace_payloads = true;
         self
     }
 
