@@ -4,6 +4,7 @@ use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 
 use tokio::sync::oneshot;
@@ -12,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::options::{InvokePolicy, MatchPolicy};
 use crate::payload::Handler;
 use crate::session::Session;
-use crate::session::command::{Command, QueuedRequest, RegisterRequest, Revocation};
+use crate::session::command::{Command, QueuedRequest, RegisterRequest, Revocation, RouterId};
 use crate::uri::UriUse;
 use crate::value::{Dict, Value};
 use crate::wire::Id;
@@ -96,6 +97,7 @@ impl Register<'_> {
         self,
         local: u64,
         revoked: Revocation,
+        id: RouterId,
     ) -> Result<(oneshot::Receiver<Result<Id>>, Option<Box<QueuedRequest>>)> {
         let usage = match self.options.get("match").and_then(Value::as_str) {
             Some("wildcard") => UriUse::Wildcard { own: true },
@@ -111,6 +113,7 @@ impl Register<'_> {
                 procedure: self.procedure,
                 options: self.options,
                 revoked,
+                id,
                 handler: self.handler,
                 reply,
             })))?;
@@ -126,8 +129,9 @@ impl IntoFuture for Register<'_> {
         let session = self.session.clone();
         let procedure = self.procedure.clone();
         let revoked = Revocation::default();
+        let id = RouterId::default();
         let local = session.next_local_id();
-        let (state, queued) = match self.start(local, revoked.clone()) {
+        let (state, queued) = match self.start(local, revoked.clone(), id.clone()) {
             Ok((rx, queued)) => (Ok(rx), queued),
             Err(e) => (Err(Some(e)), None),
         };
@@ -137,6 +141,7 @@ impl IntoFuture for Register<'_> {
             session,
             procedure,
             revoked,
+            id,
             local,
         }
     }
@@ -152,6 +157,7 @@ pub struct RegisterFuture {
     session: Session,
     procedure: String,
     revoked: Revocation,
+    id: RouterId,
     local: u64,
 }
 
@@ -165,9 +171,9 @@ impl Future for RegisterFuture {
         }
         match &mut this.state {
             Ok(rx) => match Pin::new(rx).poll(cx) {
-                Poll::Ready(Ok(Ok(id))) => Poll::Ready(Ok(Registration {
+                Poll::Ready(Ok(Ok(_))) => Poll::Ready(Ok(Registration {
                     session: this.session.clone(),
-                    id,
+                    id: this.id.clone(),
                     procedure: std::mem::take(&mut this.procedure),
                     revoked: this.revoked.clone(),
                     local: this.local,
@@ -192,7 +198,8 @@ impl Future for RegisterFuture {
 #[derive(Debug)]
 pub struct Registration {
     session: Session,
-    id: Id,
+    /// The router id now, kept by the session task.
+    id: RouterId,
     procedure: String,
     revoked: Revocation,
     local: u64,
@@ -206,10 +213,10 @@ impl Registration {
         self.revoked.get().map(String::as_str)
     }
 
-    /// The registration id the router assigned (a reconnected session registers again and gets
-    /// a new one; this is the first).
+    /// The registration id the router assigned. A reconnected session registers again and gets
+    /// a new one: this is always the current one.
     pub fn id(&self) -> Id {
-        self.id
+        self.id.load(Ordering::Relaxed)
     }
 
     /// The registered procedure URI (or pattern).

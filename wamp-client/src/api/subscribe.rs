@@ -159,11 +159,10 @@ impl Future for SubscribeFuture {
         }
         match &mut this.state {
             Ok(rx) => match Pin::new(rx).poll(cx) {
-                Poll::Ready(Ok(Ok(id))) => match this.pending.take() {
+                Poll::Ready(Ok(Ok(_))) => match this.pending.take() {
                     Some(events) => Poll::Ready(Ok(Subscription {
                         events,
                         session: Some(this.session.clone()),
-                        id,
                     })),
                     None => Poll::Ready(Err(closed(&this.session))),
                 },
@@ -186,27 +185,26 @@ impl Future for SubscribeFuture {
 /// [`handle`](Subscription::handle) to process events on a task of their own.
 #[must_use = "dropping a Subscription unsubscribes at once"]
 pub struct Subscription {
-    /// The queue's shared state also holds the topic and the revocation reason.
+    /// The queue's shared state also holds the topic, the revocation reason and the router id.
     events: EventReceiver,
     /// Who unsubscribes when the handle goes: `None` once that is no longer the handle's job.
     session: Option<Session>,
-    id: Id,
 }
 
 impl fmt::Debug for Subscription {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Subscription")
-            .field("id", &self.id)
+            .field("id", &self.id())
             .field("topic", &self.topic())
             .finish_non_exhaustive()
     }
 }
 
 impl Subscription {
-    /// The subscription id the router assigned (several local subscriptions may share it; a
-    /// reconnected session subscribes again and gets a new one, this is the first).
+    /// The subscription id the router assigned (several local subscriptions may share it). A
+    /// reconnected session subscribes again and gets a new one: this is always the current one.
     pub fn id(&self) -> Id {
-        self.id
+        self.events.queue_ref().subscription()
     }
 
     /// The subscribed topic (or pattern).
@@ -267,7 +265,7 @@ impl Subscription {
     {
         // The handle, not the task, is responsible for unsubscribing from now on.
         let session = self.session.take();
-        let (id, queue) = (self.id, self.events.queue_ref());
+        let queue = self.events.queue_ref();
         let task = tokio::spawn(async move {
             while let Some(event) = self.events.recv().await {
                 handler(event).await;
@@ -275,7 +273,6 @@ impl Subscription {
         });
         HandlerTask {
             session,
-            id,
             queue,
             task,
         }
@@ -301,23 +298,22 @@ impl Drop for Subscription {
     }
 }
 
-/// A subscription whose events a handler processes on its own task. Created by
-/// [`Subscription::handle`]. Dropping it stops the handler and unsubscribes.
+/// A running handler task: a subscription whose events a handler processes on a task of its
+/// own. Created by [`Subscription::handle`]. Dropping it stops the handler and unsubscribes.
 #[must_use = "dropping a HandlerTask unsubscribes at once"]
 #[derive(Debug)]
 pub struct HandlerTask {
     /// Who unsubscribes when the handle goes: `None` once that is done.
     session: Option<Session>,
-    id: Id,
-    /// Names the subscription to unsubscribe, and holds the revocation reason.
+    /// Names the subscription to unsubscribe, and holds the revocation reason and router id.
     queue: QueueRef,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl HandlerTask {
-    /// The subscription id the router assigned.
+    /// The subscription id the router assigned; after a reconnect, the new one.
     pub fn id(&self) -> Id {
-        self.id
+        self.queue.subscription()
     }
 
     /// The subscribed topic (or pattern).

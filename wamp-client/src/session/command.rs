@@ -243,6 +243,8 @@ pub(crate) struct RegisterRequest {
     pub(crate) options: Dict,
     /// Set by the session task if the router revokes the registration.
     pub(crate) revoked: Revocation,
+    /// Set by the session task at each REGISTERED.
+    pub(crate) id: RouterId,
     pub(crate) handler: Arc<dyn Handler>,
     pub(crate) reply: oneshot::Sender<Result<Id>>,
 }
@@ -263,6 +265,9 @@ pub(crate) enum CallReply {
 /// Why the router revoked a registration, once it has. (A subscription records it in its event
 /// queue's shared state.)
 pub(crate) type Revocation = Arc<std::sync::OnceLock<String>>;
+
+/// The router id of a registration now, shared with its handle (a reconnect changes it).
+pub(crate) type RouterId = Arc<std::sync::atomic::AtomicU64>;
 
 /// What invocation handlers report back to the session task, on one channel so that progressive
 /// results stay in order before the final one.

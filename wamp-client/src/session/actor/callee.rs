@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use super::{SessionTask, Step, error_message};
 use crate::error::{ErrorUri, WampError};
 use crate::payload::{Arguments, Handler, Invocation, InvocationInput, ProgressSender};
-use crate::session::command::{Outcome, Revocation};
+use crate::session::command::{Outcome, Revocation, RouterId};
 use crate::value::{Dict, Value};
 use crate::wire::{Id, Message, Payload, code};
 
@@ -28,6 +28,7 @@ pub(super) struct RegistrationEntry {
     pub(super) options: Dict,
     pub(super) handler: Arc<dyn Handler>,
     pub(super) revoked: Revocation,
+    pub(super) id: RouterId,
 }
 
 /// An invocation whose handler is running.

@@ -15,6 +15,7 @@ mod subscriptions;
 
 use rustc_hash::FxHashMap as HashMap;
 use std::future::Future;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 use std::task::Poll;
 use std::time::Duration;
@@ -912,6 +913,7 @@ impl SessionTask {
                 }
                 if let Some(Pending::Reregister(entry)) = pending {
                     // Restored after a reconnect, under a new id.
+                    entry.id.store(registration, Ordering::Relaxed);
                     self.restore_succeeded(entry.local);
                     self.registration_locals.insert(entry.local, registration);
                     self.registrations.insert(registration, *entry);
@@ -924,8 +926,10 @@ impl SessionTask {
                         options,
                         handler,
                         revoked,
+                        id,
                         reply,
                     } = *pending;
+                    id.store(registration, Ordering::Relaxed);
                     self.registrations.insert(
                         registration,
                         RegistrationEntry {
@@ -934,6 +938,7 @@ impl SessionTask {
                             options,
                             handler,
                             revoked,
+                            id,
                         },
                     );
                     self.registration_locals.insert(local, registration);
