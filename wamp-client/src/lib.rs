@@ -46,7 +46,8 @@
 //! # Errors
 //! Every fallible operation returns [`Error`]. WAMP `ERROR` replies arrive as [`Error::Wamp`]
 //! carrying a [`WampError`] (URI, args, kwargs), with the predefined URIs as [`ErrorUri`]
-//! variants. Nothing a peer sends can panic the client: malformed messages abort the session with
+//! variants; the [`error`] module holds the rest (close reasons, connect and transport errors).
+//! Nothing a peer sends can panic the client: malformed messages abort the session with
 //! `wamp.error.protocol_violation` and fail every pending request.
 //!
 //! # Bounds
