@@ -19,8 +19,8 @@ use futures_util::StreamExt as _;
 use testkit::e2e::{self, within};
 use tokio::sync::mpsc;
 use wamp_client::{
-    Arguments, CancelMode, Error, ErrorUri, Invocation, InvokePolicy, Serializer, Session,
-    WampError,
+    Arguments, Error, ErrorUri, Invocation, Serializer, Session, WampError, rpc::CancelMode,
+    rpc::InvokePolicy,
 };
 
 async fn connect(serializer: Serializer) -> Session {
@@ -37,7 +37,7 @@ async fn connect(serializer: Serializer) -> Session {
 async fn eventually(
     session: &Session,
     what: &str,
-    done: impl Fn(&wamp_client::Diagnostics) -> bool,
+    done: impl Fn(&wamp_client::session::Diagnostics) -> bool,
 ) {
     let done = &done;
     e2e::eventually(
@@ -76,7 +76,7 @@ async fn slow_callee(
             async move {
                 let _ = tx.send(Seen::Started);
                 tokio::select! {
-                    () = inv.cancelled() => {
+                    () = inv.canceled() => {
                         let _ = tx.send(Seen::Cancelled);
                         Err(WampError::with_message(ErrorUri::Canceled, "stopped on request"))
                     }
@@ -355,12 +355,12 @@ async fn caller_is_identified(serializer: Serializer) {
                     inv.caller_authrole().map(str::to_owned),
                 ))?)
             })
-            .disclose_caller(true),
+            .disclose_caller(),
     )
     .await
     .unwrap();
     let (id, role): (Option<u64>, Option<String>) =
-        within("call", caller.call(&uri, ()).disclose_me(true))
+        within("call", caller.call(&uri, ()).disclose_me())
             .await
             .unwrap()
             .args()

@@ -877,7 +877,7 @@ async fn trace_logs_with_payloads_hide_secrets() {
                 .wampcra("cra-user", "cra-secret-123"),
         ),
     ] {
-        if let Ok(session) = within(path, builder.trace_payloads(true).connect()).await {
+        if let Ok(session) = within(path, builder.trace_payloads().connect()).await {
             within("leave", session.leave()).await.unwrap();
         }
     }

@@ -330,7 +330,7 @@ fn call_with_timeout_gives_up_and_exits_1() {
         Box::pin(async move {
             let never = session
                 .register("com.cli.never", |inv: Invocation| async move {
-                    inv.cancelled().await;
+                    inv.canceled().await;
                     Ok(Arguments::new())
                 })
                 .await

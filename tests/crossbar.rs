@@ -14,8 +14,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use testkit::e2e::{self, connect, next_event, register_echo, router_url, within};
 use wamp_client::{
-    Arguments, CloseInitiator, Error, ErrorUri, Event, Invocation, MatchPolicy, Serializer,
-    Session, Value, WampError,
+    Arguments, Error, ErrorUri, Event, Invocation, MatchPolicy, Serializer, Session, Value,
+    WampError, error::CloseInitiator,
 };
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -284,16 +284,13 @@ async fn publish_and_subscribe(serializer: Serializer) {
         .unwrap();
     assert_eq!(next_event(&mut probe).await.arg::<i32>(0).unwrap(), 3);
 
-    // Fire-and-forget publish, and the publisher's own subscription with exclude_me(false).
+    // Fire-and-forget publish, and the publisher's own subscription with include_me.
     let mut own = within("own subscribe", publisher.subscribe(&topic))
         .await
         .unwrap();
-    within(
-        "publish 4",
-        publisher.publish(&topic, (4,)).exclude_me(false),
-    )
-    .await
-    .unwrap();
+    within("publish 4", publisher.publish(&topic, (4,)).include_me())
+        .await
+        .unwrap();
     assert_eq!(next_event(&mut own).await.arg::<i32>(0).unwrap(), 4);
     assert_eq!(next_event(&mut probe).await.arg::<i32>(0).unwrap(), 4);
 }

@@ -115,7 +115,7 @@ impl Advanced for Impl {
 
     async fn slow(&self, details: InvocationDetails) -> bool {
         tokio::select! {
-            () = details.cancelled() => {
+            () = details.canceled() => {
                 let _ = self.reports.send(Report::Cancelled);
                 false
             }

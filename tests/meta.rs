@@ -13,8 +13,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use futures_util::{SinkExt as _, StreamExt as _};
 use testkit::e2e::{self, connect, next_event, within};
 use wamp_client::{
-    Arguments, CloseInitiator, Error, ErrorUri, Event, Invocation, MatchPolicy, MetaEvents,
-    Registration, Serializer, Session, SessionJoin, SessionLeave, TestamentOptions, TestamentScope,
+    Arguments, Error, ErrorUri, Event, Invocation, MatchPolicy, Registration, Serializer, Session,
+    error::CloseInitiator, meta::MetaEvents, meta::SessionJoin, meta::SessionLeave,
+    meta::TestamentOptions, meta::TestamentScope,
 };
 
 /// A session on `realm` of the shared router.
@@ -660,7 +661,7 @@ async fn flushed_testaments_are_not_published() {
         "marker",
         listener
             .publish(&topic, ("marker",))
-            .exclude_me(false)
+            .include_me()
             .acknowledge(),
     )
     .await
@@ -742,7 +743,7 @@ async fn missing_features_fail_fast_without_sending() {
     .await
     .unwrap();
     let meta = session.meta();
-    assert_eq!(meta.supported(), wamp_client::MetaSupport::default());
+    assert_eq!(meta.supported(), wamp_client::meta::MetaSupport::default());
 
     let check = |result: wamp_client::Result<()>, feature: &str| match result {
         Err(Error::Wamp(e)) => {

@@ -111,7 +111,7 @@ async fn subscribers(session: &Session, topic: &str) -> Vec<Id> {
     listed.arg(0).unwrap()
 }
 
-/// exclude_me(false) delivers to the publisher's own subscription; by default it is excluded.
+/// include_me (exclude_me false) delivers to the publisher's own subscription; by default it is excluded.
 async fn publisher_exclusion(serializer: Serializer) {
     let session = connect(serializer).await;
     let topic = topic(serializer, "exclude_me");
@@ -120,22 +120,22 @@ async fn publisher_exclusion(serializer: Serializer) {
     publish(&session, &topic, 1).await;
     within(
         "publish exclude_me(true)",
-        session.publish(&topic, (2,)).exclude_me(true).acknowledge(),
+        session
+            .publish(&topic, (2,))
+            .option("exclude_me", true)
+            .acknowledge(),
     )
     .await
     .unwrap();
     within(
-        "publish exclude_me(false)",
-        session
-            .publish(&topic, (3,))
-            .exclude_me(false)
-            .acknowledge(),
+        "publish include_me",
+        session.publish(&topic, (3,)).include_me().acknowledge(),
     )
     .await
     .unwrap();
     // Events from one publisher arrive in order: had 1 or 2 been delivered, it would come first.
     assert_eq!(next_number(&mut own).await, 3);
-    assert_quiet(&mut own, "only the exclude_me(false) publication").await;
+    assert_quiet(&mut own, "only the include_me publication").await;
 }
 
 /// exclude([id]) keeps the event from an Autobahn|Python subscriber, and only from it.
@@ -311,14 +311,17 @@ async fn event_retention(serializer: Serializer) {
     for n in [1, 2] {
         within(
             "publish retained",
-            publisher.publish(&topic, (n,)).retain(true).acknowledge(),
+            publisher.publish(&topic, (n,)).retain().acknowledge(),
         )
         .await
         .unwrap();
     }
     within(
         "publish retain(false)",
-        publisher.publish(&topic, (3,)).retain(false).acknowledge(),
+        publisher
+            .publish(&topic, (3,))
+            .option("retain", false)
+            .acknowledge(),
     )
     .await
     .unwrap();
@@ -326,7 +329,7 @@ async fn event_retention(serializer: Serializer) {
     let late = connect(serializer).await;
     let mut retained = within(
         "subscribe get_retained",
-        late.subscribe(&topic).get_retained(true),
+        late.subscribe(&topic).get_retained(),
     )
     .await
     .unwrap();
@@ -338,7 +341,9 @@ async fn event_retention(serializer: Serializer) {
     let plain_session = connect(serializer).await;
     let mut plain = within(
         "subscribe without get_retained",
-        plain_session.subscribe(&topic).get_retained(false),
+        plain_session
+            .subscribe(&topic)
+            .option("get_retained", false),
     )
     .await
     .unwrap();
@@ -362,10 +367,7 @@ async fn publisher_identification(serializer: Serializer) {
 
     within(
         "publish disclose_me",
-        publisher
-            .publish(&topic, (1,))
-            .disclose_me(true)
-            .acknowledge(),
+        publisher.publish(&topic, (1,)).disclose_me().acknowledge(),
     )
     .await
     .unwrap();

@@ -17,7 +17,7 @@ use testkit::e2e::{self, connect_to, register_echo, within};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 use wamp_client::{
-    Arguments, CloseInitiator, Error, ErrorUri, Invocation, Serializer, Session, Value,
+    Arguments, Error, ErrorUri, Invocation, Serializer, Session, Value, error::CloseInitiator,
 };
 
 /// The router's limit on the limited RawSocket endpoint.

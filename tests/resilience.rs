@@ -20,7 +20,7 @@ use std::time::Duration;
 use testkit::Crossbar;
 use testkit::e2e::eventually;
 use wamp_client::{
-    Arguments, Error, Invocation, ReconnectPolicy, Serializer, Session, SessionState,
+    Arguments, Error, Invocation, ReconnectPolicy, Serializer, Session, session::SessionState,
 };
 
 const LIMIT: Duration = Duration::from_secs(60);

@@ -198,7 +198,7 @@ async fn ca_file_and_host_names() {
         let session = join(trusting(&by_name)).await;
         within("leave", session.leave()).await.unwrap();
         // Only the test CA: still fine.
-        let session = join(trusting(&url).tls_webpki_roots(false)).await;
+        let session = join(trusting(&url).no_tls_webpki_roots()).await;
         within("leave", session.leave()).await.unwrap();
     }
     let _ = std::fs::remove_dir_all(&dir);

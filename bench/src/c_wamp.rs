@@ -133,7 +133,7 @@ pub async fn run(url: &str, ser: Ser, workload: Workload, spec: Spec) -> Result<
             tokio::time::sleep(Duration::from_millis(200)).await;
             let before = rss();
             let mut calls = Vec::with_capacity(n);
-            let vec_bytes = (n * std::mem::size_of::<wamp_client::CallFuture>()) as f64;
+            let vec_bytes = (n * std::mem::size_of::<wamp_client::rpc::CallFuture>()) as f64;
             for i in 0..n as u64 {
                 calls.push(session.call(BLACKHOLE, (i, "bench")).into_future());
             }
@@ -164,7 +164,7 @@ pub async fn run(url: &str, ser: Ser, workload: Workload, spec: Spec) -> Result<
                     "{:.0} B after malloc_trim; CallFuture is {} B (held by the caller, in a preallocated Vec: {:.0} B/call \
                      of the delta); pending in session: {}",
                     (held as f64 - before as f64) / n as f64,
-                    std::mem::size_of::<wamp_client::CallFuture>(),
+                    std::mem::size_of::<wamp_client::rpc::CallFuture>(),
                     vec_bytes / n as f64,
                     d.pending_calls
                 )),

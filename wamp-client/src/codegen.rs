@@ -12,12 +12,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::api::app_error::{ApplicationError, CallError};
-use crate::api::arguments::Arguments;
-use crate::api::call::CallResult;
-use crate::api::register::{Handler, Invocation};
 use crate::api::service::ServiceRegistration;
-use crate::api::subscribe::Event;
 use crate::error::{Error, Result, WampError};
+use crate::payload::{Arguments, CallResult, Event, Handler, Invocation};
 use crate::session::Session;
 use crate::value::{Dict, Value, ValueError, from_value, to_value};
 
@@ -171,7 +168,7 @@ pub fn insert_kwarg<T: Serialize>(
 
 /// Converts a struct into keyword arguments for a caller or publisher stub.
 pub fn kwargs_of<T: Serialize>(value: &T) -> std::result::Result<Dict, ValueError> {
-    crate::api::arguments::keyword_values(value)
+    crate::payload::arguments::keyword_values(value)
 }
 
 /// Logs what an event handler could not process: events have no one to answer.
@@ -248,7 +245,7 @@ impl<'a> ServiceBuilder<'a> {
 
 /// Positional arguments from a tuple of parameters, for caller and publisher stubs.
 pub fn positional<T: Serialize>(args: &T) -> std::result::Result<Vec<Value>, ValueError> {
-    crate::api::arguments::positional_values(args)
+    crate::payload::arguments::positional_values(args)
 }
 
 /// One field of an application error as a value (a field that cannot be converted is sent as
@@ -275,7 +272,7 @@ pub use futures_util::Stream;
 /// the last item.
 pub async fn respond_stream<S, T>(
     stream: S,
-    progress: Option<&crate::api::register::ProgressSender>,
+    progress: Option<&crate::payload::ProgressSender>,
 ) -> std::result::Result<Arguments, WampError>
 where
     S: Stream<Item = T> + Send,
@@ -304,7 +301,7 @@ where
 /// ends the call with that application error.
 pub async fn respond_stream_result<S, T, E>(
     stream: S,
-    progress: Option<&crate::api::register::ProgressSender>,
+    progress: Option<&crate::payload::ProgressSender>,
 ) -> std::result::Result<Arguments, WampError>
 where
     S: Stream<Item = std::result::Result<T, E>> + Send,

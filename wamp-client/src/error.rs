@@ -18,6 +18,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
+pub use crate::transport::TransportError;
 use crate::value::{Dict, Value, ValueError};
 use crate::wire::InvalidMessage;
 
@@ -79,8 +80,8 @@ pub enum Error {
     /// ([`SessionBuilder::reconnect`](crate::SessionBuilder::reconnect)): the request was not
     /// sent, or its answer was lost with the connection. Retry once the session has rejoined
     /// (see [`Session::states`](crate::Session::states)), or mark calls
-    /// [`wait_for_session`](crate::Call::wait_for_session) or
-    /// [`idempotent`](crate::Call::idempotent).
+    /// [`wait_for_session`](crate::rpc::Call::wait_for_session) or
+    /// [`idempotent`](crate::rpc::Call::idempotent).
     #[error("the connection is down and the session is reconnecting ({0})")]
     Disconnected(CloseReason),
 
@@ -111,7 +112,7 @@ pub enum Error {
     #[error("timed out after {0:?}: {1}")]
     Timeout(std::time::Duration, &'static str),
 
-    /// A call's progressive results arrived faster than its [`CallStream`](crate::CallStream)
+    /// A call's progressive results arrived faster than its [`CallStream`](crate::rpc::CallStream)
     /// was read: more than `limit` waited unread. The call was canceled at the router; the
     /// results buffered before this error were delivered.
     #[error(

@@ -23,7 +23,7 @@
 //!
 //! // Subscriber and publisher.
 //! let mut events = session.subscribe("com.example.news").await?;
-//! session.publish("com.example.news", ("hello",)).exclude_me(false).acknowledge().await?;
+//! session.publish("com.example.news", ("hello",)).include_me().acknowledge().await?;
 //! let event = events.next().await.expect("an event");
 //! assert_eq!(event.arg::<String>(0)?, "hello");
 //!
@@ -37,23 +37,26 @@
 //! - [`auth`]: authentication methods (ticket, WAMP-CRA, cryptosign, WAMP-SCRAM) and the
 //!   [`Authenticator`](auth::Authenticator) trait for custom ones.
 //! - [`session`]: joining a realm; the task that owns the connection and every pending request.
-//! - The typed API ([`Call`], [`Register`], [`Publish`], [`Subscribe`] and their results):
-//!   serde types in, serde types out.
+//! - The typed API: [`Session`] methods return request builders ([`Call`](rpc::Call),
+//!   [`Register`](rpc::Register), [`Publish`](pubsub::Publish), [`Subscribe`](pubsub::Subscribe));
+//!   serde types in, serde types out. The builders and their futures live in [`rpc`] and
+//!   [`pubsub`], the meta API in [`meta`]; the crate root holds what most programs name.
 //! - [`Value`]: the dynamic payload type, for when the shape is not known in advance.
 //!
 //! # Errors
 //! Every fallible operation returns [`Error`]. WAMP `ERROR` replies arrive as [`Error::Wamp`]
 //! carrying a [`WampError`] (URI, args, kwargs), with the predefined URIs as [`ErrorUri`]
-//! variants. Nothing a peer sends can panic the client: malformed messages abort the session with
+//! variants; the [`error`] module holds the rest (close reasons, connect and transport errors).
+//! Nothing a peer sends can panic the client: malformed messages abort the session with
 //! `wamp.error.protocol_violation` and fail every pending request.
 //!
 //! # Bounds
 //! Nothing a router sends, and no loop of requests, grows memory without limit. Each queue has a
 //! configurable bound, and the session task never waits for a slow consumer:
-//! - Events: [`Subscribe::buffer`] (10,000) and [`Subscribe::buffer_bytes`] (16 MiB) per
+//! - Events: [`Subscribe::buffer`](pubsub::Subscribe::buffer) (10,000) and [`Subscribe::buffer_bytes`](pubsub::Subscribe::buffer_bytes) (16 MiB) per
 //!   subscription; beyond either, the oldest events are dropped and counted.
 //! - Progressive results and input chunks: [`SessionBuilder::max_progress_buffer`] (1024) and
-//!   [`Call::progress_buffer`]; a reader further behind fails the call with
+//!   [`Call::progress_buffer`](rpc::Call::progress_buffer); a reader further behind fails the call with
 //!   [`Error::ProgressOverflow`] and the call is canceled (a callee's handler gets an error
 //!   answered for it and is stopped).
 //! - Running invocations: [`SessionBuilder::max_concurrent_invocations`] (4096); beyond it,
@@ -69,40 +72,61 @@
 
 mod api;
 pub mod auth;
-pub mod codegen;
 mod deadline;
-mod error;
+pub mod error;
+mod options;
+mod payload;
 pub mod session;
+mod session_details;
 mod transport;
 mod uri;
 pub mod value;
 pub mod wire;
 
-pub use api::publish::{PlainPublishFuture, PublishFuture};
-pub use api::register::BoxFuture;
-pub use api::{
-    AcknowledgedPublish, ApplicationError, Arguments, Call, CallError, CallFuture, CallResult,
-    Event, EventDetails, Handler, Invocation, InvocationDetails, MatchPolicy, NoError, Publish,
-    Register, RegisterFuture, Registration, ServiceRegistration, Subscribe, SubscribeFuture,
-    Subscription, SubscriptionHandle,
-};
-pub use api::{
-    CallInput, CallStream, CancelHandle, CancelMode, InvocationInput, InvokePolicy, ProgressSender,
-};
-pub use api::{
-    MatchLists, Meta, MetaEvents, MetaSupport, RegistrationInfo, RegistrationList, SessionInfo,
-    SessionJoin, SessionLeave, SubscriptionInfo, SubscriptionList, TestamentOptions,
-    TestamentScope,
-};
-pub use error::{CloseInitiator, CloseReason, ConnectError, Error, ErrorUri, Result, WampError};
-pub use session::{
-    Diagnostics, ReconnectPolicy, Session, SessionBuilder, SessionDetails, SessionState,
-    SessionStates, TimeoutUnit,
-};
-pub use transport::TransportError;
-pub use uri::UriCheck;
-pub use value::{Dict, Value, ValueError, from_value, to_value};
+pub use api::app_error::{ApplicationError, CallError, NoError};
+pub use api::register::Registration;
+pub use api::service::ServiceRegistration;
+pub use api::subscribe::Subscription;
+pub use error::{CloseReason, Error, ErrorUri, Result, WampError};
+pub use options::MatchPolicy;
+pub use payload::{Arguments, CallResult, Event, EventDetails, Invocation, InvocationDetails};
+pub use session::{ReconnectPolicy, Session, SessionBuilder, SessionDetails};
+pub use value::{Dict, Value, from_value, to_value};
 pub use wire::{Id, Serializer};
+
+/// Remote procedure calls beyond the basics: call and registration builders, progressive
+/// results and input, cancellation, and the handler trait.
+pub mod rpc {
+    pub use crate::api::call::{Call, CallFuture, CallInput, CallStream, CancelHandle};
+    pub use crate::api::register::{Register, RegisterFuture};
+    pub use crate::options::{CancelMode, InvokePolicy};
+    pub use crate::payload::{BoxFuture, Handler, InvocationInput, ProgressSender};
+}
+
+/// Publish and subscribe beyond the basics: publication and subscription builders, and the task
+/// that runs a subscription's handler.
+pub mod pubsub {
+    pub use crate::api::publish::{
+        AcknowledgedPublish, PlainPublishFuture, Publish, PublishFuture,
+    };
+    pub use crate::api::subscribe::{HandlerTask, Subscribe, SubscribeFuture};
+}
+
+/// The WAMP meta API: sessions, registrations and subscriptions the router knows of, its meta
+/// events, and testaments. Reached through [`Session::meta`].
+pub mod meta {
+    pub use crate::api::meta::{
+        MatchLists, Meta, MetaEvents, MetaSupport, RegistrationInfo, RegistrationList, SessionInfo,
+        SessionJoin, SessionLeave, SubscriptionInfo, SubscriptionList, TestamentOptions,
+        TestamentScope,
+    };
+}
+
+// What the code that `service` and `ApplicationError` generate calls: public for that code
+// only, hidden from the docs and outside semver (serde's `__private` convention).
+#[doc(hidden)]
+#[path = "codegen.rs"]
+pub mod __private;
 
 /// Compiles the README's examples as doctests.
 #[doc = include_str!("../../README.md")]

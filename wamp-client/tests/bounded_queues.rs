@@ -514,10 +514,10 @@ async fn input_chunks_that_cannot_wait_fail_with_queue_full() {
 #[test]
 fn request_futures_stay_send_and_sync() {
     fn send_sync<T: Send + Sync>() {}
-    send_sync::<wamp_client::CallFuture>();
-    send_sync::<wamp_client::CallStream>();
-    send_sync::<wamp_client::PublishFuture>();
-    send_sync::<wamp_client::PlainPublishFuture>();
-    send_sync::<wamp_client::SubscribeFuture>();
-    send_sync::<wamp_client::RegisterFuture>();
+    send_sync::<wamp_client::rpc::CallFuture>();
+    send_sync::<wamp_client::rpc::CallStream>();
+    send_sync::<wamp_client::pubsub::PublishFuture>();
+    send_sync::<wamp_client::pubsub::PlainPublishFuture>();
+    send_sync::<wamp_client::pubsub::SubscribeFuture>();
+    send_sync::<wamp_client::rpc::RegisterFuture>();
 }

@@ -27,7 +27,7 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_tungstenite::tungstenite::protocol::frame::Frame as WsFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 use wamp_client::wire::{Id, MAX_ID, Message, Payload, code};
-use wamp_client::{CloseInitiator, CloseReason, Dict, Error, Serializer, Session, Value};
+use wamp_client::{CloseReason, Dict, Error, Serializer, Session, Value, error::CloseInitiator};
 
 use support::scripted_router::{
     RouterPeer, ScriptedRouter, args, dict, error, expect_message, result, welcome_details,

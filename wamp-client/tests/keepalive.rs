@@ -21,7 +21,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use wamp_client::wire::{Id, Message, Payload};
-use wamp_client::{CloseInitiator, CloseReason, Dict, Error, Serializer, Session};
+use wamp_client::{CloseReason, Dict, Error, Serializer, Session, error::CloseInitiator};
 
 use support::scripted_router::{RouterPeer, ScriptedRouter, args, result, welcome_details};
 
@@ -467,7 +467,7 @@ async fn connect_rs(url: &str) -> Session {
     Session::builder(url, REALM)
         .serializer(Serializer::Json)
         .keepalive(INTERVAL, TIMEOUT)
-        .rawsocket_keepalive(true)
+        .rawsocket_keepalive()
         .connect()
         .await
         .expect("joining the RawSocket router")

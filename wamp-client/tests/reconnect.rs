@@ -21,8 +21,8 @@ use support::scripted_router::{
 };
 use wamp_client::wire::{Message, Serializer};
 use wamp_client::{
-    Arguments, Error, ErrorUri, Invocation, MatchPolicy, ReconnectPolicy, Session, SessionState,
-    Value,
+    Arguments, Error, ErrorUri, Invocation, MatchPolicy, ReconnectPolicy, Session, Value,
+    session::SessionState,
 };
 
 const LIMIT: Duration = Duration::from_secs(15);
@@ -145,7 +145,7 @@ async fn registrations_and_subscriptions_are_restored_after_a_drop() {
                     kwargs: inv.kwargs,
                 })
             })
-            .disclose_caller(true)
+            .disclose_caller()
             .await
             .unwrap();
         let mut news = session
@@ -171,7 +171,10 @@ async fn registrations_and_subscriptions_are_restored_after_a_drop() {
             match state {
                 SessionState::Disconnected { reason } => {
                     saw_disconnect = true;
-                    assert_eq!(reason.initiator, wamp_client::CloseInitiator::Transport);
+                    assert_eq!(
+                        reason.initiator,
+                        wamp_client::error::CloseInitiator::Transport
+                    );
                 }
                 SessionState::Reconnecting { attempt, .. } => assert!(attempt >= 1),
                 SessionState::Joined { session: 2002 } => {

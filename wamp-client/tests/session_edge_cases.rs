@@ -18,8 +18,8 @@ use futures_util::StreamExt as _;
 use tokio::sync::{mpsc, oneshot};
 use wamp_client::wire::{Id, Message, Payload, code};
 use wamp_client::{
-    Arguments, CloseInitiator, CloseReason, Dict, Error, ErrorUri, Invocation, Serializer, Session,
-    Value, WampError,
+    Arguments, CloseReason, Dict, Error, ErrorUri, Invocation, Serializer, Session, Value,
+    WampError, error::CloseInitiator,
 };
 
 use support::scripted_router::{

@@ -22,7 +22,8 @@ use support::scripted_router::{
 use tokio::sync::oneshot;
 use wamp_client::wire::{Message, Payload, Serializer, code};
 use wamp_client::{
-    Arguments, Dict, Error, ErrorUri, Invocation, ReconnectPolicy, Session, SessionState, Value,
+    Arguments, Dict, Error, ErrorUri, Invocation, ReconnectPolicy, Session, Value,
+    session::SessionState,
 };
 
 const LIMIT: Duration = Duration::from_secs(30);

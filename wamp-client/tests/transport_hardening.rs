@@ -23,8 +23,8 @@ use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::oneshot;
 use wamp_client::wire::{Id, Message, Payload};
 use wamp_client::{
-    CloseInitiator, CloseReason, Dict, Error, ReconnectPolicy, Serializer, Session, SessionState,
-    Value,
+    CloseReason, Dict, Error, ReconnectPolicy, Serializer, Session, Value, error::CloseInitiator,
+    session::SessionState,
 };
 
 use support::scripted_router::{
@@ -697,7 +697,7 @@ async fn ca_files_are_read_without_blocking_the_runtime() {
     let url = format!("wss://{}/ws", listener.local_addr().unwrap());
     let connecting = tokio::spawn(
         Session::builder(&url, REALM)
-            .tls_webpki_roots(false)
+            .no_tls_webpki_roots()
             .tls_ca_file(&fifo)
             .connect(),
     );

@@ -101,11 +101,11 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
                     .zip(&bindings)
                     .map(|(field, binding)| {
                         let ty = &field.ty;
-                        quote_spanned!(ty.span()=> #krate::codegen::error_value::<#ty>(#binding))
+                        quote_spanned!(ty.span()=> #krate::__private::error_value::<#ty>(#binding))
                     });
                 let decoded = fields.unnamed.iter().enumerate().map(|(index, field)| {
                     let ty = &field.ty;
-                    quote_spanned!(ty.span()=> #krate::codegen::error_arg::<#ty>(&error.args, #index)?)
+                    quote_spanned!(ty.span()=> #krate::__private::error_arg::<#ty>(&error.args, #index)?)
                 });
                 to_arms.push(quote! {
                     Self::#name(#(#bindings),*) => {
@@ -136,7 +136,7 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
                     Some(quote_spanned! {ty.span()=>
                         __wamp_error.kwargs.insert(
                             <::std::string::String as ::core::convert::From<&str>>::from(#key),
-                            #krate::codegen::error_value::<#ty>(#name),
+                            #krate::__private::error_value::<#ty>(#name),
                         );
                     })
                 });
@@ -144,7 +144,7 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
                     let (name, ty) = (field.ident.as_ref()?, &field.ty);
                     let key = key_of(name);
                     Some(quote_spanned! {ty.span()=>
-                        #name: #krate::codegen::error_kwarg::<#ty>(&error.kwargs, #key)?
+                        #name: #krate::__private::error_kwarg::<#ty>(&error.kwargs, #key)?
                     })
                 });
                 to_arms.push(quote! {

@@ -7,8 +7,9 @@ use std::task::{Context, Poll};
 use serde::Serialize;
 use tokio::sync::oneshot;
 
-use super::arguments::PendingArguments;
 use crate::error::{Error, Result};
+use crate::payload::Arguments;
+use crate::payload::arguments::PendingArguments;
 use crate::session::Session;
 use crate::session::command::{Command, QueuedRequest, RequestExtra};
 use crate::uri::UriUse;
@@ -66,20 +67,20 @@ impl<'a> Publish<'a> {
     }
 
     /// Replaces positional and keyword arguments with prepared ones.
-    pub fn arguments(mut self, arguments: super::Arguments) -> Self {
+    pub fn arguments(mut self, arguments: Arguments) -> Self {
         self.arguments.set(arguments);
         self
     }
 
-    /// Whether this session's own subscriptions receive the event too (`exclude_me`; by default
-    /// the publisher is excluded).
-    pub fn exclude_me(self, exclude: bool) -> Self {
-        self.option("exclude_me", exclude)
+    /// Delivers the event to this session's own subscriptions too (`exclude_me` false; by
+    /// default the publisher is excluded).
+    pub fn include_me(self) -> Self {
+        self.option("exclude_me", false)
     }
 
     /// Asks the router to disclose this publisher's identity to subscribers (`disclose_me`).
-    pub fn disclose_me(self, disclose: bool) -> Self {
-        self.option("disclose_me", disclose)
+    pub fn disclose_me(self) -> Self {
+        self.option("disclose_me", true)
     }
 
     /// Excludes the sessions with these ids from receiving the event (`exclude`; a blacklist).
@@ -138,7 +139,7 @@ impl<'a> Publish<'a> {
 
     /// Asks the router to keep this event as the topic's retained event (`retain`), to be sent
     /// to later subscribers that ask for it with
-    /// [`Subscribe::get_retained`](crate::Subscribe::get_retained).
+    /// [`Subscribe::get_retained`](crate::pubsub::Subscribe::get_retained).
     ///
     /// The event is also delivered to current subscribers as usual. A later retained
     /// publication replaces this one. The router must announce the broker feature
@@ -148,8 +149,8 @@ impl<'a> Publish<'a> {
     /// sends a retained event to a later subscriber (the authid and authrole lists are ignored
     /// then), and it needs both: after a retained publication with only one of them, it may
     /// never answer a later `get_retained` subscription to the topic.
-    pub fn retain(self, retain: bool) -> Self {
-        self.option("retain", retain)
+    pub fn retain(self) -> Self {
+        self.option("retain", true)
     }
 
     /// Sets a raw PUBLISH option, for router-specific extensions.

@@ -4,205 +4,19 @@ use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 
-use futures_util::Stream;
-use tokio::sync::{mpsc, oneshot};
-use tokio_util::sync::CancellationToken;
+use tokio::sync::oneshot;
 
-use super::arguments::{Arguments, payload_accessors};
-use super::options::MatchPolicy;
-use crate::error::{Error, Result, WampError};
+use crate::error::{Error, Result};
+use crate::options::{InvokePolicy, MatchPolicy};
+use crate::payload::Handler;
 use crate::session::Session;
-use crate::session::command::{Command, Outcome, QueuedRequest, RegisterRequest, Revocation};
+use crate::session::command::{Command, QueuedRequest, RegisterRequest, Revocation, RouterId};
 use crate::uri::UriUse;
-use crate::value::{Dict, Value, ValueError};
+use crate::value::{Dict, Value};
 use crate::wire::Id;
-
-/// A boxed, sendable future, as handlers return them.
-pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
-
-/// Handles invocations of a registered procedure.
-///
-/// Implemented for every `Fn(Invocation) -> impl Future<Output = Result<Arguments, WampError>>`
-/// that is `Send + Sync + 'static`, so an async closure or `async fn` is all it takes. Each
-/// invocation runs on its own Tokio task, never on the session task: a handler may call other
-/// procedures on the same session. A handler that panics answers the caller with
-/// `wamp.error.runtime_error`.
-pub trait Handler: Send + Sync + 'static {
-    /// Handles one invocation.
-    fn call(&self, invocation: Invocation) -> BoxFuture<std::result::Result<Arguments, WampError>>;
-}
-
-impl<F, Fut> Handler for F
-where
-    F: Fn(Invocation) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = std::result::Result<Arguments, WampError>> + Send + 'static,
-{
-    fn call(&self, invocation: Invocation) -> BoxFuture<std::result::Result<Arguments, WampError>> {
-        Box::pin(self(invocation))
-    }
-}
-
-/// One call of a registered procedure, as the callee sees it.
-///
-/// The typed accessors ([`args`](Invocation::args), [`kwargs`](Invocation::kwargs), ...) fail with
-/// a `wamp.error.invalid_argument` [`WampError`] naming the problem, so `?` in a handler answers
-/// the caller with a useful error.
-///
-/// When the caller cancels, [`cancelled`](Invocation::cancelled) completes: a handler doing long
-/// work should watch it and stop. A handler that ignores it is aborted after the session's
-/// interrupt grace period.
-pub struct Invocation {
-    /// The procedure called: the concrete URI for pattern-based registrations.
-    pub procedure: String,
-    /// The registration id.
-    pub registration: Id,
-    /// Positional arguments.
-    pub args: Vec<Value>,
-    /// Keyword arguments.
-    pub kwargs: Dict,
-    /// The INVOCATION `Details` dict.
-    pub details: Dict,
-    pub(crate) request: Id,
-    pub(crate) session: Option<Session>,
-    pub(crate) cancel: CancellationToken,
-    pub(crate) progress: Option<ProgressSender>,
-    pub(crate) input: Option<InvocationInput>,
-}
-
-payload_accessors!(Invocation, WampError, invalid_argument);
-
-fn invalid_argument(e: ValueError) -> WampError {
-    WampError::invalid_argument(e.to_string())
-}
-
-impl Invocation {
-    /// The INVOCATION request id.
-    pub fn request_id(&self) -> Id {
-        self.request
-    }
-
-    /// The caller's session id, if the router disclosed it.
-    pub fn caller(&self) -> Option<Id> {
-        self.details.get("caller").and_then(Value::as_u64)
-    }
-
-    /// The caller's authid, if the router disclosed it.
-    pub fn caller_authid(&self) -> Option<&str> {
-        self.details.get("caller_authid").and_then(Value::as_str)
-    }
-
-    /// The caller's authrole, if the router disclosed it.
-    pub fn caller_authrole(&self) -> Option<&str> {
-        self.details.get("caller_authrole").and_then(Value::as_str)
-    }
-
-    /// The session this invocation arrived on, to call or publish from inside a handler without
-    /// capturing a session handle in the handler itself.
-    pub fn session(&self) -> Option<&Session> {
-        self.session.as_ref()
-    }
-
-    /// Completes when the caller cancels the call (the router sent INTERRUPT).
-    pub async fn cancelled(&self) {
-        self.cancel.cancelled().await;
-    }
-
-    /// Whether the caller has canceled the call.
-    pub fn is_cancelled(&self) -> bool {
-        self.cancel.is_cancelled()
-    }
-
-    /// A sender of progressive results, if the caller asked for them (`receive_progress`).
-    /// Each one reaches the caller before the handler's final result.
-    pub fn progress(&self) -> Option<&ProgressSender> {
-        self.progress.as_ref()
-    }
-
-    /// The rest of the caller's input, for a call with progressive invocations: every further
-    /// chunk the caller sends, ending with its last one. `None` for an ordinary call (or once
-    /// taken).
-    pub fn take_input(&mut self) -> Option<InvocationInput> {
-        self.input.take()
-    }
-
-    /// The token behind [`cancelled`](Invocation::cancelled), for code that passes it on.
-    pub(crate) fn cancellation(&self) -> &CancellationToken {
-        &self.cancel
-    }
-}
-
-/// Sends progressive results of one invocation. Obtained from [`Invocation::progress`].
-#[derive(Clone)]
-pub struct ProgressSender {
-    pub(crate) request: Id,
-    pub(crate) outcomes: mpsc::UnboundedSender<Outcome>,
-}
-
-impl fmt::Debug for ProgressSender {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ProgressSender")
-            .field("request", &self.request)
-            .finish_non_exhaustive()
-    }
-}
-
-impl ProgressSender {
-    /// Sends one progressive result. Fails only if the session has ended.
-    pub fn send(&self, arguments: Arguments) -> Result<()> {
-        self.outcomes
-            .send(Outcome::Progress {
-                request: self.request,
-                args: arguments.args,
-                kwargs: arguments.kwargs,
-            })
-            .map_err(|_| {
-                Error::SessionClosed(crate::error::CloseReason::new(
-                    "wamp.close.system_shutdown",
-                    Some("the session ended".into()),
-                    crate::error::CloseInitiator::Transport,
-                ))
-            })
-    }
-
-    /// Sends one progressive result holding a single value.
-    pub fn send_value(&self, value: impl serde::Serialize) -> Result<()> {
-        self.send(Arguments::single(value)?)
-    }
-}
-
-/// Further input chunks of a call with progressive invocations, as a [`Stream`] of
-/// [`Arguments`]. Obtained from [`Invocation::take_input`].
-///
-/// At most [`SessionBuilder::max_progress_buffer`](crate::SessionBuilder::max_progress_buffer)
-/// chunks wait unread. A handler that falls further behind is stopped: the caller gets
-/// `wamp.error.runtime_error`, and the handler's task is aborted.
-#[derive(Debug)]
-pub struct InvocationInput {
-    pub(crate) chunks: mpsc::Receiver<Arguments>,
-}
-
-impl Stream for InvocationInput {
-    type Item = Arguments;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Arguments>> {
-        self.chunks.poll_recv(cx)
-    }
-}
-
-impl fmt::Debug for Invocation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Invocation")
-            .field("procedure", &self.procedure)
-            .field("registration", &self.registration)
-            .field("request", &self.request)
-            .field("args", &self.args)
-            .field("kwargs", &self.kwargs)
-            .field("details", &self.details)
-            .finish()
-    }
-}
 
 /// A registration being prepared. Created by [`Session::register`]; `.await` sends it.
 #[must_use = "a registration is sent only when awaited"]
@@ -267,8 +81,8 @@ impl Register<'_> {
     }
 
     /// Asks the router to disclose callers' identities to this callee (`disclose_caller`).
-    pub fn disclose_caller(self, disclose: bool) -> Self {
-        self.option("disclose_caller", disclose)
+    pub fn disclose_caller(self) -> Self {
+        self.option("disclose_caller", true)
     }
 
     /// Sets a raw REGISTER option, for router-specific extensions.
@@ -283,6 +97,7 @@ impl Register<'_> {
         self,
         local: u64,
         revoked: Revocation,
+        id: RouterId,
     ) -> Result<(oneshot::Receiver<Result<Id>>, Option<Box<QueuedRequest>>)> {
         let usage = match self.options.get("match").and_then(Value::as_str) {
             Some("wildcard") => UriUse::Wildcard { own: true },
@@ -298,39 +113,11 @@ impl Register<'_> {
                 procedure: self.procedure,
                 options: self.options,
                 revoked,
+                id,
                 handler: self.handler,
                 reply,
             })))?;
         Ok((rx, queued))
-    }
-}
-
-/// How a shared registration's callees are chosen (the REGISTER `invoke` option).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
-pub enum InvokePolicy {
-    /// Only one callee may register (the default).
-    #[default]
-    Single,
-    /// Callees take turns.
-    RoundRobin,
-    /// A callee chosen at random.
-    Random,
-    /// The callee that registered first.
-    First,
-    /// The callee that registered last.
-    Last,
-}
-
-impl InvokePolicy {
-    /// The option value, e.g. `roundrobin`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            InvokePolicy::Single => "single",
-            InvokePolicy::RoundRobin => "roundrobin",
-            InvokePolicy::Random => "random",
-            InvokePolicy::First => "first",
-            InvokePolicy::Last => "last",
-        }
     }
 }
 
@@ -342,8 +129,9 @@ impl IntoFuture for Register<'_> {
         let session = self.session.clone();
         let procedure = self.procedure.clone();
         let revoked = Revocation::default();
+        let id = RouterId::default();
         let local = session.next_local_id();
-        let (state, queued) = match self.start(local, revoked.clone()) {
+        let (state, queued) = match self.start(local, revoked.clone(), id.clone()) {
             Ok((rx, queued)) => (Ok(rx), queued),
             Err(e) => (Err(Some(e)), None),
         };
@@ -353,6 +141,7 @@ impl IntoFuture for Register<'_> {
             session,
             procedure,
             revoked,
+            id,
             local,
         }
     }
@@ -368,6 +157,7 @@ pub struct RegisterFuture {
     session: Session,
     procedure: String,
     revoked: Revocation,
+    id: RouterId,
     local: u64,
 }
 
@@ -381,9 +171,9 @@ impl Future for RegisterFuture {
         }
         match &mut this.state {
             Ok(rx) => match Pin::new(rx).poll(cx) {
-                Poll::Ready(Ok(Ok(id))) => Poll::Ready(Ok(Registration {
+                Poll::Ready(Ok(Ok(_))) => Poll::Ready(Ok(Registration {
                     session: this.session.clone(),
-                    id,
+                    id: this.id.clone(),
                     procedure: std::mem::take(&mut this.procedure),
                     revoked: this.revoked.clone(),
                     local: this.local,
@@ -408,7 +198,8 @@ impl Future for RegisterFuture {
 #[derive(Debug)]
 pub struct Registration {
     session: Session,
-    id: Id,
+    /// The router id now, kept by the session task.
+    id: RouterId,
     procedure: String,
     revoked: Revocation,
     local: u64,
@@ -422,10 +213,10 @@ impl Registration {
         self.revoked.get().map(String::as_str)
     }
 
-    /// The registration id the router assigned (a reconnected session registers again and gets
-    /// a new one; this is the first).
+    /// The registration id the router assigned. A reconnected session registers again and gets
+    /// a new one: this is always the current one.
     pub fn id(&self) -> Id {
-        self.id
+        self.id.load(Ordering::Relaxed)
     }
 
     /// The registered procedure URI (or pattern).

@@ -1,7 +1,7 @@
 //! Everything a macro-generated service registers, held as one handle.
 
 use crate::api::register::Registration;
-use crate::api::subscribe::SubscriptionHandle;
+use crate::api::subscribe::HandlerTask;
 use crate::error::Result;
 
 /// The registrations and subscriptions of one service, as `{Trait}Service::register` returns
@@ -11,7 +11,7 @@ use crate::error::Result;
 #[derive(Debug, Default)]
 pub struct ServiceRegistration {
     pub(crate) registrations: Vec<Registration>,
-    pub(crate) subscriptions: Vec<SubscriptionHandle>,
+    pub(crate) subscriptions: Vec<HandlerTask>,
 }
 
 impl ServiceRegistration {
@@ -21,7 +21,7 @@ impl ServiceRegistration {
     }
 
     /// The topics subscribed, as handles of their handler tasks.
-    pub fn subscriptions(&self) -> &[SubscriptionHandle] {
+    pub fn subscriptions(&self) -> &[HandlerTask] {
         &self.subscriptions
     }
 

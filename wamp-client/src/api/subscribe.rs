@@ -8,82 +8,15 @@ use std::task::{Context, Poll};
 use futures_util::Stream;
 use tokio::sync::oneshot;
 
-use super::arguments::{payload_accessors, payload_error};
-use super::options::MatchPolicy;
 use crate::error::{Error, Result};
+use crate::options::MatchPolicy;
+use crate::payload::Event;
 use crate::session::Session;
 use crate::session::command::{Command, QueuedRequest, SubscribeRequest};
 use crate::session::event_queue::{EventReceiver, QueueRef};
 use crate::uri::UriUse;
 use crate::value::{Dict, Value};
 use crate::wire::Id;
-
-/// An event received on a subscription.
-#[derive(Clone)]
-pub struct Event {
-    /// The topic the event was published to: the concrete topic for pattern-based subscriptions.
-    pub topic: String,
-    /// The subscription id.
-    pub subscription: Id,
-    /// The publication id; shared by the events one publication produces on several subscriptions.
-    pub publication: Id,
-    /// Positional arguments.
-    pub args: Vec<Value>,
-    /// Keyword arguments.
-    pub kwargs: Dict,
-    /// The EVENT `Details` dict.
-    pub details: Dict,
-    pub(crate) session: Option<Session>,
-}
-
-payload_accessors!(Event, Error, payload_error);
-
-impl Event {
-    /// The publisher's session id, if the router disclosed it.
-    pub fn publisher(&self) -> Option<Id> {
-        self.details.get("publisher").and_then(Value::as_u64)
-    }
-
-    /// The publisher's authid, if the router disclosed it.
-    pub fn publisher_authid(&self) -> Option<&str> {
-        self.details.get("publisher_authid").and_then(Value::as_str)
-    }
-
-    /// The publisher's authrole, if the router disclosed it.
-    pub fn publisher_authrole(&self) -> Option<&str> {
-        self.details
-            .get("publisher_authrole")
-            .and_then(Value::as_str)
-    }
-
-    /// Whether this is a retained event (`Details.retained`): one published earlier with
-    /// [`Publish::retain`](crate::Publish::retain), sent because this subscription asked for it
-    /// with [`Subscribe::get_retained`].
-    pub fn retained(&self) -> bool {
-        self.details
-            .get("retained")
-            .and_then(Value::as_bool)
-            .unwrap_or(false)
-    }
-
-    /// The session the event arrived on, to call or publish from an event handler.
-    pub fn session(&self) -> Option<&Session> {
-        self.session.as_ref()
-    }
-}
-
-impl fmt::Debug for Event {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Event")
-            .field("topic", &self.topic)
-            .field("subscription", &self.subscription)
-            .field("publication", &self.publication)
-            .field("args", &self.args)
-            .field("kwargs", &self.kwargs)
-            .field("details", &self.details)
-            .finish()
-    }
-}
 
 /// A subscription being prepared. Created by [`Session::subscribe`]; `.await` sends it.
 #[must_use = "a subscription is sent only when awaited"]
@@ -135,8 +68,8 @@ impl Subscribe<'_> {
     /// arrives right after the subscription is confirmed, with [`Event::retained`] set. The
     /// router must announce the broker feature `event_retention`. Crossbar.io keeps retained
     /// events per exact topic and sends none to prefix or wildcard subscriptions.
-    pub fn get_retained(self, get: bool) -> Self {
-        self.option("get_retained", get)
+    pub fn get_retained(self) -> Self {
+        self.option("get_retained", true)
     }
 
     /// How many unread events the subscription holds before it drops the oldest (default
@@ -226,11 +159,10 @@ impl Future for SubscribeFuture {
         }
         match &mut this.state {
             Ok(rx) => match Pin::new(rx).poll(cx) {
-                Poll::Ready(Ok(Ok(id))) => match this.pending.take() {
+                Poll::Ready(Ok(Ok(_))) => match this.pending.take() {
                     Some(events) => Poll::Ready(Ok(Subscription {
                         events,
                         session: Some(this.session.clone()),
-                        id,
                     })),
                     None => Poll::Ready(Err(closed(&this.session))),
                 },
@@ -253,27 +185,26 @@ impl Future for SubscribeFuture {
 /// [`handle`](Subscription::handle) to process events on a task of their own.
 #[must_use = "dropping a Subscription unsubscribes at once"]
 pub struct Subscription {
-    /// The queue's shared state also holds the topic and the revocation reason.
+    /// The queue's shared state also holds the topic, the revocation reason and the router id.
     events: EventReceiver,
     /// Who unsubscribes when the handle goes: `None` once that is no longer the handle's job.
     session: Option<Session>,
-    id: Id,
 }
 
 impl fmt::Debug for Subscription {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Subscription")
-            .field("id", &self.id)
+            .field("id", &self.id())
             .field("topic", &self.topic())
             .finish_non_exhaustive()
     }
 }
 
 impl Subscription {
-    /// The subscription id the router assigned (several local subscriptions may share it; a
-    /// reconnected session subscribes again and gets a new one, this is the first).
+    /// The subscription id the router assigned (several local subscriptions may share it). A
+    /// reconnected session subscribes again and gets a new one: this is always the current one.
     pub fn id(&self) -> Id {
-        self.id
+        self.events.queue_ref().subscription()
     }
 
     /// The subscribed topic (or pattern).
@@ -327,22 +258,21 @@ impl Subscription {
     ///     });
     /// # Ok(()) }
     /// ```
-    pub fn handle<F, Fut>(mut self, handler: F) -> SubscriptionHandle
+    pub fn handle<F, Fut>(mut self, handler: F) -> HandlerTask
     where
         F: Fn(Event) -> Fut + Send + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
         // The handle, not the task, is responsible for unsubscribing from now on.
         let session = self.session.take();
-        let (id, queue) = (self.id, self.events.queue_ref());
+        let queue = self.events.queue_ref();
         let task = tokio::spawn(async move {
             while let Some(event) = self.events.recv().await {
                 handler(event).await;
             }
         });
-        SubscriptionHandle {
+        HandlerTask {
             session,
-            id,
             queue,
             task,
         }
@@ -368,23 +298,22 @@ impl Drop for Subscription {
     }
 }
 
-/// A subscription whose events a handler processes on its own task. Created by
-/// [`Subscription::handle`]. Dropping it stops the handler and unsubscribes.
-#[must_use = "dropping a SubscriptionHandle unsubscribes at once"]
+/// A running handler task: a subscription whose events a handler processes on a task of its
+/// own. Created by [`Subscription::handle`]. Dropping it stops the handler and unsubscribes.
+#[must_use = "dropping a HandlerTask unsubscribes at once"]
 #[derive(Debug)]
-pub struct SubscriptionHandle {
+pub struct HandlerTask {
     /// Who unsubscribes when the handle goes: `None` once that is done.
     session: Option<Session>,
-    id: Id,
-    /// Names the subscription to unsubscribe, and holds the revocation reason.
+    /// Names the subscription to unsubscribe, and holds the revocation reason and router id.
     queue: QueueRef,
     task: tokio::task::JoinHandle<()>,
 }
 
-impl SubscriptionHandle {
-    /// The subscription id the router assigned.
+impl HandlerTask {
+    /// The subscription id the router assigned; after a reconnect, the new one.
     pub fn id(&self) -> Id {
-        self.id
+        self.queue.subscription()
     }
 
     /// The subscribed topic (or pattern).
@@ -418,7 +347,7 @@ impl SubscriptionHandle {
     }
 }
 
-impl Drop for SubscriptionHandle {
+impl Drop for HandlerTask {
     fn drop(&mut self) {
         self.task.abort();
         if let Some(session) = self.session.take() {

@@ -125,7 +125,7 @@ pub use ticket::Ticket;
 pub use wampcra::WampCra;
 
 use crate::error::ErrorUri;
-use crate::session::SessionDetails;
+use crate::session_details::SessionDetails;
 use crate::value::{Dict, Value};
 
 /// A boxed future borrowing from the authenticator, returned by [`AuthSession::respond`].

@@ -13,9 +13,9 @@ use std::task::{Context, Poll};
 use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio_util::sync::PollSemaphore;
 
-use crate::api::call::{CallResult, CancelMode};
-use crate::api::register::Handler;
 use crate::error::{CloseReason, Result};
+use crate::options::CancelMode;
+use crate::payload::{CallResult, Handler};
 use crate::value::{Dict, Value};
 use crate::wire::Id;
 
@@ -249,6 +249,8 @@ pub(crate) struct RegisterRequest {
     pub(crate) options: Dict,
     /// Set by the session task if the router revokes the registration.
     pub(crate) revoked: Revocation,
+    /// Set by the session task at each REGISTERED.
+    pub(crate) id: RouterId,
     pub(crate) handler: Arc<dyn Handler>,
     pub(crate) reply: oneshot::Sender<Result<Id>>,
 }
@@ -270,6 +272,9 @@ pub(crate) enum CallReply {
 /// queue's shared state.)
 pub(crate) type Revocation = Arc<std::sync::OnceLock<String>>;
 
+/// The router id of a registration now, shared with its handle (a reconnect changes it).
+pub(crate) type RouterId = Arc<std::sync::atomic::AtomicU64>;
+
 /// What invocation handlers report back to the session task, on one channel so that progressive
 /// results stay in order before the final one.
 pub(crate) enum Outcome {
@@ -282,7 +287,7 @@ pub(crate) enum Outcome {
     /// The handler finished: the final YIELD or ERROR.
     Final {
         request: Id,
-        result: std::result::Result<crate::api::arguments::Arguments, crate::error::WampError>,
+        result: std::result::Result<crate::payload::Arguments, crate::error::WampError>,
     },
     /// An interrupted handler had its grace period and did not finish: abort it.
     GraceExpired { request: Id },

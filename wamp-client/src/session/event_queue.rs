@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::task::{Context, Poll, Waker};
 
-use crate::api::subscribe::Event;
+use crate::payload::Event;
 use crate::wire::Id;
 
 /// Events a subscription buffers by default before dropping the oldest.
@@ -41,8 +41,8 @@ struct Shared {
     #[allow(clippy::box_collection)] // the box is what keeps the cell small
     revoked: OnceLock<Box<String>>,
     /// The router-side subscription that feeds the queue now (a reconnect changes it; 0 before
-    /// the first SUBSCRIBED). Only the session task writes it, and only it reads it, to find
-    /// the subscription a handle unsubscribes from.
+    /// the first SUBSCRIBED). Only the session task writes it; it reads it to find the
+    /// subscription a handle unsubscribes from, and the handles show it as their id.
     subscription: AtomicU64,
 }
 

@@ -4,11 +4,11 @@ use bytes::Bytes;
 use futures_util::{SinkExt as _, StreamExt as _};
 use zeroize::Zeroize as _;
 
-use super::details::{SessionDetails, client_roles};
 use crate::auth::{
     AuthConfig, AuthError, AuthErrorKind, AuthSession, CLIENT_ABORT_REASON, Challenge, RouterProof,
 };
 use crate::error::{Error, ErrorUri, Result, WampError};
+use crate::session_details::{SessionDetails, client_roles};
 use crate::transport::Transport;
 use crate::value::{Dict, Value};
 use crate::wire::{Message, Serializer};

@@ -14,7 +14,7 @@ use crate::transport::KeepaliveTiming;
 /// [`rawsocket_keepalive`](SessionBuilder::rawsocket_keepalive) is on), which the router answers
 /// by itself; when nothing at all has arrived from the router for `timeout` (no message, no PONG,
 /// not even part of a frame), the connection is declared dead: the session closes with
-/// [`CloseInitiator::Transport`](crate::CloseInitiator::Transport) and the message
+/// [`CloseInitiator::Transport`](crate::error::CloseInitiator::Transport) and the message
 /// "no answer from the router for 60 s: the connection is dead", and every pending call, publish,
 /// subscribe or register fails with [`Error::SessionClosed`](crate::Error::SessionClosed). The
 /// same timeout applies when sending is blocked because the router stopped reading.
@@ -56,16 +56,16 @@ impl SessionBuilder {
         self
     }
 
-    /// Whether RawSocket connections (`rs://`, `rss://`, `unix://`) send keepalive PING frames
-    /// and apply the [`keepalive`](SessionBuilder::keepalive) timeout (default: no).
+    /// Makes RawSocket connections (`rs://`, `rss://`, `unix://`) send keepalive PING frames and
+    /// apply the [`keepalive`](SessionBuilder::keepalive) timeout (by default they do not).
     ///
     /// Off by default because Crossbar.io does not understand RawSocket PINGs: its RawSocket
     /// (Autobahn|Python on Twisted, checked with Crossbar.io 26.10) reads a PING frame's header as
     /// the length of a message of more than 16 MiB and drops the connection. Turn it on for
     /// routers that answer PINGs with PONGs, as the RawSocket specification asks. PINGs from the
     /// router are answered either way.
-    pub fn rawsocket_keepalive(mut self, enabled: bool) -> Self {
-        self.transport.keepalive.rawsocket = enabled;
+    pub fn rawsocket_keepalive(mut self) -> Self {
+        self.transport.keepalive.rawsocket = true;
         self
     }
 }
@@ -92,7 +92,7 @@ mod tests {
 
         let builder = builder
             .keepalive(Duration::from_secs(1), Duration::from_secs(3))
-            .rawsocket_keepalive(true);
+            .rawsocket_keepalive();
         let options = builder.transport.keepalive;
         assert_eq!(
             options.timing,

@@ -25,7 +25,6 @@
 mod actor;
 mod auth_builder;
 pub(crate) mod command;
-mod details;
 mod diagnostics;
 pub(crate) mod event_queue;
 mod join;
@@ -43,7 +42,8 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch};
 use tracing::Instrument as _;
 
-pub use details::SessionDetails;
+pub use crate::session_details::SessionDetails;
+pub use crate::uri::UriCheck;
 pub use diagnostics::Diagnostics;
 pub use limits::{
     DEFAULT_MAX_CONCURRENT_INVOCATIONS, DEFAULT_MAX_PROGRESS_BUFFER, DEFAULT_MAX_QUEUED_COMMANDS,
@@ -52,10 +52,9 @@ pub(crate) use limits::{Limits, clamp_bound};
 pub use reconnect::{ReconnectPolicy, SessionState, SessionStates};
 
 use self::command::{Command, CommandReceiver, QueuedRequest};
-use crate::api::call::CancelMode;
 use crate::error::{CloseInitiator, CloseReason, Error, Result};
+use crate::options::CancelMode;
 use crate::transport::{self, TransportOptions};
-use crate::uri::UriCheck;
 use crate::wire::{Id, Serializer};
 
 /// State shared by every handle of one session.
@@ -462,7 +461,7 @@ impl SessionBuilder {
     }
 
     /// How long an interrupted invocation handler may run on after the caller canceled (to
-    /// notice [`Invocation::cancelled`](crate::Invocation::cancelled) and stop) before its task
+    /// notice [`Invocation::canceled`](crate::Invocation::canceled) and stop) before its task
     /// is aborted (default: 2 s).
     pub fn interrupt_grace(mut self, grace: Duration) -> Self {
         self.interrupt_grace = grace;
@@ -484,10 +483,10 @@ impl SessionBuilder {
     }
 
     /// How many progressive results of one call may wait unread in its
-    /// [`CallStream`](crate::CallStream), and how many input chunks of one progressive
-    /// invocation may wait unread in its [`InvocationInput`](crate::InvocationInput) (default:
+    /// [`CallStream`](crate::rpc::CallStream), and how many input chunks of one progressive
+    /// invocation may wait unread in its [`InvocationInput`](crate::rpc::InvocationInput) (default:
     /// [`DEFAULT_MAX_PROGRESS_BUFFER`], 1024). A call may set its own with
-    /// [`Call::progress_buffer`](crate::Call::progress_buffer). A value of 0 is taken as 1.
+    /// [`Call::progress_buffer`](crate::rpc::Call::progress_buffer). A value of 0 is taken as 1.
     ///
     /// Progressive results are parts of one answer, so none is dropped: a call whose reader
     /// falls further behind fails with [`Error::ProgressOverflow`] (after the results already
@@ -506,8 +505,8 @@ impl SessionBuilder {
     ///
     /// Beyond it, awaiting a request waits for room: a loop that publishes or calls faster
     /// than the connection carries is slowed down to its pace instead of queuing without end.
-    /// A request that cannot wait ([`Call::into_duplex`](crate::Call::into_duplex),
-    /// [`CallInput::send`](crate::CallInput::send)) fails with [`Error::QueueFull`] instead.
+    /// A request that cannot wait ([`Call::into_duplex`](crate::rpc::Call::into_duplex),
+    /// [`CallInput::send`](crate::rpc::CallInput::send)) fails with [`Error::QueueFull`] instead.
     /// Cancellations, unsubscribes and unregisters (also those sent when a handle is dropped)
     /// and leaving are never held back: there is at most one of each per live handle.
     pub fn max_queued_commands(mut self, commands: usize) -> Self {
@@ -547,9 +546,9 @@ impl SessionBuilder {
         self
     }
 
-    /// Whether `trace`-level logs include message payloads (default: no; payloads are elided).
-    pub fn trace_payloads(mut self, enabled: bool) -> Self {
-        self.trace_payloads = enabled;
+    /// Includes message payloads in `trace`-level logs (by default they are elided).
+    pub fn trace_payloads(mut self) -> Self {
+        self.trace_payloads = true;
         self
     }
 

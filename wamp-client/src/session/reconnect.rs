@@ -25,8 +25,8 @@ use crate::wire::Id;
 ///
 /// While reconnecting, every registration and subscription is kept and restored with its
 /// original options and handlers; requests fail fast with [`Error::Disconnected`] unless marked
-/// [`wait_for_session`](crate::Call::wait_for_session) or
-/// [`idempotent`](crate::Call::idempotent).
+/// [`wait_for_session`](crate::rpc::Call::wait_for_session) or
+/// [`idempotent`](crate::rpc::Call::idempotent).
 ///
 /// ```
 /// use std::time::Duration;

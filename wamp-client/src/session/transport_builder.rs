@@ -53,33 +53,33 @@ impl SessionBuilder {
     /// Also trusts the CA certificates of a PEM bundle (`-----BEGIN CERTIFICATE-----` blocks),
     /// e.g. the CA of a private PKI that signed the router's certificate. May be called more
     /// than once; the built-in roots stay trusted unless
-    /// [`tls_webpki_roots(false)`](SessionBuilder::tls_webpki_roots). The bundle is parsed when
+    /// [`no_tls_webpki_roots`](SessionBuilder::no_tls_webpki_roots). The bundle is parsed when
     /// connecting: a bundle without certificates fails the connection with a
-    /// [`ConnectError`](crate::ConnectError).
+    /// [`ConnectError`](crate::error::ConnectError).
     pub fn tls_ca_pem(mut self, pem: impl AsRef<[u8]>) -> Self {
         self.transport.tls.ca_pems.push(Arc::from(pem.as_ref()));
         self
     }
 
     /// Also trusts the CA certificates of a PEM file, read when connecting (a missing or
-    /// malformed file fails the connection with a [`ConnectError`](crate::ConnectError)).
+    /// malformed file fails the connection with a [`ConnectError`](crate::error::ConnectError)).
     pub fn tls_ca_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.transport.tls.ca_files.push(path.into());
         self
     }
 
-    /// Whether to trust the operating system's certificate store, loaded when connecting
-    /// (default: no). Useful where a company CA is installed system-wide.
-    pub fn tls_native_roots(mut self, enabled: bool) -> Self {
-        self.transport.tls.native_roots = enabled;
+    /// Also trusts the operating system's certificate store, loaded when connecting (by default
+    /// it is not used). Useful where a company CA is installed system-wide.
+    pub fn tls_native_roots(mut self) -> Self {
+        self.transport.tls.native_roots = true;
         self
     }
 
-    /// Whether to trust the Mozilla root certificates compiled into the client (default: yes).
-    /// Turn them off to trust only the CAs given with [`tls_ca_file`](SessionBuilder::tls_ca_file)
+    /// Stops trusting the Mozilla root certificates compiled into the client (trusted by
+    /// default), to trust only the CAs given with [`tls_ca_file`](SessionBuilder::tls_ca_file)
     /// or [`tls_ca_pem`](SessionBuilder::tls_ca_pem) (or the system store).
-    pub fn tls_webpki_roots(mut self, enabled: bool) -> Self {
-        self.transport.tls.webpki_roots = enabled;
+    pub fn no_tls_webpki_roots(mut self) -> Self {
+        self.transport.tls.webpki_roots = false;
         self
     }
 
@@ -132,8 +132,8 @@ mod tests {
         let builder = Session::builder("rss://127.0.0.1:1", "realm1")
             .tls_ca_pem("pem")
             .tls_ca_file("/ca.pem")
-            .tls_native_roots(true)
-            .tls_webpki_roots(false)
+            .tls_native_roots()
+            .no_tls_webpki_roots()
             .tls_server_name("router.example")
             .tls_client_auth_pem("chain", "secret-key")
             .danger_accept_invalid_certificates();

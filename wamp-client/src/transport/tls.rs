@@ -351,7 +351,7 @@ fn describe_certificate_error(error: &CertificateError, expected: &str) -> Strin
         CertificateError::UnknownIssuer => {
             "the router's TLS certificate is not signed by a trusted \
              certificate authority (unknown issuer): add its CA with tls_ca_file or tls_ca_pem, or \
-             trust the system's store with tls_native_roots(true)"
+             trust the system's store with tls_native_roots()"
                 .to_owned()
         }
         CertificateError::NotValidForName => format!(

@@ -76,7 +76,7 @@ fn arguments(service: &ServiceDef, method: &MethodDef, error: TokenStream) -> To
     if let Some(kwargs) = payload.iter().find(|p| p.kind == ParamKind::Kwargs) {
         let (ident, ty) = (&kwargs.ident, &kwargs.ty);
         let kwargs = quote_spanned! {ty.span()=>
-            #krate::codegen::kwargs_of::<#ty>(&#ident).map_err(#error)?
+            #krate::__private::kwargs_of::<#ty>(&#ident).map_err(#error)?
         };
         return quote! {
             let __wamp_arguments = #krate::Arguments {
@@ -90,7 +90,7 @@ fn arguments(service: &ServiceDef, method: &MethodDef, error: TokenStream) -> To
             let (ident, ty) = (&p.ident, &p.ty);
             let name = ident.to_string();
             quote_spanned! {ty.span()=>
-                #krate::codegen::insert_kwarg::<#ty>(&mut __wamp_kwargs, #name, &#ident)
+                #krate::__private::insert_kwarg::<#ty>(&mut __wamp_kwargs, #name, &#ident)
                     .map_err(#error)?;
             }
         });
@@ -136,14 +136,14 @@ fn procedure(service: &ServiceDef, method: &MethodDef) -> TokenStream {
             quote!(()),
             quote!(#krate::NoError),
             TokenStream::new(),
-            quote!(#krate::codegen::decode_result(__wamp_result)),
+            quote!(#krate::__private::decode_result(__wamp_result)),
         ),
         Output::Value(ty) => (
             quote!(#ty),
             quote!(#krate::NoError),
             TokenStream::new(),
             quote_spanned! {ty.span()=>
-                #krate::codegen::decode_result::<#ty, #krate::NoError>(__wamp_result)
+                #krate::__private::decode_result::<#ty, #krate::NoError>(__wamp_result)
             },
         ),
         Output::Result { ok, err } => (
@@ -151,7 +151,7 @@ fn procedure(service: &ServiceDef, method: &MethodDef) -> TokenStream {
             quote!(#err),
             super::assert_application_error(service, err),
             quote_spanned! {ok.span()=>
-                #krate::codegen::decode_result::<#ok, #err>(__wamp_result)
+                #krate::__private::decode_result::<#ok, #err>(__wamp_result)
             },
         ),
         Output::Stream { .. } => return TokenStream::new(),
@@ -209,7 +209,7 @@ fn progressive_procedure(service: &ServiceDef, method: &MethodDef) -> TokenStrea
     );
     quote! {
         #docs
-        #vis fn #name(&self, #(#params),*) -> #krate::codegen::TypedCallStream<#item, #err> {
+        #vis fn #name(&self, #(#params),*) -> #krate::__private::TypedCallStream<#item, #err> {
             let __wamp_build = || -> ::core::result::Result<#krate::Arguments, #krate::CallError<#err>> {
                 #arguments
                 ::core::result::Result::Ok(__wamp_arguments)
@@ -220,9 +220,9 @@ fn progressive_procedure(service: &ServiceDef, method: &MethodDef) -> TokenStrea
                     if let ::core::option::Option::Some(timeout) = self.timeout {
                         __wamp_call = __wamp_call.timeout(timeout);
                     }
-                    #krate::codegen::TypedCallStream::new(__wamp_call.into_stream())
+                    #krate::__private::TypedCallStream::new(__wamp_call.into_stream())
                 }
-                ::core::result::Result::Err(error) => #krate::codegen::TypedCallStream::failed(error),
+                ::core::result::Result::Err(error) => #krate::__private::TypedCallStream::failed(error),
             }
         }
     }

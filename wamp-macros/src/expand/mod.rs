@@ -50,6 +50,6 @@ pub(crate) fn service_ident(service: &ServiceDef) -> syn::Ident {
 pub(crate) fn assert_application_error(service: &ServiceDef, err: &syn::Type) -> TokenStream {
     let krate = &service.krate;
     quote_spanned! {err.span()=>
-        let _ = #krate::codegen::decode_result::<(), #err>;
+        let _ = #krate::__private::decode_result::<(), #err>;
     }
 }

@@ -64,7 +64,7 @@ pub(crate) fn expand(service: &ServiceDef) -> TokenStream {
                 session: &#krate::Session,
                 service: ::std::sync::Arc<T>,
             ) -> #krate::Result<#krate::ServiceRegistration> {
-                let mut __wamp_builder = #krate::codegen::ServiceBuilder::new(session);
+                let mut __wamp_builder = #krate::__private::ServiceBuilder::new(session);
                 #(#registrations)*
                 ::core::result::Result::Ok(__wamp_builder.finish())
             }
@@ -167,25 +167,25 @@ fn procedure(service: &ServiceDef, method: &MethodDef) -> TokenStream {
         },
         |problem| {
             quote! {
-                return ::core::result::Result::Err(#krate::codegen::invalid_argument(#uri, #problem));
+                return ::core::result::Result::Err(#krate::__private::invalid_argument(#uri, #problem));
             }
         },
     );
     let (check, respond) = match &method.output {
         Output::Unit => (
             TokenStream::new(),
-            quote!(#krate::codegen::respond_value(__wamp_output)),
+            quote!(#krate::__private::respond_value(__wamp_output)),
         ),
         Output::Value(ty) => (
             TokenStream::new(),
             quote_spanned! {ty.span()=>
-                #krate::codegen::respond_value::<#ty>(__wamp_output)
+                #krate::__private::respond_value::<#ty>(__wamp_output)
             },
         ),
         Output::Result { ok, err } => (
             super::assert_application_error(service, err),
             quote_spanned! {ok.span()=>
-                #krate::codegen::respond_result::<#ok, #err>(__wamp_output)
+                #krate::__private::respond_result::<#ok, #err>(__wamp_output)
             },
         ),
         Output::Stream {
@@ -193,7 +193,7 @@ fn procedure(service: &ServiceDef, method: &MethodDef) -> TokenStream {
         } => (
             TokenStream::new(),
             quote_spanned! {item.span()=>
-                #krate::codegen::respond_stream::<_, #item>(__wamp_output, __wamp_invocation.progress()).await
+                #krate::__private::respond_stream::<_, #item>(__wamp_output, __wamp_invocation.progress()).await
             },
         ),
         Output::Stream {
@@ -203,7 +203,7 @@ fn procedure(service: &ServiceDef, method: &MethodDef) -> TokenStream {
         } => (
             super::assert_application_error(service, err),
             quote_spanned! {item.span()=>
-                #krate::codegen::respond_stream_result::<_, #item, #err>(__wamp_output, __wamp_invocation.progress()).await
+                #krate::__private::respond_stream_result::<_, #item, #err>(__wamp_output, __wamp_invocation.progress()).await
             },
         ),
     };
@@ -216,7 +216,7 @@ fn procedure(service: &ServiceDef, method: &MethodDef) -> TokenStream {
                 .procedure(#uri, #options, move |__wamp_invocation: #krate::Invocation| {
                     let __wamp_service = ::core::clone::Clone::clone(&__wamp_service);
                     async move {
-                        let __wamp_params = #krate::codegen::Params::of_invocation(&__wamp_invocation);
+                        let __wamp_params = #krate::__private::Params::of_invocation(&__wamp_invocation);
                         #body
                         #respond
                     }
@@ -239,7 +239,7 @@ fn event(service: &ServiceDef, method: &MethodDef) -> TokenStream {
         },
         |problem| {
             quote! {
-                #krate::codegen::event_problem(&__wamp_event.topic, &#problem);
+                #krate::__private::event_problem(&__wamp_event.topic, &#problem);
                 return;
             }
         },
@@ -247,7 +247,7 @@ fn event(service: &ServiceDef, method: &MethodDef) -> TokenStream {
     let finish = match &method.output {
         Output::Result { err, .. } => quote_spanned! {err.span()=>
             if let ::core::result::Result::Err(__wamp_error) = __wamp_output {
-                #krate::codegen::event_handler_failed::<#err>(&__wamp_event.topic, __wamp_error);
+                #krate::__private::event_handler_failed::<#err>(&__wamp_event.topic, __wamp_error);
             }
         },
         Output::Unit | Output::Value(_) | Output::Stream { .. } => quote!(let () = __wamp_output;),
@@ -260,7 +260,7 @@ fn event(service: &ServiceDef, method: &MethodDef) -> TokenStream {
                 .topic(#uri, #options, move |__wamp_event: #krate::Event| {
                     let __wamp_service = ::core::clone::Clone::clone(&__wamp_service);
                     async move {
-                        let __wamp_params = #krate::codegen::Params::of_event(&__wamp_event);
+                        let __wamp_params = #krate::__private::Params::of_event(&__wamp_event);
                         #body
                         #finish
                     }

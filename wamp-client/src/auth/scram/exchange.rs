@@ -12,7 +12,7 @@ use crate::auth::{
     AuthError, AuthErrorKind, AuthFuture, AuthResponse, AuthSession, Challenge, RouterProof,
     blocking,
 };
-use crate::session::SessionDetails;
+use crate::session_details::SessionDetails;
 use crate::value::{Dict, Value};
 
 /// The shortest salt accepted (64 bits, RFC 2898's recommendation and Argon2's minimum).

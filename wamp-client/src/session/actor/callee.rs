@@ -2,6 +2,7 @@
 //! router. The invocations of its procedures are handled in `invocations`.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use rustc_hash::FxHashMap as HashMap;
 use tokio::sync::oneshot;
@@ -10,9 +11,9 @@ use super::invocations::{FinishedInvocations, RunningInvocation};
 use super::requests::{Awaiting, Pending};
 use super::restore::RestoreRetries;
 use super::{SessionTask, State, Step, revocation_reason};
-use crate::api::register::Handler;
 use crate::error::{Error, Result, WampError};
-use crate::session::command::{Command, RegisterRequest, Revocation};
+use crate::payload::Handler;
+use crate::session::command::{Command, RegisterRequest, Revocation, RouterId};
 use crate::value::{Dict, Value};
 use crate::wire::{Id, Message, code};
 
@@ -42,6 +43,7 @@ pub(super) struct RegistrationEntry {
     pub(super) options: Dict,
     pub(super) handler: Arc<dyn Handler>,
     pub(super) revoked: Revocation,
+    pub(super) id: RouterId,
 }
 
 /// A callee's request waiting for its answer. The rare ones are boxed, so that the table stays
@@ -237,6 +239,7 @@ impl SessionTask {
             }
             Some(CalleeRequest::Reregister(entry)) => {
                 // Restored after a reconnect, under a new id.
+                entry.id.store(registration, Ordering::Relaxed);
                 self.restore_succeeded(entry.local);
                 self.callee.locals.insert(entry.local, registration);
                 self.callee.registrations.insert(registration, *entry);
@@ -254,14 +257,17 @@ impl SessionTask {
             options,
             handler,
             revoked,
+            id,
             reply,
         } = pending;
+        id.store(registration, Ordering::Relaxed);
         let entry = RegistrationEntry {
             local,
             procedure,
             options,
             handler,
             revoked,
+            id,
         };
         self.callee.registrations.insert(registration, entry);
         self.callee.locals.insert(local, registration);

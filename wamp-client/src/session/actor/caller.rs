@@ -6,8 +6,9 @@ use rustc_hash::FxHashMap as HashMap;
 
 use super::requests::{Awaiting, Pending};
 use super::{SessionTask, Step};
-use crate::api::call::{CallResult, CancelMode};
 use crate::error::{CloseReason, Error, ErrorUri, Result, WampError};
+use crate::options::CancelMode;
+use crate::payload::CallResult;
 use crate::session::command::{CallReply, CallRequest, Command, RequestExtra};
 use crate::value::{Dict, Value};
 use crate::wire::{Id, Message, Payload, code};

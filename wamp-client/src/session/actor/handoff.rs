@@ -14,8 +14,8 @@
 
 use std::task::Waker;
 
-use crate::api::call::CallResult;
 use crate::error::Result;
+use crate::payload::CallResult;
 use tokio::sync::oneshot;
 
 use crate::session::command::FinalReply;

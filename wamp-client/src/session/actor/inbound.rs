@@ -5,8 +5,8 @@ use bytes::Bytes;
 
 use super::shutdown::CLOSE_WRITE_TIMEOUT;
 use super::{SessionTask, State, Step};
-use crate::api::call::CallResult;
 use crate::error::{CloseInitiator, CloseReason, ErrorUri, WampError};
+use crate::payload::CallResult;
 use crate::transport::TransportError;
 use crate::value::Dict;
 use crate::wire::{Message, code, describe};

@@ -11,9 +11,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::callee::Callee;
 use super::{SessionTask, State, Step};
-use crate::api::arguments::Arguments;
-use crate::api::register::{Invocation, InvocationInput, ProgressSender};
 use crate::error::{ErrorUri, WampError};
+use crate::payload::Arguments;
+use crate::payload::{Invocation, InvocationInput, ProgressSender};
 use crate::session::command::Outcome;
 use crate::value::{Dict, Value};
 use crate::wire::{Id, Message, Payload, code};

@@ -159,23 +159,23 @@ macro_rules! payload_accessors {
             /// Deserializes all positional arguments into `T`: a tuple such as `(i64, String)`, a
             /// `Vec`, or a tuple struct.
             pub fn args<T: serde::de::DeserializeOwned>(&self) -> Result<T, $err_ty> {
-                crate::api::arguments::decode_args(&self.args).map_err($err)
+                crate::payload::arguments::decode_args(&self.args).map_err($err)
             }
 
             /// Deserializes positional argument `index` into `T`.
             pub fn arg<T: serde::de::DeserializeOwned>(&self, index: usize) -> Result<T, $err_ty> {
-                crate::api::arguments::decode_arg(&self.args, index).map_err($err)
+                crate::payload::arguments::decode_arg(&self.args, index).map_err($err)
             }
 
             /// Deserializes all keyword arguments into `T`: a struct or a map.
             pub fn kwargs<T: serde::de::DeserializeOwned>(&self) -> Result<T, $err_ty> {
-                crate::api::arguments::decode_kwargs(&self.kwargs).map_err($err)
+                crate::payload::arguments::decode_kwargs(&self.kwargs).map_err($err)
             }
 
             /// Deserializes keyword argument `key` into `T`; a missing key reads as `null`, which
             /// `Option<T>` accepts.
             pub fn kwarg<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<T, $err_ty> {
-                crate::api::arguments::decode_kwarg(&self.kwargs, key).map_err($err)
+                crate::payload::arguments::decode_kwarg(&self.kwargs, key).map_err($err)
             }
         }
     };

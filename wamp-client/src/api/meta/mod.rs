@@ -10,7 +10,7 @@
 //!
 //! ```no_run
 //! use futures_util::StreamExt;
-//! use wamp_client::{Session, TestamentOptions};
+//! use wamp_client::{Session, meta::TestamentOptions};
 //!
 //! # async fn demo() -> wamp_client::Result<()> {
 //! let session = Session::connect("ws://127.0.0.1:8080/ws", "realm1").await?;
@@ -35,23 +35,29 @@
 //! # Ok(()) }
 //! ```
 
-use std::fmt;
-use std::marker::PhantomData;
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
-use futures_util::Stream;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::arguments::{keyword_values, positional_values};
-use super::call::{Call, CallResult};
-use super::options::MatchPolicy;
-use super::subscribe::{Event, Subscription};
+use super::call::Call;
 use crate::error::{Error, ErrorUri, Result, WampError};
+use crate::options::MatchPolicy;
+use crate::payload::CallResult;
 use crate::session::{Session, SessionDetails};
 use crate::value::{Dict, Value, ValueError, from_value};
 use crate::wire::Id;
+
+mod events;
+mod records;
+mod testament;
+
+pub use events::MetaEvents;
+pub use records::{
+    MatchLists, RegistrationInfo, RegistrationList, SessionInfo, SessionJoin, SessionLeave,
+    SubscriptionInfo, SubscriptionList,
+};
+pub use testament::{TestamentOptions, TestamentScope};
+
+use records::{ListFields, ObservationFields, SessionFields, transport};
 
 impl Session {
     /// The router's meta API for this session's realm: typed calls of the `wamp.session.*`,
@@ -122,323 +128,6 @@ impl Feature {
     }
 }
 
-/// A session, as `wamp.session.get` describes it.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub struct SessionInfo {
-    /// The session id.
-    pub session: Id,
-    /// The authentication id.
-    pub authid: Option<String>,
-    /// The role.
-    pub authrole: Option<String>,
-    /// The authentication method, e.g. `anonymous` or `ticket`.
-    pub authmethod: Option<String>,
-    /// The authentication provider, e.g. `static`.
-    pub authprovider: Option<String>,
-    /// The transport details, if the router discloses them (Crossbar.io sends `null`).
-    pub transport: Option<Value>,
-    /// Everything the router sent, including keys not exposed above (Crossbar.io adds `realm`,
-    /// `authextra`, `serializer`, `resumed`, ...).
-    pub details: Dict,
-}
-
-/// A `wamp.session.on_join` meta event: a session joined the realm.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub struct SessionJoin {
-    /// The new session's id.
-    pub session: Id,
-    /// Its authentication id.
-    pub authid: Option<String>,
-    /// Its role.
-    pub authrole: Option<String>,
-    /// Its authentication method.
-    pub authmethod: Option<String>,
-    /// Its authentication provider.
-    pub authprovider: Option<String>,
-    /// Its transport details, if the router discloses them.
-    pub transport: Option<Value>,
-    /// The complete event dict, including keys not exposed above.
-    pub details: Dict,
-}
-
-/// A `wamp.session.on_leave` meta event: a session left the realm (it said goodbye, was killed
-/// or lost its connection).
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub struct SessionLeave {
-    /// The id of the session that left.
-    pub session: Id,
-    /// Its authentication id, if the router sends it (the specification says it does;
-    /// Crossbar.io sends only the session id).
-    pub authid: Option<String>,
-    /// Its role, if the router sends it (not Crossbar.io).
-    pub authrole: Option<String>,
-}
-
-/// Registration or subscription ids by match policy, as `wamp.registration.list` and
-/// `wamp.subscription.list` return them.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub struct MatchLists {
-    /// Ids of exact-match registrations or subscriptions.
-    pub exact: Vec<Id>,
-    /// Ids of prefix-match registrations or subscriptions.
-    pub prefix: Vec<Id>,
-    /// Ids of wildcard registrations or subscriptions (Crossbar.io 26.10 always lists none
-    /// for subscriptions).
-    pub wildcard: Vec<Id>,
-}
-
-/// The registrations of the realm by match policy: the answer of `wamp.registration.list`.
-pub type RegistrationList = MatchLists;
-
-/// The subscriptions of the realm by match policy: the answer of `wamp.subscription.list`.
-pub type SubscriptionList = MatchLists;
-
-/// A registration, as `wamp.registration.get` describes it.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub struct RegistrationInfo {
-    /// The registration id.
-    pub id: Id,
-    /// When the registration was created (ISO 8601, UTC).
-    pub created: String,
-    /// The registered procedure URI (or pattern).
-    pub uri: String,
-    /// The match policy: `exact`, `prefix` or `wildcard`.
-    pub match_policy: String,
-    /// The invocation policy of shared registrations: `single`, `roundrobin`, `random`, `first`
-    /// or `last`; `None` if the router did not say.
-    pub invoke: Option<String>,
-    /// Everything the router sent, including keys not exposed above.
-    pub details: Dict,
-}
-
-/// A subscription, as `wamp.subscription.get` describes it.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub struct SubscriptionInfo {
-    /// The subscription id.
-    pub id: Id,
-    /// When the subscription was created (ISO 8601, UTC).
-    pub created: String,
-    /// The subscribed topic URI (or pattern).
-    pub uri: String,
-    /// The match policy: `exact`, `prefix` or `wildcard`.
-    pub match_policy: String,
-    /// Everything the router sent, including keys not exposed above.
-    pub details: Dict,
-}
-
-/// When the router publishes a testament.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum TestamentScope {
-    /// When the session ends (the default).
-    #[default]
-    Destroyed,
-    /// When the session is detached from its transport (for routers with session resumption;
-    /// Crossbar.io publishes these when the session ends, too).
-    Detached,
-}
-
-impl TestamentScope {
-    /// The value the router expects: `destroyed` or `detached`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TestamentScope::Destroyed => "destroyed",
-            TestamentScope::Detached => "detached",
-        }
-    }
-}
-
-impl fmt::Display for TestamentScope {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Options of [`Meta::add_testament`].
-///
-/// ```
-/// use wamp_client::{TestamentOptions, TestamentScope};
-///
-/// let options = TestamentOptions::new()
-///     .scope(TestamentScope::Detached)
-///     .publish_option("exclude_authrole", vec!["restricted"]);
-/// assert_eq!(options.scope, TestamentScope::Detached);
-/// ```
-#[derive(Debug, Clone, PartialEq, Default)]
-#[non_exhaustive]
-pub struct TestamentOptions {
-    /// PUBLISH options for the testament's publication, e.g. `exclude_authrole`. The router
-    /// drops `acknowledge` and `exclude_me`.
-    pub publish_options: Dict,
-    /// When the router publishes it.
-    pub scope: TestamentScope,
-}
-
-impl TestamentOptions {
-    /// Scope [`TestamentScope::Destroyed`], no publish options.
-    pub fn new() -> Self {
-        TestamentOptions::default()
-    }
-
-    /// Sets the scope.
-    pub fn scope(mut self, scope: TestamentScope) -> Self {
-        self.scope = scope;
-        self
-    }
-
-    /// Adds one PUBLISH option. A value that cannot be converted is left out.
-    pub fn publish_option(mut self, key: impl Into<String>, value: impl Serialize) -> Self {
-        if let Ok(value) = crate::value::to_value(&value) {
-            self.publish_options.insert(key.into(), value);
-        }
-        self
-    }
-}
-
-/// A stream of decoded meta events, wrapping a [`Subscription`]. Created by [`Meta::on_join`]
-/// and [`Meta::on_leave`].
-///
-/// Each item is a decoded event, or [`Error::Payload`] if the router sent an event of another
-/// shape (the stream goes on after it). Dropping the stream unsubscribes.
-#[must_use = "dropping MetaEvents unsubscribes at once"]
-pub struct MetaEvents<T> {
-    subscription: Subscription,
-    _event: PhantomData<fn() -> T>,
-}
-
-impl<T> MetaEvents<T> {
-    fn new(subscription: Subscription) -> Self {
-        MetaEvents {
-            subscription,
-            _event: PhantomData,
-        }
-    }
-
-    /// The subscription id the router assigned.
-    pub fn id(&self) -> Id {
-        self.subscription.id()
-    }
-
-    /// The underlying subscription, yielding raw [`Event`]s.
-    pub fn into_subscription(self) -> Subscription {
-        self.subscription
-    }
-
-    /// Unsubscribes and waits for the router to confirm.
-    pub async fn unsubscribe(self) -> Result<()> {
-        self.subscription.unsubscribe().await
-    }
-}
-
-impl<T> fmt::Debug for MetaEvents<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MetaEvents")
-            .field("subscription", &self.subscription)
-            .finish()
-    }
-}
-
-impl<T> Stream for MetaEvents<T>
-where
-    T: for<'e> TryFrom<&'e Event, Error = Error>,
-{
-    type Item = Result<T>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<T>>> {
-        Pin::new(&mut self.subscription)
-            .poll_next(cx)
-            .map(|event| event.map(|event| T::try_from(&event)))
-    }
-}
-
-impl TryFrom<&Event> for SessionJoin {
-    type Error = Error;
-
-    /// Decodes a `wamp.session.on_join` event: one dict argument.
-    fn try_from(event: &Event) -> Result<Self> {
-        let what = "wamp.session.on_join event";
-        let details: Dict = event.arg(0).map_err(|e| context(what, e))?;
-        let fields: SessionFields = decode_dict(what, &details)?;
-        Ok(SessionJoin {
-            session: fields.session,
-            authid: fields.authid,
-            authrole: fields.authrole,
-            authmethod: fields.authmethod,
-            authprovider: fields.authprovider,
-            transport: transport(&details),
-            details,
-        })
-    }
-}
-
-impl TryFrom<&Event> for SessionLeave {
-    type Error = Error;
-
-    /// Decodes a `wamp.session.on_leave` event: positional `(session, authid?, authrole?)`.
-    fn try_from(event: &Event) -> Result<Self> {
-        let what = "wamp.session.on_leave event";
-        let text = |index: usize| -> Result<Option<String>> {
-            if event.args.len() > index {
-                event.arg(index).map_err(|e| context(what, e))
-            } else {
-                Ok(None)
-            }
-        };
-        Ok(SessionLeave {
-            session: event.arg(0).map_err(|e| context(what, e))?,
-            authid: text(1)?,
-            authrole: text(2)?,
-        })
-    }
-}
-
-/// The fields of a session dict the typed structs expose.
-#[derive(serde::Deserialize)]
-struct SessionFields {
-    session: Id,
-    authid: Option<String>,
-    authrole: Option<String>,
-    authmethod: Option<String>,
-    authprovider: Option<String>,
-}
-
-/// The fields of a registration or subscription dict the typed structs expose.
-#[derive(serde::Deserialize)]
-struct ObservationFields {
-    id: Id,
-    created: String,
-    uri: String,
-    #[serde(rename = "match")]
-    match_policy: String,
-    invoke: Option<String>,
-}
-
-/// The dict of `wamp.registration.list` and `wamp.subscription.list`; a missing policy is empty.
-#[derive(serde::Deserialize)]
-struct ListFields {
-    #[serde(default)]
-    exact: Vec<Id>,
-    #[serde(default)]
-    prefix: Vec<Id>,
-    #[serde(default)]
-    wildcard: Vec<Id>,
-}
-
-impl From<ListFields> for MatchLists {
-    fn from(fields: ListFields) -> Self {
-        MatchLists {
-            exact: fields.exact,
-            prefix: fields.prefix,
-            wildcard: fields.wildcard,
-        }
-    }
-}
-
 /// The close reason of killed sessions when the caller gives none: the specification's default,
 /// sent explicitly because Crossbar.io's own default is `wamp.close.normal`.
 const KILLED: &str = "wamp.close.killed";
@@ -456,10 +145,6 @@ fn context(what: &str, error: Error) -> Error {
 
 fn decode_dict<T: DeserializeOwned>(what: &str, dict: &Dict) -> Result<T> {
     from_value(Value::Dict(dict.clone())).map_err(|e| context(what, Error::Payload(e)))
-}
-
-fn transport(details: &Dict) -> Option<Value> {
-    details.get("transport").filter(|v| !v.is_null()).cloned()
 }
 
 /// The first result, decoded.
@@ -803,41 +488,5 @@ impl<'a> Meta<'a> {
             .call(Feature::Subscription, URI, (subscription,))?
             .await?;
         single(URI, &result)
-    }
-
-    // ----- testaments -----
-
-    /// Leaves a testament (`wamp.session.add_testament`): the router publishes `args` (a tuple,
-    /// `Vec` or array; `()` for none) and `kwargs` (a struct or map; `()` for none) to `topic`
-    /// when this session ends, however it ends, as if this session had published them.
-    pub async fn add_testament(
-        &self,
-        topic: &str,
-        args: impl Serialize,
-        kwargs: impl Serialize,
-        options: TestamentOptions,
-    ) -> Result<()> {
-        const URI: &str = "wamp.session.add_testament";
-        let args = positional_values(&args)?;
-        let kwargs = keyword_values(&kwargs)?;
-        let mut call = self
-            .call(Feature::Testament, URI, (topic, args, kwargs))?
-            .kwarg("scope", options.scope.as_str());
-        if !options.publish_options.is_empty() {
-            call = call.kwarg("publish_options", options.publish_options);
-        }
-        call.await?;
-        Ok(())
-    }
-
-    /// Removes this session's testaments of `scope` (`wamp.session.flush_testaments`) and
-    /// returns how many there were, if the router says (Crossbar.io does).
-    pub async fn flush_testaments(&self, scope: TestamentScope) -> Result<Option<u64>> {
-        const URI: &str = "wamp.session.flush_testaments";
-        let result = self
-            .call(Feature::Testament, URI, ())?
-            .kwarg("scope", scope.as_str())
-            .await?;
-        optional(URI, &result)
     }
 }

@@ -1,4 +1,4 @@
-//! What the router told this client in WELCOME.
+//! The HELLO and WELCOME exchange: what this client announces, and what the router told it.
 
 use crate::value::{Dict, Value};
 use crate::wire::Id;

@@ -1,0 +1,327 @@
+//! Calling remote procedures: single results, progressive results, cancellation, timeouts and
+//! progressive invocations (the caller streaming its input).
+
+use std::future::IntoFuture;
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::error::{Error, ErrorUri, Result, WampError};
+use crate::options::CancelMode;
+use crate::payload::arguments::PendingArguments;
+use crate::payload::{Arguments, CallResult};
+use crate::session::Session;
+use crate::session::command::{CallReply, CallRequest, Command, QueuedRequest, RequestExtra};
+use crate::uri::UriUse;
+use crate::value::{Dict, Value};
+
+mod cancel;
+mod future;
+mod input;
+mod stream;
+
+pub use cancel::CancelHandle;
+pub use future::CallFuture;
+pub use input::CallInput;
+pub use stream::CallStream;
+
+use cancel::CancelGuard;
+use future::{CallState, Deadline};
+
+/// A call being prepared. Created by [`Session::call`]; `.await` sends it and waits for the result.
+///
+/// ```no_run
+/// # async fn demo(session: wamp_client::Session) -> wamp_client::Result<()> {
+/// use std::time::Duration;
+///
+/// #[derive(serde::Serialize)]
+/// struct Add { a: i64, b: i64 }
+///
+/// let positional: i64 = session.call("com.example.add", (2, 3)).await?.arg(0)?;
+/// let keyword: i64 = session.call("com.example.add", ()).kwargs(Add { a: 2, b: 3 }).await?.arg(0)?;
+/// let bounded = session.call("com.example.slow", ()).timeout(Duration::from_secs(2)).await;
+/// # Ok(()) }
+/// ```
+#[must_use = "a call is sent only when awaited"]
+#[derive(Debug)]
+pub struct Call<'a> {
+    session: &'a Session,
+    procedure: String,
+    arguments: PendingArguments,
+    options: Dict,
+    timeout: Option<Duration>,
+    cancel_mode: Option<CancelMode>,
+    idempotent: bool,
+    wait: bool,
+    progress_buffer: Option<usize>,
+}
+
+impl Session {
+    /// Calls `procedure` with positional arguments `args`: a tuple, `Vec` or array of any
+    /// `Serialize` values (`()` for none). Add keyword arguments or options on the returned
+    /// [`Call`], then `.await` it (or turn it into a stream of progressive results).
+    pub fn call(&self, procedure: impl Into<String>, args: impl Serialize) -> Call<'_> {
+        Call {
+            session: self,
+            procedure: procedure.into(),
+            arguments: PendingArguments::positional(&args),
+            options: Dict::new(),
+            timeout: None,
+            cancel_mode: None,
+            idempotent: false,
+            wait: false,
+            progress_buffer: None,
+        }
+    }
+}
+
+impl<'a> Call<'a> {
+    /// Sets the keyword arguments from a struct or map.
+    pub fn kwargs(mut self, kwargs: impl Serialize) -> Self {
+        self.arguments.set_kwargs(&kwargs);
+        self
+    }
+
+    /// Adds one keyword argument.
+    pub fn kwarg(mut self, key: impl Into<String>, value: impl Serialize) -> Self {
+        self.arguments.add_kwarg(key.into(), &value);
+        self
+    }
+
+    /// Replaces positional and keyword arguments with prepared ones.
+    pub fn arguments(mut self, arguments: Arguments) -> Self {
+        self.arguments.set(arguments);
+        self
+    }
+
+    /// Sets a raw CALL option, for router-specific extensions.
+    pub fn option(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.options.insert(key.into(), value.into());
+        self
+    }
+
+    /// Asks the router to disclose this caller's identity to the callee (`disclose_me`).
+    pub fn disclose_me(self) -> Self {
+        self.option("disclose_me", true)
+    }
+
+    /// A client-side deadline: if no result has arrived after `timeout`, the call is canceled
+    /// (with the call's cancel mode) and fails with [`Error::Timeout`]. `Duration::MAX` means no
+    /// deadline.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Asks the router to time the call out after `timeout` (the `timeout` option): the router
+    /// answers `wamp.error.timeout` and interrupts the callee. The value is sent in the unit the
+    /// router reads: milliseconds per the specification, whole seconds (rounded up) for
+    /// Crossbar.io, which reads seconds (see
+    /// [`SessionBuilder::router_timeout_unit`](crate::SessionBuilder::router_timeout_unit)).
+    pub fn router_timeout(self, timeout: Duration) -> Self {
+        let value = self.session.router_timeout_value(timeout);
+        self.option("timeout", value)
+    }
+
+    /// How this call is canceled when its future is dropped or its deadline passes (default: the
+    /// session's, [`CancelMode::KillNoWait`] unless configured).
+    pub fn cancel_mode(mut self, mode: CancelMode) -> Self {
+        self.cancel_mode = Some(mode);
+        self
+    }
+
+    /// Marks the call as safe to repeat: with a reconnecting session
+    /// ([`SessionBuilder::reconnect`](crate::SessionBuilder::reconnect)), a call still pending when
+    /// the connection drops is sent again once the session has rejoined, instead of failing with
+    /// [`Error::Disconnected`]. Calls are never repeated unless marked so. A call that streams
+    /// its input ([`into_duplex`](Call::into_duplex)) cannot be idempotent.
+    pub fn idempotent(mut self) -> Self {
+        self.idempotent = true;
+        self
+    }
+
+    /// With a reconnecting session, a call made while the connection is down waits until the
+    /// session has rejoined (bounded by [`timeout`](Call::timeout), if set) instead of failing at
+    /// once with [`Error::Disconnected`]. As many requests wait as the request queue takes
+    /// ([`SessionBuilder::max_queued_commands`](crate::SessionBuilder::max_queued_commands));
+    /// beyond that a call fails with [`Error::QueueFull`].
+    pub fn wait_for_session(mut self) -> Self {
+        self.wait = true;
+        self
+    }
+
+    /// How many progressive results of this call may wait unread in its [`CallStream`]
+    /// (default: the session's
+    /// [`max_progress_buffer`](crate::SessionBuilder::max_progress_buffer), 1024). A value of 0
+    /// is taken as 1.
+    ///
+    /// When the reader falls further behind, the stream yields the results already buffered,
+    /// then [`Error::ProgressOverflow`], and the call is canceled at the router: progressive
+    /// results are parts of one answer, so none is silently dropped, and the session never
+    /// waits for a slow reader.
+    pub fn progress_buffer(mut self, results: usize) -> Self {
+        self.progress_buffer = Some(crate::session::clamp_bound(results));
+        self
+    }
+
+    /// Sends the call asking for progressive results and returns them as a [`CallStream`]: every
+    /// progressive result, then the final one, then the end of the stream.
+    ///
+    /// ```no_run
+    /// # async fn demo(session: wamp_client::Session) -> wamp_client::Result<()> {
+    /// use futures_util::StreamExt;
+    ///
+    /// let mut results = session.call("com.example.countdown", (3,)).into_stream();
+    /// while let Some(result) = results.next().await {
+    ///     let result = result?;
+    ///     println!("{} (final: {})", result.arg::<i64>(0)?, !result.is_progress());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// If the session's request queue is full
+    /// ([`max_queued_commands`](crate::SessionBuilder::max_queued_commands)), the call is sent
+    /// once the stream is polled and the queue has room.
+    pub fn into_stream(self) -> CallStream {
+        self.into_stream_queued(true)
+    }
+
+    /// `into_stream`, the call queued for room if `may_wait`, else failing with `QueueFull`.
+    fn into_stream_queued(mut self, may_wait: bool) -> CallStream {
+        self.options
+            .insert("receive_progress".into(), Value::Bool(true));
+        let session = self.session.clone();
+        let cancel_mode = self.cancel_mode.unwrap_or(session.default_cancel_mode());
+        let timeout = self.timeout;
+        let buffer = self
+            .progress_buffer
+            .unwrap_or(session.limits().max_progress_buffer);
+        // One slot more for the final result or error, which always fits.
+        let (tx, rx) = mpsc::channel(buffer.saturating_add(1));
+        let key = session.next_local_id();
+        let (state, queued) = match self.start(key, CallReply::Stream(tx), may_wait) {
+            Ok(queued) => (Ok(rx), queued),
+            Err(e) => (Err(Some(e)), None),
+        };
+        let mut guard = CancelGuard::new(session, key, cancel_mode);
+        // Nothing to cancel until the call is sent.
+        guard.armed = queued.is_none();
+        CallStream {
+            state,
+            queued,
+            guard,
+            deadline: timeout.map(Deadline::after),
+            done: false,
+        }
+    }
+
+    /// Sends the first chunk of a call with progressive invocations (the caller streams its
+    /// input, all chunks sharing one request id): `args`/`kwargs` set so far are that first chunk,
+    /// [`CallInput`] sends the rest, and the [`CallStream`] receives progressive results and the
+    /// final one. Together they make the call a duplex stream.
+    ///
+    /// Fails with
+    /// - `wamp.error.feature_not_supported` if the router did not announce
+    ///   `progressive_call_invocations` (Crossbar.io does not support it);
+    /// - `wamp.error.invalid_argument` if the call is [`idempotent`](Call::idempotent): input
+    ///   streamed before a reconnect could not be sent again after it;
+    /// - [`Error::QueueFull`] if the session's request queue is full (the input chunks that
+    ///   follow must not overtake the call).
+    pub fn into_duplex(mut self) -> Result<(CallInput, CallStream)> {
+        if self.idempotent {
+            // After a reconnect only the first CALL could be sent again; the callee would wait
+            // for the rest of the input forever.
+            return Err(Error::Wamp(WampError::with_message(
+                ErrorUri::InvalidArgument,
+                "a call that streams its input cannot be idempotent: after a reconnect its input could not be sent again; drop `.idempotent()` and call again yourself on `Error::Disconnected`",
+            )));
+        }
+        if !self
+            .session
+            .details()
+            .router_supports("dealer", "progressive_call_invocations")
+        {
+            return Err(Error::Wamp(WampError::with_message(
+                ErrorUri::FeatureNotSupported,
+                "the router does not announce progressive_call_invocations, so a call cannot stream its input",
+            )));
+        }
+        self.options.insert("progress".into(), Value::Bool(true));
+        let session = self.session.clone();
+        let stream = self.into_stream_queued(false);
+        if let Err(Some(e)) = &stream.state {
+            return Err(e.clone());
+        }
+        let input = CallInput {
+            session,
+            key: stream.guard.key,
+            finished: false,
+        };
+        Ok((input, stream))
+    }
+
+    /// Sends the CALL; if the queue is full, gives it back queued for room when `may_wait`,
+    /// else fails with `QueueFull`.
+    fn start(
+        self,
+        key: u64,
+        reply: CallReply,
+        may_wait: bool,
+    ) -> Result<Option<Box<QueuedRequest>>> {
+        self.session
+            .uri_check()
+            .check(&self.procedure, UriUse::Reference)?;
+        let (args, kwargs) = self.arguments.finish()?;
+        let extra = RequestExtra {
+            options: self.options,
+            kwargs,
+            idempotent: self.idempotent,
+            wait: self.wait,
+        };
+        let command = Command::Call(CallRequest {
+            key,
+            procedure: self.procedure,
+            args,
+            extra: extra.boxed_if_set(),
+            reply,
+        });
+        if may_wait {
+            self.session.send_request(command)
+        } else {
+            self.session.send_request_now(command).map(|()| None)
+        }
+    }
+}
+
+impl<'a> IntoFuture for Call<'a> {
+    type Output = Result<CallResult>;
+    type IntoFuture = CallFuture;
+
+    fn into_future(self) -> CallFuture {
+        let session = self.session.clone();
+        let span = tracing::debug_span!("wamp.call", procedure = %self.procedure);
+        let cancel_mode = self.cancel_mode.unwrap_or(session.default_cancel_mode());
+        let deadline = self.timeout.map(Deadline::after);
+        let key = session.next_local_id();
+        let state = {
+            let _enter = span.enter();
+            let (reply, rx) = oneshot::channel();
+            match self.start(key, CallReply::Once(reply), true) {
+                Ok(None) => CallState::Waiting(rx),
+                Ok(Some(queued)) => CallState::Queued(Box::new((queued, rx))),
+                Err(e) => CallState::Failed(Some(Box::new(e))),
+            }
+        };
+        let mut guard = CancelGuard::new(session, key, cancel_mode);
+        // Nothing to cancel until the call is sent.
+        guard.armed = !matches!(state, CallState::Queued(_));
+        CallFuture {
+            state,
+            guard,
+            deadline,
+            // Boxed and only when a subscriber listens: the future is held once per outstanding call.
+            span: (!span.is_disabled()).then(|| Box::new(span)),
+        }
+    }
+}

@@ -1,0 +1,114 @@
+//! A call's progressive results as a stream.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_util::Stream;
+use tokio::sync::mpsc;
+
+use crate::error::{Error, Result};
+use crate::payload::CallResult;
+use crate::session::command::QueuedRequest;
+
+use super::{CancelGuard, CancelHandle, Deadline};
+
+/// Progressive results of a call, then its final result. Created by [`Call::into_stream`](super::Call::into_stream).
+///
+/// Yields `Ok` for each progressive result ([`CallResult::is_progress`]) and for the final
+/// result, then ends; an error ends the stream after being yielded. Dropping the stream before
+/// the final result cancels the call.
+///
+/// At most [`Call::progress_buffer`](super::Call::progress_buffer) results wait unread; a reader that falls further behind
+/// gets [`Error::ProgressOverflow`] after them, and the call is canceled.
+#[must_use = "streams do nothing unless polled"]
+#[derive(Debug)]
+pub struct CallStream {
+    pub(super) state: std::result::Result<mpsc::Receiver<Result<CallResult>>, Option<Error>>,
+    /// The CALL, while it waits for room in the request queue.
+    pub(super) queued: Option<Box<QueuedRequest>>,
+    pub(super) guard: CancelGuard,
+    pub(super) deadline: Option<Pin<Box<Deadline>>>,
+    pub(super) done: bool,
+}
+
+impl CallStream {
+    /// A handle that cancels this call from elsewhere.
+    pub fn cancel_handle(&self) -> CancelHandle {
+        self.guard.handle()
+    }
+}
+
+impl Stream for CallStream {
+    type Item = Result<CallResult>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        if this.done {
+            return Poll::Ready(None);
+        }
+        if let Some(queued) = &mut this.queued {
+            match this.guard.session.poll_queued(queued, cx) {
+                Poll::Ready(Ok(())) => {
+                    this.queued = None;
+                    this.guard.armed = true;
+                }
+                Poll::Ready(Err(e)) => {
+                    this.queued = None;
+                    this.done = true;
+                    return Poll::Ready(Some(Err(e)));
+                }
+                Poll::Pending => {
+                    if let Some(deadline) = &mut this.deadline {
+                        if deadline.as_mut().poll_expired(cx) {
+                            // Never sent: nothing to cancel.
+                            this.queued = None;
+                            this.done = true;
+                            return Poll::Ready(Some(Err(Error::Timeout(
+                                deadline.timeout,
+                                "waiting for room in the session's request queue",
+                            ))));
+                        }
+                    }
+                    return Poll::Pending;
+                }
+            }
+        }
+        let item = match &mut this.state {
+            Ok(rx) => match crate::session::reply::poll_next_reply(rx, cx) {
+                Poll::Ready(Some(Ok(result))) => {
+                    if result.is_progress() {
+                        // The deadline bounds the wait for each next result.
+                        if let Some(deadline) = &mut this.deadline {
+                            deadline.as_mut().restart();
+                        }
+                        return Poll::Ready(Some(Ok(result)));
+                    }
+                    Ok(result)
+                }
+                Poll::Ready(Some(Err(e))) => Err(e),
+                Poll::Ready(None) => Err(Error::SessionClosed(this.guard.session.close_reason())),
+                Poll::Pending => {
+                    if let Some(deadline) = &mut this.deadline {
+                        if deadline.as_mut().poll_expired(cx) {
+                            let mode = this.guard.mode;
+                            this.guard.cancel(mode);
+                            this.done = true;
+                            let timeout = deadline.timeout;
+                            return Poll::Ready(Some(Err(Error::Timeout(
+                                timeout,
+                                "waiting for the call's next result",
+                            ))));
+                        }
+                    }
+                    return Poll::Pending;
+                }
+            },
+            Err(e) => Err(e
+                .take()
+                .unwrap_or_else(|| Error::SessionClosed(this.guard.session.close_reason()))),
+        };
+        this.done = true;
+        this.guard.armed = false;
+        Poll::Ready(Some(item))
+    }
+}

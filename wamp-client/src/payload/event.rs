@@ -1,0 +1,124 @@
+//! An event received on a subscription.
+
+use std::fmt;
+
+use super::arguments::{payload_accessors, payload_error};
+use crate::error::Error;
+use crate::session::Session;
+use crate::value::{Dict, Value};
+use crate::wire::Id;
+
+/// An event received on a subscription.
+#[derive(Clone)]
+pub struct Event {
+    /// The topic the event was published to: the concrete topic for pattern-based subscriptions.
+    pub topic: String,
+    /// The subscription id.
+    pub subscription: Id,
+    /// The publication id; shared by the events one publication produces on several subscriptions.
+    pub publication: Id,
+    /// Positional arguments.
+    pub args: Vec<Value>,
+    /// Keyword arguments.
+    pub kwargs: Dict,
+    /// The EVENT `Details` dict.
+    pub details: Dict,
+    pub(crate) session: Option<Session>,
+}
+
+payload_accessors!(Event, Error, payload_error);
+
+impl Event {
+    /// The publisher's session id, if the router disclosed it.
+    pub fn publisher(&self) -> Option<Id> {
+        self.details.get("publisher").and_then(Value::as_u64)
+    }
+
+    /// The publisher's authid, if the router disclosed it.
+    pub fn publisher_authid(&self) -> Option<&str> {
+        self.details.get("publisher_authid").and_then(Value::as_str)
+    }
+
+    /// The publisher's authrole, if the router disclosed it.
+    pub fn publisher_authrole(&self) -> Option<&str> {
+        self.details
+            .get("publisher_authrole")
+            .and_then(Value::as_str)
+    }
+
+    /// Whether this is a retained event (`Details.retained`): one published earlier with
+    /// [`Publish::retain`](crate::pubsub::Publish::retain), sent because this subscription asked for it
+    /// with [`Subscribe::get_retained`](crate::pubsub::Subscribe::get_retained).
+    pub fn retained(&self) -> bool {
+        self.details
+            .get("retained")
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+    }
+
+    /// The session the event arrived on, to call or publish from an event handler.
+    pub fn session(&self) -> Option<&Session> {
+        self.session.as_ref()
+    }
+}
+
+impl fmt::Debug for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Event")
+            .field("topic", &self.topic)
+            .field("subscription", &self.subscription)
+            .field("publication", &self.publication)
+            .field("args", &self.args)
+            .field("kwargs", &self.kwargs)
+            .field("details", &self.details)
+            .finish()
+    }
+}
+
+/// The context of one event, without its payload: topic, publication, publisher.
+///
+/// A subscriber method receives it by declaring a parameter of this type.
+#[derive(Debug, Clone)]
+pub struct EventDetails {
+    /// The topic the event was published to: the concrete topic for pattern-based subscriptions.
+    pub topic: String,
+    /// The subscription id.
+    pub subscription: Id,
+    /// The publication id.
+    pub publication: Id,
+    /// The publisher's session id, if the router disclosed it.
+    pub publisher: Option<Id>,
+    /// The publisher's authid, if the router disclosed it.
+    pub publisher_authid: Option<String>,
+    /// The publisher's authrole, if the router disclosed it.
+    pub publisher_authrole: Option<String>,
+    /// The complete EVENT `Details` dict.
+    pub details: Dict,
+    session: Option<Session>,
+}
+
+impl EventDetails {
+    /// The session the event arrived on, to call or publish from the handler.
+    pub fn session(&self) -> Option<&Session> {
+        self.session.as_ref()
+    }
+}
+
+impl From<&Event> for EventDetails {
+    fn from(event: &Event) -> Self {
+        EventDetails {
+            topic: event.topic.clone(),
+            subscription: event.subscription,
+            publication: event.publication,
+            publisher: event.publisher(),
+            publisher_authid: event.publisher_authid().map(str::to_owned),
+            publisher_authrole: event
+                .details
+                .get("publisher_authrole")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            details: event.details.clone(),
+            session: event.session().cloned(),
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! The data a result, an invocation or an event carries: filled in by the session task from the
+//! router's messages, read by the typed API and by handlers.
+
+pub(crate) mod arguments;
+mod call_result;
+mod event;
+mod invocation;
+
+pub use arguments::Arguments;
+pub use call_result::CallResult;
+pub use event::{Event, EventDetails};
+pub use invocation::{
+    BoxFuture, Handler, Invocation, InvocationDetails, InvocationInput, ProgressSender,
+};
