@@ -25,6 +25,7 @@
 mod actor;
 mod auth_builder;
 pub(crate) mod command;
+mod connect_with;
 mod details;
 mod join;
 mod keepalive_builder;
