@@ -8,14 +8,12 @@
     clippy::panic
 )]
 
-mod support;
-
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
-use support::scripted_router::{ScriptedRouter, args, event};
 use wamp_client::Session;
 use wamp_client::wire::Serializer;
+use wamp_testkit::scripted_router::{ScriptedRouter, args, event};
 
 #[tokio::test]
 async fn a_slow_subscriber_drops_its_oldest_events_and_nothing_else_waits() {

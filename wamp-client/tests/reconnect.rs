@@ -10,28 +10,19 @@
     clippy::panic
 )]
 
-mod support;
-
 use std::future::IntoFuture;
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
-use support::scripted_router::{
-    ScriptedRouter, args, dict, event, expect_message, invocation, result,
-};
 use wamp_client::wire::{Message, Serializer};
 use wamp_client::{
     Arguments, Error, ErrorUri, Invocation, MatchPolicy, ReconnectPolicy, Session, SessionState,
     Value,
 };
-
-const LIMIT: Duration = Duration::from_secs(15);
-
-async fn bounded<T>(what: &str, future: impl std::future::Future<Output = T>) -> T {
-    tokio::time::timeout(LIMIT, future)
-        .await
-        .unwrap_or_else(|_| panic!("{what}: timed out"))
-}
+use wamp_testkit::bounded;
+use wamp_testkit::scripted_router::{
+    ScriptedRouter, args, dict, event, expect_message, invocation, result,
+};
 
 fn fast_policy() -> ReconnectPolicy {
     ReconnectPolicy::default()
@@ -326,7 +317,7 @@ async fn leave_and_router_kill_do_not_reconnect() {
         let script = tokio::spawn(async move {
             let mut peer = router.accept().await;
             peer.welcome(1).await;
-            peer.send(support::scripted_router::goodbye(
+            peer.send(wamp_testkit::scripted_router::goodbye(
                 "wamp.close.killed",
                 Some("bye"),
             ))

@@ -8,8 +8,6 @@
     clippy::panic
 )]
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::future::{Future, IntoFuture as _};
 use std::time::{Duration, Instant};
@@ -22,30 +20,17 @@ use wamp_client::{
     Value, WampError,
 };
 
-use support::scripted_router::{
+use wamp_testkit::bounded;
+use wamp_testkit::scripted_router::{
     RouterPeer, ScriptedRouter, Subprotocol, args, dict, error, event, expect_message, goodbye,
     interrupt, invocation, request_of, result, revoke_subscription,
 };
-
-/// The longest any test may take; a hang in the client or in a script fails the test instead of
-/// blocking CI.
-const TEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How long an operation on a closed session may take to fail ("fast").
 const FAIL_FAST: Duration = Duration::from_secs(1);
 
 const SESSION_ID: Id = 4_242_424_242;
 const REALM: &str = "com.example.realm";
-
-/// Runs a test body under [`TEST_TIMEOUT`].
-async fn bounded<T>(test: &str, body: impl Future<Output = T>) -> T {
-    match tokio::time::timeout(TEST_TIMEOUT, body).await {
-        Ok(value) => value,
-        Err(_) => panic!(
-            "{test}: timed out after {TEST_TIMEOUT:?}; the client or the router script hangs"
-        ),
-    }
-}
 
 /// Starts a JSON router whose connection `script` plays, on a task of its own.
 async fn serve<F, Fut, T>(script: F) -> (String, tokio::task::JoinHandle<T>)
@@ -586,7 +571,7 @@ async fn router_abort_after_join_closes_the_session_without_a_reply() {
         let (url, script) = serve(|mut peer| async move {
             peer.welcome(SESSION_ID).await;
             peer.expect_call().await;
-            peer.send(support::scripted_router::abort(
+            peer.send(wamp_testkit::scripted_router::abort(
                 "wamp.error.protocol_violation",
                 "you broke it",
             ))
@@ -1400,7 +1385,7 @@ async fn router_choosing_an_unoffered_subprotocol_is_explained_in_the_error_mess
 
 /// WELCOME details of a dealer that supports progressive invocations.
 fn progressive_welcome() -> Dict {
-    let mut details = support::scripted_router::welcome_details();
+    let mut details = wamp_testkit::scripted_router::welcome_details();
     if let Some(Value::Dict(roles)) = details.get_mut("roles") {
         if let Some(Value::Dict(dealer)) = roles.get_mut("dealer") {
             if let Some(Value::Dict(features)) = dealer.get_mut("features") {

@@ -9,29 +9,20 @@
     clippy::panic
 )]
 
-mod support;
-
 use std::collections::BTreeSet;
-use std::future::{Future, IntoFuture as _};
+use std::future::IntoFuture as _;
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
-use support::scripted_router::{
-    RouterPeer, ScriptedRouter, args, dict, expect_message, invocation, result, welcome_details,
-};
 use tokio::sync::oneshot;
 use wamp_client::wire::{Message, Payload, Serializer, code};
 use wamp_client::{
     Arguments, Dict, Error, ErrorUri, Invocation, ReconnectPolicy, Session, SessionState, Value,
 };
-
-const LIMIT: Duration = Duration::from_secs(30);
-
-async fn bounded<T>(what: &str, future: impl Future<Output = T>) -> T {
-    tokio::time::timeout(LIMIT, future)
-        .await
-        .unwrap_or_else(|_| panic!("{what}: timed out; the client or the router script hangs"))
-}
+use wamp_testkit::bounded;
+use wamp_testkit::scripted_router::{
+    RouterPeer, ScriptedRouter, args, dict, expect_message, invocation, result, welcome_details,
+};
 
 fn fast_policy() -> ReconnectPolicy {
     ReconnectPolicy::default()
@@ -374,7 +365,7 @@ async fn no_yield_follows_goodbye() {
             // the GOODBYE.
             let _ = started_tx.send(());
             peer.expect_silence(Duration::from_millis(500)).await;
-            peer.send(support::scripted_router::goodbye(
+            peer.send(wamp_testkit::scripted_router::goodbye(
                 "wamp.close.goodbye_and_out",
                 None,
             ))
@@ -524,7 +515,7 @@ async fn a_refused_restore_is_retried_until_the_router_accepts_it() {
             let mut peer = registered_then_reconnected(&router).await;
             for _ in 0..3 {
                 let request = expect_message!(peer, Message::Register { request, .. } => request);
-                peer.send(support::scripted_router::error(
+                peer.send(wamp_testkit::scripted_router::error(
                     code::REGISTER,
                     request,
                     "wamp.error.procedure_already_exists",
@@ -577,7 +568,7 @@ async fn a_restore_refused_past_the_retry_window_is_revoked() {
             loop {
                 match peer.expect_message().await {
                     Message::Register { request, .. } => {
-                        peer.send(support::scripted_router::error(
+                        peer.send(wamp_testkit::scripted_router::error(
                             code::REGISTER,
                             request,
                             "wamp.error.procedure_already_exists",
@@ -589,7 +580,7 @@ async fn a_restore_refused_past_the_retry_window_is_revoked() {
                     other => panic!("unexpected {other:?}"),
                 }
             }
-            peer.send(support::scripted_router::goodbye(
+            peer.send(wamp_testkit::scripted_router::goodbye(
                 "wamp.close.goodbye_and_out",
                 None,
             ))
