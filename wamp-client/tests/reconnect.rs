@@ -34,8 +34,9 @@ fn fast_policy() -> ReconnectPolicy {
 #[tokio::test]
 async fn registrations_and_subscriptions_are_restored_after_a_drop() {
     bounded("restore", async {
-        let router = ScriptedRouter::start(Serializer::Json).await;
+        let router = ScriptedRouter::in_memory(Serializer::Json);
         let url = router.url();
+        let connector = router.connector();
         let (dropped_tx, dropped_rx) = tokio::sync::oneshot::channel::<()>();
         let script = tokio::spawn(async move {
             // First connection: join, register, subscribe (prefix), then drop the connection.
@@ -121,7 +122,7 @@ async fn registrations_and_subscriptions_are_restored_after_a_drop() {
 
         let session = Session::builder(&url, "realm1")
             .reconnect(fast_policy())
-            .connect()
+            .connect_with_factory(connector)
             .await
             .unwrap();
         let mut states = session.states();
@@ -194,8 +195,9 @@ async fn registrations_and_subscriptions_are_restored_after_a_drop() {
 #[tokio::test]
 async fn requests_while_disconnected_fail_fast_or_wait() {
     bounded("disconnected", async {
-        let router = ScriptedRouter::start(Serializer::Json).await;
+        let router = ScriptedRouter::in_memory(Serializer::Json);
         let url = router.url();
+        let connector = router.connector();
         let (dropped_tx, dropped_rx) = tokio::sync::oneshot::channel::<()>();
         let (go_tx, go_rx) = tokio::sync::oneshot::channel::<()>();
         let script = tokio::spawn(async move {
@@ -218,7 +220,7 @@ async fn requests_while_disconnected_fail_fast_or_wait() {
 
         let session = Session::builder(&url, "realm1")
             .reconnect(fast_policy().initial_delay(Duration::from_millis(200)))
-            .connect()
+            .connect_with_factory(connector)
             .await
             .unwrap();
         let plain = tokio::spawn(session.call("com.example.plain", ()).into_future());
@@ -259,8 +261,9 @@ async fn requests_while_disconnected_fail_fast_or_wait() {
 #[tokio::test]
 async fn a_fatal_refusal_ends_the_session_and_attempts_are_bounded() {
     bounded("fatal", async {
-        let router = ScriptedRouter::start(Serializer::Json).await;
+        let router = ScriptedRouter::in_memory(Serializer::Json);
         let url = router.url();
+        let connector = router.connector();
         let script = tokio::spawn(async move {
             let peer = router.accept().await;
             let mut peer = peer;
@@ -273,7 +276,7 @@ async fn a_fatal_refusal_ends_the_session_and_attempts_are_bounded() {
         });
         let session = Session::builder(&url, "realm1")
             .reconnect(fast_policy())
-            .connect()
+            .connect_with_factory(connector)
             .await
             .unwrap();
         let reason = session.closed().await;
@@ -282,8 +285,9 @@ async fn a_fatal_refusal_ends_the_session_and_attempts_are_bounded() {
         script.await.unwrap();
 
         // Attempts are bounded: a router that is gone for good.
-        let router = ScriptedRouter::start(Serializer::Json).await;
+        let router = ScriptedRouter::in_memory(Serializer::Json);
         let url = router.url();
+        let connector = router.connector();
         let script = tokio::spawn(async move {
             let mut peer = router.accept().await;
             peer.welcome(1).await;
@@ -292,7 +296,7 @@ async fn a_fatal_refusal_ends_the_session_and_attempts_are_bounded() {
         });
         let session = Session::builder(&url, "realm1")
             .reconnect(fast_policy().max_attempts(Some(3)))
-            .connect()
+            .connect_with_factory(connector)
             .await
             .unwrap();
         let reason = session.closed().await;
@@ -312,8 +316,9 @@ async fn a_fatal_refusal_ends_the_session_and_attempts_are_bounded() {
 #[tokio::test]
 async fn leave_and_router_kill_do_not_reconnect() {
     bounded("no reconnect", async {
-        let router = ScriptedRouter::start(Serializer::Json).await;
+        let router = ScriptedRouter::in_memory(Serializer::Json);
         let url = router.url();
+        let connector = router.connector();
         let script = tokio::spawn(async move {
             let mut peer = router.accept().await;
             peer.welcome(1).await;
@@ -326,7 +331,7 @@ async fn leave_and_router_kill_do_not_reconnect() {
         });
         let session = Session::builder(&url, "realm1")
             .reconnect(fast_policy())
-            .connect()
+            .connect_with_factory(connector)
             .await
             .unwrap();
         let reason = session.closed().await;
@@ -358,8 +363,9 @@ async fn a_registration_dropped_while_being_restored_is_unregistered() {
 /// gives it back (the handle's own removal had no router id to go to).
 async fn dropped_while_being_restored(kind: Restored) {
     bounded(&format!("{kind:?} dropped during restore"), async {
-        let router = ScriptedRouter::start(Serializer::Json).await;
+        let router = ScriptedRouter::in_memory(Serializer::Json);
         let url = router.url();
+        let connector = router.connector();
         let (restoring_tx, restoring_rx) = tokio::sync::oneshot::channel::<()>();
         let (dropped_tx, dropped_rx) = tokio::sync::oneshot::channel::<()>();
         let (given_back_tx, given_back_rx) = tokio::sync::oneshot::channel::<()>();
@@ -424,7 +430,7 @@ async fn dropped_while_being_restored(kind: Restored) {
 
         let session = Session::builder(&url, "realm1")
             .reconnect(fast_policy())
-            .connect()
+            .connect_with_factory(connector)
             .await
             .unwrap();
         let handle: Box<dyn std::any::Any> = match kind {

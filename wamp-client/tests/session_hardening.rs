@@ -54,15 +54,16 @@ async fn wait_for_state(session: &Session, wanted: impl Fn(&SessionState) -> boo
 /// must all be restored on the connection after it.
 #[tokio::test]
 async fn a_restore_that_fails_partway_loses_nothing() {
-    // Enough SUBSCRIBE bytes to fill both sockets' buffers on loopback several times over.
+    // Far more SUBSCRIBEs than the connection holds in flight, so the restore stalls partway.
     const TOPICS: usize = 300;
     let padding = "x".repeat(60_000);
     let topic = move |i: usize| format!("com.example.t{i}.{padding}");
     let topics: BTreeSet<String> = (0..TOPICS).map(&topic).collect();
 
     bounded("restore partway", async {
-        let router = ScriptedRouter::start(Serializer::Json).await;
+        let router = ScriptedRouter::in_memory_with_capacity(Serializer::Json, 16);
         let url = router.url();
+        let connector = router.connector();
         let (dropped_tx, dropped_rx) = oneshot::channel::<()>();
         let (waiting_tx, waiting_rx) = oneshot::channel::<()>();
         let expected = topics.clone();
@@ -127,7 +128,7 @@ async fn a_restore_that_fails_partway_loses_nothing() {
         let session = Session::builder(&url, "realm1")
             .reconnect(fast_policy())
             .no_keepalive()
-            .connect()
+            .connect_with_factory(connector)
             .await
             .unwrap();
         let _registration = session
@@ -183,8 +184,9 @@ async fn a_restore_that_fails_partway_loses_nothing() {
 #[tokio::test]
 async fn a_handler_that_panics_before_returning_its_future_answers_runtime_error() {
     bounded("panic before the future", async {
-        let router = ScriptedRouter::start(Serializer::Json).await;
+        let router = ScriptedRouter::in_memory(Serializer::Json);
         let url = router.url();
+        let connector = router.connector();
         let script = tokio::spawn(async move {
             let mut peer = router.accept().await;
             peer.welcome(1).await;
@@ -197,7 +199,10 @@ async fn a_handler_that_panics_before_returning_its_future_answers_runtime_error
             assert_eq!((request, error.as_str()), (3, "wamp.error.runtime_error"));
             peer.expect_leave().await;
         });
-        let session = Session::connect(&url, "realm1").await.unwrap();
+        let session = Session::builder(&url, "realm1")
+            .connect_with_factory(connector)
+            .await
+            .unwrap();
         let _registration = session
             .register("com.example.double", |inv: Invocation| {
                 let n: i64 = inv.arg(0).unwrap();
@@ -245,8 +250,9 @@ async fn sum_handler(mut inv: Invocation) -> Result<Arguments, wamp_client::Wamp
 #[tokio::test]
 async fn invocation_ids_of_a_lost_connection_are_not_dropped_on_the_next() {
     bounded("finished invocations across a reconnect", async {
-        let router = ScriptedRouter::start(Serializer::Json).await;
+        let router = ScriptedRouter::in_memory(Serializer::Json);
         let url = router.url();
+        let connector = router.connector();
         let (answered_tx, answered_rx) = oneshot::channel::<()>();
         let script = tokio::spawn(async move {
             let mut peer = router.accept().await;
@@ -272,7 +278,7 @@ async fn invocation_ids_of_a_lost_connection_are_not_dropped_on_the_next() {
         });
         let session = Session::builder(&url, "realm1")
             .reconnect(fast_policy())
-            .connect()
+            .connect_with_factory(connector)
             .await
             .unwrap();
         let _registration = session
@@ -291,8 +297,9 @@ async fn invocation_ids_of_a_lost_connection_are_not_dropped_on_the_next() {
 #[tokio::test]
 async fn an_invocation_reusing_a_running_id_is_a_protocol_violation() {
     bounded("invocation id reuse", async {
-        let router = ScriptedRouter::start(Serializer::Json).await;
+        let router = ScriptedRouter::in_memory(Serializer::Json);
         let url = router.url();
+        let connector = router.connector();
         let script = tokio::spawn(async move {
             let mut peer = router.accept().await;
             peer.welcome(1).await;
@@ -302,7 +309,10 @@ async fn an_invocation_reusing_a_running_id_is_a_protocol_violation() {
             let reason = expect_message!(peer, Message::Abort { reason, .. } => reason);
             assert_eq!(reason, "wamp.error.protocol_violation");
         });
-        let session = Session::connect(&url, "realm1").await.unwrap();
+        let session = Session::builder(&url, "realm1")
+            .connect_with_factory(connector)
+            .await
+            .unwrap();
         let _registration = session
             .register("com.example.slow", |_inv: Invocation| async move {
                 std::future::pending::<()>().await;
@@ -323,8 +333,9 @@ async fn an_invocation_reusing_a_running_id_is_a_protocol_violation() {
 #[tokio::test]
 async fn a_duplicate_registered_id_is_a_protocol_violation() {
     bounded("duplicate REGISTERED", async {
-        let router = ScriptedRouter::start(Serializer::Json).await;
+        let router = ScriptedRouter::in_memory(Serializer::Json);
         let url = router.url();
+        let connector = router.connector();
         let script = tokio::spawn(async move {
             let mut peer = router.accept().await;
             peer.welcome(1).await;
@@ -333,7 +344,10 @@ async fn a_duplicate_registered_id_is_a_protocol_violation() {
             let reason = expect_message!(peer, Message::Abort { reason, .. } => reason);
             assert_eq!(reason, "wamp.error.protocol_violation");
         });
-        let session = Session::connect(&url, "realm1").await.unwrap();
+        let session = Session::builder(&url, "realm1")
+            .connect_with_factory(connector)
+            .await
+            .unwrap();
         let handler = |_inv: Invocation| async move { Ok(Arguments::new()) };
         let first = session.register("com.example.a", handler).await.unwrap();
         let second = session.register("com.example.b", handler).await;
@@ -352,8 +366,9 @@ async fn a_duplicate_registered_id_is_a_protocol_violation() {
 #[tokio::test]
 async fn no_yield_follows_goodbye() {
     bounded("YIELD after GOODBYE", async {
-        let router = ScriptedRouter::start(Serializer::Json).await;
+        let router = ScriptedRouter::in_memory(Serializer::Json);
         let url = router.url();
+        let connector = router.connector();
         let (started_tx, started_rx) = oneshot::channel::<()>();
         let script = tokio::spawn(async move {
             let mut peer = router.accept().await;
@@ -372,7 +387,10 @@ async fn no_yield_follows_goodbye() {
             .await;
             peer.expect_closed().await;
         });
-        let session = Session::connect(&url, "realm1").await.unwrap();
+        let session = Session::builder(&url, "realm1")
+            .connect_with_factory(connector)
+            .await
+            .unwrap();
         let (running_tx, running_rx) = oneshot::channel::<()>();
         let running_tx = std::sync::Mutex::new(Some(running_tx));
         let finish_rx = std::sync::Arc::new(tokio::sync::Mutex::new(Some(started_rx)));
@@ -407,8 +425,9 @@ async fn no_yield_follows_goodbye() {
 #[tokio::test]
 async fn leave_returns_when_the_router_stopped_reading() {
     bounded("leave with a router that does not read", async {
-        let router = ScriptedRouter::start(Serializer::Json).await;
+        let router = ScriptedRouter::in_memory(Serializer::Json);
         let url = router.url();
+        let connector = router.connector();
         let (release_tx, release_rx) = oneshot::channel::<()>();
         let (called_tx, called_rx) = oneshot::channel::<()>();
         let script = tokio::spawn(async move {
@@ -423,7 +442,7 @@ async fn leave_returns_when_the_router_stopped_reading() {
         let session = Session::builder(&url, "realm1")
             .no_keepalive()
             .leave_timeout(Duration::from_millis(500))
-            .connect()
+            .connect_with_factory(connector)
             .await
             .unwrap();
         let pending = tokio::spawn(session.call("com.example.never", ()).into_future());
@@ -455,8 +474,9 @@ async fn leave_returns_when_the_router_stopped_reading() {
 #[tokio::test]
 async fn an_idempotent_duplex_call_is_refused() {
     bounded("idempotent duplex", async {
-        let router = ScriptedRouter::start(Serializer::Json).await;
+        let router = ScriptedRouter::in_memory(Serializer::Json);
         let url = router.url();
+        let connector = router.connector();
         let script = tokio::spawn(async move {
             let mut peer = router.accept().await;
             let mut details = welcome_details();
@@ -473,7 +493,7 @@ async fn an_idempotent_duplex_call_is_refused() {
         });
         let session = Session::builder(&url, "realm1")
             .reconnect(fast_policy())
-            .connect()
+            .connect_with_factory(connector)
             .await
             .unwrap();
         let refused = session
@@ -508,8 +528,9 @@ async fn registered_then_reconnected(router: &ScriptedRouter) -> RouterPeer {
 #[tokio::test]
 async fn a_refused_restore_is_retried_until_the_router_accepts_it() {
     bounded("restore retried", async {
-        let router = ScriptedRouter::start(Serializer::Json).await;
+        let router = ScriptedRouter::in_memory(Serializer::Json);
         let url = router.url();
+        let connector = router.connector();
         let (served_tx, served_rx) = oneshot::channel::<()>();
         let script = tokio::spawn(async move {
             let mut peer = registered_then_reconnected(&router).await;
@@ -531,7 +552,7 @@ async fn a_refused_restore_is_retried_until_the_router_accepts_it() {
         });
         let session = Session::builder(&url, "realm1")
             .reconnect(fast_policy())
-            .connect()
+            .connect_with_factory(connector)
             .await
             .unwrap();
         let registration = session
@@ -561,8 +582,9 @@ async fn a_refused_restore_is_retried_until_the_router_accepts_it() {
 #[tokio::test]
 async fn a_restore_refused_past_the_retry_window_is_revoked() {
     bounded("restore given up", async {
-        let router = ScriptedRouter::start(Serializer::Json).await;
+        let router = ScriptedRouter::in_memory(Serializer::Json);
         let url = router.url();
+        let connector = router.connector();
         let script = tokio::spawn(async move {
             let mut peer = registered_then_reconnected(&router).await;
             loop {
@@ -588,7 +610,7 @@ async fn a_restore_refused_past_the_retry_window_is_revoked() {
         });
         let session = Session::builder(&url, "realm1")
             .reconnect(fast_policy().restore_retry(Duration::from_millis(400)))
-            .connect()
+            .connect_with_factory(connector)
             .await
             .unwrap();
         let registration = session
@@ -621,8 +643,9 @@ async fn a_restore_refused_past_the_retry_window_is_revoked() {
 #[tokio::test]
 async fn requests_waiting_for_the_session_are_bounded() {
     bounded("waiting requests bounded", async {
-        let router = ScriptedRouter::start(Serializer::Json).await;
+        let router = ScriptedRouter::in_memory(Serializer::Json);
         let url = router.url();
+        let connector = router.connector();
         let (dropped_tx, dropped_rx) = oneshot::channel::<()>();
         let (queued_tx, queued_rx) = oneshot::channel::<()>();
         let script = tokio::spawn(async move {
@@ -641,7 +664,7 @@ async fn requests_waiting_for_the_session_are_bounded() {
         let session = Session::builder(&url, "realm1")
             .reconnect(fast_policy())
             .max_queued_commands(4)
-            .connect()
+            .connect_with_factory(connector)
             .await
             .unwrap();
         dropped_rx.await.unwrap();

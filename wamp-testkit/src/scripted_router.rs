@@ -139,6 +139,7 @@ enum Mode {
     },
     Memory {
         serializer: Serializer,
+        capacity: usize,
         connections: mpsc::UnboundedSender<MemoryPeer>,
         accepted: tokio::sync::Mutex<mpsc::UnboundedReceiver<MemoryPeer>>,
     },
@@ -158,11 +159,19 @@ impl ScriptedRouter {
     /// [`connect`](ScriptedRouter::connect) or [`connector`](ScriptedRouter::connector), each
     /// connection (reconnects included) a new in-memory pair.
     pub fn in_memory(serializer: Serializer) -> ScriptedRouter {
+        ScriptedRouter::in_memory_with_capacity(serializer, memory::DEFAULT_CAPACITY)
+    }
+
+    /// [`in_memory`](ScriptedRouter::in_memory) where the client may send only `capacity`
+    /// messages the router has not read: a router that stops reading holds the client up, as
+    /// full socket buffers do. (The router's messages to the client keep the default bound.)
+    pub fn in_memory_with_capacity(serializer: Serializer, capacity: usize) -> ScriptedRouter {
         let (connections, accepted) = mpsc::unbounded_channel();
         ScriptedRouter {
             url: MEMORY_URL.to_owned(),
             mode: Mode::Memory {
                 serializer,
+                capacity,
                 connections,
                 accepted: tokio::sync::Mutex::new(accepted),
             },
@@ -207,15 +216,17 @@ impl ScriptedRouter {
     {
         let Mode::Memory {
             serializer,
+            capacity,
             connections,
             ..
         } = &self.mode
         else {
             panic!("a WebSocket scripted router is reached by its URL, not a connector");
         };
-        let (serializer, connections) = (*serializer, connections.clone());
+        let (serializer, capacity, connections) = (*serializer, *capacity, connections.clone());
         move || {
-            let (client, peer) = memory::pair(serializer);
+            let (client, peer) =
+                memory::pair_with_capacity(serializer, capacity, memory::DEFAULT_CAPACITY);
             std::future::ready(
                 connections
                     .send(peer)

@@ -58,17 +58,18 @@ pub const DEFAULT_CAPACITY: usize = 1024;
 /// Two connected ends of an in-memory transport, each direction holding up to
 /// [`DEFAULT_CAPACITY`] messages; the router end encodes and decodes with `serializer`.
 pub fn pair(serializer: Serializer) -> (MemoryTransport, MemoryPeer) {
-    pair_with_capacity(serializer, DEFAULT_CAPACITY)
+    pair_with_capacity(serializer, DEFAULT_CAPACITY, DEFAULT_CAPACITY)
 }
 
-/// [`pair`] with `capacity` messages in flight in each direction (at least 1).
+/// [`pair`] with other bounds: the session's end may send `to_peer` messages (at least 1) the
+/// peer has not read before its sends wait, and the peer `to_session` the other way.
 pub fn pair_with_capacity(
     serializer: Serializer,
-    capacity: usize,
+    to_peer: usize,
+    to_session: usize,
 ) -> (MemoryTransport, MemoryPeer) {
-    let capacity = capacity.max(1);
-    let (to_client, from_router) = mpsc::channel(capacity);
-    let (to_router, from_client) = mpsc::channel(capacity);
+    let (to_client, from_router) = mpsc::channel(to_session.max(1));
+    let (to_router, from_client) = mpsc::channel(to_peer.max(1));
     let client = MemoryTransport {
         incoming: from_router,
         outgoing: PollSender::new(to_router),
