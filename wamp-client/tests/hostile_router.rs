@@ -9,12 +9,7 @@
 //! detailed single cases (malformed JSON, second WELCOME, RESULT for an unissued request,
 //! unknown code, ERROR for an INVOCATION, RESULT answering a SUBSCRIBE, abrupt disconnect); the
 //! tables here add the rest, every serializer, and check everything the same way.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
+#![cfg(test)] // clippy.toml's allow-*-in-tests then reaches the helpers too (rust-clippy#13981)
 
 use std::time::Duration;
 use wamp_testkit::ARITY;

@@ -1,6 +1,7 @@
 //! Sessions over a transport given by the application (`connect_with`, `connect_with_factory`),
 //! here the in-memory one: every serializer's bytes cross it, and its failures reach the session
 //! as a socket's would.
+#![cfg(test)] // clippy.toml's allow-*-in-tests then reaches the helpers too (rust-clippy#13981)
 
 use wamp_client::transport::{TransportError, memory};
 use wamp_client::wire::Message;

@@ -2,13 +2,7 @@
 //! subscriptions come back with their options and handlers, idempotent calls are sent again,
 //! other requests fail fast with `Disconnected`, the state stream tells the story, and fatal
 //! refusals end the session.
-
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
+#![cfg(test)] // clippy.toml's allow-*-in-tests then reaches the helpers too (rust-clippy#13981)
 
 use std::future::IntoFuture;
 use std::time::Duration;

@@ -492,6 +492,16 @@ impl RouterPeer {
         }
     }
 
+    /// Discards the messages the client has sent and the router not read yet, without waiting;
+    /// returns how many (in memory; over a WebSocket, none). A script that only sends can call
+    /// it now and then so that the client never waits for room.
+    pub fn discard_received(&mut self) -> usize {
+        let Link::Memory(peer) = &mut self.link else {
+            return 0;
+        };
+        std::iter::from_fn(|| peer.try_recv_bytes()).count()
+    }
+
     /// Waits for the connection to end; panics if a message arrives first.
     pub async fn expect_closed(&mut self) {
         if let Some(message) = self.recv().await {
