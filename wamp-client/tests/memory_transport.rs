@@ -6,8 +6,8 @@
 use wamp_client::transport::{TransportError, memory};
 use wamp_client::wire::Message;
 use wamp_client::{Error, Serializer, Session};
-use wamp_testkit::bounded;
 use wamp_testkit::scripted_router::{RouterPeer, ScriptedRouter, args, expect_message, result};
+use wamp_testkit::{bounded, instant_router};
 
 #[tokio::test]
 async fn every_serializer_crosses_the_memory_transport() {
@@ -114,4 +114,45 @@ async fn a_failing_factory_is_a_connect_error() {
         }
         other => panic!("expected a connect error, got {other:?}"),
     }
+}
+
+/// The instant router answers in memory as over a WebSocket: calls, registrations,
+/// subscriptions, acknowledged publications and leaving.
+#[tokio::test]
+async fn the_instant_router_answers_in_memory() {
+    fn sum(_procedure: &str, args: &[wamp_client::Value]) -> Vec<wamp_client::Value> {
+        vec![wamp_client::Value::from(
+            args.iter()
+                .filter_map(wamp_client::Value::as_i64)
+                .sum::<i64>(),
+        )]
+    }
+    bounded("instant router", async {
+        let session = Session::builder("memory://instant", "realm1")
+            .serializer(Serializer::Cbor)
+            .connect_with_factory(instant_router::connector(Serializer::Cbor, sum))
+            .await
+            .unwrap();
+        let total: i64 = session
+            .call("com.example.sum", (2, 3, 4))
+            .await
+            .unwrap()
+            .arg(0)
+            .unwrap();
+        assert_eq!(total, 9);
+        let _registration = session
+            .register("com.example.noop", |_: wamp_client::Invocation| async {
+                Ok(wamp_client::Arguments::new())
+            })
+            .await
+            .unwrap();
+        let _events = session.subscribe("com.example.topic").await.unwrap();
+        session
+            .publish("com.example.topic", (1,))
+            .acknowledge()
+            .await
+            .unwrap();
+        session.leave().await.unwrap();
+    })
+    .await;
 }
