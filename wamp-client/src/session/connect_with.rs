@@ -14,7 +14,9 @@ impl SessionBuilder {
     /// The messages travel encoded with the builder's first [serializer](Self::serializer)
     /// (JSON by default); the URL only names the connection in logs and errors. Everything
     /// else (authentication, timeouts, bounds) works as with [`connect`](Self::connect); the
-    /// URL-specific settings (TLS, WebSocket, keepalive) do not apply. A transport is used
+    /// settings of the built-in transports (TLS, WebSocket, keepalive,
+    /// [`max_message_size`](Self::max_message_size)) do not apply: limiting what it receives is
+    /// the transport's business. A transport is used
     /// once: with a [reconnect policy](Self::reconnect), every reconnect attempt fails; use
     /// [`connect_with_factory`](Self::connect_with_factory) to reconnect.
     ///

@@ -92,7 +92,8 @@ impl TransportError {
 /// given to the [`Sink`] one whole message to send; the serializer is the one the session was
 /// built with ([`SessionBuilder::serializer`](crate::SessionBuilder::serializer), JSON by
 /// default). The end of the stream or an `Err` item ends the connection. The session flushes
-/// after each batch of messages and closes the sink when it leaves.
+/// after each batch of messages and closes the sink when the session ends. Nothing bounds the
+/// size of a received message but the transport itself.
 ///
 /// It is implemented for every type with these traits; [`memory::MemoryTransport`] is one.
 pub trait Transport:
