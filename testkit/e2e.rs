@@ -1,6 +1,6 @@
 //! Async helpers shared by the end-to-end tests (`tests/*.rs`): time limits, sessions on the
 //! [`shared`](crate::shared) router, Autobahn|Python peers run off the async runtime, polling,
-//! pieces of scripted routers, the example binaries, and
+//! the example binaries, and
 //! [`per_serializer!`](crate::per_serializer).
 //!
 //! These are assertions for tests: where a step times out or fails, they panic with a message
@@ -26,10 +26,6 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use serde_json::Value as Json;
-use tokio::net::{TcpListener, TcpStream};
-use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
-use tokio_tungstenite::tungstenite::http::HeaderValue;
 use wamp_client::{
     Arguments, Event, Invocation, Registration, Serializer, Session, SessionBuilder, Subscription,
 };
@@ -274,35 +270,6 @@ pub async fn python_line(mut peer: PythonPeer) -> (PythonPeer, Json) {
 pub fn closed_port() -> std::io::Result<u16> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     Ok(listener.local_addr()?.port())
-}
-
-/// The router side of a scripted WebSocket router: accepts one connection on `listener` and
-/// completes the WebSocket handshake, choosing the `wamp.2.json` subprotocol.
-///
-/// # Panics
-///
-/// When the accept or the handshake fails.
-// Panicking is the point: the scripted router cannot go on without its connection.
-#[allow(clippy::panic)]
-pub async fn accept_json_websocket(listener: &TcpListener) -> WebSocketStream<TcpStream> {
-    let stream = match listener.accept().await {
-        Ok((stream, _)) => stream,
-        Err(e) => panic!("the scripted router accepts a connection: {e}"),
-    };
-    match tokio_tungstenite::accept_hdr_async(stream, choose_wamp_json).await {
-        Ok(ws) => ws,
-        Err(e) => panic!("the scripted router's WebSocket handshake: {e}"),
-    }
-}
-
-/// The handshake callback of [`accept_json_websocket`].
-#[allow(clippy::result_large_err)] // the callback's error type is tungstenite's
-fn choose_wamp_json(_request: &Request, mut response: Response) -> Result<Response, ErrorResponse> {
-    response.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        HeaderValue::from_static("wamp.2.json"),
-    );
-    Ok(response)
 }
 
 /// The path of the example `name` (e.g. `wamp`, from `examples/wamp.rs`), which `cargo test`

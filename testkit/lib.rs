@@ -11,7 +11,7 @@
 //! a router, for interoperability tests.
 //!
 //! [`e2e`] holds the helpers the end-to-end tests share (time limits, sessions on the shared
-//! router, Python peers off the async runtime, polling, scripted routers), and
+//! router, Python peers off the async runtime, polling), and
 //! [`per_serializer!`] defines a test per serializer.
 //!
 //! ```no_run

@@ -4,22 +4,17 @@
 //! rogue SCRAM parameters).
 //!
 //! Credentials are Crossbar.io's throwaway test principals (scripts/crossbar/config.json).
-
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
+#![cfg(test)] // clippy.toml's allow-*-in-tests then reaches the helpers too (rust-clippy#13981)
 
 use std::future::{Future, IntoFuture};
+use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::{SinkExt as _, StreamExt as _};
 use serde_json::{Value as Json, json};
 use testkit::e2e::{self, router};
 use wamp_client::auth::{Anonymous, AuthErrorKind, CryptoSign, Scram, ScramKdf, Ticket, WampCra};
 use wamp_client::{Arguments, Error, ErrorUri, Invocation, Serializer, Session, SessionBuilder};
+use wamp_testkit::scripted_router::{Frame, RouterPeer, ScriptedRouter};
 
 /// Every test gets this long; a hang fails the test instead of CI.
 const LIMIT: Duration = Duration::from_secs(60);
@@ -481,33 +476,28 @@ fn debug_output_hides_every_secret() {
 // Scripted routers
 // ---------------------------------------------------------------------------------------------
 
-/// One WebSocket connection of a scripted router, speaking JSON.
+/// One in-memory connection of a scripted router, speaking JSON, seen as JSON values.
 struct Script {
-    ws: tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>,
+    peer: RouterPeer,
     /// Every message received, in order.
     received: Vec<Json>,
 }
 
 impl Script {
     async fn recv(&mut self) -> Option<Json> {
-        loop {
-            let message = self.ws.next().await?.ok()?;
-            if let Ok(text) = message.to_text() {
-                if text.is_empty() {
-                    continue;
-                }
-                let value: Json = serde_json::from_str(text).unwrap();
-                self.received.push(value.clone());
-                return Some(value);
-            }
-        }
+        let text = match self.peer.recv_frame().await? {
+            Frame::Text(text) => text,
+            Frame::Binary(bytes) => panic!("JSON travels as text, got {bytes:?}"),
+        };
+        let value: Json = serde_json::from_str(&text).unwrap();
+        self.received.push(value.clone());
+        Some(value)
     }
 
     async fn send(&mut self, message: Json) {
-        use tokio_tungstenite::tungstenite::Message;
         let _ = self
-            .ws
-            .send(Message::Text(message.to_string().into()))
+            .peer
+            .try_send_frame(Frame::Text(message.to_string()))
             .await;
     }
 
@@ -528,25 +518,44 @@ fn welcome(authmethod: &str, authextra: Json) -> Json {
     }])
 }
 
-/// A router on a free port that runs `script` on the first connection and returns every
+/// An in-memory JSON router that runs `script` on the first connection and returns every
 /// message it received.
-async fn scripted<F, Fut>(script: F) -> (String, tokio::task::JoinHandle<Vec<Json>>)
+async fn scripted<F, Fut>(script: F) -> (Arc<ScriptedRouter>, tokio::task::JoinHandle<Vec<Json>>)
 where
     F: FnOnce(Script) -> Fut + Send + 'static,
     Fut: Future<Output = Script> + Send,
 {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("ws://{}/ws", listener.local_addr().unwrap());
+    let router = Arc::new(ScriptedRouter::in_memory(Serializer::Json));
+    let accepting = Arc::clone(&router);
     let task = tokio::spawn(async move {
-        let ws = e2e::accept_json_websocket(&listener).await;
+        let peer = accepting.accept().await;
         let script_state = script(Script {
-            ws,
+            peer,
             received: Vec::new(),
         })
         .await;
         script_state.received
     });
-    (url, task)
+    (router, task)
+}
+
+/// Joins `scripted` with `builder` (whose URL is only a name).
+async fn join_scripted(what: &str, scripted: &ScriptedRouter, builder: SessionBuilder) -> Session {
+    within(what, scripted.connect(builder))
+        .await
+        .unwrap_or_else(|e| panic!("{what}: {e}"))
+}
+
+/// Joins `scripted` with `builder`, which must fail.
+async fn refused_by_scripted(
+    what: &str,
+    scripted: &ScriptedRouter,
+    builder: SessionBuilder,
+) -> Error {
+    match within(what, scripted.connect(builder)).await {
+        Ok(session) => panic!("{what}: joined as {:?}", session.details()),
+        Err(e) => e,
+    }
 }
 
 /// Asserts the client sent ABORT `wamp.error.authentication_failed` as its last message.
@@ -566,7 +575,7 @@ fn assert_client_error(err: &Error, expected: &str) {
 
 #[tokio::test]
 async fn a_challenge_for_a_method_not_offered_is_aborted() {
-    let (url, router) = scripted(|mut s| async move {
+    let (scripted_router, router) = scripted(|mut s| async move {
         let hello = s.recv().await.unwrap();
         assert_eq!(hello[2]["authmethods"], json!(["ticket"]));
         s.send(json!([4, "wampcra", {"challenge": "{}"}])).await;
@@ -574,9 +583,11 @@ async fn a_challenge_for_a_method_not_offered_is_aborted() {
         s
     })
     .await;
-    let err = refused(
+    let err = refused_by_scripted(
         "foreign challenge",
-        Session::builder(url, "realm1").ticket("ticket-user", "ticket-secret-123"),
+        &scripted_router,
+        Session::builder(scripted_router.url(), "realm1")
+            .ticket("ticket-user", "ticket-secret-123"),
     )
     .await;
     assert_client_error(&err, "offered only [\"ticket\"]");
@@ -589,7 +600,7 @@ async fn a_challenge_for_a_method_not_offered_is_aborted() {
 #[tokio::test]
 async fn several_challenge_rounds() {
     // Two factors: a ticket, then WAMP-CRA.
-    let (url, router) = scripted(|mut s| async move {
+    let (scripted_router, router) = scripted(|mut s| async move {
         let hello = s.recv().await.unwrap();
         assert_eq!(hello[2]["authmethods"], json!(["ticket", "wampcra"]));
         assert_eq!(hello[2]["authid"], "alice");
@@ -607,9 +618,10 @@ async fn several_challenge_rounds() {
         s
     })
     .await;
-    let session = join(
+    let session = join_scripted(
         "two rounds",
-        Session::builder(url, "realm1")
+        &scripted_router,
+        Session::builder(scripted_router.url(), "realm1")
             .ticket("alice", "ticket-secret-123")
             .wampcra("alice", "cra-secret-123")
             .authrole("admin")
@@ -630,7 +642,7 @@ async fn scram_script(
     nonce: &'static str,
     iterations: u64,
     authextra: Json,
-) -> (String, tokio::task::JoinHandle<Vec<Json>>) {
+) -> (Arc<ScriptedRouter>, tokio::task::JoinHandle<Vec<Json>>) {
     scripted(move |mut s| async move {
         let hello = s.recv().await.unwrap();
         let client_nonce = hello[2]["authextra"]["nonce"].as_str().unwrap().to_owned();
@@ -656,20 +668,23 @@ async fn scram_script(
 #[tokio::test]
 async fn rogue_scram_routers_are_aborted() {
     // A nonce that does not extend the client's.
-    let (url, router) = scram_script("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", 16, json!({})).await;
-    let err = refused(
+    let (scripted_router, router) =
+        scram_script("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", 16, json!({})).await;
+    let err = refused_by_scripted(
         "foreign nonce",
-        Session::builder(url, "realm1").scram("scram-user", "scram-secret-123"),
+        &scripted_router,
+        Session::builder(scripted_router.url(), "realm1").scram("scram-user", "scram-secret-123"),
     )
     .await;
     assert_client_error(&err, "does not extend");
     assert_client_aborted(&within("router", router).await.unwrap());
 
     // A KDF cost too low to be honest.
-    let (url, router) = scram_script("{client}xyz", 1, json!({})).await;
-    let err = refused(
+    let (scripted_router, router) = scram_script("{client}xyz", 1, json!({})).await;
+    let err = refused_by_scripted(
         "weak kdf",
-        Session::builder(url, "realm1").scram("scram-user", "scram-secret-123"),
+        &scripted_router,
+        Session::builder(scripted_router.url(), "realm1").scram("scram-user", "scram-secret-123"),
     )
     .await;
     assert_client_error(&err, "weak Argon2 cost");
@@ -677,10 +692,11 @@ async fn rogue_scram_routers_are_aborted() {
 
     // A WELCOME with a wrong server signature.
     let forged = json!({"scram_server_signature": "gUg+Y4+8CIHa2Lfw9VtHNSnjOeSKoEvdSVPCpxeX8dc="});
-    let (url, router) = scram_script("{client}xyz", 16, forged).await;
-    let err = refused(
+    let (scripted_router, router) = scram_script("{client}xyz", 16, forged).await;
+    let err = refused_by_scripted(
         "forged server signature",
-        Session::builder(url, "realm1").scram("scram-user", "scram-secret-123"),
+        &scripted_router,
+        Session::builder(scripted_router.url(), "realm1").scram("scram-user", "scram-secret-123"),
     )
     .await;
     assert_client_error(&err, "server signature is wrong");
@@ -689,10 +705,11 @@ async fn rogue_scram_routers_are_aborted() {
     assert_client_aborted(&received);
 
     // A WELCOME without a server signature.
-    let (url, router) = scram_script("{client}xyz", 16, json!({})).await;
-    let err = refused(
+    let (scripted_router, router) = scram_script("{client}xyz", 16, json!({})).await;
+    let err = refused_by_scripted(
         "no server signature",
-        Session::builder(url, "realm1").scram("scram-user", "scram-secret-123"),
+        &scripted_router,
+        Session::builder(scripted_router.url(), "realm1").scram("scram-user", "scram-secret-123"),
     )
     .await;
     assert_client_error(&err, "lacks the SCRAM server signature");

@@ -1,22 +1,18 @@
 //! End-to-end tests of the typed meta API helpers ([`Session::meta`]) against Crossbar.io, plus
 //! the local feature check against a minimal router that announces no meta API.
+#![cfg(test)] // clippy.toml's allow-*-in-tests then reaches the helpers too (rust-clippy#13981)
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
-
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use futures_util::{SinkExt as _, StreamExt as _};
+use futures_util::StreamExt as _;
 use testkit::e2e::{self, connect, next_event, within};
 use wamp_client::{
     Arguments, Error, ErrorUri, Event, Invocation, MatchPolicy, Registration, Serializer, Session,
     error::CloseInitiator, meta::MetaEvents, meta::SessionJoin, meta::SessionLeave,
     meta::TestamentOptions, meta::TestamentScope,
 };
+use wamp_testkit::scripted_router::{Frame, ScriptedRouter};
 
 /// A session on `realm` of the shared router.
 async fn connect_realm(realm: &str, serializer: Serializer) -> Session {
@@ -691,17 +687,18 @@ async fn payloads_of_the_wrong_shape_are_errors() {
     assert!(matches!(err, Error::Payload(_)), "{err:?}");
 }
 
-/// A router that answers HELLO with a WELCOME announcing broker and dealer without any meta API
-/// feature, then records what the client sends until GOODBYE.
-async fn router_without_meta_api() -> (String, tokio::task::JoinHandle<Vec<String>>) {
-    use tokio_tungstenite::tungstenite::Message;
-
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("ws://{}/ws", listener.local_addr().unwrap());
+/// An in-memory router that answers HELLO with a WELCOME announcing broker and dealer without
+/// any meta API feature, then records what the client sends until GOODBYE.
+fn router_without_meta_api() -> (Arc<ScriptedRouter>, tokio::task::JoinHandle<Vec<String>>) {
+    let router = Arc::new(ScriptedRouter::in_memory(Serializer::Json));
+    let accepting = Arc::clone(&router);
     let task = tokio::spawn(async move {
-        let mut ws = e2e::accept_json_websocket(&listener).await;
-        let hello = ws.next().await.unwrap().unwrap();
-        assert!(hello.to_text().unwrap().starts_with("[1,"), "{hello:?}");
+        let mut peer = accepting.accept().await;
+        let hello = peer.recv_frame().await.unwrap();
+        assert!(
+            matches!(&hello, Frame::Text(text) if text.starts_with("[1,")),
+            "{hello:?}"
+        );
         let welcome = serde_json::json!([2, 4242, {
             "authid": "tester",
             "authrole": "anonymous",
@@ -711,34 +708,31 @@ async fn router_without_meta_api() -> (String, tokio::task::JoinHandle<Vec<Strin
                 "dealer": {"features": {"pattern_based_registration": true}}
             }
         }]);
-        ws.send(Message::Text(welcome.to_string().into()))
-            .await
-            .unwrap();
+        peer.send_frame(Frame::Text(welcome.to_string())).await;
         let mut received = Vec::new();
-        while let Some(Ok(message)) = ws.next().await {
-            let Ok(text) = message.to_text() else {
+        while let Some(frame) = peer.recv_frame().await {
+            let Frame::Text(text) = frame else {
                 continue;
             };
-            received.push(text.to_owned());
-            if text.starts_with("[6,") {
+            let goodbye = text.starts_with("[6,");
+            received.push(text);
+            if goodbye {
                 let goodbye = serde_json::json!([6, {}, "wamp.close.goodbye_and_out"]);
-                let _ = ws.send(Message::Text(goodbye.to_string().into())).await;
+                let _ = peer.try_send_frame(Frame::Text(goodbye.to_string())).await;
                 break;
             }
         }
         received
     });
-    (url, task)
+    (router, task)
 }
 
 #[tokio::test]
 async fn missing_features_fail_fast_without_sending() {
-    let (url, router) = router_without_meta_api().await;
+    let (scripted, router) = router_without_meta_api();
     let session = within(
         "connect",
-        Session::builder(url, "realm1")
-            .serializer(Serializer::Json)
-            .connect(),
+        scripted.connect(Session::builder(scripted.url(), "realm1")),
     )
     .await
     .unwrap();

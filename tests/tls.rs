@@ -1,11 +1,5 @@
 //! TLS (`wss://`, `rss://`) against Crossbar.io with a CA and certificates generated at test time.
-
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
+#![cfg(test)] // clippy.toml's allow-*-in-tests then reaches the helpers too (rust-clippy#13981)
 
 use std::path::PathBuf;
 use std::sync::OnceLock;

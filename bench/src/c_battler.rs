@@ -32,8 +32,12 @@ async fn connect(url: &str, ser: Ser) -> Result<WebSocketPeer, String> {
     let mut config = PeerConfig::default();
     config.serializers = HashSet::from_iter([serializer]);
     let peer = new_web_socket_peer(config).map_err(|e| e.to_string())?;
-    peer.connect(url).await.map_err(|e| format!("connect: {e}"))?;
-    peer.join_realm(REALM).await.map_err(|e| format!("join: {e}"))?;
+    peer.connect(url)
+        .await
+        .map_err(|e| format!("connect: {e}"))?;
+    peer.join_realm(REALM)
+        .await
+        .map_err(|e| format!("join: {e}"))?;
     Ok(peer)
 }
 
@@ -47,12 +51,19 @@ pub async fn run(url: &str, ser: Ser, workload: Workload, spec: Spec) -> Result<
     let mut meter = Meter::new(spec);
     let report = match workload {
         Workload::Seq | Workload::Pipe(_) => {
-            let n = if let Workload::Pipe(n) = workload { n } else { 1 };
+            let n = if let Workload::Pipe(n) = workload {
+                n
+            } else {
+                1
+            };
             let call = |i: u64| {
                 let (peer, echo) = (&peer, echo.clone());
                 async move {
                     let t = Instant::now();
-                    let rpc = RpcCall { arguments: args(i), ..Default::default() };
+                    let rpc = RpcCall {
+                        arguments: args(i),
+                        ..Default::default()
+                    };
                     let ok = match peer.call_and_wait(echo, rpc).await {
                         Ok(r) => first_int(&r.arguments),
                         Err(_) => false,
@@ -85,7 +96,10 @@ pub async fn run(url: &str, ser: Ser, workload: Workload, spec: Spec) -> Result<
                     let t = Instant::now();
                     let event = PublishedEvent {
                         arguments: args(i),
-                        options: PublishOptions { acknowledge: Some(true), ..Default::default() },
+                        options: PublishOptions {
+                            acknowledge: Some(true),
+                            ..Default::default()
+                        },
                         ..Default::default()
                     };
                     (t, peer.publish(topic, event).await.is_ok())
@@ -110,7 +124,10 @@ pub async fn run(url: &str, ser: Ser, workload: Workload, spec: Spec) -> Result<
         }
         Workload::Events => {
             let topic = Uri::try_from(FLOOD).map_err(|e| e.to_string())?;
-            let mut sub = peer.subscribe(topic).await.map_err(|e| format!("subscribe: {e}"))?;
+            let mut sub = peer
+                .subscribe(topic)
+                .await
+                .map_err(|e| format!("subscribe: {e}"))?;
             meter.restart();
             let mut lost = 0u64;
             loop {

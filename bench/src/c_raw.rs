@@ -51,7 +51,9 @@ pub async fn run(url: &str, ser: Ser, workload: Workload, spec: Spec) -> Result<
             Message::Text(String::from_utf8(bytes).expect("utf8").into())
         }
     };
-    ws.send(frame(codec::hello(ser))).await.map_err(|e| e.to_string())?;
+    ws.send(frame(codec::hello(ser)))
+        .await
+        .map_err(|e| e.to_string())?;
     loop {
         match ws.next().await {
             Some(Ok(Message::Text(_) | Message::Binary(_))) => break,
@@ -77,7 +79,9 @@ pub async fn run(url: &str, ser: Ser, workload: Workload, spec: Spec) -> Result<
     let request_frame = frame(request_frame);
     let mut sent = VecDeque::with_capacity(outstanding);
     for _ in 0..outstanding {
-        ws.feed(request_frame.clone()).await.map_err(|e| e.to_string())?;
+        ws.feed(request_frame.clone())
+            .await
+            .map_err(|e| e.to_string())?;
         sent.push_back(Instant::now());
     }
     ws.flush().await.map_err(|e| e.to_string())?;
@@ -90,7 +94,9 @@ pub async fn run(url: &str, ser: Ser, workload: Workload, spec: Spec) -> Result<
                     if !meter.op(Some(t.elapsed())) {
                         break 'outer;
                     }
-                    ws.feed(request_frame.clone()).await.map_err(|e| e.to_string())?;
+                    ws.feed(request_frame.clone())
+                        .await
+                        .map_err(|e| e.to_string())?;
                     sent.push_back(Instant::now());
                 }
                 Some(Ok(_)) => {}
@@ -122,7 +128,10 @@ async fn run_rawsocket(
         .await
         .map_err(|e| e.to_string())?;
     let mut hs = [0u8; 4];
-    stream.read_exact(&mut hs).await.map_err(|e| e.to_string())?;
+    stream
+        .read_exact(&mut hs)
+        .await
+        .map_err(|e| e.to_string())?;
     if hs[0] != 0x7f || hs[1] & 0x0f != ser.rawsocket_id() {
         return Err(format!("RawSocket handshake refused: {hs:02x?}"));
     }

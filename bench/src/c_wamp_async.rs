@@ -12,11 +12,16 @@ use crate::measure::{Meter, Report, Spec};
 use crate::workload::*;
 
 fn args(i: u64) -> Option<WampArgs> {
-    Some(vec![serde_json::Value::from(i), serde_json::Value::from("bench")])
+    Some(vec![
+        serde_json::Value::from(i),
+        serde_json::Value::from("bench"),
+    ])
 }
 
 fn first_int(args: &Option<WampArgs>) -> bool {
-    args.as_ref().and_then(|a| a.first()).is_some_and(|v| v.is_u64())
+    args.as_ref()
+        .and_then(|a| a.first())
+        .is_some_and(|v| v.is_u64())
 }
 
 async fn connect(url: &str, ser: Ser) -> Result<Client<'static>, String> {
@@ -35,7 +40,10 @@ async fn connect(url: &str, ser: Ser) -> Result<Client<'static>, String> {
         .await
         .map_err(|e| format!("connect: {e}"))?;
     tokio::spawn(event_loop);
-    client.join_realm(REALM).await.map_err(|e| format!("join: {e}"))?;
+    client
+        .join_realm(REALM)
+        .await
+        .map_err(|e| format!("join: {e}"))?;
     Ok(client)
 }
 
@@ -44,7 +52,11 @@ pub async fn run(url: &str, ser: Ser, workload: Workload, spec: Spec) -> Result<
     let mut meter = Meter::new(spec);
     let report = match workload {
         Workload::Seq | Workload::Pipe(_) => {
-            let n = if let Workload::Pipe(n) = workload { n } else { 1 };
+            let n = if let Workload::Pipe(n) = workload {
+                n
+            } else {
+                1
+            };
             let call = |i: u64| {
                 let client = &client;
                 async move {
@@ -83,7 +95,10 @@ pub async fn run(url: &str, ser: Ser, workload: Workload, spec: Spec) -> Result<
                 let client = &client;
                 async move {
                     let t = Instant::now();
-                    (t, client.publish(PUB_TOPIC, args(i), None, true).await.is_ok())
+                    (
+                        t,
+                        client.publish(PUB_TOPIC, args(i), None, true).await.is_ok(),
+                    )
                 }
             };
             let mut pending = FuturesUnordered::new();

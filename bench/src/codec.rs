@@ -785,8 +785,14 @@ pub fn welcome(ser: Ser, session: u64) -> Vec<u8> {
         )])
     };
     let roles = V::D(vec![
-        ("broker", features(&["publisher_exclusion", "publisher_identification"])),
-        ("dealer", features(&["caller_identification", "progressive_call_results"])),
+        (
+            "broker",
+            features(&["publisher_exclusion", "publisher_identification"]),
+        ),
+        (
+            "dealer",
+            features(&["caller_identification", "progressive_call_results"]),
+        ),
     ]);
     encode_vec(
         ser,
@@ -839,7 +845,12 @@ pub fn publish(ser: Ser, request: u64, topic: &str, n: u64, acknowledge: bool) -
 pub fn subscribe(ser: Ser, request: u64, topic: &str) -> Vec<u8> {
     encode_vec(
         ser,
-        &V::L(vec![V::U(SUBSCRIBE), V::U(request), V::D(vec![]), V::S(topic)]),
+        &V::L(vec![
+            V::U(SUBSCRIBE),
+            V::U(request),
+            V::D(vec![]),
+            V::S(topic),
+        ]),
     )
 }
 
@@ -892,7 +903,13 @@ mod tests {
             let mut out = Vec::new();
             let c = call(ser, 70000, "bench.echo", 3);
             let m = parse(ser, &c).unwrap();
-            encode_reply(ser, RESULT, m.int(1).unwrap(), &[m.elem(4).unwrap()], &mut out);
+            encode_reply(
+                ser,
+                RESULT,
+                m.int(1).unwrap(),
+                &[m.elem(4).unwrap()],
+                &mut out,
+            );
             let r = parse(ser, &out).unwrap();
             assert_eq!(r.int(0), Some(RESULT));
             assert_eq!(r.int(1), Some(70000));

@@ -130,7 +130,12 @@ fn main() {
                 }
             }
         }
-        Command::Helper { role, url, ser, cpu } => {
+        Command::Helper {
+            role,
+            url,
+            ser,
+            cpu,
+        } => {
             if let Some(cpu) = cpu {
                 measure::pin_to_cpu(cpu);
             }

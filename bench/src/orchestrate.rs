@@ -106,7 +106,11 @@ struct Outcome {
 
 impl Outcome {
     fn rate(&self) -> f64 {
-        if self.secs > 0.0 { self.ops as f64 / self.secs } else { 0.0 }
+        if self.secs > 0.0 {
+            self.ops as f64 / self.secs
+        } else {
+            0.0
+        }
     }
     /// Client CPU seconds per 100,000 operations.
     fn cpu_per_100k(&self) -> Option<f64> {
@@ -117,7 +121,11 @@ impl Outcome {
     }
     /// Share of one core the router used over the window.
     fn peer_busy(&self) -> f64 {
-        if self.secs > 0.0 { self.peer_cpu / self.secs } else { 0.0 }
+        if self.secs > 0.0 {
+            self.peer_cpu / self.secs
+        } else {
+            0.0
+        }
     }
 }
 
@@ -203,7 +211,12 @@ pub fn run(args: RunArgs) -> i32 {
         }
     }
     let instant_workloads: Vec<Workload> = if quick {
-        vec![Workload::Seq, Workload::Pipe(100), Workload::Events, Workload::Pub(100)]
+        vec![
+            Workload::Seq,
+            Workload::Pipe(100),
+            Workload::Events,
+            Workload::Pub(100),
+        ]
     } else {
         vec![
             Workload::Seq,
@@ -215,7 +228,11 @@ pub fn run(args: RunArgs) -> i32 {
     };
     let instant_clients = ctx.filter(instant_clients);
     let mem_runs: Vec<(Client, Workload)> = if ctx.args.only.is_empty()
-        || ctx.args.only.iter().any(|o| "wamp-client".contains(o.as_str()))
+        || ctx
+            .args
+            .only
+            .iter()
+            .any(|o| "wamp-client".contains(o.as_str()))
     {
         let ws_mp = Client::new("wamp-client", "ws", Ser::MsgPack, "current");
         let rs_mp = Client::new("wamp-client", "rs", Ser::MsgPack, "current");
@@ -256,7 +273,12 @@ pub fn run(args: RunArgs) -> i32 {
     let crossbar_workloads: Vec<Workload> = if quick {
         vec![Workload::Seq, Workload::Pipe(100)]
     } else {
-        vec![Workload::Seq, Workload::Pipe(100), Workload::Events, Workload::Pub(100)]
+        vec![
+            Workload::Seq,
+            Workload::Pipe(100),
+            Workload::Events,
+            Workload::Pub(100),
+        ]
     };
 
     ctx.total = instant_clients.len() * instant_workloads.len()
@@ -270,12 +292,26 @@ pub fn run(args: RunArgs) -> i32 {
     for client in &instant_clients {
         for &w in &instant_workloads {
             let url = if client.transport == "rs" { &rs } else { &ws };
-            ctx.measure("instant", client, w, url, &[router_pid], Duration::from_secs(40));
+            ctx.measure(
+                "instant",
+                client,
+                w,
+                url,
+                &[router_pid],
+                Duration::from_secs(40),
+            );
         }
     }
     for (client, w) in &mem_runs {
         let url = if client.transport == "rs" { &rs } else { &ws };
-        ctx.measure("instant", client, *w, url, &[router_pid], Duration::from_secs(120));
+        ctx.measure(
+            "instant",
+            client,
+            *w,
+            url,
+            &[router_pid],
+            Duration::from_secs(120),
+        );
     }
     kill(&mut router);
 
@@ -284,7 +320,11 @@ pub fn run(args: RunArgs) -> i32 {
             Ok(cb) => {
                 for client in &crossbar_clients {
                     for &w in &crossbar_workloads {
-                        let url = if client.transport == "rs" { &cb.rs } else { &cb.ws };
+                        let url = if client.transport == "rs" {
+                            &cb.rs
+                        } else {
+                            &cb.ws
+                        };
                         let mut publisher = (w == Workload::Events).then(|| cb.publisher(&ctx));
                         let pids = cb.worker_pids.clone();
                         ctx.measure("crossbar", client, w, url, &pids, Duration::from_secs(40));
@@ -299,7 +339,10 @@ pub fn run(args: RunArgs) -> i32 {
         }
     }
 
-    eprintln!("wamp-bench: done in {:.0} s", started.elapsed().as_secs_f64());
+    eprintln!(
+        "wamp-bench: done in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
     let markdown = render(&ctx, started.elapsed());
     println!("{markdown}");
     if let Some(path) = &ctx.args.json {
@@ -350,11 +393,22 @@ impl Ctx {
             c
         } else {
             let mut c = Command::new(&self.exe);
-            c.args(["client", "--impl", &client.imp, "--runtime", &client.runtime]);
+            c.args([
+                "client",
+                "--impl",
+                &client.imp,
+                "--runtime",
+                &client.runtime,
+            ]);
             c
         };
         cmd.args(["--url", url, "--ser", &client.ser, "--workload", &w.name()]);
-        cmd.args(["--secs", &self.secs.to_string(), "--warmup", &self.warmup.to_string()]);
+        cmd.args([
+            "--secs",
+            &self.secs.to_string(),
+            "--warmup",
+            &self.warmup.to_string(),
+        ]);
         cmd.args(["--cpu", &CLIENT_CPU.to_string()]);
         for pid in peer_pids {
             cmd.args(["--peer-pid", &pid.to_string()]);
@@ -378,10 +432,23 @@ impl Ctx {
                 o.rate(),
                 o.cpu_per_100k().unwrap_or(f64::NAN),
                 o.peer_busy() * 100.0,
-                if o.errors > 0 { format!(", {} errors", o.errors) } else { String::new() },
-                if o.dropped > 0 { format!(", {} dropped", o.dropped) } else { String::new() },
+                if o.errors > 0 {
+                    format!(", {} errors", o.errors)
+                } else {
+                    String::new()
+                },
+                if o.dropped > 0 {
+                    format!(", {} dropped", o.dropped)
+                } else {
+                    String::new()
+                },
             ),
-            Err(e) => eprintln!("[{n}/{}] {target} {} {}: FAILED {e}", self.total, client.label(), w.name()),
+            Err(e) => eprintln!(
+                "[{n}/{}] {target} {} {}: FAILED {e}",
+                self.total,
+                client.label(),
+                w.name()
+            ),
         }
         self.results.push(Measurement {
             target: target.into(),
@@ -400,7 +467,9 @@ impl Ctx {
 }
 
 fn run_client(mut cmd: Command, timeout: Duration) -> Result<Outcome, String> {
-    cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).stdin(Stdio::null());
+    cmd.stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .stdin(Stdio::null());
     let mut child = cmd.spawn().map_err(|e| format!("spawn: {e}"))?;
     let mut stdout = child.stdout.take().expect("stdout");
     let mut stderr = child.stderr.take().expect("stderr");
@@ -437,7 +506,11 @@ fn run_client(mut cmd: Command, timeout: Duration) -> Result<Outcome, String> {
             return serde_json::from_str(json).map_err(|e| format!("bad result: {e}"));
         }
     }
-    let last = err.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("no output");
+    let last = err
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("no output");
     Err(last.chars().take(160).collect())
 }
 
@@ -543,12 +616,25 @@ impl Crossbar {
             kill(&mut process);
             return Err("the bench.echo callee did not start".into());
         }
-        Ok(Crossbar { process, callee, ws, rs, worker_pids })
+        Ok(Crossbar {
+            process,
+            callee,
+            ws,
+            rs,
+            worker_pids,
+        })
     }
 
     fn publisher(&self, ctx: &Ctx) -> Child {
         let mut p = spawn_pinned(
-            Command::new(&ctx.exe).args(["helper", "publisher", "--url", &self.rs, "--ser", "msgpack"]),
+            Command::new(&ctx.exe).args([
+                "helper",
+                "publisher",
+                "--url",
+                &self.rs,
+                "--ser",
+                "msgpack",
+            ]),
             ROUTER_CPU,
         );
         let _ = read_line_with(&mut p, "ready", Duration::from_secs(20));
@@ -654,7 +740,11 @@ fn cell(r: Option<&Result<Outcome, String>>, router_flag: bool) -> String {
             }
             if o.dropped > 0 {
                 let total = o.ops + o.dropped;
-                let _ = write!(s, " ({:.1}% dropped)", o.dropped as f64 / total as f64 * 100.0);
+                let _ = write!(
+                    s,
+                    " ({:.1}% dropped)",
+                    o.dropped as f64 / total as f64 * 100.0
+                );
             }
             s
         }
@@ -701,7 +791,9 @@ fn machine() -> String {
         .and_then(|l| l.split(':').nth(1))
         .map(|s| s.trim().to_owned())
         .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
     let mem_kb: u64 = std::fs::read_to_string("/proc/meminfo")
         .unwrap_or_default()
@@ -748,7 +840,10 @@ fn versions(ctx: &Ctx) -> String {
         .as_ref()
         .and_then(|py| {
             Command::new(py)
-                .args(["-c", "import sys, autobahn; print(autobahn.__version__, sys.version.split()[0])"])
+                .args([
+                    "-c",
+                    "import sys, autobahn; print(autobahn.__version__, sys.version.split()[0])",
+                ])
                 .output()
                 .ok()
         })
@@ -904,7 +999,10 @@ fn render(ctx: &Ctx, took: Duration) -> String {
         );
         for m in mem {
             let what = if m.workload.starts_with("pending-mem") {
-                ("RSS per pending call (100k calls the router never answers)", "≤ 512 B")
+                (
+                    "RSS per pending call (100k calls the router never answers)",
+                    "≤ 512 B",
+                )
             } else if m.workload.starts_with("sub-mem") {
                 ("RSS per idle subscription (10k subscriptions)", "≤ 256 B")
             } else if m.workload.starts_with("burst-coop") {
@@ -923,7 +1021,10 @@ fn render(ctx: &Ctx, took: Duration) -> String {
                 Ok(o) => match o.bytes_per_item {
                     Some(b) => format!(
                         "{b:.0} B{}",
-                        o.note.as_ref().map(|n| format!(" ({n})")).unwrap_or_default()
+                        o.note
+                            .as_ref()
+                            .map(|n| format!(" ({n})"))
+                            .unwrap_or_default()
                     ),
                     None => format!(
                         "{} ok, {} errors in {:.2} s ({} calls/s, CPU {} s/100k)",
@@ -935,7 +1036,14 @@ fn render(ctx: &Ctx, took: Duration) -> String {
                     ),
                 },
             };
-            let _ = writeln!(md, "| {} | {} | {} | {} |", what.0, m.client.label(), result, what.1);
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} |",
+                what.0,
+                m.client.label(),
+                result,
+                what.1
+            );
         }
         md.push('\n');
     }
@@ -996,7 +1104,9 @@ const END: &str = "<!-- results:end -->";
 fn splice(path: &PathBuf, markdown: &str) -> std::io::Result<()> {
     let text = std::fs::read_to_string(path)?;
     let (Some(b), Some(e)) = (text.find(BEGIN), text.find(END)) else {
-        return Err(std::io::Error::other(format!("markers {BEGIN} / {END} not found")));
+        return Err(std::io::Error::other(format!(
+            "markers {BEGIN} / {END} not found"
+        )));
     };
     let new = format!("{}{BEGIN}\n{}{}", &text[..b], markdown, &text[e..]);
     std::fs::write(path, new)

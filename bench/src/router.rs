@@ -119,7 +119,8 @@ impl Conn {
                 Some(ser) => {
                     self.ser = ser;
                     // Max length we accept: 16 MiB (LLLL = 15).
-                    self.out.extend_from_slice(&[0x7f, 0xf0 | ser.rawsocket_id(), 0, 0]);
+                    self.out
+                        .extend_from_slice(&[0x7f, 0xf0 | ser.rawsocket_id(), 0, 0]);
                 }
                 None => {
                     self.out.extend_from_slice(&[0x7f, 0x10, 0, 0]);
@@ -161,13 +162,13 @@ impl Conn {
             .map(str::trim)
             .find_map(Ser::from_subprotocol);
         let Some(ser) = chosen else {
-            self.out.extend_from_slice(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+            self.out
+                .extend_from_slice(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
             self.write_all_out().await?;
             return Err(io::ErrorKind::InvalidData.into());
         };
         self.ser = ser;
-        let accept =
-            tokio_tungstenite::tungstenite::handshake::derive_accept_key(key.as_bytes());
+        let accept = tokio_tungstenite::tungstenite::handshake::derive_accept_key(key.as_bytes());
         let response = format!(
             "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
              Sec-WebSocket-Accept: {accept}\r\nSec-WebSocket-Protocol: {}\r\n\r\n",
@@ -276,7 +277,12 @@ impl Conn {
                         1 => {
                             // PING -> PONG with the same payload.
                             let mut pong = Vec::with_capacity(4 + len);
-                            pong.extend_from_slice(&[0x02, (len >> 16) as u8, (len >> 8) as u8, len as u8]);
+                            pong.extend_from_slice(&[
+                                0x02,
+                                (len >> 16) as u8,
+                                (len >> 8) as u8,
+                                len as u8,
+                            ]);
                             pong.extend_from_slice(&self.inbuf[s..e]);
                             self.out.extend_from_slice(&pong);
                         }
@@ -371,12 +377,10 @@ impl Conn {
 
     fn frame_header(&mut self, len: usize) {
         match self.framing {
-            Framing::RawSocket => self.out.extend_from_slice(&[
-                0x00,
-                (len >> 16) as u8,
-                (len >> 8) as u8,
-                len as u8,
-            ]),
+            Framing::RawSocket => {
+                self.out
+                    .extend_from_slice(&[0x00, (len >> 16) as u8, (len >> 8) as u8, len as u8])
+            }
             Framing::WebSocket => {
                 let opcode = if self.ser.is_binary() { 0x2 } else { 0x1 };
                 ws_header(&mut self.out, opcode, len);
@@ -413,7 +417,9 @@ impl Conn {
                 }
                 let (a, k) = (m.elem(4), m.elem(5));
                 self.reply(|out| match (a, k) {
-                    (Some(a), Some(k)) => codec::encode_reply(ser, codec::RESULT, request, &[a, k], out),
+                    (Some(a), Some(k)) => {
+                        codec::encode_reply(ser, codec::RESULT, request, &[a, k], out)
+                    }
                     (Some(a), None) => codec::encode_reply(ser, codec::RESULT, request, &[a], out),
                     _ => codec::encode_reply(ser, codec::RESULT, request, &[], out),
                 });

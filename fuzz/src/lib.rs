@@ -9,17 +9,14 @@
 //!   libFuzzer reports as a crash) and never hang: once the router hangs up, the session closes
 //!   and every pending request resolves within [`DEADLINE`], or the harness panics.
 
-use std::path::PathBuf;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio::net::UnixListener;
-use tokio::net::unix::OwnedReadHalf;
+use wamp_client::transport::memory;
 use wamp_client::wire::Message;
 use wamp_client::{Arguments, Dict, Invocation, Serializer, Session, Value, WampError};
+use wamp_testkit::scripted_router::{Frame, RouterPeer};
 
 /// Decodes `data`; what decodes must survive a round trip.
 pub fn decode_round_trip(serializer: Serializer, data: &[u8]) {
@@ -95,13 +92,6 @@ fn runtime() -> &'static tokio::runtime::Runtime {
     })
 }
 
-/// A fresh Unix socket path (Unix sockets leave no TIME_WAIT behind, unlike TCP).
-fn socket_path() -> PathBuf {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    std::env::temp_dir().join(format!("wamp-fuzz-{}-{n}.sock", std::process::id()))
-}
-
 /// Feeds the frames of `data` (see [`parse_input`]) to a session.
 pub fn session_messages(data: &[u8]) {
     let Some((serializer, frames)) = parse_input(data) else {
@@ -141,85 +131,46 @@ fn welcome_details() -> Dict {
     details
 }
 
-/// Reads one RawSocket frame's payload (skipping PINGs and PONGs); `None` at the end.
-async fn read_message(reader: &mut OwnedReadHalf) -> Option<Vec<u8>> {
-    loop {
-        let mut header = [0u8; 4];
-        reader.read_exact(&mut header).await.ok()?;
-        let [kind, l1, l2, l3] = header;
-        let length = usize::from(l1) << 16 | usize::from(l2) << 8 | usize::from(l3);
-        let mut payload = vec![0; length];
-        reader.read_exact(&mut payload).await.ok()?;
-        if kind & 0x07 == 0 {
-            return Some(payload);
-        }
-    }
-}
-
-fn frame(payload: &[u8]) -> Vec<u8> {
-    let length = u32::try_from(payload.len()).unwrap_or(0).to_be_bytes();
-    let mut frame = vec![0, length[1], length[2], length[3]];
-    frame.extend_from_slice(payload);
-    frame
-}
-
 async fn run_session(serializer: Serializer, frames: Vec<&[u8]>) {
-    let path = socket_path();
-    let listener = match UnixListener::bind(&path) {
-        Ok(listener) => listener,
-        Err(e) => panic!("cannot listen on {}: {e}", path.display()),
-    };
-    let url = format!("unix://{}", path.display());
+    let (transport, peer) = memory::pair(serializer);
+    let mut peer = RouterPeer::in_memory(peer);
 
-    // The router: handshake, join, wait for the four requests, then the fuzzer's frames.
-    let router = async {
-        let (stream, _) = listener.accept().await.ok()?;
-        let _ = std::fs::remove_file(&path);
-        let (mut reader, mut writer) = stream.into_split();
-        let mut hello = [0u8; 4];
-        reader.read_exact(&mut hello).await.ok()?;
-        let [_, second, _, _] = hello;
-        writer
-            .write_all(&[0x7F, 0xF0 | (second & 0x0F), 0, 0])
-            .await
-            .ok()?;
-        read_message(&mut reader).await?; // HELLO
-        let welcome = Message::Welcome {
-            session: 1,
-            details: welcome_details(),
-        };
-        let welcome = serializer.encode(&welcome).ok()?;
-        writer.write_all(&frame(&welcome)).await.ok()?;
+    // The router: join, wait for the four requests, then the fuzzer's frames.
+    let router = async move {
+        peer.welcome_with(1, welcome_details()).await;
         for _ in 0..4 {
-            read_message(&mut reader).await?;
+            peer.recv().await?;
         }
-        // From now on, whatever the client sends is read and dropped.
-        let drain = tokio::spawn(async move { while read_message(&mut reader).await.is_some() {} });
+        // From now on, whatever the client sends is dropped.
         for payload in &frames {
-            if writer.write_all(&frame(payload)).await.is_err() {
+            // In memory, a frame is its bytes, whatever the serializer.
+            if peer
+                .try_send_frame(Frame::Binary(payload.to_vec()))
+                .await
+                .is_err()
+            {
                 break;
             }
+            peer.discard_received();
             tokio::task::yield_now().await;
         }
         // Give the session a moment to act on the last frames, then hang up.
         tokio::time::sleep(Duration::from_millis(1)).await;
-        drop(writer);
-        drain.abort();
+        peer.close();
         Some(())
     };
 
     let client = async {
-        let session = match Session::builder(&url, "realm1")
+        let session = match Session::builder("memory://fuzz-router", "realm1")
             .serializer(serializer)
-            .no_keepalive()
             .join_timeout(DEADLINE)
             .leave_timeout(Duration::from_millis(100))
             .interrupt_grace(Duration::from_millis(100))
-            .connect()
+            .connect_with(transport)
             .await
         {
             Ok(session) => session,
-            // The fixed handshake cannot fail unless the socket does.
+            // The fixed handshake cannot fail unless the transport does.
             Err(e) => panic!("joining the fuzz router failed: {e}"),
         };
         let call = tokio::spawn({

@@ -33,7 +33,8 @@
 //!
 //! # Layout
 //! - [`wire`]: WAMP messages and the three serializers; no I/O.
-//! - `transport`: WebSocket and RawSocket connections (TLS by rustls) carrying encoded messages.
+//! - [`transport`]: WebSocket and RawSocket connections (TLS by rustls) carrying encoded messages,
+//!   the [`Transport`](transport::Transport) trait for others, and an in-memory one.
 //! - [`auth`]: authentication methods (ticket, WAMP-CRA, cryptosign, WAMP-SCRAM) and the
 //!   [`Authenticator`](auth::Authenticator) trait for custom ones.
 //! - [`session`]: joining a realm; the task that owns the connection and every pending request.
@@ -78,7 +79,7 @@ mod options;
 mod payload;
 pub mod session;
 mod session_details;
-mod transport;
+pub mod transport;
 mod uri;
 pub mod value;
 pub mod wire;

@@ -2,16 +2,9 @@
 //! proof of identity, key derivation costs the client must not pay, a router that makes the
 //! client derive keys again and again, and secrets offered without TLS.
 //!
-//! Every router here is scripted (`support::scripted_router`); the log assertions use a small
+//! Every router here is scripted (`wamp_testkit::scripted_router`); the log assertions use a small
 //! subscriber that records events (`Capture`).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
-
-mod support;
+#![cfg(test)] // clippy.toml's allow-*-in-tests then reaches the helpers too (rust-clippy#13981)
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,15 +18,16 @@ use wamp_client::auth::{
 use wamp_client::wire::Message;
 use wamp_client::{Dict, Error, ErrorUri, Serializer, Session, SessionBuilder, Value};
 
-use support::scripted_router::{RouterPeer, ScriptedRouter, dict, expect_message, welcome_details};
+use wamp_testkit::scripted_router::{
+    RouterPeer, ScriptedRouter, dict, expect_message, welcome_details,
+};
 
-/// The longest one test may take; a hang fails the test instead of CI.
+/// The longest one test may take (key derivations are slow in debug builds); a hang fails the
+/// test instead of CI.
 const LIMIT: Duration = Duration::from_secs(60);
 
 async fn bounded<T>(what: &str, future: impl Future<Output = T>) -> T {
-    tokio::time::timeout(LIMIT, future)
-        .await
-        .unwrap_or_else(|_| panic!("{what}: no result within {LIMIT:?}"))
+    wamp_testkit::bounded_for(LIMIT, what, future).await
 }
 
 /// Connects with `builder` while `script` plays the router on one connection; returns the
@@ -230,7 +224,7 @@ async fn cryptosign_with_a_router_key_refuses_a_welcome_for_another_method() {
 
 /// A SCRAM challenge extending the client's nonce, with this KDF and cost.
 fn scram_challenge(
-    hello: &support::scripted_router::Hello,
+    hello: &wamp_testkit::scripted_router::Hello,
     kdf: &str,
     iterations: u64,
     memory: u64,
@@ -437,7 +431,7 @@ async fn one_key_derivation_at_a_time_across_attempts() {
             .await;
         expect_message!(second, Message::Authenticate { .. });
         second
-            .send(support::scripted_router::abort(
+            .send(wamp_testkit::scripted_router::abort(
                 "wamp.error.not_authorized",
                 "no",
             ))

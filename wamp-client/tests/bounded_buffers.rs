@@ -1,21 +1,13 @@
 //! A subscriber that falls behind loses its oldest events, counted; the session, other
 //! subscriptions and calls are not held up, and memory stays bounded.
-
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
-
-mod support;
+#![cfg(test)] // clippy.toml's allow-*-in-tests then reaches the helpers too (rust-clippy#13981)
 
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
-use support::scripted_router::{ScriptedRouter, args, event};
 use wamp_client::Session;
 use wamp_client::wire::Serializer;
+use wamp_testkit::scripted_router::{ScriptedRouter, args, event};
 
 #[tokio::test]
 async fn a_slow_subscriber_drops_its_oldest_events_and_nothing_else_waits() {

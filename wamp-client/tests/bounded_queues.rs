@@ -3,34 +3,19 @@
 //! stops the invocation, invocations beyond the limit are answered "busy", and requests beyond
 //! the command queue wait for room (or fail when they cannot wait) while control commands always
 //! go through.
-
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
-
-mod support;
+#![cfg(test)] // clippy.toml's allow-*-in-tests then reaches the helpers too (rust-clippy#13981)
 
 use std::future::{Future, IntoFuture as _};
 use std::task::Poll;
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
-use support::scripted_router::{
-    ScriptedRouter, args, dict, error, expect_message, invocation, result, welcome_details,
-};
 use wamp_client::wire::{Message, Payload, code};
 use wamp_client::{Arguments, Dict, Error, Invocation, Serializer, Session, Value};
-
-const TIMEOUT: Duration = Duration::from_secs(20);
-
-async fn bounded(what: &str, test: impl Future<Output = ()>) {
-    if tokio::time::timeout(TIMEOUT, test).await.is_err() {
-        panic!("{what}: did not finish within {TIMEOUT:?}");
-    }
-}
+use wamp_testkit::bounded;
+use wamp_testkit::scripted_router::{
+    ScriptedRouter, args, dict, error, expect_message, invocation, result, welcome_details,
+};
 
 /// WELCOME details of a dealer that supports progressive results and invocations (and canceling).
 fn progressive_welcome() -> Dict {
@@ -357,7 +342,7 @@ async fn a_publishing_loop_waits_for_room_and_control_commands_still_go_through(
                 let (args, _) = expect_message!(
                     peer, Message::Publish { payload, .. } => payload.into_parts()
                 );
-                assert_eq!(args, support::scripted_router::args((i,)));
+                assert_eq!(args, wamp_testkit::scripted_router::args((i,)));
             }
             expect_message!(
                 peer,
@@ -370,7 +355,7 @@ async fn a_publishing_loop_waits_for_room_and_control_commands_still_go_through(
                 let (args, _) = expect_message!(
                     peer, Message::Publish { payload, .. } => payload.into_parts()
                 );
-                assert_eq!(args, support::scripted_router::args((i,)));
+                assert_eq!(args, wamp_testkit::scripted_router::args((i,)));
             }
             peer.expect_leave().await;
         });

@@ -9,16 +9,10 @@
 //! detailed single cases (malformed JSON, second WELCOME, RESULT for an unissued request,
 //! unknown code, ERROR for an INVOCATION, RESULT answering a SUBSCRIBE, abrupt disconnect); the
 //! tables here add the rest, every serializer, and check everything the same way.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
-
-mod support;
+#![cfg(test)] // clippy.toml's allow-*-in-tests then reaches the helpers too (rust-clippy#13981)
 
 use std::time::Duration;
+use wamp_testkit::ARITY;
 
 use futures_util::SinkExt as _;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -29,7 +23,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 use wamp_client::wire::{Id, MAX_ID, Message, Payload, code};
 use wamp_client::{CloseReason, Dict, Error, Serializer, Session, Value, error::CloseInitiator};
 
-use support::scripted_router::{
+use wamp_testkit::scripted_router::{
     RouterPeer, ScriptedRouter, args, dict, error, expect_message, result, welcome_details,
 };
 
@@ -106,35 +100,6 @@ fn empty() -> Value {
 fn text(s: &str) -> Value {
     Value::from(s)
 }
-
-/// Every message type code with its allowed array lengths.
-const ARITY: &[(u64, &str, usize, usize)] = &[
-    (1, "HELLO", 3, 3),
-    (2, "WELCOME", 3, 3),
-    (3, "ABORT", 3, 5),
-    (4, "CHALLENGE", 3, 3),
-    (5, "AUTHENTICATE", 3, 3),
-    (6, "GOODBYE", 3, 3),
-    (8, "ERROR", 5, 7),
-    (16, "PUBLISH", 4, 6),
-    (17, "PUBLISHED", 3, 3),
-    (32, "SUBSCRIBE", 4, 4),
-    (33, "SUBSCRIBED", 3, 3),
-    (34, "UNSUBSCRIBE", 3, 3),
-    (35, "UNSUBSCRIBED", 2, 3),
-    (36, "EVENT", 4, 6),
-    (48, "CALL", 4, 6),
-    (49, "CANCEL", 3, 3),
-    (50, "RESULT", 3, 5),
-    (64, "REGISTER", 4, 4),
-    (65, "REGISTERED", 3, 3),
-    (66, "UNREGISTER", 3, 3),
-    (67, "UNREGISTERED", 2, 3),
-    (68, "INVOCATION", 4, 6),
-    (69, "INTERRUPT", 3, 3),
-    (70, "YIELD", 3, 5),
-    (337, "EVENT_RECEIVED", 2, 2),
-];
 
 /// Filler elements for arrays of a given length (the decoder checks the length first).
 fn filler(index: usize) -> Value {

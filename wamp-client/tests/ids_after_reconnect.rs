@@ -1,29 +1,15 @@
 //! After a reconnect the router assigns new ids to the restored registrations and subscriptions;
 //! the handles report the current ones.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
-
-mod support;
+#![cfg(test)] // clippy.toml's allow-*-in-tests then reaches the helpers too (rust-clippy#13981)
 
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
-use support::scripted_router::{ScriptedRouter, args, event, expect_message, invocation};
 use wamp_client::wire::{Message, Serializer};
 use wamp_client::{Arguments, Invocation, ReconnectPolicy, Session, session::SessionState};
-
-const LIMIT: Duration = Duration::from_secs(15);
-
-async fn bounded<T>(what: &str, future: impl std::future::Future<Output = T>) -> T {
-    tokio::time::timeout(LIMIT, future)
-        .await
-        .unwrap_or_else(|_| panic!("{what}: timed out"))
-}
+use wamp_testkit::bounded;
+use wamp_testkit::scripted_router::{ScriptedRouter, args, event, expect_message, invocation};
 
 #[tokio::test]
 async fn handles_report_the_router_ids_of_the_restored_session() {

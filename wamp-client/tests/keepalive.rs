@@ -1,16 +1,9 @@
 //! Keepalive: PINGs keep an idle session open while the router answers them, and a router that
 //! falls silent (or stops reading) is declared dead within the timeout, failing what is pending.
 //!
-//! WebSocket runs against the scripted router of `tests/support` (tungstenite answers Pings while
+//! WebSocket runs against the scripted router of `wamp-testkit` (tungstenite answers Pings while
 //! the script reads); RawSocket against a small RawSocket router written here over TCP.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
-
-mod support;
+#![cfg(test)] // clippy.toml's allow-*-in-tests then reaches the helpers too (rust-clippy#13981)
 
 use std::future::{Future, IntoFuture as _};
 use std::time::{Duration, Instant};
@@ -23,10 +16,9 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 use wamp_client::wire::{Id, Message, Payload};
 use wamp_client::{CloseReason, Dict, Error, Serializer, Session, error::CloseInitiator};
 
-use support::scripted_router::{RouterPeer, ScriptedRouter, args, result, welcome_details};
+use wamp_testkit::bounded;
+use wamp_testkit::scripted_router::{RouterPeer, ScriptedRouter, args, result, welcome_details};
 
-/// The longest any test may take: a hang fails the test instead of blocking CI.
-const TEST_TIMEOUT: Duration = Duration::from_secs(20);
 const SESSION_ID: Id = 77;
 const REALM: &str = "realm1";
 /// The keepalive used by the tests: a PING every 100 ms, dead after 400 ms of silence.
@@ -34,13 +26,6 @@ const INTERVAL: Duration = Duration::from_millis(100);
 const TIMEOUT: Duration = Duration::from_millis(400);
 /// The close message a silent router gets, for [`TIMEOUT`].
 const DEAD: &str = "no answer from the router for 0.4 s: the connection is dead";
-
-async fn bounded<T>(test: &str, body: impl Future<Output = T>) -> T {
-    match tokio::time::timeout(TEST_TIMEOUT, body).await {
-        Ok(value) => value,
-        Err(_) => panic!("{test}: timed out after {TEST_TIMEOUT:?}; something hangs"),
-    }
-}
 
 async fn finish<T>(script: tokio::task::JoinHandle<T>) -> T {
     match script.await {
@@ -273,9 +258,9 @@ fn unknown_event() -> Message {
     }
 }
 
-fn ws_event() -> support::scripted_router::Frame {
+fn ws_event() -> wamp_testkit::scripted_router::Frame {
     let bytes = Serializer::Json.encode(&unknown_event()).unwrap();
-    support::scripted_router::Frame::Text(String::from_utf8(bytes).unwrap())
+    wamp_testkit::scripted_router::Frame::Text(String::from_utf8(bytes).unwrap())
 }
 
 // Two threads, so that the router keeps sending while the session task works through the flood.

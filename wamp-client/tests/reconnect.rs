@@ -2,36 +2,21 @@
 //! subscriptions come back with their options and handlers, idempotent calls are sent again,
 //! other requests fail fast with `Disconnected`, the state stream tells the story, and fatal
 //! refusals end the session.
-
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
-
-mod support;
+#![cfg(test)] // clippy.toml's allow-*-in-tests then reaches the helpers too (rust-clippy#13981)
 
 use std::future::IntoFuture;
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
-use support::scripted_router::{
-    ScriptedRouter, args, dict, event, expect_message, invocation, result,
-};
 use wamp_client::wire::{Message, Serializer};
 use wamp_client::{
     Arguments, Error, ErrorUri, Invocation, MatchPolicy, ReconnectPolicy, Session, Value,
     session::SessionState,
 };
-
-const LIMIT: Duration = Duration::from_secs(15);
-
-async fn bounded<T>(what: &str, future: impl std::future::Future<Output = T>) -> T {
-    tokio::time::timeout(LIMIT, future)
-        .await
-        .unwrap_or_else(|_| panic!("{what}: timed out"))
-}
+use wamp_testkit::bounded;
+use wamp_testkit::scripted_router::{
+    ScriptedRouter, args, dict, event, expect_message, invocation, result,
+};
 
 fn fast_policy() -> ReconnectPolicy {
     ReconnectPolicy::default()
@@ -43,8 +28,9 @@ fn fast_policy() -> ReconnectPolicy {
 #[tokio::test]
 async fn registrations_and_subscriptions_are_restored_after_a_drop() {
     bounded("restore", async {
-        let router = ScriptedRouter::start(Serializer::Json).await;
+        let router = ScriptedRouter::in_memory(Serializer::Json);
         let url = router.url();
+        let connector = router.connector();
         let (dropped_tx, dropped_rx) = tokio::sync::oneshot::channel::<()>();
         let script = tokio::spawn(async move {
             // First connection: join, register, subscribe (prefix), then drop the connection.
@@ -130,7 +116,7 @@ async fn registrations_and_subscriptions_are_restored_after_a_drop() {
 
         let session = Session::builder(&url, "realm1")
             .reconnect(fast_policy())
-            .connect()
+            .connect_with_factory(connector)
             .await
             .unwrap();
         let mut states = session.states();
@@ -206,8 +192,9 @@ async fn registrations_and_subscriptions_are_restored_after_a_drop() {
 #[tokio::test]
 async fn requests_while_disconnected_fail_fast_or_wait() {
     bounded("disconnected", async {
-        let router = ScriptedRouter::start(Serializer::Json).await;
+        let router = ScriptedRouter::in_memory(Serializer::Json);
         let url = router.url();
+        let connector = router.connector();
         let (dropped_tx, dropped_rx) = tokio::sync::oneshot::channel::<()>();
         let (go_tx, go_rx) = tokio::sync::oneshot::channel::<()>();
         let script = tokio::spawn(async move {
@@ -230,7 +217,7 @@ async fn requests_while_disconnected_fail_fast_or_wait() {
 
         let session = Session::builder(&url, "realm1")
             .reconnect(fast_policy().initial_delay(Duration::from_millis(200)))
-            .connect()
+            .connect_with_factory(connector)
             .await
             .unwrap();
         let plain = tokio::spawn(session.call("com.example.plain", ()).into_future());
@@ -271,8 +258,9 @@ async fn requests_while_disconnected_fail_fast_or_wait() {
 #[tokio::test]
 async fn a_fatal_refusal_ends_the_session_and_attempts_are_bounded() {
     bounded("fatal", async {
-        let router = ScriptedRouter::start(Serializer::Json).await;
+        let router = ScriptedRouter::in_memory(Serializer::Json);
         let url = router.url();
+        let connector = router.connector();
         let script = tokio::spawn(async move {
             let peer = router.accept().await;
             let mut peer = peer;
@@ -285,7 +273,7 @@ async fn a_fatal_refusal_ends_the_session_and_attempts_are_bounded() {
         });
         let session = Session::builder(&url, "realm1")
             .reconnect(fast_policy())
-            .connect()
+            .connect_with_factory(connector)
             .await
             .unwrap();
         let reason = session.closed().await;
@@ -294,8 +282,9 @@ async fn a_fatal_refusal_ends_the_session_and_attempts_are_bounded() {
         script.await.unwrap();
 
         // Attempts are bounded: a router that is gone for good.
-        let router = ScriptedRouter::start(Serializer::Json).await;
+        let router = ScriptedRouter::in_memory(Serializer::Json);
         let url = router.url();
+        let connector = router.connector();
         let script = tokio::spawn(async move {
             let mut peer = router.accept().await;
             peer.welcome(1).await;
@@ -304,7 +293,7 @@ async fn a_fatal_refusal_ends_the_session_and_attempts_are_bounded() {
         });
         let session = Session::builder(&url, "realm1")
             .reconnect(fast_policy().max_attempts(Some(3)))
-            .connect()
+            .connect_with_factory(connector)
             .await
             .unwrap();
         let reason = session.closed().await;
@@ -324,12 +313,13 @@ async fn a_fatal_refusal_ends_the_session_and_attempts_are_bounded() {
 #[tokio::test]
 async fn leave_and_router_kill_do_not_reconnect() {
     bounded("no reconnect", async {
-        let router = ScriptedRouter::start(Serializer::Json).await;
+        let router = ScriptedRouter::in_memory(Serializer::Json);
         let url = router.url();
+        let connector = router.connector();
         let script = tokio::spawn(async move {
             let mut peer = router.accept().await;
             peer.welcome(1).await;
-            peer.send(support::scripted_router::goodbye(
+            peer.send(wamp_testkit::scripted_router::goodbye(
                 "wamp.close.killed",
                 Some("bye"),
             ))
@@ -338,7 +328,7 @@ async fn leave_and_router_kill_do_not_reconnect() {
         });
         let session = Session::builder(&url, "realm1")
             .reconnect(fast_policy())
-            .connect()
+            .connect_with_factory(connector)
             .await
             .unwrap();
         let reason = session.closed().await;
@@ -370,8 +360,9 @@ async fn a_registration_dropped_while_being_restored_is_unregistered() {
 /// gives it back (the handle's own removal had no router id to go to).
 async fn dropped_while_being_restored(kind: Restored) {
     bounded(&format!("{kind:?} dropped during restore"), async {
-        let router = ScriptedRouter::start(Serializer::Json).await;
+        let router = ScriptedRouter::in_memory(Serializer::Json);
         let url = router.url();
+        let connector = router.connector();
         let (restoring_tx, restoring_rx) = tokio::sync::oneshot::channel::<()>();
         let (dropped_tx, dropped_rx) = tokio::sync::oneshot::channel::<()>();
         let (given_back_tx, given_back_rx) = tokio::sync::oneshot::channel::<()>();
@@ -436,7 +427,7 @@ async fn dropped_while_being_restored(kind: Restored) {
 
         let session = Session::builder(&url, "realm1")
             .reconnect(fast_policy())
-            .connect()
+            .connect_with_factory(connector)
             .await
             .unwrap();
         let handle: Box<dyn std::any::Any> = match kind {

@@ -2,37 +2,23 @@
 //! fails partway, a handler that panics before it returns its future, invocation ids reused
 //! across a reconnect or while an invocation runs, a duplicate REGISTERED, answers after GOODBYE,
 //! a router that stops reading, and calls that cannot be repeated safely.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
-
-mod support;
+#![cfg(test)] // clippy.toml's allow-*-in-tests then reaches the helpers too (rust-clippy#13981)
 
 use std::collections::BTreeSet;
-use std::future::{Future, IntoFuture as _};
+use std::future::IntoFuture as _;
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
-use support::scripted_router::{
-    RouterPeer, ScriptedRouter, args, dict, expect_message, invocation, result, welcome_details,
-};
 use tokio::sync::oneshot;
 use wamp_client::wire::{Message, Payload, Serializer, code};
 use wamp_client::{
     Arguments, Dict, Error, ErrorUri, Invocation, ReconnectPolicy, Session, Value,
     session::SessionState,
 };
-
-const LIMIT: Duration = Duration::from_secs(30);
-
-async fn bounded<T>(what: &str, future: impl Future<Output = T>) -> T {
-    tokio::time::timeout(LIMIT, future)
-        .await
-        .unwrap_or_else(|_| panic!("{what}: timed out; the client or the router script hangs"))
-}
+use wamp_testkit::bounded;
+use wamp_testkit::scripted_router::{
+    RouterPeer, ScriptedRouter, args, dict, expect_message, invocation, result, welcome_details,
+};
 
 fn fast_policy() -> ReconnectPolicy {
     ReconnectPolicy::default()
@@ -64,15 +50,16 @@ async fn wait_for_state(session: &Session, wanted: impl Fn(&SessionState) -> boo
 /// must all be restored on the connection after it.
 #[tokio::test]
 async fn a_restore_that_fails_partway_loses_nothing() {
-    // Enough SUBSCRIBE bytes to fill both sockets' buffers on loopback several times over.
+    // Far more SUBSCRIBEs than the connection holds in flight, so the restore stalls partway.
     const TOPICS: usize = 300;
     let padding = "x".repeat(60_000);
     let topic = move |i: usize| format!("com.example.t{i}.{padding}");
     let topics: BTreeSet<String> = (0..TOPICS).map(&topic).collect();
 
     bounded("restore partway", async {
-        let router = ScriptedRouter::start(Serializer::Json).await;
+        let router = ScriptedRouter::in_memory_with_capacity(Serializer::Json, 16);
         let url = router.url();
+        let connector = router.connector();
         let (dropped_tx, dropped_rx) = oneshot::channel::<()>();
         let (waiting_tx, waiting_rx) = oneshot::channel::<()>();
         let expected = topics.clone();
@@ -137,7 +124,7 @@ async fn a_restore_that_fails_partway_loses_nothing() {
         let session = Session::builder(&url, "realm1")
             .reconnect(fast_policy())
             .no_keepalive()
-            .connect()
+            .connect_with_factory(connector)
             .await
             .unwrap();
         let _registration = session
@@ -193,8 +180,9 @@ async fn a_restore_that_fails_partway_loses_nothing() {
 #[tokio::test]
 async fn a_handler_that_panics_before_returning_its_future_answers_runtime_error() {
     bounded("panic before the future", async {
-        let router = ScriptedRouter::start(Serializer::Json).await;
+        let router = ScriptedRouter::in_memory(Serializer::Json);
         let url = router.url();
+        let connector = router.connector();
         let script = tokio::spawn(async move {
             let mut peer = router.accept().await;
             peer.welcome(1).await;
@@ -207,7 +195,10 @@ async fn a_handler_that_panics_before_returning_its_future_answers_runtime_error
             assert_eq!((request, error.as_str()), (3, "wamp.error.runtime_error"));
             peer.expect_leave().await;
         });
-        let session = Session::connect(&url, "realm1").await.unwrap();
+        let session = Session::builder(&url, "realm1")
+            .connect_with_factory(connector)
+            .await
+            .unwrap();
         let _registration = session
             .register("com.example.double", |inv: Invocation| {
                 let n: i64 = inv.arg(0).unwrap();
@@ -255,8 +246,9 @@ async fn sum_handler(mut inv: Invocation) -> Result<Arguments, wamp_client::Wamp
 #[tokio::test]
 async fn invocation_ids_of_a_lost_connection_are_not_dropped_on_the_next() {
     bounded("finished invocations across a reconnect", async {
-        let router = ScriptedRouter::start(Serializer::Json).await;
+        let router = ScriptedRouter::in_memory(Serializer::Json);
         let url = router.url();
+        let connector = router.connector();
         let (answered_tx, answered_rx) = oneshot::channel::<()>();
         let script = tokio::spawn(async move {
             let mut peer = router.accept().await;
@@ -282,7 +274,7 @@ async fn invocation_ids_of_a_lost_connection_are_not_dropped_on_the_next() {
         });
         let session = Session::builder(&url, "realm1")
             .reconnect(fast_policy())
-            .connect()
+            .connect_with_factory(connector)
             .await
             .unwrap();
         let _registration = session
@@ -301,8 +293,9 @@ async fn invocation_ids_of_a_lost_connection_are_not_dropped_on_the_next() {
 #[tokio::test]
 async fn an_invocation_reusing_a_running_id_is_a_protocol_violation() {
     bounded("invocation id reuse", async {
-        let router = ScriptedRouter::start(Serializer::Json).await;
+        let router = ScriptedRouter::in_memory(Serializer::Json);
         let url = router.url();
+        let connector = router.connector();
         let script = tokio::spawn(async move {
             let mut peer = router.accept().await;
             peer.welcome(1).await;
@@ -312,7 +305,10 @@ async fn an_invocation_reusing_a_running_id_is_a_protocol_violation() {
             let reason = expect_message!(peer, Message::Abort { reason, .. } => reason);
             assert_eq!(reason, "wamp.error.protocol_violation");
         });
-        let session = Session::connect(&url, "realm1").await.unwrap();
+        let session = Session::builder(&url, "realm1")
+            .connect_with_factory(connector)
+            .await
+            .unwrap();
         let _registration = session
             .register("com.example.slow", |_inv: Invocation| async move {
                 std::future::pending::<()>().await;
@@ -333,8 +329,9 @@ async fn an_invocation_reusing_a_running_id_is_a_protocol_violation() {
 #[tokio::test]
 async fn a_duplicate_registered_id_is_a_protocol_violation() {
     bounded("duplicate REGISTERED", async {
-        let router = ScriptedRouter::start(Serializer::Json).await;
+        let router = ScriptedRouter::in_memory(Serializer::Json);
         let url = router.url();
+        let connector = router.connector();
         let script = tokio::spawn(async move {
             let mut peer = router.accept().await;
             peer.welcome(1).await;
@@ -343,7 +340,10 @@ async fn a_duplicate_registered_id_is_a_protocol_violation() {
             let reason = expect_message!(peer, Message::Abort { reason, .. } => reason);
             assert_eq!(reason, "wamp.error.protocol_violation");
         });
-        let session = Session::connect(&url, "realm1").await.unwrap();
+        let session = Session::builder(&url, "realm1")
+            .connect_with_factory(connector)
+            .await
+            .unwrap();
         let handler = |_inv: Invocation| async move { Ok(Arguments::new()) };
         let first = session.register("com.example.a", handler).await.unwrap();
         let second = session.register("com.example.b", handler).await;
@@ -362,8 +362,9 @@ async fn a_duplicate_registered_id_is_a_protocol_violation() {
 #[tokio::test]
 async fn no_yield_follows_goodbye() {
     bounded("YIELD after GOODBYE", async {
-        let router = ScriptedRouter::start(Serializer::Json).await;
+        let router = ScriptedRouter::in_memory(Serializer::Json);
         let url = router.url();
+        let connector = router.connector();
         let (started_tx, started_rx) = oneshot::channel::<()>();
         let script = tokio::spawn(async move {
             let mut peer = router.accept().await;
@@ -375,14 +376,17 @@ async fn no_yield_follows_goodbye() {
             // the GOODBYE.
             let _ = started_tx.send(());
             peer.expect_silence(Duration::from_millis(500)).await;
-            peer.send(support::scripted_router::goodbye(
+            peer.send(wamp_testkit::scripted_router::goodbye(
                 "wamp.close.goodbye_and_out",
                 None,
             ))
             .await;
             peer.expect_closed().await;
         });
-        let session = Session::connect(&url, "realm1").await.unwrap();
+        let session = Session::builder(&url, "realm1")
+            .connect_with_factory(connector)
+            .await
+            .unwrap();
         let (running_tx, running_rx) = oneshot::channel::<()>();
         let running_tx = std::sync::Mutex::new(Some(running_tx));
         let finish_rx = std::sync::Arc::new(tokio::sync::Mutex::new(Some(started_rx)));
@@ -417,8 +421,9 @@ async fn no_yield_follows_goodbye() {
 #[tokio::test]
 async fn leave_returns_when_the_router_stopped_reading() {
     bounded("leave with a router that does not read", async {
-        let router = ScriptedRouter::start(Serializer::Json).await;
+        let router = ScriptedRouter::in_memory(Serializer::Json);
         let url = router.url();
+        let connector = router.connector();
         let (release_tx, release_rx) = oneshot::channel::<()>();
         let (called_tx, called_rx) = oneshot::channel::<()>();
         let script = tokio::spawn(async move {
@@ -433,7 +438,7 @@ async fn leave_returns_when_the_router_stopped_reading() {
         let session = Session::builder(&url, "realm1")
             .no_keepalive()
             .leave_timeout(Duration::from_millis(500))
-            .connect()
+            .connect_with_factory(connector)
             .await
             .unwrap();
         let pending = tokio::spawn(session.call("com.example.never", ()).into_future());
@@ -465,8 +470,9 @@ async fn leave_returns_when_the_router_stopped_reading() {
 #[tokio::test]
 async fn an_idempotent_duplex_call_is_refused() {
     bounded("idempotent duplex", async {
-        let router = ScriptedRouter::start(Serializer::Json).await;
+        let router = ScriptedRouter::in_memory(Serializer::Json);
         let url = router.url();
+        let connector = router.connector();
         let script = tokio::spawn(async move {
             let mut peer = router.accept().await;
             let mut details = welcome_details();
@@ -483,7 +489,7 @@ async fn an_idempotent_duplex_call_is_refused() {
         });
         let session = Session::builder(&url, "realm1")
             .reconnect(fast_policy())
-            .connect()
+            .connect_with_factory(connector)
             .await
             .unwrap();
         let refused = session
@@ -518,14 +524,15 @@ async fn registered_then_reconnected(router: &ScriptedRouter) -> RouterPeer {
 #[tokio::test]
 async fn a_refused_restore_is_retried_until_the_router_accepts_it() {
     bounded("restore retried", async {
-        let router = ScriptedRouter::start(Serializer::Json).await;
+        let router = ScriptedRouter::in_memory(Serializer::Json);
         let url = router.url();
+        let connector = router.connector();
         let (served_tx, served_rx) = oneshot::channel::<()>();
         let script = tokio::spawn(async move {
             let mut peer = registered_then_reconnected(&router).await;
             for _ in 0..3 {
                 let request = expect_message!(peer, Message::Register { request, .. } => request);
-                peer.send(support::scripted_router::error(
+                peer.send(wamp_testkit::scripted_router::error(
                     code::REGISTER,
                     request,
                     "wamp.error.procedure_already_exists",
@@ -541,7 +548,7 @@ async fn a_refused_restore_is_retried_until_the_router_accepts_it() {
         });
         let session = Session::builder(&url, "realm1")
             .reconnect(fast_policy())
-            .connect()
+            .connect_with_factory(connector)
             .await
             .unwrap();
         let registration = session
@@ -571,14 +578,15 @@ async fn a_refused_restore_is_retried_until_the_router_accepts_it() {
 #[tokio::test]
 async fn a_restore_refused_past_the_retry_window_is_revoked() {
     bounded("restore given up", async {
-        let router = ScriptedRouter::start(Serializer::Json).await;
+        let router = ScriptedRouter::in_memory(Serializer::Json);
         let url = router.url();
+        let connector = router.connector();
         let script = tokio::spawn(async move {
             let mut peer = registered_then_reconnected(&router).await;
             loop {
                 match peer.expect_message().await {
                     Message::Register { request, .. } => {
-                        peer.send(support::scripted_router::error(
+                        peer.send(wamp_testkit::scripted_router::error(
                             code::REGISTER,
                             request,
                             "wamp.error.procedure_already_exists",
@@ -590,7 +598,7 @@ async fn a_restore_refused_past_the_retry_window_is_revoked() {
                     other => panic!("unexpected {other:?}"),
                 }
             }
-            peer.send(support::scripted_router::goodbye(
+            peer.send(wamp_testkit::scripted_router::goodbye(
                 "wamp.close.goodbye_and_out",
                 None,
             ))
@@ -598,7 +606,7 @@ async fn a_restore_refused_past_the_retry_window_is_revoked() {
         });
         let session = Session::builder(&url, "realm1")
             .reconnect(fast_policy().restore_retry(Duration::from_millis(400)))
-            .connect()
+            .connect_with_factory(connector)
             .await
             .unwrap();
         let registration = session
@@ -631,8 +639,9 @@ async fn a_restore_refused_past_the_retry_window_is_revoked() {
 #[tokio::test]
 async fn requests_waiting_for_the_session_are_bounded() {
     bounded("waiting requests bounded", async {
-        let router = ScriptedRouter::start(Serializer::Json).await;
+        let router = ScriptedRouter::in_memory(Serializer::Json);
         let url = router.url();
+        let connector = router.connector();
         let (dropped_tx, dropped_rx) = oneshot::channel::<()>();
         let (queued_tx, queued_rx) = oneshot::channel::<()>();
         let script = tokio::spawn(async move {
@@ -651,7 +660,7 @@ async fn requests_waiting_for_the_session_are_bounded() {
         let session = Session::builder(&url, "realm1")
             .reconnect(fast_policy())
             .max_queued_commands(4)
-            .connect()
+            .connect_with_factory(connector)
             .await
             .unwrap();
         dropped_rx.await.unwrap();

@@ -2,16 +2,9 @@
 //! its extremes: a router that floods PINGs without reading, durations of `Duration::MAX`, huge
 //! router texts, credentials in URLs.
 //!
-//! WebSocket cases run against the scripted router of `tests/support`; RawSocket cases against a
+//! WebSocket cases run against the scripted router of `wamp-testkit`; RawSocket cases against a
 //! small RawSocket router written here over TCP.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
-
-mod support;
+#![cfg(test)] // clippy.toml's allow-*-in-tests then reaches the helpers too (rust-clippy#13981)
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -27,7 +20,8 @@ use wamp_client::{
     session::SessionState,
 };
 
-use support::scripted_router::{
+use wamp_testkit::bounded;
+use wamp_testkit::scripted_router::{
     ScriptedRouter, abort, args, dict, error, expect_message, goodbye, result, welcome_details,
 };
 
@@ -35,13 +29,6 @@ use support::scripted_router::{
 const TEST_TIMEOUT: Duration = Duration::from_secs(30);
 const SESSION_ID: Id = 77;
 const REALM: &str = "realm1";
-
-async fn bounded<T>(test: &str, body: impl Future<Output = T>) -> T {
-    match tokio::time::timeout(TEST_TIMEOUT, body).await {
-        Ok(value) => value,
-        Err(_) => panic!("{test}: timed out after {TEST_TIMEOUT:?}; something hangs"),
-    }
-}
 
 async fn finish<T>(script: tokio::task::JoinHandle<T>) -> T {
     match script.await {

@@ -1,14 +1,10 @@
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 //! Malformed input never panics the wire layer, and every kind of malformation is reported as the
 //! right [`InvalidMessage`], with all three serializers.
+#![cfg(test)] // clippy.toml's allow-*-in-tests then reaches the helpers too (rust-clippy#13981)
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use wamp_testkit::ARITY;
 
 use serde_json::{Value as Json, json};
 use wamp_client::wire::{InvalidMessage, MAX_ID, Message, Payload, Serializer};
@@ -165,35 +161,6 @@ fn valid_messages() -> Vec<Json> {
         json!([337, 1]),
     ]
 }
-
-/// Every message type code with its name and the allowed array lengths.
-const ARITY: &[(u64, &str, usize, usize)] = &[
-    (1, "HELLO", 3, 3),
-    (2, "WELCOME", 3, 3),
-    (3, "ABORT", 3, 5),
-    (4, "CHALLENGE", 3, 3),
-    (5, "AUTHENTICATE", 3, 3),
-    (6, "GOODBYE", 3, 3),
-    (8, "ERROR", 5, 7),
-    (16, "PUBLISH", 4, 6),
-    (17, "PUBLISHED", 3, 3),
-    (32, "SUBSCRIBE", 4, 4),
-    (33, "SUBSCRIBED", 3, 3),
-    (34, "UNSUBSCRIBE", 3, 3),
-    (35, "UNSUBSCRIBED", 2, 3),
-    (36, "EVENT", 4, 6),
-    (48, "CALL", 4, 6),
-    (49, "CANCEL", 3, 3),
-    (50, "RESULT", 3, 5),
-    (64, "REGISTER", 4, 4),
-    (65, "REGISTERED", 3, 3),
-    (66, "UNREGISTER", 3, 3),
-    (67, "UNREGISTERED", 2, 3),
-    (68, "INVOCATION", 4, 6),
-    (69, "INTERRUPT", 3, 3),
-    (70, "YIELD", 3, 5),
-    (337, "EVENT_RECEIVED", 2, 2),
-];
 
 /// The encodings of the JSON, MessagePack and CBOR serialization samples of the conformance vectors.
 fn vector_encodings() -> Vec<(Serializer, Vec<u8>)> {

@@ -25,6 +25,7 @@
 mod actor;
 mod auth_builder;
 pub(crate) mod command;
+mod connect_with;
 mod diagnostics;
 pub(crate) mod event_queue;
 mod join;

@@ -18,16 +18,28 @@
 //! (`webpki-roots`); the `tls_*` methods of the [`SessionBuilder`](crate::SessionBuilder) add the
 //! system's store or private CAs.
 //!
-//! Every transport watches the router's liveness (see [`keepalive`]): it sends PINGs and fails
+//! Every transport watches the router's liveness (see `keepalive`): it sends PINGs and fails
 //! the connection when the router stays silent too long.
+//!
+//! # Other transports
+//! A session runs over anything that is a [`Transport`]: a [`Stream`] of received messages and
+//! a [`Sink`] of messages to send, each item one whole encoded WAMP message.
+//! [`SessionBuilder::connect_with`](crate::SessionBuilder::connect_with) joins over one such
+//! transport, and [`connect_with_factory`](crate::SessionBuilder::connect_with_factory) opens a
+//! new one for every connection, reconnects included. [`memory`] is one in the same process,
+//! for tests and embedding.
 
 mod keepalive;
+pub mod memory;
 mod rawsocket;
 mod tls;
 mod websocket;
 
 use std::borrow::Cow;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use futures_util::{Sink, Stream};
@@ -51,6 +63,8 @@ pub(crate) struct TransportOptions {
     pub(crate) tls: TlsOptions,
     /// PINGs and the dead-peer timeout.
     pub(crate) keepalive: KeepaliveOptions,
+    /// Opens the connections instead of the URL, when set.
+    pub(crate) factory: Option<TransportFactory>,
 }
 
 impl TransportOptions {
@@ -60,13 +74,29 @@ impl TransportOptions {
     }
 }
 
-/// An I/O failure of an open transport.
+/// An I/O failure of a transport.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{0}")]
 pub struct TransportError(pub(crate) String);
 
-/// Byte-message transport: what the session task reads from and writes to.
-pub(crate) trait Transport:
+impl TransportError {
+    /// A transport error with this description (for transports of one's own).
+    pub fn new(reason: impl Into<String>) -> Self {
+        TransportError(reason.into())
+    }
+}
+
+/// A message transport: what the session task reads from and writes to.
+///
+/// Each item of the [`Stream`] is one whole WAMP message as the router encoded it, each item
+/// given to the [`Sink`] one whole message to send; the serializer is the one the session was
+/// built with ([`SessionBuilder::serializer`](crate::SessionBuilder::serializer), JSON by
+/// default). The end of the stream or an `Err` item ends the connection. The session flushes
+/// after each batch of messages and closes the sink when the session ends. Nothing bounds the
+/// size of a received message but the transport itself.
+///
+/// It is implemented for every type with these traits; [`memory::MemoryTransport`] is one.
+pub trait Transport:
     Stream<Item = Result<Bytes, TransportError>> + Sink<Bytes, Error = TransportError> + Send + Unpin
 {
 }
@@ -77,6 +107,37 @@ impl<T> Transport for T where
         + Send
         + Unpin
 {
+}
+
+/// A boxed future of a transport being opened.
+type Opening = Pin<Box<dyn Future<Output = Result<Box<dyn Transport>, TransportError>> + Send>>;
+
+/// Opens a new transport for each connection (see
+/// [`SessionBuilder::connect_with_factory`](crate::SessionBuilder::connect_with_factory)).
+#[derive(Clone)]
+pub(crate) struct TransportFactory(Arc<dyn Fn() -> Opening + Send + Sync>);
+
+impl TransportFactory {
+    pub(crate) fn new<F, Fut, T>(factory: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<T, TransportError>> + Send + 'static,
+        T: Transport + 'static,
+    {
+        TransportFactory(Arc::new(move || {
+            let opening = factory();
+            Box::pin(async move {
+                let transport: Box<dyn Transport> = Box::new(opening.await?);
+                Ok(transport)
+            })
+        }))
+    }
+}
+
+impl fmt::Debug for TransportFactory {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TransportFactory")
+    }
 }
 
 /// An open transport and the serializer agreed with the router.
@@ -150,6 +211,17 @@ pub(crate) async fn connect(
             url,
             "no serializer was offered; offer at least one",
         ));
+    }
+    if let Some(factory) = &options.factory {
+        // The first serializer offered: there is no handshake to agree on another.
+        let serializer = serializers.first().copied().unwrap_or(Serializer::Json);
+        let transport = (factory.0)().await.map_err(|e| {
+            ConnectError::with_source(url, format!("cannot open the transport: {e}"), e)
+        })?;
+        return Ok(Connection {
+            transport,
+            serializer,
+        });
     }
     let Some((scheme, rest)) = url.split_once("://") else {
         return Err(ConnectError::new(

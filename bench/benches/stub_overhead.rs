@@ -3,22 +3,13 @@
 //! work dominates), in alternating rounds; the figures are calls per second and their ratio.
 //!
 //! ```text
-//! cargo bench --bench stub_overhead [-- CALLS_PER_ROUND ROUNDS]
+//! cargo bench --manifest-path bench/Cargo.toml --bench stub_overhead [-- CALLS_PER_ROUND ROUNDS]
 //! ```
-
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
-#[path = "support/instant_router.rs"]
-mod instant_router;
 
 use std::time::{Duration, Instant};
 
 use wamp_client::{Session, Value, service};
+use wamp_testkit::instant_router;
 
 /// The benchmarked contract.
 #[service(prefix = "com.bench")]

@@ -1,14 +1,26 @@
 //! A scripted fake WAMP router, to test what a real router (Crossbar.io) never does: protocol
 //! violations, late or duplicated answers, revocations, abrupt disconnects, odd handshakes.
 //!
-//! It is a WebSocket server on `127.0.0.1:0` (tokio-tungstenite's server side). The test plays the
-//! router by hand: every message the client sends is received and checked by the script, every
-//! message the client gets is written by the script. Nothing is answered automatically (WebSocket
-//! pings aside, which tungstenite answers itself).
+//! It serves either in memory ([`ScriptedRouter::in_memory`]: each connection is a
+//! [`memory::pair`], the session joins with
+//! [`connect_with_factory`](wamp_client::SessionBuilder::connect_with_factory)) or as a
+//! WebSocket server on `127.0.0.1:0` ([`ScriptedRouter::start`], tokio-tungstenite's server side)
+//! for the tests about the socket itself. The test plays the router by hand: every message the
+//! client sends is received and checked by the script, every message the client gets is written
+//! by the script. Nothing is answered automatically (WebSocket pings aside, which tungstenite
+//! answers itself).
 //!
-//! ```ignore
-//! let router = ScriptedRouter::start(Serializer::Json).await;
-//! let url = router.url();
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> wamp_client::Result<()> {
+//! use wamp_client::wire::Message;
+//! use wamp_client::{Serializer, Session};
+//! use wamp_testkit::expect_message;
+//! use wamp_testkit::messages::{args, result};
+//! use wamp_testkit::scripted_router::ScriptedRouter;
+//!
+//! let router = ScriptedRouter::in_memory(Serializer::Cbor);
+//! let connecting = router.connect(Session::builder(router.url(), "realm1"));
 //! let script = tokio::spawn(async move {
 //!     let mut peer = router.accept().await;
 //!     peer.welcome(42).await;
@@ -16,27 +28,35 @@
 //!     peer.send(result(request, args((5,)))).await;
 //!     peer.expect_leave().await;
 //! });
-//! let session = Session::connect(&url, "realm1").await?;
+//! let session = connecting.await?;
 //! assert_eq!(session.call("com.example.add", (2, 3)).await?.arg::<i64>(0)?, 5);
 //! session.leave().await?;
 //! script.await.expect("the router script failed");
+//! # Ok(()) }
 //! ```
 //!
 //! The script runs on its own task; a failed expectation panics there (the panic message names
 //! what was expected and what arrived), and awaiting the task's `JoinHandle` surfaces it.
 
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::{SinkExt as _, StreamExt as _};
-use serde::Serialize;
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
-use wamp_client::wire::{Id, Message, Payload};
-use wamp_client::{Dict, Serializer, Value};
+use wamp_client::transport::TransportError;
+use wamp_client::transport::memory::{self, MemoryPeer, MemoryTransport};
+use wamp_client::wire::{Id, Message};
+use wamp_client::{Dict, Serializer, Session, SessionBuilder, Value};
+
+// The message builders, for scripts that import everything from here.
+pub use crate::messages::*;
 
 /// Receives the next message from the client and matches it against a pattern, evaluating to the
 /// expression after `=>` (or to `()`). Panics, naming the pattern and what arrived, otherwise.
@@ -45,6 +65,7 @@ use wamp_client::{Dict, Serializer, Value};
 /// let request = expect_message!(peer, Message::Call { request, .. } => request);
 /// expect_message!(peer, Message::Goodbye { reason, .. } if reason == "wamp.close.close_realm");
 /// ```
+#[macro_export]
 macro_rules! expect_message {
     ($peer:expr, $pattern:pat $(if $guard:expr)? => $out:expr) => {
         match $peer.expect_message().await {
@@ -67,8 +88,7 @@ macro_rules! expect_message {
         }
     };
 }
-#[allow(unused_imports)]
-pub(crate) use expect_message;
+pub use expect_message;
 
 /// How the router answers the client's `Sec-WebSocket-Protocol` offer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,21 +123,68 @@ impl Subprotocol {
     }
 }
 
-/// A listening fake router. Each [`accept`](ScriptedRouter::accept) yields one client connection.
+/// A fake router, in memory or listening on a socket. Each [`accept`](ScriptedRouter::accept)
+/// yields one client connection.
 #[derive(Debug)]
 pub struct ScriptedRouter {
-    listener: TcpListener,
     url: String,
-    subprotocol: Subprotocol,
+    mode: Mode,
+}
+
+#[derive(Debug)]
+enum Mode {
+    WebSocket {
+        listener: TcpListener,
+        subprotocol: Subprotocol,
+    },
+    Memory {
+        serializer: Serializer,
+        capacity: usize,
+        connections: mpsc::UnboundedSender<MemoryPeer>,
+        accepted: tokio::sync::Mutex<mpsc::UnboundedReceiver<MemoryPeer>>,
+    },
+}
+
+/// The URL that names an in-memory router in the session's logs and errors.
+pub const MEMORY_URL: &str = "memory://scripted-router";
+
+// A small read buffer: tungstenite zero-fills the spare buffer before every read, which a
+// benchmark against this router would otherwise measure.
+fn websocket_config() -> WebSocketConfig {
+    WebSocketConfig::default().read_buffer_size(4 * 1024)
 }
 
 impl ScriptedRouter {
-    /// Starts a router that speaks `serializer` only (it must be among the client's offers).
+    /// A router in memory that speaks `serializer`: sessions join it with
+    /// [`connect`](ScriptedRouter::connect) or [`connector`](ScriptedRouter::connector), each
+    /// connection (reconnects included) a new in-memory pair.
+    pub fn in_memory(serializer: Serializer) -> ScriptedRouter {
+        ScriptedRouter::in_memory_with_capacity(serializer, memory::DEFAULT_CAPACITY)
+    }
+
+    /// [`in_memory`](ScriptedRouter::in_memory) where the client may send only `capacity`
+    /// messages the router has not read: a router that stops reading holds the client up, as
+    /// full socket buffers do. (The router's messages to the client keep the default bound.)
+    pub fn in_memory_with_capacity(serializer: Serializer, capacity: usize) -> ScriptedRouter {
+        let (connections, accepted) = mpsc::unbounded_channel();
+        ScriptedRouter {
+            url: MEMORY_URL.to_owned(),
+            mode: Mode::Memory {
+                serializer,
+                capacity,
+                connections,
+                accepted: tokio::sync::Mutex::new(accepted),
+            },
+        }
+    }
+
+    /// Starts a WebSocket router that speaks `serializer` only (it must be among the client's
+    /// offers).
     pub async fn start(serializer: Serializer) -> ScriptedRouter {
         ScriptedRouter::with_subprotocol(Subprotocol::Pick(serializer)).await
     }
 
-    /// Starts a router that answers the subprotocol offer as `subprotocol` says.
+    /// Starts a WebSocket router that answers the subprotocol offer as `subprotocol` says.
     pub async fn with_subprotocol(subprotocol: Subprotocol) -> ScriptedRouter {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
@@ -126,18 +193,73 @@ impl ScriptedRouter {
             .local_addr()
             .expect("the scripted router has no local address");
         ScriptedRouter {
-            listener,
             url: format!("ws://{address}/ws"),
-            subprotocol,
+            mode: Mode::WebSocket {
+                listener,
+                subprotocol,
+            },
         }
     }
 
-    /// The URL to connect to, `ws://127.0.0.1:<port>/ws`.
+    /// The URL to connect to, `ws://127.0.0.1:<port>/ws` (or [`MEMORY_URL`], which only names
+    /// an in-memory router).
     pub fn url(&self) -> String {
         self.url.clone()
     }
 
-    /// Accepts the next connection and completes the WebSocket handshake; panics on failure.
+    /// Opens a new in-memory connection to this router for each call, for
+    /// [`connect_with_factory`](wamp_client::SessionBuilder::connect_with_factory). Panics for a
+    /// WebSocket router.
+    pub fn connector(
+        &self,
+    ) -> impl Fn() -> std::future::Ready<Result<MemoryTransport, TransportError>> + Send + Sync + 'static
+    {
+        let Mode::Memory {
+            serializer,
+            capacity,
+            connections,
+            ..
+        } = &self.mode
+        else {
+            panic!("a WebSocket scripted router is reached by its URL, not a connector");
+        };
+        let (serializer, capacity, connections) = (*serializer, *capacity, connections.clone());
+        move || {
+            let (client, peer) =
+                memory::pair_with_capacity(serializer, capacity, memory::DEFAULT_CAPACITY);
+            std::future::ready(
+                connections
+                    .send(peer)
+                    .map(|()| client)
+                    .map_err(|_| TransportError::new("the scripted router is gone")),
+            )
+        }
+    }
+
+    /// Joins with `builder` (whose URL is only a name): over a new in-memory connection, with
+    /// this router's serializer, for an in-memory router; to the URL for a WebSocket one.
+    pub fn connect(
+        &self,
+        builder: SessionBuilder,
+    ) -> impl Future<Output = wamp_client::Result<Session>> + Send + 'static {
+        let memory = match &self.mode {
+            Mode::Memory { serializer, .. } => Some((*serializer, self.connector())),
+            Mode::WebSocket { .. } => None,
+        };
+        async move {
+            match memory {
+                Some((serializer, connector)) => {
+                    builder
+                        .serializer(serializer)
+                        .connect_with_factory(connector)
+                        .await
+                }
+                None => builder.connect().await,
+            }
+        }
+    }
+
+    /// Accepts the next connection (completing the WebSocket handshake); panics on failure.
     pub async fn accept(&self) -> RouterPeer {
         match self.try_accept().await {
             Ok(peer) => peer,
@@ -150,11 +272,27 @@ impl ScriptedRouter {
     // The handshake callback's error type is tungstenite's.
     #[allow(clippy::result_large_err)]
     pub async fn try_accept(&self) -> Result<RouterPeer, tungstenite::Error> {
-        let (stream, _) = self.listener.accept().await?;
+        let (listener, subprotocol) = match &self.mode {
+            Mode::WebSocket {
+                listener,
+                subprotocol,
+            } => (listener, subprotocol),
+            Mode::Memory { accepted, .. } => {
+                let peer = accepted.lock().await.recv().await;
+                // The router holds a sender itself, so the channel never ends.
+                let peer = peer.ok_or(tungstenite::Error::ConnectionClosed)?;
+                return Ok(RouterPeer::in_memory(peer));
+            }
+        };
+        let (stream, _) = listener.accept().await?;
         stream.set_nodelay(true)?;
         let negotiated = Arc::new(Mutex::new((Vec::new(), None)));
         let record = Arc::clone(&negotiated);
-        let subprotocol = self.subprotocol.clone();
+        let subprotocol = subprotocol.clone();
+        let pick = match subprotocol {
+            Subprotocol::Pick(serializer) => Some(serializer),
+            _ => None,
+        };
         let callback = move |request: &Request,
                              mut response: Response|
               -> Result<Response, ErrorResponse> {
@@ -181,18 +319,20 @@ impl ScriptedRouter {
             *record.lock().expect("handshake record") = (offered, chosen);
             Ok(response)
         };
-        let ws = tokio_tungstenite::accept_hdr_async(stream, callback).await?;
+        let ws = tokio_tungstenite::accept_hdr_async_with_config(
+            stream,
+            callback,
+            Some(websocket_config()),
+        )
+        .await?;
         let (offered, chosen) = std::mem::take(&mut *negotiated.lock().expect("handshake record"));
         let serializer = chosen
             .as_deref()
             .and_then(Serializer::from_subprotocol)
-            .or(match self.subprotocol {
-                Subprotocol::Pick(serializer) => Some(serializer),
-                _ => None,
-            })
+            .or(pick)
             .unwrap_or(Serializer::Json);
         Ok(RouterPeer {
-            ws,
+            link: Link::WebSocket(Box::new(ws)),
             serializer,
             offered,
             chosen,
@@ -222,21 +362,39 @@ pub struct Hello {
 /// The router's side of one client connection.
 #[derive(Debug)]
 pub struct RouterPeer {
-    ws: WebSocketStream<TcpStream>,
+    link: Link,
     serializer: Serializer,
     offered: Vec<String>,
     chosen: Option<String>,
     ended: Option<String>,
 }
 
+/// What carries the messages of one connection.
+#[derive(Debug)]
+enum Link {
+    WebSocket(Box<WebSocketStream<TcpStream>>),
+    Memory(MemoryPeer),
+}
+
 impl RouterPeer {
+    /// The router's side of an in-memory connection made with [`memory::pair`].
+    pub fn in_memory(peer: MemoryPeer) -> RouterPeer {
+        RouterPeer {
+            serializer: peer.serializer(),
+            link: Link::Memory(peer),
+            offered: Vec::new(),
+            chosen: None,
+            ended: None,
+        }
+    }
+
     /// The serializer this connection uses: the chosen subprotocol's, else the one the router
     /// was started with, else JSON.
     pub fn serializer(&self) -> Serializer {
         self.serializer
     }
 
-    /// The subprotocols the client offered, in its order of preference.
+    /// The subprotocols the client offered, in its order of preference (none in memory).
     pub fn offered(&self) -> &[String] {
         &self.offered
     }
@@ -252,9 +410,12 @@ impl RouterPeer {
         self.ended.as_deref()
     }
 
-    /// The underlying WebSocket, for anything the helpers do not cover.
+    /// The underlying WebSocket, for anything the helpers do not cover; panics in memory.
     pub fn websocket(&mut self) -> &mut WebSocketStream<TcpStream> {
-        &mut self.ws
+        match &mut self.link {
+            Link::WebSocket(ws) => ws,
+            Link::Memory(_) => panic!("this scripted connection is in memory, not a WebSocket"),
+        }
     }
 
     // ===== receiving
@@ -265,8 +426,27 @@ impl RouterPeer {
         if self.ended.is_some() {
             return None;
         }
+        let ws = match &mut self.link {
+            Link::WebSocket(ws) => ws,
+            Link::Memory(peer) => {
+                let Some(bytes) = peer.recv_bytes().await else {
+                    self.ended = Some("end of stream".to_owned());
+                    return None;
+                };
+                // JSON travels as text, the binary serializers as binary, as over a WebSocket.
+                return Some(
+                    match (
+                        self.serializer.is_binary(),
+                        String::from_utf8(bytes.to_vec()),
+                    ) {
+                        (false, Ok(text)) => Frame::Text(text),
+                        _ => Frame::Binary(bytes.to_vec()),
+                    },
+                );
+            }
+        };
         loop {
-            let ended = match self.ws.next().await {
+            let ended = match ws.next().await {
                 Some(Ok(WsMessage::Text(text))) => return Some(Frame::Text(text.to_string())),
                 Some(Ok(WsMessage::Binary(bytes))) => return Some(Frame::Binary(bytes.to_vec())),
                 Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_))) => {
@@ -312,6 +492,16 @@ impl RouterPeer {
         }
     }
 
+    /// Discards the messages the client has sent and the router not read yet, without waiting;
+    /// returns how many (in memory; over a WebSocket, none). A script that only sends can call
+    /// it now and then so that the client never waits for room.
+    pub fn discard_received(&mut self) -> usize {
+        let Link::Memory(peer) = &mut self.link else {
+            return 0;
+        };
+        std::iter::from_fn(|| peer.try_recv_bytes()).count()
+    }
+
     /// Waits for the connection to end; panics if a message arrives first.
     pub async fn expect_closed(&mut self) {
         if let Some(message) = self.recv().await {
@@ -328,13 +518,33 @@ impl RouterPeer {
 
     // ===== sending
 
-    /// Sends one WebSocket message; `Err` if the connection is gone.
-    pub async fn try_send_frame(&mut self, frame: Frame) -> Result<(), tungstenite::Error> {
-        let message = match frame {
-            Frame::Text(text) => WsMessage::text(text),
-            Frame::Binary(bytes) => WsMessage::binary(bytes),
-        };
-        self.ws.send(message).await
+    /// Sends one message (a WebSocket text or binary message, or bytes in memory); `Err` with
+    /// the reason if the connection is gone.
+    pub async fn try_send_frame(&mut self, frame: Frame) -> Result<(), String> {
+        match &mut self.link {
+            Link::WebSocket(ws) => {
+                let message = match frame {
+                    Frame::Text(text) => WsMessage::text(text),
+                    Frame::Binary(bytes) => WsMessage::binary(bytes),
+                };
+                ws.send(message).await.map_err(|e| e.to_string())
+            }
+            Link::Memory(peer) => {
+                let bytes = match frame {
+                    Frame::Text(text) => text.into_bytes(),
+                    Frame::Binary(bytes) => bytes,
+                };
+                peer.send_bytes(bytes).await.map_err(|e| e.to_string())
+            }
+        }
+    }
+
+    /// Fails the connection at the client with a transport error, as a broken socket would
+    /// (in memory; over a WebSocket, drops the connection).
+    pub async fn fail(self, reason: &str) {
+        if let Link::Memory(mut peer) = self.link {
+            let _ = peer.fail(reason).await;
+        }
     }
 
     /// Sends one WebSocket message; panics if the connection is gone.
@@ -471,14 +681,18 @@ impl RouterPeer {
 
     // ===== ending the connection
 
-    /// Drops the TCP connection abruptly: no GOODBYE, no WebSocket close handshake.
+    /// Drops the connection abruptly: no GOODBYE, no WebSocket close handshake.
     pub fn close(self) {
         drop(self);
     }
 
-    /// Closes the WebSocket properly (close frame), without a WAMP GOODBYE.
+    /// Closes the WebSocket properly (close frame), without a WAMP GOODBYE; in memory, ends the
+    /// stream after what was sent.
     pub async fn close_websocket(mut self) {
-        let _ = self.ws.close(None).await;
+        let Link::WebSocket(ws) = &mut self.link else {
+            return;
+        };
+        let _ = (**ws).close(None).await;
         // Wait for the client's close frame so the connection ends cleanly on both sides.
         let _ = tokio::time::timeout(Duration::from_secs(2), async {
             while self.recv_frame().await.is_some() {}
@@ -500,152 +714,4 @@ pub struct CallRequest {
     pub args: Vec<Value>,
     /// Keyword arguments.
     pub kwargs: Dict,
-}
-
-// ===== message builders for what the router sends
-
-/// The WELCOME details: broker and dealer roles with the usual features, and an anonymous identity.
-pub fn welcome_details() -> Dict {
-    fn role(features: &[&str]) -> Value {
-        let features: Dict = features
-            .iter()
-            .map(|f| ((*f).to_owned(), Value::Bool(true)))
-            .collect();
-        Value::Dict(dict([("features", Value::Dict(features))]))
-    }
-    let roles = dict([
-        (
-            "broker",
-            role(&[
-                "publisher_identification",
-                "publisher_exclusion",
-                "pattern_based_subscription",
-                "subscription_revocation",
-            ]),
-        ),
-        (
-            "dealer",
-            role(&[
-                "caller_identification",
-                "pattern_based_registration",
-                "registration_revocation",
-                "call_canceling",
-            ]),
-        ),
-    ]);
-    dict([
-        ("roles", Value::Dict(roles)),
-        ("agent", Value::from("scripted-router")),
-        ("authid", Value::from("scripted-client")),
-        ("authrole", Value::from("anonymous")),
-        ("authmethod", Value::from("anonymous")),
-        ("authprovider", Value::from("static")),
-    ])
-}
-
-/// A dict from key/value pairs.
-pub fn dict<const N: usize>(pairs: [(&str, Value); N]) -> Dict {
-    pairs
-        .into_iter()
-        .map(|(key, value)| (key.to_owned(), value))
-        .collect()
-}
-
-/// Positional arguments from a tuple, `Vec` or array of serializable values (`()` for none).
-pub fn args(values: impl Serialize) -> Vec<Value> {
-    match wamp_client::to_value(&values).expect("arguments convert to values") {
-        Value::List(list) => list,
-        Value::Null => Vec::new(),
-        other => vec![other],
-    }
-}
-
-/// `[RESULT, request, {}, args]`.
-pub fn result(request: Id, args: Vec<Value>) -> Message {
-    Message::Result {
-        request,
-        details: Dict::new(),
-        payload: Payload::new(args, Dict::new()),
-    }
-}
-
-/// `[ERROR, request_type, request, {}, error, args]`.
-pub fn error(request_type: u64, request: Id, error: &str, args: Vec<Value>) -> Message {
-    Message::Error {
-        request_type,
-        request,
-        details: Dict::new(),
-        error: error.to_owned(),
-        payload: Payload::new(args, Dict::new()),
-    }
-}
-
-/// `[EVENT, subscription, publication, {}, args]`.
-pub fn event(subscription: Id, publication: Id, args: Vec<Value>) -> Message {
-    Message::Event {
-        subscription,
-        publication,
-        details: Dict::new(),
-        payload: Payload::new(args, Dict::new()),
-    }
-}
-
-/// `[INVOCATION, request, registration, {}, args]`.
-pub fn invocation(request: Id, registration: Id, args: Vec<Value>) -> Message {
-    Message::Invocation {
-        request,
-        registration,
-        details: Dict::new(),
-        payload: Payload::new(args, Dict::new()),
-    }
-}
-
-/// `[INTERRUPT, request, {"mode": mode}]`.
-pub fn interrupt(request: Id, mode: &str) -> Message {
-    Message::Interrupt {
-        request,
-        options: dict([("mode", Value::from(mode))]),
-    }
-}
-
-/// `[UNSUBSCRIBED, 0, {"subscription": subscription}]`: the broker revokes a subscription.
-pub fn revoke_subscription(subscription: Id) -> Message {
-    Message::Unsubscribed {
-        request: 0,
-        details: Some(dict([("subscription", Value::from(subscription))])),
-    }
-}
-
-/// `[GOODBYE, {"message": message}, reason]` (no `message` key for `None`).
-pub fn goodbye(reason: &str, message: Option<&str>) -> Message {
-    Message::Goodbye {
-        details: message
-            .map(|m| dict([("message", Value::from(m))]))
-            .unwrap_or_default(),
-        reason: reason.to_owned(),
-    }
-}
-
-/// `[ABORT, {"message": message}, reason]`.
-pub fn abort(reason: &str, message: &str) -> Message {
-    Message::Abort {
-        details: dict([("message", Value::from(message))]),
-        reason: reason.to_owned(),
-        payload: Payload::Empty,
-    }
-}
-
-/// The request id of a message the client sends with one (CALL, PUBLISH, SUBSCRIBE, ...), with
-/// the request type code.
-pub fn request_of(message: &Message) -> Option<(u64, Id)> {
-    let request = match message {
-        Message::Call { request, .. }
-        | Message::Publish { request, .. }
-        | Message::Subscribe { request, .. }
-        | Message::Unsubscribe { request, .. }
-        | Message::Register { request, .. }
-        | Message::Unregister { request, .. } => *request,
-        _ => return None,
-    };
-    Some((message.code(), request))
 }
