@@ -62,7 +62,7 @@ impl SessionBuilder {
     ///     let (client, router) = memory::pair(Serializer::MsgPack);
     ///     let sent = accept.send(router);
     ///     async move {
-    ///         sent.map_err(|_| wamp_client::TransportError::new("no router"))?;
+    ///         sent.map_err(|_| wamp_client::transport::TransportError::new("no router"))?;
     ///         Ok(client)
     ///     }
     /// }));
