@@ -358,3 +358,15 @@ impl Drop for HandlerTask {
         }
     }
 }
+
+#[cfg(all(test, target_pointer_width = "64"))]
+mod size_tests {
+    use super::Subscription;
+
+    /// The handle is two pointers: its router id lives in the queue's shared state, where the
+    /// session task updates it on a restore.
+    #[test]
+    fn a_subscription_handle_is_16_bytes() {
+        assert_eq!(std::mem::size_of::<Subscription>(), 16);
+    }
+}

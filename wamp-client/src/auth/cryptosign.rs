@@ -302,8 +302,6 @@ fn decode_hex32(text: &str) -> Result<[u8; 32], &'static str> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
-
     use super::*;
 
     fn bytes32(text: &str) -> [u8; 32] {

@@ -73,8 +73,6 @@ impl AuthSession for Ticket {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
-
     use super::*;
     use crate::value::Dict;
 

@@ -158,8 +158,6 @@ pub(crate) fn sign(key: &[u8], challenge: &str) -> Result<String, AuthError> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
-
     use super::*;
     use crate::value::{Dict, Value};
 

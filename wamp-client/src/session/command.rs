@@ -292,3 +292,14 @@ pub(crate) enum Outcome {
     /// An interrupted handler had its grace period and did not finish: abort it.
     GraceExpired { request: Id },
 }
+
+#[cfg(all(test, target_pointer_width = "64"))]
+mod size_tests {
+    use super::Command;
+
+    /// BENCHMARKS.md counts an 80 B slot per queued CALL or PUBLISH.
+    #[test]
+    fn command_slots_are_80_bytes() {
+        assert_eq!(std::mem::size_of::<Command>(), 80);
+    }
+}

@@ -165,8 +165,6 @@ impl<'de, A: SeqAccess<'de>> HotFields<'_, A> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
-
     use super::*;
     use crate::wire::Serializer;
     use crate::wire::decode::message_from_value;

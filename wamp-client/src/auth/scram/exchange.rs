@@ -210,8 +210,6 @@ impl AuthSession for ScramSession {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
-
     use super::*;
     use crate::auth::Authenticator as _;
     use crate::auth::scram::KdfLimits;

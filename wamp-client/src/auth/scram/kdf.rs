@@ -233,8 +233,6 @@ pub(super) fn check_cost(
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
-
     use super::*;
 
     /// Crossbar.io's test principal (credentials.json): its stored-key and server-key were

@@ -155,8 +155,6 @@ impl Authenticator for Scram {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
-
     use super::*;
     use crate::value::Value;
 

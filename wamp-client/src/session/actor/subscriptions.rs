@@ -103,7 +103,6 @@ impl SubscriptionEntry {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::expect_used)]
     use super::*;
     use crate::session::event_queue::{EventReceiver, channel};
     use crate::value::Value;
