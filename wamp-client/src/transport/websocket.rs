@@ -171,17 +171,19 @@ fn transport_error(e: tungstenite::Error) -> TransportError {
         tungstenite::Error::Capacity(tungstenite::error::CapacityError::MessageTooLong {
             size,
             max_size,
-        }) => TransportError(format!(
+        }) => TransportError::new(format!(
             "the router sent a WebSocket message of {size} bytes, more than the {max_size} \
              bytes this client accepts (max_message_size)"
         )),
         tungstenite::Error::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
-            TransportError(
+            TransportError::new(
                 "the router closed the connection abruptly (no WebSocket closing handshake)"
                     .to_owned(),
             )
         }
-        e => TransportError(format!("WebSocket error: {e}")),
+        // tungstenite shows its I/O errors as `IO error: …`.
+        tungstenite::Error::Io(e) => TransportError::io("WebSocket error: IO error", e),
+        e => TransportError::new(format!("WebSocket error: {e}")),
     }
 }
 
@@ -193,7 +195,7 @@ fn wrong_kind(serializer: Serializer, received: &str) -> TransportError {
     } else {
         "text"
     };
-    TransportError(format!(
+    TransportError::new(format!(
         "the router sent a {received} WebSocket message on {}, which carries WAMP messages in \
          {expected} messages only",
         serializer.subprotocol()
@@ -294,7 +296,7 @@ impl Sink<Bytes> for WebSocketTransport {
             WsMessage::Binary(item)
         } else {
             let text = Utf8Bytes::try_from(item)
-                .map_err(|_| TransportError("encoded JSON is not valid UTF-8".into()))?;
+                .map_err(|_| TransportError::new("encoded JSON is not valid UTF-8"))?;
             WsMessage::Text(text)
         };
         Pin::new(&mut self.inner)
