@@ -330,3 +330,21 @@ impl Sink<Bytes> for WebSocketTransport {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn socket_errors_keep_their_io_error() {
+        let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+        let text =
+            tungstenite::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionReset))
+                .to_string();
+        let error = transport_error(tungstenite::Error::Io(reset));
+        assert_eq!(error.to_string(), format!("WebSocket error: {text}"));
+        assert_eq!(error.kind(), Some(std::io::ErrorKind::ConnectionReset));
+        let other = transport_error(tungstenite::Error::ConnectionClosed);
+        assert!(other.io_error().is_none(), "{other:?}");
+    }
+}
