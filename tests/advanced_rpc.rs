@@ -298,7 +298,7 @@ async fn client_deadline_cancels(serializer: Serializer) {
     )
     .await
     .unwrap_err();
-    assert!(matches!(err, Error::Timeout(..)), "{err:?}");
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
     assert!(started.elapsed() < Duration::from_secs(3));
     assert_eq!(within("started", seen.recv()).await, Some(Seen::Started));
     assert_eq!(

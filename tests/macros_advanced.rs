@@ -224,7 +224,7 @@ async fn scenario(serializer: Serializer) {
     .await
     .unwrap_err();
     assert!(
-        matches!(err, CallError::Other(Error::Timeout(..))),
+        matches!(err, CallError::Other(Error::Timeout { .. })),
         "{err:?}"
     );
     assert_eq!(

@@ -86,9 +86,10 @@ pub enum Error {
     Disconnected(CloseReason),
 
     /// The peer sent something WAMP does not allow. The session has been aborted with
-    /// `wamp.error.protocol_violation`.
-    #[error("protocol violation: {0}")]
-    ProtocolViolation(String),
+    /// `wamp.error.protocol_violation`. Its [`source`](std::error::Error::source) is the
+    /// [`InvalidMessage`] when the message could not be decoded at all.
+    #[error(transparent)]
+    ProtocolViolation(ProtocolViolation),
 
     /// Arguments could not be converted to WAMP values, or a received payload does not have the
     /// shape the caller asked for.
@@ -109,8 +110,13 @@ pub enum Error {
     Encode(#[from] crate::wire::EncodeError),
 
     /// The operation did not complete in time.
-    #[error("timed out after {0:?}: {1}")]
-    Timeout(std::time::Duration, &'static str),
+    #[error("timed out after {after:?}: {what}")]
+    Timeout {
+        /// How long the operation was given.
+        after: std::time::Duration,
+        /// What did not complete, e.g. `"connecting and joining the realm"`.
+        what: &'static str,
+    },
 
     /// A call's progressive results arrived faster than its [`CallStream`](crate::rpc::CallStream)
     /// was read: more than `limit` waited unread. The call was canceled at the router; the
@@ -155,8 +161,7 @@ impl Error {
 }
 
 /// Why the connection to the router could not be opened.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("cannot connect to {url}: {reason}")]
+#[derive(Debug, Clone)]
 pub struct ConnectError {
     /// The router URL, with its password, query string and fragment masked
     /// (`ws://user:***@host/path?…`).
@@ -164,8 +169,20 @@ pub struct ConnectError {
     /// What failed and what to check.
     pub reason: String,
     /// The underlying I/O or protocol error.
-    #[source]
     pub source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+}
+
+impl fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cannot connect to {}: {}", self.url, self.reason)
+    }
+}
+
+impl std::error::Error for ConnectError {
+    // The error itself, not its `Arc`, so that `downcast_ref` finds it.
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_deref().map(|e| e as _)
+    }
 }
 
 impl ConnectError {
@@ -190,11 +207,50 @@ impl ConnectError {
     }
 }
 
+/// What a peer sent that WAMP does not allow, inside [`Error::ProtocolViolation`].
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("protocol violation: {reason}")]
+pub struct ProtocolViolation {
+    reason: String,
+    #[source]
+    invalid: Option<InvalidMessage>,
+}
+
+impl ProtocolViolation {
+    /// A violation described by `reason` (clipped, see [`clip`]).
+    pub(crate) fn new(reason: &str) -> Self {
+        ProtocolViolation {
+            reason: clip(reason).into_owned(),
+            invalid: None,
+        }
+    }
+
+    /// What was wrong, for people.
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+
+    /// The decoding error, when the message could not be decoded at all.
+    pub fn invalid_message(&self) -> Option<&InvalidMessage> {
+        self.invalid.as_ref()
+    }
+}
+
+impl From<InvalidMessage> for ProtocolViolation {
+    fn from(e: InvalidMessage) -> Self {
+        ProtocolViolation {
+            reason: clip(&e.to_string()).into_owned(),
+            invalid: Some(e),
+        }
+    }
+}
+
 /// Why a session ended.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CloseReason {
-    /// The reason URI, e.g. `wamp.close.normal`, `wamp.close.killed`, `wamp.error.protocol_violation`.
-    pub uri: String,
+    /// The reason URI, e.g. [`ErrorUri::Normal`], [`ErrorUri::Killed`],
+    /// [`ErrorUri::ProtocolViolation`]; a router's own reason is [`ErrorUri::Other`].
+    pub uri: ErrorUri,
     /// The human-readable message, if the router sent one.
     pub message: Option<String>,
     /// Who ended the session.
@@ -217,7 +273,7 @@ pub enum CloseInitiator {
 
 impl CloseReason {
     pub(crate) fn new(
-        uri: impl Into<String>,
+        uri: impl Into<ErrorUri>,
         message: Option<String>,
         initiator: CloseInitiator,
     ) -> Self {
@@ -237,7 +293,7 @@ impl CloseReason {
             .get("message")
             .and_then(Value::as_str)
             .map(|message| clip(message).into_owned());
-        CloseReason::new(clip(reason), message, CloseInitiator::Router)
+        CloseReason::new(clip(reason).into_owned(), message, CloseInitiator::Router)
     }
 }
 
@@ -511,7 +567,7 @@ impl PartialEq<&str> for ErrorUri {
 
 impl From<InvalidMessage> for Error {
     fn from(e: InvalidMessage) -> Self {
-        Error::ProtocolViolation(clip(&e.to_string()).into_owned())
+        Error::ProtocolViolation(e.into())
     }
 }
 
@@ -551,11 +607,44 @@ mod tests {
         details.insert("message".into(), Value::from("m".repeat(5000)));
         let reason = CloseReason::from_router(&"u".repeat(5000), &details);
         assert_eq!(reason.initiator, CloseInitiator::Router);
-        assert!(reason.uri.ends_with("… (5000 bytes)"), "{}", reason.uri);
-        assert!(reason.uri.len() < 400);
+        assert!(
+            reason.uri.as_str().ends_with("… (5000 bytes)"),
+            "{}",
+            reason.uri
+        );
+        assert!(reason.uri.as_str().len() < 400);
         assert!(reason.message.is_some_and(|m| m.len() < 400));
         let plain = CloseReason::from_router("wamp.close.killed", &Dict::new());
-        assert_eq!(plain.uri, "wamp.close.killed");
+        assert_eq!(plain.uri, ErrorUri::Killed);
         assert_eq!(plain.message, None);
+        let own = CloseReason::from_router("com.example.maintenance", &Dict::new());
+        assert_eq!(own.uri, ErrorUri::Other("com.example.maintenance".into()));
+    }
+
+    #[test]
+    fn a_protocol_violation_keeps_the_wire_error() {
+        let err = Error::from(InvalidMessage::UnknownType(99));
+        assert_eq!(
+            err.to_string(),
+            "protocol violation: unknown WAMP message type code 99"
+        );
+        let source = std::error::Error::source(&err).expect("the wire error");
+        assert_eq!(
+            source.downcast_ref::<InvalidMessage>(),
+            Some(&InvalidMessage::UnknownType(99))
+        );
+        let Error::ProtocolViolation(violation) = &err else {
+            panic!("{err:?}");
+        };
+        assert_eq!(
+            violation.invalid_message(),
+            Some(&InvalidMessage::UnknownType(99))
+        );
+        let plain = Error::ProtocolViolation(ProtocolViolation::new("RESULT before WELCOME"));
+        assert_eq!(
+            plain.to_string(),
+            "protocol violation: RESULT before WELCOME"
+        );
+        assert!(std::error::Error::source(&plain).is_none());
     }
 }

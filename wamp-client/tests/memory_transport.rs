@@ -116,6 +116,36 @@ async fn a_failing_factory_is_a_connect_error() {
     }
 }
 
+/// A factory's I/O failure stays reachable through the error chain.
+#[tokio::test]
+async fn a_factory_io_error_is_the_connect_errors_root_cause() {
+    let connecting =
+        Session::builder("memory://nowhere", "realm1").connect_with_factory(|| async {
+            let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+            Err::<memory::MemoryTransport, _>(TransportError::io(
+                "cannot reach the router",
+                refused,
+            ))
+        });
+    let error = bounded("failing factory", connecting).await.unwrap_err();
+    let mut causes = std::iter::successors(Some(&error as &dyn std::error::Error), |e| e.source());
+    let transport = causes
+        .find_map(|e| e.downcast_ref::<TransportError>())
+        .expect("the transport error in the chain");
+    assert_eq!(
+        transport.kind(),
+        Some(std::io::ErrorKind::ConnectionRefused)
+    );
+    let root = std::iter::successors(Some(&error as &dyn std::error::Error), |e| e.source())
+        .last()
+        .and_then(|e| e.downcast_ref::<std::io::Error>());
+    assert_eq!(
+        root.map(std::io::Error::kind),
+        Some(std::io::ErrorKind::ConnectionRefused),
+        "{error:?}"
+    );
+}
+
 /// The instant router answers in memory as over a WebSocket: calls, registrations,
 /// subscriptions, acknowledged publications and leaving.
 #[tokio::test]

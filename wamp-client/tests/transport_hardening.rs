@@ -455,11 +455,15 @@ async fn huge_goodbye_and_abort_texts_are_clipped() {
             let reason: CloseReason = session.closed().await;
             assert_eq!(reason.initiator, CloseInitiator::Router, "{reason:?}");
             assert!(
-                reason.uri.starts_with("com.example.é"),
+                reason.uri.as_str().starts_with("com.example.é"),
                 "{}",
-                &reason.uri[..50]
+                &reason.uri.as_str()[..50]
             );
-            assert!(reason.uri.len() < 1000, "{} bytes", reason.uri.len());
+            assert!(
+                reason.uri.as_str().len() < 1000,
+                "{} bytes",
+                reason.uri.as_str().len()
+            );
             assert_clipped(reason.message.as_deref().unwrap());
             assert!(reason.to_string().len() < 2000);
             finish(script).await;
@@ -627,7 +631,7 @@ async fn url_credentials_stay_out_of_errors_and_spans() {
         .connect()
         .await;
     assert!(
-        matches!(unanswered, Err(Error::Timeout(..))),
+        matches!(unanswered, Err(Error::Timeout { .. })),
         "{unanswered:?}"
     );
 
@@ -706,5 +710,28 @@ async fn ca_files_are_read_without_blocking_the_runtime() {
     assert!(
         runtime_asked,
         "the runtime stalled while the CA file was being read"
+    );
+}
+
+/// A refused RawSocket connection keeps the `io::Error` at the end of its error chain.
+#[tokio::test]
+async fn a_refused_rawsocket_connection_keeps_its_io_error() {
+    // A port that was just free: nothing listens on it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("rs://127.0.0.1:{port}");
+    let error = bounded("refused connection", Session::connect(&url, REALM))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::Connect(_)), "{error:?}");
+    let io = std::iter::successors(Some(&error as &dyn std::error::Error), |e| e.source())
+        .find_map(|e| e.downcast_ref::<std::io::Error>());
+    assert_eq!(
+        io.map(std::io::Error::kind),
+        Some(std::io::ErrorKind::ConnectionRefused),
+        "{error:?}"
     );
 }

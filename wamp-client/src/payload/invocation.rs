@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::arguments::{Arguments, payload_accessors};
-use crate::error::{Error, Result, WampError};
+use crate::error::{Error, ErrorUri, Result, WampError};
 use crate::session::Session;
 use crate::session::command::Outcome;
 use crate::value::{Dict, Value, ValueError};
@@ -156,7 +156,7 @@ impl ProgressSender {
             })
             .map_err(|_| {
                 Error::SessionClosed(crate::error::CloseReason::new(
-                    "wamp.close.system_shutdown",
+                    ErrorUri::SystemShutdown,
                     Some("the session ended".into()),
                     crate::error::CloseInitiator::Transport,
                 ))

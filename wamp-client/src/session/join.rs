@@ -7,7 +7,7 @@ use zeroize::Zeroize as _;
 use crate::auth::{
     AuthConfig, AuthError, AuthErrorKind, AuthSession, CLIENT_ABORT_REASON, Challenge, RouterProof,
 };
-use crate::error::{Error, ErrorUri, Result, WampError};
+use crate::error::{Error, ErrorUri, ProtocolViolation, Result, WampError};
 use crate::session_details::{SessionDetails, client_roles};
 use crate::transport::Transport;
 use crate::value::{Dict, Value};
@@ -121,7 +121,8 @@ async fn join_inner(
                         "the router sent more than {MAX_CHALLENGE_ROUNDS} authentication \
                          challenges"
                     );
-                    return Err(abort_violation(transport, serializer, reason).await);
+                    let violation = ProtocolViolation::new(&reason);
+                    return Err(abort_violation(transport, serializer, violation).await);
                 }
                 let Some(offer) = offered.iter_mut().find(|o| o.method == method) else {
                     let methods: Vec<&str> = offered.iter().map(|o| o.method.as_str()).collect();
@@ -161,7 +162,8 @@ async fn join_inner(
             }
             other => {
                 let reason = format!("{} received before WELCOME", other.name());
-                return Err(abort_violation(transport, serializer, reason).await);
+                let violation = ProtocolViolation::new(&reason);
+                return Err(abort_violation(transport, serializer, violation).await);
             }
         }
     }
@@ -269,14 +271,14 @@ async fn receive(
         Some(Ok(frame)) => frame,
         Some(Err(e)) => {
             return Err(Error::SessionClosed(crate::error::CloseReason::new(
-                "wamp.close.system_shutdown",
+                ErrorUri::SystemShutdown,
                 Some(format!("the connection failed while joining: {e}")),
                 crate::error::CloseInitiator::Transport,
             )));
         }
         None => {
             return Err(Error::SessionClosed(crate::error::CloseReason::new(
-                "wamp.close.system_shutdown",
+                ErrorUri::SystemShutdown,
                 Some("the router closed the connection while joining".into()),
                 crate::error::CloseInitiator::Transport,
             )));
@@ -284,7 +286,7 @@ async fn receive(
     };
     let message = match serializer.decode(&frame) {
         Ok(message) => message,
-        Err(e) => return Err(abort_violation(transport, serializer, e.to_string()).await),
+        Err(e) => return Err(abort_violation(transport, serializer, e.into()).await),
     };
     tracing::trace!(
         direction = "rx",
@@ -329,18 +331,18 @@ fn message_details(message: &str) -> Dict {
 async fn abort_violation(
     transport: &mut Box<dyn Transport>,
     serializer: Serializer,
-    reason: String,
+    violation: ProtocolViolation,
 ) -> Error {
-    let reason = crate::error::clip(&reason).into_owned();
+    let reason = violation.reason();
     tracing::warn!(%reason, "protocol violation while joining");
     let abort = Message::Abort {
-        details: message_details(&reason),
+        details: message_details(reason),
         reason: ErrorUri::ProtocolViolation.as_str().to_owned(),
         payload: Default::default(),
     };
     let _ = send(transport, serializer, &abort, false).await;
     let _ = transport.close().await;
-    Error::ProtocolViolation(reason)
+    Error::ProtocolViolation(violation)
 }
 
 async fn send(
@@ -360,7 +362,7 @@ async fn send(
     let bytes = serializer.encode(message)?;
     transport.send(Bytes::from(bytes)).await.map_err(|e| {
         Error::SessionClosed(crate::error::CloseReason::new(
-            "wamp.close.system_shutdown",
+            ErrorUri::SystemShutdown,
             Some(format!("the connection failed while joining: {e}")),
             crate::error::CloseInitiator::Transport,
         ))

@@ -53,7 +53,7 @@ pub(crate) use limits::{Limits, clamp_bound};
 pub use reconnect::{ReconnectPolicy, SessionState, SessionStates};
 
 use self::command::{Command, CommandReceiver, QueuedRequest};
-use crate::error::{CloseInitiator, CloseReason, Error, Result};
+use crate::error::{CloseInitiator, CloseReason, Error, ErrorUri, Result};
 use crate::options::CancelMode;
 use crate::transport::{self, TransportOptions};
 use crate::wire::{Id, Serializer};
@@ -220,7 +220,7 @@ impl Session {
     /// (at most the builder's leave timeout), then closes the connection. Pending calls fail with
     /// [`Error::SessionClosed`]; running invocation handlers are aborted.
     pub async fn leave(&self) -> Result<CloseReason> {
-        self.leave_with("wamp.close.close_realm", None).await
+        self.leave_with(ErrorUri::CloseRealm.as_str(), None).await
     }
 
     /// Leaves the realm with a specific reason URI and message.
@@ -319,7 +319,7 @@ impl Session {
     pub(crate) fn close_reason(&self) -> CloseReason {
         self.shared.closed.borrow().clone().unwrap_or_else(|| {
             CloseReason::new(
-                "wamp.close.system_shutdown",
+                ErrorUri::SystemShutdown,
                 Some("the session task has stopped".into()),
                 CloseInitiator::Transport,
             )
@@ -579,7 +579,10 @@ impl SessionBuilder {
             .await
         {
             Ok(result) => result,
-            Err(_) => Err(Error::Timeout(timeout, "connecting and joining the realm")),
+            Err(_) => Err(Error::Timeout {
+                after: timeout,
+                what: "connecting and joining the realm",
+            }),
         }
     }
 
@@ -624,10 +627,10 @@ impl SessionBuilder {
                     let timeout = builder.join_timeout;
                     match tokio::time::timeout(timeout, builder.open()).await {
                         Ok(result) => result,
-                        Err(_) => Err(Error::Timeout(
-                            timeout,
-                            "reconnecting and joining the realm",
-                        )),
+                        Err(_) => Err(Error::Timeout {
+                            after: timeout,
+                            what: "reconnecting and joining the realm",
+                        }),
                     }
                 })
             });

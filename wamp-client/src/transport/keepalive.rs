@@ -156,7 +156,7 @@ impl Keepalive {
             let since = *self.write_blocked_since.get_or_insert(now);
             let dead_at = deadline_from(since.max(self.last_received), self.timeout);
             if now >= dead_at {
-                return Poll::Ready(TransportError(format!(
+                return Poll::Ready(TransportError::new(format!(
                     "the router has taken nothing of what this client sends and sent nothing for \
                      {}: the connection is dead",
                     seconds(self.timeout)
@@ -180,7 +180,7 @@ impl Keepalive {
     }
 
     fn silence_error(&self) -> TransportError {
-        TransportError(format!(
+        TransportError::new(format!(
             "no answer from the router for {}: the connection is dead",
             seconds(self.timeout)
         ))
@@ -380,7 +380,7 @@ mod tests {
         assert!((2..=3).contains(&pings), "{pings} pings");
         assert!(start.elapsed() >= Duration::from_millis(70));
         assert_eq!(
-            error.0,
+            error.to_string(),
             "no answer from the router for 0.07 s: the connection is dead"
         );
     }
@@ -406,7 +406,7 @@ mod tests {
         let start = Instant::now();
         let error = poll_fn(|cx| keepalive.poll_write_blocked(cx)).await;
         assert!(start.elapsed() >= Duration::from_millis(60));
-        assert!(error.0.contains("taken nothing"), "{}", error.0);
+        assert!(error.to_string().contains("taken nothing"), "{}", error);
         keepalive.write_unblocked();
         assert!(keepalive.write_blocked_since.is_none());
     }

@@ -74,15 +74,52 @@ impl TransportOptions {
     }
 }
 
-/// An I/O failure of a transport.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{0}")]
-pub struct TransportError(pub(crate) String);
+/// An I/O failure of a transport. Its [`source`](std::error::Error::source) is the
+/// [`io::Error`](std::io::Error) when the failure came from the socket.
+#[derive(Debug, Clone)]
+pub struct TransportError {
+    message: String,
+    io: Option<Arc<std::io::Error>>,
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for TransportError {
+    // The `io::Error` itself, not its `Arc`, so that `downcast_ref::<io::Error>` finds it.
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.io_error().map(|e| e as _)
+    }
+}
 
 impl TransportError {
     /// A transport error with this description (for transports of one's own).
     pub fn new(reason: impl Into<String>) -> Self {
-        TransportError(reason.into())
+        TransportError {
+            message: reason.into(),
+            io: None,
+        }
+    }
+
+    /// A transport error caused by `error`, described as `{context}: {error}`.
+    pub fn io(context: &str, error: std::io::Error) -> Self {
+        TransportError {
+            message: format!("{context}: {error}"),
+            io: Some(Arc::new(error)),
+        }
+    }
+
+    /// The I/O error that caused this one, if any.
+    pub fn io_error(&self) -> Option<&std::io::Error> {
+        self.io.as_deref()
+    }
+
+    /// The kind of the I/O error that caused this one, if any.
+    pub fn kind(&self) -> Option<std::io::ErrorKind> {
+        self.io_error().map(std::io::Error::kind)
     }
 }
 

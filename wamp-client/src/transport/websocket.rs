@@ -171,17 +171,19 @@ fn transport_error(e: tungstenite::Error) -> TransportError {
         tungstenite::Error::Capacity(tungstenite::error::CapacityError::MessageTooLong {
             size,
             max_size,
-        }) => TransportError(format!(
+        }) => TransportError::new(format!(
             "the router sent a WebSocket message of {size} bytes, more than the {max_size} \
              bytes this client accepts (max_message_size)"
         )),
         tungstenite::Error::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
-            TransportError(
+            TransportError::new(
                 "the router closed the connection abruptly (no WebSocket closing handshake)"
                     .to_owned(),
             )
         }
-        e => TransportError(format!("WebSocket error: {e}")),
+        // tungstenite shows its I/O errors as `IO error: …`.
+        tungstenite::Error::Io(e) => TransportError::io("WebSocket error: IO error", e),
+        e => TransportError::new(format!("WebSocket error: {e}")),
     }
 }
 
@@ -193,7 +195,7 @@ fn wrong_kind(serializer: Serializer, received: &str) -> TransportError {
     } else {
         "text"
     };
-    TransportError(format!(
+    TransportError::new(format!(
         "the router sent a {received} WebSocket message on {}, which carries WAMP messages in \
          {expected} messages only",
         serializer.subprotocol()
@@ -294,7 +296,7 @@ impl Sink<Bytes> for WebSocketTransport {
             WsMessage::Binary(item)
         } else {
             let text = Utf8Bytes::try_from(item)
-                .map_err(|_| TransportError("encoded JSON is not valid UTF-8".into()))?;
+                .map_err(|_| TransportError::new("encoded JSON is not valid UTF-8"))?;
             WsMessage::Text(text)
         };
         Pin::new(&mut self.inner)
@@ -326,5 +328,23 @@ impl Sink<Bytes> for WebSocketTransport {
             )) => Poll::Ready(Ok(())),
             other => other.map_err(transport_error),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn socket_errors_keep_their_io_error() {
+        let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+        let text =
+            tungstenite::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionReset))
+                .to_string();
+        let error = transport_error(tungstenite::Error::Io(reset));
+        assert_eq!(error.to_string(), format!("WebSocket error: {text}"));
+        assert_eq!(error.kind(), Some(std::io::ErrorKind::ConnectionReset));
+        let other = transport_error(tungstenite::Error::ConnectionClosed);
+        assert!(other.io_error().is_none(), "{other:?}");
     }
 }

@@ -23,7 +23,7 @@ async fn router_goodbye_is_answered_and_fails_pending_calls() {
         let pending = session.call("com.example.pending", ()).await;
         let reason = closed_reason("the pending call", pending);
         let expected = CloseReason {
-            uri: "wamp.close.killed".to_owned(),
+            uri: ErrorUri::Killed,
             message: Some("bye".to_owned()),
             initiator: CloseInitiator::Router,
         };

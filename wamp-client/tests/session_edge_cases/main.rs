@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt as _;
 use tokio::sync::{mpsc, oneshot};
-use wamp_client::wire::{Id, Message, Payload, code};
+use wamp_client::wire::{Id, InvalidMessage, Message, Payload, code};
 use wamp_client::{
     Arguments, CloseReason, Dict, Error, ErrorUri, Invocation, Serializer, Session, Value,
     WampError, error::CloseInitiator,

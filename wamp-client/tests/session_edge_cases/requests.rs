@@ -308,10 +308,36 @@ async fn protocol_violation_before_welcome_aborts_the_join() {
         .await;
 
         let err = Session::connect(&url, REALM).await.unwrap_err();
-        let Error::ProtocolViolation(reason) = &err else {
+        let Error::ProtocolViolation(violation) = &err else {
             panic!("expected Error::ProtocolViolation, got {err:?}");
         };
-        assert!(reason.contains("RESULT"), "{reason}");
+        assert!(violation.reason().contains("RESULT"), "{violation}");
+        assert!(violation.invalid_message().is_none(), "{violation:?}");
+        finish(script).await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_undecodable_message_before_welcome_keeps_the_wire_error() {
+    bounded("garbage before WELCOME", async {
+        let (url, script) = serve(|mut peer| async move {
+            peer.expect_hello().await;
+            peer.send_raw_text("[9999]").await;
+            let reason = expect_message!(peer, Message::Abort { reason, .. } => reason);
+            assert_eq!(reason, "wamp.error.protocol_violation");
+            peer.expect_closed().await;
+        })
+        .await;
+
+        let err = Session::connect(&url, REALM).await.unwrap_err();
+        assert!(err.to_string().starts_with("protocol violation: "), "{err}");
+        let source = std::error::Error::source(&err).expect("the wire error");
+        assert_eq!(
+            source.downcast_ref::<InvalidMessage>(),
+            Some(&InvalidMessage::UnknownType(9999)),
+            "{err:?}"
+        );
         finish(script).await;
     })
     .await;
@@ -341,7 +367,7 @@ async fn router_abort_after_join_closes_the_session_without_a_reply() {
         assert_eq!(
             reason,
             CloseReason {
-                uri: "wamp.error.protocol_violation".to_owned(),
+                uri: ErrorUri::ProtocolViolation,
                 message: Some("you broke it".to_owned()),
                 initiator: CloseInitiator::Router,
             }

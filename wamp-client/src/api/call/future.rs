@@ -110,10 +110,10 @@ impl Future for CallFuture {
                         if deadline.as_mut().poll_expired(cx) {
                             // Never sent: nothing to cancel.
                             this.state = CallState::Failed(None);
-                            return Poll::Ready(Err(Error::Timeout(
-                                deadline.timeout,
-                                "waiting for room in the session's request queue",
-                            )));
+                            return Poll::Ready(Err(Error::Timeout {
+                                after: deadline.timeout,
+                                what: "waiting for room in the session's request queue",
+                            }));
                         }
                     }
                     return Poll::Pending;
@@ -131,10 +131,10 @@ impl Future for CallFuture {
                             this.guard.cancel(mode);
                             let timeout = deadline.timeout;
                             tracing::debug!(?timeout, "call timed out; canceled");
-                            return Poll::Ready(Err(Error::Timeout(
-                                timeout,
-                                "waiting for the call's result",
-                            )));
+                            return Poll::Ready(Err(Error::Timeout {
+                                after: timeout,
+                                what: "waiting for the call's result",
+                            }));
                         }
                     }
                     return Poll::Pending;

@@ -63,10 +63,10 @@ impl Stream for CallStream {
                             // Never sent: nothing to cancel.
                             this.queued = None;
                             this.done = true;
-                            return Poll::Ready(Some(Err(Error::Timeout(
-                                deadline.timeout,
-                                "waiting for room in the session's request queue",
-                            ))));
+                            return Poll::Ready(Some(Err(Error::Timeout {
+                                after: deadline.timeout,
+                                what: "waiting for room in the session's request queue",
+                            })));
                         }
                     }
                     return Poll::Pending;
@@ -94,10 +94,10 @@ impl Stream for CallStream {
                             this.guard.cancel(mode);
                             this.done = true;
                             let timeout = deadline.timeout;
-                            return Poll::Ready(Some(Err(Error::Timeout(
-                                timeout,
-                                "waiting for the call's next result",
-                            ))));
+                            return Poll::Ready(Some(Err(Error::Timeout {
+                                after: timeout,
+                                what: "waiting for the call's next result",
+                            })));
                         }
                     }
                     return Poll::Pending;

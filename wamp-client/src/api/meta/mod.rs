@@ -130,7 +130,7 @@ impl Feature {
 
 /// The close reason of killed sessions when the caller gives none: the specification's default,
 /// sent explicitly because Crossbar.io's own default is `wamp.close.normal`.
-const KILLED: &str = "wamp.close.killed";
+const KILLED: ErrorUri = ErrorUri::Killed;
 
 /// Prefixes a payload error with the procedure or event it came from.
 fn context(what: &str, error: Error) -> Error {
@@ -213,7 +213,7 @@ impl<'a> Meta<'a> {
     ) -> Result<CallResult> {
         let mut call = self
             .call(Feature::Session, procedure, args)?
-            .kwarg("reason", reason.unwrap_or(KILLED));
+            .kwarg("reason", reason.unwrap_or(KILLED.as_str()));
         if let Some(message) = message {
             call = call.kwarg("message", message);
         }

@@ -391,11 +391,7 @@ mod tests {
         caller.pending.insert(11, idempotent);
         caller.keys.insert(2, 11);
 
-        let lost = CloseReason::new(
-            "wamp.close.system_shutdown",
-            None,
-            CloseInitiator::Transport,
-        );
+        let lost = CloseReason::new(ErrorUri::SystemShutdown, None, CloseInitiator::Transport);
         caller.connection_lost(&lost);
 
         assert!(caller.pending.is_empty() && caller.keys.is_empty());

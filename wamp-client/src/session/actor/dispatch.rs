@@ -3,7 +3,7 @@
 //! and removals are done locally; once leaving, everything but another leave is refused.
 
 use super::{SessionTask, State, Step};
-use crate::error::{CloseInitiator, CloseReason, Error};
+use crate::error::{CloseInitiator, CloseReason, Error, ErrorUri};
 use crate::session::command::Command;
 
 impl SessionTask {
@@ -15,11 +15,11 @@ impl SessionTask {
             return match self.state {
                 // Leave politely.
                 State::Established => {
-                    self.begin_leave("wamp.close.close_realm".into(), None, None)
+                    self.begin_leave(ErrorUri::CloseRealm.as_str().to_owned(), None, None)
                         .await
                 }
                 State::Reconnecting { .. } => Err(CloseReason::new(
-                    "wamp.close.close_realm",
+                    ErrorUri::CloseRealm,
                     None,
                     CloseInitiator::Client,
                 )),

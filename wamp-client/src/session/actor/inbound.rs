@@ -170,7 +170,7 @@ impl SessionTask {
 
 fn transport_lost(message: String) -> CloseReason {
     CloseReason::new(
-        "wamp.close.system_shutdown",
+        ErrorUri::SystemShutdown,
         Some(message),
         CloseInitiator::Transport,
     )

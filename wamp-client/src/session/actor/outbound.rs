@@ -10,7 +10,7 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use super::{SessionTask, Step, sleep_until};
-use crate::error::{CloseInitiator, CloseReason};
+use crate::error::{CloseInitiator, CloseReason, ErrorUri};
 use crate::wire::{Message, describe};
 
 impl SessionTask {
@@ -87,7 +87,7 @@ impl SessionTask {
             WriteCut::Leave => {
                 tracing::warn!("leaving while the router does not read: closing without GOODBYE");
                 CloseReason::new(
-                    "wamp.close.close_realm",
+                    ErrorUri::CloseRealm,
                     Some("left while the router was not reading; closed without GOODBYE".into()),
                     CloseInitiator::Client,
                 )
@@ -103,7 +103,7 @@ impl SessionTask {
 
 fn connection_failed(error: &impl std::fmt::Display) -> CloseReason {
     CloseReason::new(
-        "wamp.close.system_shutdown",
+        ErrorUri::SystemShutdown,
         Some(format!("the connection failed: {error}")),
         CloseInitiator::Transport,
     )

@@ -20,7 +20,7 @@ impl SessionTask {
             && !matches!(self.state, State::ShuttingDown { .. })
             && match reason.initiator {
                 CloseInitiator::Transport => true,
-                CloseInitiator::Router => reason.uri != ErrorUri::Killed.as_str(),
+                CloseInitiator::Router => reason.uri != ErrorUri::Killed,
                 _ => false,
             }
     }
@@ -107,10 +107,7 @@ impl SessionTask {
                 Err(error) if (policy.fatal)(&error) => {
                     tracing::error!(%error, "reconnecting failed for good");
                     return Err(CloseReason::new(
-                        error
-                            .uri()
-                            .map_or("wamp.close.system_shutdown", |u| u.as_str())
-                            .to_owned(),
+                        error.uri().cloned().unwrap_or(ErrorUri::SystemShutdown),
                         Some(format!("reconnecting failed: {error}")),
                         CloseInitiator::Transport,
                     ));

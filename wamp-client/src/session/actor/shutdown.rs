@@ -51,7 +51,7 @@ impl SessionTask {
         match &self.state {
             State::ShuttingDown { reason, .. } => reason.clone(),
             State::Established | State::Reconnecting { .. } => {
-                CloseReason::new("wamp.close.close_realm", None, CloseInitiator::Client)
+                CloseReason::new(ErrorUri::CloseRealm, None, CloseInitiator::Client)
             }
         }
     }
@@ -62,7 +62,7 @@ impl SessionTask {
         let mut details = Dict::new();
         details.insert("message".into(), Value::from(reason.as_str()));
         let close = CloseReason::new(
-            ErrorUri::ProtocolViolation.as_str(),
+            ErrorUri::ProtocolViolation,
             Some(reason),
             CloseInitiator::ProtocolViolation,
         );

@@ -7,6 +7,7 @@ use bytes::{Buf as _, BufMut as _, Bytes, BytesMut};
 use tokio_util::codec::{Decoder, Encoder};
 
 use super::MAX_FRAME;
+use crate::transport::TransportError;
 
 /// The kind of a RawSocket frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,17 +39,23 @@ pub(crate) struct Frame {
 
 /// A framing failure: the connection cannot continue.
 #[derive(Debug)]
-pub(crate) struct FramingError(pub(crate) String);
+pub(crate) struct FramingError(pub(crate) TransportError);
+
+impl FramingError {
+    fn new(reason: String) -> Self {
+        FramingError(TransportError::new(reason))
+    }
+}
 
 impl fmt::Display for FramingError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        self.0.fmt(f)
     }
 }
 
 impl From<io::Error> for FramingError {
     fn from(e: io::Error) -> Self {
-        FramingError(format!("RawSocket I/O error: {e}"))
+        FramingError(TransportError::io("RawSocket I/O error", e))
     }
 }
 
@@ -68,7 +75,7 @@ impl Decoder for RawSocketCodec {
             return Ok(None);
         };
         if first & 0xF0 != 0 {
-            return Err(FramingError(format!(
+            return Err(FramingError::new(format!(
                 "the router sent a RawSocket frame with reserved header bits set (first byte \
                  0x{first:02X})"
             )));
@@ -76,7 +83,7 @@ impl Decoder for RawSocketCodec {
         let low24 = usize::from(l1) << 16 | usize::from(l2) << 8 | usize::from(l3);
         let length = if first & 0x08 != 0 {
             if low24 != 0 {
-                return Err(FramingError(format!(
+                return Err(FramingError::new(format!(
                     "the router sent a RawSocket frame longer than 2^24 bytes ({} bytes)",
                     MAX_FRAME + low24
                 )));
@@ -90,13 +97,13 @@ impl Decoder for RawSocketCodec {
             1 => FrameKind::Ping,
             2 => FrameKind::Pong,
             other => {
-                return Err(FramingError(format!(
+                return Err(FramingError::new(format!(
                     "the router sent a RawSocket frame of reserved type {other}"
                 )));
             }
         };
         if length > self.max_receive {
-            return Err(FramingError(format!(
+            return Err(FramingError::new(format!(
                 "the router sent a RawSocket frame of {length} bytes, which exceeds this client's \
                  limit of {} bytes (max_message_size)",
                 self.max_receive
@@ -116,7 +123,7 @@ impl Decoder for RawSocketCodec {
         match self.decode(src)? {
             Some(frame) => Ok(Some(frame)),
             None if src.is_empty() => Ok(None),
-            None => Err(FramingError(format!(
+            None => Err(FramingError::new(format!(
                 "the router closed the connection in the middle of a RawSocket frame ({} bytes \
                  of it received)",
                 src.len()
@@ -134,7 +141,7 @@ impl Encoder<Frame> for RawSocketCodec {
             MAX_FRAME => (0x08, 0),
             n if n < MAX_FRAME => (0, n),
             n => {
-                return Err(FramingError(format!(
+                return Err(FramingError::new(format!(
                     "a RawSocket frame cannot carry {n} bytes (at most 2^24)"
                 )));
             }
@@ -203,17 +210,17 @@ mod tests {
     fn bad_frames_fail() {
         let mut codec = RawSocketCodec { max_receive: 512 };
         let reserved = decode_all(&mut codec, b"\x10\x00\x00\x01x");
-        assert!(matches!(&reserved, Err(e) if e.0.contains("reserved header bits")));
+        assert!(matches!(&reserved, Err(e) if e.to_string().contains("reserved header bits")));
         let kind = decode_all(&mut codec, b"\x03\x00\x00\x01x");
-        assert!(matches!(&kind, Err(e) if e.0.contains("reserved type 3")));
+        assert!(matches!(&kind, Err(e) if e.to_string().contains("reserved type 3")));
         // Refused as soon as the header is in, before the payload arrives.
         let long = decode_all(&mut codec, b"\x00\x00\x02\x01");
         assert!(
-            matches!(&long, Err(e) if e.0.contains("513 bytes") && e.0.contains("limit of 512")),
+            matches!(&long, Err(e) if e.to_string().contains("513 bytes") && e.to_string().contains("limit of 512")),
             "{long:?}"
         );
         let too_long = decode_all(&mut codec, b"\x08\x00\x00\x01");
-        assert!(matches!(&too_long, Err(e) if e.0.contains("longer than 2^24")));
+        assert!(matches!(&too_long, Err(e) if e.to_string().contains("longer than 2^24")));
         let mut truncated = BytesMut::from(&b"\x00\x00\x00\x05ab"[..]);
         assert!(codec.decode_eof(&mut truncated).is_err());
     }
@@ -232,5 +239,20 @@ mod tests {
         assert_eq!(buffer.get(..4), Some(&[0x08, 0, 0, 0][..]));
         let decoded = codec.decode(&mut buffer).ok().flatten();
         assert_eq!(decoded.map(|f| f.payload.len()), Some(MAX_FRAME));
+    }
+
+    #[test]
+    fn socket_errors_keep_their_io_error() {
+        let refused = io::Error::new(io::ErrorKind::ConnectionReset, "reset by peer");
+        let FramingError(error) = FramingError::from(refused);
+        assert_eq!(error.to_string(), "RawSocket I/O error: reset by peer");
+        assert_eq!(error.kind(), Some(io::ErrorKind::ConnectionReset));
+        let source = std::error::Error::source(&error).and_then(|s| s.downcast_ref::<io::Error>());
+        assert_eq!(
+            source.map(io::Error::kind),
+            Some(io::ErrorKind::ConnectionReset)
+        );
+        let FramingError(framing) = FramingError::new("bad frame".into());
+        assert!(framing.io_error().is_none());
     }
 }

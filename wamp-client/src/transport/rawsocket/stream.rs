@@ -111,7 +111,7 @@ impl RawSocketTransport {
         let size = item.len();
         let limit = self.max_send;
         let message = self.serializer.decode(item).map_err(|e| {
-            TransportError(format!(
+            TransportError::new(format!(
                 "a message of {size} bytes exceeds the router's RawSocket limit of {limit} bytes \
                  and cannot be inspected: {e}"
             ))
@@ -152,7 +152,7 @@ impl RawSocketTransport {
                 let error = size_error(code::INVOCATION, request, explanation);
                 let bytes = self.encode(&error)?;
                 if bytes.len() > self.max_send {
-                    return Err(TransportError(format!(
+                    return Err(TransportError::new(format!(
                         "even the error message replacing an oversized YIELD exceeds the \
                          router's RawSocket limit of {limit} bytes"
                     )));
@@ -164,7 +164,7 @@ impl RawSocketTransport {
                     })
                     .map_err(framing_error)
             }
-            _ => Err(TransportError(format!(
+            _ => Err(TransportError::new(format!(
                 "{explanation}; the session cannot continue without it"
             ))),
         }
@@ -190,7 +190,7 @@ impl RawSocketTransport {
         self.serializer
             .encode(message)
             .map(Bytes::from)
-            .map_err(|e| TransportError(format!("cannot encode a local error message: {e}")))
+            .map_err(|e| TransportError::new(format!("cannot encode a local error message: {e}")))
     }
 }
 
@@ -206,7 +206,7 @@ fn size_error(request_type: u64, request: u64, explanation: String) -> Message {
 }
 
 fn framing_error(e: FramingError) -> TransportError {
-    TransportError(e.0)
+    e.0
 }
 
 impl Stream for RawSocketTransport {
