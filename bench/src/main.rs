@@ -14,6 +14,7 @@ mod c_wamp_async;
 mod codec;
 mod measure;
 mod orchestrate;
+mod report;
 mod router;
 mod workload;
 
