@@ -42,6 +42,7 @@
 //!   [`Register`](rpc::Register), [`Publish`](pubsub::Publish), [`Subscribe`](pubsub::Subscribe));
 //!   serde types in, serde types out. The builders and their futures live in [`rpc`] and
 //!   [`pubsub`], the meta API in [`meta`]; the crate root holds what most programs name.
+//! - [`uri`]: the URI rules, as the client checks them before sending (and a router may reuse).
 //! - [`Value`]: the dynamic payload type, for when the shape is not known in advance.
 //!
 //! # Errors
@@ -80,7 +81,7 @@ mod payload;
 pub mod session;
 mod session_details;
 pub mod transport;
-mod uri;
+pub mod uri;
 pub mod value;
 pub mod wire;
 

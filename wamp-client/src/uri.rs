@@ -1,5 +1,15 @@
 //! URI checks done locally before a request is sent, so mistakes surface as
 //! [`Error::InvalidUri`](crate::Error::InvalidUri) with a clear reason instead of a router error.
+//! A router applies the same rules to what its clients send.
+//!
+//! ```
+//! use wamp_client::uri::{UriCheck, UriUse};
+//!
+//! assert!(UriCheck::Loose.check("com.example.add", UriUse::Own).is_ok());
+//! assert!(UriCheck::Loose.check("wamp.session.count", UriUse::Own).is_err());
+//! assert!(UriCheck::Loose.check("com..add", UriUse::Wildcard { own: true }).is_ok());
+//! assert!(UriCheck::Strict.check("com.Example", UriUse::Reference).is_err());
+//! ```
 
 use crate::error::Error;
 
@@ -17,16 +27,22 @@ pub enum UriCheck {
 /// What the URI is used for: it decides whether empty components (wildcards) and the reserved
 /// `wamp.` prefix are allowed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum UriUse {
+pub enum UriUse {
     /// CALL, or SUBSCRIBE with exact matching: `wamp.` allowed (meta API).
     Reference,
     /// REGISTER or PUBLISH: `wamp.` is reserved for the router.
     Own,
     /// Prefix pattern: the last component may be empty (`com.example.` matches
     /// `com.example.x` but not `com.examples`), as Autobahn and Crossbar.io allow.
-    Prefix { own: bool },
+    Prefix {
+        /// Whether `wamp.` is reserved, as for REGISTER (a SUBSCRIBE pattern may name it).
+        own: bool,
+    },
     /// Wildcard pattern: empty components allowed.
-    Wildcard { own: bool },
+    Wildcard {
+        /// Whether `wamp.` is reserved, as for REGISTER (a SUBSCRIBE pattern may name it).
+        own: bool,
+    },
 }
 
 impl UriCheck {
@@ -46,7 +62,7 @@ impl UriCheck {
     }
 
     /// Checks `uri` for the given use.
-    pub(crate) fn check(self, uri: &str, usage: UriUse) -> Result<(), Error> {
+    pub fn check(self, uri: &str, usage: UriUse) -> Result<(), Error> {
         let fail = |reason| {
             Err(Error::InvalidUri {
                 uri: uri.to_owned(),

@@ -82,6 +82,23 @@ pub fn pair_with_capacity(
     (client, peer)
 }
 
+/// Two connected [`MemoryTransport`]s: what one sends, the other receives, up to `capacity`
+/// messages (at least 1) in flight each way. For serving a session from a router of one's own,
+/// which reads and writes encoded messages as over a socket.
+pub fn duplex(capacity: usize) -> (MemoryTransport, MemoryTransport) {
+    let (to_b, from_a) = mpsc::channel(capacity.max(1));
+    let (to_a, from_b) = mpsc::channel(capacity.max(1));
+    let a = MemoryTransport {
+        incoming: from_b,
+        outgoing: PollSender::new(to_b),
+    };
+    let b = MemoryTransport {
+        incoming: from_a,
+        outgoing: PollSender::new(to_a),
+    };
+    (a, b)
+}
+
 /// The session's end of an in-memory pair: a [`Transport`] of encoded messages.
 ///
 /// The stream ends when the [`MemoryPeer`] is dropped or [closed](MemoryPeer::close); sending
@@ -89,7 +106,7 @@ pub fn pair_with_capacity(
 #[derive(Debug)]
 pub struct MemoryTransport {
     incoming: mpsc::Receiver<Result<Bytes, TransportError>>,
-    outgoing: PollSender<Bytes>,
+    outgoing: PollSender<Result<Bytes, TransportError>>,
 }
 
 fn peer_gone() -> TransportError {
@@ -112,7 +129,7 @@ impl Sink<Bytes> for MemoryTransport {
     }
 
     fn start_send(mut self: Pin<&mut Self>, item: Bytes) -> Result<(), Self::Error> {
-        self.outgoing.send_item(item).map_err(|_| peer_gone())
+        self.outgoing.send_item(Ok(item)).map_err(|_| peer_gone())
     }
 
     fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
@@ -139,7 +156,7 @@ const _: fn() = || {
 #[derive(Debug)]
 pub struct MemoryPeer {
     serializer: Serializer,
-    incoming: mpsc::Receiver<Bytes>,
+    incoming: mpsc::Receiver<Result<Bytes, TransportError>>,
     outgoing: mpsc::Sender<Result<Bytes, TransportError>>,
 }
 
@@ -159,13 +176,14 @@ impl MemoryPeer {
     /// The next message from the session as it was encoded; `None` once the session has closed
     /// its end.
     pub async fn recv_bytes(&mut self) -> Option<Bytes> {
-        self.incoming.recv().await
+        // A session's end only ever sends bytes.
+        self.incoming.recv().await.and_then(Result::ok)
     }
 
     /// A message from the session if one is waiting, without waiting (`None` if there is none
     /// or the session has closed its end).
     pub fn try_recv_bytes(&mut self) -> Option<Bytes> {
-        self.incoming.try_recv().ok()
+        self.incoming.try_recv().ok().and_then(Result::ok)
     }
 
     /// Encodes `message` and sends it to the session; fails if the message cannot be encoded or
