@@ -1,34 +1,25 @@
-//! Random ids: session ids (the specification's global scope) and anonymous authids.
+//! Random ids: session and publication ids (the specification's global scope) and anonymous
+//! authids. They need not be unguessable, only unlikely to repeat.
 
 use wamp_client::wire::{Id, MAX_ID};
 
 /// A random id in `1..=2^53`.
 pub(crate) fn random_id() -> Id {
-    let random = getrandom::u64().unwrap_or_else(|_| fallback());
-    (random % MAX_ID) + 1
+    fastrand::u64(1..=MAX_ID)
 }
 
-/// An authid for an anonymous session that named none, in the shape Crossbar.io gives them.
+/// An authid for an anonymous session that named none, in the shape Crossbar.io gives them
+/// (`XXXX-XXXX-XXXX-XXXX`).
 pub(crate) fn anonymous_authid() -> String {
-    let random = getrandom::u64().unwrap_or_else(|_| fallback());
-    let text = format!("{random:016X}");
-    let (head, tail) = text.split_at(4);
-    let (mid, tail) = tail.split_at(4);
-    let (four, five) = tail.split_at(4);
-    format!("{head}-{mid}-{four}-{five}")
-}
-
-/// Ids need not be secret: without the system's generator, a clock-seeded one will do.
-fn fallback() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default(),
-    );
-    hasher.finish()
+    let text = format!("{:016X}", fastrand::u64(..));
+    let group = |range: std::ops::Range<usize>| text.get(range).unwrap_or("0000").to_owned();
+    format!(
+        "{}-{}-{}-{}",
+        group(0..4),
+        group(4..8),
+        group(8..12),
+        group(12..16)
+    )
 }
 
 #[cfg(test)]

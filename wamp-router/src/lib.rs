@@ -14,5 +14,7 @@ pub use auth::{Authentication, Identity};
 pub use authorize::{Action, Authorizer, Requester, Role};
 pub use builder::{DEFAULT_MAX_MESSAGE_SIZE, RouterBuilder, SlowConsumer};
 pub use listen::ListenError;
-pub use realm::{RealmConfig, RealmHandle, SessionSnapshot};
+pub use realm::{
+    RealmConfig, RealmHandle, RegistrationSnapshot, SessionSnapshot, SubscriptionSnapshot,
+};
 pub use router::{Listening, Router};

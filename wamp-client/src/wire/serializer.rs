@@ -86,7 +86,7 @@ impl Serializer {
     /// Encodes a message into the free end of `buffer` and splits it off as one frame's bytes:
     /// no copy and, while earlier frames are released, no allocation per message. On error
     /// `buffer` is left as it was.
-    pub(crate) fn encode_frame(
+    pub fn encode_frame(
         self,
         message: &Message,
         buffer: &mut bytes::BytesMut,

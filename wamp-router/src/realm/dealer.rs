@@ -1,0 +1,726 @@
+//! The dealer: registrations, and calls routed to their callees and back.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustc_hash::FxHashMap;
+use wamp_client::MatchPolicy;
+use wamp_client::rpc::InvokePolicy;
+use wamp_client::uri::UriUse;
+use wamp_client::wire::{Id, Message, Payload, code};
+use wamp_client::{Dict, Value};
+
+use super::patterns::Patterns;
+use super::session::SessionEntry;
+use super::{Realm, State, Violation, error, timestamp};
+use crate::authorize::Action;
+
+/// A registration: one URI pattern and the callees that registered it.
+#[derive(Debug)]
+pub(crate) struct Registration {
+    pub(crate) id: Id,
+    pub(crate) uri: String,
+    pub(crate) policy: MatchPolicy,
+    pub(crate) invoke: InvokePolicy,
+    pub(crate) created: String,
+    pub(crate) callees: Vec<Callee>,
+    /// The next callee for `roundrobin`.
+    next: usize,
+}
+
+/// One callee of a registration and what it asked for.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Callee {
+    pub(crate) session: Id,
+    disclose_caller: bool,
+    forward_timeout: bool,
+}
+
+/// A call on its way: sent to a callee as an INVOCATION, not answered yet.
+#[derive(Debug)]
+struct Pending {
+    caller: Id,
+    call: Id,
+    callee: Id,
+    registration: Id,
+    /// The caller wants progressive results (and the callee can give them).
+    receive_progress: bool,
+    /// The caller is still sending progressive input.
+    input_open: bool,
+    /// The caller canceled with `kill`: its ERROR waits for the callee's answer.
+    killing: bool,
+    /// The router's deadline, aborted when the call ends.
+    _timer: Option<Timer>,
+}
+
+/// Aborts the task of a call's deadline when the call ends first.
+#[derive(Debug)]
+struct Timer(tokio::task::AbortHandle);
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Registrations and calls in flight.
+#[derive(Debug, Default)]
+pub(crate) struct Dealer {
+    pub(crate) registrations: FxHashMap<Id, Registration>,
+    pub(crate) patterns: Patterns,
+    /// By INVOCATION request id (unique in the realm, so in each callee's scope too).
+    pending: FxHashMap<Id, Pending>,
+    /// The invocation of each caller's CALL request.
+    by_call: FxHashMap<(Id, Id), Id>,
+    next_invocation: Id,
+}
+
+fn flag(options: &Dict, key: &str) -> bool {
+    options.get(key).and_then(Value::as_bool) == Some(true)
+}
+
+/// The `match` option: `None` for an unknown policy.
+pub(crate) fn match_policy(options: &Dict) -> Option<MatchPolicy> {
+    match options.get("match").map(|v| v.as_str()) {
+        None => Some(MatchPolicy::Exact),
+        Some(Some("exact")) => Some(MatchPolicy::Exact),
+        Some(Some("prefix")) => Some(MatchPolicy::Prefix),
+        Some(Some("wildcard")) => Some(MatchPolicy::Wildcard),
+        Some(_) => None,
+    }
+}
+
+fn invoke_policy(options: &Dict) -> Option<InvokePolicy> {
+    match options.get("invoke").map(|v| v.as_str()) {
+        None => Some(InvokePolicy::Single),
+        Some(Some("single")) => Some(InvokePolicy::Single),
+        Some(Some("roundrobin")) => Some(InvokePolicy::RoundRobin),
+        Some(Some("random")) => Some(InvokePolicy::Random),
+        Some(Some("first")) => Some(InvokePolicy::First),
+        Some(Some("last")) => Some(InvokePolicy::Last),
+        Some(_) => None,
+    }
+}
+
+/// The details of a registration, as `wamp.registration.on_create` and `get` give them.
+pub(crate) fn registration_details(registration: &Registration) -> Dict {
+    let mut details = Dict::new();
+    details.insert("id".into(), Value::from(registration.id));
+    details.insert("created".into(), Value::from(registration.created.as_str()));
+    details.insert("uri".into(), Value::from(registration.uri.as_str()));
+    details.insert("match".into(), Value::from(registration.policy.as_str()));
+    details.insert("invoke".into(), Value::from(registration.invoke.as_str()));
+    details
+}
+
+impl Realm {
+    pub(super) fn register(
+        &self,
+        state: &mut State,
+        session: Id,
+        request: Id,
+        options: &Dict,
+        procedure: String,
+    ) {
+        let refuse = |state: &State, uri: &str, message: &str| {
+            state.send(session, error(code::REGISTER, request, uri, message));
+        };
+        let Some(policy) = match_policy(options) else {
+            return refuse(state, "wamp.error.invalid_argument", "unknown match policy");
+        };
+        let Some(invoke) = invoke_policy(options) else {
+            return refuse(
+                state,
+                "wamp.error.invalid_argument",
+                "unknown invocation policy",
+            );
+        };
+        let usage = match policy {
+            MatchPolicy::Prefix => UriUse::Prefix { own: true },
+            MatchPolicy::Wildcard => UriUse::Wildcard { own: true },
+            _ => UriUse::Own,
+        };
+        if let Err(e) = self.config.uri_check.check(&procedure, usage) {
+            return refuse(state, "wamp.error.invalid_uri", &e.to_string());
+        }
+        if !self.permits(state, session, Action::Register, &procedure) {
+            return refuse(
+                state,
+                "wamp.error.not_authorized",
+                "not allowed to register this procedure",
+            );
+        }
+        let callee = Callee {
+            session,
+            disclose_caller: flag(options, "disclose_caller"),
+            forward_timeout: flag(options, "forward_timeout"),
+        };
+        let meta = self.config.meta_api;
+        let id = match state.dealer.patterns.get(&procedure, policy) {
+            Some(id) => {
+                let Some(registration) = state.dealer.registrations.get_mut(&id) else {
+                    return;
+                };
+                if registration.invoke != invoke {
+                    return refuse(
+                        state,
+                        "wamp.error.procedure_exists_with_different_invocation_policy",
+                        "the procedure is registered with another invocation policy",
+                    );
+                }
+                if invoke == InvokePolicy::Single
+                    || registration.callees.iter().any(|c| c.session == session)
+                {
+                    return refuse(
+                        state,
+                        "wamp.error.procedure_already_exists",
+                        "the procedure is registered already",
+                    );
+                }
+                registration.callees.push(callee);
+                id
+            }
+            None => {
+                let id = crate::ids::random_id();
+                let registration = Registration {
+                    id,
+                    uri: procedure.clone(),
+                    policy,
+                    invoke,
+                    created: timestamp(),
+                    callees: vec![callee],
+                    next: 0,
+                };
+                let details = registration_details(&registration);
+                state.dealer.registrations.insert(id, registration);
+                state.dealer.patterns.insert(&procedure, policy, id);
+                if meta {
+                    state.publish_meta(
+                        "wamp.registration.on_create",
+                        vec![Value::from(session), Value::Dict(details)],
+                    );
+                }
+                id
+            }
+        };
+        if let Some(entry) = state.sessions.get_mut(&session) {
+            entry.registrations.insert(id);
+        }
+        state.send(
+            session,
+            Message::Registered {
+                request,
+                registration: id,
+            },
+        );
+        if meta {
+            state.publish_meta(
+                "wamp.registration.on_register",
+                vec![Value::from(session), Value::from(id)],
+            );
+        }
+    }
+
+    pub(super) fn call(
+        self: &Arc<Self>,
+        state: &mut State,
+        session: Id,
+        request: Id,
+        options: Dict,
+        procedure: String,
+        payload: Payload,
+    ) -> Result<(), Violation> {
+        let progress = flag(&options, "progress");
+        // A continuation of progressive input goes to the invocation it belongs to.
+        if let Some(&invocation) = state.dealer.by_call.get(&(session, request)) {
+            return state.continue_call(request, invocation, progress, payload);
+        }
+        let refuse = |state: &State, uri: &str, message: &str| {
+            state.send(session, error(code::CALL, request, uri, message));
+            Ok(())
+        };
+        let Some(caller) = state.sessions.get(&session) else {
+            return Ok(());
+        };
+        if progress && !caller.features.caller_progressive_invocations {
+            return Err("a progressive CALL from a caller that did not announce progressive_call_invocations".into());
+        }
+        if let Err(e) = self.config.uri_check.check(&procedure, UriUse::Reference) {
+            return refuse(state, "wamp.error.invalid_uri", &e.to_string());
+        }
+        if !self.permits(state, session, Action::Call, &procedure) {
+            return refuse(
+                state,
+                "wamp.error.not_authorized",
+                "not allowed to call this procedure",
+            );
+        }
+        if self.config.meta_api && procedure.starts_with("wamp.") {
+            let reply = self.meta_call(state, session, request, &procedure, payload, &options);
+            state.send(session, reply);
+            return Ok(());
+        }
+        if caller.pending_calls >= self.max_pending_calls {
+            return refuse(
+                state,
+                "wamp.error.unavailable",
+                "too many calls of this session are waiting for results",
+            );
+        }
+        let Some(registration_id) = state.dealer.patterns.best(&procedure) else {
+            return refuse(
+                state,
+                "wamp.error.no_such_procedure",
+                &format!("no callee registered {procedure}"),
+            );
+        };
+        let Some(registration) = state.dealer.registrations.get_mut(&registration_id) else {
+            return refuse(
+                state,
+                "wamp.error.no_such_procedure",
+                &format!("no callee registered {procedure}"),
+            );
+        };
+        let count = registration.callees.len();
+        let index = match registration.invoke {
+            InvokePolicy::Single | InvokePolicy::First => 0,
+            InvokePolicy::Last => count.saturating_sub(1),
+            InvokePolicy::Random => fastrand::usize(..count.max(1)),
+            InvokePolicy::RoundRobin => {
+                let index = registration.next % count.max(1);
+                registration.next = index + 1;
+                index
+            }
+        };
+        let Some(&callee) = registration.callees.get(index) else {
+            return refuse(
+                state,
+                "wamp.error.no_such_procedure",
+                &format!("no callee registered {procedure}"),
+            );
+        };
+        let pattern = registration.policy != MatchPolicy::Exact;
+        let Some(callee_entry) = state.sessions.get(&callee.session) else {
+            return refuse(state, "wamp.error.no_such_procedure", "the callee has left");
+        };
+        let features = callee_entry.features;
+        if progress && !features.callee_progressive_invocations {
+            return refuse(
+                state,
+                "wamp.error.feature_not_supported",
+                "the callee does not take progressive input",
+            );
+        }
+        let mut details = Dict::new();
+        let receive_progress =
+            flag(&options, "receive_progress") && features.callee_progressive_results;
+        if receive_progress {
+            details.insert("receive_progress".into(), Value::Bool(true));
+        }
+        if progress {
+            details.insert("progress".into(), Value::Bool(true));
+        }
+        if pattern {
+            details.insert("procedure".into(), Value::from(procedure.as_str()));
+        }
+        if flag(&options, "disclose_me") || callee.disclose_caller || self.config.disclose_callers {
+            if let Some(caller) = state.sessions.get(&session) {
+                details.insert("caller".into(), Value::from(session));
+                details.insert(
+                    "caller_authid".into(),
+                    Value::from(caller.identity.authid.as_str()),
+                );
+                details.insert(
+                    "caller_authrole".into(),
+                    Value::from(caller.identity.authrole.as_str()),
+                );
+            }
+        }
+        let timeout = options
+            .get("timeout")
+            .and_then(Value::as_u64)
+            .filter(|&ms| ms > 0);
+        state.dealer.next_invocation += 1;
+        let invocation = state.dealer.next_invocation;
+        let timer = match timeout {
+            Some(ms) if callee.forward_timeout => {
+                details.insert("timeout".into(), Value::from(ms));
+                None
+            }
+            Some(ms) => {
+                let realm = Arc::downgrade(self);
+                let task = tokio::spawn(async move {
+                    tokio::time::sleep(Duration::from_millis(ms)).await;
+                    if let Some(realm) = realm.upgrade() {
+                        realm.lock().time_out(invocation);
+                    }
+                });
+                Some(Timer(task.abort_handle()))
+            }
+            None => None,
+        };
+        state.dealer.pending.insert(
+            invocation,
+            Pending {
+                caller: session,
+                call: request,
+                callee: callee.session,
+                registration: registration_id,
+                receive_progress,
+                input_open: progress,
+                killing: false,
+                _timer: timer,
+            },
+        );
+        state.dealer.by_call.insert((session, request), invocation);
+        if let Some(caller) = state.sessions.get_mut(&session) {
+            caller.pending_calls += 1;
+        }
+        state.send(
+            callee.session,
+            Message::Invocation {
+                request: invocation,
+                registration: registration_id,
+                details,
+                payload,
+            },
+        );
+        Ok(())
+    }
+}
+
+impl State {
+    /// A further CALL of a progressive call: more input for the same invocation.
+    fn continue_call(
+        &mut self,
+        request: Id,
+        invocation: Id,
+        progress: bool,
+        payload: Payload,
+    ) -> Result<(), Violation> {
+        let Some(pending) = self.dealer.pending.get_mut(&invocation) else {
+            return Ok(());
+        };
+        if !pending.input_open {
+            return Err(format!(
+                "CALL request id {request} is in use by a call waiting for its result"
+            ));
+        }
+        pending.input_open = progress;
+        let (callee, registration) = (pending.callee, pending.registration);
+        let mut details = Dict::new();
+        if progress {
+            details.insert("progress".into(), Value::Bool(true));
+        }
+        self.send(
+            callee,
+            Message::Invocation {
+                request: invocation,
+                registration,
+                details,
+                payload,
+            },
+        );
+        Ok(())
+    }
+
+    /// Ends a pending call: forgets it and frees the caller's slot.
+    fn finish(&mut self, invocation: Id) -> Option<Pending> {
+        let pending = self.dealer.pending.remove(&invocation)?;
+        self.dealer.by_call.remove(&(pending.caller, pending.call));
+        if let Some(caller) = self.sessions.get_mut(&pending.caller) {
+            caller.pending_calls = caller.pending_calls.saturating_sub(1);
+        }
+        Some(pending)
+    }
+
+    pub(super) fn yield_result(
+        &mut self,
+        session: Id,
+        request: Id,
+        options: &Dict,
+        payload: Payload,
+    ) {
+        let Some(pending) = self.dealer.pending.get(&request) else {
+            // Answered already (canceled, timed out): the late answer is dropped.
+            return;
+        };
+        if pending.callee != session {
+            return;
+        }
+        if flag(options, "progress") {
+            if pending.receive_progress {
+                let mut details = Dict::new();
+                details.insert("progress".into(), Value::Bool(true));
+                let (caller, call) = (pending.caller, pending.call);
+                self.send(
+                    caller,
+                    Message::Result {
+                        request: call,
+                        details,
+                        payload,
+                    },
+                );
+            }
+            return;
+        }
+        if let Some(pending) = self.finish(request) {
+            self.send(
+                pending.caller,
+                Message::Result {
+                    request: pending.call,
+                    details: Dict::new(),
+                    payload,
+                },
+            );
+        }
+    }
+
+    pub(super) fn invocation_error(
+        &mut self,
+        session: Id,
+        request: Id,
+        details: Dict,
+        uri: String,
+        payload: Payload,
+    ) {
+        if self
+            .dealer
+            .pending
+            .get(&request)
+            .is_none_or(|p| p.callee != session)
+        {
+            return;
+        }
+        if let Some(pending) = self.finish(request) {
+            self.send(
+                pending.caller,
+                Message::Error {
+                    request_type: code::CALL,
+                    request: pending.call,
+                    details,
+                    error: uri,
+                    payload,
+                },
+            );
+        }
+    }
+
+    pub(super) fn cancel(&mut self, session: Id, request: Id, options: &Dict) {
+        let Some(&invocation) = self.dealer.by_call.get(&(session, request)) else {
+            return;
+        };
+        let Some(pending) = self.dealer.pending.get_mut(&invocation) else {
+            return;
+        };
+        if pending.killing {
+            return;
+        }
+        let callee_cancels = self
+            .sessions
+            .get(&pending.callee)
+            .is_some_and(|callee| callee.features.callee_cancel);
+        let mode = match options.get("mode").and_then(Value::as_str) {
+            Some("skip") => "skip",
+            Some("kill") => "kill",
+            _ => "killnowait",
+        };
+        let mode = if callee_cancels { mode } else { "skip" };
+        let callee = pending.callee;
+        if mode == "kill" {
+            pending.killing = true;
+        }
+        if mode != "skip" {
+            let mut interrupt = Dict::new();
+            interrupt.insert("mode".into(), Value::from(mode));
+            interrupt.insert("reason".into(), Value::from("wamp.error.canceled"));
+            self.send(
+                callee,
+                Message::Interrupt {
+                    request: invocation,
+                    options: interrupt,
+                },
+            );
+        }
+        if mode == "kill" {
+            return;
+        }
+        if let Some(pending) = self.finish(invocation) {
+            self.send(
+                pending.caller,
+                error(
+                    code::CALL,
+                    pending.call,
+                    "wamp.error.canceled",
+                    "the call was canceled",
+                ),
+            );
+        }
+    }
+
+    /// The router's deadline of a call passed.
+    fn time_out(&mut self, invocation: Id) {
+        let Some(pending) = self.finish(invocation) else {
+            return;
+        };
+        if self
+            .sessions
+            .get(&pending.callee)
+            .is_some_and(|c| c.features.callee_cancel)
+        {
+            let mut interrupt = Dict::new();
+            interrupt.insert("mode".into(), Value::from("killnowait"));
+            interrupt.insert("reason".into(), Value::from("wamp.error.timeout"));
+            self.send(
+                pending.callee,
+                Message::Interrupt {
+                    request: invocation,
+                    options: interrupt,
+                },
+            );
+        }
+        self.send(
+            pending.caller,
+            error(
+                code::CALL,
+                pending.call,
+                "wamp.error.timeout",
+                "the call timed out",
+            ),
+        );
+    }
+
+    pub(super) fn unregister(&mut self, session: Id, request: Id, registration: Id, meta: bool) {
+        let registered = self
+            .sessions
+            .get(&session)
+            .is_some_and(|entry| entry.registrations.contains(&registration));
+        if !registered {
+            self.send(
+                session,
+                error(
+                    code::UNREGISTER,
+                    request,
+                    "wamp.error.no_such_registration",
+                    "no such registration of this session",
+                ),
+            );
+            return;
+        }
+        self.remove_callee(session, registration, meta);
+        self.send(
+            session,
+            Message::Unregistered {
+                request,
+                details: None,
+            },
+        );
+    }
+
+    /// Takes `session` off a registration, deleting the registration once it has no callee.
+    pub(super) fn remove_callee(&mut self, session: Id, registration: Id, meta: bool) {
+        if let Some(entry) = self.sessions.get_mut(&session) {
+            entry.registrations.remove(&registration);
+        }
+        let Some(reg) = self.dealer.registrations.get_mut(&registration) else {
+            return;
+        };
+        reg.callees.retain(|c| c.session != session);
+        let deleted = reg.callees.is_empty();
+        if deleted {
+            let (uri, policy) = (reg.uri.clone(), reg.policy);
+            self.dealer.registrations.remove(&registration);
+            self.dealer.patterns.remove(&uri, policy);
+        }
+        if meta {
+            self.publish_meta(
+                "wamp.registration.on_unregister",
+                vec![Value::from(session), Value::from(registration)],
+            );
+            if deleted {
+                self.publish_meta(
+                    "wamp.registration.on_delete",
+                    vec![Value::from(session), Value::from(registration)],
+                );
+            }
+        }
+    }
+
+    /// A registration revoked by the router: each callee is told (if it can hear it) and it is
+    /// gone.
+    pub(crate) fn revoke_registration(
+        &mut self,
+        registration: Id,
+        reason: &str,
+        meta: bool,
+    ) -> bool {
+        let Some(reg) = self.dealer.registrations.get(&registration) else {
+            return false;
+        };
+        let callees: Vec<Id> = reg.callees.iter().map(|c| c.session).collect();
+        for session in callees {
+            let mut details = Dict::new();
+            details.insert("registration".into(), Value::from(registration));
+            details.insert("reason".into(), Value::from(reason));
+            self.send(
+                session,
+                Message::Unregistered {
+                    request: 0,
+                    details: Some(details),
+                },
+            );
+            self.remove_callee(session, registration, meta);
+        }
+        true
+    }
+
+    /// Forgets a leaving session's registrations and calls.
+    pub(super) fn dealer_forget(&mut self, entry: &SessionEntry, meta: bool) {
+        // Calls to it: their callers get an error. Calls of it: their callees are interrupted.
+        let mut to_it = Vec::new();
+        let mut of_it = Vec::new();
+        for (&invocation, pending) in &self.dealer.pending {
+            if pending.callee == entry.id {
+                to_it.push(invocation);
+            } else if pending.caller == entry.id {
+                of_it.push(invocation);
+            }
+        }
+        for invocation in to_it {
+            if let Some(pending) = self.finish(invocation) {
+                self.send(
+                    pending.caller,
+                    error(
+                        code::CALL,
+                        pending.call,
+                        "wamp.error.canceled",
+                        "the callee left",
+                    ),
+                );
+            }
+        }
+        for invocation in of_it {
+            if let Some(pending) = self.finish(invocation) {
+                if self
+                    .sessions
+                    .get(&pending.callee)
+                    .is_some_and(|c| c.features.callee_cancel)
+                {
+                    let mut interrupt = Dict::new();
+                    interrupt.insert("mode".into(), Value::from("killnowait"));
+                    interrupt.insert("reason".into(), Value::from("wamp.error.canceled"));
+                    self.send(
+                        pending.callee,
+                        Message::Interrupt {
+                            request: invocation,
+                            options: interrupt,
+                        },
+                    );
+                }
+            }
+        }
+        for &registration in &entry.registrations {
+            self.remove_callee(entry.id, registration, meta);
+        }
+    }
+}
