@@ -1,0 +1,409 @@
+//! The advanced profile through the embedded router, with in-process sessions: progressive
+//! results and input, cancel modes, disclosure, exclusion and listing, retention, revocation,
+//! the meta API, testaments, authorization and shutdown.
+#![cfg(test)]
+
+use std::future::Future;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use wamp_client::meta::TestamentOptions;
+use wamp_client::rpc::CancelMode;
+use wamp_client::{Arguments, Error, ErrorUri, Invocation, Serializer, Session, Value, WampError};
+use wamp_router::{Action, RealmConfig, Role, Router};
+
+const LIMIT: Duration = Duration::from_secs(10);
+
+async fn within<T>(what: &str, future: impl Future<Output = T>) -> T {
+    tokio::time::timeout(LIMIT, future)
+        .await
+        .unwrap_or_else(|_| panic!("{what}: no answer within {LIMIT:?}"))
+}
+
+fn router() -> Router {
+    Router::builder().realm("realm1").build()
+}
+
+async fn join(router: &Router) -> Session {
+    within("join", router.connect("realm1"))
+        .await
+        .expect("join")
+}
+
+fn uri(error: &Error) -> &str {
+    match error {
+        Error::Wamp(e) => e.uri.as_str(),
+        other => panic!("expected a WAMP error, got {other}"),
+    }
+}
+
+#[tokio::test]
+async fn progressive_results_arrive_in_order_then_the_final_one() {
+    let router = router();
+    let callee = join(&router).await;
+    let _reg = callee
+        .register("com.example.count", |inv: Invocation| async move {
+            let n: u32 = inv.arg(0)?;
+            if let Some(progress) = inv.progress() {
+                for i in 0..n {
+                    progress.send_value(i).map_err(|e| {
+                        WampError::new("com.example.error")
+                            .with_args(vec![Value::from(e.to_string())])
+                    })?;
+                }
+            }
+            Ok(Arguments::single("done")?)
+        })
+        .await
+        .expect("register");
+    let caller = join(&router).await;
+    let mut stream = caller.call("com.example.count", (3,)).into_stream();
+    let mut seen = Vec::new();
+    while let Some(item) = within("result", stream.next()).await {
+        let result = item.expect("a result");
+        seen.push(result.args.first().cloned().unwrap_or_default());
+    }
+    assert_eq!(
+        seen,
+        [
+            Value::from(0u64),
+            Value::from(1u64),
+            Value::from(2u64),
+            Value::from("done")
+        ]
+    );
+}
+
+#[tokio::test]
+async fn progressive_input_reaches_the_callee_as_one_invocation() {
+    let router = router();
+    let callee = join(&router).await;
+    let _reg = callee
+        .register("com.example.sum", |mut inv: Invocation| async move {
+            let mut total: i64 = inv.arg(0)?;
+            if let Some(mut input) = inv.take_input() {
+                while let Some(chunk) = input.next().await {
+                    total += chunk
+                        .args
+                        .first()
+                        .and_then(Value::as_i64)
+                        .unwrap_or_default();
+                }
+            }
+            Ok(Arguments::single(total)?)
+        })
+        .await
+        .expect("register");
+    let caller = join(&router).await;
+    let (mut input, mut results) = caller
+        .call("com.example.sum", (1,))
+        .into_duplex()
+        .expect("duplex");
+    input.send((-2,)).expect("chunk");
+    input.send((40,)).expect("chunk");
+    input.finish((3,)).expect("last chunk");
+    let result = within("result", results.next())
+        .await
+        .expect("a result")
+        .expect("ok");
+    assert_eq!(result.args, [Value::from(42i64)]);
+}
+
+#[tokio::test]
+async fn cancel_modes() {
+    let router = router();
+    let callee = join(&router).await;
+    let (interrupted, mut interrupts) = tokio::sync::mpsc::unbounded_channel();
+    let _reg = callee
+        .register("com.example.wait", move |inv: Invocation| {
+            let interrupted = interrupted.clone();
+            async move {
+                inv.canceled().await;
+                let _ = interrupted.send(());
+                Err::<Arguments, _>(WampError::new("wamp.error.canceled"))
+            }
+        })
+        .await
+        .expect("register");
+    let caller = join(&router).await;
+    for mode in [CancelMode::Kill, CancelMode::KillNoWait, CancelMode::Skip] {
+        let stream = caller.call("com.example.wait", ()).into_stream();
+        let cancel = stream.cancel_handle();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        cancel.cancel(mode);
+        let mut stream = stream;
+        let error = within("canceled", stream.next())
+            .await
+            .expect("an answer")
+            .err()
+            .expect("an error");
+        assert_eq!(uri(&error), "wamp.error.canceled", "{mode:?}");
+        if mode == CancelMode::Skip {
+            assert!(
+                tokio::time::timeout(Duration::from_millis(200), interrupts.recv())
+                    .await
+                    .is_err(),
+                "skip does not interrupt the callee"
+            );
+        } else {
+            within("interrupt", interrupts.recv())
+                .await
+                .expect("the callee was interrupted");
+        }
+    }
+}
+
+#[tokio::test]
+async fn callers_and_publishers_are_disclosed_when_they_ask() {
+    let router = router();
+    let callee = join(&router).await;
+    let _reg = callee
+        .register("com.example.who", |inv: Invocation| async move {
+            Ok(Arguments::single(
+                inv.details.get("caller").cloned().unwrap_or_default(),
+            )?)
+        })
+        .await
+        .expect("register");
+    let caller = join(&router).await;
+    let anonymous = caller.call("com.example.who", ()).await.expect("call");
+    assert_eq!(anonymous.args, [Value::Null]);
+    let disclosed = caller
+        .call("com.example.who", ())
+        .disclose_me()
+        .await
+        .expect("call");
+    assert_eq!(disclosed.args, [Value::from(caller.id())]);
+
+    let subscriber = join(&router).await;
+    let mut events = subscriber
+        .subscribe("com.example.topic")
+        .await
+        .expect("subscribe");
+    caller
+        .publish("com.example.topic", ())
+        .disclose_me()
+        .acknowledge()
+        .await
+        .expect("publish");
+    let event = within("event", events.next()).await.expect("event");
+    assert_eq!(
+        event.details.get("publisher"),
+        Some(&Value::from(caller.id()))
+    );
+}
+
+#[tokio::test]
+async fn exclusion_and_eligibility() {
+    let router = router();
+    let a = join(&router).await;
+    let b = join(&router).await;
+    let publisher = join(&router).await;
+    let mut a_events = a.subscribe("com.example.t").await.expect("subscribe");
+    let mut b_events = b.subscribe("com.example.t").await.expect("subscribe");
+    publisher
+        .publish("com.example.t", ("not a",))
+        .exclude([a.id()])
+        .acknowledge()
+        .await
+        .expect("publish");
+    publisher
+        .publish("com.example.t", ("only a",))
+        .eligible([a.id()])
+        .acknowledge()
+        .await
+        .expect("publish");
+    let first_b: String = within("b", b_events.next())
+        .await
+        .expect("event")
+        .arg(0)
+        .expect("text");
+    let first_a: String = within("a", a_events.next())
+        .await
+        .expect("event")
+        .arg(0)
+        .expect("text");
+    assert_eq!((first_a.as_str(), first_b.as_str()), ("only a", "not a"));
+    assert!(
+        tokio::time::timeout(Duration::from_millis(200), b_events.next())
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn retained_events_reach_later_subscribers() {
+    let router = router();
+    let publisher = join(&router).await;
+    publisher
+        .publish("com.example.state", ("first",))
+        .retain()
+        .acknowledge()
+        .await
+        .expect("publish");
+    publisher
+        .publish("com.example.state", ("second",))
+        .retain()
+        .acknowledge()
+        .await
+        .expect("publish");
+    let subscriber = join(&router).await;
+    let mut events = subscriber
+        .subscribe("com.example.state")
+        .get_retained()
+        .await
+        .expect("subscribe");
+    let event = within("retained", events.next()).await.expect("event");
+    assert_eq!(event.arg::<String>(0).expect("text"), "second");
+    assert_eq!(event.details.get("retained"), Some(&Value::Bool(true)));
+}
+
+#[tokio::test]
+async fn revoked_registrations_no_longer_answer() {
+    let router = router();
+    let callee = join(&router).await;
+    let reg = callee
+        .register("com.example.revoked", |_inv: Invocation| async move {
+            Ok(Arguments::new())
+        })
+        .await
+        .expect("register");
+    let realm = router.realm("realm1").expect("realm");
+    assert_eq!(realm.registrations().len(), 1);
+    assert!(realm.revoke_registration(reg.id(), "wamp.close.revoked"));
+    assert!(realm.registrations().is_empty());
+    let caller = join(&router).await;
+    let error = caller
+        .call("com.example.revoked", ())
+        .await
+        .err()
+        .expect("no callee");
+    assert_eq!(uri(&error), "wamp.error.no_such_procedure");
+}
+
+#[tokio::test]
+async fn the_meta_api_sees_sessions_and_registrations() {
+    let router = router();
+    let observer = join(&router).await;
+    let mut joins = observer.meta().on_join().await.expect("on_join");
+    let other = join(&router).await;
+    let joined = within("on_join", joins.next())
+        .await
+        .expect("event")
+        .expect("join");
+    assert_eq!(joined.session, other.id());
+    assert_eq!(observer.meta().session_count(None).await.expect("count"), 2);
+    let info = observer.meta().session_get(other.id()).await.expect("get");
+    assert_eq!(info.authrole.as_deref(), Some("anonymous"));
+    let _reg = other
+        .register("com.example.meta", |_inv: Invocation| async move {
+            Ok(Arguments::new())
+        })
+        .await
+        .expect("register");
+    let list = observer.meta().registration_list().await.expect("list");
+    assert_eq!(list.exact.len(), 1);
+    let id = observer
+        .meta()
+        .registration_match("com.example.meta")
+        .await
+        .expect("match");
+    assert_eq!(
+        observer
+            .meta()
+            .registration_callees(id.expect("an id"))
+            .await
+            .expect("callees"),
+        [other.id()]
+    );
+    observer
+        .meta()
+        .kill_session(other.id(), None, Some("bye"))
+        .await
+        .expect("kill");
+    let reason = within("closed", other.closed()).await;
+    assert_eq!(reason.uri.as_str(), "wamp.close.killed");
+    assert_eq!(observer.meta().session_count(None).await.expect("count"), 1);
+    let error = observer
+        .meta()
+        .kill_session(observer.id(), None, None)
+        .await
+        .err()
+        .expect("not itself");
+    assert!(
+        matches!(&error, Error::Wamp(e) if e.uri == ErrorUri::NoSuchSession)
+            || uri(&error) == "wamp.error.no_such_session"
+    );
+}
+
+#[tokio::test]
+async fn testaments_are_published_when_a_session_goes() {
+    let router = router();
+    let watcher = join(&router).await;
+    let mut events = watcher
+        .subscribe("com.example.gone")
+        .await
+        .expect("subscribe");
+    let dying = join(&router).await;
+    dying
+        .meta()
+        .add_testament("com.example.gone", ("bye",), (), TestamentOptions::new())
+        .await
+        .expect("testament");
+    dying.leave().await.expect("leave");
+    let event = within("testament", events.next()).await.expect("event");
+    assert_eq!(event.arg::<String>(0).expect("text"), "bye");
+}
+
+#[tokio::test]
+async fn roles_limit_what_sessions_may_do() {
+    let realm = RealmConfig::new("realm1").role(
+        Role::new("anonymous").allow("com.example.public.", [Action::Call, Action::Subscribe]),
+    );
+    let router = Router::builder().add_realm(realm).build();
+    let session = join(&router).await;
+    let error = session
+        .register("com.example.public.add", |_inv: Invocation| async move {
+            Ok(Arguments::new())
+        })
+        .await
+        .err()
+        .expect("refused");
+    assert_eq!(uri(&error), "wamp.error.not_authorized");
+    let error = session
+        .call("com.example.private.add", ())
+        .await
+        .err()
+        .expect("refused");
+    assert_eq!(uri(&error), "wamp.error.not_authorized");
+    let error = session
+        .call("com.example.public.add", ())
+        .await
+        .err()
+        .expect("no callee");
+    assert_eq!(uri(&error), "wamp.error.no_such_procedure");
+}
+
+#[tokio::test]
+async fn shutdown_says_goodbye_to_every_session() {
+    let router = router();
+    let a = join(&router).await;
+    let b = Session::builder("memory://b", "realm1").serializer(Serializer::Json);
+    let b = within("join", router.join(b)).await.expect("join");
+    within("shutdown", router.shutdown()).await;
+    for session in [&a, &b] {
+        let reason = within("closed", session.closed()).await;
+        assert_eq!(reason.uri.as_str(), "wamp.close.system_shutdown");
+    }
+    assert!(
+        router.connect("realm1").await.is_err(),
+        "a router shut down admits nobody"
+    );
+}
+
+#[tokio::test]
+async fn unknown_realms_are_refused() {
+    let router = router();
+    let error = router.connect("nowhere").await.err().expect("refused");
+    assert!(error.to_string().contains("no_such_realm"), "{error}");
+}
