@@ -407,3 +407,159 @@ async fn unknown_realms_are_refused() {
     let error = router.connect("nowhere").await.err().expect("refused");
     assert!(error.to_string().contains("no_such_realm"), "{error}");
 }
+
+#[tokio::test]
+async fn revoked_subscriptions_no_longer_deliver() {
+    let router = router();
+    let subscriber = join(&router).await;
+    let mut events = subscriber
+        .subscribe("com.example.revoked")
+        .await
+        .expect("subscribe");
+    let realm = router.realm("realm1").expect("realm");
+    let id = realm
+        .subscriptions()
+        .first()
+        .map(|s| s.id)
+        .expect("a subscription");
+    assert!(realm.revoke_subscription(id, "wamp.close.revoked"));
+    assert!(within("end of the stream", events.next()).await.is_none());
+    assert_eq!(events.revoked(), Some("wamp.close.revoked"));
+    assert!(realm.subscriptions().is_empty());
+}
+
+#[tokio::test]
+async fn an_authorizer_decides_in_place_of_roles() {
+    let realm = RealmConfig::new("realm1").authorizer(
+        |requester: wamp_router::Requester<'_>, action: Action, uri: &str| {
+            action != Action::Publish
+                || (uri.starts_with("com.example.open.")
+                    && requester.identity.authrole == "anonymous")
+        },
+    );
+    let router = Router::builder().add_realm(realm).build();
+    let session = join(&router).await;
+    let error = session
+        .publish("com.example.closed", ())
+        .acknowledge()
+        .await
+        .err()
+        .expect("refused");
+    assert_eq!(uri(&error), "wamp.error.not_authorized");
+    session
+        .publish("com.example.open.news", ())
+        .acknowledge()
+        .await
+        .expect("allowed");
+}
+
+#[tokio::test]
+async fn first_last_and_random_callees() {
+    use wamp_client::rpc::InvokePolicy;
+    let router = router();
+    let a = join(&router).await;
+    let b = join(&router).await;
+    let mut registrations = Vec::new();
+    for policy in [
+        InvokePolicy::First,
+        InvokePolicy::Last,
+        InvokePolicy::Random,
+    ] {
+        let procedure = format!("com.example.{}", policy.as_str());
+        for (session, name) in [(&a, "a"), (&b, "b")] {
+            let registration = session
+                .register(procedure.clone(), move |_inv: Invocation| async move {
+                    Ok(Arguments::single(name)?)
+                })
+                .invoke(policy)
+                .await
+                .expect("register");
+            registrations.push(registration);
+        }
+    }
+    let caller = join(&router).await;
+    let name = |procedure: &'static str| {
+        let caller = caller.clone();
+        async move {
+            caller
+                .call(procedure, ())
+                .await
+                .expect("call")
+                .arg::<String>(0)
+                .expect("name")
+        }
+    };
+    assert_eq!(name("com.example.first").await, "a");
+    assert_eq!(name("com.example.last").await, "b");
+    let mut seen = std::collections::BTreeSet::new();
+    for _ in 0..64 {
+        seen.insert(name("com.example.random").await);
+    }
+    assert_eq!(seen.len(), 2, "both callees get random calls");
+    let error = b
+        .register("com.example.first", |_inv: Invocation| async move {
+            Ok(Arguments::new())
+        })
+        .invoke(InvokePolicy::First)
+        .await
+        .err()
+        .expect("registered already");
+    assert_eq!(uri(&error), "wamp.error.procedure_already_exists");
+    let error = b
+        .register("com.example.last", |_inv: Invocation| async move {
+            Ok(Arguments::new())
+        })
+        .invoke(InvokePolicy::RoundRobin)
+        .await
+        .err()
+        .expect("another policy");
+    assert_eq!(
+        uri(&error),
+        "wamp.error.procedure_exists_with_different_invocation_policy"
+    );
+}
+
+#[tokio::test]
+async fn leaving_sessions_are_announced_and_their_calls_fail() {
+    let router = router();
+    let observer = join(&router).await;
+    let mut leaves = observer.meta().on_leave().await.expect("on_leave");
+    let callee = join(&router).await;
+    let _reg = callee
+        .register("com.example.hang", |_inv: Invocation| async move {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            Ok(Arguments::new())
+        })
+        .await
+        .expect("register");
+    let caller = join(&router).await;
+    let call = tokio::spawn({
+        let caller = caller.clone();
+        async move { caller.call("com.example.hang", ()).await }
+    });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let callee_id = callee.id();
+    assert_eq!(
+        observer
+            .meta()
+            .kill_by_authrole("anonymous", None, None)
+            .await
+            .expect("kill"),
+        2
+    );
+    let left = within("on_leave", leaves.next())
+        .await
+        .expect("event")
+        .expect("leave");
+    assert!(left.session == callee_id || left.session == caller.id());
+    let error = within("call", call)
+        .await
+        .expect("the task")
+        .err()
+        .expect("an error");
+    assert!(
+        matches!(error, Error::Wamp(_) | Error::SessionClosed(_)),
+        "{error}"
+    );
+    assert_eq!(router.realm("realm1").expect("realm").sessions().len(), 1);
+}
