@@ -563,3 +563,23 @@ async fn leaving_sessions_are_announced_and_their_calls_fail() {
     );
     assert_eq!(router.realm("realm1").expect("realm").sessions().len(), 1);
 }
+
+#[tokio::test]
+async fn a_session_may_leave_256_testaments() {
+    let router = router();
+    let session = join(&router).await;
+    for i in 0..256 {
+        session
+            .meta()
+            .add_testament("com.example.gone", (i,), (), TestamentOptions::new())
+            .await
+            .expect("testament");
+    }
+    let error = session
+        .meta()
+        .add_testament("com.example.gone", (), (), TestamentOptions::new())
+        .await
+        .err()
+        .expect("one too many");
+    assert_eq!(uri(&error), "wamp.error.unavailable");
+}

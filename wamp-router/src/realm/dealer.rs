@@ -340,8 +340,9 @@ impl Realm {
             .get("timeout")
             .and_then(Value::as_u64)
             .filter(|&ms| ms > 0);
-        state.dealer.next_invocation += 1;
-        let invocation = state.dealer.next_invocation;
+        // Sequential in the realm, so unique in each callee's scope; wraps within 2^53.
+        let invocation = state.dealer.next_invocation % wamp_client::wire::MAX_ID + 1;
+        state.dealer.next_invocation = invocation;
         let timer = match timeout {
             Some(ms) if callee.forward_timeout => {
                 details.insert("timeout".into(), Value::from(ms));

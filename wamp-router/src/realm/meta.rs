@@ -10,6 +10,10 @@ use super::dealer::{match_policy, registration_details};
 use super::session::{Testament, TestamentScope};
 use super::{Realm, State, error};
 
+/// Testaments one session may leave: enough for any application, and a bound on what a
+/// client can make the router keep.
+const MAX_TESTAMENTS: usize = 256;
+
 /// A meta procedure's answer: positional results, or an error URI and message.
 type Answer = Result<Vec<Value>, (&'static str, String)>;
 
@@ -203,6 +207,12 @@ impl Realm {
                     .cloned()
                     .unwrap_or_default();
                 if let Some(entry) = state.sessions.get_mut(&session) {
+                    if entry.testaments.len() >= MAX_TESTAMENTS {
+                        return Err((
+                            "wamp.error.unavailable",
+                            format!("a session may leave at most {MAX_TESTAMENTS} testaments"),
+                        ));
+                    }
                     entry.testaments.push(Testament {
                         scope,
                         topic,
