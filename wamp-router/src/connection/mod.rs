@@ -41,7 +41,12 @@ pub(crate) async fn serve(
     peer: String,
 ) {
     let (mut sink, mut stream) = transport.split();
-    let Ok(admitted) = handshake::open(&router, &mut stream, &mut sink, serializer).await else {
+    let opening = handshake::open(&router, &mut stream, &mut sink, serializer);
+    let admitted = tokio::select! {
+        admitted = opening => admitted,
+        () = router.shutdown.cancelled() => return,
+    };
+    let Ok(admitted) = admitted else {
         let _ = sink.close().await;
         return;
     };
@@ -99,6 +104,8 @@ pub(crate) async fn serve(
         }
     };
     drop(outbox);
+    // A client that stopped reading would keep the writer waiting forever.
+    let writer = writing.abort_handle();
     let timeout = router.settings.goodbye_timeout;
     let closing = async {
         let sink = writing.await.ok().flatten();
@@ -109,7 +116,9 @@ pub(crate) async fn serve(
             let _ = sink.close().await;
         }
     };
-    let _ = tokio::time::timeout(timeout, closing).await;
+    if tokio::time::timeout(timeout, closing).await.is_err() {
+        writer.abort();
+    }
 }
 
 /// Reads the session's messages and routes them until the session ends.
