@@ -583,3 +583,52 @@ async fn a_session_may_leave_256_testaments() {
         .expect("one too many");
     assert_eq!(uri(&error), "wamp.error.unavailable");
 }
+
+#[tokio::test]
+async fn shutdown_returns_even_when_a_client_stopped_reading() {
+    use futures_util::SinkExt;
+    use wamp_client::transport::memory;
+
+    let router = Router::builder()
+        .realm("realm1")
+        .outbound_queue(4)
+        .goodbye_timeout(Duration::from_millis(200))
+        .build();
+    let (mut client, server) = memory::duplex(1);
+    router.serve(server, Serializer::Json, "test");
+    let hello = br#"[1,"realm1",{"roles":{"subscriber":{}}}]"#;
+    client
+        .send(bytes::Bytes::from_static(hello))
+        .await
+        .expect("HELLO");
+    let welcome = within("WELCOME", client.next())
+        .await
+        .expect("a message")
+        .expect("bytes");
+    assert!(welcome.starts_with(b"[2,"), "{welcome:?}");
+    client
+        .send(bytes::Bytes::from_static(
+            br#"[32,1,{},"com.example.flood"]"#,
+        ))
+        .await
+        .expect("SUBSCRIBE");
+    let subscribed = within("SUBSCRIBED", client.next())
+        .await
+        .expect("a message")
+        .expect("bytes");
+    assert!(subscribed.starts_with(b"[33,1,"), "{subscribed:?}");
+    // The client reads nothing more: its queue and the link fill up, events are dropped.
+    let publisher = join(&router).await;
+    for i in 0..100 {
+        publisher
+            .publish("com.example.flood", (i,))
+            .acknowledge()
+            .await
+            .expect("publish");
+    }
+    let realm = router.realm("realm1").expect("realm");
+    let dropped: u64 = realm.sessions().iter().map(|s| s.dropped_events).sum();
+    assert!(dropped >= 90, "{dropped} events dropped");
+    within("shutdown", router.shutdown()).await;
+    drop(client);
+}
