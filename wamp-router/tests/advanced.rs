@@ -632,3 +632,29 @@ async fn shutdown_returns_even_when_a_client_stopped_reading() {
     within("shutdown", router.shutdown()).await;
     drop(client);
 }
+
+#[tokio::test(start_paused = true)]
+async fn call_timeouts_follow_tokio_time() {
+    let router = router();
+    let callee = join(&router).await;
+    let _slow = callee
+        .register("com.example.slow", |_inv: Invocation| async move {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            Ok(Arguments::new())
+        })
+        .await
+        .expect("register");
+    let caller = join(&router).await;
+    let started = std::time::Instant::now();
+    let error = caller
+        .call("com.example.slow", ())
+        .router_timeout(Duration::from_secs(600))
+        .await
+        .err()
+        .expect("timed out");
+    assert_eq!(uri(&error), "wamp.error.timeout");
+    assert!(
+        started.elapsed() < LIMIT,
+        "ten minutes of paused time pass at once"
+    );
+}
