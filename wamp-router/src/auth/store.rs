@@ -222,8 +222,7 @@ impl Credential {
 
     /// A SCRAM credential made from a password: derives a random salt's keys now, with the
     /// router's choice of key derivation, and keeps only the keys. This takes as long as one
-    /// client's login (tens of milliseconds with the default Argon2id): in async code, call it
-    /// on a blocking thread. The password is used as is (Crossbar.io's dialect; clients of the
+    /// client's login: in async code, call it on a blocking thread. The password is used as is (Crossbar.io's dialect; clients of the
     /// specification's `wamp-scram` SASLprep it first, which changes only passwords with
     /// non-ASCII spaces, control characters or compatibility characters).
     pub fn scram_password(
