@@ -457,15 +457,18 @@ impl StaticStore {
         self.principals.get(&(method, authid.to_owned())).cloned()
     }
 
+    /// The one principal owning `key`; none when several do, as with Crossbar.io (the key
+    /// cannot tell which is meant).
     pub(crate) fn lookup_public_key(&self, key: &[u8; 32]) -> Option<(String, Credential)> {
-        self.principals
-            .iter()
-            .find_map(|((method, authid), credential)| {
-                let owns =
-                    matches!(&credential.secret, Secret::CryptoSign(keys) if keys.contains(key));
-                (*method == AuthMethod::CryptoSign && owns)
-                    .then(|| (authid.clone(), credential.clone()))
-            })
+        let mut owners = self.principals.iter().filter(|((method, _), credential)| {
+            *method == AuthMethod::CryptoSign
+                && matches!(&credential.secret, Secret::CryptoSign(keys) if keys.contains(key))
+        });
+        let ((_, authid), credential) = owners.next()?;
+        if owners.next().is_some() {
+            return None;
+        }
+        Some((authid.clone(), credential.clone()))
     }
 
     pub(crate) fn len(&self) -> usize {

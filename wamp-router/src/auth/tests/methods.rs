@@ -183,6 +183,10 @@ async fn cryptosign() {
         .identity();
     assert_eq!(identity.authrole, "admin");
     join(&two, &[&key.clone().authid("two")]).await.identity();
+    // Without an authid, a key two principals share names neither.
+    let shared = two.cryptosign("other", CS_PUBLIC_KEY, "user").unwrap();
+    join(&shared, &[&key]).await.denied(NOT_AUTHORIZED);
+    join(&shared, &[&stranger]).await.identity();
 
     join(&Authentication::default(), &[&key])
         .await
@@ -283,7 +287,16 @@ async fn scram_unknown_authids_get_a_stable_challenge_of_the_same_shape() {
     let unknown = challenge("nobody").await;
     assert_eq!(
         known.keys().collect::<Vec<_>>(),
+        ["iterations", "kdf", "memory", "nonce", "salt"]
+    );
+    assert_eq!(
+        known.keys().collect::<Vec<_>>(),
         unknown.keys().collect::<Vec<_>>()
+    );
+    let nonce = known.get("nonce").and_then(Value::as_str).unwrap();
+    assert!(
+        nonce.starts_with("AAAAAAAAAAAAAAAAAAAAAAAA") && nonce.len() == 48,
+        "{nonce}"
     );
     assert_eq!(
         known.get("salt"),
