@@ -135,8 +135,7 @@ async fn cancel_modes() {
         let error = within("canceled", stream.next())
             .await
             .expect("an answer")
-            .err()
-            .expect("an error");
+            .expect_err("an error");
         assert_eq!(uri(&error), "wamp.error.canceled", "{mode:?}");
         if mode == CancelMode::Skip {
             assert!(
@@ -276,8 +275,7 @@ async fn revoked_registrations_no_longer_answer() {
     let error = caller
         .call("com.example.revoked", ())
         .await
-        .err()
-        .expect("no callee");
+        .expect_err("no callee");
     assert_eq!(uri(&error), "wamp.error.no_such_procedure");
 }
 
@@ -328,8 +326,7 @@ async fn the_meta_api_sees_sessions_and_registrations() {
         .meta()
         .kill_session(observer.id(), None, None)
         .await
-        .err()
-        .expect("not itself");
+        .expect_err("not itself");
     assert!(
         matches!(&error, Error::Wamp(e) if e.uri == ErrorUri::NoSuchSession)
             || uri(&error) == "wamp.error.no_such_session"
@@ -367,20 +364,17 @@ async fn roles_limit_what_sessions_may_do() {
             Ok(Arguments::new())
         })
         .await
-        .err()
-        .expect("refused");
+        .expect_err("refused");
     assert_eq!(uri(&error), "wamp.error.not_authorized");
     let error = session
         .call("com.example.private.add", ())
         .await
-        .err()
-        .expect("refused");
+        .expect_err("refused");
     assert_eq!(uri(&error), "wamp.error.not_authorized");
     let error = session
         .call("com.example.public.add", ())
         .await
-        .err()
-        .expect("no callee");
+        .expect_err("no callee");
     assert_eq!(uri(&error), "wamp.error.no_such_procedure");
 }
 
@@ -404,7 +398,7 @@ async fn shutdown_says_goodbye_to_every_session() {
 #[tokio::test]
 async fn unknown_realms_are_refused() {
     let router = router();
-    let error = router.connect("nowhere").await.err().expect("refused");
+    let error = router.connect("nowhere").await.expect_err("refused");
     assert!(error.to_string().contains("no_such_realm"), "{error}");
 }
 
@@ -443,8 +437,7 @@ async fn an_authorizer_decides_in_place_of_roles() {
         .publish("com.example.closed", ())
         .acknowledge()
         .await
-        .err()
-        .expect("refused");
+        .expect_err("refused");
     assert_eq!(uri(&error), "wamp.error.not_authorized");
     session
         .publish("com.example.open.news", ())
@@ -502,8 +495,7 @@ async fn first_last_and_random_callees() {
         })
         .invoke(InvokePolicy::First)
         .await
-        .err()
-        .expect("registered already");
+        .expect_err("registered already");
     assert_eq!(uri(&error), "wamp.error.procedure_already_exists");
     let error = b
         .register("com.example.last", |_inv: Invocation| async move {
@@ -511,8 +503,7 @@ async fn first_last_and_random_callees() {
         })
         .invoke(InvokePolicy::RoundRobin)
         .await
-        .err()
-        .expect("another policy");
+        .expect_err("another policy");
     assert_eq!(
         uri(&error),
         "wamp.error.procedure_exists_with_different_invocation_policy"
@@ -555,8 +546,7 @@ async fn leaving_sessions_are_announced_and_their_calls_fail() {
     let error = within("call", call)
         .await
         .expect("the task")
-        .err()
-        .expect("an error");
+        .expect_err("an error");
     assert!(
         matches!(error, Error::Wamp(_) | Error::SessionClosed(_)),
         "{error}"
@@ -579,8 +569,7 @@ async fn a_session_may_leave_256_testaments() {
         .meta()
         .add_testament("com.example.gone", (), (), TestamentOptions::new())
         .await
-        .err()
-        .expect("one too many");
+        .expect_err("one too many");
     assert_eq!(uri(&error), "wamp.error.unavailable");
 }
 
@@ -650,8 +639,7 @@ async fn call_timeouts_follow_tokio_time() {
         .call("com.example.slow", ())
         .router_timeout(Duration::from_secs(600))
         .await
-        .err()
-        .expect("timed out");
+        .expect_err("timed out");
     assert_eq!(uri(&error), "wamp.error.timeout");
     assert!(
         started.elapsed() < LIMIT,
