@@ -646,3 +646,46 @@ async fn call_timeouts_follow_tokio_time() {
         "ten minutes of paused time pass at once"
     );
 }
+
+#[tokio::test]
+async fn in_process_sessions_authenticate_like_any_other() {
+    use wamp_router::Authentication;
+
+    let authentication = Authentication::new()
+        .ticket("alice", "open sesame", "user")
+        .scram("bob", "correct horse", "backend")
+        .expect("SCRAM keys");
+    let realm = RealmConfig::new("realm1")
+        .authentication(authentication)
+        .role(Role::new("user").allow("com.example.", [Action::Call]));
+    let router = Router::builder().add_realm(realm).build();
+    let alice = Session::builder("memory://alice", "realm1").ticket("alice", "open sesame");
+    let alice = within("join", router.join(alice))
+        .await
+        .expect("alice joins");
+    assert_eq!(alice.details().authrole.as_deref(), Some("user"));
+    assert_eq!(alice.details().authmethod.as_deref(), Some("ticket"));
+    let bob = Session::builder("memory://bob", "realm1").scram("bob", "correct horse");
+    let bob = within("join", router.join(bob)).await.expect("bob joins");
+    assert_eq!(bob.details().authrole.as_deref(), Some("backend"));
+    let wrong = Session::builder("memory://eve", "realm1").ticket("alice", "guess");
+    let error = within("refusal", router.join(wrong))
+        .await
+        .expect_err("refused");
+    assert!(error.to_string().contains("not_authorized"), "{error}");
+    let anonymous = within("refusal", router.connect("realm1"))
+        .await
+        .expect_err("refused");
+    assert!(
+        anonymous.to_string().contains("no_auth_method"),
+        "{anonymous}"
+    );
+    // Roles apply: a `backend` session has no rule here, a `user` one may call.
+    let error = bob.call("com.example.x", ()).await.expect_err("refused");
+    assert_eq!(uri(&error), "wamp.error.not_authorized");
+    let error = alice
+        .call("com.example.x", ())
+        .await
+        .expect_err("no callee");
+    assert_eq!(uri(&error), "wamp.error.no_such_procedure");
+}
