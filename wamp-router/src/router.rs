@@ -169,7 +169,12 @@ impl Router {
                     Ok(incoming) => {
                         let router = router.clone();
                         router.inner.clone().tasks.spawn(async move {
-                            match incoming.handshake().await {
+                            let shutdown = router.inner.shutdown.clone();
+                            let handshake = tokio::select! {
+                                handshake = incoming.handshake() => handshake,
+                                () = shutdown.cancelled() => return,
+                            };
+                            match handshake {
                                 Ok(accepted) => {
                                     connection::serve(
                                         router.inner.clone(),
