@@ -18,18 +18,18 @@ use wamp_client::{
 const ROUTER_LIMIT: u32 = 65_536;
 
 /// One router for this test binary, with the limited and the Unix socket endpoints.
-fn router() -> &'static testkit::Crossbar {
-    static ROUTER: OnceLock<Result<testkit::Crossbar, String>> = OnceLock::new();
+fn router() -> &'static testkit::TestRouter {
+    static ROUTER: OnceLock<Result<testkit::TestRouter, String>> = OnceLock::new();
     ROUTER
         .get_or_init(|| {
-            testkit::Crossbar::start_with(&testkit::CrossbarOptions {
+            testkit::TestRouter::start_with(&testkit::RouterOptions {
                 rawsocket_limited: Some(ROUTER_LIMIT),
                 rawsocket_unix: true,
                 ..Default::default()
             })
         })
         .as_ref()
-        .expect("crossbar starts")
+        .expect("the router starts")
 }
 
 fn payload() -> (i64, Value, f64, String, Vec<Option<i32>>) {
