@@ -21,7 +21,8 @@ use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
 use tokio::runtime::Runtime;
-use wamp_router::{Action, Authentication, RealmConfig, Role, Router};
+use wamp_client::auth::primitives::ScramKdfVariant;
+use wamp_router::{Action, AuthMethod, Authentication, Credential, RealmConfig, Role, Router};
 
 use crate::RouterOptions;
 
@@ -64,6 +65,12 @@ enum Instance {
     Limited,
     /// Anonymous RawSocket over TLS that requires a client certificate.
     MutualTls,
+    /// Ticket, WAMP-CRA, cryptosign and SCRAM: `/auth` and the authenticated RawSocket.
+    Auth,
+    /// One method: `/ticket`, `/wampcra`, `/cryptosign` or `/scram`.
+    Only(AuthMethod),
+    /// Every method and anonymous: `/anyauth`.
+    AnyAuth,
 }
 
 /// What an endpoint is, for the accessors.
@@ -72,6 +79,7 @@ enum Name {
     /// A WebSocket path, such as `ws` or `ticket`.
     Path(&'static str),
     RawSocket,
+    RawSocketAuth,
     Limited,
     Unix,
     Wss,
@@ -210,8 +218,7 @@ impl Embedded {
 
     /// See [`TestRouter::rawsocket_auth_url`](crate::TestRouter::rawsocket_auth_url).
     pub fn rawsocket_auth_url(&self) -> String {
-        // Until the router authenticates, a port where nobody listens.
-        format!("rs://127.0.0.1:{}", crate::e2e::closed_port().unwrap_or(1))
+        self.endpoint_url(&Name::RawSocketAuth).unwrap_or_default()
     }
 
     /// See [`TestRouter::rawsocket_limited_url`](crate::TestRouter::rawsocket_limited_url).
@@ -299,7 +306,26 @@ fn plan(options: &RouterOptions, unix_dir: Option<&Path>) -> Vec<Endpoint> {
     let mut endpoints = vec![
         Endpoint::new(Instance::Anonymous, Name::Path("ws"), local("ws", "/ws")),
         Endpoint::new(Instance::Anonymous, Name::RawSocket, local("rs", "")),
+        Endpoint::new(Instance::Auth, Name::Path("auth"), local("ws", "/auth")),
+        Endpoint::new(Instance::Auth, Name::RawSocketAuth, local("rs", "")),
+        Endpoint::new(
+            Instance::AnyAuth,
+            Name::Path("anyauth"),
+            local("ws", "/anyauth"),
+        ),
     ];
+    for (method, path) in [
+        (AuthMethod::Ticket, "ticket"),
+        (AuthMethod::WampCra, "wampcra"),
+        (AuthMethod::CryptoSign, "cryptosign"),
+        (AuthMethod::Scram, "scram"),
+    ] {
+        endpoints.push(Endpoint::new(
+            Instance::Only(method),
+            Name::Path(path),
+            local("ws", &format!("/{path}")),
+        ));
+    }
     if options.rawsocket_limited.is_some() {
         endpoints.push(Endpoint::new(
             Instance::Limited,
@@ -339,7 +365,14 @@ fn plan(options: &RouterOptions, unix_dir: Option<&Path>) -> Vec<Endpoint> {
 
 /// The router of `instance`: realm1 and realm2 as in Crossbar.io's test configuration.
 fn build(instance: Instance, options: &RouterOptions) -> Result<Router, String> {
-    let authentication = Authentication::anonymous();
+    let authentication = match instance {
+        Instance::Anonymous | Instance::Limited | Instance::MutualTls => {
+            Authentication::anonymous()
+        }
+        Instance::Auth => credentials(&AuthMethod::ALL)?,
+        Instance::Only(method) => credentials(&[method])?,
+        Instance::AnyAuth => credentials(&AuthMethod::ALL)?.anonymous_role("anonymous"),
+    };
     let mut builder = Router::builder()
         .add_realm(realm("realm1", authentication.clone()))
         .add_realm(realm("realm2", authentication));
@@ -363,8 +396,64 @@ fn build(instance: Instance, options: &RouterOptions) -> Result<Router, String> 
                 )?);
             }
         }
+        Instance::Auth | Instance::Only(_) | Instance::AnyAuth => {}
     }
     Ok(builder.build())
+}
+
+/// Crossbar.io's test principals (`scripts/crossbar/config.json`) of `methods`, and no
+/// anonymous sessions.
+fn credentials(methods: &[AuthMethod]) -> Result<Authentication, String> {
+    let mut auth = Authentication::new();
+    for method in methods {
+        auth = match method {
+            AuthMethod::Ticket => auth
+                .ticket("ticket-user", "ticket-secret-123", "user")
+                .ticket("restricted-user", "restricted-secret", "restricted"),
+            AuthMethod::WampCra => auth
+                .wampcra("cra-user", "cra-secret-123", "user")
+                .wampcra_salted(
+                    "cra-salted-user",
+                    "cra-salted-secret",
+                    "salt123",
+                    100,
+                    32,
+                    "user",
+                )
+                .map_err(|e| e.to_string())?,
+            AuthMethod::CryptoSign => auth
+                .cryptosign("cs-user", CS_PUBLIC_KEY, "user")
+                .and_then(|auth| auth.router_key(ROUTER_PRIVATE_KEY))
+                .map_err(|e| e.to_string())?,
+            AuthMethod::Scram => auth.principal("scram-user", scram_principal()?),
+            _ => auth,
+        };
+    }
+    Ok(auth)
+}
+
+/// The public key of the cryptosign principal `cs-user`.
+const CS_PUBLIC_KEY: &str = "53d9e731fcf81e7b480a0c4f281fea226a6c58b8118d4c08975a90273c77ef3b";
+/// The key with which the router signs the challenges of clients that authenticate it (a
+/// throwaway test key, like Crossbar.io's node key).
+const ROUTER_PRIVATE_KEY: &str = "8bb5b6a1b7bea6b1d8b0a5c1f2e3d4c5b6a79880716253443526170819aabbcc";
+
+/// The SCRAM principal `scram-user` as Crossbar.io's configuration stores it: Argon2id (its
+/// `argon2id-13` form), the salt, the cost, StoredKey and ServerKey.
+fn scram_principal() -> Result<Credential, String> {
+    let bytes = |hex_text: &str| hex::decode(hex_text).map_err(|e| format!("{hex_text}: {e}"));
+    let key = |hex_text: &str| {
+        <[u8; 32]>::try_from(bytes(hex_text)?).map_err(|_| format!("{hex_text}: not 32 bytes"))
+    };
+    Ok(Credential::scram_keys(
+        ScramKdfVariant::Argon2idBase64,
+        bytes("5ff8f9fad4f6c5ca86341dacf4ca3eae")?,
+        16,
+        512,
+        key("02cb23c30751cd481d7f59cdb80499c6d9e6096756a7d9efa9f4fa9e9327864c")?,
+        key("45a39bb0eb7239e01c8ece71a2e7e2cfef51df9a06e932cada1a8161eb186951")?,
+        "user",
+    ))
 }
 
 /// A realm with Crossbar.io's test roles, callers and publishers disclosed.
