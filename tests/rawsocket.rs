@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 
 use futures_util::StreamExt as _;
 use serde_json::json;
+use testkit::RouterKind;
 use testkit::e2e::{self, connect_to, register_echo, within};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
@@ -91,7 +92,9 @@ async fn router_limit_fails_locally(serializer: Serializer) {
         .rawsocket_limited_url()
         .expect("a limited endpoint");
     let session = connect_to(&url, serializer).await;
-    let helper = connect_to(&router().rawsocket_url(), serializer).await;
+    // The helper on the same endpoint: the embedded router's limit is a router's own, so its
+    // limited endpoint is a router of its own.
+    let helper = connect_to(&url, serializer).await;
     let uri = format!("com.test.rawsocket.{serializer}.limited.{}", session.id());
     let _echo = register_echo(&helper, &uri).await;
     let big = "x".repeat(ROUTER_LIMIT as usize + 1);
@@ -221,7 +224,8 @@ async fn wrong_endpoint_kind_is_explained() {
         "{err}"
     );
 
-    // rs:// on the WebSocket port: the HTTP server waits silently for a request.
+    // rs:// on the WebSocket port: Crossbar's HTTP server waits silently for a request; the
+    // embedded router's closes the connection at the bytes that start no HTTP request.
     let port = router().ws_port();
     let err = within(
         "connect",
@@ -229,11 +233,11 @@ async fn wrong_endpoint_kind_is_explained() {
     )
     .await
     .unwrap_err();
-    assert!(
-        err.to_string()
-            .contains("did not answer the RawSocket handshake"),
-        "{err}"
-    );
+    let expected = match router().kind() {
+        RouterKind::Crossbar => "did not answer the RawSocket handshake",
+        RouterKind::Embedded => "this is not a RawSocket endpoint",
+    };
+    assert!(err.to_string().contains(expected), "{err}");
 
     // A closed port.
     let port = e2e::closed_port().unwrap();
