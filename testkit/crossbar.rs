@@ -403,7 +403,7 @@ impl Crossbar {
     }
 
     /// The URL of the anonymous RawSocket endpoint over TLS that requires a client certificate
-    /// ([`TlsEndpoints::client_ca`]): `rss://127.0.0.1:PORT`, if the router has it.
+    /// ([`TlsEndpoints::client_ca`](crate::TlsEndpoints::client_ca)): `rss://127.0.0.1:PORT`, if the router has it.
     pub fn rss_mtls_url(&self) -> Option<String> {
         self.extra
             .rss_mtls_port
