@@ -1,8 +1,8 @@
-//! Advanced-profile RPC against Crossbar.io: cancellation in every mode (with the callee's
-//! cancellation signal and no leaks afterwards), progressive results, shared registrations,
-//! client- and router-side timeouts, caller identification, and progressive invocations: refused
-//! clearly where the router lacks them (Crossbar.io), streamed where it has them (the embedded
-//! router).
+//! Advanced-profile RPC against the router under test: cancellation in every mode (with the
+//! callee's cancellation signal and no leaks afterwards), progressive results, shared
+//! registrations, client- and router-side timeouts, caller identification, and progressive
+//! invocations: refused clearly where the router lacks them (Crossbar.io), streamed where it has
+//! them (the embedded router).
 #![cfg(test)] // clippy.toml's allow-*-in-tests then reaches the helpers too (rust-clippy#13981)
 
 use std::future::IntoFuture;

@@ -1,5 +1,5 @@
-//! Authentication end to end: every method against Crossbar.io (WebSocket paths and the
-//! authenticated RawSocket endpoint, every serializer), wrong credentials, role permissions,
+//! Authentication end to end: every method against the router under test (WebSocket paths and
+//! the authenticated RawSocket endpoint, every serializer), wrong credentials, role permissions,
 //! and scripted routers for what Crossbar.io never does (foreign challenges, several rounds,
 //! rogue SCRAM parameters).
 //!

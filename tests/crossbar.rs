@@ -1,6 +1,7 @@
-//! End-to-end tests against a real Crossbar.io router, for every serializer.
+//! End-to-end tests against the router under test (Crossbar.io or the embedded router; see
+//! `testkit`), for every serializer.
 //!
-//! The router is installed (once, cached) and started on free ports by `testkit`.
+//! The router is started on free ports by `testkit` (Crossbar.io installed once, cached).
 #![cfg(test)] // clippy.toml's allow-*-in-tests then reaches the helpers too (rust-clippy#13981)
 
 use std::time::Duration;

@@ -1,5 +1,6 @@
-//! End-to-end tests of the typed meta API helpers ([`Session::meta`]) against Crossbar.io, plus
-//! the local feature check against a minimal router that announces no meta API.
+//! End-to-end tests of the typed meta API helpers ([`Session::meta`]) against the router under
+//! test (Crossbar.io or the embedded router), plus the local feature check against a minimal
+//! router that announces no meta API.
 #![cfg(test)] // clippy.toml's allow-*-in-tests then reaches the helpers too (rust-clippy#13981)
 
 use std::sync::Arc;

@@ -1,6 +1,6 @@
-//! RawSocket: against Crossbar.io (TCP and Unix socket, every serializer, both message limits),
-//! and against a scripted router on a local TCP listener for what Crossbar cannot be made to do
-//! (PINGs, bad frames, handshake errors, small limits).
+//! RawSocket: against the router under test (TCP and Unix socket, every serializer, both message
+//! limits), and against a scripted router on a local TCP listener for what Crossbar cannot be
+//! made to do (PINGs, bad frames, handshake errors, small limits).
 #![cfg(test)] // clippy.toml's allow-*-in-tests then reaches the helpers too (rust-clippy#13981)
 
 use std::sync::OnceLock;

@@ -1,7 +1,8 @@
-//! Fault tests against a real Crossbar.io: the router is killed with SIGKILL while calls and
-//! events flow, then restarted on the same ports. Every pending call must resolve with an
-//! error, every session must rejoin, registrations and subscriptions must come back, traffic
-//! must resume, and nothing may be left behind in the session tables.
+//! Fault tests against the router under test: it is killed (Crossbar.io with SIGKILL, the
+//! embedded router by dropping its runtime) while calls and events flow, then restarted on the
+//! same ports. Every pending call must resolve with an error, every session must rejoin,
+//! registrations and subscriptions must come back, traffic must resume, and nothing may be left
+//! behind in the session tables.
 //!
 //! `WAMP_SOAK_CYCLES` sets the number of kill/restart cycles (default 20).
 #![cfg(test)] // clippy.toml's allow-*-in-tests then reaches the helpers too (rust-clippy#13981)

@@ -1,4 +1,5 @@
-//! TLS (`wss://`, `rss://`) against Crossbar.io with a CA and certificates generated at test time.
+//! TLS (`wss://`, `rss://`) against the router under test with a CA and certificates generated
+//! at test time.
 #![cfg(test)] // clippy.toml's allow-*-in-tests then reaches the helpers too (rust-clippy#13981)
 
 use std::path::PathBuf;
