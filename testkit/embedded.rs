@@ -508,16 +508,43 @@ fn server_config(
     Ok(Arc::new(config))
 }
 
-/// A new empty directory for the Unix socket.
+/// The prefix of the Unix socket directories, followed by the test process id.
+const UNIX_DIR_PREFIX: &str = "wamp-testkit-router-";
+
+/// A new empty directory for the Unix socket. Those of test processes that have ended are
+/// removed first: a shared router is never dropped, so its directory outlives it.
 fn unix_dir() -> Result<PathBuf, String> {
     static NEXT: AtomicU64 = AtomicU64::new(0);
+    remove_stale_unix_dirs();
     let dir = std::env::temp_dir().join(format!(
-        "wamp-testkit-router-{}-{}",
+        "{UNIX_DIR_PREFIX}{}-{}",
         std::process::id(),
         NEXT.fetch_add(1, Ordering::Relaxed)
     ));
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     Ok(dir)
+}
+
+/// Removes the Unix socket directories of processes that no longer run (Linux: no `/proc/PID`).
+fn remove_stale_unix_dirs() {
+    let proc = Path::new("/proc");
+    if !proc.join("self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let pid = name
+            .to_str()
+            .and_then(|name| name.strip_prefix(UNIX_DIR_PREFIX))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok());
+        if pid.is_some_and(|pid| !proc.join(pid.to_string()).exists()) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 /// Runs `future` on `runtime` and waits for it, from any thread (also one of another runtime,
