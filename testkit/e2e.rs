@@ -30,7 +30,7 @@ use wamp_client::{
     Arguments, Event, Invocation, Registration, Serializer, Session, SessionBuilder, Subscription,
 };
 
-use crate::{Crossbar, PythonPeer};
+use crate::{PythonPeer, TestRouter};
 
 /// The default time limit of one step ([`within`], [`connect`], [`join`], ...): a hang fails the
 /// test instead of CI.
@@ -70,10 +70,10 @@ pub async fn within_for<T>(limit: Duration, what: &str, future: impl IntoFuture<
 /// When the router cannot be started.
 // Panicking is the point: without a router, no end-to-end test can run.
 #[allow(clippy::panic)]
-pub fn router() -> &'static Crossbar {
+pub fn router() -> &'static TestRouter {
     match crate::shared() {
         Ok(router) => router,
-        Err(e) => panic!("crossbar starts: {e}"),
+        Err(e) => panic!("the router starts: {e}"),
     }
 }
 

@@ -1,7 +1,8 @@
-//! Advanced-profile RPC against Crossbar.io: cancellation in every mode (with the callee's
-//! cancellation signal and no leaks afterwards), progressive results, shared registrations,
-//! client- and router-side timeouts, caller identification, and the clear refusal of
-//! progressive invocations, which Crossbar.io does not support.
+//! Advanced-profile RPC against the router under test: cancellation in every mode (with the
+//! callee's cancellation signal and no leaks afterwards), progressive results, shared
+//! registrations, client- and router-side timeouts, caller identification, and progressive
+//! invocations: refused clearly where the router lacks them (Crossbar.io), streamed where it has
+//! them (the embedded router).
 #![cfg(test)] // clippy.toml's allow-*-in-tests then reaches the helpers too (rust-clippy#13981)
 
 use std::future::IntoFuture;
@@ -10,6 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt as _;
+use testkit::RouterKind;
 use testkit::e2e::{self, within};
 use tokio::sync::mpsc;
 use wamp_client::{
@@ -374,8 +376,17 @@ testkit::per_serializer!(
     caller_is_identified,
 );
 
+/// Crossbar.io does not support progressive call invocations, and the call says so before
+/// sending anything; the embedded router supports them, and the input reaches the callee.
 #[tokio::test]
-async fn progressive_invocations_are_refused_where_the_router_lacks_them() {
+async fn progressive_invocations_where_the_router_has_them_or_not() {
+    match e2e::router().kind() {
+        RouterKind::Crossbar => progressive_invocations_are_refused().await,
+        RouterKind::Embedded => progressive_invocations_stream_the_input().await,
+    }
+}
+
+async fn progressive_invocations_are_refused() {
     let session = connect(Serializer::Json).await;
     assert!(
         !session
@@ -391,6 +402,42 @@ async fn progressive_invocations_are_refused_where_the_router_lacks_them() {
         err.to_string().contains("progressive_call_invocations"),
         "{err}"
     );
+}
+
+async fn progressive_invocations_stream_the_input() {
+    let callee = connect(Serializer::MsgPack).await;
+    let caller = connect(Serializer::Json).await;
+    assert!(
+        caller
+            .details()
+            .router_supports("dealer", "progressive_call_invocations")
+    );
+    let _sum = within(
+        "register the summing callee",
+        callee.register("com.adv.duplex", |mut inv: Invocation| async move {
+            let mut sum: i64 = inv.arg(0)?;
+            if let Some(mut input) = inv.take_input() {
+                while let Some(chunk) = input.next().await {
+                    sum += chunk
+                        .args
+                        .first()
+                        .and_then(wamp_client::Value::as_i64)
+                        .unwrap_or(0);
+                }
+            }
+            Ok(Arguments::single(sum)?)
+        }),
+    )
+    .await
+    .unwrap();
+    let (mut input, mut results) = caller.call("com.adv.duplex", (1,)).into_duplex().unwrap();
+    input.send((2,)).unwrap();
+    input.finish((3,)).unwrap();
+    let result = within("the final result", results.next())
+        .await
+        .expect("a result")
+        .unwrap();
+    assert_eq!(result.arg::<i64>(0).unwrap(), 6);
 }
 
 /// A prefix registration may end with a dot, as Autobahn|Python allows and Crossbar.io accepts:

@@ -1,5 +1,5 @@
-//! Authentication end to end: every method against Crossbar.io (WebSocket paths and the
-//! authenticated RawSocket endpoint, every serializer), wrong credentials, role permissions,
+//! Authentication end to end: every method against the router under test (WebSocket paths and
+//! the authenticated RawSocket endpoint, every serializer), wrong credentials, role permissions,
 //! and scripted routers for what Crossbar.io never does (foreign challenges, several rounds,
 //! rogue SCRAM parameters).
 //!
@@ -387,9 +387,12 @@ async fn a_malformed_private_key_fails_the_connect() {
 
 #[tokio::test]
 async fn restricted_role_may_call_only_public_procedures() {
+    // Both on /ticket: the embedded router serves each of Crossbar.io's authenticated paths
+    // with a router of its own, so sessions on different paths would not meet there.
     let owner = join(
         "owner",
-        builder(Endpoint::Ws("auth"), Serializer::Json).ticket("ticket-user", "ticket-secret-123"),
+        builder(Endpoint::Ws("ticket"), Serializer::Json)
+            .ticket("ticket-user", "ticket-secret-123"),
     )
     .await;
     let echo = |inv: Invocation| async move {

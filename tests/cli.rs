@@ -1,5 +1,5 @@
-//! The command-line peer (`examples/wamp.rs`) against Crossbar.io: its documented output lines
-//! and exit statuses are a contract other programs rely on.
+//! The command-line peer (`examples/wamp.rs`) against the router under test: its documented
+//! output lines and exit statuses are a contract other programs rely on.
 #![cfg(test)] // clippy.toml's allow-*-in-tests then reaches the helpers too (rust-clippy#13981)
 
 use std::io::{BufRead as _, BufReader};

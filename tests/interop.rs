@@ -1,6 +1,7 @@
-//! Interoperability with Autobahn|Python peers through Crossbar.io, for every serializer:
-//! RPC both ways (positional and keyword arguments), events both ways, application errors both
-//! ways, and payload types (negative numbers, floats, unicode, bytes, nesting) that must survive.
+//! Interoperability with Autobahn|Python peers through the router under test, for every
+//! serializer: RPC both ways (positional and keyword arguments), events both ways, application
+//! errors both ways, and payload types (negative numbers, floats, unicode, bytes, nesting) that
+//! must survive.
 #![cfg(test)] // clippy.toml's allow-*-in-tests then reaches the helpers too (rust-clippy#13981)
 
 use std::future::IntoFuture;

@@ -1,5 +1,5 @@
 //! End-to-end tests of the code `#[service]` and `#[derive(ApplicationError)]` generate, against
-//! Crossbar.io and Autobahn|Python peers, for every serializer: typed stubs calling a
+//! the router under test and Autobahn|Python peers, for every serializer: typed stubs calling a
 //! macro-registered service, Python calling it (positional and keyword arguments, bad payloads),
 //! stubs calling a Python callee, typed subscribers and publishers, and unregistration.
 //!

@@ -1,7 +1,7 @@
-//! The advanced profile through the macros, against Crossbar.io: progressive procedures (a
-//! method returning a stream; its client method returns a stream), pattern-based registrations
-//! and subscriptions, shared registrations, caller disclosure, client deadlines that cancel, and
-//! the callee seeing the cancellation.
+//! The advanced profile through the macros, against the router under test: progressive
+//! procedures (a method returning a stream; its client method returns a stream), pattern-based
+//! registrations and subscriptions, shared registrations, caller disclosure, client deadlines
+//! that cancel, and the callee seeing the cancellation.
 #![cfg(test)] // clippy.toml's allow-*-in-tests then reaches the helpers too (rust-clippy#13981)
 
 use std::time::Duration;

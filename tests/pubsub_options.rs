@@ -1,6 +1,6 @@
-//! Advanced publish/subscribe options against Crossbar.io (and an Autobahn|Python subscriber),
-//! for every serializer: publisher exclusion, subscriber black- and whitelisting by session id,
-//! authid and authrole, event retention, and publisher identification.
+//! Advanced publish/subscribe options against the router under test (and an Autobahn|Python
+//! subscriber), for every serializer: publisher exclusion, subscriber black- and whitelisting by
+//! session id, authid and authrole, event retention, and publisher identification.
 //!
 //! Every "nothing arrives" check is followed by a normal publication from the same publisher
 //! that must be the next event: events are ordered per publisher and subscriber, so an event the

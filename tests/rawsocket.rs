@@ -1,12 +1,13 @@
-//! RawSocket: against Crossbar.io (TCP and Unix socket, every serializer, both message limits),
-//! and against a scripted router on a local TCP listener for what Crossbar cannot be made to do
-//! (PINGs, bad frames, handshake errors, small limits).
+//! RawSocket: against the router under test (TCP and Unix socket, every serializer, both message
+//! limits), and against a scripted router on a local TCP listener for what Crossbar cannot be
+//! made to do (PINGs, bad frames, handshake errors, small limits).
 #![cfg(test)] // clippy.toml's allow-*-in-tests then reaches the helpers too (rust-clippy#13981)
 
 use std::sync::OnceLock;
 
 use futures_util::StreamExt as _;
 use serde_json::json;
+use testkit::RouterKind;
 use testkit::e2e::{self, connect_to, register_echo, within};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
@@ -18,18 +19,18 @@ use wamp_client::{
 const ROUTER_LIMIT: u32 = 65_536;
 
 /// One router for this test binary, with the limited and the Unix socket endpoints.
-fn router() -> &'static testkit::Crossbar {
-    static ROUTER: OnceLock<Result<testkit::Crossbar, String>> = OnceLock::new();
+fn router() -> &'static testkit::TestRouter {
+    static ROUTER: OnceLock<Result<testkit::TestRouter, String>> = OnceLock::new();
     ROUTER
         .get_or_init(|| {
-            testkit::Crossbar::start_with(&testkit::CrossbarOptions {
+            testkit::TestRouter::start_with(&testkit::RouterOptions {
                 rawsocket_limited: Some(ROUTER_LIMIT),
                 rawsocket_unix: true,
                 ..Default::default()
             })
         })
         .as_ref()
-        .expect("crossbar starts")
+        .expect("the router starts")
 }
 
 fn payload() -> (i64, Value, f64, String, Vec<Option<i32>>) {
@@ -91,7 +92,9 @@ async fn router_limit_fails_locally(serializer: Serializer) {
         .rawsocket_limited_url()
         .expect("a limited endpoint");
     let session = connect_to(&url, serializer).await;
-    let helper = connect_to(&router().rawsocket_url(), serializer).await;
+    // The helper on the same endpoint: the embedded router's limit is a router's own, so its
+    // limited endpoint is a router of its own.
+    let helper = connect_to(&url, serializer).await;
     let uri = format!("com.test.rawsocket.{serializer}.limited.{}", session.id());
     let _echo = register_echo(&helper, &uri).await;
     let big = "x".repeat(ROUTER_LIMIT as usize + 1);
@@ -221,7 +224,8 @@ async fn wrong_endpoint_kind_is_explained() {
         "{err}"
     );
 
-    // rs:// on the WebSocket port: the HTTP server waits silently for a request.
+    // rs:// on the WebSocket port: Crossbar's HTTP server waits silently for a request; the
+    // embedded router's closes the connection at the bytes that start no HTTP request.
     let port = router().ws_port();
     let err = within(
         "connect",
@@ -229,11 +233,11 @@ async fn wrong_endpoint_kind_is_explained() {
     )
     .await
     .unwrap_err();
-    assert!(
-        err.to_string()
-            .contains("did not answer the RawSocket handshake"),
-        "{err}"
-    );
+    let expected = match router().kind() {
+        RouterKind::Crossbar => "did not answer the RawSocket handshake",
+        RouterKind::Embedded => "this is not a RawSocket endpoint",
+    };
+    assert!(err.to_string().contains(expected), "{err}");
 
     // A closed port.
     let port = e2e::closed_port().unwrap();

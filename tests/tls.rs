@@ -1,4 +1,5 @@
-//! TLS (`wss://`, `rss://`) against Crossbar.io with a CA and certificates generated at test time.
+//! TLS (`wss://`, `rss://`) against the router under test with a CA and certificates generated
+//! at test time.
 #![cfg(test)] // clippy.toml's allow-*-in-tests then reaches the helpers too (rust-clippy#13981)
 
 use std::path::PathBuf;
@@ -102,13 +103,13 @@ fn scratch_dir(name: &str) -> PathBuf {
 }
 
 /// One router for this test binary, with TLS endpoints using the test CA's certificate.
-fn router() -> &'static testkit::Crossbar {
-    static ROUTER: OnceLock<Result<testkit::Crossbar, String>> = OnceLock::new();
+fn router() -> &'static testkit::TestRouter {
+    static ROUTER: OnceLock<Result<testkit::TestRouter, String>> = OnceLock::new();
     ROUTER
         .get_or_init(|| {
             pki();
             let (dir, certificate, key, ca) = SERVER_FILES.get().expect("server files");
-            let router = testkit::Crossbar::start_with(&testkit::CrossbarOptions {
+            let router = testkit::TestRouter::start_with(&testkit::RouterOptions {
                 tls: Some(testkit::TlsEndpoints {
                     certificate: certificate.clone(),
                     key: key.clone(),
@@ -121,7 +122,7 @@ fn router() -> &'static testkit::Crossbar {
             router
         })
         .as_ref()
-        .expect("crossbar starts")
+        .expect("the router starts")
 }
 
 fn wss() -> String {
