@@ -237,11 +237,14 @@ class Slow:
     """A procedure that sleeps, remembering whether it was interrupted or completed."""
 
     def __init__(self):
+        self.started = []
         self.interrupted = []
         self.completed = []
         self.changed = asyncio.Event()
 
     async def __call__(self, label, seconds):
+        self.started.append(label)
+        self.changed.set()
         try:
             await asyncio.sleep(seconds)
         except asyncio.CancelledError:
@@ -253,13 +256,26 @@ class Slow:
         self.changed.set()
         return label
 
-    async def wait_for(self, label):
-        while label not in self.interrupted and label not in self.completed:
+    async def wait_until(self, done, what):
+        while not done():
             self.changed.clear()
-            await bounded(self.changed.wait(), f"the callee's fate of {label}")
+            await bounded(self.changed.wait(), what)
+
+    async def wait_started(self, label):
+        await self.wait_until(lambda: label in self.started, f"the callee's start of {label}")
+
+    async def wait_for(self, label):
+        await self.wait_until(
+            lambda: label in self.interrupted or label in self.completed,
+            f"the callee's fate of {label}",
+        )
 
     def status(self):
-        return {"interrupted": list(self.interrupted), "completed": list(self.completed)}
+        return {
+            "started": list(self.started),
+            "interrupted": list(self.interrupted),
+            "completed": list(self.completed),
+        }
 
 
 async def countdown(n, details=None):
@@ -312,20 +328,24 @@ async def call_progressive(session, procedure, *args):
     return {"progress": progress, "result": result}
 
 
-async def call_and_cancel(session, procedure, mode, *args, after=0.2):
-    """Calls, sends CANCEL with `mode` after `after` seconds, and returns the call's outcome and
-    how long it took. Autobahn's own cancel sends no mode, so the CANCEL is sent here."""
-    started = time.monotonic()
+async def call_and_cancel(session, procedure, mode, *args, started=None):
+    """Calls, sends CANCEL with `mode` once `started` (an awaitable: the callee has the
+    invocation) is done, or after 0.2 s, and returns the call's outcome and how long it took.
+    Autobahn's own cancel sends no mode, so the CANCEL is sent here."""
+    began = time.monotonic()
     future = session.call(procedure, *args, options=CallOptions(details=True))
     request = next(r for r, req in session._call_reqs.items() if req.on_reply is future)
-    await asyncio.sleep(after)
+    if started is None:
+        await asyncio.sleep(0.2)
+    else:
+        await started
     session._transport.send(message.Cancel(request, mode=mode))
     try:
         result = await bounded(future, f"{procedure} canceled with {mode}")
         outcome = {"args": list(result.results or [])}
     except ApplicationError as e:
         outcome = {"error": e.error, "args": list(e.args)}
-    outcome["elapsed"] = time.monotonic() - started
+    outcome["elapsed"] = time.monotonic() - began
     return outcome
 
 
@@ -358,7 +378,9 @@ async def rpc_scenario(caller, prefix, slow):
     # wamp.error.canceled, the callee is not interrupted and finishes.
     for mode, seconds in (("kill", 30), ("killnowait", 30), ("skip", 0.5)):
         label = f"cancel-{mode}"
-        outcome = await call_and_cancel(caller, f"{prefix}.slow", mode, label, seconds)
+        outcome = await call_and_cancel(
+            caller, f"{prefix}.slow", mode, label, seconds, started=slow.wait_started(label)
+        )
         await slow.wait_for(label)
         out["cancel"][mode] = outcome
     timeout = await call_with_timeout(caller, f"{prefix}.slow", 300, "timeout", 30)
@@ -461,9 +483,10 @@ async def cmd_rust_peer(opts):
             "add_kwargs": await call(session, f"{r}.add", a=40, b=2),
             "fail": await call(session, f"{r}.fail"),
             "progress": await call_progressive(session, f"{r}.countdown", 3),
+            # The Rust callee sees an INTERRUPT whenever it comes: a fixed pause will do.
             "cancel": {
-                mode: await call_and_cancel(session, f"{r}.slow", mode, f"cancel-{mode}", 30)
-                for mode in ("kill", "killnowait", "skip")
+                mode: await call_and_cancel(session, f"{r}.slow", mode, f"cancel-{mode}", seconds)
+                for mode, seconds in (("kill", 30), ("killnowait", 30), ("skip", 0.5))
             },
             "timeout": await call_with_timeout(session, f"{r}.slow", 300, "timeout", 30),
         }
