@@ -10,7 +10,10 @@ mod listen;
 mod realm;
 mod router;
 
-pub use auth::{Authentication, Identity};
+pub use auth::{
+    AuthConfigError, AuthMethod, Authentication, Credential, CredentialStore, Identity,
+    ScramKdfParams, StoreFuture,
+};
 pub use authorize::{Action, Authorizer, Requester, Role};
 pub use builder::{DEFAULT_MAX_MESSAGE_SIZE, RouterBuilder, SlowConsumer};
 pub use listen::ListenError;

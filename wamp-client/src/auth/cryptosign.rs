@@ -94,14 +94,11 @@ impl CryptoSign {
     /// Requires the router to authenticate with this Ed25519 public key (64 hex digits). Can be
     /// called several times to accept any of several keys.
     pub fn verify_router(mut self, router_public_key: &str) -> Result<Self, AuthError> {
-        let key = decode_hex32(router_public_key.trim())
-            .ok()
-            .and_then(|bytes| VerifyingKey::from_bytes(&bytes).ok())
-            .ok_or_else(|| {
-                AuthError::new(
-                    "the router's public key must be 64 hex digits encoding an Ed25519 point",
-                )
-            })?;
+        let key = public_key_from_hex(router_public_key.trim()).ok_or_else(|| {
+            AuthError::new(
+                "the router's public key must be 64 hex digits encoding an Ed25519 point",
+            )
+        })?;
         match &mut self.router {
             RouterAuth::Keys(keys) => keys.push(key),
             other => *other = RouterAuth::Keys(vec![key]),
@@ -219,10 +216,7 @@ impl CryptoSignSession {
         let Some(pubkey) = challenge.str("pubkey") else {
             return fail("its challenge has no `pubkey`");
         };
-        let Some(router_key) = decode_hex32(pubkey)
-            .ok()
-            .and_then(|bytes| VerifyingKey::from_bytes(&bytes).ok())
-        else {
+        let Some(router_key) = public_key_from_hex(pubkey) else {
             return fail("its `pubkey` is not an Ed25519 public key in hex");
         };
         if let RouterAuth::Keys(expected) = &self.authenticator.router {
@@ -235,23 +229,38 @@ impl CryptoSignSession {
         let Some(signed) = challenge.str("signature") else {
             return fail("its challenge has no `signature`");
         };
-        let Ok(signed) = hex::decode(signed) else {
-            return fail("its `signature` is not hex");
-        };
-        let (Some(signature), Some(message)) = (signed.get(..64), signed.get(64..)) else {
-            return fail("its `signature` is shorter than 96 bytes");
-        };
-        if message != client_challenge.as_slice() {
-            return fail("it signed something other than this client's challenge");
+        match verify_signed(&router_key, signed, client_challenge) {
+            Ok(()) => Ok(()),
+            Err(why) => fail(why),
         }
-        let Ok(signature) = Signature::from_slice(signature) else {
-            return fail("its `signature` is malformed");
-        };
-        if router_key.verify_strict(message, &signature).is_err() {
-            return fail("its signature does not verify");
-        }
-        Ok(())
     }
+}
+
+/// Checks `hex(signature ‖ message)`: the message is `expected` and the Ed25519 signature over
+/// it verifies with `key`. The error says what is wrong, as the rest of a sentence about the
+/// signer.
+pub(crate) fn verify_signed(
+    key: &VerifyingKey,
+    signed_hex: &str,
+    expected: &[u8; 32],
+) -> Result<(), &'static str> {
+    let signed = hex::decode(signed_hex).map_err(|_| "its `signature` is not hex")?;
+    let (Some(signature), Some(message)) = (signed.get(..64), signed.get(64..)) else {
+        return Err("its `signature` is shorter than 96 bytes");
+    };
+    if message != expected.as_slice() {
+        return Err("it signed something other than this client's challenge");
+    }
+    let signature = Signature::from_slice(signature).map_err(|_| "its `signature` is malformed")?;
+    key.verify_strict(message, &signature)
+        .map_err(|_| "its signature does not verify")
+}
+
+/// An Ed25519 public key given as 64 hex digits.
+pub(crate) fn public_key_from_hex(text: &str) -> Option<VerifyingKey> {
+    decode_hex32(text)
+        .ok()
+        .and_then(|bytes| VerifyingKey::from_bytes(&bytes).ok())
 }
 
 impl AuthSession for CryptoSignSession {

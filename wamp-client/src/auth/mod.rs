@@ -59,6 +59,9 @@
 //! the WebSocket library logs every raw frame, AUTHENTICATE included, at `trace` level under its
 //! own `tungstenite` targets: keep those below `trace` where secrets matter.
 //!
+//! A router checks these exchanges with the same code: [`primitives`] holds the methods'
+//! cryptography (WAMP-CRA keys and signatures, Ed25519 signatures, SCRAM keys and proofs).
+//!
 //! Your own method, e.g. a ticket fetched when connecting, implements [`Authenticator`] (the
 //! per-method settings, shared by every connection of a builder) and [`AuthSession`] (one
 //! authentication on one connection):
@@ -108,6 +111,7 @@
 //! ```
 
 mod cryptosign;
+pub mod primitives;
 mod scram;
 mod ticket;
 mod wampcra;

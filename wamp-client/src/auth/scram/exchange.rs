@@ -83,20 +83,14 @@ impl ScramSession {
             )));
         }
 
-        let authid = stringprep::saslprep(&self.authenticator.authid)
-            .map_err(|e| AuthError::new(format!("the SCRAM authid is not valid SASLprep: {e}")))?;
-        let authid = if spec {
-            // `=` first, so that the `=` of `=2C` is not escaped again.
-            authid.replace('=', "=3D").replace(',', "=2C")
-        } else {
-            authid.into_owned()
-        };
-        let channel_binding = if spec { "biws" } else { "" };
-        let auth_message = format!(
-            "n={authid},r={client_nonce},r={server_nonce},s={salt_text},i={iterations},\
-             c={channel_binding},r={server_nonce}",
-            client_nonce = self.client_nonce,
-        );
+        let auth_message = auth_message(
+            spec,
+            &self.authenticator.authid,
+            &self.client_nonce,
+            &server_nonce,
+            &salt_text,
+            iterations,
+        )?;
 
         let password: Zeroizing<String> = if spec {
             let prepared = stringprep::saslprep(self.authenticator.password.expose())
@@ -132,6 +126,31 @@ impl ScramSession {
             server_nonce,
         })
     }
+}
+
+/// AuthMessage = client-first-message-bare `,` server-first-message `,`
+/// client-final-message-without-proof, in the specification's dialect (`spec`) or Crossbar.io's.
+pub(crate) fn auth_message(
+    spec: bool,
+    authid: &str,
+    client_nonce: &str,
+    server_nonce: &str,
+    salt_text: &str,
+    iterations: u32,
+) -> Result<String, AuthError> {
+    let authid = stringprep::saslprep(authid)
+        .map_err(|e| AuthError::new(format!("the SCRAM authid is not valid SASLprep: {e}")))?;
+    let authid = if spec {
+        // `=` first, so that the `=` of `=2C` is not escaped again.
+        authid.replace('=', "=3D").replace(',', "=2C")
+    } else {
+        authid.into_owned()
+    };
+    let channel_binding = if spec { "biws" } else { "" };
+    Ok(format!(
+        "n={authid},r={client_nonce},r={server_nonce},s={salt_text},i={iterations},\
+         c={channel_binding},r={server_nonce}"
+    ))
 }
 
 impl AuthSession for ScramSession {

@@ -4,9 +4,10 @@
 use std::fmt;
 
 use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD_NO_PAD as BASE64_NO_PAD;
+use base64::engine::general_purpose::{STANDARD as BASE64, STANDARD_NO_PAD as BASE64_NO_PAD};
 use hmac::{Hmac, KeyInit as _, Mac as _};
 use sha2::{Digest as _, Sha256};
+use subtle::ConstantTimeEq as _;
 use zeroize::Zeroizing;
 
 use crate::auth::{AuthError, AuthErrorKind};
@@ -89,9 +90,10 @@ impl fmt::Display for ScramKdf {
     }
 }
 
-/// The key derivation function named by the CHALLENGE.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kdf {
+/// The key derivation function a SCRAM CHALLENGE names, with the form of the salted password
+/// it gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kdf {
     /// `argon2id13` (spec): the salted password is the raw hash.
     Argon2id,
     /// `argon2id-13` (Crossbar.io/Autobahn): the salted password is the hash's unpadded base64.
@@ -101,7 +103,7 @@ pub(crate) enum Kdf {
 }
 
 impl Kdf {
-    pub(super) fn parse(name: &str) -> Result<Kdf, AuthError> {
+    pub(crate) fn parse(name: &str) -> Result<Kdf, AuthError> {
         match name {
             "argon2id13" => Ok(Kdf::Argon2id),
             "argon2id-13" => Ok(Kdf::Argon2idBase64),
@@ -110,6 +112,15 @@ impl Kdf {
                 "the router's SCRAM challenge names the unknown key derivation function \
                  `{other}` (known: argon2id13, argon2id-13, pbkdf2)"
             ))),
+        }
+    }
+
+    /// The name in a CHALLENGE's `kdf`: `argon2id13`, `argon2id-13` or `pbkdf2`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kdf::Argon2id => "argon2id13",
+            Kdf::Argon2idBase64 => "argon2id-13",
+            Kdf::Pbkdf2 => "pbkdf2",
         }
     }
 
@@ -148,7 +159,7 @@ pub(crate) fn salted_password(
     })
 }
 
-pub(super) fn hmac_sha256(key: &[u8], data: &[u8]) -> Result<Zeroizing<[u8; 32]>, AuthError> {
+pub(crate) fn hmac_sha256(key: &[u8], data: &[u8]) -> Result<Zeroizing<[u8; 32]>, AuthError> {
     let mut mac = Hmac::<Sha256>::new_from_slice(key)
         .map_err(|_| AuthError::new("a SCRAM key cannot be used for HMAC-SHA256"))?;
     mac.update(data);
@@ -169,6 +180,31 @@ pub(crate) fn keys(salted_password: &[u8]) -> Result<ScramKeys, AuthError> {
     let stored_key = Zeroizing::new(Sha256::digest(client_key.as_slice()).into());
     let server_key = hmac_sha256(salted_password, b"Server Key")?;
     Ok((client_key, stored_key, server_key))
+}
+
+/// Whether `proof` (base64) is the client proof of the user whose StoredKey is `stored_key`:
+/// ClientKey = proof XOR HMAC(StoredKey, AuthMessage) must hash to StoredKey (compared in
+/// constant time).
+pub(crate) fn verify_proof(stored_key: &[u8; 32], auth_message: &str, proof: &str) -> bool {
+    let Ok(proof) = BASE64.decode(proof) else {
+        return false;
+    };
+    let Ok(proof) = <[u8; 32]>::try_from(proof.as_slice()) else {
+        return false;
+    };
+    let Ok(client_signature) = hmac_sha256(stored_key, auth_message.as_bytes()) else {
+        return false;
+    };
+    let mut client_key = Zeroizing::new([0u8; 32]);
+    for ((out, p), s) in client_key
+        .iter_mut()
+        .zip(proof)
+        .zip(client_signature.iter())
+    {
+        *out = p ^ s;
+    }
+    let recovered: [u8; 32] = Sha256::digest(client_key.as_slice()).into();
+    recovered.ct_eq(stored_key).into()
 }
 
 /// Refuses KDF costs outside `limits`.

@@ -1,8 +1,8 @@
 //! WAMP-SCRAM: SCRAM-SHA-256 (RFC 5802/7677) with Argon2id or PBKDF2, in the specification's
 //! dialect (`wamp-scram`) and in Crossbar.io's and Autobahn|Python's (`scram`).
 
-mod exchange;
-mod kdf;
+pub(super) mod exchange;
+pub(super) mod kdf;
 
 use std::fmt;
 
@@ -16,7 +16,7 @@ use super::{AuthError, AuthSession, Authenticator, Secret, random_bytes};
 /// Crossbar.io's and Autobahn|Python's name of the method.
 const CROSSBAR_METHOD: &str = "scram";
 /// The specification's name of the method.
-const SPEC_METHOD: &str = "wamp-scram";
+pub(crate) const SPEC_METHOD: &str = "wamp-scram";
 /// Random bytes in the client nonce: at least the 16 the specification recommends, and a
 /// multiple of 3 so that its base64 text has no padding. Crossbar.io builds its nonce as
 /// `base64(client nonce bytes ‖ 16 random bytes)`, whose text starts with the client's nonce
