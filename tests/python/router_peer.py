@@ -19,7 +19,7 @@ prints what it observed as JSON lines; the Rust test asserts on them.
       P.countdown, P.slow and P.status, subscribes P.topic, prints "ready"; calls the Rust
       procedures and publishes two events on R.topic, prints {"calls": ...}; then waits for N
       events on P.topic and prints {"events": [...]}.
-  auth --credentials FILE
+  auth --credentials JSON
       Joins with ticket, wampcra (plain and salted), cryptosign and scram, each with the right
       and a wrong secret, and prints {CASE: {"authid", "authrole", "authmethod"} or {"error"}}.
 
@@ -533,8 +533,7 @@ def authenticators(credentials):
 
 
 async def cmd_auth(opts):
-    with open(opts.credentials, encoding="utf-8") as f:
-        credentials = json.load(f)
+    credentials = json.loads(opts.credentials)
     out = {}
     for case, authenticator in authenticators(credentials):
         try:
@@ -579,7 +578,11 @@ def parse_args(argv):
     p.set_defaults(handler=cmd_rust_peer)
 
     p = commands.add_parser("auth")
-    p.add_argument("--credentials", required=True)
+    p.add_argument(
+        "--credentials",
+        required=True,
+        help="JSON: ticket, wampcra, wampcra_salted, cryptosign and scram principals",
+    )
     p.set_defaults(handler=cmd_auth)
     return parser.parse_args(argv)
 
