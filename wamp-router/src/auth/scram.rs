@@ -37,8 +37,9 @@ impl fmt::Debug for Pending {
     }
 }
 
-/// `[4, method, {nonce, kdf, salt, iterations, memory, channel_binding: null}]` as Crossbar.io
-/// sends it; an unknown authid gets a made-up salt (the same on every attempt) and the default
+/// `[4, method, {nonce, kdf, salt, iterations, memory}]` as Crossbar.io sends it (without
+/// `channel_binding`: Autobahn|Python puts a null one into the AuthMessage as `c=None`, and its
+/// proof would never verify); an unknown authid gets a made-up salt (the same on every attempt) and the default
 /// cost.
 pub(super) async fn hello(hello: Hello<'_>) -> Step {
     let Some(authid) = hello.authid else {
@@ -108,7 +109,6 @@ pub(super) async fn hello(hello: Hello<'_>) -> Step {
         _ => Value::UInt(u64::from(memory_kib)),
     };
     extra.insert("memory".into(), memory);
-    extra.insert("channel_binding".into(), Value::Null);
     let pending = Pending {
         method: hello.method.to_owned(),
         server_nonce,
