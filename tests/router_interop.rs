@@ -744,26 +744,25 @@ fn credentials() -> Json {
     })
 }
 
-fn hex32(text: &str) -> [u8; 32] {
-    let bytes: Vec<u8> = (0..text.len())
+fn hex_bytes(text: &str) -> Vec<u8> {
+    (0..text.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
-        .collect();
-    bytes.try_into().unwrap()
+        .collect()
+}
+
+fn hex32(text: &str) -> [u8; 32] {
+    hex_bytes(text).try_into().unwrap()
 }
 
 /// Every principal of `credentials`, with the role `user`; the SCRAM one from its stored keys,
-/// as Crossbar.io's configuration gives them (the salt is the string the client decodes as
-/// base64).
+/// as Crossbar.io's configuration gives them (hex, as Crossbar.io reads them).
 fn authentication() -> wamp_router::Authentication {
-    use base64::Engine as _;
     let c = credentials();
     let s = |v: &Json| v.as_str().unwrap().to_owned();
     let n = |v: &Json| u32::try_from(v.as_u64().unwrap()).unwrap();
     let (salted, scram) = (&c["wampcra_salted"], &c["scram"]["principal"]);
-    let salt = base64::engine::general_purpose::STANDARD
-        .decode(scram["salt"].as_str().unwrap())
-        .unwrap();
+    let salt = hex_bytes(scram["salt"].as_str().unwrap());
     wamp_router::Authentication::new()
         .ticket(s(&c["ticket"]["authid"]), s(&c["ticket"]["ticket"]), "user")
         .wampcra(
