@@ -571,6 +571,11 @@ fn assert_python_calls_rust(calls: &Json) {
     );
     assert_eq!(cancel["skip"]["error"], "wamp.error.canceled", "{cancel}");
     assert_eq!(calls["timeout"]["error"], "wamp.error.timeout", "{calls}");
+    let elapsed = calls["timeout"]["elapsed"].as_f64().unwrap();
+    assert!(
+        (0.25..10.0).contains(&elapsed),
+        "a 300 ms timeout took {elapsed} s"
+    );
 }
 
 async fn python_and_rust(transport: Transport, serializer: Serializer) {
