@@ -25,7 +25,7 @@ pub use super::scram::kdf::Kdf as ScramKdfVariant;
 
 /// The salted WAMP-CRA key: the ASCII bytes of
 /// `base64(PBKDF2-HMAC-SHA256(secret, salt, iterations, keylen))`, the secret and the salt taken
-/// as UTF-8 bytes, as Autobahn|Python derives it. Costs `iterations` HMAC computations.
+/// as UTF-8 bytes, as Autobahn|Python derives it.
 pub fn wampcra_derive_key(
     secret: &str,
     salt: &str,

@@ -37,10 +37,9 @@ impl fmt::Debug for Pending {
     }
 }
 
-/// `[4, method, {nonce, kdf, salt, iterations, memory}]` as Crossbar.io sends it (without
-/// `channel_binding`: Autobahn|Python puts a null one into the AuthMessage as `c=None`, and its
-/// proof would never verify); an unknown authid gets a made-up salt (the same on every attempt) and the default
-/// cost.
+/// `[4, method, {nonce, kdf, salt, iterations, memory}]` as Crossbar.io sends it (`wamp-scram`:
+/// with `channel_binding: null`); an unknown authid gets a made-up salt (the same on every
+/// attempt) and the default cost.
 pub(super) async fn hello(hello: Hello<'_>) -> Step {
     let Some(authid) = hello.authid else {
         return Step::Deny(Denied::not_authorized_because(
@@ -104,11 +103,14 @@ pub(super) async fn hello(hello: Hello<'_>) -> Step {
     extra.insert("kdf".into(), Value::from(kdf.name()));
     extra.insert("salt".into(), Value::from(salt));
     extra.insert("iterations".into(), Value::UInt(u64::from(iterations)));
-    let memory = match kdf {
-        ScramKdfVariant::Pbkdf2 => Value::Null,
-        _ => Value::UInt(u64::from(memory_kib)),
-    };
-    extra.insert("memory".into(), memory);
+    // No `memory: null` for PBKDF2, and `channel_binding` only in the specification's
+    // dialect: Autobahn|Python reads a null as a number and as the text `None`.
+    if kdf != ScramKdfVariant::Pbkdf2 {
+        extra.insert("memory".into(), Value::UInt(u64::from(memory_kib)));
+    }
+    if hello.method == SPEC_METHOD {
+        extra.insert("channel_binding".into(), Value::Null);
+    }
     let pending = Pending {
         method: hello.method.to_owned(),
         server_nonce,

@@ -222,8 +222,7 @@ impl Credential {
 
     /// A SCRAM credential made from a password: derives a random salt's keys now, with the
     /// router's choice of key derivation, and keeps only the keys. This takes as long as one
-    /// client's login (tens of milliseconds with the default Argon2id): in async code, call it
-    /// on a blocking thread. The password is used as is (Crossbar.io's dialect; clients of the
+    /// client's login: in async code, call it on a blocking thread. The password is used as is (Crossbar.io's dialect; clients of the
     /// specification's `wamp-scram` SASLprep it first, which changes only passwords with
     /// non-ASCII spaces, control characters or compatibility characters).
     pub fn scram_password(
@@ -458,15 +457,18 @@ impl StaticStore {
         self.principals.get(&(method, authid.to_owned())).cloned()
     }
 
+    /// The one principal owning `key`; none when several do, as with Crossbar.io (the key
+    /// cannot tell which is meant).
     pub(crate) fn lookup_public_key(&self, key: &[u8; 32]) -> Option<(String, Credential)> {
-        self.principals
-            .iter()
-            .find_map(|((method, authid), credential)| {
-                let owns =
-                    matches!(&credential.secret, Secret::CryptoSign(keys) if keys.contains(key));
-                (*method == AuthMethod::CryptoSign && owns)
-                    .then(|| (authid.clone(), credential.clone()))
-            })
+        let mut owners = self.principals.iter().filter(|((method, _), credential)| {
+            *method == AuthMethod::CryptoSign
+                && matches!(&credential.secret, Secret::CryptoSign(keys) if keys.contains(key))
+        });
+        let ((_, authid), credential) = owners.next()?;
+        if owners.next().is_some() {
+            return None;
+        }
+        Some((authid.clone(), credential.clone()))
     }
 
     pub(crate) fn len(&self) -> usize {

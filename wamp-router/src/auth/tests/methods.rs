@@ -183,6 +183,10 @@ async fn cryptosign() {
         .identity();
     assert_eq!(identity.authrole, "admin");
     join(&two, &[&key.clone().authid("two")]).await.identity();
+    // Without an authid, a key two principals share names neither.
+    let shared = two.cryptosign("other", CS_PUBLIC_KEY, "user").unwrap();
+    join(&shared, &[&key]).await.denied(NOT_AUTHORIZED);
+    join(&shared, &[&stranger]).await.identity();
 
     join(&Authentication::default(), &[&key])
         .await
@@ -283,7 +287,16 @@ async fn scram_unknown_authids_get_a_stable_challenge_of_the_same_shape() {
     let unknown = challenge("nobody").await;
     assert_eq!(
         known.keys().collect::<Vec<_>>(),
+        ["iterations", "kdf", "memory", "nonce", "salt"]
+    );
+    assert_eq!(
+        known.keys().collect::<Vec<_>>(),
         unknown.keys().collect::<Vec<_>>()
+    );
+    let nonce = known.get("nonce").and_then(Value::as_str).unwrap();
+    assert!(
+        nonce.starts_with("AAAAAAAAAAAAAAAAAAAAAAAA") && nonce.len() == 48,
+        "{nonce}"
     );
     assert_eq!(
         known.get("salt"),
@@ -451,4 +464,56 @@ async fn store_backed_principals() {
     let robot = CryptoSign::from_bytes(&[4; 32]);
     let identity = join(&realm, &[&robot]).await.identity();
     assert_identity(&identity, "robot-1", "robot", "cryptosign", "directory");
+}
+
+#[test]
+fn settings_are_checked_and_secrets_hidden() {
+    assert!(Credential::wampcra_salted("s", "salt", 1_000_000, 256, "user").is_ok());
+    assert!(Credential::wampcra_salted("s", "salt", 1_000_001, 32, "user").is_err());
+    assert!(Credential::wampcra_salted("s", "salt", 0, 32, "user").is_err());
+    assert!(Credential::wampcra_salted("s", "salt", 100, 257, "user").is_err());
+    assert!(Credential::wampcra_salted("s", "salt", 100, 0, "user").is_err());
+    assert!(Credential::cryptosign(["abcd"], "user").is_err());
+    assert!(Authentication::new().cryptosign("x", "zz", "user").is_err());
+    let zero = ScramKdfParams::Pbkdf2 { iterations: 0 };
+    assert!(Credential::scram_password("pw", zero, "user").is_err());
+
+    let realm = crossbar_realm().router_key(CS_PRIVATE_KEY).unwrap();
+    let debug = format!(
+        "{realm:?} {:?}",
+        Credential::ticket("hidden-ticket", "user")
+    );
+    for secret in [
+        TICKET.1,
+        CRA.1,
+        CRA_SALTED.1,
+        CS_PRIVATE_KEY,
+        "hidden-ticket",
+    ] {
+        assert!(!debug.contains(secret), "{debug}");
+    }
+}
+
+/// The connection runs the handshake on spawned tasks.
+#[test]
+fn handshake_futures_are_send() {
+    fn send<T: Send + 'static>(_: &T) {}
+    fn send_borrowed<T: Send>(_: &T) {}
+    let realm = crossbar_realm();
+    let details = Dict::new();
+    send_borrowed(&realm.hello("realm1", &details));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let mut hello = details.clone();
+    hello.insert(
+        "authmethods".into(),
+        Value::List(vec![Value::from("ticket")]),
+    );
+    hello.insert("authid".into(), Value::from(TICKET.0));
+    let Step::Challenge { pending, .. } = runtime.block_on(realm.hello("realm1", &hello)) else {
+        panic!("expected a challenge");
+    };
+    send(&pending);
+    send_borrowed(&pending.authenticate("x", &details));
 }
