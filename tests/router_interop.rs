@@ -23,7 +23,7 @@ use tokio::process::{Child, ChildStdout, Command};
 use wamp_client::{
     Arguments, Dict, Error, Invocation, Serializer, Session, Value, WampError, rpc::CancelMode,
 };
-use wamp_router::Router;
+use wamp_router::{Router, ScramKdfParams};
 
 /// How long one step may take: one line from a Python peer, one call, the router's shutdown.
 const STEP: Duration = Duration::from_secs(30);
@@ -737,6 +737,7 @@ fn credentials() -> Json {
             "privkey": "d2ddb103d432490f61893bd87fe72c0f3f6fc36f2412ccf99519bb873af7e61c",
             "pubkey": "53d9e731fcf81e7b480a0c4f281fea226a6c58b8118d4c08975a90273c77ef3b"
         },
+        "scram_derived": {"authid": "scram-derived-user", "password": "derived-secret-456"},
         "scram": {
             "authid": "scram-user", "password": "scram-secret-123",
             "principal": {
@@ -760,8 +761,9 @@ fn hex32(text: &str) -> [u8; 32] {
     hex_bytes(text).try_into().unwrap()
 }
 
-/// Every principal of `credentials`, with the role `user`; the SCRAM one from its stored keys,
-/// as Crossbar.io's configuration gives them (hex, as Crossbar.io reads them).
+/// Every principal of `credentials`, with the role `user`: `scram` from its stored keys, as
+/// Crossbar.io's configuration gives them (hex, as Crossbar.io reads them), `scram_derived`
+/// from its password.
 fn authentication() -> wamp_router::Authentication {
     let c = credentials();
     let s = |v: &Json| v.as_str().unwrap().to_owned();
@@ -802,6 +804,16 @@ fn authentication() -> wamp_router::Authentication {
                 "user",
             ),
         )
+        .scram_with(
+            s(&c["scram_derived"]["authid"]),
+            c["scram_derived"]["password"].as_str().unwrap(),
+            "user",
+            ScramKdfParams::Argon2id {
+                memory_kib: 1024,
+                iterations: 2,
+            },
+        )
+        .unwrap()
 }
 
 async fn python_authenticates(transport: Transport, serializer: Serializer) {
@@ -829,6 +841,7 @@ async fn python_authenticates(transport: Transport, serializer: Serializer) {
         ("wampcra_salted", "wampcra", "wampcra_salted"),
         ("cryptosign", "cryptosign", "cryptosign"),
         ("scram", "scram", "scram"),
+        ("scram_derived", "scram", "scram_derived"),
     ] {
         assert_eq!(
             out[case],

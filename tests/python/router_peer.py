@@ -20,8 +20,9 @@ prints what it observed as JSON lines; the Rust test asserts on them.
       procedures and publishes two events on R.topic, prints {"calls": ...}; then waits for N
       events on P.topic and prints {"events": [...]}.
   auth --credentials JSON
-      Joins with ticket, wampcra (plain and salted), cryptosign and scram, each with the right
-      and a wrong secret, and prints {CASE: {"authid", "authrole", "authmethod"} or {"error"}}.
+      Joins with ticket, wampcra (plain and salted), cryptosign and scram (stored keys and a
+      password-derived principal), each with the right and a wrong secret, and prints
+      {CASE: {"authid", "authrole", "authmethod", "call"} or {"error"}}.
 
 Bytes are written as {"$bytes": "<base64>"} in the JSON output. Exit status 0 on success, 1 with
 a message on stderr otherwise.
@@ -295,7 +296,8 @@ async def register_all(session, prefix, slow):
         ("slow", slow, None),
         ("status", slow.status, None),
     ):
-        await bounded(session.register(func, f"{prefix}.{name}", options=options), f"register {name}")
+        registering = session.register(func, f"{prefix}.{name}", options=options)
+        await bounded(registering, f"register {name}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -528,6 +530,14 @@ def authenticators(credentials):
         ("cryptosign_wrong", make("cryptosign", authid=cs["authid"], privkey=wrong_key)),
         ("scram", make("scram", authid=scram["authid"], password=scram["password"])),
         ("scram_wrong", make("scram", authid=scram["authid"], password="not-the-password")),
+        (
+            "scram_derived",
+            make(
+                "scram",
+                authid=c["scram_derived"]["authid"],
+                password=c["scram_derived"]["password"],
+            ),
+        ),
         ("ticket_unknown", make("ticket", authid="nobody", ticket="whatever")),
     ]
 
@@ -581,7 +591,7 @@ def parse_args(argv):
     p.add_argument(
         "--credentials",
         required=True,
-        help="JSON: ticket, wampcra, wampcra_salted, cryptosign and scram principals",
+        help="JSON: ticket, wampcra, wampcra_salted, cryptosign, scram, scram_derived principals",
     )
     p.set_defaults(handler=cmd_auth)
     return parser.parse_args(argv)
