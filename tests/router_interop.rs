@@ -10,217 +10,33 @@
 //! per transport × serializer cell, bounded in time and killed when dropped.
 #![cfg(test)] // clippy.toml's allow-*-in-tests then reaches the helpers too (rust-clippy#13981)
 
-use std::path::PathBuf;
-use std::process::Stdio;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
 use serde_json::{Value as Json, json};
-use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, BufReader, Lines};
-use tokio::process::{Child, ChildStdout, Command};
 use wamp_client::{
     Arguments, Dict, Error, Invocation, Serializer, Session, Value, WampError, rpc::CancelMode,
 };
-use wamp_router::{Router, ScramKdfParams};
 
-/// How long one step may take: one line from a Python peer, one call, the router's shutdown.
-const STEP: Duration = Duration::from_secs(30);
+use support::{Peer, STEP, Served, Transport, connect, run_peer, within};
 
-/// The realm every test uses.
-const REALM: &str = "realm1";
-
-// ---------------------------------------------------------------------------------------------
-// The router and its listeners
-// ---------------------------------------------------------------------------------------------
-
-#[derive(Debug, Clone, Copy)]
-enum Transport {
-    WebSocket,
-    RawSocket,
-    Unix,
-}
-
-/// A router listening on a WebSocket, a RawSocket and a Unix socket.
-struct Served {
-    router: Router,
-    ws: String,
-    rs: String,
-    unix: String,
-    socket_path: PathBuf,
-}
-
-impl Served {
-    async fn start() -> Served {
-        Self::start_with(Router::builder().realm(REALM).build()).await
-    }
-
-    async fn start_with(router: Router) -> Served {
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        let socket_path = std::env::temp_dir().join(format!(
-            "wamp-router-interop-{}-{}.sock",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_file(&socket_path);
-        let ws = router.listen("ws://127.0.0.1:0/ws").await.unwrap();
-        let rs = router.listen("rs://127.0.0.1:0").await.unwrap();
-        let unix = router
-            .listen(&format!("unix://{}", socket_path.display()))
-            .await
-            .unwrap();
-        assert_ne!(ws.local_addr().unwrap().port(), 0, "{}", ws.url());
-        assert_ne!(rs.local_addr().unwrap().port(), 0, "{}", rs.url());
-        Served {
-            router,
-            ws: ws.url().to_owned(),
-            rs: rs.url().to_owned(),
-            unix: unix.url().to_owned(),
-            socket_path,
-        }
-    }
-
-    fn url(&self, transport: Transport) -> &str {
-        match transport {
-            Transport::WebSocket => &self.ws,
-            Transport::RawSocket => &self.rs,
-            Transport::Unix => &self.unix,
-        }
-    }
-
-    /// Shuts the router down, which must not take long once the peers have left.
-    async fn stop(self) {
-        within("router shutdown", self.router.shutdown()).await;
-        let _ = std::fs::remove_file(&self.socket_path);
-    }
-}
-
-async fn within<T>(what: &str, future: impl std::future::IntoFuture<Output = T>) -> T {
-    match tokio::time::timeout(STEP, future.into_future()).await {
-        Ok(value) => value,
-        Err(_) => panic!("{what}: nothing within {STEP:?}"),
-    }
-}
-
-async fn connect(url: &str, serializer: Serializer) -> Session {
-    let builder = Session::builder(url, REALM).serializer(serializer);
-    within("a Rust session joins", builder.connect())
-        .await
-        .unwrap_or_else(|e| panic!("a Rust session on {url}: {e}"))
-}
-
-// ---------------------------------------------------------------------------------------------
-// Python peers
-// ---------------------------------------------------------------------------------------------
-
-/// The Python of the Crossbar.io venv, which has Autobahn|Python.
-fn python() -> &'static PathBuf {
-    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
-    PYTHON.get_or_init(|| {
-        let root = testkit::workspace_root();
-        let out = std::process::Command::new("bash")
-            .arg(root.join("scripts").join("crossbar.sh"))
-            .arg("python")
-            .stderr(Stdio::inherit())
-            .output()
-            .expect("runs scripts/crossbar.sh python");
-        assert!(out.status.success(), "scripts/crossbar.sh python failed");
-        PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
-    })
-}
-
-/// A running `router_peer.py`: its stdout line by line, its stderr for messages. Dropping it
-/// kills the process.
-struct Peer {
-    child: Child,
-    lines: Lines<BufReader<ChildStdout>>,
-    stderr: Arc<Mutex<String>>,
-    what: String,
-}
-
-impl Peer {
-    fn spawn(url: &str, serializer: Serializer, args: &[&str]) -> Peer {
-        let script = testkit::workspace_root()
-            .join("tests")
-            .join("python")
-            .join("router_peer.py");
-        let mut child = Command::new(python())
-            .arg("-u")
-            .arg(script)
-            .args(["--url", url, "--serializer", serializer.name()])
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("starts router_peer.py");
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let mut pipe = child.stderr.take().unwrap();
-        let sink = stderr.clone();
-        tokio::spawn(async move {
-            let mut buf = [0u8; 4096];
-            while let Ok(n @ 1..) = pipe.read(&mut buf).await {
-                sink.lock()
-                    .unwrap()
-                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+/// Defines one test per cell: `matrix! { scenario: test_name => Transport, Serializer; ... }`.
+macro_rules! matrix {
+    ($scenario:ident: $($name:ident => $transport:ident, $serializer:ident;)*) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                $scenario(Transport::$transport, Serializer::$serializer).await;
             }
-        });
-        let lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        Peer {
-            child,
-            lines,
-            stderr,
-            what: format!("router_peer.py {} ({url}, {serializer})", args.join(" ")),
-        }
-    }
-
-    fn fail(&self, why: &str) -> ! {
-        panic!(
-            "{}: {why}\nstderr:\n{}",
-            self.what,
-            self.stderr.lock().unwrap()
-        )
-    }
-
-    async fn line(&mut self) -> String {
-        match tokio::time::timeout(STEP, self.lines.next_line()).await {
-            Ok(Ok(Some(line))) => line,
-            Ok(Ok(None)) => {
-                // Let the stderr reader catch up before quoting it.
-                let _ = tokio::time::timeout(Duration::from_secs(2), self.child.wait()).await;
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                self.fail("exited without printing another line")
-            }
-            Ok(Err(e)) => self.fail(&format!("cannot read its output: {e}")),
-            Err(_) => self.fail(&format!("printed nothing within {STEP:?}")),
-        }
-    }
-
-    async fn json(&mut self) -> Json {
-        let line = self.line().await;
-        serde_json::from_str(&line).unwrap_or_else(|e| self.fail(&format!("{e}: {line}")))
-    }
-
-    /// Waits for the peer to exit, which it must do successfully.
-    async fn finish(mut self) {
-        match tokio::time::timeout(STEP, self.child.wait()).await {
-            Ok(Ok(status)) if status.success() => {}
-            Ok(Ok(status)) => self.fail(&format!("exited with {status}")),
-            Ok(Err(e)) => self.fail(&format!("cannot wait for it: {e}")),
-            Err(_) => self.fail("did not exit"),
-        }
-    }
+        )*
+    };
 }
 
-/// Runs a peer that prints one JSON object and exits.
-async fn run_peer(url: &str, serializer: Serializer, args: &[&str]) -> Json {
-    let mut peer = Peer::spawn(url, serializer, args);
-    let out = peer.json().await;
-    peer.finish().await;
-    out
-}
+#[path = "router_interop/auth.rs"]
+mod auth;
+#[path = "router_interop/support.rs"]
+mod support;
 
 // ---------------------------------------------------------------------------------------------
 // Python ↔ Python
@@ -664,17 +480,6 @@ async fn python_and_rust(transport: Transport, serializer: Serializer) {
 // The matrix
 // ---------------------------------------------------------------------------------------------
 
-macro_rules! matrix {
-    ($scenario:ident: $($name:ident => $transport:ident, $serializer:ident;)*) => {
-        $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                $scenario(Transport::$transport, Serializer::$serializer).await;
-            }
-        )*
-    };
-}
-
 matrix! { python_to_python:
     python_to_python_websocket_json => WebSocket, Json;
     python_to_python_websocket_msgpack => WebSocket, MsgPack;
@@ -714,168 +519,4 @@ async fn python_to_python_across_transports_and_serializers() {
     assert_python_rpc(&out);
     assert_python_pubsub(&out);
     served.stop().await;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Authentication
-// ---------------------------------------------------------------------------------------------
-
-/// The realm that authenticates.
-const SECURE_REALM: &str = "secure";
-
-/// Crossbar.io's test principals (scripts/crossbar/config.json), throwaway credentials.
-fn credentials() -> Json {
-    json!({
-        "ticket": {"authid": "ticket-user", "ticket": "ticket-secret-123"},
-        "wampcra": {"authid": "cra-user", "secret": "cra-secret-123"},
-        "wampcra_salted": {
-            "authid": "cra-salted-user", "secret": "cra-salted-secret",
-            "salt": "salt123", "iterations": 100, "keylen": 32
-        },
-        "cryptosign": {
-            "authid": "cs-user",
-            "privkey": "d2ddb103d432490f61893bd87fe72c0f3f6fc36f2412ccf99519bb873af7e61c",
-            "pubkey": "53d9e731fcf81e7b480a0c4f281fea226a6c58b8118d4c08975a90273c77ef3b"
-        },
-        "scram_derived": {"authid": "scram-derived-user", "password": "derived-secret-456"},
-        "scram": {
-            "authid": "scram-user", "password": "scram-secret-123",
-            "principal": {
-                "kdf": "argon2id-13", "iterations": 16, "memory": 512,
-                "salt": "5ff8f9fad4f6c5ca86341dacf4ca3eae",
-                "stored-key": "02cb23c30751cd481d7f59cdb80499c6d9e6096756a7d9efa9f4fa9e9327864c",
-                "server-key": "45a39bb0eb7239e01c8ece71a2e7e2cfef51df9a06e932cada1a8161eb186951"
-            }
-        }
-    })
-}
-
-fn hex_bytes(text: &str) -> Vec<u8> {
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
-        .collect()
-}
-
-fn hex32(text: &str) -> [u8; 32] {
-    hex_bytes(text).try_into().unwrap()
-}
-
-/// Every principal of `credentials`, with the role `user`: `scram` from its stored keys, as
-/// Crossbar.io's configuration gives them (hex, as Crossbar.io reads them), `scram_derived`
-/// from its password.
-fn authentication() -> wamp_router::Authentication {
-    let c = credentials();
-    let s = |v: &Json| v.as_str().unwrap().to_owned();
-    let n = |v: &Json| u32::try_from(v.as_u64().unwrap()).unwrap();
-    let (salted, scram) = (&c["wampcra_salted"], &c["scram"]["principal"]);
-    let salt = hex_bytes(scram["salt"].as_str().unwrap());
-    wamp_router::Authentication::new()
-        .ticket(s(&c["ticket"]["authid"]), s(&c["ticket"]["ticket"]), "user")
-        .wampcra(
-            s(&c["wampcra"]["authid"]),
-            s(&c["wampcra"]["secret"]),
-            "user",
-        )
-        .wampcra_salted(
-            s(&salted["authid"]),
-            s(&salted["secret"]),
-            s(&salted["salt"]),
-            n(&salted["iterations"]),
-            n(&salted["keylen"]),
-            "user",
-        )
-        .unwrap()
-        .cryptosign(
-            s(&c["cryptosign"]["authid"]),
-            c["cryptosign"]["pubkey"].as_str().unwrap(),
-            "user",
-        )
-        .unwrap()
-        .principal(
-            s(&c["scram"]["authid"]),
-            wamp_router::Credential::scram_keys(
-                wamp_client::auth::primitives::ScramKdfVariant::Argon2idBase64,
-                salt,
-                n(&scram["iterations"]),
-                n(&scram["memory"]),
-                hex32(scram["stored-key"].as_str().unwrap()),
-                hex32(scram["server-key"].as_str().unwrap()),
-                "user",
-            ),
-        )
-        .scram_with(
-            s(&c["scram_derived"]["authid"]),
-            c["scram_derived"]["password"].as_str().unwrap(),
-            "user",
-            ScramKdfParams::Argon2id {
-                memory_kib: 1024,
-                iterations: 2,
-            },
-        )
-        .unwrap()
-}
-
-async fn python_authenticates(transport: Transport, serializer: Serializer) {
-    let router = Router::builder()
-        .realm(REALM)
-        .add_realm(wamp_router::RealmConfig::new(SECURE_REALM).authentication(authentication()))
-        .build();
-    let served = Served::start_with(router).await;
-    let out = run_peer(
-        served.url(transport),
-        serializer,
-        &[
-            "--realm",
-            SECURE_REALM,
-            "auth",
-            "--credentials",
-            &credentials().to_string(),
-        ],
-    )
-    .await;
-    let c = credentials();
-    for (case, method, principal) in [
-        ("ticket", "ticket", "ticket"),
-        ("wampcra", "wampcra", "wampcra"),
-        ("wampcra_salted", "wampcra", "wampcra_salted"),
-        ("cryptosign", "cryptosign", "cryptosign"),
-        ("scram", "scram", "scram"),
-        ("scram_derived", "scram", "scram_derived"),
-    ] {
-        assert_eq!(
-            out[case],
-            json!({
-                "authid": c[principal]["authid"],
-                "authrole": "user",
-                "authmethod": method,
-                // wamp.session.count: this session.
-                "call": {"args": [1], "kwargs": {}},
-            }),
-            "{case}: {out}"
-        );
-    }
-    for case in [
-        "ticket_wrong",
-        "wampcra_wrong",
-        "cryptosign_wrong",
-        "scram_wrong",
-        "ticket_unknown",
-    ] {
-        assert_eq!(
-            out[case],
-            json!({"error": "wamp.error.not_authorized"}),
-            "{case}: {out}"
-        );
-    }
-    served.stop().await;
-}
-
-matrix! { python_authenticates:
-    python_authenticates_websocket_json => WebSocket, Json;
-    python_authenticates_websocket_msgpack => WebSocket, MsgPack;
-    python_authenticates_websocket_cbor => WebSocket, Cbor;
-    python_authenticates_rawsocket_json => RawSocket, Json;
-    python_authenticates_rawsocket_msgpack => RawSocket, MsgPack;
-    python_authenticates_rawsocket_cbor => RawSocket, Cbor;
 }
