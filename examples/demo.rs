@@ -1,6 +1,7 @@
 //! A callee, a caller, a publisher and a subscriber talking through a WAMP router.
 //!
-//! Start a router first (`scripts/crossbar.sh start` runs Crossbar.io on 127.0.0.1:8080), then:
+//! Start a router first (`cargo run --example router` listens on ws://127.0.0.1:8080/ws, as does
+//! Crossbar.io started by `scripts/crossbar.sh start`), then:
 //!
 //! ```text
 //! cargo run --example demo [-- --url ws://127.0.0.1:8080/ws --realm realm1]
