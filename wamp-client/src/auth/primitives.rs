@@ -6,12 +6,16 @@
 //! blocking thread.
 //!
 //! ```
-//! use wamp_client::auth::primitives;
+//! use wamp_client::auth::{CryptoSign, primitives};
 //!
-//! // WAMP-CRA: the router checks the client's answer to its challenge.
-//! let challenge = r#"{"nonce": "abc"}"#;
-//! let answer = primitives::wampcra_sign(b"secret", challenge).unwrap();
-//! assert_eq!(primitives::wampcra_sign(b"secret", challenge).unwrap(), answer);
+//! // Cryptosign: the client signs the router's 32 random bytes, the router checks the
+//! // signature against the public key it has on record.
+//! let client = CryptoSign::from_bytes(&[7; 32]);
+//! let on_record = primitives::cryptosign_public_key(&client.public_key_hex()).unwrap();
+//! let challenge = [42u8; 32];
+//! let answer = primitives::cryptosign_sign(&client, &challenge);
+//! assert!(primitives::cryptosign_verify(&on_record, &answer, &challenge));
+//! assert!(!primitives::cryptosign_verify(&on_record, &answer, &[0; 32]));
 //! ```
 
 use zeroize::Zeroizing;
