@@ -112,10 +112,11 @@ async fn admit(
             message: format!("no realm `{realm}` on this router"),
         });
     };
-    if !details
+    let announces_roles = details
         .get("roles")
-        .is_some_and(|roles| roles.as_dict().is_some_and(|r| !r.is_empty()))
-    {
+        .and_then(Value::as_dict)
+        .is_some_and(|roles| !roles.is_empty());
+    if !announces_roles {
         return Err(violation("HELLO announces no roles"));
     }
     let identity = match realm_state
