@@ -165,8 +165,7 @@ async fn cancel_and_timeout_interrupt_the_callee() {
     let error = tokio::time::timeout(LIMIT, call)
         .await
         .expect("in time")
-        .err()
-        .expect("timeout");
+        .expect_err("timeout");
     assert!(
         matches!(&error, Error::Wamp(w) if w.uri.as_str() == "wamp.error.timeout"),
         "{error}"
