@@ -1,5 +1,5 @@
 //! URI checks done locally before a request is sent, so mistakes surface as
-//! [`Error::InvalidUri`](crate::Error::InvalidUri) with a clear reason instead of a router error.
+//! [`Error::InvalidUri`] with a clear reason instead of a router error.
 //! A router applies the same rules to what its clients send.
 //!
 //! ```
