@@ -34,18 +34,25 @@ fn start(args: &[&str]) -> (Child, Vec<String>) {
         }
     });
     let mut urls = Vec::new();
-    loop {
-        let line = received
-            .recv_timeout(LIMIT)
-            .unwrap_or_else(|e| panic!("no `ready` from the router example: {e}"));
+    let ready = loop {
+        let line = match received.recv_timeout(LIMIT) {
+            Ok(line) => line,
+            Err(e) => break Err(format!("no `ready` from the router example: {e}")),
+        };
         if line == "ready" {
-            return (child, urls);
+            break Ok(());
         }
-        let url = line
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected line before `ready`: {line}"));
-        urls.push(url.to_owned());
+        match line.strip_prefix("listening on ") {
+            Some(url) => urls.push(url.to_owned()),
+            None => break Err(format!("unexpected line before `ready`: {line}")),
+        }
+    };
+    if let Err(e) = ready {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("{e}");
     }
+    (child, urls)
 }
 
 /// Sends `signal` (`TERM`, `INT`) to the child and waits for it to exit.
