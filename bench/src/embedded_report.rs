@@ -146,32 +146,44 @@ pub fn render(ctx: &Ctx, sers: &[Ser], took: Duration) -> String {
         "\n**Per router core, wamp-router ÷ Crossbar.io** (calls with 100 outstanding and event \
          intake, same client, link and serializer; goal ≥ {GOAL:.0}x for calls):\n"
     );
-    md.push_str("| link | serializer | calls per core | events per core |\n|---|---|---|---|\n");
+    md.push_str(
+        "| wamp-router link | serializer | calls per core | events per core |\n|---|---|---|---|\n",
+    );
+    let fmt_ratio = |r: Option<f64>, goal: Option<f64>| match (r, goal) {
+        (Some(r), Some(goal)) => format!("{r:.1}x {}", if r >= goal { "✓" } else { "✗" }),
+        (Some(r), None) => format!("{r:.1}x"),
+        (None, _) => "-".into(),
+    };
     for &ser in sers {
-        for transport in ["ws", "rs"] {
-            let client = Client::new("wamp-client", transport, ser, "current");
-            let ratio = |w: &str| {
-                let ours = outcome(ctx, "embedded", &client, w).and_then(|o| per_core(&client, o));
-                let theirs =
-                    outcome(ctx, "crossbar", &client, w).and_then(|o| per_core(&client, o));
-                match (ours, theirs) {
-                    (Some(a), Some(b)) if b > 0.0 => a / b,
-                    _ => f64::NAN,
-                }
-            };
-            let calls = ratio("pipe100");
-            let mark = if calls.is_nan() {
-                ""
-            } else if calls >= GOAL {
-                " ✓"
+        for transport in ["memory", "ws", "rs"] {
+            let ours = if transport == "memory" {
+                Client::new("in-process", "memory", ser, "current")
             } else {
-                " ✗"
+                Client::new("wamp-client", transport, ser, "current")
+            };
+            // In-process links are held against Crossbar.io's better link, RawSocket.
+            let theirs_transport = if transport == "memory" {
+                "rs"
+            } else {
+                transport
+            };
+            let theirs = Client::new("wamp-client", theirs_transport, ser, "current");
+            let ratio = |w: &str| {
+                let a = outcome(ctx, "embedded", &ours, w).and_then(|o| per_core(&ours, o))?;
+                let b = outcome(ctx, "crossbar", &theirs, w).and_then(|o| per_core(&theirs, o))?;
+                (b > 0.0).then(|| a / b)
+            };
+            let link = match transport {
+                "memory" => "in-process (whole process) vs Crossbar.io rs://",
+                "ws" => "loopback ws://",
+                _ => "loopback rs://",
             };
             let _ = writeln!(
                 md,
-                "| loopback {transport}:// | {} | {calls:.1}x{mark} | {:.1}x |",
-                client.ser,
-                ratio("events")
+                "| {link} | {} | {} | {} |",
+                ours.ser,
+                fmt_ratio(ratio("pipe100"), Some(GOAL)),
+                fmt_ratio(ratio("events"), None)
             );
         }
     }
