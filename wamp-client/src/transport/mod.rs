@@ -28,10 +28,14 @@
 //! transport, and [`connect_with_factory`](crate::SessionBuilder::connect_with_factory) opens a
 //! new one for every connection, reconnects included. [`memory`] is one in the same process,
 //! for tests and embedding.
+//!
+//! # The router's side
+//! [`rawsocket`] also holds the router's half of RawSocket (its handshake and transport), for
+//! routers built on this crate's wire types.
 
 mod keepalive;
 pub mod memory;
-mod rawsocket;
+pub mod rawsocket;
 mod tls;
 mod websocket;
 

@@ -37,6 +37,33 @@ pub(crate) struct Frame {
     pub(crate) payload: Bytes,
 }
 
+/// Which end of the connection this codec serves: it names the peer in errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Role {
+    /// This end is a client; the peer is the router.
+    Client,
+    /// This end is the router; the peer is a client.
+    Router,
+}
+
+impl Role {
+    /// The peer, as errors name it.
+    pub(crate) fn peer(self) -> &'static str {
+        match self {
+            Role::Client => "the router",
+            Role::Router => "the client",
+        }
+    }
+
+    /// This end, as errors name it.
+    pub(crate) fn this_end(self) -> &'static str {
+        match self {
+            Role::Client => "this client",
+            Role::Router => "this router",
+        }
+    }
+}
+
 /// A framing failure: the connection cannot continue.
 #[derive(Debug)]
 pub(crate) struct FramingError(pub(crate) TransportError);
@@ -62,8 +89,10 @@ impl From<io::Error> for FramingError {
 /// Splits the byte stream into frames and writes frames into the send buffer.
 #[derive(Debug)]
 pub(crate) struct RawSocketCodec {
-    /// The longest payload accepted from the router.
+    /// The longest payload accepted from the peer.
     pub(crate) max_receive: usize,
+    /// Which end this is.
+    pub(crate) role: Role,
 }
 
 impl Decoder for RawSocketCodec {
@@ -74,9 +103,10 @@ impl Decoder for RawSocketCodec {
         let Some(&[first, l1, l2, l3]) = src.get(..4) else {
             return Ok(None);
         };
+        let peer = self.role.peer();
         if first & 0xF0 != 0 {
             return Err(FramingError::new(format!(
-                "the router sent a RawSocket frame with reserved header bits set (first byte \
+                "{peer} sent a RawSocket frame with reserved header bits set (first byte \
                  0x{first:02X})"
             )));
         }
@@ -84,7 +114,7 @@ impl Decoder for RawSocketCodec {
         let length = if first & 0x08 != 0 {
             if low24 != 0 {
                 return Err(FramingError::new(format!(
-                    "the router sent a RawSocket frame longer than 2^24 bytes ({} bytes)",
+                    "{peer} sent a RawSocket frame longer than 2^24 bytes ({} bytes)",
                     MAX_FRAME + low24
                 )));
             }
@@ -98,14 +128,15 @@ impl Decoder for RawSocketCodec {
             2 => FrameKind::Pong,
             other => {
                 return Err(FramingError::new(format!(
-                    "the router sent a RawSocket frame of reserved type {other}"
+                    "{peer} sent a RawSocket frame of reserved type {other}"
                 )));
             }
         };
         if length > self.max_receive {
             return Err(FramingError::new(format!(
-                "the router sent a RawSocket frame of {length} bytes, which exceeds this client's \
-                 limit of {} bytes (max_message_size)",
+                "{peer} sent a RawSocket frame of {length} bytes, which exceeds {}'s limit of \
+                 {} bytes (max_message_size)",
+                self.role.this_end(),
                 self.max_receive
             )));
         }
@@ -124,8 +155,9 @@ impl Decoder for RawSocketCodec {
             Some(frame) => Ok(Some(frame)),
             None if src.is_empty() => Ok(None),
             None => Err(FramingError::new(format!(
-                "the router closed the connection in the middle of a RawSocket frame ({} bytes \
-                 of it received)",
+                "{} closed the connection in the middle of a RawSocket frame ({} bytes of it \
+                 received)",
+                self.role.peer(),
                 src.len()
             ))),
         }
@@ -172,6 +204,7 @@ mod tests {
     fn frames_round_trip() {
         let mut codec = RawSocketCodec {
             max_receive: MAX_FRAME,
+            role: Role::Client,
         };
         let mut buffer = BytesMut::new();
         for (kind, payload) in [
@@ -195,7 +228,10 @@ mod tests {
 
     #[test]
     fn partial_frames_wait() {
-        let mut codec = RawSocketCodec { max_receive: 100 };
+        let mut codec = RawSocketCodec {
+            max_receive: 100,
+            role: Role::Client,
+        };
         let mut buffer = BytesMut::from(&b"\x00\x00"[..]);
         assert!(matches!(codec.decode(&mut buffer), Ok(None)));
         buffer.extend_from_slice(b"\x00\x03ab");
@@ -208,7 +244,10 @@ mod tests {
 
     #[test]
     fn bad_frames_fail() {
-        let mut codec = RawSocketCodec { max_receive: 512 };
+        let mut codec = RawSocketCodec {
+            max_receive: 512,
+            role: Role::Router,
+        };
         let reserved = decode_all(&mut codec, b"\x10\x00\x00\x01x");
         assert!(matches!(&reserved, Err(e) if e.to_string().contains("reserved header bits")));
         let kind = decode_all(&mut codec, b"\x03\x00\x00\x01x");
@@ -229,6 +268,7 @@ mod tests {
     fn the_25th_length_bit() {
         let mut codec = RawSocketCodec {
             max_receive: MAX_FRAME,
+            role: Role::Client,
         };
         let mut buffer = BytesMut::new();
         let frame = Frame {

@@ -1,10 +1,12 @@
-//! The opening handshake: the client's four bytes, and the check of the router's answer.
+//! The opening handshake: the client's four bytes and the check of the router's answer, and
+//! the router's half ([`server_handshake`]).
 
 use std::io;
 
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
 
-use super::Io;
+use super::{Io, MAX_FRAME};
+use crate::transport::TransportError;
 use crate::wire::Serializer;
 
 /// The first byte of both handshake halves.
@@ -22,6 +24,13 @@ fn serializer_id(serializer: Serializer) -> u8 {
         Serializer::MsgPack => 2,
         Serializer::Cbor => 3,
     }
+}
+
+/// The serializer a RawSocket serializer id names.
+fn serializer_of(id: u8) -> Option<Serializer> {
+    Serializer::ALL
+        .into_iter()
+        .find(|&serializer| serializer_id(serializer) == id)
 }
 
 /// LLLL for a receive limit: the largest power of two not above it (so a router that honours
@@ -159,9 +168,112 @@ pub(super) async fn handshake(
     check_reply(reply, serializer)
 }
 
+/// What the router's half of the handshake agreed on with a client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerHandshake {
+    /// The serializer the client asked for.
+    pub serializer: Serializer,
+    /// The longest message the client accepts, as it announced (2^9 to 2^24 bytes).
+    pub max_send: usize,
+    /// The longest message accepted from the client.
+    pub max_receive: usize,
+}
+
+/// The router's answer to a client's four bytes: its own four bytes, or an error code.
+fn server_reply(hello: [u8; 4], max_receive: usize) -> Result<(ServerHandshake, [u8; 4]), Refusal> {
+    let [magic, second, reserved1, reserved2] = hello;
+    if magic != MAGIC {
+        let hint = if magic == b'G' {
+            " (an HTTP request: this is a RawSocket endpoint, not a WebSocket one)"
+        } else {
+            ""
+        };
+        return Err(Refusal {
+            code: None,
+            reason: format!(
+                "the client did not open with a RawSocket handshake (first byte 0x{magic:02X} \
+                 instead of 0x7F){hint}"
+            ),
+        });
+    }
+    if reserved1 != 0 || reserved2 != 0 {
+        return Err(Refusal {
+            code: Some(3),
+            reason: format!(
+                "the client's RawSocket handshake has non-zero reserved bytes (0x{reserved1:02X} \
+                 0x{reserved2:02X})"
+            ),
+        });
+    }
+    let id = second & 0x0F;
+    let Some(serializer) = serializer_of(id) else {
+        return Err(Refusal {
+            code: Some(1),
+            reason: format!(
+                "the client asked for RawSocket serializer id {id}; this router speaks 1 (JSON), \
+                 2 (MessagePack) and 3 (CBOR)"
+            ),
+        });
+    };
+    let max_receive = max_receive.min(MAX_FRAME);
+    let handshake = ServerHandshake {
+        serializer,
+        max_send: MIN_ANNOUNCED << (second >> 4),
+        max_receive,
+    };
+    let reply = [MAGIC, (length_exponent(max_receive) << 4) | id, 0, 0];
+    Ok((handshake, reply))
+}
+
+/// A client's handshake the router refuses.
+#[derive(Debug)]
+struct Refusal {
+    /// The error code to answer with (1 serializer unsupported, 3 reserved bits), or `None` to
+    /// close without an answer (the client does not speak RawSocket).
+    code: Option<u8>,
+    reason: String,
+}
+
+/// Runs the router's half of the handshake on a freshly accepted stream: reads the client's
+/// four bytes and answers with the router's own, announcing `max_receive` (rounded down to a
+/// power of two from 2^9 to 2^24; the exact limit is enforced by
+/// [`RawSocketTransport::server`](super::RawSocketTransport::server)).
+///
+/// A client asking for an unknown serializer or setting reserved bits is answered with the
+/// specification's error code (1 or 3) and refused; one that does not open with the RawSocket
+/// magic byte is refused without an answer. This waits for the client as long as it takes:
+/// bound it with a timeout.
+pub async fn server_handshake<S>(
+    stream: &mut S,
+    max_receive: usize,
+) -> Result<ServerHandshake, TransportError>
+where
+    S: AsyncRead + AsyncWrite + Unpin + ?Sized,
+{
+    let io_error = |e: io::Error| TransportError::io("RawSocket handshake failed", e);
+    let mut hello = [0u8; 4];
+    stream.read_exact(&mut hello).await.map_err(io_error)?;
+    match server_reply(hello, max_receive) {
+        Ok((handshake, reply)) => {
+            stream.write_all(&reply).await.map_err(io_error)?;
+            stream.flush().await.map_err(io_error)?;
+            Ok(handshake)
+        }
+        Err(refusal) => {
+            if let Some(code) = refusal.code {
+                // Best effort: the client is refused whether or not it hears why.
+                let answer = [MAGIC, code << 4, 0, 0];
+                if stream.write_all(&answer).await.is_ok() {
+                    let _ = stream.flush().await;
+                }
+            }
+            Err(TransportError::new(refusal.reason))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::super::MAX_FRAME;
     use super::*;
 
     #[test]
@@ -226,5 +338,80 @@ mod tests {
             matches!(&wrong, Err(HandshakeError::Fatal(m)) if m.contains("serializer id 2")),
             "{wrong:?}"
         );
+    }
+
+    #[test]
+    fn server_replies() {
+        let ok = server_reply([0x7F, 0x62, 0, 0], MAX_FRAME).ok();
+        assert_eq!(
+            ok,
+            Some((
+                ServerHandshake {
+                    serializer: Serializer::MsgPack,
+                    max_send: 1 << 15,
+                    max_receive: MAX_FRAME,
+                },
+                [0x7F, 0xF2, 0, 0]
+            ))
+        );
+        // The router's limit rounds down in the announcement, and is capped at 2^24.
+        let small = server_reply([0x7F, 0xF1, 0, 0], 100_000).ok();
+        assert_eq!(
+            small.map(|(h, r)| (h.max_receive, r)),
+            Some((100_000, [0x7F, 0x71, 0, 0]))
+        );
+        let big = server_reply([0x7F, 0x03, 0, 0], usize::MAX).ok();
+        assert_eq!(
+            big.map(|(h, r)| (h.serializer, h.max_send, h.max_receive, r)),
+            Some((Serializer::Cbor, 512, MAX_FRAME, [0x7F, 0xF3, 0, 0]))
+        );
+        for (hello, code, text) in [
+            ([0x7F, 0xF4, 0, 0], Some(1), "serializer id 4"),
+            ([0x7F, 0xF0, 0, 0], Some(1), "serializer id 0"),
+            ([0x7F, 0xF1, 1, 0], Some(3), "reserved bytes"),
+            (*b"GET ", None, "HTTP request"),
+            ([0x00, 0xF1, 0, 0], None, "first byte 0x00"),
+        ] {
+            let refusal = server_reply(hello, MAX_FRAME).err();
+            assert!(
+                refusal
+                    .as_ref()
+                    .is_some_and(|r| r.code == code && r.reason.contains(text)),
+                "{hello:?}: {refusal:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn both_halves_agree() {
+        let (mut client, mut server) = tokio::io::duplex(64);
+        let (client_side, server_side) = tokio::join!(
+            handshake(&mut client, Serializer::Cbor, 1 << 20),
+            server_handshake(&mut server, 4096)
+        );
+        assert_eq!(client_side.ok(), Some(4096));
+        assert_eq!(
+            server_side.ok(),
+            Some(ServerHandshake {
+                serializer: Serializer::Cbor,
+                max_send: 1 << 20,
+                max_receive: 4096,
+            })
+        );
+    }
+
+    #[tokio::test]
+    async fn refusals_are_answered() {
+        let (mut client, mut server) = tokio::io::duplex(64);
+        let hello = [0x7F, 0xF7, 0, 0];
+        let (written, refused) = tokio::join!(
+            client.write_all(&hello),
+            server_handshake(&mut server, 4096)
+        );
+        assert!(written.is_ok());
+        assert!(refused.is_err_and(|e| e.to_string().contains("serializer id 7")));
+        let mut answer = [0u8; 4];
+        assert!(client.read_exact(&mut answer).await.is_ok());
+        assert_eq!(answer, [0x7F, 0x10, 0, 0]);
     }
 }

@@ -10,7 +10,7 @@
 //! stream inside `select!`), and writes are batched: `start_send` appends to a buffer and
 //! `poll_flush` writes it.
 //!
-//! A message longer than the router's limit is never sent. Where the session can be told through
+//! On the client's end, a message longer than the router's limit is never sent. Where the session can be told through
 //! the protocol itself, the transport answers in the router's place: a CALL, acknowledged PUBLISH,
 //! SUBSCRIBE or REGISTER gets a local `ERROR` with `wamp.error.payload_size_exceeded`, and an
 //! oversized YIELD (or invocation ERROR) is replaced by an `ERROR` with that URI for the router,
@@ -18,8 +18,16 @@
 //! session messages (HELLO, AUTHENTICATE, GOODBYE, ...), which cannot be refused this way, fail
 //! the connection.
 //!
-//! Keepalive (see [`keepalive`](super::keepalive)) is opt-in here: when on, a PING frame goes out
-//! every interval and the connection fails when nothing at all has arrived for the timeout (a
+//! # The router's side
+//! A router accepting RawSocket connections runs [`server_handshake`] on each accepted stream
+//! (TCP, TLS, Unix socket), then turns the stream into a
+//! [`Transport`](super::Transport) with [`RawSocketTransport::server`]. The same framing serves
+//! both ends; the router's end answers PINGs, enforces its receive limit and never sends a
+//! message too long for the client (see [`RawSocketTransport::server`]).
+//!
+//! # Keepalive
+//! Keepalive (see `keepalive` in the transport module) is opt-in on the client: when on, a
+//! PING frame goes out every interval and the connection fails when nothing at all has arrived for the timeout (a
 //! PONG, like any frame or part of one, counts). It is off by default because Crossbar.io's
 //! RawSocket (Autobahn|Python on Twisted) reads a PING frame's header as the length of a 16 MiB
 //! message and drops the connection.
@@ -30,8 +38,10 @@ mod stream;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 
+use self::codec::Role;
 use self::handshake::{HandshakeError, handshake};
-use self::stream::RawSocketTransport;
+pub use self::handshake::{ServerHandshake, server_handshake};
+pub use self::stream::RawSocketTransport;
 use super::{Connection, TransportOptions};
 use crate::error::ConnectError;
 use crate::wire::Serializer;
@@ -70,6 +80,7 @@ where
                 return Ok(Connection {
                     transport: Box::new(RawSocketTransport::new(
                         stream,
+                        Role::Client,
                         serializer,
                         max_send,
                         max_receive,
