@@ -118,6 +118,28 @@ async fn idle_in_process(router: &Router, ser: Ser, n: usize) -> Result<Report, 
         }
     }
     let raw = rss_held().saturating_sub(before) as f64 / n as f64;
+    // The same sessions once each has been sent some traffic: 8 answers listing every session
+    // id (about 9 KB each for 1000 sessions), then idle again.
+    let list = serializer
+        .encode(&Message::Call {
+            request: 1,
+            options: Dict::new(),
+            procedure: "wamp.session.list".into(),
+            payload: wamp_client::wire::Payload::Empty,
+        })
+        .map_err(|e| format!("encode: {e}"))?;
+    let mut answered = 0usize;
+    for link in &mut links {
+        for _ in 0..8 {
+            link.send(bytes::Bytes::from(list.clone()))
+                .await
+                .map_err(|e| format!("send: {e}"))?;
+            if let Some(Ok(answer)) = link.next().await {
+                answered += answer.len();
+            }
+        }
+    }
+    let after_traffic = rss_held().saturating_sub(before) as f64 / n as f64;
     let mut sessions = Vec::with_capacity(n);
     let before = rss_held();
     for _ in 0..n {
@@ -129,7 +151,9 @@ async fn idle_in_process(router: &Router, ser: Ser, n: usize) -> Result<Report, 
         bytes_per_item: Some(raw),
         items: Some(n as u64),
         note: Some(format!(
-            "{whole:.0} B with a whole wamp-client session on the client end of each link"
+            "{after_traffic:.0} B once each session was sent {:.0} KB (8 answers); {whole:.0} B \
+             with a whole wamp-client session on the client end of each link",
+            answered as f64 / n as f64 / 1000.0
         )),
         ..Report::default()
     })
@@ -180,6 +204,22 @@ pub async fn idle_over_socket(url: &str, ser: Ser, n: usize, spec: Spec) -> Resu
     })
 }
 
+/// Starts `wamp-bench embedded-router` on the router's CPU: the process and its two URLs.
+fn start_router(ctx: &Ctx) -> Option<(std::process::Child, String, String)> {
+    let mut router = spawn_pinned(
+        Command::new(&ctx.exe).args(["embedded-router", "--cpu", &ROUTER_CPU.to_string()]),
+        ROUTER_CPU,
+    );
+    let urls = read_line_with(&mut router, "listening ", Duration::from_secs(10));
+    match urls.as_deref().and_then(|l| l.split_once(' ')) {
+        Some((ws, rs)) => Some((router, ws.to_owned(), rs.to_owned())),
+        None => {
+            kill(&mut router);
+            None
+        }
+    }
+}
+
 const IDLE: Workload = Workload::IdleSessions(1000);
 const THROUGHPUT: [Workload; 4] = [
     Workload::Seq,
@@ -217,14 +257,8 @@ pub fn run(args: RunArgs) -> i32 {
     }
 
     // Over loopback: the router in its own process on its own core.
-    let mut router = spawn_pinned(
-        Command::new(&ctx.exe).args(["embedded-router", "--cpu", &ROUTER_CPU.to_string()]),
-        ROUTER_CPU,
-    );
-    let urls = read_line_with(&mut router, "listening ", Duration::from_secs(10));
-    match urls.as_deref().and_then(|l| l.split_once(' ')) {
-        Some((ws, rs)) => {
-            let (ws, rs) = (ws.to_owned(), rs.to_owned());
+    match start_router(&ctx) {
+        Some((mut router, ws, rs)) => {
             let pids = [router.id()];
             let mut callee = spawn_pinned(
                 Command::new(&ctx.exe).args(["helper", "callee", "--url", &rs]),
@@ -248,23 +282,36 @@ pub fn run(args: RunArgs) -> i32 {
                             kill(p);
                         }
                     }
-                    if transport == "rs" || ser == Ser::MsgPack {
-                        ctx.measure(
-                            "embedded",
-                            &client,
-                            IDLE,
-                            url,
-                            &pids,
-                            Duration::from_secs(120),
-                        );
-                    }
                 }
             }
             kill(&mut callee);
+            kill(&mut router);
         }
         None => eprintln!("wamp-bench embedded: the router did not listen; loopback skipped"),
     }
-    kill(&mut router);
+    // Memory: a fresh router process for each run, so that none reuses another's freed memory.
+    for ser in sers {
+        for transport in ["ws", "rs"] {
+            if transport == "ws" && ser != Ser::MsgPack {
+                continue;
+            }
+            let Some((mut router, ws, rs)) = start_router(&ctx) else {
+                continue;
+            };
+            let url = if transport == "ws" { ws } else { rs };
+            let client = Client::new("wamp-client", transport, ser, "current");
+            let pids = [router.id()];
+            ctx.measure(
+                "embedded",
+                &client,
+                IDLE,
+                &url,
+                &pids,
+                Duration::from_secs(120),
+            );
+            kill(&mut router);
+        }
+    }
 
     if crossbar {
         match Crossbar::start(&ctx) {
