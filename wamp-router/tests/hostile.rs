@@ -1,9 +1,10 @@
 //! The router against a malicious client speaking raw bytes over an in-memory connection:
-//! garbage, truncated and mistyped messages, messages only a router sends, requests for what is
-//! not the client's, and clients that vanish mid-call. The router answers a protocol violation
-//! with ABORT `wamp.error.protocol_violation` and closes that connection, ignores what the
-//! specification tells it to ignore, never panics or hangs, keeps serving other sessions, and
-//! forgets everything a session held once it is gone.
+//! garbage, truncated and mistyped messages, ids out of range, messages only a router sends,
+//! answers and cancels for what is not the client's, nesting beyond any decoder's limit. The
+//! router answers a protocol violation with ABORT `wamp.error.protocol_violation` and closes that
+//! connection, ignores what the specification tells it to ignore, never panics or hangs, keeps
+//! serving other sessions, and forgets everything a session held once it is gone. (Clients that
+//! vanish mid-call: `vanishing.rs`; clients that stop reading: `slow_consumer.rs`.)
 #![cfg(test)]
 
 mod support;
