@@ -101,8 +101,8 @@ pub fn render(ctx: &Ctx, sers: &[Ser], took: Duration) -> String {
     let mut md = String::new();
     let _ = writeln!(
         md,
-        "Measured {} on {}.\nCommand: `bench/target/release/wamp-bench embedded --update \
-         BENCHMARKS.md` ({:.1} s window after {:.1} s warm-up per measurement; the run took {:.0} s).\n",
+        "Measured {} on {}.\nCommand: `bench/target/release/wamp-bench embedded --secs {} \
+         --warmup {} --update BENCHMARKS.md` (the run took {:.0} s).\n",
         today(),
         machine(),
         ctx.secs,
