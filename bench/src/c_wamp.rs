@@ -28,7 +28,15 @@ pub async fn connect(url: &str, ser: Ser) -> Result<Session, String> {
 }
 
 pub async fn run(url: &str, ser: Ser, workload: Workload, spec: Spec) -> Result<Report, String> {
+    if let Workload::IdleSessions(n) = workload {
+        return crate::embedded::idle_over_socket(url, ser, n, spec).await;
+    }
     let session = connect(url, ser).await?;
+    run_on(session, workload, spec).await
+}
+
+/// Runs `workload` with a joined session.
+pub async fn run_on(session: Session, workload: Workload, spec: Spec) -> Result<Report, String> {
     let mut meter = Meter::new(spec);
     let report = match workload {
         Workload::Seq => {
@@ -245,6 +253,9 @@ pub async fn run(url: &str, ser: Ser, workload: Workload, spec: Spec) -> Result<
                 ..Report::default()
             }
         }
+        Workload::IdleSessions(_) => {
+            return Err("idle sessions are opened by their own runner".into());
+        }
     };
     Ok(report)
 }
@@ -253,11 +264,7 @@ pub async fn run(url: &str, ser: Ser, workload: Workload, spec: Spec) -> Result<
 pub async fn callee(url: &str, ser: Ser) -> Result<(), String> {
     let session = connect(url, ser).await?;
     let _reg = session
-        .register(ECHO, |inv: wamp_client::Invocation| async move {
-            let mut out = wamp_client::Arguments::new();
-            out.args = inv.args;
-            Ok(out)
-        })
+        .register(ECHO, echo)
         .await
         .map_err(|e| format!("register: {e}"))?;
     println!("ready");
@@ -270,6 +277,21 @@ pub async fn callee(url: &str, ser: Ser) -> Result<(), String> {
 pub async fn publisher(url: &str, ser: Ser, n: usize) -> Result<(), String> {
     let session = connect(url, ser).await?;
     println!("ready");
+    publish_flood(&session, n).await;
+    Ok(())
+}
+
+/// `bench.echo`: answers with the call's arguments.
+pub async fn echo(
+    inv: wamp_client::Invocation,
+) -> Result<wamp_client::Arguments, wamp_client::WampError> {
+    let mut out = wamp_client::Arguments::new();
+    out.args = inv.args;
+    Ok(out)
+}
+
+/// Publishes to `bench.flood` with `n` acknowledged publications outstanding, for ever.
+pub async fn publish_flood(session: &Session, n: usize) {
     let publish = |i: u64| {
         let session = &session;
         async move {
@@ -292,5 +314,4 @@ pub async fn publisher(url: &str, ser: Ser, n: usize) -> Result<(), String> {
         pending.push(publish(i));
         i += 1;
     }
-    Ok(())
 }

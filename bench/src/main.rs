@@ -12,6 +12,8 @@ mod c_raw;
 mod c_wamp;
 mod c_wamp_async;
 mod codec;
+mod embedded;
+mod embedded_report;
 mod measure;
 mod orchestrate;
 mod report;
@@ -37,6 +39,15 @@ struct Cli {
 enum Command {
     /// Runs every measurement and prints (and optionally writes) the results tables.
     Run(orchestrate::RunArgs),
+    /// The embedded router (wamp-router) against Crossbar.io: in-process, over loopback, and
+    /// memory per idle session.
+    Embedded(orchestrate::RunArgs),
+    /// Runs the embedded router on loopback until killed; prints "listening WS-URL RS-URL".
+    EmbeddedRouter {
+        /// CPU to pin the router to.
+        #[arg(long)]
+        cpu: Option<usize>,
+    },
     /// Runs the instant router until killed; prints "listening PORT".
     Router {
         #[arg(long, default_value_t = 0)]
@@ -100,6 +111,16 @@ fn main() {
     let cli = Cli::parse();
     match cli.command {
         Command::Run(args) => std::process::exit(orchestrate::run(args)),
+        Command::Embedded(args) => std::process::exit(embedded::run(args)),
+        Command::EmbeddedRouter { cpu } => {
+            if let Some(cpu) = cpu {
+                measure::pin_to_cpu(cpu);
+            }
+            if let Err(e) = runtime("current").block_on(embedded::serve()) {
+                eprintln!("error: {e}");
+                std::process::exit(1);
+            }
+        }
         Command::Router { port, cpu } => {
             if let Some(cpu) = cpu {
                 measure::pin_to_cpu(cpu);
@@ -168,6 +189,7 @@ async fn client(args: ClientArgs) -> Result<measure::Report, String> {
     let url = args.url.as_str();
     match args.imp.as_str() {
         "wamp-client" => c_wamp::run(url, ser, workload, spec).await,
+        "in-process" => embedded::in_process(ser, workload, spec).await,
         "raw" => c_raw::run(url, ser, workload, spec).await,
         "battler" => c_battler::run(url, ser, workload, spec).await,
         "wamp-async" => c_wamp_async::run(url, ser, workload, spec).await,

@@ -64,6 +64,14 @@ pub fn rss() -> u64 {
     pages * unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as u64
 }
 
+/// Resident set size of process `pid`, in bytes.
+pub fn pid_rss(pid: u32) -> Option<u64> {
+    let statm = std::fs::read_to_string(format!("/proc/{pid}/statm")).ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    // SAFETY: sysconf has no preconditions.
+    Some(pages * unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as u64)
+}
+
 /// Resident set size after glibc has returned the free pages inside its heap to the system:
 /// what the process still holds, without the pages of memory that was only needed for a while
 /// (e.g. commands queued before the session task took them in) and is free again.

@@ -61,7 +61,7 @@ pub(crate) struct Client {
 }
 
 impl Client {
-    fn new(imp: &str, transport: &str, ser: Ser, runtime: &str) -> Self {
+    pub(crate) fn new(imp: &str, transport: &str, ser: Ser, runtime: &str) -> Self {
         Client {
             imp: imp.into(),
             transport: transport.into(),
@@ -147,7 +147,7 @@ pub(crate) struct Ctx {
 }
 
 const CLIENT_CPU: usize = 0;
-const ROUTER_CPU: usize = 1;
+pub(crate) const ROUTER_CPU: usize = 1;
 
 pub fn run(args: RunArgs) -> i32 {
     let exe = std::env::current_exe().expect("current exe");
@@ -378,7 +378,7 @@ impl Ctx {
             .collect()
     }
 
-    fn measure(
+    pub(crate) fn measure(
         &mut self,
         target: &str,
         client: &Client,
@@ -519,7 +519,7 @@ fn run_client(mut cmd: Command, timeout: Duration) -> Result<Outcome, String> {
     Err(last.chars().take(160).collect())
 }
 
-fn spawn_pinned(cmd: &mut Command, cpu: usize) -> Child {
+pub(crate) fn spawn_pinned(cmd: &mut Command, cpu: usize) -> Child {
     // SAFETY: only sched_setaffinity (async-signal-safe) runs between fork and exec.
     unsafe {
         cmd.pre_exec(move || {
@@ -535,7 +535,7 @@ fn spawn_pinned(cmd: &mut Command, cpu: usize) -> Child {
 }
 
 /// Reads stdout lines of `child` until one starts with `prefix`; returns the rest of it.
-fn read_line_with(child: &mut Child, prefix: &str, timeout: Duration) -> Option<String> {
+pub(crate) fn read_line_with(child: &mut Child, prefix: &str, timeout: Duration) -> Option<String> {
     let stdout = child.stdout.take()?;
     let prefix = prefix.to_owned();
     let (tx, rx) = std::sync::mpsc::channel();
@@ -561,7 +561,7 @@ fn read_line_with(child: &mut Child, prefix: &str, timeout: Duration) -> Option<
     rx.recv_timeout(timeout).ok()
 }
 
-fn kill(child: &mut Child) {
+pub(crate) fn kill(child: &mut Child) {
     // SIGTERM first, so scripts can clean up; then SIGKILL.
     // SAFETY: kill(2) on our own child's pid.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
@@ -583,16 +583,16 @@ fn free_port() -> u16 {
         .expect("free port")
 }
 
-struct Crossbar {
+pub(crate) struct Crossbar {
     process: Child,
     callee: Child,
-    ws: String,
-    rs: String,
-    worker_pids: Vec<u32>,
+    pub(crate) ws: String,
+    pub(crate) rs: String,
+    pub(crate) worker_pids: Vec<u32>,
 }
 
 impl Crossbar {
-    fn start(ctx: &Ctx) -> Result<Crossbar, String> {
+    pub(crate) fn start(ctx: &Ctx) -> Result<Crossbar, String> {
         let (ws_port, rs_port, auth_port) = (free_port(), free_port(), free_port());
         let mut cmd = Command::new("bash");
         cmd.arg(&ctx.args.crossbar).arg("run");
@@ -630,7 +630,7 @@ impl Crossbar {
         })
     }
 
-    fn publisher(&self, ctx: &Ctx) -> Child {
+    pub(crate) fn publisher(&self, ctx: &Ctx) -> Child {
         let mut p = spawn_pinned(
             Command::new(&ctx.exe).args([
                 "helper",
@@ -646,7 +646,7 @@ impl Crossbar {
         p
     }
 
-    fn stop(mut self) {
+    pub(crate) fn stop(mut self) {
         kill(&mut self.callee);
         kill(&mut self.process);
     }

@@ -9,7 +9,7 @@ use std::process::Command;
 
 use crate::orchestrate::{Client, Ctx, Measurement, Outcome};
 
-fn fmt_rate(r: f64) -> String {
+pub(crate) fn fmt_rate(r: f64) -> String {
     if r >= 1e6 {
         format!("{:.2}M", r / 1e6)
     } else if r >= 1e4 {
@@ -103,7 +103,7 @@ fn rate_of(ctx: &Ctx, target: &str, c: &Client, w: &str) -> Option<Outcome> {
     }
 }
 
-fn machine() -> String {
+pub(crate) fn machine() -> String {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let model = cpuinfo
         .lines()
@@ -129,7 +129,7 @@ fn machine() -> String {
     )
 }
 
-fn today() -> String {
+pub(crate) fn today() -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -422,12 +422,22 @@ const BEGIN: &str = "<!-- results:begin -->";
 const END: &str = "<!-- results:end -->";
 
 pub(crate) fn splice(path: &PathBuf, markdown: &str) -> std::io::Result<()> {
+    splice_between(path, BEGIN, END, markdown)
+}
+
+/// Replaces what lies between the markers `begin` and `end` of the file at `path`.
+pub(crate) fn splice_between(
+    path: &PathBuf,
+    begin: &str,
+    end: &str,
+    markdown: &str,
+) -> std::io::Result<()> {
     let text = std::fs::read_to_string(path)?;
-    let (Some(b), Some(e)) = (text.find(BEGIN), text.find(END)) else {
+    let (Some(b), Some(e)) = (text.find(begin), text.find(end)) else {
         return Err(std::io::Error::other(format!(
-            "markers {BEGIN} / {END} not found"
+            "markers {begin} / {end} not found"
         )));
     };
-    let new = format!("{}{BEGIN}\n{}{}", &text[..b], markdown, &text[e..]);
+    let new = format!("{}{begin}\n{}{}", &text[..b], markdown, &text[e..]);
     std::fs::write(path, new)
 }

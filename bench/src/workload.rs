@@ -19,6 +19,8 @@ pub enum Workload {
     Burst(usize),
     /// The same, awaited naively (inside the budget).
     BurstCoop(usize),
+    /// N idle sessions joined at once: the router's RSS growth per session.
+    IdleSessions(usize),
 }
 
 impl Workload {
@@ -33,6 +35,7 @@ impl Workload {
                 .or_else(|| num("pending-mem").map(Workload::PendingMem))
                 .or_else(|| num("sub-mem").map(Workload::SubMem))
                 .or_else(|| num("burst-coop").map(Workload::BurstCoop))
+                .or_else(|| num("idle-sessions").map(Workload::IdleSessions))
                 .or_else(|| num("burst").map(Workload::Burst)),
         }
     }
@@ -47,6 +50,7 @@ impl Workload {
             Workload::SubMem(n) => format!("sub-mem{}", fmt_count(n)),
             Workload::Burst(n) => format!("burst{}", fmt_count(n)),
             Workload::BurstCoop(n) => format!("burst-coop{}", fmt_count(n)),
+            Workload::IdleSessions(n) => format!("idle-sessions{}", fmt_count(n)),
         }
     }
 }

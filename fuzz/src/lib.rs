@@ -3,11 +3,15 @@
 //!
 //! - [`decode_round_trip`]: `Serializer::decode` on arbitrary bytes never panics, and whatever
 //!   decodes encodes again and decodes to the same message.
+//! - [`router_messages`]: arbitrary frames from two clients fed to an embedded router (see the
+//!   `router` module); it must never panic, hang, or keep what a departed session held.
 //! - [`session_messages`]: arbitrary frames, as a router would send them, fed to a real
 //!   [`Session`] after a normal join, with a call, a subscription, a registration and an
 //!   acknowledged publication pending. The session must never panic (the panic hook aborts, which
 //!   libFuzzer reports as a crash) and never hang: once the router hangs up, the session closes
 //!   and every pending request resolves within [`DEADLINE`], or the harness panics.
+
+mod router;
 
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -17,6 +21,10 @@ use wamp_client::transport::memory;
 use wamp_client::wire::Message;
 use wamp_client::{Arguments, Dict, Invocation, Serializer, Session, Value, WampError};
 use wamp_testkit::scripted_router::{Frame, RouterPeer};
+
+pub use router::{
+    RouterInput, build_router_input, client_messages, parse_router_input, router_messages,
+};
 
 /// Decodes `data`; what decodes must survive a round trip.
 pub fn decode_round_trip(serializer: Serializer, data: &[u8]) {
@@ -231,7 +239,7 @@ async fn run_session(serializer: Serializer, frames: Vec<&[u8]>) {
 
 /// Valid messages a router sends, for the request ids the harness's session uses (call 1,
 /// subscribe 2, register 3, acknowledged publish 4) and for nothing in particular.
-fn router_messages() -> Vec<Message> {
+fn router_sent_messages() -> Vec<Message> {
     use wamp_client::wire::{Payload, code};
     let dict = |pairs: &[(&str, Value)]| -> Dict {
         pairs
@@ -325,7 +333,7 @@ fn router_messages() -> Vec<Message> {
 
 /// Seed inputs: `(target, input)` pairs for the corpus directories.
 pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
-    let messages = router_messages();
+    let messages = router_sent_messages();
     let mut seeds = Vec::new();
     for serializer in SERIALIZERS {
         let target = match serializer {
@@ -367,6 +375,11 @@ pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
         }
         seeds.push(("session_messages", build_input(serializer, &encoded)));
     }
+    seeds.extend(
+        router::router_seeds()
+            .into_iter()
+            .map(|input| ("router_messages", input)),
+    );
     seeds
 }
 
@@ -397,6 +410,7 @@ mod tests {
                 "decode_json" => decode_round_trip(Serializer::Json, &input),
                 "decode_msgpack" => decode_round_trip(Serializer::MsgPack, &input),
                 "decode_cbor" => decode_round_trip(Serializer::Cbor, &input),
+                "router_messages" => router_messages(&input),
                 _ => session_messages(&input),
             }
         }
@@ -412,6 +426,7 @@ mod tests {
             "decode_msgpack",
             "decode_cbor",
             "session_messages",
+            "router_messages",
         ] {
             let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join("artifacts")
@@ -435,6 +450,7 @@ mod tests {
                 "decode_json" => decode_round_trip(Serializer::Json, &data),
                 "decode_msgpack" => decode_round_trip(Serializer::MsgPack, &data),
                 "decode_cbor" => decode_round_trip(Serializer::Cbor, &data),
+                "router_messages" => router_messages(&data),
                 _ => session_messages(&data),
             }
         }
