@@ -141,6 +141,10 @@ impl Router {
         serializer: Option<Serializer>,
         peer: String,
     ) {
+        if self.inner.shutdown.is_cancelled() {
+            // A router shut down admits nobody: the transport is dropped, which closes it.
+            return;
+        }
         let inner = self.inner.clone();
         self.inner
             .tasks

@@ -313,3 +313,17 @@ async fn in_process_sessions_authenticate_like_any_other() {
         .expect_err("no callee");
     assert_eq!(uri(&error), "wamp.error.no_such_procedure");
 }
+
+#[tokio::test]
+async fn a_router_shut_down_serves_no_connection() {
+    use wamp_client::transport::memory;
+
+    let router = router();
+    within("shutdown", router.shutdown()).await;
+    let (mut client, server) = memory::duplex(8);
+    router.serve(server, Serializer::Json, "late");
+    assert!(
+        within("end of the link", client.next()).await.is_none(),
+        "the transport is closed without a word"
+    );
+}

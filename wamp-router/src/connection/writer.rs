@@ -16,6 +16,12 @@ pub(crate) type Writer = SplitSink<Box<dyn Transport>, Bytes>;
 /// Most items written before a flush: a long queue is flushed in parts.
 const BATCH: usize = 64;
 
+/// Below this much free room the encoding buffer is topped up (the encoder would reserve 64 KiB
+/// itself, which every idle session would keep)...
+const MIN_ROOM: usize = 1024;
+/// ... by this much.
+const ROOM: usize = 4096;
+
 /// Writes everything queued until every sender is gone or the connection fails; returns the
 /// sink (for the closing handshake) unless it failed.
 pub(crate) async fn run(
@@ -55,13 +61,27 @@ pub(crate) fn encode(
 ) -> Option<Bytes> {
     match item {
         Outgoing::Frame(frame) => Some(frame),
-        Outgoing::Message(message) => match serializer.encode_frame(&message, buffer) {
-            Ok(frame) => Some(frame),
-            Err(e) => {
-                tracing::warn!(error = %e, "a message for the client cannot be encoded");
-                None
+        Outgoing::Message(message) => {
+            if buffer.capacity() < MIN_ROOM {
+                buffer.reserve(ROOM);
             }
-        },
+            encode_message(&message, serializer, buffer)
+        }
+    }
+}
+
+/// Encodes one message into the free end of `buffer`.
+fn encode_message(
+    message: &wamp_client::wire::Message,
+    serializer: Serializer,
+    buffer: &mut BytesMut,
+) -> Option<Bytes> {
+    match serializer.encode_frame(message, buffer) {
+        Ok(frame) => Some(frame),
+        Err(e) => {
+            tracing::warn!(error = %e, "a message for the client cannot be encoded");
+            None
+        }
     }
 }
 
@@ -74,6 +94,41 @@ pub(crate) async fn await_goodbye(
     while let Some(Ok(bytes)) = stream.next().await {
         if let Ok(wamp_client::wire::Message::Goodbye { .. }) = serializer.decode(&bytes) {
             return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wamp_client::wire::Message;
+
+    #[test]
+    fn an_idle_session_keeps_a_small_encoding_buffer() {
+        let message = Message::Published {
+            request: 1,
+            publication: 2,
+        };
+        for serializer in Serializer::ALL {
+            let mut buffer = BytesMut::new();
+            let frame = encode(Outgoing::Message(message.clone()), serializer, &mut buffer);
+            assert_eq!(
+                frame.map(|f| serializer.decode(&f).ok()),
+                Some(Some(message.clone()))
+            );
+            assert!(
+                buffer.capacity() < ROOM,
+                "{serializer:?}: {} bytes kept",
+                buffer.capacity()
+            );
+            // The encoder on its own would keep far more.
+            let mut own = BytesMut::new();
+            let _ = serializer.encode_frame(&message, &mut own);
+            assert!(
+                own.capacity() > 8 * ROOM,
+                "{serializer:?}: {}",
+                own.capacity()
+            );
         }
     }
 }
