@@ -7,6 +7,7 @@ use wamp_client::{Dict, MatchPolicy, Value};
 
 use super::broker::subscription_details;
 use super::dealer::{match_policy, registration_details};
+use super::patterns::Patterns;
 use super::session::{Testament, TestamentScope};
 use super::{Realm, State, error};
 
@@ -35,13 +36,30 @@ fn text_arg<'a>(args: &'a [Value], what: &'static str) -> Result<&'a str, (&'sta
     ))
 }
 
-fn lists(exact: Vec<Id>, prefix: Vec<Id>, wildcard: Vec<Id>) -> Value {
-    let list = |ids: Vec<Id>| Value::List(ids.into_iter().map(Value::from).collect());
+/// The ids of each match policy, as `wamp.registration.list` and `wamp.subscription.list` give
+/// them.
+fn lists(patterns: &Patterns) -> Value {
+    let list = |policy| Value::List(patterns.ids(policy).into_iter().map(Value::from).collect());
     let mut dict = Dict::new();
-    dict.insert("exact".into(), list(exact));
-    dict.insert("prefix".into(), list(prefix));
-    dict.insert("wildcard".into(), list(wildcard));
+    dict.insert("exact".into(), list(MatchPolicy::Exact));
+    dict.insert("prefix".into(), list(MatchPolicy::Prefix));
+    dict.insert("wildcard".into(), list(MatchPolicy::Wildcard));
     Value::Dict(dict)
+}
+
+/// The id holding exactly a pattern (`uri` and the `match` option of the second argument), as
+/// `wamp.registration.lookup` and `wamp.subscription.lookup` give it.
+fn lookup(patterns: &Patterns, args: &[Value], what: &'static str) -> Answer {
+    let uri = text_arg(args, what)?;
+    let policy = args
+        .get(1)
+        .and_then(Value::as_dict)
+        .map_or(Some(MatchPolicy::Exact), match_policy)
+        .ok_or((
+            "wamp.error.invalid_argument",
+            "unknown match policy".to_owned(),
+        ))?;
+    Ok(vec![optional_id(patterns.get(uri, policy))])
 }
 
 fn optional_id(id: Option<Id>) -> Value {
@@ -232,26 +250,8 @@ impl Realm {
                 entry.testaments.retain(|t| t.scope != scope);
                 Ok(vec![Value::from((before - entry.testaments.len()) as u64)])
             }
-            "wamp.registration.list" => {
-                let patterns = &state.dealer.patterns;
-                Ok(vec![lists(
-                    patterns.ids(MatchPolicy::Exact),
-                    patterns.ids(MatchPolicy::Prefix),
-                    patterns.ids(MatchPolicy::Wildcard),
-                )])
-            }
-            "wamp.registration.lookup" => {
-                let uri = text_arg(args, "a procedure URI")?;
-                let policy = args
-                    .get(1)
-                    .and_then(Value::as_dict)
-                    .map_or(Some(MatchPolicy::Exact), match_policy);
-                let policy = policy.ok_or((
-                    "wamp.error.invalid_argument",
-                    "unknown match policy".to_owned(),
-                ))?;
-                Ok(vec![optional_id(state.dealer.patterns.get(uri, policy))])
-            }
+            "wamp.registration.list" => Ok(vec![lists(&state.dealer.patterns)]),
+            "wamp.registration.lookup" => lookup(&state.dealer.patterns, args, "a procedure URI"),
             "wamp.registration.match" => {
                 let uri = text_arg(args, "a procedure URI")?;
                 Ok(vec![optional_id(state.dealer.patterns.best(uri))])
@@ -276,26 +276,8 @@ impl Realm {
                     _ => Value::from(registration.callees.len() as u64),
                 }])
             }
-            "wamp.subscription.list" => {
-                let patterns = &state.broker.patterns;
-                Ok(vec![lists(
-                    patterns.ids(MatchPolicy::Exact),
-                    patterns.ids(MatchPolicy::Prefix),
-                    patterns.ids(MatchPolicy::Wildcard),
-                )])
-            }
-            "wamp.subscription.lookup" => {
-                let uri = text_arg(args, "a topic URI")?;
-                let policy = args
-                    .get(1)
-                    .and_then(Value::as_dict)
-                    .map_or(Some(MatchPolicy::Exact), match_policy);
-                let policy = policy.ok_or((
-                    "wamp.error.invalid_argument",
-                    "unknown match policy".to_owned(),
-                ))?;
-                Ok(vec![optional_id(state.broker.patterns.get(uri, policy))])
-            }
+            "wamp.subscription.list" => Ok(vec![lists(&state.broker.patterns)]),
+            "wamp.subscription.lookup" => lookup(&state.broker.patterns, args, "a topic URI"),
             "wamp.subscription.match" => {
                 let uri = text_arg(args, "a topic URI")?;
                 let mut ids = Vec::new();

@@ -385,22 +385,7 @@ impl State {
         let Some(pending) = self.finish(invocation) else {
             return;
         };
-        if self
-            .sessions
-            .get(&pending.callee)
-            .is_some_and(|c| c.features.callee_cancel)
-        {
-            let mut interrupt = Dict::new();
-            interrupt.insert("mode".into(), Value::from("killnowait"));
-            interrupt.insert("reason".into(), Value::from("wamp.error.timeout"));
-            self.send(
-                pending.callee,
-                Message::Interrupt {
-                    request: invocation,
-                    options: interrupt,
-                },
-            );
-        }
+        self.interrupt_if_heard(pending.callee, invocation, "wamp.error.timeout");
         self.send(
             pending.caller,
             error(
@@ -440,23 +425,30 @@ impl State {
         }
         for invocation in of_it {
             if let Some(pending) = self.finish(invocation) {
-                if self
-                    .sessions
-                    .get(&pending.callee)
-                    .is_some_and(|c| c.features.callee_cancel)
-                {
-                    let mut interrupt = Dict::new();
-                    interrupt.insert("mode".into(), Value::from("killnowait"));
-                    interrupt.insert("reason".into(), Value::from("wamp.error.canceled"));
-                    self.send(
-                        pending.callee,
-                        Message::Interrupt {
-                            request: invocation,
-                            options: interrupt,
-                        },
-                    );
-                }
+                self.interrupt_if_heard(pending.callee, invocation, "wamp.error.canceled");
             }
         }
+    }
+
+    /// Interrupts an invocation (`killnowait`, with `reason`) at a callee that announced call
+    /// canceling; others would not understand INTERRUPT and are left to finish.
+    fn interrupt_if_heard(&self, callee: Id, invocation: Id, reason: &str) {
+        if !self
+            .sessions
+            .get(&callee)
+            .is_some_and(|c| c.features.callee_cancel)
+        {
+            return;
+        }
+        let mut options = Dict::new();
+        options.insert("mode".into(), Value::from("killnowait"));
+        options.insert("reason".into(), Value::from(reason));
+        self.send(
+            callee,
+            Message::Interrupt {
+                request: invocation,
+                options,
+            },
+        );
     }
 }
