@@ -77,6 +77,18 @@ impl CancelMode {
     }
 }
 
+impl FromStr for CancelMode {
+    type Err = String;
+
+    /// Reads the option value, as a router reads CANCEL's `mode`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [CancelMode::Skip, CancelMode::Kill, CancelMode::KillNoWait]
+            .into_iter()
+            .find(|mode| mode.as_str() == s)
+            .ok_or_else(|| format!("unknown cancel mode `{s}` (expected skip, kill or killnowait)"))
+    }
+}
+
 /// How a shared registration's callees are chosen (the REGISTER `invoke` option).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
 pub enum InvokePolicy {
@@ -103,5 +115,25 @@ impl InvokePolicy {
             InvokePolicy::First => "first",
             InvokePolicy::Last => "last",
         }
+    }
+}
+
+impl FromStr for InvokePolicy {
+    type Err = String;
+
+    /// Reads the option value, as a router reads REGISTER's `invoke`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [
+            InvokePolicy::Single,
+            InvokePolicy::RoundRobin,
+            InvokePolicy::Random,
+            InvokePolicy::First,
+            InvokePolicy::Last,
+        ]
+        .into_iter()
+        .find(|policy| policy.as_str() == s)
+        .ok_or_else(|| {
+            format!("unknown invocation policy `{s}` (expected single, roundrobin, random, first or last)")
+        })
     }
 }

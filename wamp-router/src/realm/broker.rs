@@ -369,7 +369,7 @@ impl State {
 
     /// Publishes a meta event (no publisher, no filter).
     pub(crate) fn publish_meta(&self, topic: &str, args: Vec<Value>) {
-        if self.broker.patterns_empty() {
+        if self.broker.subscriptions.is_empty() {
             return;
         }
         let payload = Payload::new(args, Dict::new());
@@ -495,11 +495,5 @@ impl State {
         for &subscription in &entry.subscriptions {
             self.remove_subscriber(entry.id, subscription, meta);
         }
-    }
-}
-
-impl Broker {
-    fn patterns_empty(&self) -> bool {
-        self.subscriptions.is_empty()
     }
 }

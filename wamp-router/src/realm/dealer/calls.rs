@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use wamp_client::MatchPolicy;
-use wamp_client::rpc::InvokePolicy;
+use wamp_client::rpc::{CancelMode, InvokePolicy};
 use wamp_client::uri::UriUse;
 use wamp_client::wire::{Id, Message, Payload, code};
 use wamp_client::{Dict, Value};
@@ -338,34 +338,30 @@ impl State {
         if pending.killing {
             return;
         }
+        let callee = pending.callee;
         let callee_cancels = self
             .sessions
-            .get(&pending.callee)
-            .is_some_and(|callee| callee.features.callee_cancel);
-        let mode = match options.get("mode").and_then(Value::as_str) {
-            Some("skip") => "skip",
-            Some("kill") => "kill",
-            _ => "killnowait",
+            .get(&callee)
+            .is_some_and(|entry| entry.features.callee_cancel);
+        let requested = options
+            .get("mode")
+            .and_then(Value::as_str)
+            .and_then(|mode| mode.parse().ok())
+            .unwrap_or(CancelMode::KillNoWait);
+        // A callee that cannot hear INTERRUPT is left to finish; its answer is dropped.
+        let mode = if callee_cancels {
+            requested
+        } else {
+            CancelMode::Skip
         };
-        let mode = if callee_cancels { mode } else { "skip" };
-        let callee = pending.callee;
-        if mode == "kill" {
+        if mode == CancelMode::Kill {
+            // The caller's ERROR waits for the callee's answer.
             pending.killing = true;
-        }
-        if mode != "skip" {
-            let mut interrupt = Dict::new();
-            interrupt.insert("mode".into(), Value::from(mode));
-            interrupt.insert("reason".into(), Value::from("wamp.error.canceled"));
-            self.send(
-                callee,
-                Message::Interrupt {
-                    request: invocation,
-                    options: interrupt,
-                },
-            );
-        }
-        if mode == "kill" {
+            self.interrupt(callee, invocation, mode, "wamp.error.canceled");
             return;
+        }
+        if mode == CancelMode::KillNoWait {
+            self.interrupt(callee, invocation, mode, "wamp.error.canceled");
         }
         if let Some(pending) = self.finish(invocation) {
             self.send(
@@ -433,15 +429,19 @@ impl State {
     /// Interrupts an invocation (`killnowait`, with `reason`) at a callee that announced call
     /// canceling; others would not understand INTERRUPT and are left to finish.
     fn interrupt_if_heard(&self, callee: Id, invocation: Id, reason: &str) {
-        if !self
+        if self
             .sessions
             .get(&callee)
             .is_some_and(|c| c.features.callee_cancel)
         {
-            return;
+            self.interrupt(callee, invocation, CancelMode::KillNoWait, reason);
         }
+    }
+
+    /// Sends INTERRUPT for an invocation with `mode` and `reason`.
+    fn interrupt(&self, callee: Id, invocation: Id, mode: CancelMode, reason: &str) {
         let mut options = Dict::new();
-        options.insert("mode".into(), Value::from("killnowait"));
+        options.insert("mode".into(), Value::from(mode.as_str()));
         options.insert("reason".into(), Value::from(reason));
         self.send(
             callee,

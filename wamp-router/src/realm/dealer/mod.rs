@@ -53,24 +53,20 @@ fn flag(options: &Dict, key: &str) -> bool {
 
 /// The `match` option: `None` for an unknown policy.
 pub(crate) fn match_policy(options: &Dict) -> Option<MatchPolicy> {
-    match options.get("match").map(|v| v.as_str()) {
-        None => Some(MatchPolicy::Exact),
-        Some(Some("exact")) => Some(MatchPolicy::Exact),
-        Some(Some("prefix")) => Some(MatchPolicy::Prefix),
-        Some(Some("wildcard")) => Some(MatchPolicy::Wildcard),
-        Some(_) => None,
-    }
+    option_or_default(options, "match")
 }
 
+/// The `invoke` option: `None` for an unknown policy.
 fn invoke_policy(options: &Dict) -> Option<InvokePolicy> {
-    match options.get("invoke").map(|v| v.as_str()) {
-        None => Some(InvokePolicy::Single),
-        Some(Some("single")) => Some(InvokePolicy::Single),
-        Some(Some("roundrobin")) => Some(InvokePolicy::RoundRobin),
-        Some(Some("random")) => Some(InvokePolicy::Random),
-        Some(Some("first")) => Some(InvokePolicy::First),
-        Some(Some("last")) => Some(InvokePolicy::Last),
-        Some(_) => None,
+    option_or_default(options, "invoke")
+}
+
+/// An option read with the client's parser for it: its default when absent, `None` when it is
+/// no value the parser knows.
+fn option_or_default<T: std::str::FromStr + Default>(options: &Dict, key: &str) -> Option<T> {
+    match options.get(key) {
+        None => Some(T::default()),
+        Some(value) => value.as_str().and_then(|text| text.parse().ok()),
     }
 }
 
