@@ -1,12 +1,15 @@
 //! The advanced profile through the macros, against the router under test: progressive
 //! procedures (a method returning a stream; its client method returns a stream), pattern-based
 //! registrations and subscriptions, shared registrations, caller disclosure, client deadlines
-//! that cancel, and the callee seeing the cancellation.
+//! that cancel, and the callee seeing the cancellation; then the options of the generated client
+//! (per-call deadlines, publication acknowledgement and `exclude_me`), the error hook of a
+//! registration, and payload errors naming their procedure or topic.
 #![cfg(test)] // clippy.toml's allow-*-in-tests then reaches the helpers too (rust-clippy#13981)
 
 use std::time::Duration;
 
 use futures_util::{Stream, StreamExt as _};
+use serde::{Deserialize, Serialize};
 use testkit::e2e::{connect, within};
 use tokio::sync::mpsc;
 use wamp_client::{
@@ -216,10 +219,7 @@ async fn scenario(serializer: Serializer) {
     // A client deadline cancels the call; the method sees the cancellation.
     let err = within(
         "slow",
-        client
-            .clone()
-            .with_timeout(Duration::from_millis(300))
-            .slow(),
+        client.with_timeout(Duration::from_millis(300)).slow(),
     )
     .await
     .unwrap_err();
@@ -273,5 +273,185 @@ impl Shared for Second {
 async fn advanced_features_through_the_macros() {
     for serializer in [Serializer::Json, Serializer::MsgPack, Serializer::Cbor] {
         scenario(serializer).await;
+    }
+}
+
+/// The contract of the client and registration options.
+#[service(prefix = "com.mopt")]
+pub trait Options {
+    /// Adds.
+    async fn add(&self, a: i64, b: i64) -> i64;
+
+    /// Waits until canceled (or 10 s).
+    async fn stall(&self, details: InvocationDetails) -> bool;
+
+    /// A name (the `Mismatch` contract reads it as a number).
+    async fn label(&self) -> String;
+
+    /// The stock of an item changed.
+    #[wamp(event)]
+    async fn stock(&self, item: String, count: u32);
+}
+
+/// Some of `Options`' URIs with other types: a result that does not decode, an argument that
+/// cannot be encoded.
+#[service(prefix = "com.mopt")]
+pub trait Mismatch {
+    /// `com.mopt.label`, read as a number.
+    async fn label(&self) -> u32;
+
+    /// `com.mopt.add`, with an argument that cannot be encoded.
+    async fn add(&self, a: Unsendable, b: i64) -> i64;
+}
+
+/// A value whose serialization always fails.
+#[derive(Debug, Deserialize)]
+pub struct Unsendable;
+
+impl Serialize for Unsendable {
+    fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+        Err(serde::ser::Error::custom("cannot be sent"))
+    }
+}
+
+/// Reports each event it handles.
+struct Stockist(mpsc::UnboundedSender<(String, u32)>);
+
+impl Options for Stockist {
+    async fn add(&self, a: i64, b: i64) -> i64 {
+        a + b
+    }
+
+    async fn stall(&self, details: InvocationDetails) -> bool {
+        tokio::select! {
+            () = details.canceled() => false,
+            () = tokio::time::sleep(Duration::from_secs(10)) => true,
+        }
+    }
+
+    async fn label(&self) -> String {
+        "seven".into()
+    }
+
+    async fn stock(&self, item: String, count: u32) {
+        let _ = self.0.send((item, count));
+    }
+}
+
+#[tokio::test]
+async fn client_and_registration_options() {
+    let serializer = Serializer::MsgPack;
+    let own = connect(serializer).await;
+    let other = connect(serializer).await;
+    let (heard_tx, mut heard) = mpsc::unbounded_channel();
+    let (hook_tx, mut hooked) = mpsc::unbounded_channel();
+    let registration = within(
+        "register",
+        OptionsService::register_with_error_hook(&own, Stockist(heard_tx), move |event, error| {
+            let _ = hook_tx.send((event.topic.clone(), error));
+        }),
+    )
+    .await
+    .unwrap();
+
+    // Publications: acknowledged and `exclude_me` by default, so the registering session does
+    // not hear its own event (the next one heard is the one after it).
+    let mine = OptionsClient::new(&own);
+    let id = within("own event", mine.stock("excluded".into(), 1))
+        .await
+        .unwrap();
+    assert!(id.is_some(), "acknowledged by default");
+    let included = mine.exclude_me(false);
+    assert!(
+        within("own event, included", included.stock("included".into(), 2))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(
+        within("included", heard.recv()).await,
+        Some(("included".into(), 2))
+    );
+    let unacknowledged = OptionsClient::new(&other).acknowledge(false);
+    assert_eq!(
+        within("unacknowledged", unacknowledged.stock("fast".into(), 3))
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(within("fast", heard.recv()).await, Some(("fast".into(), 3)));
+    // The copies left `mine` as it was: its event is still excluded.
+    within("own event again", mine.stock("excluded".into(), 4))
+        .await
+        .unwrap();
+    within("other event", unacknowledged.stock("after".into(), 5))
+        .await
+        .unwrap();
+    assert_eq!(
+        within("after", heard.recv()).await,
+        Some(("after".into(), 5))
+    );
+
+    // A deadline for one call, through a copy of the client; the client keeps none.
+    let client = OptionsClient::new(&other);
+    let err = within(
+        "stall",
+        client.with_timeout(Duration::from_millis(300)).stall(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(err, CallError::Other(Error::Timeout { .. })),
+        "{err:?}"
+    );
+    assert_eq!(within("add", client.add(2, 3)).await.unwrap(), 5);
+
+    // Payload errors name the procedure (and the argument).
+    let mismatch = MismatchClient::new(&other);
+    match within("label", mismatch.label()).await {
+        Err(CallError::Other(Error::Payload(e))) => {
+            assert!(e.message().contains("`com.mopt.label`"), "{e}");
+        }
+        other => panic!("expected a payload error, got {other:?}"),
+    }
+    match within("unsendable", mismatch.add(Unsendable, 1)).await {
+        Err(CallError::Other(Error::Payload(e))) => {
+            assert!(
+                e.message().contains("`com.mopt.add`") && e.message().contains("`a`"),
+                "{e}"
+            );
+        }
+        other => panic!("expected a payload error, got {other:?}"),
+    }
+
+    // An event the handler cannot decode reaches the hook, naming the topic; the handler
+    // takes the next good event.
+    within(
+        "bad event",
+        other
+            .publish("com.mopt.stock", ("bolt", "many"))
+            .acknowledge(),
+    )
+    .await
+    .unwrap();
+    let (topic, error) = within("hook", hooked.recv()).await.unwrap();
+    assert_eq!(topic, "com.mopt.stock");
+    assert!(matches!(error, Error::Payload(_)), "{error:?}");
+    let message = error.to_string();
+    assert!(
+        message.contains("`com.mopt.stock`") && message.contains("`count`"),
+        "{message}"
+    );
+    within("good event", unacknowledged.stock("good".into(), 6))
+        .await
+        .unwrap();
+    assert_eq!(within("good", heard.recv()).await, Some(("good".into(), 6)));
+    assert!(hooked.try_recv().is_err(), "one bad event, one report");
+
+    within("unregister", registration.unregister())
+        .await
+        .unwrap();
+    for session in [own, other] {
+        within("leave", session.leave()).await.unwrap();
     }
 }

@@ -140,9 +140,11 @@ pub fn respond_result<T: Serialize, E: ApplicationError>(
     }
 }
 
-/// Decodes a call result into the return type: no result reads as `null` (for `()` and
-/// `Option`), one positional result as itself, several as a list (for tuples).
+/// Decodes the result of a call to `procedure` into the return type: no result reads as `null`
+/// (for `()` and `Option`), one positional result as itself, several as a list (for tuples). A
+/// result that does not fit names the procedure.
 pub fn decode_result<T: DeserializeOwned, E: ApplicationError>(
+    procedure: &str,
     result: Result<CallResult>,
 ) -> std::result::Result<T, CallError<E>> {
     let result = result.map_err(CallError::from)?;
@@ -151,33 +153,65 @@ pub fn decode_result<T: DeserializeOwned, E: ApplicationError>(
         1 => result.args.into_iter().next().unwrap_or(Value::Null),
         _ => Value::List(result.args),
     };
-    from_value(value)
-        .map_err(|e| CallError::Other(Error::Payload(ValueError::new(format!("result: {e}")))))
+    from_value(value).map_err(|e| {
+        CallError::Other(Error::Payload(ValueError::new(format!(
+            "the result of `{procedure}`: {e}"
+        ))))
+    })
 }
 
-/// Adds a keyword argument for a caller or publisher stub.
+/// Converts argument `name` for a caller or publisher stub of `uri` (a procedure or a topic).
+pub fn argument<T: Serialize>(
+    uri: &str,
+    name: &str,
+    value: &T,
+) -> std::result::Result<Value, ValueError> {
+    to_value(value).map_err(|e| ValueError::new(format!("`{uri}`, argument `{name}`: {e}")))
+}
+
+/// Adds keyword argument `name` for a caller or publisher stub of `uri`.
 pub fn insert_kwarg<T: Serialize>(
+    uri: &str,
     kwargs: &mut Dict,
     name: &str,
     value: &T,
 ) -> std::result::Result<(), ValueError> {
-    let value = to_value(value).map_err(|e| ValueError::new(format!("argument `{name}`: {e}")))?;
+    let value = argument(uri, name, value)?;
     kwargs.insert(name.to_owned(), value);
     Ok(())
 }
 
-/// Converts a struct into keyword arguments for a caller or publisher stub.
-pub fn kwargs_of<T: Serialize>(value: &T) -> std::result::Result<Dict, ValueError> {
-    crate::payload::arguments::keyword_values(value)
+/// Converts struct `name` into keyword arguments for a caller or publisher stub of `uri`.
+pub fn kwargs_of<T: Serialize>(
+    uri: &str,
+    name: &str,
+    value: &T,
+) -> std::result::Result<Dict, ValueError> {
+    crate::payload::arguments::keyword_values(value).map_err(|e| {
+        ValueError::new(format!(
+            "`{uri}`, keyword arguments (`{name}`): {}",
+            e.message()
+        ))
+    })
 }
 
-/// Logs what an event handler could not process: events have no one to answer.
-pub fn event_problem(topic: &str, problem: &str) {
+/// What a service registered with an error hook calls for each event a typed handler cannot
+/// decode: the event as received, and an [`Error::Payload`] naming the topic and the problem.
+pub type EventErrorHook = std::sync::Arc<dyn Fn(&Event, Error) + Send + Sync>;
+
+/// Reports an event a typed handler cannot decode: events have no one to answer, so the problem
+/// is logged and, if the service has one, given to its error hook.
+pub fn event_problem(event: &Event, hook: Option<&EventErrorHook>, problem: &str) {
+    let topic = event.topic.as_str();
     tracing::warn!(
         topic,
         problem,
         "dropping an event the subscriber cannot decode"
     );
+    if let Some(hook) = hook {
+        let error = ValueError::new(format!("an event on `{topic}`: {problem}"));
+        hook(event, Error::Payload(error));
+    }
 }
 
 /// Logs an error an event handler returned.
@@ -189,15 +223,23 @@ pub fn event_handler_failed<E: std::fmt::Debug>(topic: &str, error: E) {
 pub struct ServiceBuilder<'a> {
     session: &'a Session,
     registration: ServiceRegistration,
+    event_error_hook: Option<EventErrorHook>,
 }
 
 impl<'a> ServiceBuilder<'a> {
-    /// Starts registering a service on `session`.
-    pub fn new(session: &'a Session) -> Self {
+    /// Starts registering a service on `session`; `event_error_hook` hears of the events its
+    /// handlers cannot decode.
+    pub fn new(session: &'a Session, event_error_hook: Option<EventErrorHook>) -> Self {
         ServiceBuilder {
             session,
             registration: ServiceRegistration::default(),
+            event_error_hook,
         }
+    }
+
+    /// The hook the service's event handlers report undecodable events to.
+    pub fn event_error_hook(&self) -> Option<EventErrorHook> {
+        self.event_error_hook.clone()
     }
 
     /// Registers one procedure.
@@ -342,6 +384,7 @@ where
 /// item. Dropping it cancels the call.
 #[must_use = "streams do nothing unless polled"]
 pub struct TypedCallStream<T, E> {
+    procedure: String,
     inner: Option<crate::api::call::CallStream>,
     failed: Option<CallError<E>>,
     _types: std::marker::PhantomData<fn() -> T>,
@@ -350,24 +393,27 @@ pub struct TypedCallStream<T, E> {
 impl<T, E> std::fmt::Debug for TypedCallStream<T, E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TypedCallStream")
+            .field("procedure", &self.procedure)
             .field("inner", &self.inner)
             .finish_non_exhaustive()
     }
 }
 
 impl<T, E> TypedCallStream<T, E> {
-    /// A stream over the results of `call`.
-    pub fn new(call: crate::api::call::CallStream) -> Self {
+    /// A stream over the results of `call`, a call to `procedure`.
+    pub fn new(procedure: &str, call: crate::api::call::CallStream) -> Self {
         TypedCallStream {
+            procedure: procedure.to_owned(),
             inner: Some(call),
             failed: None,
             _types: std::marker::PhantomData,
         }
     }
 
-    /// A stream that yields `error` once (the call could not be sent).
-    pub fn failed(error: CallError<E>) -> Self {
+    /// A stream that yields `error` once (the call to `procedure` could not be sent).
+    pub fn failed(procedure: &str, error: CallError<E>) -> Self {
         TypedCallStream {
+            procedure: procedure.to_owned(),
             inner: None,
             failed: Some(error),
             _types: std::marker::PhantomData,
@@ -405,7 +451,7 @@ impl<T: DeserializeOwned, E: ApplicationError> Stream for TypedCallStream<T, E> 
                         // An empty final result: the stream had no last item.
                         continue;
                     }
-                    Poll::Ready(Some(decode_result(Ok(result))))
+                    Poll::Ready(Some(decode_result(&this.procedure, Ok(result))))
                 }
             };
         }

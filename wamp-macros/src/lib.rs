@@ -3,7 +3,10 @@
 //!
 //! Use them through `wamp-client`, which re-exports them: `#[wamp_client::service]` and
 //! `#[derive(wamp_client::ApplicationError)]`. The `wamp_client::service` documentation describes
-//! the attributes and shows complete examples.
+//! the attributes and shows complete examples; its section "How arguments travel" is the one
+//! place that says how parameters map to WAMP's positional and keyword arguments (a struct
+//! parameter is one positional argument unless marked `#[wamp(kwargs)]`), and so how a peer in
+//! another language calls a service.
 //!
 //! Layout: `attr` parses the attributes, `model` turns the trait into a checked model,
 //! `expand/` generates one item per file, `app_error` is the derive.

@@ -194,7 +194,7 @@ impl Future for RegisterFuture {
 
 /// A registered procedure. Dropping it unregisters the procedure (without waiting for the
 /// router's confirmation); [`unregister`](Registration::unregister) does the same and waits.
-#[must_use = "dropping a Registration unregisters the procedure at once"]
+#[must_use = "dropping a Registration unregisters the procedure at once: bind it to a named variable (`let _registration = ...`), not `let _ = ...`, which drops it immediately"]
 #[derive(Debug)]
 pub struct Registration {
     session: Session,

@@ -7,7 +7,7 @@ use crate::error::Result;
 /// The registrations and subscriptions of one service, as `{Trait}Service::register` returns
 /// them. Dropping it unregisters and unsubscribes everything;
 /// [`unregister`](ServiceRegistration::unregister) does the same and waits for the router.
-#[must_use = "dropping a ServiceRegistration unregisters the whole service at once"]
+#[must_use = "dropping a ServiceRegistration unregisters the whole service at once: bind it to a named variable (`let _registration = ...`), not `let _ = ...`, which drops it immediately"]
 #[derive(Debug, Default)]
 pub struct ServiceRegistration {
     pub(crate) registrations: Vec<Registration>,

@@ -183,7 +183,7 @@ impl Future for SubscribeFuture {
 /// ([`Subscribe::buffer`]); a subscriber that falls further behind loses its oldest events,
 /// counted by [`dropped`](Subscription::dropped). Read promptly, or use
 /// [`handle`](Subscription::handle) to process events on a task of their own.
-#[must_use = "dropping a Subscription unsubscribes at once"]
+#[must_use = "dropping a Subscription unsubscribes at once: bind it to a named variable (`let _subscription = ...`), not `let _ = ...`, which drops it immediately"]
 pub struct Subscription {
     /// The queue's shared state also holds the topic, the revocation reason and the router id.
     events: EventReceiver,
@@ -300,7 +300,7 @@ impl Drop for Subscription {
 
 /// A running handler task: a subscription whose events a handler processes on a task of its
 /// own. Created by [`Subscription::handle`]. Dropping it stops the handler and unsubscribes.
-#[must_use = "dropping a HandlerTask unsubscribes at once"]
+#[must_use = "dropping a HandlerTask stops the handler and unsubscribes at once: bind it to a named variable (`let _handler = ...`), not `let _ = ...`, which drops it immediately"]
 #[derive(Debug)]
 pub struct HandlerTask {
     /// Who unsubscribes when the handle goes: `None` once that is done.

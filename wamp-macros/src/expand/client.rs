@@ -30,21 +30,55 @@ pub(crate) fn expand(service: &ServiceDef) -> TokenStream {
         #vis struct #client {
             session: #krate::Session,
             timeout: ::core::option::Option<::core::time::Duration>,
+            acknowledge: ::core::primitive::bool,
+            exclude_me: ::core::primitive::bool,
         }
 
         impl #client {
-            /// A client that calls and publishes through `session`.
+            /// A client that calls and publishes through `session`: calls without a deadline,
+            /// publications acknowledged and not delivered to `session`'s own subscriptions.
             #vis fn new(session: &#krate::Session) -> Self {
-                Self { session: ::core::clone::Clone::clone(session), timeout: ::core::option::Option::None }
+                Self {
+                    session: ::core::clone::Clone::clone(session),
+                    timeout: ::core::option::Option::None,
+                    acknowledge: true,
+                    exclude_me: true,
+                }
             }
 
-            /// The same client with a deadline on every call: a call without a result after
-            /// `timeout` is canceled and fails with `Error::Timeout` (for a progressive call,
-            /// the deadline bounds the wait for each next result). Dropping a call's future
-            /// cancels it too.
-            #vis fn with_timeout(mut self, timeout: ::core::time::Duration) -> Self {
-                self.timeout = ::core::option::Option::Some(timeout);
-                self
+            /// A copy of this client (cheap: it shares the session) whose calls fail with
+            /// `Error::Timeout` (as `CallError::Other`) when no result has arrived after
+            /// `timeout`; the call is then canceled at the router. For a progressive call the
+            /// deadline bounds the wait for each next result. It applies to the procedure calls
+            /// of the copy only, not to publications nor to `self`. By default a client sets no
+            /// deadline: a call waits for the callee's answer or the end of the session.
+            /// Dropping a call's future cancels the call too.
+            ///
+            /// For one call: `client.with_timeout(Duration::from_secs(2)).add(1, 2).await`.
+            #vis fn with_timeout(&self, timeout: ::core::time::Duration) -> Self {
+                let mut client = ::core::clone::Clone::clone(self);
+                client.timeout = ::core::option::Option::Some(timeout);
+                client
+            }
+
+            /// A copy of this client (cheap: it shares the session) whose publications wait for
+            /// the router's acknowledgement (`true`, the default) or not (`false`). Acknowledged,
+            /// a publisher method returns `Some(publication id)` once the router accepted the
+            /// event, and a refusal (e.g. `wamp.error.not_authorized`) as an error; otherwise it
+            /// returns `None` as soon as the event is queued for sending.
+            #vis fn acknowledge(&self, acknowledge: ::core::primitive::bool) -> Self {
+                let mut client = ::core::clone::Clone::clone(self);
+                client.acknowledge = acknowledge;
+                client
+            }
+
+            /// A copy of this client (cheap: it shares the session) whose publications skip
+            /// (`true`, the default, as in WAMP) or reach (`false`) the subscriptions of this
+            /// client's own session, e.g. a service registered on the session that publishes.
+            #vis fn exclude_me(&self, exclude_me: ::core::primitive::bool) -> Self {
+                let mut client = ::core::clone::Clone::clone(self);
+                client.exclude_me = exclude_me;
+                client
             }
 
             /// The session calls and publications go through.
@@ -69,14 +103,17 @@ fn docs(method: &MethodDef, line: String) -> TokenStream {
 
 /// Builds `__wamp_arguments` (positional and keyword arguments) from the method's parameters.
 /// Each argument is encoded on its own, spanned at its type: a type that is not `Serialize` is
-/// reported there.
+/// reported there. A value that cannot be encoded fails with an error naming the URI and the
+/// parameter.
 fn arguments(service: &ServiceDef, method: &MethodDef, error: TokenStream) -> TokenStream {
     let krate = &service.krate;
+    let uri = &method.uri;
     let payload: Vec<_> = method.payload_params().collect();
     if let Some(kwargs) = payload.iter().find(|p| p.kind == ParamKind::Kwargs) {
         let (ident, ty) = (&kwargs.ident, &kwargs.ty);
+        let name = ident.to_string();
         let kwargs = quote_spanned! {ty.span()=>
-            #krate::__private::kwargs_of::<#ty>(&#ident).map_err(#error)?
+            #krate::__private::kwargs_of::<#ty>(#uri, #name, &#ident).map_err(#error)?
         };
         return quote! {
             let __wamp_arguments = #krate::Arguments {
@@ -90,7 +127,7 @@ fn arguments(service: &ServiceDef, method: &MethodDef, error: TokenStream) -> To
             let (ident, ty) = (&p.ident, &p.ty);
             let name = ident.to_string();
             quote_spanned! {ty.span()=>
-                #krate::__private::insert_kwarg::<#ty>(&mut __wamp_kwargs, #name, &#ident)
+                #krate::__private::insert_kwarg::<#ty>(#uri, &mut __wamp_kwargs, #name, &#ident)
                     .map_err(#error)?;
             }
         });
@@ -102,8 +139,9 @@ fn arguments(service: &ServiceDef, method: &MethodDef, error: TokenStream) -> To
     }
     let values = payload.iter().map(|p| {
         let (ident, ty) = (&p.ident, &p.ty);
+        let name = ident.to_string();
         quote_spanned! {ty.span()=>
-            #krate::to_value::<#ty>(&#ident).map_err(#error)?
+            #krate::__private::argument::<#ty>(#uri, #name, &#ident).map_err(#error)?
         }
     });
     quote! {
@@ -136,14 +174,14 @@ fn procedure(service: &ServiceDef, method: &MethodDef) -> TokenStream {
             quote!(()),
             quote!(#krate::NoError),
             TokenStream::new(),
-            quote!(#krate::__private::decode_result(__wamp_result)),
+            quote!(#krate::__private::decode_result(#uri, __wamp_result)),
         ),
         Output::Value(ty) => (
             quote!(#ty),
             quote!(#krate::NoError),
             TokenStream::new(),
             quote_spanned! {ty.span()=>
-                #krate::__private::decode_result::<#ty, #krate::NoError>(__wamp_result)
+                #krate::__private::decode_result::<#ty, #krate::NoError>(#uri, __wamp_result)
             },
         ),
         Output::Result { ok, err } => (
@@ -151,7 +189,7 @@ fn procedure(service: &ServiceDef, method: &MethodDef) -> TokenStream {
             quote!(#err),
             super::assert_application_error(service, err),
             quote_spanned! {ok.span()=>
-                #krate::__private::decode_result::<#ok, #err>(__wamp_result)
+                #krate::__private::decode_result::<#ok, #err>(#uri, __wamp_result)
             },
         ),
         Output::Stream { .. } => return TokenStream::new(),
@@ -220,9 +258,9 @@ fn progressive_procedure(service: &ServiceDef, method: &MethodDef) -> TokenStrea
                     if let ::core::option::Option::Some(timeout) = self.timeout {
                         __wamp_call = __wamp_call.timeout(timeout);
                     }
-                    #krate::__private::TypedCallStream::new(__wamp_call.into_stream())
+                    #krate::__private::TypedCallStream::new(#uri, __wamp_call.into_stream())
                 }
-                ::core::result::Result::Err(error) => #krate::__private::TypedCallStream::failed(error),
+                ::core::result::Result::Err(error) => #krate::__private::TypedCallStream::failed(#uri, error),
             }
         }
     }
@@ -244,7 +282,7 @@ fn publisher(service: &ServiceDef, method: &MethodDef) -> TokenStream {
     let docs = docs(
         method,
         format!(
-            "Publishes an event to `{uri}` and waits for the router's acknowledgement; returns the publication id."
+            "Publishes an event to `{uri}`. By default it waits for the router's acknowledgement and returns `Some(publication id)`, and the event does not reach this session's own subscriptions: see [`acknowledge`](Self::acknowledge) and [`exclude_me`](Self::exclude_me)."
         ),
     );
     let params = method.payload_params().map(|p| {
@@ -254,9 +292,19 @@ fn publisher(service: &ServiceDef, method: &MethodDef) -> TokenStream {
     let arguments = arguments(service, method, quote!(#krate::Error::Payload));
     quote! {
         #docs
-        #vis async fn #name(&self, #(#params),*) -> #krate::Result<#krate::Id> {
+        #vis async fn #name(&self, #(#params),*)
+            -> #krate::Result<::core::option::Option<#krate::Id>>
+        {
             #arguments
-            self.session.publish(#uri, ()).arguments(__wamp_arguments).acknowledge().await
+            let mut __wamp_publish = self.session.publish(#uri, ()).arguments(__wamp_arguments);
+            if !self.exclude_me {
+                __wamp_publish = __wamp_publish.include_me();
+            }
+            if self.acknowledge {
+                __wamp_publish.acknowledge().await.map(::core::option::Option::Some)
+            } else {
+                __wamp_publish.await.map(|()| ::core::option::Option::None)
+            }
         }
     }
 }

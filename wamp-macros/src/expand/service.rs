@@ -7,6 +7,10 @@ use syn::spanned::Spanned;
 
 use crate::model::{MethodDef, MethodKind, Output, ParamKind, ServiceDef};
 
+/// What rustc says of a registration left unused. Its own help suggests `let _ = ...`, which
+/// drops the registration at once.
+const MUST_USE: &str = "dropping the registration unregisters the service at once: bind it to a named variable (`let _registration = ...`), not `let _ = ...`, which drops it immediately";
+
 pub(crate) fn expand(service: &ServiceDef) -> TokenStream {
     let krate = &service.krate;
     let vis = &service.vis;
@@ -51,7 +55,12 @@ pub(crate) fn expand(service: &ServiceDef) -> TokenStream {
             #vis const TOPICS: &'static [&'static str] = &[#(#topics),*];
 
             /// Registers every procedure and subscribes every event handler of `service` on
-            /// `session`. Dropping the returned handle unregisters them all.
+            /// `session`. Dropping the returned handle unregisters them all: keep it in a named
+            /// variable (`let _registration = ...`) for as long as the service should be served.
+            ///
+            /// An event a handler cannot decode is dropped with a `tracing` warning; see
+            /// [`register_with_error_hook`](Self::register_with_error_hook) to hear of it.
+            #[must_use = #MUST_USE]
             #vis async fn register<T: #trait_ident>(
                 session: &#krate::Session,
                 service: T,
@@ -60,11 +69,43 @@ pub(crate) fn expand(service: &ServiceDef) -> TokenStream {
             }
 
             /// Like [`register`](Self::register), for a service value shared with other code.
+            #[must_use = #MUST_USE]
             #vis async fn register_arc<T: #trait_ident>(
                 session: &#krate::Session,
                 service: ::std::sync::Arc<T>,
             ) -> #krate::Result<#krate::ServiceRegistration> {
-                let mut __wamp_builder = #krate::__private::ServiceBuilder::new(session);
+                Self::register_inner(session, service, ::core::option::Option::None).await
+            }
+
+            /// Like [`register`](Self::register), and calls `on_event_error` with each event an
+            /// event handler cannot decode (wrong argument count, names or types): the event as
+            /// received and an `Error::Payload` naming the topic and the problem. Such an event
+            /// is still dropped and logged; nobody else hears of it, as events have no one to
+            /// answer. The hook runs on the subscription's task: keep it short.
+            #[must_use = #MUST_USE]
+            #vis async fn register_with_error_hook<T: #trait_ident>(
+                session: &#krate::Session,
+                service: T,
+                on_event_error: impl ::core::ops::Fn(&#krate::Event, #krate::Error)
+                    + ::core::marker::Send
+                    + ::core::marker::Sync
+                    + 'static,
+            ) -> #krate::Result<#krate::ServiceRegistration> {
+                let __wamp_hook: #krate::__private::EventErrorHook = ::std::sync::Arc::new(on_event_error);
+                Self::register_inner(
+                    session,
+                    ::std::sync::Arc::new(service),
+                    ::core::option::Option::Some(__wamp_hook),
+                )
+                .await
+            }
+
+            async fn register_inner<T: #trait_ident>(
+                session: &#krate::Session,
+                service: ::std::sync::Arc<T>,
+                event_error_hook: ::core::option::Option<#krate::__private::EventErrorHook>,
+            ) -> #krate::Result<#krate::ServiceRegistration> {
+                let mut __wamp_builder = #krate::__private::ServiceBuilder::new(session, event_error_hook);
                 #(#registrations)*
                 ::core::result::Result::Ok(__wamp_builder.finish())
             }
@@ -239,7 +280,7 @@ fn event(service: &ServiceDef, method: &MethodDef) -> TokenStream {
         },
         |problem| {
             quote! {
-                #krate::__private::event_problem(&__wamp_event.topic, &#problem);
+                #krate::__private::event_problem(&__wamp_event, __wamp_hook.as_ref(), &#problem);
                 return;
             }
         },
@@ -256,9 +297,11 @@ fn event(service: &ServiceDef, method: &MethodDef) -> TokenStream {
     quote! {
         {
             let __wamp_service = ::core::clone::Clone::clone(&service);
+            let __wamp_hook = __wamp_builder.event_error_hook();
             __wamp_builder
                 .topic(#uri, #options, move |__wamp_event: #krate::Event| {
                     let __wamp_service = ::core::clone::Clone::clone(&__wamp_service);
+                    let __wamp_hook = ::core::clone::Clone::clone(&__wamp_hook);
                     async move {
                         let __wamp_params = #krate::__private::Params::of_event(&__wamp_event);
                         #body

@@ -155,7 +155,14 @@ fn check_qualifiers(errors: &mut MethodErrors, sig: &Signature, returns_stream: 
 fn check_name(errors: &mut MethodErrors, name: &Ident) {
     if matches!(
         name.to_string().as_str(),
-        "new" | "session" | "register" | "register_arc"
+        "new"
+            | "session"
+            | "with_timeout"
+            | "acknowledge"
+            | "exclude_me"
+            | "register"
+            | "register_arc"
+            | "register_with_error_hook"
     ) {
         errors.spanned(
             Part::Name,

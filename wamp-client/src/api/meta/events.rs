@@ -17,7 +17,7 @@ use crate::wire::Id;
 ///
 /// Each item is a decoded event, or [`Error::Payload`] if the router sent an event of another
 /// shape (the stream goes on after it). Dropping the stream unsubscribes.
-#[must_use = "dropping MetaEvents unsubscribes at once"]
+#[must_use = "dropping MetaEvents unsubscribes at once: bind it to a named variable (`let _events = ...`), not `let _ = ...`, which drops it immediately"]
 pub struct MetaEvents<T> {
     subscription: Subscription,
     _event: PhantomData<fn() -> T>,

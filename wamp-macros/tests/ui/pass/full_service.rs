@@ -213,10 +213,10 @@ async fn use_everything(session: &Session) -> Result<()> {
         client.risky(wamp_client::Value::Null).await;
     let _: std::result::Result<String, CallError> = client.r#type("x".into()).await;
 
-    let _: Result<Id> = client.sale("apple".into(), 0.5).await;
-    let _: Result<Id> = client.headline("news".into()).await;
-    let _: Result<Id> = client.on_ping().await;
-    let _: Result<Id> = client.ordered(order).await;
+    let _: Result<Option<Id>> = client.sale("apple".into(), 0.5).await;
+    let _: Result<Option<Id>> = client.headline("news".into()).await;
+    let _: Result<Option<Id>> = client.on_ping().await;
+    let _: Result<Option<Id>> = client.ordered(order).await;
 
     // The client's futures are `Send`: they can run on another task.
     let spawned = tokio::spawn(async move { client.price("pear".into()).await });

@@ -103,7 +103,7 @@ async fn use_it(session: &Session) -> Result<()> {
     let _: std::result::Result<u64, CallError> = client.loose(wamp_client::Dict::new()).await;
     let _: std::result::Result<bool, CallError> = client.maybe(None).await;
     let _: std::result::Result<(), CallError> = client.dynamic(Default::default()).await;
-    let _: Result<Id> = client.searched(query).await;
+    let _: Result<Option<Id>> = client.searched(query).await;
     Ok(())
 }
 
