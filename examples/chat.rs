@@ -76,6 +76,7 @@ const SCRIPT: [(&str, &str); 4] = [
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Library warnings (and more with RUST_LOG=debug) go to stderr.
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::builder()
