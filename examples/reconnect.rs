@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use futures_util::StreamExt as _;
-use wamp_client::session::SessionState;
+use wamp_client::session::{SessionState, SessionStates};
 use wamp_client::{Arguments, Invocation, ReconnectPolicy, Session, Subscription};
 use wamp_router::Router;
 
@@ -73,7 +73,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .reconnect(policy)
         .connect()
         .await?;
-    let printer = tokio::spawn(print_states(client.clone()));
+    let printer = tokio::spawn(print_states(client.states()));
     let _ping = client
         .register(PROCEDURE, |inv: Invocation| async move {
             let session = inv.session().map_or(0, Session::id);
@@ -101,9 +101,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// Prints each state the session goes through, until it has closed.
-async fn print_states(session: Session) {
-    let mut states = session.states();
-    drop(session);
+async fn print_states(mut states: SessionStates) {
     while let Some(state) = states.next().await {
         match state {
             SessionState::Joined { session } => println!("state: joined as session {session}"),

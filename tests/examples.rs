@@ -137,6 +137,7 @@ async fn reconnect_restarts_its_router_and_gets_its_registration_back() {
         ],
     );
     // Two sessions: the first, and the one after the restart, which answers every call after it.
+    // (The states in between may pass too quickly for the printer to see them all.)
     let joined: Vec<&str> = output
         .lines()
         .filter_map(|line| line.strip_prefix("state: joined as session "))
@@ -152,10 +153,6 @@ async fn reconnect_restarts_its_router_and_gets_its_registration_back() {
             &format!("after the restart: the client's own call: pong from session {after}"),
             &format!("after the restart: another session's call: pong from session {after}"),
         ],
-    );
-    assert!(
-        output.contains("state: reconnecting, attempt 1 in "),
-        "{output}"
     );
 }
 
