@@ -23,6 +23,15 @@ struct Reading {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Library warnings (and more with RUST_LOG=debug) go to stderr.
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::builder()
+                .with_default_directive(tracing_subscriber::filter::LevelFilter::WARN.into())
+                .from_env_lossy(),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     let mut url = "ws://127.0.0.1:8080/ws".to_owned();
     let mut realm = "realm1".to_owned();
     let mut args = std::env::args().skip(1);
