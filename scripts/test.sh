@@ -6,6 +6,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# tests/proxy.rs tunnels through a real HTTP proxy, Debian's tinyproxy.
+if ! command -v tinyproxy >/dev/null 2>&1 && [ ! -x /usr/bin/tinyproxy ]; then
+    printf '\n== installing tinyproxy (for tests/proxy.rs)\n'
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -qq tinyproxy >/dev/null ||
+        { apt-get update -qq && apt-get install -y -qq tinyproxy >/dev/null; }
+fi
+
 printf '\n== all tests; end-to-end suites against Crossbar.io\n'
 WAMP_TEST_ROUTER=crossbar cargo test --workspace "$@"
 

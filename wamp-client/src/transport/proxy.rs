@@ -116,11 +116,16 @@ fn matcher_from(var: impl Fn(&str) -> Option<String>) -> Matcher {
         return Matcher::builder().build();
     }
     let first = |names: [&str; 2]| names.iter().find_map(|name| var(name)).unwrap_or_default();
+    let no_proxy = first(["NO_PROXY", "no_proxy"]);
+    // hyper-util's `*` matches every host name but no IP address; curl's matches both.
+    if no_proxy.split(',').any(|entry| entry.trim() == "*") {
+        return Matcher::builder().build();
+    }
     Matcher::builder()
         .all(first(["ALL_PROXY", "all_proxy"]))
         .http(first(["HTTP_PROXY", "http_proxy"]))
         .https(first(["HTTPS_PROXY", "https_proxy"]))
-        .no(first(["NO_PROXY", "no_proxy"]))
+        .no(no_proxy)
         .build()
 }
 
@@ -345,7 +350,8 @@ fn parse_answer(received: &[u8]) -> Answer {
 #[non_exhaustive]
 pub enum ProxyError {
     /// The proxy answered `CONNECT` with an error status, e.g. 407 (Proxy Authentication
-    /// Required: the credentials are missing or wrong), 403 (the proxy does not allow this
+    /// Required: the credentials are missing or wrong; some proxies answer wrong ones with
+    /// 401), 403 (the proxy does not allow this
     /// destination or port) or 502 (the proxy cannot reach the router).
     #[error(
         "the proxy {proxy} refused to open a tunnel to {target}: HTTP {status} {reason}{hint}",
@@ -396,7 +402,7 @@ pub enum ProxyError {
 /// What to check after the proxy refused a tunnel.
 fn refusal_hint(status: u16) -> &'static str {
     match status {
-        407 => " (the proxy wants credentials: give them as http://user:password@host:port)",
+        401 | 407 => " (the proxy wants credentials: give them as http://user:password@host:port)",
         403 => " (the proxy does not allow tunnels to this host or port)",
         502 | 503 | 504 => " (the proxy cannot reach the router: check the router's address)",
         _ => "",
@@ -505,6 +511,8 @@ mod tests {
         assert!(!no("10.0.0.0/8", "11.0.0.1"));
         assert!(no("::1", "[::1]"));
         assert!(no("*", "anything"));
+        assert!(no("a.test, *", "127.0.0.1"));
+        assert!(no("*", "[::1]"));
         // Local addresses go through the proxy unless NO_PROXY names them.
         assert!(!no("", "localhost"));
         assert!(!no("", "127.0.0.1"));
