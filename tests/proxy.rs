@@ -164,7 +164,7 @@ async fn wrong_or_missing_credentials_are_refused() {
     let wrong = proxy.url_with_credentials("alice", "wr0ng-pw");
     for url in [router().ws_url(), router().rss_url().unwrap()] {
         for (proxy_url, expected) in [(&wrong, 401), (&proxy.url(), 407)] {
-            let error = connect_error(builder(&url).proxy(&proxy_url)).await;
+            let error = connect_error(builder(&url).proxy(proxy_url)).await;
             let Some(ProxyError::Refused {
                 proxy: shown,
                 target,

@@ -404,7 +404,7 @@ fn refusal_hint(status: u16) -> &'static str {
     match status {
         401 | 407 => " (the proxy wants credentials: give them as http://user:password@host:port)",
         403 => " (the proxy does not allow tunnels to this host or port)",
-        502 | 503 | 504 => " (the proxy cannot reach the router: check the router's address)",
+        502..=504 => " (the proxy cannot reach the router: check the router's address)",
         _ => "",
     }
 }
