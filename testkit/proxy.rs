@@ -23,6 +23,7 @@ pub struct Tinyproxy {
     child: Child,
     port: u16,
     dir: PathBuf,
+    binary: PathBuf,
 }
 
 impl Tinyproxy {
@@ -64,20 +65,25 @@ impl Tinyproxy {
         let config_path = dir.join("tinyproxy.conf");
         std::fs::write(&config_path, config)
             .map_err(|e| format!("cannot write {}: {e}", config_path.display()))?;
-        let stderr = std::fs::File::create(dir.join("stderr.log"))
-            .map_err(|e| format!("cannot create tinyproxy's stderr file: {e}"))?;
-        let child = Command::new(&binary)
-            .arg("-d")
-            .arg("-c")
-            .arg(&config_path)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(stderr)
-            .spawn()
-            .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
-        let mut proxy = Tinyproxy { child, port, dir };
+        let child = run(&binary, &dir)?;
+        let mut proxy = Tinyproxy {
+            child,
+            port,
+            dir,
+            binary,
+        };
         proxy.wait_until_listening()?;
         Ok(proxy)
+    }
+
+    /// Stops the proxy (its connections drop) and starts it again on the same port with the
+    /// same configuration; [`log`](Self::log) then shows the new run only.
+    pub fn restart(&mut self) -> Result<(), String> {
+        self.kill();
+        let log = self.log_path();
+        let _ = std::fs::rename(&log, log.with_extension("log.old"));
+        self.child = run(&self.binary, &self.dir)?;
+        self.wait_until_listening()
     }
 
     fn wait_until_listening(&mut self) -> Result<(), String> {
@@ -153,6 +159,21 @@ impl Drop for Tinyproxy {
         self.kill();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// Runs tinyproxy in the foreground with the configuration in `dir`, its stderr to a file there.
+fn run(binary: &Path, dir: &Path) -> Result<Child, String> {
+    let stderr = std::fs::File::create(dir.join("stderr.log"))
+        .map_err(|e| format!("cannot create tinyproxy's stderr file: {e}"))?;
+    Command::new(binary)
+        .arg("-d")
+        .arg("-c")
+        .arg(dir.join("tinyproxy.conf"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", binary.display()))
 }
 
 /// tinyproxy's path: on `PATH`, or where Debian puts it.

@@ -11,10 +11,13 @@ use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     KeyUsagePurpose,
 };
-use testkit::e2e::{closed_port, join, register_echo, within};
+use std::time::Duration;
+
+use testkit::e2e::{LIMIT, closed_port, eventually, join, register_echo, within};
 use testkit::proxy::Tinyproxy;
 use wamp_client::error::ProxyError;
-use wamp_client::{Error, Session, SessionBuilder};
+use wamp_client::session::SessionState;
+use wamp_client::{Error, ReconnectPolicy, Session, SessionBuilder};
 
 /// The test CA's certificate (PEM); the router's certificate, for 127.0.0.1, is signed by it.
 static CA: OnceLock<String> = OnceLock::new();
@@ -231,6 +234,36 @@ async fn unix_sockets_and_no_proxy_connect_directly() {
     within("leave", session.leave()).await.unwrap();
     let unix = router().rawsocket_unix_url().unwrap();
     let session = join(builder(&unix).proxy(&dead)).await;
+    within("leave", session.leave()).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reconnects_go_through_the_same_proxy() {
+    let mut proxy = Tinyproxy::start().unwrap();
+    let url = router().rawsocket_url();
+    let session = join(
+        builder(&url)
+            .proxy(proxy.url())
+            .reconnect(ReconnectPolicy::default().initial_delay(Duration::from_millis(100))),
+    )
+    .await;
+    let first = session.id();
+    // The proxy goes down and comes back: the session's connection drops, and it rejoins
+    // through the proxy.
+    tokio::task::block_in_place(|| proxy.restart()).unwrap();
+    eventually(
+        "the session rejoins",
+        LIMIT,
+        Duration::from_millis(50),
+        || async {
+            match session.state() {
+                SessionState::Joined { session: id } if id != first => Ok(()),
+                state => Err(format!("{state:?}")),
+            }
+        },
+    )
+    .await;
+    assert!(proxy.tunnels_to(port_of(&url)) >= 1, "{}", proxy.log());
     within("leave", session.leave()).await.unwrap();
 }
 
