@@ -139,9 +139,9 @@ impl SessionBuilder {
     ///
     /// The proxy carries every `ws://`, `wss://`, `rs://` and `rss://` connection, reconnects
     /// included, whatever `NO_PROXY` says; `unix://` connects directly. Proxies reached over TLS
-    /// (`https://`) and SOCKS proxies are not supported: connecting fails with
-    /// [`ProxyError::InvalidUrl`](crate::error::ProxyError::InvalidUrl), as it does for a URL
-    /// that does not parse.
+    /// (`https://`) and SOCKS proxies are not supported, here or in the environment: connecting
+    /// fails with [`ProxyError::InvalidUrl`](crate::error::ProxyError::InvalidUrl), as it does
+    /// for a URL given here that does not parse.
     ///
     /// Without this method or [`no_proxy`](SessionBuilder::no_proxy), the environment is read at
     /// the first connection (reconnects keep what it said then), as curl and reqwest read it:

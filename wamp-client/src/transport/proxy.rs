@@ -71,38 +71,37 @@ impl ProxySettings {
         host: &str,
         port: u16,
     ) -> Result<Option<Intercept>, ConnectError> {
-        let target = target_uri(url, secure, host, port)?;
-        match self {
-            ProxySettings::Disabled => Ok(None),
+        let fixed;
+        let matcher = match self {
+            ProxySettings::Disabled => return Ok(None),
             ProxySettings::Environment(matcher) => {
-                let matcher = matcher.get_or_init(|| matcher_from(|name| std::env::var(name).ok()));
-                let Some(intercept) = matcher.intercept(&target) else {
-                    return Ok(None);
-                };
+                matcher.get_or_init(|| matcher_from(|name| std::env::var(name).ok()))
+            }
+            ProxySettings::Fixed(proxy) => {
+                let shown = super::redact_url(proxy);
+                check_proxy_url(proxy, &shown).map_err(|e| proxy_error(url, e))?;
+                fixed = Matcher::builder().all(&**proxy).build();
+                &fixed
+            }
+        };
+        let target = target_uri(url, secure, host, port)?;
+        match (matcher.intercept(&target), self) {
+            (Some(intercept), _) => {
+                // What the environment names is checked only now.
                 let shown = proxy_name(intercept.uri());
                 check_proxy_url(&intercept.uri().to_string(), &shown)
                     .map_err(|e| proxy_error(url, e))?;
                 Ok(Some(intercept))
             }
-            ProxySettings::Fixed(proxy) => {
-                let shown = super::redact_url(proxy).into_owned();
-                check_proxy_url(proxy, &shown).map_err(|e| proxy_error(url, e))?;
-                let intercept = Matcher::builder()
-                    .all(proxy.to_string())
-                    .build()
-                    .intercept(&target)
-                    .ok_or_else(|| {
-                        proxy_error(
-                            url,
-                            ProxyError::InvalidUrl {
-                                proxy: shown,
-                                reason: "not a valid proxy URL (expected http://[user:password@]host[:port])"
-                                    .to_owned(),
-                            },
-                        )
-                    })?;
-                Ok(Some(intercept))
-            }
+            (None, ProxySettings::Fixed(proxy)) => Err(proxy_error(
+                url,
+                ProxyError::InvalidUrl {
+                    proxy: super::redact_url(proxy).into_owned(),
+                    reason: "not a valid proxy URL (expected http://[user:password@]host[:port])"
+                        .to_owned(),
+                },
+            )),
+            (None, _) => Ok(None),
         }
     }
 }
