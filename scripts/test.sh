@@ -15,6 +15,9 @@ if ! command -v tinyproxy >/dev/null 2>&1 && [ ! -x /usr/sbin/tinyproxy ]; then
         printf 'cannot install tinyproxy: the tests of tests/proxy.rs will fail\n' >&2
 fi
 
+# The routers under test listen on 127.0.0.1, which a proxy named by HTTP_PROXY would carry too.
+export NO_PROXY="127.0.0.1,localhost${NO_PROXY:+,$NO_PROXY}"
+
 printf '\n== all tests; end-to-end suites against Crossbar.io\n'
 WAMP_TEST_ROUTER=crossbar cargo test --workspace "$@"
 
