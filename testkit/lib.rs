@@ -54,6 +54,7 @@ use std::time::{Duration, Instant};
 mod crossbar;
 pub mod e2e;
 mod embedded;
+pub mod proxy;
 mod python;
 mod router;
 

@@ -18,6 +18,8 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
+#[cfg(feature = "proxy")]
+pub use crate::transport::ProxyError;
 pub use crate::transport::TransportError;
 use crate::value::{Dict, Value, ValueError};
 use crate::wire::InvalidMessage;

@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use super::SessionBuilder;
 use crate::transport::ClientAuthPem;
+#[cfg(feature = "proxy")]
+use crate::transport::ProxySettings;
 
 /// # Transports and TLS
 ///
@@ -49,6 +51,21 @@ use crate::transport::ClientAuthPem;
 ///     .await?;
 /// # Ok(()) }
 /// ```
+///
+/// ## HTTP proxies
+///
+/// With the `proxy` feature (on by default), `ws://`, `wss://`, `rs://` and `rss://`
+/// connections go through an HTTP proxy: the one given to [`proxy`](SessionBuilder::proxy), or
+/// else the one the environment names (`HTTPS_PROXY` for `wss://` and `rss://`, `HTTP_PROXY`
+/// for `ws://` and `rs://`, `ALL_PROXY` for both, `NO_PROXY` for the exceptions; see
+/// [`proxy`](SessionBuilder::proxy)); [`no_proxy`](SessionBuilder::no_proxy) turns both off.
+/// The client asks the proxy for a tunnel (`CONNECT host:port`), then runs TLS and the WebSocket
+/// or RawSocket handshake through it with the router, so a `wss://` connection stays encrypted
+/// end to end and the proxy sees only the router's host and port. `unix://` never uses a proxy.
+/// A proxy that refuses the tunnel or cannot be reached fails the connection with a
+/// [`ConnectError`](crate::error::ConnectError) whose
+/// [`proxy_error`](crate::error::ConnectError::proxy_error) says why (e.g. HTTP 407: wrong
+/// credentials).
 impl SessionBuilder {
     /// Also trusts the CA certificates of a PEM bundle (`-----BEGIN CERTIFICATE-----` blocks),
     /// e.g. the CA of a private PKI that signed the router's certificate. May be called more
@@ -114,6 +131,66 @@ impl SessionBuilder {
         self
     }
 
+    /// Connects through this HTTP proxy (feature `proxy`), instead of the one the environment
+    /// may name: `http://[user:password@]host[:port]` (port 80 by default; no scheme means
+    /// `http://`). A user and password in the URL are sent to the proxy with HTTP Basic
+    /// authentication (`Proxy-Authorization`), percent-decoded (`p%40ss` is `p@ss`); they never
+    /// appear in `Debug` output, logs or errors, which name the proxy by host and port.
+    ///
+    /// The proxy carries every `ws://`, `wss://`, `rs://` and `rss://` connection, reconnects
+    /// included, whatever `NO_PROXY` says; `unix://` connects directly. Proxies reached over TLS
+    /// (`https://`) and SOCKS proxies are not supported, here or in the environment: connecting
+    /// fails with [`ProxyError::InvalidUrl`](crate::error::ProxyError::InvalidUrl), as it does
+    /// for a URL given here that does not parse.
+    ///
+    /// Without this method or [`no_proxy`](SessionBuilder::no_proxy), the environment is read at
+    /// the first connection (reconnects keep what it said then), as curl and reqwest read it:
+    ///
+    /// - `HTTPS_PROXY` (or `https_proxy`) for `wss://` and `rss://`, `HTTP_PROXY` (or
+    ///   `http_proxy`) for `ws://` and `rs://`, `ALL_PROXY` (or `all_proxy`) for those the
+    ///   other two leave unset. The uppercase name wins when both are set. A value that is not
+    ///   a URL is ignored.
+    /// - `NO_PROXY` (or `no_proxy`): hosts that connect directly, separated by commas: a domain
+    ///   (`example.com` or `.example.com`, both matching the domain and its subdomains), an IP
+    ///   address, a network (`10.0.0.0/8`), or `*` for all.
+    /// - `localhost` and `127.0.0.1` are not exempt: a proxy named by the environment carries
+    ///   them too, unless `NO_PROXY` lists them (as with reqwest; the proxy may well refuse).
+    /// - In a CGI script (`REQUEST_METHOD` set), the environment names no proxy.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> wamp_client::Result<()> {
+    /// use wamp_client::Session;
+    ///
+    /// let session = Session::builder("wss://router.example.com/ws", "realm1")
+    ///     .proxy("http://alice:s3cret@proxy.example.com:3128")
+    ///     .connect()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "proxy")]
+    pub fn proxy(mut self, url: impl AsRef<str>) -> Self {
+        self.transport.proxy = ProxySettings::Fixed(Arc::from(url.as_ref()));
+        self
+    }
+
+    /// Connects directly, without a proxy, whatever the environment's `HTTP_PROXY`,
+    /// `HTTPS_PROXY` or `ALL_PROXY` say (feature `proxy`); undoes
+    /// [`proxy`](SessionBuilder::proxy).
+    ///
+    /// ```no_run
+    /// # async fn demo() -> wamp_client::Result<()> {
+    /// let session = wamp_client::Session::builder("ws://10.0.0.7:8080/ws", "realm1")
+    ///     .no_proxy()
+    ///     .connect()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "proxy")]
+    pub fn no_proxy(mut self) -> Self {
+        self.transport.proxy = ProxySettings::Disabled;
+        self
+    }
+
     /// **Dangerous**: accepts any TLS certificate, whoever issued it and whatever name it is for,
     /// so that anyone on the network path can read and change the traffic. For tests against
     /// routers with throwaway certificates only. Every connection made this way logs a warning.
@@ -145,5 +222,24 @@ mod tests {
         assert!(tls.danger_accept_invalid_certificates);
         let shown = format!("{builder:?}");
         assert!(!shown.contains("secret-key"), "{shown}");
+    }
+
+    #[cfg(feature = "proxy")]
+    #[test]
+    fn proxy_settings_and_password_redaction() {
+        use crate::transport::ProxySettings;
+
+        let builder = Session::builder("ws://127.0.0.1:1/ws", "realm1");
+        assert!(matches!(
+            builder.transport.proxy,
+            ProxySettings::Environment(_)
+        ));
+        let builder = builder.proxy("http://alice:pr0xy-secret@proxy:3128");
+        assert!(matches!(builder.transport.proxy, ProxySettings::Fixed(_)));
+        let shown = format!("{builder:?}");
+        assert!(!shown.contains("pr0xy-secret"), "{shown}");
+        assert!(shown.contains("proxy:3128"), "{shown}");
+        let builder = builder.no_proxy();
+        assert!(matches!(builder.transport.proxy, ProxySettings::Disabled));
     }
 }

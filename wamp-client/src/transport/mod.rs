@@ -18,6 +18,13 @@
 //! (`webpki-roots`); the `tls_*` methods of the [`SessionBuilder`](crate::SessionBuilder) add the
 //! system's store or private CAs.
 //!
+//! With the `proxy` feature (on by default), `ws://`, `wss://`, `rs://` and `rss://` connections
+//! go through an HTTP proxy when one is set
+//! ([`SessionBuilder::proxy`](crate::SessionBuilder::proxy)) or the environment names one
+//! (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`): a `CONNECT` tunnel to the router,
+//! inside which TLS and the WebSocket or RawSocket handshake run as without a proxy. `unix://`
+//! never uses a proxy.
+//!
 //! Every transport watches the router's liveness (see `keepalive`): it sends PINGs and fails
 //! the connection when the router stays silent too long.
 //!
@@ -35,6 +42,8 @@
 
 mod keepalive;
 pub mod memory;
+#[cfg(feature = "proxy")]
+mod proxy;
 pub mod rawsocket;
 mod tls;
 mod websocket;
@@ -55,6 +64,10 @@ use crate::wire::Serializer;
 #[cfg(test)]
 pub(crate) use keepalive::{DEFAULT_INTERVAL, DEFAULT_TIMEOUT};
 pub(crate) use keepalive::{KeepaliveOptions, KeepaliveTiming};
+#[cfg(feature = "proxy")]
+pub use proxy::ProxyError;
+#[cfg(feature = "proxy")]
+pub(crate) use proxy::ProxySettings;
 pub(crate) use tls::{ClientAuthPem, TlsOptions};
 pub(crate) use websocket::WebSocketOptions;
 
@@ -69,6 +82,9 @@ pub(crate) struct TransportOptions {
     pub(crate) keepalive: KeepaliveOptions,
     /// Opens the connections instead of the URL, when set.
     pub(crate) factory: Option<TransportFactory>,
+    /// The HTTP proxy of `ws://`, `wss://`, `rs://` and `rss://` connections.
+    #[cfg(feature = "proxy")]
+    pub(crate) proxy: ProxySettings,
 }
 
 impl TransportOptions {
@@ -278,7 +294,7 @@ pub(crate) async fn connect(
             let host = host.as_str();
             let tls_options = &options.tls;
             rawsocket::connect(url, serializers, options, move || async move {
-                let tcp = tcp_connect(url, host, port).await?;
+                let tcp = open_tcp(url, options, secure, host, port).await?;
                 let stream: Box<dyn rawsocket::Io> = if secure {
                     Box::new(tls::connect(url, host, tcp, tls_options).await?)
                 } else {
@@ -349,6 +365,24 @@ fn parse_host_port(url: &str, rest: &str) -> Result<(String, u16), ConnectError>
         .filter(|&p| p != 0)
         .ok_or_else(|| ConnectError::new(url, format!("`{port}` is not a TCP port")))?;
     Ok((host.to_owned(), port))
+}
+
+/// Opens a TCP connection to the router at `host:port`, through the HTTP proxy chosen for it
+/// if there is one (`secure`: the transport runs TLS over it, which picks `HTTPS_PROXY`).
+pub(crate) async fn open_tcp(
+    url: &str,
+    options: &TransportOptions,
+    secure: bool,
+    host: &str,
+    port: u16,
+) -> Result<TcpStream, ConnectError> {
+    #[cfg(feature = "proxy")]
+    if let Some(proxy) = options.proxy.choose(url, secure, host, port)? {
+        return proxy::tunnel(url, &proxy, host, port).await;
+    }
+    #[cfg(not(feature = "proxy"))]
+    let _ = (options, secure);
+    tcp_connect(url, host, port).await
 }
 
 /// Opens a TCP connection, without Nagle's delay (messages are flushed in batches anyway).

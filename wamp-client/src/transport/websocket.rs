@@ -70,7 +70,7 @@ pub(crate) async fn connect(
         .ok_or_else(|| ConnectError::new(url, "the URL has no host"))?
         .to_owned();
     let port = uri.port_u16().unwrap_or(if secure { 443 } else { 80 });
-    let tcp = super::tcp_connect(url, &host, port).await?;
+    let tcp = super::open_tcp(url, options, secure, &host, port).await?;
     let stream = ActivityIo::new(if secure {
         MaybeTlsStream::Rustls(super::tls::connect(url, &host, tcp, &options.tls).await?)
     } else {
