@@ -14,8 +14,8 @@ use serde::ser;
 /// ([`argument`](ValueError::argument)), and its `Display` starts with both:
 ///
 /// ```
-/// use wamp_client::value::{ArgumentRef, PayloadOf, Value};
-/// use wamp_client::{Error, Invocation};
+/// use wamp_client::Error;
+/// use wamp_client::value::{ArgumentRef, PayloadOf};
 ///
 /// fn describe(err: &Error) -> String {
 ///     match err {

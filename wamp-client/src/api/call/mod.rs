@@ -49,13 +49,19 @@ use future::{CallState, Deadline};
 ///
 /// # What a struct becomes on the wire
 ///
-/// WAMP carries a list of positional arguments and a dict of keyword arguments. A struct (or
-/// map) given to [`kwargs`](Call::kwargs) becomes the keyword arguments, one per field: a Python
-/// callee `def add(a, b)` receives `a=2, b=3`. A struct wrapped in a 1-tuple, `(add,)`, becomes
-/// the single positional argument, a dict: the Python callee receives it as its first
-/// parameter, `def add(point)` with `point == {"a": 2, "b": 3}`. The same holds for
-/// [`Session::publish`], whose subscribers receive `*args, **kwargs` alike. Services declared with
-/// `#[service]` follow these rules too: see the service guide,
+/// WAMP carries positional arguments (a list) and keyword arguments (a dict); a Python peer
+/// (Autobahn) receives them as `*args` and `**kwargs`. With `struct Add { a: i64, b: i64 }`:
+///
+/// | Rust | on the wire: args, kwargs | a Python callee receives |
+/// |---|---|---|
+/// | `.call(p, (2, 3))` | `[2, 3]`, `{}` | `add(2, 3)` |
+/// | `.call(p, ()).kwargs(Add { a: 2, b: 3 })` | `[]`, `{"a": 2, "b": 3}` | `add(a=2, b=3)`: fits `def add(a, b)` |
+/// | `.call(p, (Add { a: 2, b: 3 },))` | `[{"a": 2, "b": 3}]`, `{}` | `add({"a": 2, "b": 3})`: one dict parameter |
+///
+/// So a struct goes with [`kwargs`](Call::kwargs) when its fields are the procedure's
+/// parameters, and in a 1-tuple when the procedure takes the whole record as one argument.
+/// The same holds for [`Session::publish`]: its subscribers receive `*args, **kwargs` alike.
+/// Services declared with `#[service]` follow these rules too: see the service guide,
 /// [How arguments travel](crate::service#how-arguments-travel).
 #[must_use = "a call is sent only when awaited"]
 #[derive(Debug)]

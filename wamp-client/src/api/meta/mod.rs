@@ -135,8 +135,7 @@ const KILLED: ErrorUri = ErrorUri::Killed;
 fn context(what: &str, error: Error) -> Error {
     match error {
         Error::Payload(e) => Error::Payload(ValueError::new(format!(
-            "unexpected answer from {what}: {}",
-            e.message()
+            "unexpected answer from {what}: {e}"
         ))),
         other => other,
     }
