@@ -101,7 +101,10 @@ async fn call_register_and_payloads(serializer: Serializer) {
     let err = result.arg::<String>(0).unwrap_err();
     assert!(matches!(err, Error::Payload(_)), "{err:?}");
     let err = result.arg::<i64>(3).unwrap_err();
-    assert!(err.to_string().contains("argument 3 is missing"), "{err}");
+    assert!(
+        err.to_string().contains("positional argument 3: missing"),
+        "{err}"
+    );
 }
 
 async fn errors_arrive_typed(serializer: Serializer) {
@@ -150,7 +153,7 @@ async fn errors_arrive_typed(serializer: Serializer) {
         Err(Error::Wamp(e)) => {
             assert_eq!(e.uri, ErrorUri::InvalidArgument);
             let message = e.message().unwrap_or_default();
-            assert!(message.contains("positional arguments"), "{message}");
+            assert!(message.contains("positional argument 0"), "{message}");
         }
         other => panic!("expected invalid_argument, got {other:?}"),
     }

@@ -94,7 +94,8 @@ pub enum Error {
     ProtocolViolation(ProtocolViolation),
 
     /// Arguments could not be converted to WAMP values, or a received payload does not have the
-    /// shape the caller asked for.
+    /// shape the caller asked for. The [`ValueError`] says whose payload it was (the procedure
+    /// or topic, [`ValueError::payload_of`]) and which argument ([`ValueError::argument`]).
     #[error("payload conversion failed: {0}")]
     Payload(#[from] ValueError),
 
@@ -112,12 +113,14 @@ pub enum Error {
     Encode(#[from] crate::wire::EncodeError),
 
     /// The operation did not complete in time.
-    #[error("timed out after {after:?}: {what}")]
+    #[error("{}timed out after {after:?}: {what}", call_of(procedure.as_deref()))]
     Timeout {
         /// How long the operation was given.
         after: std::time::Duration,
         /// What did not complete, e.g. `"connecting and joining the realm"`.
         what: &'static str,
+        /// The procedure, when a call timed out ([`Call::timeout`](crate::rpc::Call::timeout)).
+        procedure: Option<String>,
     },
 
     /// A call's progressive results arrived faster than its [`CallStream`](crate::rpc::CallStream)
@@ -162,8 +165,19 @@ impl Error {
     }
 }
 
+/// `the call of `{procedure}` `, the start of a call's timeout message.
+fn call_of(procedure: Option<&str>) -> String {
+    procedure.map_or_else(String::new, |procedure| {
+        format!("the call of `{}` ", clip(procedure))
+    })
+}
+
 /// Why the connection to the router could not be opened.
-#[derive(Debug, Clone)]
+///
+/// Its `Debug` shows the underlying error as text (`{:?}` is what
+/// `fn main() -> Result<(), Box<dyn Error>>` prints): an HTTP answer where a WebSocket upgrade
+/// was expected shows its status and the start of its body in `reason`, not the raw response.
+#[derive(Clone)]
 pub struct ConnectError {
     /// The router URL, with its password, query string and fragment masked
     /// (`ws://user:***@host/path?…`).
@@ -178,6 +192,26 @@ impl fmt::Display for ConnectError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "cannot connect to {}: {}", self.url, self.reason)
     }
+}
+
+impl fmt::Debug for ConnectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The source's `Display`: its `Debug` may dump a response body as a list of bytes.
+        let source = self.source.as_ref().map(|source| source.to_string());
+        f.debug_struct("ConnectError")
+            .field("url", &self.url)
+            .field("reason", &self.reason)
+            .field("source", &source)
+            .finish()
+    }
+}
+
+/// The body of an HTTP answer as text for an error: lossily decoded, whitespace collapsed,
+/// clipped (see [`clip`]); `None` when empty.
+pub(crate) fn http_body_text(body: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(body);
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    (!text.is_empty()).then(|| clip(&text).into_owned())
 }
 
 impl std::error::Error for ConnectError {

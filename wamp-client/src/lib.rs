@@ -18,7 +18,7 @@
 //!     .await?;
 //!
 //! // Caller: arguments are any serde tuple, the result any serde type.
-//! let sum: i64 = session.call("com.example.add", (2, -5)).await?.arg(0)?;
+//! let sum: i64 = session.call("com.example.add", (2, -5)).result().await?;
 //! assert_eq!(sum, -3);
 //!
 //! // Subscriber and publisher.
@@ -30,6 +30,18 @@
 //! session.leave().await?;
 //! # Ok(()) }
 //! ```
+//!
+//! Positional arguments are a tuple (`(value,)` for one, `()` for none); a struct goes with
+//! [`.kwargs(..)`](rpc::Call::kwargs) and arrives as keyword arguments (see
+//! [what a struct becomes on the wire](rpc::Call#what-a-struct-becomes-on-the-wire)).
+//! [`.result()`](rpc::Call::result) reads the usual single-value result; `.await` alone gives
+//! the whole [`CallResult`].
+//!
+//! URIs given at run time are checked before sending, loosely by default: `.`-separated
+//! components, none empty, none holding whitespace or `#`, and `wamp.` reserved for the router
+//! (see [`uri`]). Upper-case letters and `-` pass, although `#[service]` URIs, checked when
+//! compiling, may not; [`SessionBuilder::uri_check`] makes the run-time check strict too. A URI
+//! that breaks the rule fails the request with [`Error::InvalidUri`], which names the rule.
 //!
 //! # Layout
 //! - [`wire`]: WAMP messages and the three serializers; no I/O.
@@ -91,7 +103,9 @@ pub use api::service::ServiceRegistration;
 pub use api::subscribe::Subscription;
 pub use error::{CloseReason, Error, ErrorUri, Result, WampError};
 pub use options::MatchPolicy;
-pub use payload::{Arguments, CallResult, Event, EventDetails, Invocation, InvocationDetails};
+pub use payload::{
+    Arguments, CallResult, Event, EventDetails, Invocation, InvocationDetails, PositionalArgs,
+};
 pub use session::{ReconnectPolicy, Session, SessionBuilder, SessionDetails};
 pub use value::{Dict, Value, from_value, to_value};
 pub use wire::{Id, Serializer};

@@ -2,6 +2,14 @@
 //! [`Error::InvalidUri`] with a clear reason instead of a router error.
 //! A router applies the same rules to what its clients send.
 //!
+//! Which rule a session applies is set with
+//! [`SessionBuilder::uri_check`](crate::SessionBuilder::uri_check): [`UriCheck::Loose`] by
+//! default, as the specification and Crossbar.io do: a URI is `.`-separated components, none
+//! empty (except in patterns), none holding whitespace or `#`; the `wamp.` prefix is the
+//! router's (it may be called and subscribed to, not registered or published to). Upper-case
+//! letters, `-` and other characters pass. [`UriCheck::Strict`] allows only lower-case ASCII
+//! letters, digits and `_` in components, as `#[service]` URIs are checked when compiling.
+//!
 //! ```
 //! use wamp_client::uri::{UriCheck, UriUse};
 //!
@@ -87,9 +95,14 @@ impl UriCheck {
                 }
             } else if !self.component_ok(component) {
                 return fail(match self {
-                    UriCheck::Loose => "URI components must not contain whitespace or `#`",
+                    UriCheck::Loose => {
+                        "URI components must not contain whitespace or `#` (the loose rule, \
+                         the default of SessionBuilder::uri_check)"
+                    }
                     UriCheck::Strict => {
-                        "URI components may only contain lower-case letters, digits and `_`"
+                        "URI components may only contain lower-case letters, digits and `_` \
+                         (the strict rule, chosen with SessionBuilder::uri_check; \
+                         UriCheck::Loose allows any character but whitespace, `.` and `#`)"
                     }
                 });
             }

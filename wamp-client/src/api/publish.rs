@@ -8,8 +8,8 @@ use serde::Serialize;
 use tokio::sync::oneshot;
 
 use crate::error::{Error, Result};
-use crate::payload::Arguments;
 use crate::payload::arguments::PendingArguments;
+use crate::payload::{Arguments, PositionalArgs};
 use crate::session::Session;
 use crate::session::command::{Command, QueuedRequest, RequestExtra};
 use crate::uri::UriUse;
@@ -42,8 +42,13 @@ pub struct Publish<'a> {
 
 impl Session {
     /// Publishes an event to `topic` with positional arguments `args` (a tuple, `Vec` or array;
-    /// `()` for none).
-    pub fn publish(&self, topic: impl Into<String>, args: impl Serialize) -> Publish<'_> {
+    /// `()` for none, `(value,)` for one; see [`PositionalArgs`]). A struct goes with
+    /// [`kwargs`](Publish::kwargs): subscribers receive its fields as keyword arguments (see
+    /// [what a struct becomes on the wire](crate::rpc::Call#what-a-struct-becomes-on-the-wire)).
+    ///
+    /// The topic URI is checked before sending, by the session's
+    /// [`uri_check`](crate::SessionBuilder::uri_check) (loosely by default; see [`crate::uri`]).
+    pub fn publish(&self, topic: impl Into<String>, args: impl PositionalArgs) -> Publish<'_> {
         Publish {
             session: self,
             topic: topic.into(),
@@ -54,7 +59,7 @@ impl Session {
 }
 
 impl<'a> Publish<'a> {
-    /// Sets the keyword arguments from a struct or map.
+    /// Sets the keyword arguments from a struct or map: each field becomes one keyword argument.
     pub fn kwargs(mut self, kwargs: impl Serialize) -> Self {
         self.arguments.set_kwargs(&kwargs);
         self

@@ -4,7 +4,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::Error;
-use crate::value::{Dict, Value, ValueError, from_value, to_value};
+use crate::value::{ArgumentRef, Dict, Value, ValueError, from_value, to_value, with_article};
 
 /// Positional and keyword arguments, ready to send.
 ///
@@ -92,15 +92,80 @@ impl From<(Vec<Value>, Dict)> for Arguments {
     }
 }
 
+/// What [`Session::call`](crate::Session::call), [`Session::publish`](crate::Session::publish)
+/// and [`CallInput::send`](crate::rpc::CallInput::send) take as positional arguments: a tuple
+/// (`()` for none, `(value,)` for one), `Vec`, `VecDeque`, array or slice of `Serialize` values,
+/// or a dynamic [`Value`] / `serde_json::Value` list.
+///
+/// A struct or map is not positional arguments: pass it with `.kwargs(..)` (it arrives as
+/// keyword arguments), or wrap it in a 1-tuple `(value,)` to send it as the single positional
+/// argument. Passing one directly does not compile, instead of failing when the call is sent.
+/// A type of your own that serializes to a sequence (a tuple struct) may implement this trait;
+/// [`Arguments::positional`] checks the shape at run time instead, for values whose shape is only
+/// known then.
+///
+/// ```compile_fail
+/// # async fn demo(session: wamp_client::Session) -> wamp_client::Result<()> {
+/// #[derive(serde::Serialize)]
+/// struct Add { a: i64, b: i64 }
+/// // error: `Add` cannot be passed as positional arguments
+/// session.call("com.example.add", Add { a: 2, b: 3 }).await?;
+/// # Ok(()) }
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be passed as positional arguments",
+    label = "not a tuple, Vec, array or slice",
+    note = "pass a struct or map with `.kwargs(..)`, or wrap a single value in a 1-tuple: `(value,)`"
+)]
+pub trait PositionalArgs: Serialize {}
+
+macro_rules! positional_tuples {
+    ($(($($name:ident),*))*) => {
+        $(impl<$($name: Serialize),*> PositionalArgs for ($($name,)*) {})*
+    };
+}
+
+positional_tuples! {
+    ()
+    (A)
+    (A, B)
+    (A, B, C)
+    (A, B, C, D)
+    (A, B, C, D, E)
+    (A, B, C, D, E, F)
+    (A, B, C, D, E, F, G)
+    (A, B, C, D, E, F, G, H)
+    (A, B, C, D, E, F, G, H, I)
+    (A, B, C, D, E, F, G, H, I, J)
+    (A, B, C, D, E, F, G, H, I, J, K)
+    (A, B, C, D, E, F, G, H, I, J, K, L)
+    (A, B, C, D, E, F, G, H, I, J, K, L, M)
+    (A, B, C, D, E, F, G, H, I, J, K, L, M, N)
+    (A, B, C, D, E, F, G, H, I, J, K, L, M, N, O)
+    (A, B, C, D, E, F, G, H, I, J, K, L, M, N, O, P)
+}
+
+impl<T: Serialize> PositionalArgs for Vec<T> {}
+impl<T: Serialize> PositionalArgs for std::collections::VecDeque<T> {}
+impl<T, const N: usize> PositionalArgs for [T; N] where [T; N]: Serialize {}
+impl<T: Serialize> PositionalArgs for [T] {}
+impl<T: PositionalArgs + ?Sized> PositionalArgs for &T {}
+impl<T: PositionalArgs + ?Sized> PositionalArgs for Box<T> {}
+/// Checked at run time: a [`Value::List`] (or `Null`, no arguments).
+impl PositionalArgs for Value {}
+/// Checked at run time: an array (or `null`, no arguments).
+impl PositionalArgs for serde_json::Value {}
+
 /// Converts a `Serialize` value that must be a sequence into positional arguments.
 pub(crate) fn positional_values(args: &impl Serialize) -> Result<Vec<Value>, ValueError> {
     match to_value(args)? {
         Value::List(list) => Ok(list),
         Value::Null => Ok(Vec::new()),
         other => Err(ValueError::new(format!(
-            "positional arguments must serialize to a sequence (a tuple, Vec or array), not a {}; \
-             wrap a single value in a 1-tuple `(value,)`, or pass structs and maps as keyword arguments",
-            other.kind()
+            "positional arguments must be a sequence (a tuple, Vec or array), not {}: \
+             pass a struct or map with `.kwargs(..)`, or wrap a single value in a 1-tuple: \
+             `(value,)`",
+            with_article(other.kind())
         ))),
     }
 }
@@ -111,16 +176,16 @@ pub(crate) fn keyword_values(kwargs: &impl Serialize) -> Result<Dict, ValueError
         Value::Dict(dict) => Ok(dict),
         Value::Null => Ok(Dict::new()),
         other => Err(ValueError::new(format!(
-            "keyword arguments must serialize to a map or struct, not a {}",
-            other.kind()
+            "keyword arguments must be a map or struct, not {}: pass positional arguments as a \
+             tuple instead",
+            with_article(other.kind())
         ))),
     }
 }
 
 /// Deserializes all positional arguments into `T` (a tuple, `Vec`, or tuple struct).
 pub(crate) fn decode_args<T: DeserializeOwned>(args: &[Value]) -> Result<T, ValueError> {
-    from_value(Value::List(args.to_vec()))
-        .map_err(|e| ValueError::new(format!("positional arguments: {e}")))
+    from_value(Value::List(args.to_vec())).map_err(|e| e.at(ArgumentRef::Positional))
 }
 
 /// Deserializes positional argument `index` into `T`.
@@ -130,52 +195,57 @@ pub(crate) fn decode_arg<T: DeserializeOwned>(
 ) -> Result<T, ValueError> {
     let value = args.get(index).cloned().ok_or_else(|| {
         ValueError::new(format!(
-            "positional argument {index} is missing (got {} argument{})",
+            "missing (got {} argument{})",
             args.len(),
             if args.len() == 1 { "" } else { "s" }
         ))
+        .at(ArgumentRef::Index(index))
     })?;
-    from_value(value).map_err(|e| ValueError::new(format!("positional argument {index}: {e}")))
+    from_value(value).map_err(|e| e.within(ArgumentRef::Index(index)))
 }
 
 /// Deserializes all keyword arguments into `T` (a struct or map).
 pub(crate) fn decode_kwargs<T: DeserializeOwned>(kwargs: &Dict) -> Result<T, ValueError> {
-    from_value(Value::Dict(kwargs.clone()))
-        .map_err(|e| ValueError::new(format!("keyword arguments: {e}")))
+    from_value(Value::Dict(kwargs.clone())).map_err(|e| e.at(ArgumentRef::Keywords))
 }
 
 /// Deserializes keyword argument `key` into `T` (a missing key deserializes from `null`, so
 /// `Option<T>` accepts it).
 pub(crate) fn decode_kwarg<T: DeserializeOwned>(kwargs: &Dict, key: &str) -> Result<T, ValueError> {
     let value = kwargs.get(key).cloned().unwrap_or(Value::Null);
-    from_value(value).map_err(|e| ValueError::new(format!("keyword argument `{key}`: {e}")))
+    from_value(value).map_err(|e| e.within(ArgumentRef::Key(key.to_owned())))
 }
 
 /// Generates the typed payload accessors shared by results, invocations and events.
-/// `$err` maps a [`ValueError`] into the error type the accessors return.
+/// `$err` maps a [`ValueError`] into the error type the accessors return, `$of` names the
+/// payload's owner in it (a [`PayloadOf`]).
 macro_rules! payload_accessors {
-    ($ty:ty, $err_ty:ty, $err:expr) => {
+    ($ty:ty, $err_ty:ty, $err:expr, $of:expr) => {
         impl $ty {
             /// Deserializes all positional arguments into `T`: a tuple such as `(i64, String)`, a
             /// `Vec`, or a tuple struct.
             pub fn args<T: serde::de::DeserializeOwned>(&self) -> Result<T, $err_ty> {
-                crate::payload::arguments::decode_args(&self.args).map_err($err)
+                crate::payload::arguments::decode_args(&self.args)
+                    .map_err(|e| $err(e.of($of(self))))
             }
 
             /// Deserializes positional argument `index` into `T`.
             pub fn arg<T: serde::de::DeserializeOwned>(&self, index: usize) -> Result<T, $err_ty> {
-                crate::payload::arguments::decode_arg(&self.args, index).map_err($err)
+                crate::payload::arguments::decode_arg(&self.args, index)
+                    .map_err(|e| $err(e.of($of(self))))
             }
 
             /// Deserializes all keyword arguments into `T`: a struct or a map.
             pub fn kwargs<T: serde::de::DeserializeOwned>(&self) -> Result<T, $err_ty> {
-                crate::payload::arguments::decode_kwargs(&self.kwargs).map_err($err)
+                crate::payload::arguments::decode_kwargs(&self.kwargs)
+                    .map_err(|e| $err(e.of($of(self))))
             }
 
             /// Deserializes keyword argument `key` into `T`; a missing key reads as `null`, which
             /// `Option<T>` accepts.
             pub fn kwarg<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<T, $err_ty> {
-                crate::payload::arguments::decode_kwarg(&self.kwargs, key).map_err($err)
+                crate::payload::arguments::decode_kwarg(&self.kwargs, key)
+                    .map_err(|e| $err(e.of($of(self))))
             }
         }
     };

@@ -5,7 +5,7 @@ use std::fmt;
 use super::arguments::{payload_accessors, payload_error};
 use crate::error::Error;
 use crate::session::Session;
-use crate::value::{Dict, Value};
+use crate::value::{Dict, PayloadOf, Value};
 use crate::wire::Id;
 
 /// An event received on a subscription.
@@ -26,7 +26,11 @@ pub struct Event {
     pub(crate) session: Option<Session>,
 }
 
-payload_accessors!(Event, Error, payload_error);
+payload_accessors!(Event, Error, payload_error, |event: &Event| {
+    PayloadOf::Event {
+        topic: event.topic.clone(),
+    }
+});
 
 impl Event {
     /// The publisher's session id, if the router disclosed it.

@@ -13,7 +13,7 @@ use super::arguments::{Arguments, payload_accessors};
 use crate::error::{Error, ErrorUri, Result, WampError};
 use crate::session::Session;
 use crate::session::command::Outcome;
-use crate::value::{Dict, Value, ValueError};
+use crate::value::{Dict, PayloadOf, Value, ValueError};
 use crate::wire::Id;
 
 /// A boxed, sendable future, as handlers return them.
@@ -68,7 +68,14 @@ pub struct Invocation {
     pub(crate) input: Option<InvocationInput>,
 }
 
-payload_accessors!(Invocation, WampError, invalid_argument);
+payload_accessors!(
+    Invocation,
+    WampError,
+    invalid_argument,
+    |invocation: &Invocation| PayloadOf::Arguments {
+        procedure: invocation.procedure.clone()
+    }
+);
 
 fn invalid_argument(e: ValueError) -> WampError {
     WampError::invalid_argument(e.to_string())

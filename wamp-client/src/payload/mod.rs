@@ -6,7 +6,7 @@ mod call_result;
 mod event;
 mod invocation;
 
-pub use arguments::Arguments;
+pub use arguments::{Arguments, PositionalArgs};
 pub use call_result::CallResult;
 pub use event::{Event, EventDetails};
 pub use invocation::{

@@ -258,6 +258,7 @@ impl SessionBuilder {
             Err(_) => Err(Error::Timeout {
                 after: timeout,
                 what: "connecting and joining the realm",
+                procedure: None,
             }),
         }
     }
@@ -306,6 +307,7 @@ impl SessionBuilder {
                         Err(_) => Err(Error::Timeout {
                             after: timeout,
                             what: "reconnecting and joining the realm",
+                            procedure: None,
                         }),
                     }
                 })

@@ -16,7 +16,7 @@
 //!         Ok(Arguments::single(a + b)?)
 //!     })
 //!     .await?;
-//! let sum: i64 = session.call("com.example.add", (2, 3)).await?.arg(0)?;
+//! let sum: i64 = session.call("com.example.add", (2, 3)).result().await?;
 //! assert_eq!(sum, 5);
 //! session.leave().await?;
 //! # Ok(()) }

@@ -142,10 +142,18 @@ fn describe_connect_error(url: &str, offered: &str, e: tungstenite::Error) -> Co
             }
             _ => format!("network error during the WebSocket handshake: {io}"),
         }),
-        tungstenite::Error::Http(response) => format!(
-            "the server answered HTTP {} instead of upgrading to WebSocket: check the URL path",
-            response.status()
-        ),
+        tungstenite::Error::Http(response) => {
+            let body = response
+                .body()
+                .as_deref()
+                .and_then(crate::error::http_body_text);
+            format!(
+                "the server answered HTTP {} instead of upgrading to WebSocket: check the URL path{}",
+                response.status(),
+                body.map(|body| format!(" (body: {body})"))
+                    .unwrap_or_default()
+            )
+        }
         tungstenite::Error::Tls(_) => "TLS handshake failed: check the certificate".to_owned(),
         tungstenite::Error::Url(_) => "invalid URL".to_owned(),
         _ => "WebSocket handshake failed".to_owned(),

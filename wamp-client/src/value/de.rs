@@ -7,7 +7,7 @@ mod seed;
 use serde::de::{self, Deserializer, IntoDeserializer, Unexpected, Visitor};
 use serde::forward_to_deserialize_any;
 
-use self::access::{DictAccess, EnumDeserializer};
+use self::access::{DictAccess, EnumDeserializer, ListAccess};
 pub(crate) use self::seed::ValueSeed;
 use super::{Dict, Value, ValueError};
 
@@ -58,10 +58,18 @@ fn invalid_type(value: &Value, exp: &dyn de::Expected) -> ValueError {
 }
 
 fn visit_list<'de, V: Visitor<'de>>(list: Vec<Value>, visitor: V) -> Result<V::Value, ValueError> {
-    let mut seq = de::value::SeqDeserializer::new(list.into_iter());
-    let out = visitor.visit_seq(&mut seq)?;
-    seq.end()?;
-    Ok(out)
+    let len = list.len();
+    let mut access = ListAccess {
+        iter: list.into_iter(),
+        index: 0,
+    };
+    let out = visitor.visit_seq(&mut access)?;
+    if access.iter.len() == 0 {
+        Ok(out)
+    } else {
+        let expected = format!("{} elements in sequence", access.index);
+        Err(de::Error::invalid_length(len, &expected.as_str()))
+    }
 }
 
 fn visit_dict<'de, V: Visitor<'de>>(dict: Dict, visitor: V) -> Result<V::Value, ValueError> {

@@ -22,7 +22,8 @@ use std::fmt;
 
 pub(crate) use de::ValueSeed;
 pub use de::from_value;
-pub use error::ValueError;
+pub(crate) use error::with_article;
+pub use error::{ArgumentRef, PayloadOf, ValueError};
 pub use ser::to_value;
 
 /// A dictionary: string keys, [`Value`] values. Used for WAMP `Details`/`Options` and keyword arguments.

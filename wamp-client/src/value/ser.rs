@@ -112,7 +112,9 @@ impl ser::Serializer for ValueSerializer {
         } else if let Ok(i) = i64::try_from(v) {
             Ok(Value::Int(i))
         } else {
-            Err(ValueError(format!("integer {v} does not fit in 64 bits")))
+            Err(ValueError::new(format!(
+                "integer {v} does not fit in 64 bits"
+            )))
         }
     }
 
@@ -135,7 +137,7 @@ impl ser::Serializer for ValueSerializer {
     fn serialize_u128(self, v: u128) -> Result<Value, ValueError> {
         u64::try_from(v)
             .map(Value::UInt)
-            .map_err(|_| ValueError(format!("integer {v} does not fit in 64 bits")))
+            .map_err(|_| ValueError::new(format!("integer {v} does not fit in 64 bits")))
     }
 
     fn serialize_f32(self, v: f32) -> Result<Value, ValueError> {

@@ -26,20 +26,23 @@ pub struct CallFuture {
 }
 
 pin_project_lite::pin_project! {
-    /// A client-side deadline and the timeout it was set from (for the error), in one allocation.
+    /// A client-side deadline, the timeout it was set from and the procedure (for the error),
+    /// in one allocation (made only for a call with a timeout).
     #[derive(Debug)]
     pub(super) struct Deadline {
         #[pin]
         sleep: tokio::time::Sleep,
         pub(super) timeout: Duration,
+        pub(super) procedure: String,
     }
 }
 
 impl Deadline {
-    pub(super) fn after(timeout: Duration) -> Pin<Box<Self>> {
+    pub(super) fn after(timeout: Duration, procedure: &str) -> Pin<Box<Self>> {
         Box::pin(Deadline {
             sleep: tokio::time::sleep_until(deadline_after(timeout)),
             timeout,
+            procedure: procedure.to_owned(),
         })
     }
 
@@ -113,6 +116,7 @@ impl Future for CallFuture {
                             return Poll::Ready(Err(Error::Timeout {
                                 after: deadline.timeout,
                                 what: "waiting for room in the session's request queue",
+                                procedure: Some(deadline.procedure.clone()),
                             }));
                         }
                     }
@@ -134,6 +138,7 @@ impl Future for CallFuture {
                             return Poll::Ready(Err(Error::Timeout {
                                 after: timeout,
                                 what: "waiting for the call's result",
+                                procedure: Some(deadline.procedure.clone()),
                             }));
                         }
                     }

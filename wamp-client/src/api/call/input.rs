@@ -2,10 +2,8 @@
 
 use std::fmt;
 
-use serde::Serialize;
-
 use crate::error::Result;
-use crate::payload::Arguments;
+use crate::payload::{Arguments, PositionalArgs};
 use crate::session::Session;
 use crate::session::command::Command;
 
@@ -34,7 +32,7 @@ impl CallInput {
     /// sent; send it again once the session has caught up (e.g. after a progressive result or
     /// a short sleep). The last chunk ([`finish`](CallInput::finish), or the empty one sent on
     /// drop) is never refused.
-    pub fn send(&mut self, args: impl Serialize) -> Result<()> {
+    pub fn send(&mut self, args: impl PositionalArgs) -> Result<()> {
         self.chunk(Arguments::positional(args)?, false)
     }
 
@@ -44,7 +42,7 @@ impl CallInput {
     }
 
     /// Sends the last chunk; the callee then produces its final result.
-    pub fn finish(mut self, args: impl Serialize) -> Result<()> {
+    pub fn finish(mut self, args: impl PositionalArgs) -> Result<()> {
         self.chunk(Arguments::positional(args)?, true)
     }
 

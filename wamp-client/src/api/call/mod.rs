@@ -1,20 +1,21 @@
 //! Calling remote procedures: single results, progressive results, cancellation, timeouts and
 //! progressive invocations (the caller streaming its input).
 
-use std::future::IntoFuture;
+use std::future::{Future, IntoFuture};
 use std::time::Duration;
 
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::{Error, ErrorUri, Result, WampError};
 use crate::options::CancelMode;
-use crate::payload::arguments::PendingArguments;
+use crate::payload::arguments::{PendingArguments, PositionalArgs};
 use crate::payload::{Arguments, CallResult};
 use crate::session::Session;
 use crate::session::command::{CallReply, CallRequest, Command, QueuedRequest, RequestExtra};
 use crate::uri::UriUse;
-use crate::value::{Dict, Value};
+use crate::value::{Dict, PayloadOf, Value};
 
 mod cancel;
 mod future;
@@ -29,7 +30,8 @@ pub use stream::CallStream;
 use cancel::CancelGuard;
 use future::{CallState, Deadline};
 
-/// A call being prepared. Created by [`Session::call`]; `.await` sends it and waits for the result.
+/// A call being prepared. Created by [`Session::call`]; `.await` sends it and waits for the
+/// [`CallResult`], [`result`](Call::result) reads that result as one value.
 ///
 /// ```no_run
 /// # async fn demo(session: wamp_client::Session) -> wamp_client::Result<()> {
@@ -38,11 +40,29 @@ use future::{CallState, Deadline};
 /// #[derive(serde::Serialize)]
 /// struct Add { a: i64, b: i64 }
 ///
-/// let positional: i64 = session.call("com.example.add", (2, 3)).await?.arg(0)?;
-/// let keyword: i64 = session.call("com.example.add", ()).kwargs(Add { a: 2, b: 3 }).await?.arg(0)?;
+/// let positional: i64 = session.call("com.example.add", (2, 3)).result().await?;
+/// let keyword: i64 = session.call("com.example.add", ()).kwargs(Add { a: 2, b: 3 }).result().await?;
+/// let whole = session.call("com.example.add", (2, 3)).await?; // args, kwargs and details
 /// let bounded = session.call("com.example.slow", ()).timeout(Duration::from_secs(2)).await;
 /// # Ok(()) }
 /// ```
+///
+/// # What a struct becomes on the wire
+///
+/// WAMP carries positional arguments (a list) and keyword arguments (a dict); a Python peer
+/// (Autobahn) receives them as `*args` and `**kwargs`. With `struct Add { a: i64, b: i64 }`:
+///
+/// | Rust | on the wire: args, kwargs | a Python callee receives |
+/// |---|---|---|
+/// | `.call(p, (2, 3))` | `[2, 3]`, `{}` | `add(2, 3)` |
+/// | `.call(p, ()).kwargs(Add { a: 2, b: 3 })` | `[]`, `{"a": 2, "b": 3}` | `add(a=2, b=3)`: fits `def add(a, b)` |
+/// | `.call(p, (Add { a: 2, b: 3 },))` | `[{"a": 2, "b": 3}]`, `{}` | `add({"a": 2, "b": 3})`: one dict parameter |
+///
+/// So a struct goes with [`kwargs`](Call::kwargs) when its fields are the procedure's
+/// parameters, and in a 1-tuple when the procedure takes the whole record as one argument.
+/// The same holds for [`Session::publish`]: its subscribers receive `*args, **kwargs` alike.
+/// Services declared with `#[service]` follow these rules too: see the service guide,
+/// [How arguments travel](crate::service#how-arguments-travel).
 #[must_use = "a call is sent only when awaited"]
 #[derive(Debug)]
 pub struct Call<'a> {
@@ -59,9 +79,16 @@ pub struct Call<'a> {
 
 impl Session {
     /// Calls `procedure` with positional arguments `args`: a tuple, `Vec` or array of any
-    /// `Serialize` values (`()` for none). Add keyword arguments or options on the returned
-    /// [`Call`], then `.await` it (or turn it into a stream of progressive results).
-    pub fn call(&self, procedure: impl Into<String>, args: impl Serialize) -> Call<'_> {
+    /// `Serialize` values (`()` for none, `(value,)` for one; see [`PositionalArgs`]). Add
+    /// keyword arguments (a struct, with [`kwargs`](Call::kwargs)) or options on the returned
+    /// [`Call`], then `.await` it for the [`CallResult`], or read the result as one value with
+    /// [`result`](Call::result) (or turn the call into a stream of progressive results).
+    ///
+    /// The procedure URI is checked before the call is sent, by the session's
+    /// [`uri_check`](crate::SessionBuilder::uri_check) (by default loosely: non-empty
+    /// components, no whitespace, `#` or `.` inside a component; see [`crate::uri`]); a URI that
+    /// breaks the rules fails the call with [`Error::InvalidUri`] without sending it.
+    pub fn call(&self, procedure: impl Into<String>, args: impl PositionalArgs) -> Call<'_> {
         Call {
             session: self,
             procedure: procedure.into(),
@@ -77,7 +104,8 @@ impl Session {
 }
 
 impl<'a> Call<'a> {
-    /// Sets the keyword arguments from a struct or map.
+    /// Sets the keyword arguments from a struct or map: each field becomes one keyword argument
+    /// (see [what a struct becomes on the wire](Call#what-a-struct-becomes-on-the-wire)).
     pub fn kwargs(mut self, kwargs: impl Serialize) -> Self {
         self.arguments.set_kwargs(&kwargs);
         self
@@ -165,6 +193,37 @@ impl<'a> Call<'a> {
         self
     }
 
+    /// Sends the call and reads its result as one value of type `T`: the single positional
+    /// result, several as a tuple, keyword results only as a struct, nothing as `()` (the rules
+    /// of [`CallResult::result`]). A result of another shape fails with [`Error::Payload`]
+    /// naming the procedure and the argument.
+    ///
+    /// ```no_run
+    /// # async fn demo(session: wamp_client::Session) -> wamp_client::Result<()> {
+    /// let sum: i64 = session.call("com.example.add", (2, 3)).result().await?;
+    /// let (quotient, remainder) = session
+    ///     .call("com.example.divmod", (7, 2))
+    ///     .result::<(i64, i64)>()
+    ///     .await?;
+    /// session.call("com.example.reset", ()).result::<()>().await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// For the keyword results or details next to positional ones, `.await` the call itself and
+    /// read the [`CallResult`]. Dropping the future before it completes cancels the call, as
+    /// with [`CallFuture`].
+    pub fn result<T: DeserializeOwned>(self) -> impl Future<Output = Result<T>> + Send + use<T> {
+        let procedure = self.procedure.clone();
+        let call = self.into_future();
+        async move {
+            call.await?.decode_result().map_err(|e| {
+                Error::Payload(e.of(PayloadOf::Result {
+                    procedure: Some(procedure),
+                }))
+            })
+        }
+    }
+
     /// Sends the call asking for progressive results and returns them as a [`CallStream`]: every
     /// progressive result, then the final one, then the end of the stream.
     ///
@@ -194,6 +253,8 @@ impl<'a> Call<'a> {
         let session = self.session.clone();
         let cancel_mode = self.cancel_mode.unwrap_or(session.default_cancel_mode());
         let timeout = self.timeout;
+        // Kept for the timeout's error only when there is a timeout.
+        let procedure = timeout.map_or_else(String::new, |_| self.procedure.clone());
         let buffer = self
             .progress_buffer
             .unwrap_or(session.limits().max_progress_buffer);
@@ -211,7 +272,7 @@ impl<'a> Call<'a> {
             state,
             queued,
             guard,
-            deadline: timeout.map(Deadline::after),
+            deadline: timeout.map(|timeout| Deadline::after(timeout, &procedure)),
             done: false,
         }
     }
@@ -302,7 +363,9 @@ impl<'a> IntoFuture for Call<'a> {
         let session = self.session.clone();
         let span = tracing::debug_span!("wamp.call", procedure = %self.procedure);
         let cancel_mode = self.cancel_mode.unwrap_or(session.default_cancel_mode());
-        let deadline = self.timeout.map(Deadline::after);
+        let deadline = self
+            .timeout
+            .map(|timeout| Deadline::after(timeout, &self.procedure));
         let key = session.next_local_id();
         let state = {
             let _enter = span.enter();

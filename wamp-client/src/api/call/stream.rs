@@ -66,6 +66,7 @@ impl Stream for CallStream {
                             return Poll::Ready(Some(Err(Error::Timeout {
                                 after: deadline.timeout,
                                 what: "waiting for room in the session's request queue",
+                                procedure: Some(deadline.procedure.clone()),
                             })));
                         }
                     }
@@ -97,6 +98,7 @@ impl Stream for CallStream {
                             return Poll::Ready(Some(Err(Error::Timeout {
                                 after: timeout,
                                 what: "waiting for the call's next result",
+                                procedure: Some(deadline.procedure.clone()),
                             })));
                         }
                     }

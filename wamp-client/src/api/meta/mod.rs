@@ -35,7 +35,6 @@
 //! # Ok(()) }
 //! ```
 
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::call::Call;
@@ -136,8 +135,7 @@ const KILLED: ErrorUri = ErrorUri::Killed;
 fn context(what: &str, error: Error) -> Error {
     match error {
         Error::Payload(e) => Error::Payload(ValueError::new(format!(
-            "unexpected answer from {what}: {}",
-            e.message()
+            "unexpected answer from {what}: {e}"
         ))),
         other => other,
     }
@@ -197,7 +195,12 @@ impl<'a> Meta<'a> {
     }
 
     /// Starts a call of `procedure` after checking `feature`.
-    fn call(&self, feature: Feature, procedure: &str, args: impl Serialize) -> Result<Call<'a>> {
+    fn call(
+        &self,
+        feature: Feature,
+        procedure: &str,
+        args: impl crate::payload::PositionalArgs,
+    ) -> Result<Call<'a>> {
         self.require(feature, procedure)?;
         Ok(self.session.call(procedure, args))
     }
@@ -207,7 +210,7 @@ impl<'a> Meta<'a> {
     async fn kill(
         &self,
         procedure: &str,
-        args: impl Serialize,
+        args: impl crate::payload::PositionalArgs,
         reason: Option<&str>,
         message: Option<&str>,
     ) -> Result<CallResult> {

@@ -7,7 +7,39 @@ use serde::de::{
 use serde::forward_to_deserialize_any;
 
 use super::{invalid_type, visit_dict, visit_list};
-use crate::value::{Value, ValueError};
+use crate::value::{ArgumentRef, Value, ValueError};
+
+/// Gives the items of a [`Value::List`] to a sequence visitor; an item's index names it in
+/// error messages.
+pub(super) struct ListAccess {
+    pub(super) iter: std::vec::IntoIter<Value>,
+    /// The index of the next item.
+    pub(super) index: usize,
+}
+
+impl<'de> de::SeqAccess<'de> for ListAccess {
+    type Error = ValueError;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, ValueError> {
+        match self.iter.next() {
+            Some(value) => {
+                let index = self.index;
+                self.index += 1;
+                seed.deserialize(value)
+                    .map(Some)
+                    .map_err(|e| e.within(ArgumentRef::Index(index)))
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.iter.len())
+    }
+}
 
 /// Gives the entries of a [`Value::Dict`] to a map visitor.
 pub(super) struct DictAccess {
@@ -40,7 +72,7 @@ impl<'de> MapAccess<'de> for DictAccess {
         match self.value.take() {
             Some((key, value)) => seed
                 .deserialize(value)
-                .map_err(|e| ValueError(format!("`{key}`: {e}"))),
+                .map_err(|e| e.within(ArgumentRef::Key(key))),
             None => Err(de::Error::custom("dict value requested before its key")),
         }
     }

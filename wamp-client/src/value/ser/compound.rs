@@ -90,10 +90,9 @@ impl ser::SerializeMap for SerializeDict {
     }
 
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), ValueError> {
-        let key = self
-            .next_key
-            .take()
-            .ok_or_else(|| ValueError("serialize_value called before serialize_key".to_owned()))?;
+        let key = self.next_key.take().ok_or_else(|| {
+            ValueError::new("serialize_value called before serialize_key".to_owned())
+        })?;
         self.dict.insert(key, value.serialize(ValueSerializer)?);
         Ok(())
     }

@@ -8,7 +8,7 @@ use crate::value::ValueError;
 pub(super) struct MapKeySerializer;
 
 fn key_must_be_a_string(kind: &str) -> ValueError {
-    ValueError(format!(
+    ValueError::new(format!(
         "map key must be a string, integer, bool or char, not {kind}"
     ))
 }
@@ -98,11 +98,11 @@ impl ser::Serializer for MapKeySerializer {
     }
 
     fn serialize_unit(self) -> Result<String, ValueError> {
-        Err(key_must_be_a_string("unit"))
+        Err(key_must_be_a_string("a unit value"))
     }
 
     fn serialize_unit_struct(self, name: &'static str) -> Result<String, ValueError> {
-        Err(key_must_be_a_string(&format!("unit struct {name}")))
+        Err(key_must_be_a_string(&format!("a unit struct {name}")))
     }
 
     fn serialize_unit_variant(
@@ -130,7 +130,7 @@ impl ser::Serializer for MapKeySerializer {
         _value: &T,
     ) -> Result<String, ValueError> {
         Err(key_must_be_a_string(&format!(
-            "newtype variant {name}::{variant}"
+            "a newtype variant {name}::{variant}"
         )))
     }
 
@@ -147,7 +147,7 @@ impl ser::Serializer for MapKeySerializer {
         name: &'static str,
         _len: usize,
     ) -> Result<Self::SerializeTupleStruct, ValueError> {
-        Err(key_must_be_a_string(&format!("tuple struct {name}")))
+        Err(key_must_be_a_string(&format!("a tuple struct {name}")))
     }
 
     fn serialize_tuple_variant(
@@ -158,7 +158,7 @@ impl ser::Serializer for MapKeySerializer {
         _len: usize,
     ) -> Result<Self::SerializeTupleVariant, ValueError> {
         Err(key_must_be_a_string(&format!(
-            "tuple variant {name}::{variant}"
+            "a tuple variant {name}::{variant}"
         )))
     }
 
@@ -171,7 +171,7 @@ impl ser::Serializer for MapKeySerializer {
         name: &'static str,
         _len: usize,
     ) -> Result<Self::SerializeStruct, ValueError> {
-        Err(key_must_be_a_string(&format!("struct {name}")))
+        Err(key_must_be_a_string(&format!("a struct {name}")))
     }
 
     fn serialize_struct_variant(
@@ -182,7 +182,7 @@ impl ser::Serializer for MapKeySerializer {
         _len: usize,
     ) -> Result<Self::SerializeStructVariant, ValueError> {
         Err(key_must_be_a_string(&format!(
-            "struct variant {name}::{variant}"
+            "a struct variant {name}::{variant}"
         )))
     }
 
