@@ -49,6 +49,8 @@ const MAX_KEYLEN: u32 = 256;
 /// assert_eq!(session.details().authmethod.as_deref(), Some("wampcra"));
 /// # Ok(()) }
 /// ```
+///
+/// Available with the `auth-wampcra` feature.
 #[derive(Clone)]
 pub struct WampCra {
     authid: String,
