@@ -58,9 +58,8 @@ use crate::transport::ClientAuthPem;
 impl SessionBuilder {
     /// Also trusts the CA certificates of a PEM bundle (`-----BEGIN CERTIFICATE-----` blocks),
     /// e.g. the CA of a private PKI that signed the router's certificate. May be called more
-    /// than once; the built-in roots stay trusted unless
-    /// [`no_tls_webpki_roots`](SessionBuilder::no_tls_webpki_roots). The bundle is parsed when
-    /// connecting: a bundle without certificates fails the connection with a
+    /// than once; the built-in roots stay trusted unless `no_tls_webpki_roots`. The bundle is
+    /// parsed when connecting: a bundle without certificates fails the connection with a
     /// [`ConnectError`](crate::error::ConnectError).
     ///
     /// Available with the `tls` feature (or `tls-webpki-roots`, `tls-native-roots`).
@@ -204,7 +203,8 @@ impl SessionBuilder {
     }
 }
 
-#[cfg(all(test, feature = "tls-webpki-roots"))]
+#[cfg(test)]
+#[cfg(feature = "tls-webpki-roots")]
 mod tests {
     use crate::Session;
 

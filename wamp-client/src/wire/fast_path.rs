@@ -164,7 +164,8 @@ impl<'de, A: SeqAccess<'de>> HotFields<'_, A> {
 }
 
 // Compares the three serializers: needs them all.
-#[cfg(all(test, feature = "msgpack", feature = "cbor"))]
+#[cfg(test)]
+#[cfg(all(feature = "msgpack", feature = "cbor"))]
 mod tests {
     use super::*;
     use crate::wire::Serializer;
