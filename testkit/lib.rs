@@ -156,6 +156,12 @@ fn describe_status(status: Option<ExitStatus>) -> String {
     status.map_or_else(|| "exit status unknown".to_owned(), |s| s.to_string())
 }
 
+/// Compiles the README's examples as doctests (here, where every feature of wamp-client and the
+/// embedded router are at hand).
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -143,6 +143,18 @@ pub enum Error {
         /// The queue's size.
         limit: usize,
     },
+
+    /// The URL, serializer or method needs a Cargo feature of wamp-client that this build left
+    /// out, e.g. an `rs://` URL without the `rawsocket` feature. Nothing was sent.
+    #[error(
+        "{needed_for} needs the `{feature}` feature of wamp-client: add `features = [\"{feature}\"]` to its entry in Cargo.toml"
+    )]
+    FeatureDisabled {
+        /// The Cargo feature to enable, e.g. `"rawsocket"`.
+        feature: &'static str,
+        /// What needs it, e.g. ``"the `rs://` transport"``.
+        needed_for: String,
+    },
 }
 
 impl Error {

@@ -43,6 +43,41 @@
 //! compiling, may not; [`SessionBuilder::uri_check`] makes the run-time check strict too. A URI
 //! that breaks the rule fails the request with [`Error::InvalidUri`], which names the rule.
 //!
+//! # Cargo features
+//! Compile only what you use: each serializer, the RawSocket transports, TLS and each
+//! cryptographic authentication method is a feature. Anonymous and ticket authentication, the
+//! WebSocket transport (`ws://`) and the in-memory transport are always there.
+//!
+//! | Feature | Default | Enables | Pulls in |
+//! |---|---|---|---|
+//! | `json` | yes | the JSON serializer (`wamp.2.json`) | nothing more (serde_json is always used, by [`Value`]) |
+//! | `macros` | yes | `#[service]`, `#[derive(ApplicationError)]` and the typed callers and subscribers | `wamp-macros` (syn, quote) |
+//! | `tls` | no | `wss://`, and `rss://` with `rawsocket`, trusting the Mozilla roots compiled in; the `tls_*` methods of [`SessionBuilder`]. The same as `tls-webpki-roots` | rustls (`ring` provider), tokio-rustls, webpki-roots |
+//! | `tls-webpki-roots` | with `tls` | TLS trusting the Mozilla root certificates compiled in | as `tls` |
+//! | `tls-native-roots` | no | TLS trusting the operating system's certificate store, loaded at each connect | rustls, tokio-rustls, rustls-native-certs |
+//! | `msgpack` | no | the MessagePack serializer (`wamp.2.msgpack`) | rmp-serde |
+//! | `cbor` | no | the CBOR serializer (`wamp.2.cbor`) | ciborium |
+//! | `rawsocket` | no | the RawSocket transports `rs://`, `unix://` and (with TLS) `rss://`; the `transport::rawsocket` module with its router side | tokio-util's codec |
+//! | `auth-wampcra` | no | WAMP-CRA: `auth::WampCra`, `SessionBuilder::wampcra` | hmac, sha2, pbkdf2 |
+//! | `auth-cryptosign` | no | cryptosign (Ed25519): `auth::CryptoSign`, `SessionBuilder::cryptosign` | ed25519-dalek |
+//! | `proxy` | yes | connections through HTTP CONNECT proxies: [`SessionBuilder::proxy`], and `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY` from the environment | hyper-util's proxy matcher, httparse, http |
+//! | `auth-scram` | no | WAMP-SCRAM: `auth::Scram`, `SessionBuilder::scram` | argon2, pbkdf2, hmac, sha2, stringprep |
+//!
+//! TLS roots: every roots feature enabled adds its roots, so that a feature another crate of
+//! the build turns on only ever adds trust. To trust the system's store *instead of* the Mozilla
+//! roots, enable `tls-native-roots` without `tls`:
+//!
+//! ```toml
+//! wamp-client = { version = "0.1", features = ["tls-native-roots"] }
+//! ```
+//!
+//! What a URL or the router picks at run time keeps compiling whatever the features: every
+//! [`Serializer`] variant exists in every build, and a URL scheme or serializer whose feature is
+//! off fails [`connect`](SessionBuilder::connect) with [`Error::FeatureDisabled`], whose message
+//! names the feature to enable (e.g. "the `rs://` transport needs the `rawsocket` feature of
+//! wamp-client"). Types and methods that exist only with a feature (the authentication methods,
+//! the `tls_*` settings, the RawSocket module) say so in their documentation.
+//!
 //! # Layout
 //! - [`wire`]: WAMP messages and the three serializers; no I/O.
 //! - [`transport`]: WebSocket and RawSocket connections (TLS by rustls) carrying encoded messages,
@@ -83,6 +118,8 @@
 //! The client logs through `tracing`: a `wamp.session` span per session, `wamp.call` and
 //! `wamp.invocation` spans per request, every message at `trace` level with payloads elided
 //! unless [`SessionBuilder::trace_payloads`] is set.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod api;
 pub mod auth;
@@ -143,11 +180,6 @@ pub mod meta {
 #[doc(hidden)]
 #[path = "codegen.rs"]
 pub mod __private;
-
-/// Compiles the README's examples as doctests.
-#[doc = include_str!("../../README.md")]
-#[cfg(doctest)]
-pub struct ReadmeDoctests;
 
 #[cfg(feature = "macros")]
 #[doc = include_str!("docs/service.md")]

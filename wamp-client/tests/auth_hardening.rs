@@ -4,6 +4,12 @@
 //!
 //! Every router here is scripted (`wamp_testkit::scripted_router`); the log assertions use a small
 //! subscriber that records events (`Capture`).
+// Needs every authentication method: compiled with those features only (`cargo test --workspace` has them).
+#![cfg(all(
+    feature = "auth-wampcra",
+    feature = "auth-cryptosign",
+    feature = "auth-scram"
+))]
 #![cfg(test)] // clippy.toml's allow-*-in-tests then reaches the helpers too (rust-clippy#13981)
 
 use std::future::Future;

@@ -9,6 +9,8 @@
 //! detailed single cases (malformed JSON, second WELCOME, RESULT for an unissued request,
 //! unknown code, ERROR for an INVOCATION, RESULT answering a SUBSCRIBE, abrupt disconnect); the
 //! tables here add the rest, every serializer, and check everything the same way.
+// Needs every serializer and RawSocket: compiled with those features only (`cargo test --workspace` has them).
+#![cfg(all(feature = "msgpack", feature = "cbor", feature = "rawsocket"))]
 #![cfg(test)] // clippy.toml's allow-*-in-tests then reaches the helpers too (rust-clippy#13981)
 
 use std::time::Duration;

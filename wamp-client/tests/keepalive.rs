@@ -3,6 +3,8 @@
 //!
 //! WebSocket runs against the scripted router of `wamp-testkit` (tungstenite answers Pings while
 //! the script reads); RawSocket against a small RawSocket router written here over TCP.
+// Needs RawSocket as well as WebSocket: compiled with those features only (`cargo test --workspace` has them).
+#![cfg(feature = "rawsocket")]
 #![cfg(test)] // clippy.toml's allow-*-in-tests then reaches the helpers too (rust-clippy#13981)
 
 use std::future::{Future, IntoFuture as _};

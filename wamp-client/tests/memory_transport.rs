@@ -1,6 +1,8 @@
 //! Sessions over a transport given by the application (`connect_with`, `connect_with_factory`),
 //! here the in-memory one: every serializer's bytes cross it, and its failures reach the session
 //! as a socket's would.
+// Needs all three serializers: compiled with those features only (`cargo test --workspace` has them).
+#![cfg(all(feature = "msgpack", feature = "cbor"))]
 #![cfg(test)] // clippy.toml's allow-*-in-tests then reaches the helpers too (rust-clippy#13981)
 
 use wamp_client::transport::{TransportError, memory};

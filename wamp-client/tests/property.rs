@@ -10,6 +10,8 @@
 //! draws from values without those; MessagePack and CBOR get everything.
 //!
 //! A failure prints the minimal input proptest found; `PROPTEST_CASES=N` runs more cases.
+// Needs all three serializers: compiled with those features only (`cargo test --workspace` has them).
+#![cfg(all(feature = "msgpack", feature = "cbor"))]
 #![cfg(test)] // clippy.toml's allow-*-in-tests then reaches the helpers too (rust-clippy#13981)
 
 use std::panic::{AssertUnwindSafe, catch_unwind};

@@ -4,6 +4,8 @@
 //!
 //! WebSocket cases run against the scripted router of `wamp-testkit`; RawSocket cases against a
 //! small RawSocket router written here over TCP.
+// Needs RawSocket and TLS: compiled with those features only (`cargo test --workspace` has them).
+#![cfg(all(feature = "rawsocket", feature = "tls"))]
 #![cfg(test)] // clippy.toml's allow-*-in-tests then reaches the helpers too (rust-clippy#13981)
 
 use std::future::Future;

@@ -41,6 +41,8 @@ use crate::value::{Dict, Value};
 ///     .await?;
 /// # Ok(()) }
 /// ```
+///
+/// Available with the `auth-cryptosign` feature.
 #[derive(Clone)]
 pub struct CryptoSign {
     key: Arc<SigningKey>,

@@ -22,19 +22,18 @@
 //!
 //! **Router authentication.** Some methods make the router prove that it knows the user's
 //! credentials too ([`RouterProof`]): SCRAM (its server signature in WELCOME) and cryptosign
-//! with [`verify_router`](CryptoSign::verify_router) or
-//! [`request_router_signature`](CryptoSign::request_router_signature) (its signature in the
-//! CHALLENGE). A WELCOME that arrives without such a proof fails the join with
+//! with `CryptoSign::verify_router` or `CryptoSign::request_router_signature` (its signature in
+//! the CHALLENGE). A WELCOME that arrives without such a proof fails the join with
 //! [`AuthErrorKind::RouterNotAuthenticated`] when
 //! - an offered method *requires* it (cryptosign with router authentication), whichever method
 //!   the router accepted; or
 //! - every offered method can prove the router (e.g. SCRAM alone): a router that skips the
 //!   CHALLENGE, or claims to have accepted some other method, is not believed.
 //!
-//! Offer a method that does not authenticate the router (e.g. [`Anonymous`] after [`Scram`]) to
+//! Offer a method that does not authenticate the router (e.g. [`Anonymous`] after `Scram`) to
 //! accept a router that does not prove itself.
 //!
-//! **Clear text.** When [`Ticket`] or [`WampCra`] (or any authenticator whose method is `ticket`
+//! **Clear text.** When [`Ticket`] or `WampCra` (or any authenticator whose method is `ticket`
 //! or `wampcra`) is offered over a connection without TLS (`ws://`, `rs://`) to a host other
 //! than the local machine, [`connect`](crate::SessionBuilder::connect) logs one warning (target
 //! `wamp_client::auth`): the ticket travels in clear text, and a WAMP-CRA challenge with its
@@ -43,15 +42,16 @@
 //! is local too. SCRAM is not warned about: an eavesdropper can test guesses of the password
 //! as well, but each guess costs a full key derivation.
 //!
-//! The built-in methods:
+//! The built-in methods (the last three each with a Cargo feature of their own, so that a build
+//! compiles only the cryptography it uses):
 //!
-//! | Type | `authmethod` | Notes |
-//! |---|---|---|
-//! | [`Anonymous`] | `anonymous` | Crossbar.io's; no challenge. |
-//! | [`Ticket`] | `ticket` | The ticket travels in clear text: use it over TLS only. |
-//! | [`WampCra`] | `wampcra` | HMAC-SHA256 challenge-response; salted (PBKDF2) secrets are derived from the challenge's `salt`, `iterations` and `keylen`. |
-//! | [`CryptoSign`] | `cryptosign` | Ed25519; optional router authentication. |
-//! | [`Scram`] | `scram` (Crossbar.io) or `wamp-scram` (spec) | SCRAM-SHA-256 with Argon2id or PBKDF2; verifies the router's signature. |
+//! | Type | `authmethod` | Cargo feature | Notes |
+//! |---|---|---|---|
+//! | [`Anonymous`] | `anonymous` | always | Crossbar.io's; no challenge. |
+//! | [`Ticket`] | `ticket` | always | The ticket travels in clear text: use it over TLS only. |
+//! | `WampCra` | `wampcra` | `auth-wampcra` | HMAC-SHA256 challenge-response; salted (PBKDF2) secrets are derived from the challenge's `salt`, `iterations` and `keylen`. |
+//! | `CryptoSign` | `cryptosign` | `auth-cryptosign` | Ed25519; optional router authentication. |
+//! | `Scram` | `scram` (Crossbar.io) or `wamp-scram` (spec) | `auth-scram` | SCRAM-SHA-256 with Argon2id or PBKDF2; verifies the router's signature. |
 //!
 //! Secrets (tickets, passwords, private keys, signatures) never appear in `Debug` output, this
 //! crate's logs (even with [`trace_payloads`](crate::SessionBuilder::trace_payloads), AUTHENTICATE
@@ -59,8 +59,9 @@
 //! the WebSocket library logs every raw frame, AUTHENTICATE included, at `trace` level under its
 //! own `tungstenite` targets: keep those below `trace` where secrets matter.
 //!
-//! A router checks these exchanges with the same code: [`primitives`] holds the methods'
-//! cryptography (WAMP-CRA keys and signatures, Ed25519 signatures, SCRAM keys and proofs).
+//! A router checks these exchanges with the same code: `primitives` holds the methods'
+//! cryptography (WAMP-CRA keys and signatures, Ed25519 signatures, SCRAM keys and proofs), each
+//! function with its method's feature.
 //!
 //! Your own method, e.g. a ticket fetched when connecting, implements [`Authenticator`] (the
 //! per-method settings, shared by every connection of a builder) and [`AuthSession`] (one
@@ -110,10 +111,26 @@
 //! # Ok(()) }
 //! ```
 
+#[cfg(feature = "auth-cryptosign")]
 mod cryptosign;
+#[cfg(any(
+    feature = "auth-wampcra",
+    feature = "auth-cryptosign",
+    feature = "auth-scram"
+))]
+#[cfg_attr(
+    docsrs,
+    doc(cfg(any(
+        feature = "auth-wampcra",
+        feature = "auth-cryptosign",
+        feature = "auth-scram"
+    )))
+)]
 pub mod primitives;
+#[cfg(feature = "auth-scram")]
 mod scram;
 mod ticket;
+#[cfg(feature = "auth-wampcra")]
 mod wampcra;
 
 use std::fmt;
@@ -123,9 +140,15 @@ use std::sync::Arc;
 
 use zeroize::Zeroizing;
 
+#[cfg(feature = "auth-cryptosign")]
+#[cfg_attr(docsrs, doc(cfg(feature = "auth-cryptosign")))]
 pub use cryptosign::CryptoSign;
+#[cfg(feature = "auth-scram")]
+#[cfg_attr(docsrs, doc(cfg(feature = "auth-scram")))]
 pub use scram::{KdfLimits, Scram, ScramKdf};
 pub use ticket::Ticket;
+#[cfg(feature = "auth-wampcra")]
+#[cfg_attr(docsrs, doc(cfg(feature = "auth-wampcra")))]
 pub use wampcra::WampCra;
 
 use crate::error::ErrorUri;
@@ -240,6 +263,14 @@ impl Challenge {
     }
 
     /// The string field `key` of `extra`, or an error naming it.
+    #[cfg_attr(
+        not(any(
+            feature = "auth-wampcra",
+            feature = "auth-cryptosign",
+            feature = "auth-scram"
+        )),
+        allow(dead_code)
+    )]
     pub(crate) fn required_str(&self, key: &str) -> Result<&str, AuthError> {
         self.str(key).ok_or_else(|| {
             AuthError::new(format!(
@@ -251,6 +282,10 @@ impl Challenge {
 
     /// The integer field `key` of `extra` if present (an error if it is not an integer in
     /// `u32`), else `default`.
+    #[cfg_attr(
+        not(any(feature = "auth-wampcra", feature = "auth-scram")),
+        allow(dead_code)
+    )]
     pub(crate) fn u32_or(&self, key: &str, default: Option<u32>) -> Result<u32, AuthError> {
         match self.extra.get(key) {
             None | Some(Value::Null) => default.ok_or_else(|| {
@@ -361,13 +396,13 @@ pub enum AuthErrorKind {
     /// not configured for the method you require.
     RouterNotAuthenticated,
     /// The router asked for a key derivation dearer than this client allows
-    /// ([`KdfLimits`]).
+    /// (SCRAM's `KdfLimits`, or WAMP-CRA's iteration limit).
     KdfCostTooHigh,
     /// The router asked for a key derivation cheaper than this client allows
-    /// ([`KdfLimits`]): a router fishing for an easily cracked hash.
+    /// (SCRAM's `KdfLimits`): a router fishing for an easily cracked hash.
     KdfCostTooLow,
     /// The router asked for a key derivation function this client was told not to use
-    /// ([`Scram::only_kdf`]).
+    /// (SCRAM's `Scram::only_kdf`).
     KdfNotAllowed,
 }
 
@@ -401,7 +436,7 @@ impl AuthError {
 impl From<AuthError> for crate::Error {
     /// The error [`connect`](crate::SessionBuilder::connect) returns when this client refuses
     /// to go on with an authentication: [`Error::Authentication`](crate::Error::Authentication).
-    /// Lets `?` turn, e.g., a [`CryptoSign::from_hex`] error into a `wamp_client::Error`.
+    /// Lets `?` turn, e.g., a `CryptoSign::from_hex` error into a `wamp_client::Error`.
     fn from(error: AuthError) -> Self {
         crate::Error::Authentication(error)
     }
@@ -491,6 +526,10 @@ pub(crate) const CLIENT_ABORT_REASON: ErrorUri = ErrorUri::AuthenticationFailed;
 pub(crate) static CLIENT_ABORT_REASON_URI: ErrorUri = CLIENT_ABORT_REASON;
 
 /// `n` random bytes from the operating system.
+#[cfg_attr(
+    not(any(feature = "auth-cryptosign", feature = "auth-scram")),
+    allow(dead_code)
+)]
 pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N], AuthError> {
     let mut bytes = [0u8; N];
     getrandom::fill(&mut bytes).map_err(|e| {
@@ -510,9 +549,13 @@ tokio::task_local! {
 /// clones and reconnects). A key derivation runs on a blocking thread and cannot be stopped:
 /// when the join it belongs to gives up (join timeout, lost connection), it runs on to the end.
 /// A router that challenges, drops the connection and challenges again would otherwise pile up
-/// derivations, each with up to [`KdfLimits`] of memory and CPU; with the slot, a new attempt
+/// derivations, each with up to SCRAM's `KdfLimits` of memory and CPU; with the slot, a new attempt
 /// waits for the previous derivation to finish (within its join timeout).
 #[derive(Debug, Clone)]
+#[cfg_attr(
+    not(any(feature = "auth-wampcra", feature = "auth-scram")),
+    allow(dead_code)
+)]
 pub(crate) struct KdfSlot(Arc<tokio::sync::Semaphore>);
 
 impl Default for KdfSlot {
@@ -531,6 +574,7 @@ impl KdfSlot {
 /// Runs a CPU-heavy key derivation off the async runtime's worker threads, one at a time per
 /// builder (see [`KdfSlot`]). `what` names it in errors and `debug` logs, `cost` describes its
 /// parameters in the logs.
+#[cfg(any(feature = "auth-wampcra", feature = "auth-scram"))]
 pub(crate) async fn blocking<T: Send + 'static>(
     what: &'static str,
     cost: String,

@@ -5,6 +5,9 @@
 //! Nothing here talks to the network or logs; key derivations are CPU-heavy and belong on a
 //! blocking thread.
 //!
+//! Each method's functions come with its feature: `wampcra_*` with `auth-wampcra`,
+//! `cryptosign_*` with `auth-cryptosign`, `scram_*` with `auth-scram`.
+//!
 //! ```
 //! use wamp_client::auth::{CryptoSign, primitives};
 //!
@@ -18,18 +21,31 @@
 //! assert!(!primitives::cryptosign_verify(&on_record, &answer, &[0; 32]));
 //! ```
 
+#[cfg(any(feature = "auth-wampcra", feature = "auth-scram"))]
 use zeroize::Zeroizing;
 
+#[cfg(any(feature = "auth-wampcra", feature = "auth-scram"))]
+use super::AuthError;
+#[cfg(feature = "auth-cryptosign")]
+use super::CryptoSign;
+#[cfg(feature = "auth-cryptosign")]
 use super::cryptosign::{public_key_from_hex, verify_signed};
+#[cfg(feature = "auth-scram")]
 use super::scram::exchange::auth_message;
+#[cfg(feature = "auth-scram")]
 use super::scram::kdf::{hmac_sha256, keys, salted_password, verify_proof};
-use super::{AuthError, CryptoSign};
 
+#[cfg(feature = "auth-scram")]
+#[cfg_attr(docsrs, doc(cfg(feature = "auth-scram")))]
 pub use super::scram::kdf::Kdf as ScramKdfVariant;
 
 /// The salted WAMP-CRA key: the ASCII bytes of
 /// `base64(PBKDF2-HMAC-SHA256(secret, salt, iterations, keylen))`, the secret and the salt taken
 /// as UTF-8 bytes, as Autobahn|Python derives it.
+///
+/// Available with the `auth-wampcra` feature.
+#[cfg(feature = "auth-wampcra")]
+#[cfg_attr(docsrs, doc(cfg(feature = "auth-wampcra")))]
 pub fn wampcra_derive_key(
     secret: &str,
     salt: &str,
@@ -41,23 +57,39 @@ pub fn wampcra_derive_key(
 
 /// The WAMP-CRA signature of a challenge text: `base64(HMAC-SHA256(key, challenge))`, where the
 /// key is the secret's bytes or [`wampcra_derive_key`]'s result.
+///
+/// Available with the `auth-wampcra` feature.
+#[cfg(feature = "auth-wampcra")]
+#[cfg_attr(docsrs, doc(cfg(feature = "auth-wampcra")))]
 pub fn wampcra_sign(key: &[u8], challenge: &str) -> Result<String, AuthError> {
     super::wampcra::sign(key, challenge)
 }
 
 /// Whether `text` (64 hex digits) is an Ed25519 public key; its 32 bytes if so.
+///
+/// Available with the `auth-cryptosign` feature.
+#[cfg(feature = "auth-cryptosign")]
+#[cfg_attr(docsrs, doc(cfg(feature = "auth-cryptosign")))]
 pub fn cryptosign_public_key(text: &str) -> Option<[u8; 32]> {
     public_key_from_hex(text).map(|key| key.to_bytes())
 }
 
 /// Signs a 32-byte challenge with `key`'s private key: `hex(signature ‖ challenge)`, the form
 /// of a client's AUTHENTICATE and of a router's signature over the client's challenge.
+///
+/// Available with the `auth-cryptosign` feature.
+#[cfg(feature = "auth-cryptosign")]
+#[cfg_attr(docsrs, doc(cfg(feature = "auth-cryptosign")))]
 pub fn cryptosign_sign(key: &CryptoSign, challenge: &[u8; 32]) -> String {
     key.sign_challenge(challenge, None)
 }
 
 /// Whether `signed` is `hex(signature ‖ challenge)` with an Ed25519 signature over `challenge`
 /// by `public_key` (checked strictly: no malleable or small-order forms).
+///
+/// Available with the `auth-cryptosign` feature.
+#[cfg(feature = "auth-cryptosign")]
+#[cfg_attr(docsrs, doc(cfg(feature = "auth-cryptosign")))]
 pub fn cryptosign_verify(public_key: &[u8; 32], signed: &str, challenge: &[u8; 32]) -> bool {
     let Ok(key) = ed25519_dalek::VerifyingKey::from_bytes(public_key) else {
         return false;
@@ -67,6 +99,10 @@ pub fn cryptosign_verify(public_key: &[u8; 32], signed: &str, challenge: &[u8; 3
 
 /// SCRAM's SaltedPassword: the key derivation of `password` with `salt` (raw bytes) and the
 /// cost, in the form `kdf` gives (see [`ScramKdfVariant`]). `memory_kib` is ignored by PBKDF2.
+///
+/// Available with the `auth-scram` feature.
+#[cfg(feature = "auth-scram")]
+#[cfg_attr(docsrs, doc(cfg(feature = "auth-scram")))]
 pub fn scram_salted_password(
     kdf: ScramKdfVariant,
     password: &[u8],
@@ -79,8 +115,12 @@ pub fn scram_salted_password(
 
 /// What a router stores of a SCRAM password: StoredKey = SHA256(HMAC(SaltedPassword,
 /// "Client Key")) and ServerKey = HMAC(SaltedPassword, "Server Key").
+///
+/// Available with the `auth-scram` feature.
 #[derive(Clone)]
 #[non_exhaustive]
+#[cfg(feature = "auth-scram")]
+#[cfg_attr(docsrs, doc(cfg(feature = "auth-scram")))]
 pub struct ScramStoredKeys {
     /// StoredKey, which checks the client's proof.
     pub stored_key: Zeroizing<[u8; 32]>,
@@ -88,6 +128,7 @@ pub struct ScramStoredKeys {
     pub server_key: Zeroizing<[u8; 32]>,
 }
 
+#[cfg(feature = "auth-scram")]
 impl std::fmt::Debug for ScramStoredKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("ScramStoredKeys(<redacted>)")
@@ -95,6 +136,10 @@ impl std::fmt::Debug for ScramStoredKeys {
 }
 
 /// The StoredKey and ServerKey of a SaltedPassword.
+///
+/// Available with the `auth-scram` feature.
+#[cfg(feature = "auth-scram")]
+#[cfg_attr(docsrs, doc(cfg(feature = "auth-scram")))]
 pub fn scram_stored_keys(salted_password: &[u8]) -> Result<ScramStoredKeys, AuthError> {
     let (_, stored_key, server_key) = keys(salted_password)?;
     Ok(ScramStoredKeys {
@@ -107,6 +152,10 @@ pub fn scram_stored_keys(salted_password: &[u8]) -> Result<ScramStoredKeys, Auth
 /// specification's: `c=biws`, `,` and `=` escaped in the authid) or anything else (Crossbar.io's
 /// `scram`). `salt` is the salt's text exactly as the CHALLENGE carries it. Fails when the
 /// authid is not valid SASLprep.
+///
+/// Available with the `auth-scram` feature.
+#[cfg(feature = "auth-scram")]
+#[cfg_attr(docsrs, doc(cfg(feature = "auth-scram")))]
 pub fn scram_auth_message(
     method: &str,
     authid: &str,
@@ -121,12 +170,20 @@ pub fn scram_auth_message(
 
 /// Whether `proof` (the AUTHENTICATE signature, base64) proves knowledge of the password whose
 /// StoredKey is `stored_key`, for this AuthMessage. Compared in constant time.
+///
+/// Available with the `auth-scram` feature.
+#[cfg(feature = "auth-scram")]
+#[cfg_attr(docsrs, doc(cfg(feature = "auth-scram")))]
 pub fn scram_verify_proof(stored_key: &[u8; 32], auth_message: &str, proof: &str) -> bool {
     verify_proof(stored_key, auth_message, proof)
 }
 
 /// The router's ServerSignature = HMAC(ServerKey, AuthMessage), as raw bytes (WELCOME carries
 /// it in base64).
+///
+/// Available with the `auth-scram` feature.
+#[cfg(feature = "auth-scram")]
+#[cfg_attr(docsrs, doc(cfg(feature = "auth-scram")))]
 pub fn scram_server_signature(
     server_key: &[u8; 32],
     auth_message: &str,
@@ -140,6 +197,7 @@ mod tests {
 
     /// The known answer of the client's Crossbar.io-dialect test, checked from the router's
     /// side with the stored keys of Crossbar.io's test principal.
+    #[cfg(feature = "auth-scram")]
     #[test]
     fn scram_router_side_checks_the_clients_known_answer() {
         let keys = scram_stored_keys(
@@ -180,6 +238,7 @@ mod tests {
         assert_eq!(ScramKdfVariant::Argon2idBase64.name(), "argon2id-13");
     }
 
+    #[cfg(feature = "auth-cryptosign")]
     #[test]
     fn cryptosign_round_trip() {
         let key = CryptoSign::from_bytes(&[3; 32]);

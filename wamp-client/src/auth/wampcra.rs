@@ -34,7 +34,7 @@ const MAX_KEYLEN: u32 = 256;
 /// (default 1000, at most 1,000,000) and key length (default 32) taken from the CHALLENGE.
 ///
 /// The secret never travels, but whoever sees a challenge and its answer can test guesses of it
-/// offline: prefer TLS, or [`Scram`](super::Scram) or [`CryptoSign`](super::CryptoSign).
+/// offline: prefer TLS, or `Scram` or `CryptoSign`.
 /// [`connect`](crate::SessionBuilder::connect) logs a warning when it is offered without TLS to
 /// a host other than the local machine.
 ///
@@ -49,6 +49,8 @@ const MAX_KEYLEN: u32 = 256;
 /// assert_eq!(session.details().authmethod.as_deref(), Some("wampcra"));
 /// # Ok(()) }
 /// ```
+///
+/// Available with the `auth-wampcra` feature.
 #[derive(Clone)]
 pub struct WampCra {
     authid: String,

@@ -3,7 +3,13 @@
 use std::sync::Arc;
 
 use super::SessionBuilder;
-use crate::auth::{Authenticator, CryptoSign, Scram, Ticket, WampCra};
+#[cfg(feature = "auth-cryptosign")]
+use crate::auth::CryptoSign;
+#[cfg(feature = "auth-scram")]
+use crate::auth::Scram;
+#[cfg(feature = "auth-wampcra")]
+use crate::auth::WampCra;
+use crate::auth::{Authenticator, Ticket};
 use crate::value::Value;
 
 /// Authentication. Methods are offered in the order they are added; the router picks one (see
@@ -13,12 +19,12 @@ impl SessionBuilder {
     ///
     /// ```no_run
     /// # async fn demo() -> wamp_client::Result<()> {
-    /// use wamp_client::auth::CryptoSign;
+    /// use wamp_client::auth::Ticket;
     ///
-    /// let key = std::fs::read_to_string("client.key").unwrap_or_default();
+    /// let token = std::fs::read_to_string("device.token").unwrap_or_default();
     /// let session = wamp_client::Session::builder("wss://example.com/ws", "realm1")
     ///     .authid("device-17")
-    ///     .authenticator(CryptoSign::from_hex(&key)?)
+    ///     .authenticator(Ticket::new("device", token))
     ///     .connect()
     ///     .await?;
     /// # Ok(()) }
@@ -69,11 +75,10 @@ impl SessionBuilder {
     ///
     /// ```no_run
     /// # async fn demo() -> wamp_client::Result<()> {
-    /// use wamp_client::auth::{Anonymous, Scram, Ticket};
+    /// use wamp_client::auth::{Anonymous, Ticket};
     ///
     /// let session = wamp_client::Session::builder("ws://127.0.0.1:8080/anyauth", "realm1")
-    ///     .authenticator(Scram::new("scram-user", "scram-secret-123"))
-    ///     .authenticator(Ticket::new("scram-user", "a-ticket"))
+    ///     .authenticator(Ticket::new("ticket-user", "ticket-secret-123"))
     ///     .authenticator(Anonymous)
     ///     .connect()
     ///     .await?;
@@ -111,6 +116,10 @@ impl SessionBuilder {
     /// assert_eq!(session.details().authid.as_deref(), Some("cra-user"));
     /// # Ok(()) }
     /// ```
+    ///
+    /// Available with the `auth-wampcra` feature.
+    #[cfg(feature = "auth-wampcra")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "auth-wampcra")))]
     pub fn wampcra(self, authid: impl Into<String>, secret: impl Into<String>) -> Self {
         self.authenticator(WampCra::new(authid, secret))
     }
@@ -133,6 +142,10 @@ impl SessionBuilder {
     ///     .await?;
     /// # Ok(()) }
     /// ```
+    ///
+    /// Available with the `auth-cryptosign` feature.
+    #[cfg(feature = "auth-cryptosign")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "auth-cryptosign")))]
     pub fn cryptosign(mut self, authid: Option<&str>, private_key_hex: &str) -> Self {
         match CryptoSign::from_hex(private_key_hex) {
             Ok(mut authenticator) => {
@@ -160,6 +173,10 @@ impl SessionBuilder {
     ///     .await?;
     /// # Ok(()) }
     /// ```
+    ///
+    /// Available with the `auth-scram` feature.
+    #[cfg(feature = "auth-scram")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "auth-scram")))]
     pub fn scram(self, authid: impl Into<String>, password: impl Into<String>) -> Self {
         self.authenticator(Scram::new(authid, password))
     }

@@ -95,7 +95,10 @@ impl SessionBuilder {
         SessionBuilder {
             url,
             realm,
-            serializers: Serializer::ALL.to_vec(),
+            serializers: Serializer::ALL
+                .into_iter()
+                .filter(|s| s.is_available())
+                .collect(),
             uri_check: UriCheck::default(),
             join_timeout: Duration::from_secs(15),
             leave_timeout: Duration::from_secs(5),
@@ -191,7 +194,9 @@ impl SessionBuilder {
         self
     }
 
-    /// The serializers to offer, in order of preference (default: JSON, MessagePack, CBOR).
+    /// The serializers to offer, in order of preference (default: JSON, MessagePack, CBOR, those
+    /// of them whose Cargo feature is on). Offering one whose feature is off fails
+    /// [`connect`](Self::connect) with [`Error::FeatureDisabled`].
     pub fn serializers(mut self, serializers: impl IntoIterator<Item = Serializer>) -> Self {
         self.serializers = serializers.into_iter().collect();
         self
@@ -293,6 +298,8 @@ impl SessionBuilder {
 
     async fn connect_inner(self, span: tracing::Span) -> Result<Session> {
         // Once per connect, not per reconnect: the URL and the methods do not change.
+        let custom_transport = self.transport.factory.is_some();
+        transport::features::check(&self.url, &self.serializers, custom_transport)?;
         crate::auth::warn_cleartext_secrets(&self.url, &self.auth);
         let joined = self.open().await?;
         span.record("session", joined.details.session);

@@ -56,10 +56,10 @@ impl SessionBuilder {
     /// // Each connection's router end goes to whoever plays the router.
     /// let (accept, mut routers) = tokio::sync::mpsc::unbounded_channel();
     /// let builder = Session::builder("memory://router", "realm1")
-    ///     .serializer(Serializer::MsgPack)
+    ///     .serializer(Serializer::Json)
     ///     .reconnect(ReconnectPolicy::default());
     /// let connecting = tokio::spawn(builder.connect_with_factory(move || {
-    ///     let (client, router) = memory::pair(Serializer::MsgPack);
+    ///     let (client, router) = memory::pair(Serializer::Json);
     ///     let sent = accept.send(router);
     ///     async move {
     ///         sent.map_err(|_| wamp_client::transport::TransportError::new("no router"))?;

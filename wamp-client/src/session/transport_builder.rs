@@ -1,9 +1,12 @@
 //! The transport and TLS settings of [`SessionBuilder`].
 
+#[cfg(feature = "__tls")]
 use std::path::PathBuf;
+#[cfg(any(feature = "__tls", feature = "proxy"))]
 use std::sync::Arc;
 
 use super::SessionBuilder;
+#[cfg(feature = "__tls")]
 use crate::transport::ClientAuthPem;
 #[cfg(feature = "proxy")]
 use crate::transport::ProxySettings;
@@ -21,6 +24,9 @@ use crate::transport::ProxySettings;
 /// | `unix:///path/to/socket` | RawSocket over a Unix domain socket (Unix only) |
 ///
 /// IPv6 addresses go in brackets (`rs://[::1]:8081`). RawSocket has no default port.
+/// `wss://` needs the `tls` feature (on by default), `rs://` and `unix://` the `rawsocket`
+/// feature, `rss://` both; without them, connecting fails with
+/// [`Error::FeatureDisabled`](crate::Error::FeatureDisabled).
 ///
 /// On RawSocket, one serializer is offered per connection: the first of
 /// [`serializers`](SessionBuilder::serializers), then the next one on a new connection if the
@@ -36,10 +42,10 @@ use crate::transport::ProxySettings;
 ///
 /// TLS (`wss://`, `rss://`) uses rustls with the `ring` provider. The router's certificate is
 /// verified by default against the Mozilla root certificates compiled into the client
-/// (`webpki-roots`), so verification does not depend on the machine's certificate store;
-/// [`tls_native_roots`](SessionBuilder::tls_native_roots) adds that store, and
-/// [`tls_ca_file`](SessionBuilder::tls_ca_file) / [`tls_ca_pem`](SessionBuilder::tls_ca_pem)
-/// add the CA of a private PKI.
+/// (`webpki-roots`, the `tls` or `tls-webpki-roots` feature), so verification does not depend
+/// on the machine's certificate store; the `tls-native-roots` feature trusts that store too (or
+/// instead, without `tls-webpki-roots`), and `tls_ca_file` / `tls_ca_pem` add the CA of a
+/// private PKI. The `tls_*` methods are available with any of the TLS features.
 ///
 /// ```no_run
 /// # async fn demo() -> wamp_client::Result<()> {
@@ -69,10 +75,20 @@ use crate::transport::ProxySettings;
 impl SessionBuilder {
     /// Also trusts the CA certificates of a PEM bundle (`-----BEGIN CERTIFICATE-----` blocks),
     /// e.g. the CA of a private PKI that signed the router's certificate. May be called more
-    /// than once; the built-in roots stay trusted unless
-    /// [`no_tls_webpki_roots`](SessionBuilder::no_tls_webpki_roots). The bundle is parsed when
-    /// connecting: a bundle without certificates fails the connection with a
+    /// than once; the built-in roots stay trusted unless `no_tls_webpki_roots`. The bundle is
+    /// parsed when connecting: a bundle without certificates fails the connection with a
     /// [`ConnectError`](crate::error::ConnectError).
+    ///
+    /// Available with the `tls` feature (or `tls-webpki-roots`, `tls-native-roots`).
+    #[cfg(feature = "__tls")]
+    #[cfg_attr(
+        docsrs,
+        doc(cfg(any(
+            feature = "tls",
+            feature = "tls-webpki-roots",
+            feature = "tls-native-roots"
+        )))
+    )]
     pub fn tls_ca_pem(mut self, pem: impl AsRef<[u8]>) -> Self {
         self.transport.tls.ca_pems.push(Arc::from(pem.as_ref()));
         self
@@ -80,21 +96,41 @@ impl SessionBuilder {
 
     /// Also trusts the CA certificates of a PEM file, read when connecting (a missing or
     /// malformed file fails the connection with a [`ConnectError`](crate::error::ConnectError)).
+    ///
+    /// Available with the `tls` feature (or `tls-webpki-roots`, `tls-native-roots`).
+    #[cfg(feature = "__tls")]
+    #[cfg_attr(
+        docsrs,
+        doc(cfg(any(
+            feature = "tls",
+            feature = "tls-webpki-roots",
+            feature = "tls-native-roots"
+        )))
+    )]
     pub fn tls_ca_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.transport.tls.ca_files.push(path.into());
         self
     }
 
-    /// Also trusts the operating system's certificate store, loaded when connecting (by default
-    /// it is not used). Useful where a company CA is installed system-wide.
-    pub fn tls_native_roots(mut self) -> Self {
-        self.transport.tls.native_roots = true;
+    /// Stops trusting the operating system's certificate store (trusted by default with the
+    /// `tls-native-roots` feature, loaded when connecting).
+    ///
+    /// Available with the `tls-native-roots` feature.
+    #[cfg(feature = "tls-native-roots")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls-native-roots")))]
+    pub fn no_tls_native_roots(mut self) -> Self {
+        self.transport.tls.native_roots = false;
         self
     }
 
     /// Stops trusting the Mozilla root certificates compiled into the client (trusted by
     /// default), to trust only the CAs given with [`tls_ca_file`](SessionBuilder::tls_ca_file)
-    /// or [`tls_ca_pem`](SessionBuilder::tls_ca_pem) (or the system store).
+    /// or [`tls_ca_pem`](SessionBuilder::tls_ca_pem) (or the system store, with the
+    /// `tls-native-roots` feature).
+    ///
+    /// Available with the `tls` (or `tls-webpki-roots`) feature.
+    #[cfg(feature = "tls-webpki-roots")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls-webpki-roots")))]
     pub fn no_tls_webpki_roots(mut self) -> Self {
         self.transport.tls.webpki_roots = false;
         self
@@ -103,6 +139,17 @@ impl SessionBuilder {
     /// Presents a client certificate during the TLS handshake, for routers that require one
     /// (mutual TLS). Both arguments are PEM: the certificate chain (leaf first) and its private
     /// key (PKCS#8, PKCS#1 or SEC1). The key never appears in `Debug` output or errors.
+    ///
+    /// Available with the `tls` feature (or `tls-webpki-roots`, `tls-native-roots`).
+    #[cfg(feature = "__tls")]
+    #[cfg_attr(
+        docsrs,
+        doc(cfg(any(
+            feature = "tls",
+            feature = "tls-webpki-roots",
+            feature = "tls-native-roots"
+        )))
+    )]
     pub fn tls_client_auth_pem(
         mut self,
         certificate_chain: impl AsRef<[u8]>,
@@ -117,6 +164,17 @@ impl SessionBuilder {
 
     /// The name the router's certificate must be valid for, and that is sent as SNI (default:
     /// the URL's host). For routers reached by an address their certificate does not list.
+    ///
+    /// Available with the `tls` feature (or `tls-webpki-roots`, `tls-native-roots`).
+    #[cfg(feature = "__tls")]
+    #[cfg_attr(
+        docsrs,
+        doc(cfg(any(
+            feature = "tls",
+            feature = "tls-webpki-roots",
+            feature = "tls-native-roots"
+        )))
+    )]
     pub fn tls_server_name(mut self, name: impl Into<String>) -> Self {
         self.transport.tls.server_name = Some(name.into());
         self
@@ -126,6 +184,17 @@ impl SessionBuilder {
     /// from the other `tls_*` settings, which are then ignored (except
     /// [`tls_server_name`](SessionBuilder::tls_server_name)). For custom verifiers, ALPN or
     /// another crypto provider.
+    ///
+    /// Available with the `tls` feature (or `tls-webpki-roots`, `tls-native-roots`).
+    #[cfg(feature = "__tls")]
+    #[cfg_attr(
+        docsrs,
+        doc(cfg(any(
+            feature = "tls",
+            feature = "tls-webpki-roots",
+            feature = "tls-native-roots"
+        )))
+    )]
     pub fn tls_client_config(mut self, config: Arc<rustls::ClientConfig>) -> Self {
         self.transport.tls.client_config = Some(config);
         self
@@ -194,6 +263,17 @@ impl SessionBuilder {
     /// **Dangerous**: accepts any TLS certificate, whoever issued it and whatever name it is for,
     /// so that anyone on the network path can read and change the traffic. For tests against
     /// routers with throwaway certificates only. Every connection made this way logs a warning.
+    ///
+    /// Available with the `tls` feature (or `tls-webpki-roots`, `tls-native-roots`).
+    #[cfg(feature = "__tls")]
+    #[cfg_attr(
+        docsrs,
+        doc(cfg(any(
+            feature = "tls",
+            feature = "tls-webpki-roots",
+            feature = "tls-native-roots"
+        )))
+    )]
     pub fn danger_accept_invalid_certificates(mut self) -> Self {
         self.transport.tls.danger_accept_invalid_certificates = true;
         self
@@ -201,6 +281,7 @@ impl SessionBuilder {
 }
 
 #[cfg(test)]
+#[cfg(feature = "tls-webpki-roots")]
 mod tests {
     use crate::Session;
 
@@ -209,7 +290,6 @@ mod tests {
         let builder = Session::builder("rss://127.0.0.1:1", "realm1")
             .tls_ca_pem("pem")
             .tls_ca_file("/ca.pem")
-            .tls_native_roots()
             .no_tls_webpki_roots()
             .tls_server_name("router.example")
             .tls_client_auth_pem("chain", "secret-key")
@@ -217,7 +297,7 @@ mod tests {
         let tls = &builder.transport.tls;
         assert_eq!(tls.ca_pems.len(), 1);
         assert_eq!(tls.ca_files.len(), 1);
-        assert!(tls.native_roots && !tls.webpki_roots);
+        assert!(!tls.webpki_roots);
         assert_eq!(tls.server_name.as_deref(), Some("router.example"));
         assert!(tls.danger_accept_invalid_certificates);
         let shown = format!("{builder:?}");

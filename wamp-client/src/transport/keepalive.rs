@@ -62,6 +62,7 @@ impl KeepaliveOptions {
     }
 
     /// The keepalive of a new RawSocket connection, if any.
+    #[cfg_attr(not(feature = "rawsocket"), allow(dead_code))]
     pub(crate) fn rawsocket(&self) -> Option<Keepalive> {
         self.timing.filter(|_| self.rawsocket).map(Keepalive::new)
     }

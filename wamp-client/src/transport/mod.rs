@@ -18,6 +18,10 @@
 //! (`webpki-roots`); the `tls_*` methods of the [`SessionBuilder`](crate::SessionBuilder) add the
 //! system's store or private CAs.
 //!
+//! `ws://` is always there; `wss://` needs the `tls` feature (on by default), `rs://` and
+//! `unix://` the `rawsocket` feature, `rss://` both. A URL whose feature is off fails to connect
+//! with [`Error::FeatureDisabled`](crate::Error::FeatureDisabled), which names it.
+//!
 //! With the `proxy` feature (on by default), `ws://`, `wss://`, `rs://` and `rss://` connections
 //! go through an HTTP proxy when one is set
 //! ([`SessionBuilder::proxy`](crate::SessionBuilder::proxy)) or the environment names one
@@ -37,14 +41,18 @@
 //! for tests and embedding.
 //!
 //! # The router's side
-//! [`rawsocket`] also holds the router's half of RawSocket (its handshake and transport), for
+//! `rawsocket` (with the `rawsocket` feature) also holds the router's half of RawSocket (its handshake and transport), for
 //! routers built on this crate's wire types.
 
+pub(crate) mod features;
 mod keepalive;
 pub mod memory;
 #[cfg(feature = "proxy")]
 mod proxy;
+#[cfg(feature = "rawsocket")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rawsocket")))]
 pub mod rawsocket;
+#[cfg(feature = "__tls")]
 mod tls;
 mod websocket;
 
@@ -68,6 +76,7 @@ pub(crate) use keepalive::{KeepaliveOptions, KeepaliveTiming};
 pub use proxy::ProxyError;
 #[cfg(feature = "proxy")]
 pub(crate) use proxy::ProxySettings;
+#[cfg(feature = "__tls")]
 pub(crate) use tls::{ClientAuthPem, TlsOptions};
 pub(crate) use websocket::WebSocketOptions;
 
@@ -77,6 +86,7 @@ pub(crate) struct TransportOptions {
     /// WebSocket settings. Its `max_message_size` is the receive limit of every transport.
     pub(crate) websocket: WebSocketOptions,
     /// TLS settings for `wss://` and `rss://`.
+    #[cfg(feature = "__tls")]
     pub(crate) tls: TlsOptions,
     /// PINGs and the dead-peer timeout.
     pub(crate) keepalive: KeepaliveOptions,
@@ -288,15 +298,24 @@ pub(crate) async fn connect(
     };
     match scheme.to_ascii_lowercase().as_str() {
         "ws" | "wss" => websocket::connect(url, serializers, options).await,
+        #[cfg(feature = "rawsocket")]
         "rs" | "rss" => {
             let secure = scheme.eq_ignore_ascii_case("rss");
             let (host, port) = parse_host_port(url, rest)?;
             let host = host.as_str();
+            #[cfg(feature = "__tls")]
             let tls_options = &options.tls;
             rawsocket::connect(url, serializers, options, move || async move {
                 let tcp = open_tcp(url, options, secure, host, port).await?;
                 let stream: Box<dyn rawsocket::Io> = if secure {
-                    Box::new(tls::connect(url, host, tcp, tls_options).await?)
+                    #[cfg(feature = "__tls")]
+                    {
+                        Box::new(tls::connect(url, host, tcp, tls_options).await?)
+                    }
+                    #[cfg(not(feature = "__tls"))]
+                    {
+                        return Err(features::scheme_connect_error(url, "rss"));
+                    }
                 } else {
                     Box::new(tcp)
                 };
@@ -304,6 +323,7 @@ pub(crate) async fn connect(
             })
             .await
         }
+        #[cfg(feature = "rawsocket")]
         "unix" => {
             if rest.is_empty() {
                 return Err(ConnectError::new(
@@ -313,6 +333,11 @@ pub(crate) async fn connect(
             }
             rawsocket::connect(url, serializers, options, || unix_connect(url, rest)).await
         }
+        #[cfg(not(feature = "rawsocket"))]
+        "rs" | "rss" | "unix" => {
+            let _ = rest;
+            Err(features::scheme_connect_error(url, scheme))
+        }
         _ => Err(ConnectError::new(
             url,
             format!("unsupported URL scheme `{scheme}`; {SCHEMES}"),
@@ -321,6 +346,7 @@ pub(crate) async fn connect(
 }
 
 /// Splits the `host:port` of a RawSocket URL (what follows `rs://` or `rss://`).
+#[cfg(feature = "rawsocket")]
 fn parse_host_port(url: &str, rest: &str) -> Result<(String, u16), ConnectError> {
     let authority = match rest.split_once('/') {
         Some((authority, "")) => authority,
@@ -409,7 +435,7 @@ pub(crate) async fn tcp_connect(
 }
 
 /// Opens a Unix domain socket.
-#[cfg(unix)]
+#[cfg(all(unix, feature = "rawsocket"))]
 async fn unix_connect(url: &str, path: &str) -> Result<Box<dyn rawsocket::Io>, ConnectError> {
     let stream = tokio::net::UnixStream::connect(path).await.map_err(|e| {
         let reason = match e.kind() {
@@ -427,7 +453,7 @@ async fn unix_connect(url: &str, path: &str) -> Result<Box<dyn rawsocket::Io>, C
 }
 
 /// Unix domain sockets exist on Unix only.
-#[cfg(not(unix))]
+#[cfg(all(not(unix), feature = "rawsocket"))]
 async fn unix_connect(url: &str, _path: &str) -> Result<Box<dyn rawsocket::Io>, ConnectError> {
     Err(ConnectError::new(
         url,
@@ -439,6 +465,7 @@ async fn unix_connect(url: &str, _path: &str) -> Result<Box<dyn rawsocket::Io>, 
 mod tests {
     use super::*;
 
+    #[cfg(feature = "rawsocket")]
     fn parse(rest: &str) -> Result<(String, u16), String> {
         parse_host_port("u", rest).map_err(|e| e.reason)
     }
@@ -463,6 +490,7 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "rawsocket")]
     #[test]
     fn host_and_port() {
         assert_eq!(parse("127.0.0.1:8081"), Ok(("127.0.0.1".into(), 8081)));
@@ -486,10 +514,15 @@ mod tests {
             assert!(reason.contains("rs://host:port"), "{url}: {reason}");
         }
         let error = connect("unix://", &Serializer::ALL, &options).await.err();
-        assert!(error.is_some_and(|e| e.reason.contains("no socket path")));
+        let reason = error.map(|e| e.reason).unwrap_or_default();
+        if cfg!(feature = "rawsocket") {
+            assert!(reason.contains("no socket path"), "{reason}");
+        } else {
+            assert!(reason.contains("`rawsocket` feature"), "{reason}");
+        }
     }
 
-    #[cfg(unix)]
+    #[cfg(all(unix, feature = "rawsocket"))]
     #[tokio::test]
     async fn missing_unix_socket() {
         let options = TransportOptions::default();

@@ -1,8 +1,10 @@
 //! TLS for `wss://` and `rss://`, by rustls with the `ring` crypto provider.
 //!
 //! The router's certificate is verified by default against the Mozilla root certificates compiled
-//! in (`webpki-roots`), so that verification works the same in a minimal container as on a
-//! desktop. The operating system's store can be added ([`TlsOptions::native_roots`]), and so can
+//! in (`webpki-roots`, the `tls-webpki-roots` feature), so that verification works the same in a
+//! minimal container as on a desktop. The operating system's store is trusted as well with the
+//! `tls-native-roots` feature ([`TlsOptions::native_roots`]: every root feature compiled in
+//! adds its roots, so that features unified by another crate only ever add trust), and so are
 //! the CA certificates of a private PKI (PEM bundles, in memory or in files). Turning
 //! verification off takes a call named `danger_...`, and every connection made that way logs a
 //! warning.
@@ -28,9 +30,10 @@ use crate::error::ConnectError;
 /// TLS settings chosen on the [`SessionBuilder`](crate::SessionBuilder).
 #[derive(Clone)]
 pub(crate) struct TlsOptions {
-    /// Trust the Mozilla roots compiled in (default: yes).
+    /// Trust the Mozilla roots compiled in (default: yes, with the `tls-webpki-roots` feature).
     pub(crate) webpki_roots: bool,
-    /// Trust the operating system's certificate store (default: no).
+    /// Trust the operating system's certificate store (default: yes, with the
+    /// `tls-native-roots` feature).
     pub(crate) native_roots: bool,
     /// Extra trusted CA certificates: PEM bundles given in memory.
     pub(crate) ca_pems: Vec<Arc<[u8]>>,
@@ -50,8 +53,8 @@ pub(crate) struct TlsOptions {
 impl Default for TlsOptions {
     fn default() -> Self {
         TlsOptions {
-            webpki_roots: true,
-            native_roots: false,
+            webpki_roots: cfg!(feature = "tls-webpki-roots"),
+            native_roots: cfg!(feature = "tls-native-roots"),
             ca_pems: Vec::new(),
             ca_files: Vec::new(),
             client_auth: None,
@@ -162,9 +165,11 @@ impl TlsOptions {
         }
 
         let mut roots = RootCertStore::empty();
+        #[cfg(feature = "tls-webpki-roots")]
         if self.webpki_roots {
             roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
         }
+        #[cfg(feature = "tls-native-roots")]
         if self.native_roots {
             let native = rustls_native_certs::load_native_certs();
             for error in &native.errors {
@@ -208,7 +213,8 @@ impl TlsOptions {
             return Err(ConnectError::new(
                 url,
                 "no trusted root certificate: the built-in roots are off and no CA was given \
-                 (tls_ca_pem, tls_ca_file or tls_native_roots)",
+                 (tls_ca_pem, tls_ca_file, or the system's store with the `tls-native-roots` \
+                 feature of wamp-client)",
             ));
         }
         let builder = ClientConfig::builder_with_provider(provider())
@@ -351,7 +357,7 @@ fn describe_certificate_error(error: &CertificateError, expected: &str) -> Strin
         CertificateError::UnknownIssuer => {
             "the router's TLS certificate is not signed by a trusted \
              certificate authority (unknown issuer): add its CA with tls_ca_file or tls_ca_pem, or \
-             trust the system's store with tls_native_roots()"
+             trust the system's store with the `tls-native-roots` feature of wamp-client"
                 .to_owned()
         }
         CertificateError::NotValidForName => format!(
@@ -481,6 +487,7 @@ mod tests {
     fn no_roots_is_a_clear_error() {
         let options = TlsOptions {
             webpki_roots: false,
+            native_roots: false,
             ..TlsOptions::default()
         };
         let reason = options

@@ -1,5 +1,5 @@
 //! WebSocket transport (RFC 6455) through tokio-tungstenite, with TLS by rustls for `wss://`
-//! (see [`tls`](super::tls)).
+//! (see `tls`, with the `tls` feature).
 //! One WAMP message travels as one WebSocket message: text for JSON, binary otherwise. A message of
 //! the other kind from the router fails the connection, as Autobahn|Python does.
 //!
@@ -13,12 +13,12 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use futures_util::{Sink, Stream};
 use tokio::net::TcpStream;
+use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::error::{ProtocolError, SubProtocolError};
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self, Message as WsMessage, Utf8Bytes};
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use super::keepalive::{ActivityIo, Liveness};
 use super::{Connection, TransportError, TransportOptions};
@@ -72,9 +72,9 @@ pub(crate) async fn connect(
     let port = uri.port_u16().unwrap_or(if secure { 443 } else { 80 });
     let tcp = super::open_tcp(url, options, secure, &host, port).await?;
     let stream = ActivityIo::new(if secure {
-        MaybeTlsStream::Rustls(super::tls::connect(url, &host, tcp, &options.tls).await?)
+        tls_stream(url, &host, tcp, options).await?
     } else {
-        MaybeTlsStream::Plain(tcp)
+        plain_stream(tcp)
     });
 
     // A 4 KiB read buffer: tungstenite zero-fills its spare read buffer before every read
@@ -117,6 +117,44 @@ pub(crate) async fn connect(
     })
 }
 
+/// The stream a WebSocket runs over: TCP, or TLS over TCP.
+#[cfg(feature = "__tls")]
+type Io = tokio_util::either::Either<TcpStream, tokio_rustls::client::TlsStream<TcpStream>>;
+/// The stream a WebSocket runs over: TCP (TLS is not in this build).
+#[cfg(not(feature = "__tls"))]
+type Io = TcpStream;
+
+#[cfg(feature = "__tls")]
+fn plain_stream(tcp: TcpStream) -> Io {
+    tokio_util::either::Either::Left(tcp)
+}
+
+#[cfg(not(feature = "__tls"))]
+fn plain_stream(tcp: TcpStream) -> Io {
+    tcp
+}
+
+#[cfg(feature = "__tls")]
+async fn tls_stream(
+    url: &str,
+    host: &str,
+    tcp: TcpStream,
+    options: &TransportOptions,
+) -> Result<Io, ConnectError> {
+    let tls = super::tls::connect(url, host, tcp, &options.tls).await?;
+    Ok(tokio_util::either::Either::Right(tls))
+}
+
+#[cfg(not(feature = "__tls"))]
+async fn tls_stream(
+    url: &str,
+    _host: &str,
+    _tcp: TcpStream,
+    _options: &TransportOptions,
+) -> Result<Io, ConnectError> {
+    Err(super::features::scheme_connect_error(url, "wss"))
+}
+
 fn describe_connect_error(url: &str, offered: &str, e: tungstenite::Error) -> ConnectError {
     let reason = match &e {
         tungstenite::Error::Protocol(ProtocolError::SecWebSocketSubProtocolError(
@@ -134,14 +172,16 @@ fn describe_connect_error(url: &str, offered: &str, e: tungstenite::Error) -> Co
         tungstenite::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
             "connection refused: is the router running and listening on this address?".to_owned()
         }
-        tungstenite::Error::Io(io) => super::tls::alert_in(io).unwrap_or_else(|| match io.kind() {
-            std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset => {
-                "the router closed the connection during the WebSocket handshake: is this a \
+        tungstenite::Error::Io(io) => {
+            super::features::tls_alert_in(io).unwrap_or_else(|| match io.kind() {
+                std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset => {
+                    "the router closed the connection during the WebSocket handshake: is this a \
                      WebSocket endpoint? (for RawSocket use rs:// or rss://)"
-                    .to_owned()
-            }
-            _ => format!("network error during the WebSocket handshake: {io}"),
-        }),
+                        .to_owned()
+                }
+                _ => format!("network error during the WebSocket handshake: {io}"),
+            })
+        }
         tungstenite::Error::Http(response) => {
             let body = response
                 .body()
@@ -163,7 +203,7 @@ fn describe_connect_error(url: &str, offered: &str, e: tungstenite::Error) -> Co
 
 /// Adapts a tungstenite stream to the byte-message [`Transport`](super::Transport).
 struct WebSocketTransport {
-    inner: WebSocketStream<ActivityIo<MaybeTlsStream<TcpStream>>>,
+    inner: WebSocketStream<ActivityIo<Io>>,
     serializer: Serializer,
     /// The keepalive, and whether it declared the router dead (closing then skips the close
     /// handshake).

@@ -360,16 +360,22 @@ mod tests {
         let from_json: Value = serde_json::from_slice(&json).unwrap();
         assert_eq!(from_value::<Everything>(from_json).unwrap(), original);
 
-        let msgpack = rmp_serde::to_vec_named(&v).unwrap();
-        let from_msgpack: Value = rmp_serde::from_slice(&msgpack).unwrap();
-        assert_eq!(from_msgpack, v);
-        assert_eq!(from_value::<Everything>(from_msgpack).unwrap(), original);
+        #[cfg(feature = "msgpack")]
+        {
+            let msgpack = rmp_serde::to_vec_named(&v).unwrap();
+            let from_msgpack: Value = rmp_serde::from_slice(&msgpack).unwrap();
+            assert_eq!(from_msgpack, v);
+            assert_eq!(from_value::<Everything>(from_msgpack).unwrap(), original);
+        }
 
-        let mut cbor = Vec::new();
-        ciborium::into_writer(&v, &mut cbor).unwrap();
-        let from_cbor: Value = ciborium::from_reader(cbor.as_slice()).unwrap();
-        assert_eq!(from_cbor, v);
-        assert_eq!(from_value::<Everything>(from_cbor).unwrap(), original);
+        #[cfg(feature = "cbor")]
+        {
+            let mut cbor = Vec::new();
+            ciborium::into_writer(&v, &mut cbor).unwrap();
+            let from_cbor: Value = ciborium::from_reader(cbor.as_slice()).unwrap();
+            assert_eq!(from_cbor, v);
+            assert_eq!(from_value::<Everything>(from_cbor).unwrap(), original);
+        }
     }
 
     #[test]

@@ -163,7 +163,9 @@ impl<'de, A: SeqAccess<'de>> HotFields<'_, A> {
     }
 }
 
+// Compares the three serializers: needs them all.
 #[cfg(test)]
+#[cfg(all(feature = "msgpack", feature = "cbor"))]
 mod tests {
     use super::*;
     use crate::wire::Serializer;

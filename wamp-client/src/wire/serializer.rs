@@ -13,17 +13,25 @@ use crate::value::{Value, ValueSeed};
 /// The nesting of a received value that is refused, the message's own array included: 127
 /// levels are accepted, as serde_json does for JSON. MessagePack's default (1024) and CBOR's
 /// (256) can overflow a 2 MiB task stack on hostile input in a debug build.
+#[cfg(any(feature = "msgpack", feature = "cbor"))]
 const MAX_DEPTH: usize = 128;
 
 /// A WAMP serializer.
+///
+/// Each one is compiled in by the Cargo feature of its [`name`](Self::name): `json` (a default
+/// feature), `msgpack`, `cbor`. The variants exist in every build, so that code naming them
+/// compiles whatever features another crate of the build turns on; one whose feature is off
+/// ([`is_available`](Self::is_available)) fails to encode and decode, and a session offering it
+/// fails to connect with [`Error::FeatureDisabled`](crate::Error::FeatureDisabled).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Serializer {
-    /// JSON (`wamp.2.json`): text frames; bytes travel as `"\u0000" + base64`.
+    /// JSON (`wamp.2.json`): text frames; bytes travel as `"\u0000" + base64`. Needs the
+    /// `json` feature (on by default).
     Json,
-    /// MessagePack (`wamp.2.msgpack`): binary frames.
+    /// MessagePack (`wamp.2.msgpack`): binary frames. Needs the `msgpack` feature.
     MsgPack,
-    /// CBOR (`wamp.2.cbor`): binary frames.
+    /// CBOR (`wamp.2.cbor`): binary frames. Needs the `cbor` feature.
     Cbor,
 }
 
@@ -40,7 +48,8 @@ pub struct EncodeError {
 }
 
 impl Serializer {
-    /// All serializers, in this client's default order of preference.
+    /// All serializers, in this client's default order of preference, whether compiled in or
+    /// not (see [`is_available`](Self::is_available)).
     pub const ALL: [Serializer; 3] = [Serializer::Json, Serializer::MsgPack, Serializer::Cbor];
 
     /// The WebSocket subprotocol name, e.g. `wamp.2.json`.
@@ -63,6 +72,24 @@ impl Serializer {
             Serializer::Json => "json",
             Serializer::MsgPack => "msgpack",
             Serializer::Cbor => "cbor",
+        }
+    }
+
+    /// Whether this build has the serializer: its Cargo feature (`json`, `msgpack` or `cbor`,
+    /// the serializer's [`name`](Self::name)) is on.
+    pub const fn is_available(self) -> bool {
+        match self {
+            Serializer::Json => cfg!(feature = "json"),
+            Serializer::MsgPack => cfg!(feature = "msgpack"),
+            Serializer::Cbor => cfg!(feature = "cbor"),
+        }
+    }
+
+    /// The error for using a serializer this build left out.
+    pub(crate) fn disabled(self) -> crate::Error {
+        crate::Error::FeatureDisabled {
+            feature: self.name(),
+            needed_for: format!("the {} serializer", self.name()),
         }
     }
 
@@ -117,13 +144,21 @@ impl Serializer {
             json: self == Serializer::Json,
         };
         let result = match self {
+            #[cfg(feature = "json")]
             Serializer::Json => serde_json::to_writer(&mut out, &wire).map_err(|e| e.to_string()),
+            #[cfg(feature = "msgpack")]
             Serializer::MsgPack => {
                 use serde::Serialize as _;
                 wire.serialize(&mut rmp_serde::Serializer::new(&mut out))
                     .map_err(|e| e.to_string())
             }
+            #[cfg(feature = "cbor")]
             Serializer::Cbor => ciborium::into_writer(&wire, &mut out).map_err(|e| e.to_string()),
+            #[allow(unreachable_patterns)]
+            _ => {
+                let _ = (&mut out, &wire);
+                Err(self.disabled().to_string())
+            }
         };
         result.map_err(|reason| EncodeError {
             message: message.name(),
@@ -165,12 +200,14 @@ impl Serializer {
         S: Default + for<'de> DeserializeSeed<'de, Value = T>,
     {
         match self {
+            #[cfg(feature = "json")]
             Serializer::Json => {
                 let mut de = serde_json::Deserializer::from_slice(bytes);
                 let value = json_seed.deserialize(&mut de).map_err(|e| e.to_string())?;
                 de.end().map_err(|e| e.to_string())?;
                 Ok(value)
             }
+            #[cfg(feature = "msgpack")]
             Serializer::MsgPack => {
                 // Reading from the slice itself (not through `io::Read`) lets strings and binaries
                 // be visited in place instead of being copied into a scratch buffer first.
@@ -190,6 +227,7 @@ impl Serializer {
                     _ => Err("trailing data after the message".into()),
                 }
             }
+            #[cfg(feature = "cbor")]
             Serializer::Cbor => {
                 let mut reader = bytes;
                 // ciborium counts the levels it allows, not the one it refuses. (Only this entry
@@ -205,13 +243,20 @@ impl Serializer {
                     Err(format!("{} bytes of trailing data", reader.len()))
                 }
             }
+            #[allow(unreachable_patterns)]
+            _ => {
+                let _ = (bytes, json_seed);
+                Err(self.disabled().to_string())
+            }
         }
     }
 }
 
 /// What a default seed `S` produces, as a `Deserialize` type: ciborium takes no seeds.
+#[cfg(feature = "cbor")]
 struct DefaultSeeded<S, T>(T, std::marker::PhantomData<fn() -> S>);
 
+#[cfg(feature = "cbor")]
 impl<'de, S, T> serde::Deserialize<'de> for DefaultSeeded<S, T>
 where
     S: Default + DeserializeSeed<'de, Value = T>,

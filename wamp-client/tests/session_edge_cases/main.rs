@@ -24,9 +24,11 @@ use wamp_client::{
 };
 
 use wamp_testkit::bounded;
+#[cfg(all(feature = "msgpack", feature = "cbor"))]
+use wamp_testkit::scripted_router::Subprotocol;
 use wamp_testkit::scripted_router::{
-    RouterPeer, ScriptedRouter, Subprotocol, args, dict, error, event, expect_message, goodbye,
-    interrupt, invocation, request_of, result, revoke_subscription,
+    RouterPeer, ScriptedRouter, args, dict, error, event, expect_message, goodbye, interrupt,
+    invocation, request_of, result, revoke_subscription,
 };
 
 /// How long an operation on a closed session may take to fail ("fast").

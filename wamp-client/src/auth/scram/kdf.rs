@@ -41,6 +41,8 @@ use crate::auth::{AuthError, AuthErrorKind};
 /// let scram = Scram::new("alice", "secret").kdf_limits(limits);
 /// # let _ = scram;
 /// ```
+///
+/// Available with the `auth-scram` feature.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct KdfLimits {
@@ -72,6 +74,8 @@ impl Default for KdfLimits {
 }
 
 /// A key derivation function family for [`Scram::only_kdf`](super::Scram::only_kdf).
+///
+/// Available with the `auth-scram` feature.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ScramKdf {

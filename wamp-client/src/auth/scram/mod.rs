@@ -69,6 +69,8 @@ const CLIENT_NONCE_BYTES: usize = 18;
 /// assert_eq!(session.details().authmethod.as_deref(), Some("scram"));
 /// # Ok(()) }
 /// ```
+///
+/// Available with the `auth-scram` feature.
 #[derive(Clone)]
 pub struct Scram {
     authid: String,

@@ -26,10 +26,11 @@ fn serializer_id(serializer: Serializer) -> u8 {
     }
 }
 
-/// The serializer a RawSocket serializer id names.
+/// The serializer a RawSocket serializer id names, if this build has it.
 fn serializer_of(id: u8) -> Option<Serializer> {
     Serializer::ALL
         .into_iter()
+        .filter(|serializer| serializer.is_available())
         .find(|&serializer| serializer_id(serializer) == id)
 }
 
@@ -132,7 +133,7 @@ pub(super) async fn handshake(
 ) -> Result<usize, HandshakeError> {
     let hello = client_hello(serializer, max_receive);
     let io_error = |e: io::Error| {
-        if let Some(alert) = crate::transport::tls::alert_in(&e) {
+        if let Some(alert) = crate::transport::features::tls_alert_in(&e) {
             HandshakeError::Fatal(alert)
         } else if matches!(
             e.kind(),

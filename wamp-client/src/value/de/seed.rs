@@ -246,8 +246,10 @@ impl Visitor<'_> for KeyVisitor {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
+    #[cfg(all(feature = "msgpack", feature = "cbor"))]
     use std::collections::BTreeMap;
 
+    #[cfg(all(feature = "msgpack", feature = "cbor"))]
     use serde::Serialize;
     use serde::de::DeserializeSeed;
 
@@ -306,6 +308,7 @@ mod tests {
         assert_eq!(v, Value::Bytes(vec![]));
     }
 
+    #[cfg(all(feature = "msgpack", feature = "cbor"))]
     #[test]
     fn msgpack_and_cbor() {
         // [-5, bin(1,2,3), {"k": -300}, 1.5, nil, true, u64::MAX, i64::MIN]
@@ -395,6 +398,7 @@ mod tests {
         );
     }
 
+    #[cfg(all(feature = "msgpack", feature = "cbor"))]
     #[test]
     fn garbage_never_panics() {
         let deep_json = "[".repeat(100_000);

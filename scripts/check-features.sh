@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Checks wamp-client's Cargo features: each feature alone compiles without warnings, the smallest
+# useful build (`json`) passes clippy and its unit tests (among them the tests of the errors that
+# name a disabled feature), every feature together compiles, and the `json` build's dependency
+# tree holds none of the heavy optional crates.
+#
+# Usage: scripts/check-features.sh   (cargo check, not build: a few minutes on two cores.)
+# CARGO_TARGET_DIR defaults to target/features, apart from the workspace's own target.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target/features}"
+# Warnings fail the checks: an import or helper that only one feature uses shows up only when
+# that feature is off.
+export RUSTFLAGS="${RUSTFLAGS:-} -D warnings"
+
+FEATURES=(json msgpack cbor rawsocket tls tls-webpki-roots tls-native-roots auth-wampcra
+          auth-cryptosign auth-scram macros proxy)
+# What `json` alone must not compile.
+HEAVY=(rustls ring webpki-roots rustls-native-certs rmp-serde ciborium argon2 pbkdf2 ed25519-dalek)
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "dependency tree of --no-default-features --features json"
+tree=$(cargo tree -p wamp-client -e normal --no-default-features --features json --prefix none)
+found=()
+for crate in "${HEAVY[@]}"; do
+    if grep -q "^${crate} v" <<<"$tree"; then
+        found+=("$crate")
+    fi
+done
+if ((${#found[@]})); then
+    echo "the json-only build pulls in: ${found[*]}" >&2
+    exit 1
+fi
+echo "none of: ${HEAVY[*]}"
+
+step "no feature at all"
+cargo check -q -p wamp-client --no-default-features
+
+for feature in "${FEATURES[@]}"; do
+    step "--no-default-features --features $feature"
+    cargo check -q -p wamp-client --no-default-features --features "$feature"
+done
+
+for combination in "json,tls-native-roots,rawsocket" "json,msgpack,cbor" "json,proxy,tls,rawsocket" \
+                   "json,auth-wampcra,auth-cryptosign,auth-scram"; do
+    step "--no-default-features --features $combination"
+    cargo check -q -p wamp-client --no-default-features --features "$combination"
+done
+
+step "default features"
+cargo check -q -p wamp-client
+
+step "--all-features"
+cargo check -q -p wamp-client --all-features
+
+step "clippy, --no-default-features --features json"
+cargo clippy -q -p wamp-client --no-default-features --features json -- -D warnings
+
+step "unit tests, --no-default-features --features json"
+cargo test -q -p wamp-client --no-default-features --features json --lib
+
+step "all feature checks passed"
