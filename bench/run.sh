@@ -4,7 +4,7 @@
 # Crossbar.io, prints the tables, and writes them into BENCHMARKS.md (between its results
 # markers; a --quick run only prints them).
 #
-# Usage: bench/run.sh [--quick] [other `wamp-bench run` options, e.g. --only wamp-client]
+# Usage: bench/run.sh [--quick] [other `wamp-bench run` options, e.g. --only wampkit]
 # Takes about 6 minutes (--quick: about 1.5); the first run also builds the bench and the venv.
 set -euo pipefail
 

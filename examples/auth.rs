@@ -16,9 +16,9 @@
 //! `RUST_LOG=debug` shows what the library does.
 
 use clap::Parser;
-use wamp_client::auth::CryptoSign;
-use wamp_client::{Error, ErrorUri, Session, SessionBuilder};
-use wamp_router::{Authentication, RealmConfig, Router};
+use wampkit::auth::CryptoSign;
+use wampkit::router::{Authentication, RealmConfig, Router};
+use wampkit::{Error, ErrorUri, Session, SessionBuilder};
 
 const TICKET_USER: (&str, &str) = ("ticket-user", "ticket-secret-123");
 const CRA_USER: (&str, &str) = ("cra-user", "cra-secret-123");

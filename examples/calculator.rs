@@ -11,7 +11,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use wamp_client::{ApplicationError, CallError, InvocationDetails, Session, service};
+use wampkit::{ApplicationError, CallError, InvocationDetails, Session, service};
 
 /// The errors the calculator declares: each variant is a WAMP error URI.
 #[derive(Debug, Clone, PartialEq, ApplicationError)]

@@ -19,8 +19,8 @@ use clap::Parser;
 use serde::{Deserialize, Serialize};
 use tokio::io::AsyncBufReadExt as _;
 use tokio::sync::mpsc;
-use wamp_client::{Session, service};
-use wamp_router::Router;
+use wampkit::router::Router;
+use wampkit::{Session, service};
 
 #[derive(Parser)]
 #[command(about = "A chat room on typed WAMP events")]

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt as _;
 use serde::{Deserialize, Serialize};
-use wamp_client::{Arguments, ErrorUri, Invocation, Serializer, Session, WampError};
+use wampkit::{Arguments, ErrorUri, Invocation, Serializer, Session, WampError};
 
 /// A typed payload: travels as keyword arguments.
 #[derive(Debug, Serialize, Deserialize)]
@@ -92,11 +92,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .arg(0)?;
     println!("caller: add(40, -38) = {sum}");
     match client.call("com.example.demo.div", (1.0, 0.0)).await {
-        Err(wamp_client::Error::Wamp(e)) => println!("caller: div(1, 0) failed with {e}"),
+        Err(wampkit::Error::Wamp(e)) => println!("caller: div(1, 0) failed with {e}"),
         other => println!("caller: div(1, 0) unexpectedly returned {other:?}"),
     }
     match client.call("com.example.demo.missing", ()).await {
-        Err(wamp_client::Error::Wamp(e)) if e.uri == ErrorUri::NoSuchProcedure => {
+        Err(wampkit::Error::Wamp(e)) if e.uri == ErrorUri::NoSuchProcedure => {
             println!(
                 "caller: com.example.demo.missing is not registered ({})",
                 e.uri

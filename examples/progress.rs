@@ -15,16 +15,16 @@
 //! Without `--url` (or `WAMP_URL`), the example starts an embedded router on a free port.
 //! `RUST_LOG=debug` shows what the library does.
 //!
-//! [`Invocation::progress`]: wamp_client::Invocation::progress
-//! [`Call::into_stream`]: wamp_client::rpc::Call::into_stream
+//! [`Invocation::progress`]: wampkit::Invocation::progress
+//! [`Call::into_stream`]: wampkit::rpc::Call::into_stream
 
 use std::time::Duration;
 
 use clap::Parser;
 use futures_util::StreamExt as _;
 use indicatif::{ProgressBar, ProgressStyle};
-use wamp_client::{Arguments, Invocation, Session, WampError};
-use wamp_router::Router;
+use wampkit::router::Router;
+use wampkit::{Arguments, Invocation, Session, WampError};
 
 const PROCEDURE: &str = "com.example.progress.download";
 

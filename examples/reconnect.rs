@@ -17,16 +17,16 @@
 //! every two seconds until Ctrl-C, so that restarting the router by hand shows the same.
 //! `RUST_LOG=info` shows the library's reconnect attempts.
 //!
-//! [`Session::states`]: wamp_client::Session::states
-//! [`Call::wait_for_session`]: wamp_client::rpc::Call::wait_for_session
+//! [`Session::states`]: wampkit::Session::states
+//! [`Call::wait_for_session`]: wampkit::rpc::Call::wait_for_session
 
 use std::time::Duration;
 
 use clap::Parser;
 use futures_util::StreamExt as _;
-use wamp_client::session::{SessionState, SessionStates};
-use wamp_client::{Arguments, Invocation, ReconnectPolicy, Session, Subscription};
-use wamp_router::Router;
+use wampkit::router::Router;
+use wampkit::session::{SessionState, SessionStates};
+use wampkit::{Arguments, Invocation, ReconnectPolicy, Session, Subscription};
 
 const PROCEDURE: &str = "com.example.reconnect.ping";
 const TOPIC: &str = "com.example.reconnect.news";

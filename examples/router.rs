@@ -17,7 +17,7 @@ use std::sync::Arc;
 use clap::Parser;
 use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use wamp_router::Router;
+use wampkit::router::Router;
 
 #[derive(Parser)]
 #[command(about = "An embedded WAMP router")]

@@ -33,7 +33,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use futures_util::StreamExt as _;
-use wamp_client::{Arguments, Dict, Error, Invocation, MatchPolicy, Serializer, Session, Value};
+use wampkit::{Arguments, Dict, Error, Invocation, MatchPolicy, Serializer, Session, Value};
 
 #[derive(Parser)]
 #[command(
@@ -115,9 +115,9 @@ fn read_secret(option: &str, source: &str) -> Result<String, String> {
 
 /// Adds the authentication options to the builder.
 fn with_auth(
-    mut builder: wamp_client::SessionBuilder,
+    mut builder: wampkit::SessionBuilder,
     auth: &AuthArgs,
-) -> Result<wamp_client::SessionBuilder, String> {
+) -> Result<wampkit::SessionBuilder, String> {
     let method = auth.authmethod.unwrap_or(if auth.ticket.is_some() {
         AuthMethodArg::Ticket
     } else if auth.private_key.is_some() {
@@ -144,7 +144,7 @@ fn with_auth(
     Ok(match method {
         // Offered explicitly only when asked for; otherwise HELLO offers no method.
         AuthMethodArg::Anonymous if auth.authmethod.is_some() => {
-            builder.authenticator(wamp_client::auth::Anonymous)
+            builder.authenticator(wampkit::auth::Anonymous)
         }
         AuthMethodArg::Anonymous => builder,
         AuthMethodArg::Ticket => {
@@ -158,7 +158,7 @@ fn with_auth(
         AuthMethodArg::Scram => builder.scram(authid()?, secret("--secret", &auth.secret)?),
         AuthMethodArg::Cryptosign => {
             let key = secret("--private-key", &auth.private_key)?;
-            let key = wamp_client::auth::CryptoSign::from_hex(&key)
+            let key = wampkit::auth::CryptoSign::from_hex(&key)
                 .map_err(|e| format!("--private-key: {e}"))?;
             let key = match &auth.authid {
                 Some(authid) => key.authid(authid),

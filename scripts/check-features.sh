@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Checks wamp-client's Cargo features: each feature alone compiles without warnings, the smallest
+# Checks wampkit's Cargo features: each feature alone compiles without warnings, the smallest
 # useful build (`json`) passes clippy and its unit tests (among them the tests of the errors that
 # name a disabled feature), every feature together compiles, and the `json` build's dependency
 # tree holds none of the heavy optional crates.
@@ -22,7 +22,7 @@ HEAVY=(rustls ring webpki-roots rustls-native-certs rmp-serde ciborium argon2 pb
 step() { printf '\n== %s\n' "$*"; }
 
 step "dependency tree of --no-default-features --features json"
-tree=$(cargo tree -p wamp-client -e normal --no-default-features --features json --prefix none)
+tree=$(cargo tree -p wampkit -e normal --no-default-features --features json --prefix none)
 found=()
 for crate in "${HEAVY[@]}"; do
     if grep -q "^${crate} v" <<<"$tree"; then
@@ -36,29 +36,34 @@ fi
 echo "none of: ${HEAVY[*]}"
 
 step "no feature at all"
-cargo check -q -p wamp-client --no-default-features
+cargo check -q -p wampkit-client --no-default-features
 
 for feature in "${FEATURES[@]}"; do
     step "--no-default-features --features $feature"
-    cargo check -q -p wamp-client --no-default-features --features "$feature"
+    cargo check -q -p wampkit-client --no-default-features --features "$feature"
 done
 
 for combination in "json,tls-native-roots,rawsocket" "json,msgpack,cbor" "json,proxy,tls,rawsocket" \
                    "json,auth-wampcra,auth-cryptosign,auth-scram"; do
     step "--no-default-features --features $combination"
-    cargo check -q -p wamp-client --no-default-features --features "$combination"
+    cargo check -q -p wampkit-client --no-default-features --features "$combination"
 done
 
 step "default features"
-cargo check -q -p wamp-client
+cargo check -q -p wampkit-client
+
+step "the wampkit facade: json alone, defaults, and with the embedded router"
+cargo check -q -p wampkit --no-default-features --features json
+cargo check -q -p wampkit
+cargo check -q -p wampkit --features router
 
 step "--all-features"
-cargo check -q -p wamp-client --all-features
+cargo check -q -p wampkit-client --all-features
 
 step "clippy, --no-default-features --features json"
-cargo clippy -q -p wamp-client --no-default-features --features json -- -D warnings
+cargo clippy -q -p wampkit-client --no-default-features --features json -- -D warnings
 
 step "unit tests, --no-default-features --features json"
-cargo test -q -p wamp-client --no-default-features --features json --lib
+cargo test -q -p wampkit-client --no-default-features --features json --lib
 
 step "all feature checks passed"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: the workspace's tests, with the end-to-end suites against Crossbar.io (the
 # reference router, installed into a cached venv on first use), then the end-to-end suites
-# (tests/*.rs of the root package) again against the embedded router, wamp-router.
+# (tests/*.rs of the root package) again against the embedded router, wampkit-router.
 # Arguments go to both runs of `cargo test` (e.g. `-- --nocapture`).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -10,7 +10,7 @@
 //!
 //! ```no_run
 //! use testkit::e2e::{connect, within};
-//! use wamp_client::Serializer;
+//! use wampkit::Serializer;
 //!
 //! async fn count_sessions() -> u64 {
 //!     let session = connect(Serializer::Json).await;
@@ -26,7 +26,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use serde_json::Value as Json;
-use wamp_client::{
+use wampkit::{
     Arguments, Event, Invocation, Registration, Serializer, Session, SessionBuilder, Subscription,
 };
 
@@ -297,19 +297,19 @@ pub fn example_binary(name: &str) -> Result<PathBuf, String> {
 }
 
 /// Defines one `#[tokio::test]` per serializer (JSON, MessagePack, CBOR) for each of the named
-/// `async fn name(serializer: wamp_client::Serializer)` of the calling module.
+/// `async fn name(serializer: wampkit::Serializer)` of the calling module.
 ///
 /// The tests go to the modules `json`, `msgpack` and `cbor` (so a test is named e.g.
 /// `msgpack::publish_and_subscribe`). The calling crate needs `tokio` (with the `macros`
-/// feature) and `wamp_client`.
+/// feature) and `wampkit`.
 ///
 /// ```no_run
-/// async fn round_trip(serializer: wamp_client::Serializer) {
+/// async fn round_trip(serializer: wampkit::Serializer) {
 ///     let session = testkit::e2e::connect(serializer).await;
 ///     assert_eq!(session.serializer(), serializer);
 /// }
 ///
-/// async fn leave(serializer: wamp_client::Serializer) {
+/// async fn leave(serializer: wampkit::Serializer) {
 ///     let session = testkit::e2e::connect(serializer).await;
 ///     testkit::e2e::within("leave", session.leave()).await.ok();
 /// }
@@ -320,9 +320,9 @@ pub fn example_binary(name: &str) -> Result<PathBuf, String> {
 #[macro_export]
 macro_rules! per_serializer {
     ($($name:ident),* $(,)?) => {
-        mod json { $( #[tokio::test] async fn $name() { super::$name(wamp_client::Serializer::Json).await } )* }
-        mod msgpack { $( #[tokio::test] async fn $name() { super::$name(wamp_client::Serializer::MsgPack).await } )* }
-        mod cbor { $( #[tokio::test] async fn $name() { super::$name(wamp_client::Serializer::Cbor).await } )* }
+        mod json { $( #[tokio::test] async fn $name() { super::$name(wampkit::Serializer::Json).await } )* }
+        mod msgpack { $( #[tokio::test] async fn $name() { super::$name(wampkit::Serializer::MsgPack).await } )* }
+        mod cbor { $( #[tokio::test] async fn $name() { super::$name(wampkit::Serializer::Cbor).await } )* }
     };
 }
 

@@ -1,4 +1,4 @@
-//! The embedded router (`wamp-router`) set up like Crossbar.io's test configuration, in the test
+//! The embedded router (`wampkit-router`) set up like Crossbar.io's test configuration, in the test
 //! process.
 //!
 //! The routers run on a multi-thread tokio runtime of their own, so that they outlive the
@@ -21,8 +21,8 @@ use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
 use tokio::runtime::Runtime;
-use wamp_client::auth::primitives::ScramKdfVariant;
-use wamp_router::{Action, AuthMethod, Authentication, Credential, RealmConfig, Role, Router};
+use wampkit::auth::primitives::ScramKdfVariant;
+use wampkit::router::{Action, AuthMethod, Authentication, Credential, RealmConfig, Role, Router};
 
 use crate::RouterOptions;
 

@@ -4,7 +4,7 @@
 //! The router under test is chosen by the environment variable `WAMP_TEST_ROUTER`
 //! ([`ROUTER_ENV`]): `crossbar` (the default) runs Crossbar.io, the reference router
 //! ([`Crossbar`], `scripts/crossbar.sh run` on free ports of 127.0.0.1); `embedded` runs this
-//! workspace's `wamp-router` in the test process ([`Embedded`]), with the same realms, roles,
+//! workspace's `wampkit-router` in the test process ([`Embedded`]), with the same realms, roles,
 //! credentials and endpoints. [`TestRouter`] is either one; [`shared`] gives all tests of one
 //! test binary the same router. [`TestRouter::start_with`] adds endpoints for particular tests
 //! ([`RouterOptions`]): a RawSocket with a small message limit, a RawSocket on a Unix domain
@@ -156,7 +156,7 @@ fn describe_status(status: Option<ExitStatus>) -> String {
     status.map_or_else(|| "exit status unknown".to_owned(), |s| s.to_string())
 }
 
-/// Compiles the README's examples as doctests (here, where every feature of wamp-client and the
+/// Compiles the README's examples as doctests (here, where every feature of wampkit and the
 /// embedded router are at hand).
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]

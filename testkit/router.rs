@@ -14,7 +14,7 @@ pub const ROUTER_ENV: &str = "WAMP_TEST_ROUTER";
 pub enum RouterKind {
     /// Crossbar.io, the reference router (`scripts/crossbar.sh run`).
     Crossbar,
-    /// This workspace's `wamp-router`, in the test process.
+    /// This workspace's `wampkit-router`, in the test process.
     Embedded,
 }
 

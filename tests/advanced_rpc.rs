@@ -14,7 +14,7 @@ use futures_util::StreamExt as _;
 use testkit::RouterKind;
 use testkit::e2e::{self, within};
 use tokio::sync::mpsc;
-use wamp_client::{
+use wampkit::{
     Arguments, Error, ErrorUri, Invocation, Serializer, Session, WampError, rpc::CancelMode,
     rpc::InvokePolicy,
 };
@@ -33,7 +33,7 @@ async fn connect(serializer: Serializer) -> Session {
 async fn eventually(
     session: &Session,
     what: &str,
-    done: impl Fn(&wamp_client::session::Diagnostics) -> bool,
+    done: impl Fn(&wampkit::session::Diagnostics) -> bool,
 ) {
     let done = &done;
     e2e::eventually(
@@ -63,7 +63,7 @@ enum Seen {
 async fn slow_callee(
     session: &Session,
     uri: &str,
-) -> (wamp_client::Registration, mpsc::UnboundedReceiver<Seen>) {
+) -> (wampkit::Registration, mpsc::UnboundedReceiver<Seen>) {
     let (tx, rx) = mpsc::unbounded_channel();
     let registration = within(
         "register slow",
@@ -421,7 +421,7 @@ async fn progressive_invocations_stream_the_input() {
                     sum += chunk
                         .args
                         .first()
-                        .and_then(wamp_client::Value::as_i64)
+                        .and_then(wampkit::Value::as_i64)
                         .unwrap_or(0);
                 }
             }
@@ -452,7 +452,7 @@ async fn prefix_registration_ending_with_a_dot() {
             .register("com.adv.prefix_dot.", |inv: Invocation| async move {
                 Ok(Arguments::single(inv.procedure)?)
             })
-            .match_policy(wamp_client::MatchPolicy::Prefix),
+            .match_policy(wampkit::MatchPolicy::Prefix),
     )
     .await
     .expect("a prefix pattern ending with a dot is accepted");

@@ -12,9 +12,9 @@ use std::time::Duration;
 
 use serde_json::{Value as Json, json};
 use testkit::e2e::{self, router};
-use wamp_client::auth::{Anonymous, AuthErrorKind, CryptoSign, Scram, ScramKdf, Ticket, WampCra};
-use wamp_client::{Arguments, Error, ErrorUri, Invocation, Serializer, Session, SessionBuilder};
 use wamp_testkit::scripted_router::{Frame, RouterPeer, ScriptedRouter};
+use wampkit::auth::{Anonymous, AuthErrorKind, CryptoSign, Scram, ScramKdf, Ticket, WampCra};
+use wampkit::{Arguments, Error, ErrorUri, Invocation, Serializer, Session, SessionBuilder};
 
 /// Every test gets this long; a hang fails the test instead of CI.
 const LIMIT: Duration = Duration::from_secs(60);
@@ -874,7 +874,7 @@ async fn trace_logs_with_payloads_hide_secrets() {
     let subscriber = tracing_subscriber::fmt()
         // This crate's logs only: tungstenite logs every raw frame (the AUTHENTICATE with it) at
         // trace level under its own target.
-        .with_env_filter("wamp_client=trace")
+        .with_env_filter("wampkit_client=trace")
         .with_writer(move || writer.clone())
         .with_ansi(false)
         .finish();

@@ -260,14 +260,14 @@ fn connection_failures_exit_2_and_say_so() {
 /// A tokio runtime serving procedures for the CLI to call.
 fn serve(
     register: impl FnOnce(
-        wamp_client::Session,
+        wampkit::Session,
     ) -> std::pin::Pin<
-        Box<dyn std::future::Future<Output = Vec<wamp_client::Registration>> + Send>,
+        Box<dyn std::future::Future<Output = Vec<wampkit::Registration>> + Send>,
     >,
 ) -> (
     tokio::runtime::Runtime,
-    wamp_client::Session,
-    Vec<wamp_client::Registration>,
+    wampkit::Session,
+    Vec<wampkit::Registration>,
 ) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -275,7 +275,7 @@ fn serve(
         .build()
         .unwrap();
     let session = runtime
-        .block_on(wamp_client::Session::connect(&e2e::router_url(), "realm1"))
+        .block_on(wampkit::Session::connect(&e2e::router_url(), "realm1"))
         .unwrap();
     let registrations = runtime.block_on(register(session.clone()));
     (runtime, session, registrations)
@@ -283,7 +283,7 @@ fn serve(
 
 #[test]
 fn call_with_progress_prints_each_result() {
-    use wamp_client::{Arguments, Invocation};
+    use wampkit::{Arguments, Invocation};
     let (_runtime, _session, _registrations) = serve(|session| {
         Box::pin(async move {
             let countdown = session
@@ -319,7 +319,7 @@ fn call_with_progress_prints_each_result() {
 
 #[test]
 fn call_with_timeout_gives_up_and_exits_1() {
-    use wamp_client::{Arguments, Invocation};
+    use wampkit::{Arguments, Invocation};
     let (_runtime, _session, _registrations) = serve(|session| {
         Box::pin(async move {
             let never = session

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use testkit::e2e::{self, connect, next_event, register_echo, router_url, within};
-use wamp_client::{
+use wampkit::{
     Arguments, Error, ErrorUri, Event, Invocation, MatchPolicy, Serializer, Session, Value,
     WampError, error::CloseInitiator,
 };

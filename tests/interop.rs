@@ -10,7 +10,7 @@ use std::time::Duration;
 use futures_util::StreamExt as _;
 use serde_json::{Value as Json, json};
 use testkit::e2e::{self, python_json, python_line, python_ready, python_run};
-use wamp_client::{
+use wampkit::{
     Arguments, Dict, Error, ErrorUri, Invocation, Serializer, Session, Value, WampError,
 };
 

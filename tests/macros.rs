@@ -19,7 +19,7 @@ use serde_json::{Value as Json, json};
 use testkit::PythonPeer;
 use testkit::e2e::{self, python_json, python_line, python_ready, python_run};
 use tokio::sync::mpsc;
-use wamp_client::{ApplicationError, CallError, Error, ErrorUri, Serializer, Session, Value};
+use wampkit::{ApplicationError, CallError, Error, ErrorUri, Serializer, Session, Value};
 
 /// Every await gets this long; a hang fails the test instead of CI.
 const LIMIT: Duration = Duration::from_secs(60);
@@ -98,7 +98,7 @@ fn assert_invalid_argument(reply: &Json, needles: &[&str]) {
 
 /// A raw (untyped) call result that must be `wamp.error.invalid_argument` whose message
 /// mentions every one of `needles`.
-fn assert_raw_invalid_argument<T: Debug>(result: wamp_client::Result<T>, needles: &[&str]) {
+fn assert_raw_invalid_argument<T: Debug>(result: wampkit::Result<T>, needles: &[&str]) {
     match result {
         Err(Error::Wamp(e)) => {
             assert_eq!(e.uri, ErrorUri::InvalidArgument, "{e}");
@@ -288,7 +288,7 @@ macro_rules! calc_contract {
     ($prefix:literal) => {
         #[allow(unused_imports)]
         use crate::*;
-        use wamp_client::{InvocationDetails, service};
+        use wampkit::{InvocationDetails, service};
 
         /// The URI prefix of this instance of the contract.
         pub const PREFIX: &str = $prefix;
@@ -825,7 +825,7 @@ macro_rules! python_callee_contract {
     ($prefix:literal) => {
         #[allow(unused_imports)]
         use crate::*;
-        use wamp_client::service;
+        use wampkit::service;
 
         /// The URI prefix of the Python callee.
         pub const PREFIX: &str = $prefix;
@@ -1033,7 +1033,7 @@ macro_rules! feed_contract {
     ($prefix:literal, $topic:literal) => {
         #[allow(unused_imports)]
         use crate::*;
-        use wamp_client::{EventDetails, service};
+        use wampkit::{EventDetails, service};
 
         /// The URI prefix of this instance of the contract.
         pub const PREFIX: &str = $prefix;
@@ -1285,7 +1285,7 @@ macro_rules! lifecycle_contract {
     ($prefix:literal) => {
         #[allow(unused_imports)]
         use crate::*;
-        use wamp_client::service;
+        use wampkit::service;
 
         /// The URI prefix of this instance of the contract.
         pub const PREFIX: &str = $prefix;
@@ -1337,7 +1337,7 @@ macro_rules! lifecycle_contract {
             callee: &Session,
             caller: &Session,
         ) -> (
-            wamp_client::ServiceRegistration,
+            wampkit::ServiceRegistration,
             mpsc::UnboundedReceiver<Received>,
         ) {
             let (sink, mut rx) = Sink::new();
@@ -1475,7 +1475,7 @@ macro_rules! serializer_suite {
         // Each contract generates a client and a service; each test uses only what it needs.
         #[allow(dead_code)]
         mod $module {
-            const SERIALIZER: wamp_client::Serializer = $serializer;
+            const SERIALIZER: wampkit::Serializer = $serializer;
 
             mod rust_caller {
                 calc_contract!($calc_rust);
@@ -1511,7 +1511,7 @@ macro_rules! serializer_suite {
 }
 
 serializer_suite!(
-    json, wamp_client::Serializer::Json,
+    json, wampkit::Serializer::Json,
     calc_rust: "com.macros.json.calc_rust",
     calc_python: "com.macros.json.calc_python",
     python_callee: "com.macros.json.py",
@@ -1522,7 +1522,7 @@ serializer_suite!(
 );
 
 serializer_suite!(
-    msgpack, wamp_client::Serializer::MsgPack,
+    msgpack, wampkit::Serializer::MsgPack,
     calc_rust: "com.macros.msgpack.calc_rust",
     calc_python: "com.macros.msgpack.calc_python",
     python_callee: "com.macros.msgpack.py",
@@ -1533,7 +1533,7 @@ serializer_suite!(
 );
 
 serializer_suite!(
-    cbor, wamp_client::Serializer::Cbor,
+    cbor, wampkit::Serializer::Cbor,
     calc_rust: "com.macros.cbor.calc_rust",
     calc_python: "com.macros.cbor.calc_python",
     python_callee: "com.macros.cbor.py",

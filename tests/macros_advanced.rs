@@ -12,7 +12,7 @@ use futures_util::{Stream, StreamExt as _};
 use serde::{Deserialize, Serialize};
 use testkit::e2e::{connect, within};
 use tokio::sync::mpsc;
-use wamp_client::{
+use wampkit::{
     ApplicationError, CallError, Error, EventDetails, InvocationDetails, Serializer, service,
 };
 

@@ -8,12 +8,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use futures_util::StreamExt as _;
 use testkit::e2e::{self, connect, next_event, within};
-use wamp_client::{
+use wamp_testkit::scripted_router::{Frame, ScriptedRouter};
+use wampkit::{
     Arguments, Error, ErrorUri, Event, Invocation, MatchPolicy, Registration, Serializer, Session,
     error::CloseInitiator, meta::MetaEvents, meta::SessionJoin, meta::SessionLeave,
     meta::TestamentOptions, meta::TestamentScope,
 };
-use wamp_testkit::scripted_router::{Frame, ScriptedRouter};
 
 /// A session on `realm` of the shared router.
 async fn connect_realm(realm: &str, serializer: Serializer) -> Session {
@@ -30,7 +30,7 @@ fn unique(name: &str) -> String {
 }
 
 /// The WAMP error URI of a result, or a panic naming what was expected.
-fn error_uri<T: std::fmt::Debug>(result: wamp_client::Result<T>, expected: &str) -> ErrorUri {
+fn error_uri<T: std::fmt::Debug>(result: wampkit::Result<T>, expected: &str) -> ErrorUri {
     match result {
         Err(Error::Wamp(e)) => e.uri,
         other => panic!("expected {expected}, got {other:?}"),
@@ -757,9 +757,9 @@ async fn missing_features_fail_fast_without_sending() {
     .await
     .unwrap();
     let meta = session.meta();
-    assert_eq!(meta.supported(), wamp_client::meta::MetaSupport::default());
+    assert_eq!(meta.supported(), wampkit::meta::MetaSupport::default());
 
-    let check = |result: wamp_client::Result<()>, feature: &str| match result {
+    let check = |result: wampkit::Result<()>, feature: &str| match result {
         Err(Error::Wamp(e)) => {
             assert_eq!(e.uri, ErrorUri::FeatureNotSupported, "{e}");
             let message = e.message().unwrap_or_default();

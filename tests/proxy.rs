@@ -15,9 +15,9 @@ use std::time::Duration;
 
 use testkit::e2e::{LIMIT, closed_port, eventually, join, register_echo, within};
 use testkit::proxy::Tinyproxy;
-use wamp_client::error::ProxyError;
-use wamp_client::session::SessionState;
-use wamp_client::{Error, ReconnectPolicy, Session, SessionBuilder};
+use wampkit::error::ProxyError;
+use wampkit::session::SessionState;
+use wampkit::{Error, ReconnectPolicy, Session, SessionBuilder};
 
 /// The test CA's certificate (PEM); the router's certificate, for 127.0.0.1, is signed by it.
 static CA: OnceLock<String> = OnceLock::new();
@@ -152,7 +152,7 @@ async fn basic_credentials_are_accepted() {
 }
 
 /// The error of connecting to `url` with `builder`, which must fail.
-async fn connect_error(builder: SessionBuilder) -> wamp_client::error::ConnectError {
+async fn connect_error(builder: SessionBuilder) -> wampkit::error::ConnectError {
     match within("connect", builder.connect()).await {
         Err(Error::Connect(e)) => e,
         Err(other) => panic!("expected a connect error, got {other:?}"),

@@ -13,7 +13,7 @@ use std::time::Duration;
 use futures_util::StreamExt as _;
 use serde_json::json;
 use testkit::e2e::{self, python_line, python_ready};
-use wamp_client::{Event, Id, Serializer, Session, Subscription};
+use wampkit::{Event, Id, Serializer, Session, Subscription};
 
 /// Every await gets this long; a hang fails the test instead of CI.
 const LIMIT: Duration = Duration::from_secs(60);
@@ -398,7 +398,7 @@ async fn prefix_subscription_ending_with_a_dot() {
         "subscribe to a prefix ending with a dot",
         subscriber
             .subscribe(&prefix)
-            .match_policy(wamp_client::MatchPolicy::Prefix),
+            .match_policy(wampkit::MatchPolicy::Prefix),
     )
     .await
     .expect("a prefix pattern ending with a dot is accepted");
@@ -410,7 +410,7 @@ async fn prefix_subscription_ending_with_a_dot() {
     // As an exact topic it is still refused before reaching the router.
     let exact = within("subscribe exactly", subscriber.subscribe(&prefix)).await;
     assert!(
-        matches!(&exact, Err(wamp_client::Error::InvalidUri { .. })),
+        matches!(&exact, Err(wampkit::Error::InvalidUri { .. })),
         "{exact:?}"
     );
 }

@@ -11,7 +11,7 @@ use testkit::RouterKind;
 use testkit::e2e::{self, connect_to, register_echo, within};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
-use wamp_client::{
+use wampkit::{
     Arguments, Error, ErrorUri, Invocation, Serializer, Session, Value, error::CloseInitiator,
 };
 

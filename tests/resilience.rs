@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use testkit::TestRouter;
 use testkit::e2e::eventually;
-use wamp_client::{
+use wampkit::{
     Arguments, Error, Invocation, ReconnectPolicy, Serializer, Session, session::SessionState,
 };
 
@@ -180,7 +180,7 @@ async fn sessions_survive_router_kills() {
 }
 
 /// A service whose registration must outlive a stalled router.
-#[wamp_client::service(prefix = "com.res.frozen")]
+#[wampkit::service(prefix = "com.res.frozen")]
 trait Frozen {
     /// `n + 1`.
     async fn next(&self, n: i64) -> i64;

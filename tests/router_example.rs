@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use testkit::e2e::{self, within};
-use wamp_client::{Arguments, Invocation, Serializer, Session};
+use wampkit::{Arguments, Invocation, Serializer, Session};
 
 const LIMIT: Duration = Duration::from_secs(30);
 

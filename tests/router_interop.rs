@@ -1,9 +1,9 @@
-//! The embedded router (`wamp_router::Router`) with peers that are not our own client:
+//! The embedded router (`wampkit::router::Router`) with peers that are not our own client:
 //! Autobahn|Python sessions (`tests/python/router_peer.py`) over WebSocket, RawSocket and a
 //! Unix socket, on every serializer. Python calls Python through the router (RPC with positional
 //! and keyword arguments, application errors, progressive results, cancel in every mode, the
 //! dealer's call timeout, PubSub with and without acknowledge), Python and a Rust
-//! `wamp_client::Session` call and publish to each other, and Python sessions authenticate with
+//! `wampkit::Session` call and publish to each other, and Python sessions authenticate with
 //! ticket, WAMP-CRA, cryptosign and SCRAM.
 //!
 //! Each test starts its own router on port 0 in the test's runtime and runs one Python process
@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt as _;
 use serde_json::{Value as Json, json};
-use wamp_client::{
+use wampkit::{
     Arguments, Dict, Error, Invocation, Serializer, Session, Value, WampError, rpc::CancelMode,
 };
 
@@ -159,7 +159,7 @@ struct Fates {
 async fn register_rust_procedures(
     session: &Session,
     prefix: &str,
-) -> (Vec<wamp_client::Registration>, Arc<Mutex<Fates>>) {
+) -> (Vec<wampkit::Registration>, Arc<Mutex<Fates>>) {
     let fates = Arc::new(Mutex::new(Fates::default()));
     let mut registrations = Vec::new();
     let add = session.register(format!("{prefix}.add"), |inv: Invocation| async move {
@@ -234,7 +234,7 @@ fn echo_kwargs() -> Dict {
     ])
 }
 
-fn error_uri(result: &Result<wamp_client::CallResult, Error>) -> String {
+fn error_uri(result: &Result<wampkit::CallResult, Error>) -> String {
     match result {
         Err(Error::Wamp(e)) => e.uri.as_str().to_owned(),
         other => panic!("expected an error reply, got {other:?}"),

@@ -11,7 +11,7 @@ use rcgen::{
     KeyUsagePurpose,
 };
 use testkit::e2e::{join, register_echo, within};
-use wamp_client::{Error, Serializer, Session, SessionBuilder, Value};
+use wampkit::{Error, Serializer, Session, SessionBuilder, Value};
 
 /// PEM material made for this test run.
 struct Pki {

@@ -8,7 +8,7 @@
 
 use std::time::{Duration, Instant};
 
-use wamp_client::{Session, Value, service};
+use wampkit::{Session, Value, service};
 use wamp_testkit::instant_router;
 
 /// The benchmarked contract.
@@ -62,7 +62,7 @@ fn main() {
     runtime.block_on(async {
         let url = instant_router::start(add).await;
         let session = Session::builder(&url, "realm1")
-            .serializer(wamp_client::Serializer::MsgPack)
+            .serializer(wampkit::Serializer::MsgPack)
             .connect()
             .await
             .unwrap();

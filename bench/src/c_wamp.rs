@@ -1,11 +1,11 @@
-//! wamp-client, the crate under test.
+//! wampkit, the crate under test.
 
 use std::future::IntoFuture;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
-use wamp_client::{Serializer, Session};
+use wampkit::{Serializer, Session};
 
 use crate::codec::Ser;
 use crate::measure::{Meter, Report, Spec, rss, rss_held};
@@ -141,7 +141,7 @@ pub async fn run_on(session: Session, workload: Workload, spec: Spec) -> Result<
             tokio::time::sleep(Duration::from_millis(200)).await;
             let before = rss();
             let mut calls = Vec::with_capacity(n);
-            let vec_bytes = (n * std::mem::size_of::<wamp_client::rpc::CallFuture>()) as f64;
+            let vec_bytes = (n * std::mem::size_of::<wampkit::rpc::CallFuture>()) as f64;
             for i in 0..n as u64 {
                 calls.push(session.call(BLACKHOLE, (i, "bench")).into_future());
             }
@@ -172,7 +172,7 @@ pub async fn run_on(session: Session, workload: Workload, spec: Spec) -> Result<
                     "{:.0} B after malloc_trim; CallFuture is {} B (held by the caller, in a preallocated Vec: {:.0} B/call \
                      of the delta); pending in session: {}",
                     (held as f64 - before as f64) / n as f64,
-                    std::mem::size_of::<wamp_client::rpc::CallFuture>(),
+                    std::mem::size_of::<wampkit::rpc::CallFuture>(),
                     vec_bytes / n as f64,
                     d.pending_calls
                 )),
@@ -213,7 +213,7 @@ pub async fn run_on(session: Session, workload: Workload, spec: Spec) -> Result<
                     "{:.0} B after malloc_trim; Subscription handle is {} B (in a preallocated \
                      Vec)",
                     (held as f64 - before as f64) / n as f64,
-                    std::mem::size_of::<wamp_client::Subscription>()
+                    std::mem::size_of::<wampkit::Subscription>()
                 )),
                 ..Report::default()
             };
@@ -283,9 +283,9 @@ pub async fn publisher(url: &str, ser: Ser, n: usize) -> Result<(), String> {
 
 /// `bench.echo`: answers with the call's arguments.
 pub async fn echo(
-    inv: wamp_client::Invocation,
-) -> Result<wamp_client::Arguments, wamp_client::WampError> {
-    let mut out = wamp_client::Arguments::new();
+    inv: wampkit::Invocation,
+) -> Result<wampkit::Arguments, wampkit::WampError> {
+    let mut out = wampkit::Arguments::new();
     out.args = inv.args;
     Ok(out)
 }

@@ -1,4 +1,4 @@
-//! The embedded router (wamp-router) against Crossbar.io: calls and events per second and per
+//! The embedded router (wampkit-router) against Crossbar.io: calls and events per second and per
 //! router core, served from a process of its own over loopback (`ws://`, `rs://`) and in the
 //! measuring process itself (in-process links); and the memory each idle session costs it.
 //!
@@ -12,10 +12,10 @@ use std::process::Command;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use wamp_client::transport::memory;
-use wamp_client::wire::Message;
-use wamp_client::{Dict, Serializer, Session, Value};
-use wamp_router::Router;
+use wampkit::transport::memory;
+use wampkit::wire::Message;
+use wampkit::{Dict, Serializer, Session, Value};
+use wampkit::router::Router;
 
 use crate::c_wamp;
 use crate::codec::Ser;
@@ -97,7 +97,7 @@ pub async fn in_process(ser: Ser, workload: Workload, spec: Spec) -> Result<Repo
 }
 
 /// RSS growth per idle in-process session: first the router's side alone (a raw client that
-/// sent HELLO and read WELCOME over an in-memory link), then whole wamp-client sessions.
+/// sent HELLO and read WELCOME over an in-memory link), then whole wampkit sessions.
 async fn idle_in_process(router: &Router, ser: Ser, n: usize) -> Result<Report, String> {
     let serializer = serializer(ser);
     let hello = serializer
@@ -125,7 +125,7 @@ async fn idle_in_process(router: &Router, ser: Ser, n: usize) -> Result<Report, 
             request: 1,
             options: Dict::new(),
             procedure: "wamp.session.list".into(),
-            payload: wamp_client::wire::Payload::Empty,
+            payload: wampkit::wire::Payload::Empty,
         })
         .map_err(|e| format!("encode: {e}"))?;
     let mut answered = 0usize;
@@ -152,7 +152,7 @@ async fn idle_in_process(router: &Router, ser: Ser, n: usize) -> Result<Report, 
         items: Some(n as u64),
         note: Some(format!(
             "{after_traffic:.0} B once each session was sent {:.0} KB (8 answers); {whole:.0} B \
-             with a whole wamp-client session on the client end of each link",
+             with a whole wampkit session on the client end of each link",
             answered as f64 / n as f64 / 1000.0
         )),
         ..Report::default()
@@ -174,7 +174,7 @@ fn hello() -> Message {
 }
 
 /// `client --workload idle-sessionsN` over a socket: the router process's RSS growth per idle
-/// wamp-client session (the first `--peer-pid`).
+/// wampkit session (the first `--peer-pid`).
 pub async fn idle_over_socket(url: &str, ser: Ser, n: usize, spec: Spec) -> Result<Report, String> {
     let router = *spec
         .peer_pids
@@ -267,7 +267,7 @@ pub fn run(args: RunArgs) -> i32 {
             let _ = read_line_with(&mut callee, "ready", Duration::from_secs(20));
             for ser in sers {
                 for (transport, url) in [("ws", &ws), ("rs", &rs)] {
-                    let client = Client::new("wamp-client", transport, ser, "current");
+                    let client = Client::new("wampkit", transport, ser, "current");
                     for w in THROUGHPUT {
                         let mut publisher = (w == Workload::Events).then(|| {
                             let mut p = spawn_pinned(
@@ -299,7 +299,7 @@ pub fn run(args: RunArgs) -> i32 {
                 continue;
             };
             let url = if transport == "ws" { ws } else { rs };
-            let client = Client::new("wamp-client", transport, ser, "current");
+            let client = Client::new("wampkit", transport, ser, "current");
             let pids = [router.id()];
             ctx.measure(
                 "embedded",
@@ -318,7 +318,7 @@ pub fn run(args: RunArgs) -> i32 {
             Ok(cb) => {
                 for ser in sers {
                     for (transport, url) in [("ws", cb.ws.clone()), ("rs", cb.rs.clone())] {
-                        let client = Client::new("wamp-client", transport, ser, "current");
+                        let client = Client::new("wampkit", transport, ser, "current");
                         for w in THROUGHPUT {
                             let mut publisher = (w == Workload::Events).then(|| cb.publisher(&ctx));
                             let pids = cb.worker_pids.clone();

@@ -68,7 +68,7 @@ fn clients(sers: &[Ser]) -> Vec<(&'static str, Client)> {
         for transport in ["ws", "rs"] {
             rows.push((
                 "embedded",
-                Client::new("wamp-client", transport, ser, "current"),
+                Client::new("wampkit", transport, ser, "current"),
             ));
         }
     }
@@ -76,7 +76,7 @@ fn clients(sers: &[Ser]) -> Vec<(&'static str, Client)> {
         for transport in ["ws", "rs"] {
             rows.push((
                 "crossbar",
-                Client::new("wamp-client", transport, ser, "current"),
+                Client::new("wampkit", transport, ser, "current"),
             ));
         }
     }
@@ -113,8 +113,8 @@ pub fn render(ctx: &Ctx, sers: &[Ser], took: Duration) -> String {
         "Each cell: operations per second · router CPU seconds per 100,000 operations (for \
          in-process links: the whole process's CPU, router, callee or publisher and client \
          together, on one thread). Loopback: the router alone in its process on CPU 1; the \
-         measured wamp-client on CPU 0; the `bench.echo` callee and the event publisher \
-         (wamp-client, RawSocket, MessagePack) on CPU 1 beside the router.\n\n",
+         measured wampkit on CPU 0; the `bench.echo` callee and the event publisher \
+         (wampkit, RawSocket, MessagePack) on CPU 1 beside the router.\n\n",
     );
     md.push_str(
         "| router | link | serializer | calls, 1 outstanding | latency p50 | calls, 100 outstanding | \
@@ -159,7 +159,7 @@ pub fn render(ctx: &Ctx, sers: &[Ser], took: Duration) -> String {
             let ours = if transport == "memory" {
                 Client::new("in-process", "memory", ser, "current")
             } else {
-                Client::new("wamp-client", transport, ser, "current")
+                Client::new("wampkit", transport, ser, "current")
             };
             // In-process links are held against Crossbar.io's better link, RawSocket.
             let theirs_transport = if transport == "memory" {
@@ -167,7 +167,7 @@ pub fn render(ctx: &Ctx, sers: &[Ser], took: Duration) -> String {
             } else {
                 transport
             };
-            let theirs = Client::new("wamp-client", theirs_transport, ser, "current");
+            let theirs = Client::new("wampkit", theirs_transport, ser, "current");
             let ratio = |w: &str| {
                 let a = outcome(ctx, "embedded", &ours, w).and_then(|o| per_core(&ours, o))?;
                 let b = outcome(ctx, "crossbar", &theirs, w).and_then(|o| per_core(&theirs, o))?;
@@ -191,8 +191,8 @@ pub fn render(ctx: &Ctx, sers: &[Ser], took: Duration) -> String {
     md.push_str(
         "\n**Memory per idle session** (RSS growth over 1000 joined sessions that do nothing; \
          in-process: this process's RSS after `malloc_trim`, with a raw client on the other end \
-         of each link, then with whole wamp-client sessions; loopback: the router process's RSS, \
-         1000 wamp-client sessions in the client process):\n\n",
+         of each link, then with whole wampkit sessions; loopback: the router process's RSS, \
+         1000 wampkit sessions in the client process):\n\n",
     );
     md.push_str("| link | serializer | bytes per idle session | note |\n|---|---|---|---|\n");
     for (target, client) in clients(sers) {

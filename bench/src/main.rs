@@ -1,10 +1,10 @@
-//! `wamp-bench`: benchmarks of wamp-client against raw frames, Autobahn|Python, battler-wamp and
+//! `wamp-bench`: benchmarks of wampkit against raw frames, Autobahn|Python, battler-wamp and
 //! wamp_async, on Crossbar.io and on an instant scripted router. See BENCHMARKS.md.
 //!
 //! ```text
 //! wamp-bench run [--quick]          everything, one process per measurement (bench/run.sh)
 //! wamp-bench router [--cpu 1]       the instant router; prints "listening PORT"
-//! wamp-bench client --impl wamp-client --url ws://127.0.0.1:PORT/ws --ser msgpack --workload pipe100
+//! wamp-bench client --impl wampkit --url ws://127.0.0.1:PORT/ws --ser msgpack --workload pipe100
 //! ```
 
 mod c_battler;
@@ -29,7 +29,7 @@ use measure::Spec;
 use workload::Workload;
 
 #[derive(Parser)]
-#[command(about = "Benchmarks of wamp-client against the alternatives (see BENCHMARKS.md)")]
+#[command(about = "Benchmarks of wampkit against the alternatives (see BENCHMARKS.md)")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -39,7 +39,7 @@ struct Cli {
 enum Command {
     /// Runs every measurement and prints (and optionally writes) the results tables.
     Run(orchestrate::RunArgs),
-    /// The embedded router (wamp-router) against Crossbar.io: in-process, over loopback, and
+    /// The embedded router (wampkit-router) against Crossbar.io: in-process, over loopback, and
     /// memory per idle session.
     Embedded(orchestrate::RunArgs),
     /// Runs the embedded router on loopback until killed; prints "listening WS-URL RS-URL".
@@ -72,7 +72,7 @@ enum Command {
 
 #[derive(clap::Args, Clone)]
 pub struct ClientArgs {
-    /// wamp-client, raw, battler, wamp-async
+    /// wampkit, raw, battler, wamp-async
     #[arg(long = "impl")]
     imp: String,
     #[arg(long)]
@@ -188,7 +188,7 @@ async fn client(args: ClientArgs) -> Result<measure::Report, String> {
     };
     let url = args.url.as_str();
     match args.imp.as_str() {
-        "wamp-client" => c_wamp::run(url, ser, workload, spec).await,
+        "wampkit" => c_wamp::run(url, ser, workload, spec).await,
         "in-process" => embedded::in_process(ser, workload, spec).await,
         "raw" => c_raw::run(url, ser, workload, spec).await,
         "battler" => c_battler::run(url, ser, workload, spec).await,

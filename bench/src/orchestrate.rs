@@ -37,7 +37,7 @@ pub struct RunArgs {
     /// Warm-up before each window, seconds.
     #[arg(long)]
     pub(crate) warmup: Option<f64>,
-    /// Only rows whose label contains one of these (e.g. "wamp-client", "raw").
+    /// Only rows whose label contains one of these (e.g. "wampkit", "raw").
     #[arg(long)]
     pub(crate) only: Vec<String>,
     /// Replace the results section (between the markers) of this markdown file.
@@ -71,7 +71,7 @@ impl Client {
     }
     pub(crate) fn name(&self) -> String {
         let base = match self.imp.as_str() {
-            "wamp-client" => "wamp-client",
+            "wampkit" => "wampkit",
             "raw" => "raw frames",
             "autobahn" => "Autobahn\\|Python",
             "battler" => "battler-wamp",
@@ -179,10 +179,10 @@ pub fn run(args: RunArgs) -> i32 {
     let sers: &[Ser] = if quick { &[Ser::MsgPack] } else { &sers_all };
     let mut instant_clients = Vec::new();
     for &ser in sers {
-        instant_clients.push(Client::new("wamp-client", "ws", ser, "current"));
+        instant_clients.push(Client::new("wampkit", "ws", ser, "current"));
     }
     for &ser in sers {
-        instant_clients.push(Client::new("wamp-client", "rs", ser, "current"));
+        instant_clients.push(Client::new("wampkit", "rs", ser, "current"));
     }
     for &ser in sers {
         instant_clients.push(Client::new("raw", "ws", ser, "current"));
@@ -206,7 +206,7 @@ pub fn run(args: RunArgs) -> i32 {
     }
     if !quick {
         instant_clients.push(Client::new("wamp-async", "rs", Ser::MsgPack, "current"));
-        for imp in ["wamp-client", "battler", "wamp-async"] {
+        for imp in ["wampkit", "battler", "wamp-async"] {
             instant_clients.push(Client::new(imp, "ws", Ser::MsgPack, "multi"));
         }
     }
@@ -232,10 +232,10 @@ pub fn run(args: RunArgs) -> i32 {
             .args
             .only
             .iter()
-            .any(|o| "wamp-client".contains(o.as_str()))
+            .any(|o| "wampkit".contains(o.as_str()))
     {
-        let ws_mp = Client::new("wamp-client", "ws", Ser::MsgPack, "current");
-        let rs_mp = Client::new("wamp-client", "rs", Ser::MsgPack, "current");
+        let ws_mp = Client::new("wampkit", "ws", Ser::MsgPack, "current");
+        let rs_mp = Client::new("wampkit", "rs", Ser::MsgPack, "current");
         vec![
             (ws_mp.clone(), Workload::PendingMem(100_000)),
             (ws_mp.clone(), Workload::SubMem(10_000)),
@@ -253,10 +253,10 @@ pub fn run(args: RunArgs) -> i32 {
     } else {
         let mut c = Vec::new();
         for &ser in sers {
-            c.push(Client::new("wamp-client", "ws", ser, "current"));
+            c.push(Client::new("wampkit", "ws", ser, "current"));
         }
         for &ser in sers {
-            c.push(Client::new("wamp-client", "rs", ser, "current"));
+            c.push(Client::new("wampkit", "rs", ser, "current"));
         }
         if ctx.args.python.is_some() {
             for &ser in sers {

@@ -241,7 +241,7 @@ pub(crate) fn render(ctx: &Ctx, took: Duration) -> String {
     for transport in ["ws", "rs"] {
         for ser in ["json", "msgpack", "cbor"] {
             let ours = Client {
-                imp: "wamp-client".into(),
+                imp: "wampkit".into(),
                 transport: transport.into(),
                 ser: ser.into(),
                 runtime: "current".into(),
@@ -288,13 +288,13 @@ pub(crate) fn render(ctx: &Ctx, took: Duration) -> String {
     if !ratios.is_empty() {
         let _ = writeln!(
             md,
-            "### Ratios: wamp-client's pipelined calls against the instant router, same run\n\n\
-             First figure: wamp-client's calls/s ÷ the other client's. In parentheses: the same \
-             ratio computed from CPU per call (the other's CPU s/100k ÷ wamp-client's): the \
+            "### Ratios: wampkit's pipelined calls against the instant router, same run\n\n\
+             First figure: wampkit's calls/s ÷ the other client's. In parentheses: the same \
+             ratio computed from CPU per call (the other's CPU s/100k ÷ wampkit's): the \
              throughput ratio if both were CPU-bound, and the steadier of the two on this shared \
              machine. Goals: ≥ 0.85x raw frames, ≥ 10x Autobahn\\|Python, ≥ 1x every Rust peer \
              (all on a current-thread runtime).\n\n\
-             | transport, serializer | workload | wamp-client calls/s · CPU | vs raw frames (≥ 0.85x) | vs Autobahn\\|Python (≥ 10x) | vs battler-wamp (≥ 1x) | vs wamp_async (≥ 1x) |\n\
+             | transport, serializer | workload | wampkit calls/s · CPU | vs raw frames (≥ 0.85x) | vs Autobahn\\|Python (≥ 10x) | vs battler-wamp (≥ 1x) | vs wamp_async (≥ 1x) |\n\
              |---|---|---|---|---|---|---|"
         );
         md.push_str(&ratios);
@@ -314,7 +314,7 @@ pub(crate) fn render(ctx: &Ctx, took: Duration) -> String {
     if !mem.is_empty() {
         let _ = writeln!(
             md,
-            "### Memory and 100k pending calls (wamp-client, instant router)\n\n\
+            "### Memory and 100k pending calls (wampkit, instant router)\n\n\
              | measurement | client | result | goal |\n|---|---|---|---|"
         );
         for m in mem {
@@ -377,8 +377,8 @@ pub(crate) fn render(ctx: &Ctx, took: Duration) -> String {
              Each cell: operations per second · client CPU s per 100k operations. \
              \"router CPU\" = CPU s per 100k calls of the Crossbar router worker (read from \
              /proc/PID/stat) in the 100-outstanding run, and the client's share of it \
-             (goal: ≤ 0.25). The callee of `bench.echo` is a wamp-client process over \
-             RawSocket+msgpack; events come from a wamp-client publisher with 100 acknowledged \
+             (goal: ≤ 0.25). The callee of `bench.echo` is a wampkit process over \
+             RawSocket+msgpack; events come from a wampkit publisher with 100 acknowledged \
              publications outstanding.\n"
         );
         let _ = writeln!(

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use wamp_client::Serializer;
+use wampkit::Serializer;
 
 fuzz_target!(|data: &[u8]| {
     wamp_client_fuzz::decode_round_trip(Serializer::MsgPack, data);

@@ -17,9 +17,9 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
-use wamp_client::transport::memory;
-use wamp_client::wire::Message;
-use wamp_client::{Arguments, Dict, Invocation, Serializer, Session, Value, WampError};
+use wampkit::transport::memory;
+use wampkit::wire::Message;
+use wampkit::{Arguments, Dict, Invocation, Serializer, Session, Value, WampError};
 use wamp_testkit::scripted_router::{Frame, RouterPeer};
 
 pub use router::{
@@ -240,7 +240,7 @@ async fn run_session(serializer: Serializer, frames: Vec<&[u8]>) {
 /// Valid messages a router sends, for the request ids the harness's session uses (call 1,
 /// subscribe 2, register 3, acknowledged publish 4) and for nothing in particular.
 fn router_sent_messages() -> Vec<Message> {
-    use wamp_client::wire::{Payload, code};
+    use wampkit::wire::{Payload, code};
     let dict = |pairs: &[(&str, Value)]| -> Dict {
         pairs
             .iter()

@@ -1,4 +1,4 @@
-//! [`router_messages`]: arbitrary frames from two clients, fed to an embedded `wamp_router::Router`
+//! [`router_messages`]: arbitrary frames from two clients, fed to an embedded `wampkit::router::Router`
 //! over in-memory connections, next to a well-behaved callee and subscriber. The router must never
 //! panic (a panic in any of its tasks fails the input), must forget every session once its
 //! connection is gone, must keep its tables consistent (no registration or subscription of a
@@ -11,12 +11,12 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::{FutureExt as _, SinkExt as _, StreamExt as _};
-use wamp_client::transport::memory::{self, MemoryTransport};
-use wamp_client::wire::{Message, Payload, code};
-use wamp_client::{
+use wampkit::transport::memory::{self, MemoryTransport};
+use wampkit::wire::{Message, Payload, code};
+use wampkit::{
     Arguments, Dict, Invocation, MatchPolicy, Registration, Serializer, Session, Value,
 };
-use wamp_router::{Router, SlowConsumer};
+use wampkit::router::{Router, SlowConsumer};
 
 use crate::DEADLINE;
 

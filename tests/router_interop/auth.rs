@@ -1,8 +1,8 @@
 //! Python sessions authenticate with every method the router offers.
 
 use serde_json::{Value as Json, json};
-use wamp_client::Serializer;
-use wamp_router::{Router, ScramKdfParams};
+use wampkit::Serializer;
+use wampkit::router::{Router, ScramKdfParams};
 
 use crate::support::{REALM, Served, Transport, run_peer};
 
@@ -50,13 +50,13 @@ fn hex32(text: &str) -> [u8; 32] {
 /// Every principal of `credentials`, with the role `user`: `scram` from its stored keys, as
 /// Crossbar.io's configuration gives them (hex, as Crossbar.io reads them), `scram_derived`
 /// from its password.
-fn authentication() -> wamp_router::Authentication {
+fn authentication() -> wampkit::router::Authentication {
     let c = credentials();
     let s = |v: &Json| v.as_str().unwrap().to_owned();
     let n = |v: &Json| u32::try_from(v.as_u64().unwrap()).unwrap();
     let (salted, scram) = (&c["wampcra_salted"], &c["scram"]["principal"]);
     let salt = hex_bytes(scram["salt"].as_str().unwrap());
-    wamp_router::Authentication::new()
+    wampkit::router::Authentication::new()
         .ticket(s(&c["ticket"]["authid"]), s(&c["ticket"]["ticket"]), "user")
         .wampcra(
             s(&c["wampcra"]["authid"]),
@@ -80,8 +80,8 @@ fn authentication() -> wamp_router::Authentication {
         .unwrap()
         .principal(
             s(&c["scram"]["authid"]),
-            wamp_router::Credential::scram_keys(
-                wamp_client::auth::primitives::ScramKdfVariant::Argon2idBase64,
+            wampkit::router::Credential::scram_keys(
+                wampkit::auth::primitives::ScramKdfVariant::Argon2idBase64,
                 salt,
                 n(&scram["iterations"]),
                 n(&scram["memory"]),
@@ -105,7 +105,7 @@ fn authentication() -> wamp_router::Authentication {
 async fn python_authenticates(transport: Transport, serializer: Serializer) {
     let router = Router::builder()
         .realm(REALM)
-        .add_realm(wamp_router::RealmConfig::new(SECURE_REALM).authentication(authentication()))
+        .add_realm(wampkit::router::RealmConfig::new(SECURE_REALM).authentication(authentication()))
         .build();
     let served = Served::start_with(router).await;
     let out = run_peer(

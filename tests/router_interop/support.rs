@@ -9,8 +9,8 @@ use std::time::Duration;
 use serde_json::Value as Json;
 use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, BufReader, Lines};
 use tokio::process::{Child, ChildStdout, Command};
-use wamp_client::{Serializer, Session};
-use wamp_router::Router;
+use wampkit::router::Router;
+use wampkit::{Serializer, Session};
 
 /// How long one step may take: one line from a Python peer, one call, the router's shutdown.
 pub(crate) const STEP: Duration = Duration::from_secs(30);

@@ -2,7 +2,7 @@
 //! URI, arguments and keyword arguments of a WAMP `ERROR` or `ABORT`.
 //!
 //! ```
-//! use wamp_client::{Error, ErrorUri};
+//! use wampkit::{Error, ErrorUri};
 //!
 //! fn explain(err: &Error) -> &'static str {
 //!     match err {
@@ -43,7 +43,7 @@ pub(crate) fn clip(text: &str) -> Cow<'_, str> {
     Cow::Owned(format!("{head}… ({} bytes)", text.len()))
 }
 
-/// Shorthand for `Result<T, wamp_client::Error>`.
+/// Shorthand for `Result<T, wampkit_client::Error>`.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Everything that can go wrong in a WAMP session.
@@ -144,10 +144,10 @@ pub enum Error {
         limit: usize,
     },
 
-    /// The URL, serializer or method needs a Cargo feature of wamp-client that this build left
+    /// The URL, serializer or method needs a Cargo feature of wampkit that this build left
     /// out, e.g. an `rs://` URL without the `rawsocket` feature. Nothing was sent.
     #[error(
-        "{needed_for} needs the `{feature}` feature of wamp-client: add `features = [\"{feature}\"]` to its entry in Cargo.toml"
+        "{needed_for} needs the `{feature}` feature of wampkit: add `features = [\"{feature}\"]` to its entry in Cargo.toml"
     )]
     FeatureDisabled {
         /// The Cargo feature to enable, e.g. `"rawsocket"`.
@@ -366,7 +366,7 @@ impl fmt::Display for CloseReason {
 /// Callees return it to answer a call with an error; callers receive it inside [`Error::Wamp`].
 ///
 /// ```
-/// use wamp_client::{ErrorUri, WampError};
+/// use wampkit::{ErrorUri, WampError};
 ///
 /// let err = WampError::new("com.example.error.overdrawn")
 ///     .with_args((-42,))

@@ -11,7 +11,7 @@
 //! letters, digits and `_` in components, as `#[service]` URIs are checked when compiling.
 //!
 //! ```
-//! use wamp_client::uri::{UriCheck, UriUse};
+//! use wampkit::uri::{UriCheck, UriUse};
 //!
 //! assert!(UriCheck::Loose.check("com.example.add", UriUse::Own).is_ok());
 //! assert!(UriCheck::Loose.check("wamp.session.count", UriUse::Own).is_err());

@@ -18,11 +18,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ed25519_dalek::{Signer as _, SigningKey};
-use wamp_client::auth::{
+use wampkit::auth::{
     Anonymous, AuthErrorKind, CryptoSign, KdfLimits, Scram, ScramKdf, Ticket, WampCra,
 };
-use wamp_client::wire::Message;
-use wamp_client::{Dict, Error, ErrorUri, Serializer, Session, SessionBuilder, Value};
+use wampkit::wire::Message;
+use wampkit::{Dict, Error, ErrorUri, Serializer, Session, SessionBuilder, Value};
 
 use wamp_testkit::scripted_router::{
     RouterPeer, ScriptedRouter, dict, expect_message, welcome_details,
@@ -629,7 +629,7 @@ impl Capture {
     fn warnings(&self) -> Vec<String> {
         self.events()
             .into_iter()
-            .filter(|e| e.starts_with("WARN wamp_client::auth"))
+            .filter(|e| e.starts_with("WARN wampkit_client::auth"))
             .collect()
     }
 

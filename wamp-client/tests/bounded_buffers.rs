@@ -5,9 +5,9 @@
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
-use wamp_client::Session;
-use wamp_client::wire::Serializer;
 use wamp_testkit::scripted_router::{ScriptedRouter, args, event};
+use wampkit::Session;
+use wampkit::wire::Serializer;
 
 #[tokio::test]
 async fn a_slow_subscriber_drops_its_oldest_events_and_nothing_else_waits() {

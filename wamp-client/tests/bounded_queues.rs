@@ -10,12 +10,12 @@ use std::task::Poll;
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
-use wamp_client::wire::{Message, Payload, code};
-use wamp_client::{Arguments, Dict, Error, Invocation, Serializer, Session, Value};
 use wamp_testkit::bounded;
 use wamp_testkit::scripted_router::{
     ScriptedRouter, args, dict, error, expect_message, invocation, result, welcome_details,
 };
+use wampkit::wire::{Message, Payload, code};
+use wampkit::{Arguments, Dict, Error, Invocation, Serializer, Session, Value};
 
 /// WELCOME details of a dealer that supports progressive results and invocations (and canceling).
 fn progressive_welcome() -> Dict {
@@ -42,7 +42,7 @@ fn progress_details() -> Dict {
 async fn progressive_results_beyond_the_buffer_fail_the_call_and_cancel_it() {
     bounded("progressive results", async {
         const SENT: usize = 3000;
-        let limit = wamp_client::session::DEFAULT_MAX_PROGRESS_BUFFER;
+        let limit = wampkit::session::DEFAULT_MAX_PROGRESS_BUFFER;
         let router = ScriptedRouter::start(Serializer::Json).await;
         let url = router.url();
         let script = tokio::spawn(async move {
@@ -499,10 +499,10 @@ async fn input_chunks_that_cannot_wait_fail_with_queue_full() {
 #[test]
 fn request_futures_stay_send_and_sync() {
     fn send_sync<T: Send + Sync>() {}
-    send_sync::<wamp_client::rpc::CallFuture>();
-    send_sync::<wamp_client::rpc::CallStream>();
-    send_sync::<wamp_client::pubsub::PublishFuture>();
-    send_sync::<wamp_client::pubsub::PlainPublishFuture>();
-    send_sync::<wamp_client::pubsub::SubscribeFuture>();
-    send_sync::<wamp_client::rpc::RegisterFuture>();
+    send_sync::<wampkit::rpc::CallFuture>();
+    send_sync::<wampkit::rpc::CallStream>();
+    send_sync::<wampkit::pubsub::PublishFuture>();
+    send_sync::<wampkit::pubsub::PlainPublishFuture>();
+    send_sync::<wampkit::pubsub::SubscribeFuture>();
+    send_sync::<wampkit::rpc::RegisterFuture>();
 }

@@ -3,7 +3,7 @@
 //! attributes and survives a round trip through all three serializers, and every validation sample
 //! is accepted or rejected as the vector says.
 //!
-//! Run with `cargo test -p wamp-client --test conformance -- --nocapture` to see the counts.
+//! Run with `cargo test -p wampkit-client --test conformance -- --nocapture` to see the counts.
 // Needs all three serializers: compiled with those features only (`cargo test --workspace` has them).
 #![cfg(all(feature = "msgpack", feature = "cbor"))]
 #![cfg(test)] // clippy.toml's allow-*-in-tests then reaches the helpers too (rust-clippy#13981)
@@ -12,8 +12,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value as Json};
-use wamp_client::wire::{Message, Payload, Serializer};
-use wamp_client::{Dict, Value};
+use wampkit::wire::{Message, Payload, Serializer};
+use wampkit::{Dict, Value};
 
 /// The vectors, copied unchanged from the WAMP specification repository.
 const SUITE: &str = concat!(

@@ -22,8 +22,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_tungstenite::tungstenite::protocol::frame::Frame as WsFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
-use wamp_client::wire::{Id, MAX_ID, Message, Payload, code};
-use wamp_client::{CloseReason, Dict, Error, Serializer, Session, Value, error::CloseInitiator};
+use wampkit::wire::{Id, MAX_ID, Message, Payload, code};
+use wampkit::{CloseReason, Dict, Error, Serializer, Session, Value, error::CloseInitiator};
 
 use wamp_testkit::scripted_router::{
     RouterPeer, ScriptedRouter, args, dict, error, expect_message, result, welcome_details,

@@ -6,10 +6,10 @@
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
-use wamp_client::wire::{Message, Serializer};
-use wamp_client::{Arguments, Invocation, ReconnectPolicy, Session, session::SessionState};
 use wamp_testkit::bounded;
 use wamp_testkit::scripted_router::{ScriptedRouter, args, event, expect_message, invocation};
+use wampkit::wire::{Message, Serializer};
+use wampkit::{Arguments, Invocation, ReconnectPolicy, Session, session::SessionState};
 
 #[tokio::test]
 async fn handles_report_the_router_ids_of_the_restored_session() {

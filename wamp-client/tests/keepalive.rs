@@ -15,8 +15,8 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
-use wamp_client::wire::{Id, Message, Payload};
-use wamp_client::{CloseReason, Dict, Error, Serializer, Session, error::CloseInitiator};
+use wampkit::wire::{Id, Message, Payload};
+use wampkit::{CloseReason, Dict, Error, Serializer, Session, error::CloseInitiator};
 
 use wamp_testkit::bounded;
 use wamp_testkit::scripted_router::{RouterPeer, ScriptedRouter, args, result, welcome_details};
@@ -37,7 +37,7 @@ async fn finish<T>(script: tokio::task::JoinHandle<T>) -> T {
 }
 
 /// The close reason inside an `Error::SessionClosed`, or a panic naming what came instead.
-fn closed_reason<T: std::fmt::Debug>(what: &str, result: wamp_client::Result<T>) -> CloseReason {
+fn closed_reason<T: std::fmt::Debug>(what: &str, result: wampkit::Result<T>) -> CloseReason {
     match result {
         Err(Error::SessionClosed(reason)) => reason,
         other => panic!("{what}: expected Error::SessionClosed, got {other:?}"),

@@ -5,11 +5,11 @@
 #![cfg(all(feature = "msgpack", feature = "cbor"))]
 #![cfg(test)] // clippy.toml's allow-*-in-tests then reaches the helpers too (rust-clippy#13981)
 
-use wamp_client::transport::{TransportError, memory};
-use wamp_client::wire::Message;
-use wamp_client::{Error, Serializer, Session};
 use wamp_testkit::scripted_router::{RouterPeer, ScriptedRouter, args, expect_message, result};
 use wamp_testkit::{bounded, instant_router};
+use wampkit::transport::{TransportError, memory};
+use wampkit::wire::Message;
+use wampkit::{Error, Serializer, Session};
 
 #[tokio::test]
 async fn every_serializer_crosses_the_memory_transport() {
@@ -152,11 +152,9 @@ async fn a_factory_io_error_is_the_connect_errors_root_cause() {
 /// subscriptions, acknowledged publications and leaving.
 #[tokio::test]
 async fn the_instant_router_answers_in_memory() {
-    fn sum(_procedure: &str, args: &[wamp_client::Value]) -> Vec<wamp_client::Value> {
-        vec![wamp_client::Value::from(
-            args.iter()
-                .filter_map(wamp_client::Value::as_i64)
-                .sum::<i64>(),
+    fn sum(_procedure: &str, args: &[wampkit::Value]) -> Vec<wampkit::Value> {
+        vec![wampkit::Value::from(
+            args.iter().filter_map(wampkit::Value::as_i64).sum::<i64>(),
         )]
     }
     bounded("instant router", async {
@@ -173,8 +171,8 @@ async fn the_instant_router_answers_in_memory() {
             .unwrap();
         assert_eq!(total, 9);
         let _registration = session
-            .register("com.example.noop", |_: wamp_client::Invocation| async {
-                Ok(wamp_client::Arguments::new())
+            .register("com.example.noop", |_: wampkit::Invocation| async {
+                Ok(wampkit::Arguments::new())
             })
             .await
             .unwrap();

@@ -18,8 +18,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
-use wamp_client::wire::{MAX_ID, Message, Payload, code};
-use wamp_client::{Dict, Serializer, Value};
+use wampkit::wire::{MAX_ID, Message, Payload, code};
+use wampkit::{Dict, Serializer, Value};
 
 /// `prop_oneof!` for more arms than it takes (each arm boxed, all equally likely).
 macro_rules! one_of {

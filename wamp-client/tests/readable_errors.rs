@@ -8,14 +8,14 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
-use wamp_client::value::{ArgumentRef, PayloadOf};
-use wamp_client::wire::{Message, code};
-use wamp_client::{Arguments, Error, Invocation, Serializer, Session, Value};
 use wamp_testkit::bounded;
 use wamp_testkit::messages::goodbye;
 use wamp_testkit::scripted_router::{
     RouterPeer, ScriptedRouter, args, event, expect_message, invocation,
 };
+use wampkit::value::{ArgumentRef, PayloadOf};
+use wampkit::wire::{Message, code};
+use wampkit::{Arguments, Error, Invocation, Serializer, Session, Value};
 
 /// Answers GOODBYE whenever it comes, skipping what the client sends before it (a CANCEL).
 async fn until_goodbye(peer: &mut RouterPeer) {
@@ -251,7 +251,7 @@ fn messages_about_shapes_pick_the_right_article() {
 
 #[test]
 fn a_uri_error_names_the_rule_and_where_it_is_chosen() {
-    use wamp_client::uri::{UriCheck, UriUse};
+    use wampkit::uri::{UriCheck, UriUse};
     let loose = UriCheck::Loose
         .check("com.example.my add", UriUse::Reference)
         .unwrap_err()

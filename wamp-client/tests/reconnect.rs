@@ -8,14 +8,14 @@ use std::future::IntoFuture;
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
-use wamp_client::wire::{Message, Serializer};
-use wamp_client::{
-    Arguments, Error, ErrorUri, Invocation, MatchPolicy, ReconnectPolicy, Session, Value,
-    session::SessionState,
-};
 use wamp_testkit::bounded;
 use wamp_testkit::scripted_router::{
     ScriptedRouter, args, dict, event, expect_message, invocation, result,
+};
+use wampkit::wire::{Message, Serializer};
+use wampkit::{
+    Arguments, Error, ErrorUri, Invocation, MatchPolicy, ReconnectPolicy, Session, Value,
+    session::SessionState,
 };
 
 fn fast_policy() -> ReconnectPolicy {
@@ -157,10 +157,7 @@ async fn registrations_and_subscriptions_are_restored_after_a_drop() {
             match state {
                 SessionState::Disconnected { reason } => {
                     saw_disconnect = true;
-                    assert_eq!(
-                        reason.initiator,
-                        wamp_client::error::CloseInitiator::Transport
-                    );
+                    assert_eq!(reason.initiator, wampkit::error::CloseInitiator::Transport);
                 }
                 SessionState::Reconnecting { attempt, .. } => assert!(attempt >= 1),
                 SessionState::Joined { session: 2002 } => {

@@ -10,14 +10,14 @@ use std::time::Duration;
 
 use futures_util::StreamExt as _;
 use tokio::sync::oneshot;
-use wamp_client::wire::{Message, Payload, Serializer, code};
-use wamp_client::{
-    Arguments, Dict, Error, ErrorUri, Invocation, ReconnectPolicy, Session, Value,
-    session::SessionState,
-};
 use wamp_testkit::bounded;
 use wamp_testkit::scripted_router::{
     RouterPeer, ScriptedRouter, args, dict, expect_message, invocation, result, welcome_details,
+};
+use wampkit::wire::{Message, Payload, Serializer, code};
+use wampkit::{
+    Arguments, Dict, Error, ErrorUri, Invocation, ReconnectPolicy, Session, Value,
+    session::SessionState,
 };
 
 fn fast_policy() -> ReconnectPolicy {
@@ -231,7 +231,7 @@ fn progressive(request: u64, registration: u64, more: bool, value: i64) -> Messa
 }
 
 /// Sums a progressive invocation's input chunks.
-async fn sum_handler(mut inv: Invocation) -> Result<Arguments, wamp_client::WampError> {
+async fn sum_handler(mut inv: Invocation) -> Result<Arguments, wampkit::WampError> {
     let mut sum: i64 = inv.arg(0)?;
     if let Some(mut input) = inv.take_input() {
         while let Some(chunk) = input.next().await {

@@ -16,8 +16,8 @@ use futures_util::StreamExt as _;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::oneshot;
-use wamp_client::wire::{Id, Message, Payload};
-use wamp_client::{
+use wampkit::wire::{Id, Message, Payload};
+use wampkit::{
     CloseReason, Dict, Error, ReconnectPolicy, Serializer, Session, Value, error::CloseInitiator,
     session::SessionState,
 };
@@ -486,7 +486,7 @@ async fn huge_error_messages_are_described_short() {
             peer.welcome(SESSION_ID).await;
             let call = peer.expect_call().await;
             peer.send(error(
-                wamp_client::wire::code::CALL,
+                wampkit::wire::code::CALL,
                 call.request,
                 "com.example.error.huge",
                 vec![Value::from(huge_text()), Value::from(huge_text())],

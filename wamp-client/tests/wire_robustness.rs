@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use wamp_testkit::ARITY;
 
 use serde_json::{Value as Json, json};
-use wamp_client::wire::{InvalidMessage, MAX_ID, Message, Payload, Serializer};
-use wamp_client::{Dict, Value};
+use wampkit::wire::{InvalidMessage, MAX_ID, Message, Payload, Serializer};
+use wampkit::{Dict, Value};
 
 /// Encodes an arbitrary value (not necessarily a valid message) the way `serializer` would.
 fn encode_value(serializer: Serializer, value: &Value) -> Vec<u8> {
@@ -392,7 +392,7 @@ fn fuzz_one(serializer: Serializer, bytes: &[u8]) -> bool {
     // error alike, with the general path (a value tree, then structural validation).
     let general = serializer
         .decode_value(bytes)
-        .and_then(wamp_client::wire::message_from_value);
+        .and_then(wampkit::wire::message_from_value);
     assert_eq!(
         decoded,
         general,

@@ -13,7 +13,7 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
     let cx = Ctxt::default();
     let krate = attr::enum_args(&cx, &input.attrs)
         .crate_path
-        .unwrap_or_else(|| syn::parse_quote!(::wamp_client));
+        .unwrap_or_else(|| syn::parse_quote!(::wampkit));
     let Data::Enum(data) = &input.data else {
         let mut error = syn::Error::new_spanned(
             &input.ident,

@@ -30,7 +30,7 @@ impl From<LitStr> for SpannedStr {
 pub(crate) struct ServiceArgs {
     /// URI prefix for every method without an explicit `uri`/`topic`.
     pub(crate) prefix: Option<SpannedStr>,
-    /// Path of the runtime crate, for users who renamed `wamp-client`.
+    /// Path of the runtime crate, for users who renamed `wampkit`.
     pub(crate) crate_path: Option<Path>,
 }
 
@@ -67,7 +67,7 @@ pub(crate) struct ParamArgs {
 /// Arguments of `#[wamp(...)]` on an error enum.
 #[derive(Default)]
 pub(crate) struct EnumArgs {
-    /// Path of the runtime crate, for users who renamed `wamp-client`.
+    /// Path of the runtime crate, for users who renamed `wampkit`.
     pub(crate) crate_path: Option<Path>,
 }
 
@@ -142,13 +142,9 @@ fn string(meta: &ParseNestedMeta, example: &str) -> syn::Result<LitStr> {
 
 /// `crate = "..."`: the path of the runtime crate.
 fn crate_path(meta: &ParseNestedMeta) -> syn::Result<Path> {
-    let lit = string(meta, "\"::wamp_client\"")?;
-    lit.parse_with(Path::parse_mod_style).map_err(|_| {
-        syn::Error::new(
-            lit.span(),
-            "`crate` must be a path such as `\"::wamp_client\"`",
-        )
-    })
+    let lit = string(meta, "\"::wampkit\"")?;
+    lit.parse_with(Path::parse_mod_style)
+        .map_err(|_| syn::Error::new(lit.span(), "`crate` must be a path such as `\"::wampkit\"`"))
 }
 
 /// Parses the arguments of the `#[service]` attribute itself.

@@ -1,8 +1,8 @@
-//! Attribute macros for `wamp-client`: write a WAMP service once, as a Rust trait, and get the
+//! Attribute macros for `wampkit`: write a WAMP service once, as a Rust trait, and get the
 //! callee registration and the typed caller from it.
 //!
-//! Use them through `wamp-client`, which re-exports them: `#[wamp_client::service]` and
-//! `#[derive(wamp_client::ApplicationError)]`. The `wamp_client::service` documentation describes
+//! Use them through `wampkit`, which re-exports them: `#[wampkit::service]` and
+//! `#[derive(wampkit::ApplicationError)]`. The `wampkit::service` documentation describes
 //! the attributes and shows complete examples; its section "How arguments travel" is the one
 //! place that says how parameters map to WAMP's positional and keyword arguments (a struct
 //! parameter is one positional argument unless marked `#[wamp(kwargs)]`), and so how a peer in
@@ -31,7 +31,7 @@ use proc_macro::TokenStream;
 use proc_macro2::TokenStream as TokenStream2;
 use quote::quote;
 
-/// Turns a trait into a WAMP service contract. See `wamp_client::service` for the documentation.
+/// Turns a trait into a WAMP service contract. See `wampkit::service` for the documentation.
 #[proc_macro_attribute]
 pub fn service(args: TokenStream, item: TokenStream) -> TokenStream {
     let tokens = expand_service(args.into(), item.into());
@@ -76,7 +76,7 @@ fn with_fallback(item: &syn::ItemTrait, error: syn::Error) -> TokenStream2 {
     }
 }
 
-/// Derives `wamp_client::ApplicationError` for an error enum. See `wamp_client::ApplicationError`.
+/// Derives `wampkit::ApplicationError` for an error enum. See `wampkit::ApplicationError`.
 #[proc_macro_derive(ApplicationError, attributes(wamp))]
 pub fn derive_application_error(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);

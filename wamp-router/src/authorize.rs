@@ -6,7 +6,7 @@
 //! [`Authorizer`] decides instead, when one is set.
 //!
 //! ```
-//! use wamp_router::{Action, RealmConfig, Role};
+//! use wampkit_router::{Action, RealmConfig, Role};
 //!
 //! let realm = RealmConfig::new("realm1")
 //!     .role(Role::new("backend").allow("", Action::ALL))
@@ -101,7 +101,7 @@ impl Role {
 #[derive(Debug, Clone, Copy)]
 pub struct Requester<'a> {
     /// The session id.
-    pub session: wamp_client::Id,
+    pub session: wampkit_client::Id,
     /// The realm.
     pub realm: &'a str,
     /// Who the session is.

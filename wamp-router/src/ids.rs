@@ -1,7 +1,7 @@
 //! Random ids: session and publication ids (the specification's global scope) and anonymous
 //! authids. They need not be unguessable, only unlikely to repeat.
 
-use wamp_client::wire::{Id, MAX_ID};
+use wampkit_client::wire::{Id, MAX_ID};
 
 /// A random id in `1..=2^53`.
 pub(crate) fn random_id() -> Id {

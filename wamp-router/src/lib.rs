@@ -1,14 +1,14 @@
 //! An embeddable WAMP v2 router: routed RPC and Publish/Subscribe between sessions in the same
 //! process or over WebSocket and RawSocket, for tests, demos and small deployments.
 //!
-//! A test starts a router, serves a [`#[service]`](wamp_client::service) and calls it through the
+//! A test starts a router, serves a [`#[service]`](wampkit_client::service) and calls it through the
 //! typed client, with no Python and no socket:
 //!
 //! ```
 //! # // Runs the test below as this doctest's `main`.
 //! # mod tokio { pub use ::tokio::*; pub use ::tokio::main as test; }
-//! use wamp_client::service;
-//! use wamp_router::Router;
+//! use wampkit::service;
+//! use wampkit_router::Router;
 //!
 //! #[service(prefix = "com.example.calc")]
 //! pub trait Calc {
@@ -41,7 +41,7 @@
 //!
 //! ```no_run
 //! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let router = wamp_router::Router::builder().realm("realm1").build();
+//! let router = wampkit_router::Router::builder().realm("realm1").build();
 //! let websocket = router.listen("ws://127.0.0.1:0/ws").await?;
 //! let rawsocket = router.listen("rs://127.0.0.1:0").await?;
 //! println!("WebSocket on {}, RawSocket on {}", websocket.url(), rawsocket.url());

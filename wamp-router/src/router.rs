@@ -7,10 +7,10 @@ use std::sync::{Arc, Mutex};
 use rustc_hash::{FxHashMap, FxHashSet};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use wamp_client::transport::memory::{self, MemoryTransport};
-use wamp_client::transport::{Transport, TransportError};
-use wamp_client::wire::Id;
-use wamp_client::{Serializer, Session, SessionBuilder};
+use wampkit_client::transport::memory::{self, MemoryTransport};
+use wampkit_client::transport::{Transport, TransportError};
+use wampkit_client::wire::Id;
+use wampkit_client::{Serializer, Session, SessionBuilder};
 
 use crate::builder::{RouterBuilder, Settings};
 use crate::connection;
@@ -91,7 +91,7 @@ impl Router {
 
     /// A session joined to `realm` in-process, encoding its messages with MessagePack. Use
     /// [`join`](Self::join) to choose the serializer, authentication or any other setting.
-    pub async fn connect(&self, realm: &str) -> wamp_client::Result<Session> {
+    pub async fn connect(&self, realm: &str) -> wampkit_client::Result<Session> {
         self.join(
             Session::builder(format!("memory://router/{realm}"), realm)
                 .serializer(Serializer::MsgPack),
@@ -103,7 +103,7 @@ impl Router {
     /// with the builder's serializer, as over a socket, so the codecs are exercised; its URL
     /// only names the connection. Reconnecting works as over a socket (each attempt is a new
     /// in-process connection).
-    pub async fn join(&self, builder: SessionBuilder) -> wamp_client::Result<Session> {
+    pub async fn join(&self, builder: SessionBuilder) -> wampkit_client::Result<Session> {
         builder.connect_with_factory(self.connector()).await
     }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::{join, router, within};
 use futures_util::StreamExt;
-use wamp_client::{Arguments, Invocation, Value};
+use wampkit::{Arguments, Invocation, Value};
 
 #[tokio::test]
 async fn callers_and_publishers_are_disclosed_when_they_ask() {

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use common::{LIMIT, join, router, uri, within};
 use futures_util::StreamExt;
-use wamp_client::rpc::CancelMode;
-use wamp_client::{Arguments, Invocation, Value, WampError};
+use wampkit::rpc::CancelMode;
+use wampkit::{Arguments, Invocation, Value, WampError};
 
 #[tokio::test]
 async fn progressive_results_arrive_in_order_then_the_final_one() {
@@ -128,7 +128,7 @@ async fn cancel_modes() {
 
 #[tokio::test]
 async fn first_last_and_random_callees() {
-    use wamp_client::rpc::InvokePolicy;
+    use wampkit::rpc::InvokePolicy;
     let router = router();
     let a = join(&router).await;
     let b = join(&router).await;

@@ -12,8 +12,8 @@ mod support;
 use std::time::Duration;
 
 use support::*;
-use wamp_client::wire::{MAX_ID, Message, Payload, code};
-use wamp_client::{Dict, Serializer, Value};
+use wampkit::wire::{MAX_ID, Message, Payload, code};
+use wampkit::{Dict, Serializer, Value};
 
 const VIOLATION: &str = "wamp.error.protocol_violation";
 

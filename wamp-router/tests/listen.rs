@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
-use wamp_router::Router;
+use wampkit_router::Router;
 
 #[tokio::test]
 async fn listeners_serve_until_shutdown() {

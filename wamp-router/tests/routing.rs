@@ -5,9 +5,9 @@
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use wamp_client::rpc::{CancelMode, InvokePolicy};
-use wamp_client::{Arguments, Error, ErrorUri, Invocation, MatchPolicy, Serializer, Session};
-use wamp_router::Router;
+use wampkit::rpc::{CancelMode, InvokePolicy};
+use wampkit::{Arguments, Error, ErrorUri, Invocation, MatchPolicy, Serializer, Session};
+use wampkit_router::Router;
 
 const LIMIT: Duration = Duration::from_secs(10);
 

@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use common::{join, router, uri, within};
 use futures_util::StreamExt;
-use wamp_client::meta::TestamentOptions;
-use wamp_client::{Arguments, Error, ErrorUri, Invocation, Serializer, Session};
-use wamp_router::{Action, RealmConfig, Role, Router};
+use wampkit::meta::TestamentOptions;
+use wampkit::{Arguments, Error, ErrorUri, Invocation, Serializer, Session};
+use wampkit_router::{Action, RealmConfig, Role, Router};
 
 #[tokio::test]
 async fn the_meta_api_sees_sessions_and_registrations() {
@@ -138,7 +138,7 @@ async fn unknown_realms_are_refused() {
 #[tokio::test]
 async fn an_authorizer_decides_in_place_of_roles() {
     let realm = RealmConfig::new("realm1").authorizer(
-        |requester: wamp_router::Requester<'_>, action: Action, uri: &str| {
+        |requester: wampkit_router::Requester<'_>, action: Action, uri: &str| {
             action != Action::Publish
                 || (uri.starts_with("com.example.open.")
                     && requester.identity.authrole == "anonymous")
@@ -225,7 +225,7 @@ async fn a_session_may_leave_256_testaments() {
 #[tokio::test]
 async fn shutdown_returns_even_when_a_client_stopped_reading() {
     use futures_util::SinkExt;
-    use wamp_client::transport::memory;
+    use wampkit::transport::memory;
 
     let router = Router::builder()
         .realm("realm1")
@@ -273,7 +273,7 @@ async fn shutdown_returns_even_when_a_client_stopped_reading() {
 
 #[tokio::test]
 async fn in_process_sessions_authenticate_like_any_other() {
-    use wamp_router::Authentication;
+    use wampkit_router::Authentication;
 
     let authentication = Authentication::new()
         .ticket("alice", "open sesame", "user")
@@ -316,7 +316,7 @@ async fn in_process_sessions_authenticate_like_any_other() {
 
 #[tokio::test]
 async fn a_router_shut_down_serves_no_connection() {
-    use wamp_client::transport::memory;
+    use wampkit::transport::memory;
 
     let router = router();
     within("shutdown", router.shutdown()).await;

@@ -10,9 +10,9 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use support::*;
-use wamp_client::wire::Id;
-use wamp_client::{Error, Serializer, Session};
-use wamp_router::{Router, SlowConsumer};
+use wampkit::wire::Id;
+use wampkit::{Error, Serializer, Session};
+use wampkit_router::{Router, SlowConsumer};
 
 const QUEUE: usize = 16;
 const EVENTS: usize = 500;

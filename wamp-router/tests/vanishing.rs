@@ -8,9 +8,9 @@ mod support;
 use std::time::Duration;
 
 use support::*;
-use wamp_client::wire::{Message, Payload};
-use wamp_client::{Dict, Serializer, Value};
-use wamp_router::Router;
+use wampkit::wire::{Message, Payload};
+use wampkit::{Dict, Serializer, Value};
+use wampkit_router::Router;
 
 /// Sends three calls from `caller` (two to `com.a`, one to `com.b`) and returns the
 /// invocation ids `a` and `b` received.

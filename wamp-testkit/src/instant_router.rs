@@ -6,10 +6,10 @@
 
 use std::future::Ready;
 
-use wamp_client::transport::TransportError;
-use wamp_client::transport::memory::MemoryTransport;
-use wamp_client::wire::{Message, Payload};
-use wamp_client::{Dict, Serializer, Value};
+use wampkit_client::transport::TransportError;
+use wampkit_client::transport::memory::MemoryTransport;
+use wampkit_client::wire::{Message, Payload};
+use wampkit_client::{Dict, Serializer, Value};
 
 use crate::scripted_router::{RouterPeer, ScriptedRouter, Subprotocol};
 
@@ -30,14 +30,14 @@ pub async fn start(answer: Answer) -> String {
 }
 
 /// Opens a new in-memory connection to an instant router for each call, for
-/// [`connect_with_factory`](wamp_client::SessionBuilder::connect_with_factory); the session
+/// [`connect_with_factory`](wampkit_client::SessionBuilder::connect_with_factory); the session
 /// must use `serializer`. Each connection is served on a task of its own.
 pub fn connector(
     serializer: Serializer,
     answer: Answer,
 ) -> impl Fn() -> Ready<Result<MemoryTransport, TransportError>> + Send + Sync + 'static {
     move || {
-        let (client, peer) = wamp_client::transport::memory::pair(serializer);
+        let (client, peer) = wampkit_client::transport::memory::pair(serializer);
         tokio::spawn(serve(RouterPeer::in_memory(peer), answer));
         std::future::ready(Ok(client))
     }

@@ -1,5 +1,5 @@
 //! Fake WAMP routers and test helpers shared by the tests, fuzz targets and benchmarks of
-//! `wamp-client`; none needs a real router.
+//! `wampkit`; none needs a real router.
 //!
 //! - [`scripted_router`]: a router the test plays by hand, message by message, in memory or
 //!   over a WebSocket; with [`expect_message!`] and the builders of [`messages`].

@@ -1,8 +1,8 @@
 //! Builders of the messages a router sends, and small helpers to read what a client sent.
 
 use serde::Serialize;
-use wamp_client::wire::{Id, Message, Payload};
-use wamp_client::{Dict, Value};
+use wampkit_client::wire::{Id, Message, Payload};
+use wampkit_client::{Dict, Value};
 
 /// The WELCOME details: broker and dealer roles with the usual features, and an anonymous identity.
 pub fn welcome_details() -> Dict {
@@ -53,7 +53,7 @@ pub fn dict<const N: usize>(pairs: [(&str, Value); N]) -> Dict {
 
 /// Positional arguments from a tuple, `Vec` or array of serializable values (`()` for none).
 pub fn args(values: impl Serialize) -> Vec<Value> {
-    match wamp_client::to_value(&values).expect("arguments convert to values") {
+    match wampkit_client::to_value(&values).expect("arguments convert to values") {
         Value::List(list) => list,
         Value::Null => Vec::new(),
         other => vec![other],

@@ -12,7 +12,7 @@ use crate::error::{Error, WampError};
 /// back into the variant. [`WampError`] itself implements it, for untyped errors.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be sent as a WAMP error",
-    note = "derive it with `#[derive(wamp_client::ApplicationError)]` and give each variant `#[wamp(uri = \"...\")]`, or use `wamp_client::WampError`"
+    note = "derive it with `#[derive(wampkit::ApplicationError)]` and give each variant `#[wamp(uri = \"...\")]`, or use `wampkit::WampError`"
 )]
 pub trait ApplicationError: Sized + Send + 'static {
     /// The WAMP error this value is sent as.
@@ -59,7 +59,7 @@ impl std::error::Error for NoError {}
 /// else that can go wrong.
 ///
 /// ```
-/// use wamp_client::{CallError, Error, ErrorUri, WampError};
+/// use wampkit::{CallError, Error, ErrorUri, WampError};
 ///
 /// fn describe(err: &CallError<WampError>) -> String {
 ///     match err {

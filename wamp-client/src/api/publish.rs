@@ -26,7 +26,7 @@ use crate::wire::Id;
 /// room: a publishing loop goes at the pace of the connection.
 ///
 /// ```no_run
-/// # async fn demo(session: wamp_client::Session) -> wamp_client::Result<()> {
+/// # async fn demo(session: wampkit::Session) -> wampkit::Result<()> {
 /// session.publish("com.example.tick", (1, "one")).await?;
 /// let publication = session.publish("com.example.tick", (2,)).kwarg("unit", "s").acknowledge().await?;
 /// # Ok(()) }

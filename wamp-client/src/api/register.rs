@@ -41,8 +41,8 @@ impl Session {
     /// [`Registration`]; dropping that handle unregisters the procedure.
     ///
     /// ```no_run
-    /// # async fn demo(session: wamp_client::Session) -> wamp_client::Result<()> {
-    /// use wamp_client::{Arguments, Invocation, WampError};
+    /// # async fn demo(session: wampkit::Session) -> wampkit::Result<()> {
+    /// use wampkit::{Arguments, Invocation, WampError};
     ///
     /// let registration = session
     ///     .register("com.example.div", |inv: Invocation| async move {

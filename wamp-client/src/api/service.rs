@@ -31,7 +31,7 @@ impl ServiceRegistration {
     /// everything is served.
     ///
     /// ```no_run
-    /// # fn demo(service: &wamp_client::ServiceRegistration) {
+    /// # fn demo(service: &wampkit::ServiceRegistration) {
     /// if let Some((uri, reason)) = service.revoked() {
     ///     eprintln!("{uri} is no longer served: {reason}");
     /// }

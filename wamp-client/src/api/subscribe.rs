@@ -34,7 +34,7 @@ impl Session {
     /// [`Stream`] of [`Event`]s; dropping it unsubscribes.
     ///
     /// ```no_run
-    /// # async fn demo(session: wamp_client::Session) -> wamp_client::Result<()> {
+    /// # async fn demo(session: wampkit::Session) -> wampkit::Result<()> {
     /// use futures_util::StreamExt;
     ///
     /// let mut ticks = session.subscribe("com.example.tick").await?;
@@ -247,7 +247,7 @@ impl Subscription {
     /// Dropping the returned handle stops the task and unsubscribes.
     ///
     /// ```no_run
-    /// # async fn demo(session: wamp_client::Session) -> wamp_client::Result<()> {
+    /// # async fn demo(session: wampkit::Session) -> wampkit::Result<()> {
     /// let _ticks = session
     ///     .subscribe("com.example.tick")
     ///     .await?

@@ -31,11 +31,11 @@ use crate::value::{Dict, Value};
 /// id, the only binding Crossbar.io implements), and trustroots/certificates (EIP-712).
 ///
 /// ```no_run
-/// # async fn demo() -> wamp_client::Result<()> {
-/// use wamp_client::auth::CryptoSign;
+/// # async fn demo() -> wampkit::Result<()> {
+/// use wampkit::auth::CryptoSign;
 ///
 /// let key = std::env::var("WAMP_PRIVATE_KEY").unwrap_or_default();
-/// let session = wamp_client::Session::builder("wss://example.com/ws", "realm1")
+/// let session = wampkit::Session::builder("wss://example.com/ws", "realm1")
 ///     .authenticator(CryptoSign::from_hex(&key)?.authid("cs-user"))
 ///     .connect()
 ///     .await?;

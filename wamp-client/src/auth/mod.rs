@@ -36,7 +36,7 @@
 //! **Clear text.** When [`Ticket`] or `WampCra` (or any authenticator whose method is `ticket`
 //! or `wampcra`) is offered over a connection without TLS (`ws://`, `rs://`) to a host other
 //! than the local machine, [`connect`](crate::SessionBuilder::connect) logs one warning (target
-//! `wamp_client::auth`): the ticket travels in clear text, and a WAMP-CRA challenge with its
+//! `wampkit_client::auth`): the ticket travels in clear text, and a WAMP-CRA challenge with its
 //! answer lets whoever sees them test guesses of the secret offline. The local machine is
 //! `localhost`, `*.localhost`, `127.0.0.0/8` and `::1` (as the URL names the host); `unix://`
 //! is local too. SCRAM is not warned about: an eavesdropper can test guesses of the password
@@ -68,7 +68,7 @@
 //! authentication on one connection):
 //!
 //! ```no_run
-//! use wamp_client::auth::{
+//! use wampkit::auth::{
 //!     AuthError, AuthFuture, AuthResponse, AuthSession, Authenticator, Challenge,
 //! };
 //!
@@ -103,8 +103,8 @@
 //!     }
 //! }
 //!
-//! # async fn demo() -> wamp_client::Result<()> {
-//! let session = wamp_client::Session::builder("wss://example.com/ws", "realm1")
+//! # async fn demo() -> wampkit::Result<()> {
+//! let session = wampkit::Session::builder("wss://example.com/ws", "realm1")
 //!     .authenticator(TokenAuth)
 //!     .connect()
 //!     .await?;
@@ -362,8 +362,8 @@ impl fmt::Debug for AuthResponse {
 /// [`Error::Authentication`](crate::Error::Authentication) after sending ABORT:
 ///
 /// ```
-/// use wamp_client::Error;
-/// use wamp_client::auth::AuthErrorKind;
+/// use wampkit::Error;
+/// use wampkit::auth::AuthErrorKind;
 ///
 /// fn explain(err: &Error) -> &'static str {
 ///     match err {
@@ -436,7 +436,7 @@ impl AuthError {
 impl From<AuthError> for crate::Error {
     /// The error [`connect`](crate::SessionBuilder::connect) returns when this client refuses
     /// to go on with an authentication: [`Error::Authentication`](crate::Error::Authentication).
-    /// Lets `?` turn, e.g., a `CryptoSign::from_hex` error into a `wamp_client::Error`.
+    /// Lets `?` turn, e.g., a `CryptoSign::from_hex` error into a `wampkit_client::Error`.
     fn from(error: AuthError) -> Self {
         crate::Error::Authentication(error)
     }
@@ -449,10 +449,10 @@ impl From<AuthError> for crate::Error {
 /// anonymous too.
 ///
 /// ```no_run
-/// # async fn demo() -> wamp_client::Result<()> {
-/// use wamp_client::auth::Anonymous;
+/// # async fn demo() -> wampkit::Result<()> {
+/// use wampkit::auth::Anonymous;
 ///
-/// let session = wamp_client::Session::builder("ws://127.0.0.1:8080/anyauth", "realm1")
+/// let session = wampkit::Session::builder("ws://127.0.0.1:8080/anyauth", "realm1")
 ///     .ticket("ticket-user", "ticket-secret-123")
 ///     .authenticator(Anonymous)
 ///     .connect()
@@ -584,7 +584,7 @@ pub(crate) async fn blocking<T: Send + 'static>(
         Ok(slot) => {
             if slot.available_permits() == 0 {
                 tracing::debug!(
-                    target: "wamp_client::auth",
+                    target: "wampkit_client::auth",
                     "{what}: waiting for the key derivation of an earlier attempt to finish"
                 );
             }
@@ -600,12 +600,12 @@ pub(crate) async fn blocking<T: Send + 'static>(
     // The blocking thread logs to the same subscriber and span as the join.
     let dispatch = tracing::dispatcher::get_default(tracing::Dispatch::clone);
     let span = tracing::Span::current();
-    tracing::debug!(target: "wamp_client::auth", %cost, "{what}: started");
+    tracing::debug!(target: "wampkit_client::auth", %cost, "{what}: started");
     tokio::task::spawn_blocking(move || {
         let result = work();
         tracing::dispatcher::with_default(&dispatch, || {
             span.in_scope(|| {
-                tracing::debug!(target: "wamp_client::auth", %cost, "{what}: finished");
+                tracing::debug!(target: "wampkit_client::auth", %cost, "{what}: finished");
             });
         });
         // Released only now, even if the join gave up long ago.
@@ -633,7 +633,7 @@ pub(crate) fn warn_cleartext_secrets(url: &str, auth: &AuthConfig) {
         return;
     };
     tracing::warn!(
-        target: "wamp_client::auth",
+        target: "wampkit_client::auth",
         methods = ?exposed,
         %host,
         "offering {exposed:?} authentication to {host} without TLS: a ticket travels in clear \

@@ -9,7 +9,7 @@
 //! `cryptosign_*` with `auth-cryptosign`, `scram_*` with `auth-scram`.
 //!
 //! ```
-//! use wamp_client::auth::{CryptoSign, primitives};
+//! use wampkit::auth::{CryptoSign, primitives};
 //!
 //! // Cryptosign: the client signs the router's 32 random bytes, the router checks the
 //! // signature against the public key it has on record.

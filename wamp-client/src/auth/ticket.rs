@@ -13,10 +13,10 @@ use super::{AuthError, AuthFuture, AuthResponse, AuthSession, Authenticator, Cha
 /// [`Authenticator`](super::Authenticator) yourself (see the [module docs](super)).
 ///
 /// ```no_run
-/// # async fn demo() -> wamp_client::Result<()> {
-/// use wamp_client::auth::Ticket;
+/// # async fn demo() -> wampkit::Result<()> {
+/// use wampkit::auth::Ticket;
 ///
-/// let session = wamp_client::Session::builder("wss://example.com/ws", "realm1")
+/// let session = wampkit::Session::builder("wss://example.com/ws", "realm1")
 ///     .authenticator(Ticket::new("ticket-user", "ticket-secret-123"))
 ///     .connect()
 ///     .await?;

@@ -39,10 +39,10 @@ const MAX_KEYLEN: u32 = 256;
 /// a host other than the local machine.
 ///
 /// ```no_run
-/// # async fn demo() -> wamp_client::Result<()> {
-/// use wamp_client::auth::WampCra;
+/// # async fn demo() -> wampkit::Result<()> {
+/// use wampkit::auth::WampCra;
 ///
-/// let session = wamp_client::Session::builder("ws://127.0.0.1:8080/wampcra", "realm1")
+/// let session = wampkit::Session::builder("ws://127.0.0.1:8080/wampcra", "realm1")
 ///     .authenticator(WampCra::new("cra-user", "cra-secret-123"))
 ///     .connect()
 ///     .await?;

@@ -12,7 +12,7 @@ use crate::value::{ArgumentRef, Dict, Value, ValueError, from_value, to_value, w
 /// [`Session::call`](crate::Session::call) take any `Serialize` value. Handlers return one.
 ///
 /// ```
-/// use wamp_client::Arguments;
+/// use wampkit::Arguments;
 ///
 /// #[derive(serde::Serialize)]
 /// struct Point { x: f64, y: f64 }
@@ -105,7 +105,7 @@ impl From<(Vec<Value>, Dict)> for Arguments {
 /// known then.
 ///
 /// ```compile_fail
-/// # async fn demo(session: wamp_client::Session) -> wamp_client::Result<()> {
+/// # async fn demo(session: wampkit::Session) -> wampkit::Result<()> {
 /// #[derive(serde::Serialize)]
 /// struct Add { a: i64, b: i64 }
 /// // error: `Add` cannot be passed as positional arguments

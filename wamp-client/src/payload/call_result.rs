@@ -41,7 +41,7 @@ impl CallResult {
     /// error names the procedure.
     ///
     /// ```
-    /// use wamp_client::{CallResult, Value};
+    /// use wampkit::{CallResult, Value};
     ///
     /// let single = CallResult { args: vec![Value::from(5)], ..CallResult::default() };
     /// assert_eq!(single.result::<i64>()?, 5);
@@ -56,7 +56,7 @@ impl CallResult {
     /// assert_eq!(keywords.result::<Total>()?, Total { sum: 7 });
     ///
     /// CallResult::default().result::<()>()?;
-    /// # Ok::<(), wamp_client::Error>(())
+    /// # Ok::<(), wampkit::Error>(())
     /// ```
     pub fn result<T: DeserializeOwned>(&self) -> Result<T, Error> {
         self.decode_result()

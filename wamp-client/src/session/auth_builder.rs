@@ -18,11 +18,11 @@ impl SessionBuilder {
     /// The `authid` to send in HELLO, overriding the one an authenticator would send.
     ///
     /// ```no_run
-    /// # async fn demo() -> wamp_client::Result<()> {
-    /// use wamp_client::auth::Ticket;
+    /// # async fn demo() -> wampkit::Result<()> {
+    /// use wampkit::auth::Ticket;
     ///
     /// let token = std::fs::read_to_string("device.token").unwrap_or_default();
-    /// let session = wamp_client::Session::builder("wss://example.com/ws", "realm1")
+    /// let session = wampkit::Session::builder("wss://example.com/ws", "realm1")
     ///     .authid("device-17")
     ///     .authenticator(Ticket::new("device", token))
     ///     .connect()
@@ -38,8 +38,8 @@ impl SessionBuilder {
     /// router may refuse it with `wamp.error.no_such_role` or assign another).
     ///
     /// ```no_run
-    /// # async fn demo() -> wamp_client::Result<()> {
-    /// let session = wamp_client::Session::builder("ws://127.0.0.1:8080/ticket", "realm1")
+    /// # async fn demo() -> wampkit::Result<()> {
+    /// let session = wampkit::Session::builder("ws://127.0.0.1:8080/ticket", "realm1")
     ///     .ticket("ticket-user", "ticket-secret-123")
     ///     .authrole("user")
     ///     .connect()
@@ -56,8 +56,8 @@ impl SessionBuilder {
     /// authenticators' own entries (`pubkey`, `nonce`, ...) take precedence.
     ///
     /// ```no_run
-    /// # async fn demo() -> wamp_client::Result<()> {
-    /// let session = wamp_client::Session::builder("wss://example.com/ws", "realm1")
+    /// # async fn demo() -> wampkit::Result<()> {
+    /// let session = wampkit::Session::builder("wss://example.com/ws", "realm1")
     ///     .ticket("alice", "a-token")
     ///     .authextra("tenant", "acme")
     ///     .connect()
@@ -74,10 +74,10 @@ impl SessionBuilder {
     /// methods and how to write your own.
     ///
     /// ```no_run
-    /// # async fn demo() -> wamp_client::Result<()> {
-    /// use wamp_client::auth::{Anonymous, Ticket};
+    /// # async fn demo() -> wampkit::Result<()> {
+    /// use wampkit::auth::{Anonymous, Ticket};
     ///
-    /// let session = wamp_client::Session::builder("ws://127.0.0.1:8080/anyauth", "realm1")
+    /// let session = wampkit::Session::builder("ws://127.0.0.1:8080/anyauth", "realm1")
     ///     .authenticator(Ticket::new("ticket-user", "ticket-secret-123"))
     ///     .authenticator(Anonymous)
     ///     .connect()
@@ -93,8 +93,8 @@ impl SessionBuilder {
     /// (`connect` logs a warning otherwise, unless the router is on the local machine).
     ///
     /// ```no_run
-    /// # async fn demo() -> wamp_client::Result<()> {
-    /// let session = wamp_client::Session::builder("ws://127.0.0.1:8080/ticket", "realm1")
+    /// # async fn demo() -> wampkit::Result<()> {
+    /// let session = wampkit::Session::builder("ws://127.0.0.1:8080/ticket", "realm1")
     ///     .ticket("ticket-user", "ticket-secret-123")
     ///     .connect()
     ///     .await?;
@@ -108,8 +108,8 @@ impl SessionBuilder {
     /// Offers WAMP-CRA ([`WampCra`]), plain or salted (the router's challenge tells).
     ///
     /// ```no_run
-    /// # async fn demo() -> wamp_client::Result<()> {
-    /// let session = wamp_client::Session::builder("ws://127.0.0.1:8080/wampcra", "realm1")
+    /// # async fn demo() -> wampkit::Result<()> {
+    /// let session = wampkit::Session::builder("ws://127.0.0.1:8080/wampcra", "realm1")
     ///     .wampcra("cra-user", "cra-secret-123")
     ///     .connect()
     ///     .await?;
@@ -134,9 +134,9 @@ impl SessionBuilder {
     /// authentication.
     ///
     /// ```no_run
-    /// # async fn demo() -> wamp_client::Result<()> {
+    /// # async fn demo() -> wampkit::Result<()> {
     /// let key = std::env::var("WAMP_PRIVATE_KEY").unwrap_or_default();
-    /// let session = wamp_client::Session::builder("ws://127.0.0.1:8080/cryptosign", "realm1")
+    /// let session = wampkit::Session::builder("ws://127.0.0.1:8080/cryptosign", "realm1")
     ///     .cryptosign(Some("cs-user"), &key)
     ///     .connect()
     ///     .await?;
@@ -166,8 +166,8 @@ impl SessionBuilder {
     /// that follow the specification's `wamp-scram`.
     ///
     /// ```no_run
-    /// # async fn demo() -> wamp_client::Result<()> {
-    /// let session = wamp_client::Session::builder("ws://127.0.0.1:8080/scram", "realm1")
+    /// # async fn demo() -> wampkit::Result<()> {
+    /// let session = wampkit::Session::builder("ws://127.0.0.1:8080/scram", "realm1")
     ///     .scram("scram-user", "scram-secret-123")
     ///     .connect()
     ///     .await?;

@@ -22,9 +22,9 @@ use crate::wire::Serializer;
 /// Settings for a new session. Created by [`Session::builder`].
 ///
 /// ```no_run
-/// # async fn demo() -> wamp_client::Result<()> {
+/// # async fn demo() -> wampkit::Result<()> {
 /// use std::time::Duration;
-/// use wamp_client::{Serializer, Session};
+/// use wampkit::{Serializer, Session};
 ///
 /// let session = Session::builder("ws://127.0.0.1:8080/ws", "realm1")
 ///     .serializers([Serializer::MsgPack, Serializer::Json])
@@ -105,7 +105,7 @@ impl SessionBuilder {
             trace_payloads: false,
             transport: TransportOptions::default(),
             auth: crate::auth::AuthConfig::default(),
-            agent: concat!("wamp-client-rs/", env!("CARGO_PKG_VERSION")).to_owned(),
+            agent: concat!("wampkit/", env!("CARGO_PKG_VERSION")).to_owned(),
             cancel_mode: CancelMode::default(),
             router_timeout_unit: TimeoutUnit::default(),
             interrupt_grace: Duration::from_secs(2),
@@ -243,7 +243,7 @@ impl SessionBuilder {
         self
     }
 
-    /// The `agent` string sent in HELLO (default: `wamp-client-rs/<version>`).
+    /// The `agent` string sent in HELLO (default: `wampkit/<version>`).
     pub fn agent(mut self, agent: impl Into<String>) -> Self {
         self.agent = agent.into();
         self

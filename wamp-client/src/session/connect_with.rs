@@ -50,8 +50,8 @@ impl SessionBuilder {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
-    /// use wamp_client::transport::memory;
-    /// use wamp_client::{ReconnectPolicy, Serializer, Session};
+    /// use wampkit::transport::memory;
+    /// use wampkit::{ReconnectPolicy, Serializer, Session};
     ///
     /// // Each connection's router end goes to whoever plays the router.
     /// let (accept, mut routers) = tokio::sync::mpsc::unbounded_channel();
@@ -62,13 +62,13 @@ impl SessionBuilder {
     ///     let (client, router) = memory::pair(Serializer::Json);
     ///     let sent = accept.send(router);
     ///     async move {
-    ///         sent.map_err(|_| wamp_client::transport::TransportError::new("no router"))?;
+    ///         sent.map_err(|_| wampkit::transport::TransportError::new("no router"))?;
     ///         Ok(client)
     ///     }
     /// }));
     /// let mut router = routers.recv().await.unwrap();
     /// let hello = router.recv().await;
-    /// assert!(matches!(hello, Some(Ok(wamp_client::wire::Message::Hello { .. }))));
+    /// assert!(matches!(hello, Some(Ok(wampkit::wire::Message::Hello { .. }))));
     /// # connecting.abort();
     /// # }
     /// ```

@@ -24,9 +24,9 @@ use crate::transport::KeepaliveTiming;
 /// also keep idle connections open through proxies and NATs that drop silent flows.
 ///
 /// ```no_run
-/// # async fn demo() -> wamp_client::Result<()> {
+/// # async fn demo() -> wampkit::Result<()> {
 /// use std::time::Duration;
-/// use wamp_client::Session;
+/// use wampkit::Session;
 ///
 /// // Notice a vanished router within about 10 s.
 /// let session = Session::builder("ws://127.0.0.1:8080/ws", "realm1")

@@ -6,12 +6,12 @@
 //! may call other procedures and a subscriber may publish on the same session.
 //!
 //! ```no_run
-//! # async fn demo() -> wamp_client::Result<()> {
-//! use wamp_client::{Arguments, Session};
+//! # async fn demo() -> wampkit::Result<()> {
+//! use wampkit::{Arguments, Session};
 //!
 //! let session = Session::connect("ws://127.0.0.1:8080/ws", "realm1").await?;
 //! let _registration = session
-//!     .register("com.example.add", |inv: wamp_client::Invocation| async move {
+//!     .register("com.example.add", |inv: wampkit::Invocation| async move {
 //!         let (a, b): (i64, i64) = inv.args()?;
 //!         Ok(Arguments::single(a + b)?)
 //!     })

@@ -30,7 +30,7 @@ use crate::wire::Id;
 ///
 /// ```
 /// use std::time::Duration;
-/// use wamp_client::ReconnectPolicy;
+/// use wampkit::ReconnectPolicy;
 ///
 /// let policy = ReconnectPolicy::default()
 ///     .initial_delay(Duration::from_millis(100))

@@ -24,7 +24,7 @@ use crate::transport::ProxySettings;
 /// | `unix:///path/to/socket` | RawSocket over a Unix domain socket (Unix only) |
 ///
 /// IPv6 addresses go in brackets (`rs://[::1]:8081`). RawSocket has no default port.
-/// `wss://` needs the `tls` feature (on by default), `rs://` and `unix://` the `rawsocket`
+/// `wss://` needs the `tls` feature, `rs://` and `unix://` the `rawsocket`
 /// feature, `rss://` both; without them, connecting fails with
 /// [`Error::FeatureDisabled`](crate::Error::FeatureDisabled).
 ///
@@ -48,8 +48,8 @@ use crate::transport::ProxySettings;
 /// private PKI. The `tls_*` methods are available with any of the TLS features.
 ///
 /// ```no_run
-/// # async fn demo() -> wamp_client::Result<()> {
-/// use wamp_client::Session;
+/// # async fn demo() -> wampkit::Result<()> {
+/// use wampkit::Session;
 ///
 /// let session = Session::builder("rss://router.example.com:8443", "realm1")
 ///     .tls_ca_file("/etc/wamp/ca.pem")
@@ -227,8 +227,8 @@ impl SessionBuilder {
     /// - In a CGI script (`REQUEST_METHOD` set), the environment names no proxy.
     ///
     /// ```no_run
-    /// # async fn demo() -> wamp_client::Result<()> {
-    /// use wamp_client::Session;
+    /// # async fn demo() -> wampkit::Result<()> {
+    /// use wampkit::Session;
     ///
     /// let session = Session::builder("wss://router.example.com/ws", "realm1")
     ///     .proxy("http://alice:s3cret@proxy.example.com:3128")
@@ -247,8 +247,8 @@ impl SessionBuilder {
     /// [`proxy`](SessionBuilder::proxy).
     ///
     /// ```no_run
-    /// # async fn demo() -> wamp_client::Result<()> {
-    /// let session = wamp_client::Session::builder("ws://10.0.0.7:8080/ws", "realm1")
+    /// # async fn demo() -> wampkit::Result<()> {
+    /// let session = wampkit::Session::builder("ws://10.0.0.7:8080/ws", "realm1")
     ///     .no_proxy()
     ///     .connect()
     ///     .await?;

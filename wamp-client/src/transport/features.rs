@@ -121,7 +121,7 @@ mod tests {
             assert_eq!(feature_of(result), Some("rawsocket"), "{url}");
             assert!(
                 message.starts_with(&format!(
-                    "the `{scheme}://` transport needs the `rawsocket` feature of wamp-client"
+                    "the `{scheme}://` transport needs the `rawsocket` feature of wampkit"
                 )) && message.contains(r#"features = ["rawsocket"]"#),
                 "{message}"
             );

@@ -8,10 +8,10 @@
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() -> wamp_client::Result<()> {
-//! use wamp_client::transport::memory;
-//! use wamp_client::wire::{Message, Payload};
-//! use wamp_client::{Dict, Serializer, Session, Value};
+//! # async fn main() -> wampkit::Result<()> {
+//! use wampkit::transport::memory;
+//! use wampkit::wire::{Message, Payload};
+//! use wampkit::{Dict, Serializer, Session, Value};
 //!
 //! let (client, mut router) = memory::pair(Serializer::Json);
 //! let script = tokio::spawn(async move {

@@ -18,7 +18,7 @@
 //! (`webpki-roots`); the `tls_*` methods of the [`SessionBuilder`](crate::SessionBuilder) add the
 //! system's store or private CAs.
 //!
-//! `ws://` is always there; `wss://` needs the `tls` feature (on by default), `rs://` and
+//! `ws://` is always there; `wss://` needs the `tls` feature, `rs://` and
 //! `unix://` the `rawsocket` feature, `rss://` both. A URL whose feature is off fails to connect
 //! with [`Error::FeatureDisabled`](crate::Error::FeatureDisabled), which names it.
 //!

@@ -413,14 +413,14 @@ impl ConnectError {
     ///
     /// ```no_run
     /// # async fn demo() {
-    /// use wamp_client::Session;
-    /// use wamp_client::transport::ProxyError;
+    /// use wampkit::Session;
+    /// use wampkit::transport::ProxyError;
     ///
     /// let session = Session::builder("wss://router.example.com/ws", "realm1")
     ///     .proxy("http://user:password@proxy.example.com:3128")
     ///     .connect()
     ///     .await;
-    /// if let Err(wamp_client::Error::Connect(e)) = &session {
+    /// if let Err(wampkit::Error::Connect(e)) = &session {
     ///     if let Some(ProxyError::Refused { status: 407, .. }) = e.proxy_error() {
     ///         eprintln!("wrong proxy credentials");
     ///     }

@@ -214,7 +214,7 @@ impl TlsOptions {
                 url,
                 "no trusted root certificate: the built-in roots are off and no CA was given \
                  (tls_ca_pem, tls_ca_file, or the system's store with the `tls-native-roots` \
-                 feature of wamp-client)",
+                 feature of wampkit)",
             ));
         }
         let builder = ClientConfig::builder_with_provider(provider())
@@ -357,7 +357,7 @@ fn describe_certificate_error(error: &CertificateError, expected: &str) -> Strin
         CertificateError::UnknownIssuer => {
             "the router's TLS certificate is not signed by a trusted \
              certificate authority (unknown issuer): add its CA with tls_ca_file or tls_ca_pem, or \
-             trust the system's store with the `tls-native-roots` feature of wamp-client"
+             trust the system's store with the `tls-native-roots` feature of wampkit"
                 .to_owned()
         }
         CertificateError::NotValidForName => format!(

@@ -26,7 +26,7 @@ use super::{Dict, Value, ValueError};
 /// e.g. `invalid type: string "x", expected i64`.
 ///
 /// ```
-/// use wamp_client::{Value, from_value};
+/// use wampkit::{Value, from_value};
 ///
 /// let n: u8 = from_value(Value::UInt(7)).unwrap();
 /// assert_eq!(n, 7);

@@ -14,8 +14,8 @@ use serde::ser;
 /// ([`argument`](ValueError::argument)), and its `Display` starts with both:
 ///
 /// ```
-/// use wamp_client::Error;
-/// use wamp_client::value::{ArgumentRef, PayloadOf};
+/// use wampkit::Error;
+/// use wampkit::value::{ArgumentRef, PayloadOf};
 ///
 /// fn describe(err: &Error) -> String {
 ///     match err {

@@ -5,7 +5,7 @@
 //! advance, and the representation every serializer decodes into.
 //!
 //! ```
-//! use wamp_client::{Value, to_value, from_value};
+//! use wampkit::{Value, to_value, from_value};
 //!
 //! let v = to_value(&(-3i32, 2.5f64, "zwölf")).unwrap();
 //! assert_eq!(v, Value::List(vec![Value::Int(-3), Value::Float(2.5), Value::from("zwölf")]));

@@ -52,7 +52,7 @@ impl Serialize for Value {
 /// integer, boolean or char, or if a 128-bit integer does not fit in 64 bits.
 ///
 /// ```
-/// use wamp_client::{Value, to_value};
+/// use wampkit::{Value, to_value};
 ///
 /// assert_eq!(to_value(&Some(-1i8)).unwrap(), Value::Int(-1));
 /// assert_eq!(to_value(&[1u8, 2]).unwrap(), Value::List(vec![Value::UInt(1), Value::UInt(2)]));

@@ -1,8 +1,8 @@
 //! The wire layer: WAMP messages and the serializers that carry them. No I/O happens here.
 //!
 //! ```
-//! use wamp_client::wire::{Message, Payload, Serializer};
-//! use wamp_client::{Dict, Value};
+//! use wampkit::wire::{Message, Payload, Serializer};
+//! use wampkit::{Dict, Value};
 //!
 //! let call = Message::Call {
 //!     request: 1,

@@ -50,7 +50,7 @@ async fn hello_announces_roles_features_agent_and_realm() {
         assert_eq!(hello.realm, REALM);
         assert_eq!(
             hello.details.get("agent").and_then(Value::as_str),
-            Some(concat!("wamp-client-rs/", env!("CARGO_PKG_VERSION")))
+            Some(concat!("wampkit/", env!("CARGO_PKG_VERSION")))
         );
         let roles = hello
             .details

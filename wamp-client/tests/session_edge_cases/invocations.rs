@@ -394,7 +394,7 @@ async fn callee_receives_input_chunks_and_drops_late_ones() {
 
         let session = connect(&url).await;
         let _registration = session
-            .register("com.example.sum", |mut inv: wamp_client::Invocation| async move {
+            .register("com.example.sum", |mut inv: wampkit::Invocation| async move {
                 let mut sum: i64 = inv.arg(0)?;
                 let progress = inv.progress().cloned();
                 let send = |sum: i64| {
@@ -409,7 +409,7 @@ async fn callee_receives_input_chunks_and_drops_late_ones() {
                         send(sum);
                     }
                 }
-                Ok(wamp_client::Arguments::single(sum)?)
+                Ok(wampkit::Arguments::single(sum)?)
             })
             .await
             .unwrap();
@@ -452,10 +452,9 @@ async fn registration_revocation_is_surfaced() {
 
         let session = connect(&url).await;
         let registration = session
-            .register(
-                "com.example.revoked",
-                |_inv: wamp_client::Invocation| async { Ok(wamp_client::Arguments::new()) },
-            )
+            .register("com.example.revoked", |_inv: wampkit::Invocation| async {
+                Ok(wampkit::Arguments::new())
+            })
             .await
             .unwrap();
         let deadline = tokio::time::Instant::now() + Duration::from_secs(5);

@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt as _;
 use tokio::sync::{mpsc, oneshot};
-use wamp_client::wire::{Id, InvalidMessage, Message, Payload, code};
-use wamp_client::{
+use wampkit::wire::{Id, InvalidMessage, Message, Payload, code};
+use wampkit::{
     Arguments, CloseReason, Dict, Error, ErrorUri, Invocation, Serializer, Session, Value,
     WampError, error::CloseInitiator,
 };
@@ -81,7 +81,7 @@ async fn connect(url: &str) -> Session {
 }
 
 /// The close reason inside an `Error::SessionClosed`, or a panic naming what came instead.
-fn closed_reason<T: std::fmt::Debug>(what: &str, result: wamp_client::Result<T>) -> CloseReason {
+fn closed_reason<T: std::fmt::Debug>(what: &str, result: wampkit::Result<T>) -> CloseReason {
     match result {
         Err(Error::SessionClosed(reason)) => reason,
         other => panic!("{what}: expected Error::SessionClosed, got {other:?}"),

@@ -2,7 +2,7 @@
 //!
 //! For `trait Calc` the expansion emits the trait itself (methods as `Send` futures), the caller
 //! stub `CalcClient` and the registration entry point `CalcService`. Generated code names
-//! everything through absolute paths (`::core::...`, `::std::...`, and `::wamp_client::...` or
+//! everything through absolute paths (`::core::...`, `::std::...`, and `::wampkit::...` or
 //! the path given with `crate`), calls trait methods as `<T as Trait>::method` and derives with
 //! absolute paths, so it compiles under `#![no_implicit_prelude]` and next to user items that
 //! shadow any of those names.

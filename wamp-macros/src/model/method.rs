@@ -182,7 +182,7 @@ fn check_generics(errors: &mut MethodErrors, sig: &Signature) {
             Part::Generics,
             &sig.generics,
             format!(
-                "`{name}` cannot be generic: its arguments are decoded into concrete types; use concrete types or `wamp_client::Value`"
+                "`{name}` cannot be generic: its arguments are decoded into concrete types; use concrete types or `wampkit::Value`"
             ),
         );
     }

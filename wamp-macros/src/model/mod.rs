@@ -28,7 +28,7 @@ pub(crate) struct ServiceDef {
     pub(crate) ident: Ident,
     /// Supertraits the user wrote (kept; `Send + Sync + 'static` are added).
     pub(crate) supertraits: Vec<syn::TypeParamBound>,
-    /// Path of the runtime crate (`::wamp_client` unless renamed).
+    /// Path of the runtime crate (`::wampkit` unless renamed).
     pub(crate) krate: syn::Path,
     pub(crate) methods: Vec<MethodDef>,
 }
@@ -155,7 +155,7 @@ impl ServiceDef {
         }
         let krate = args
             .crate_path
-            .unwrap_or_else(|| syn::parse_quote!(::wamp_client));
+            .unwrap_or_else(|| syn::parse_quote!(::wampkit));
 
         let mut methods = Vec::new();
         for trait_item in &item.items {

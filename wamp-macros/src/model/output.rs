@@ -54,7 +54,7 @@ pub(super) fn analyse_output(
                     if is_event {
                         "an event handler returning `Result` must name its error type: `Result<(), E>`"
                     } else {
-                        "a procedure returning `Result` must name its error type: `Result<T, E>` with `E: ApplicationError` (derive it) or `wamp_client::WampError`"
+                        "a procedure returning `Result` must name its error type: `Result<T, E>` with `E: ApplicationError` (derive it) or `wampkit::WampError`"
                     },
                 );
                 Output::Value(ty.clone())

@@ -3,8 +3,8 @@
 
 use std::fmt;
 
-use wamp_client::auth::primitives;
-use wamp_client::{Dict, Value};
+use wampkit_client::auth::primitives;
+use wampkit_client::{Dict, Value};
 
 use super::store::Secret;
 use super::{AuthMethod, Denied, Found, Hello, Identity, PendingState, Step, random_bytes};

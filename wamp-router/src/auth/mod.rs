@@ -5,7 +5,7 @@
 //! the realm offers; none → ABORT `wamp.error.no_auth_method`. A wrong secret, an unknown authid
 //! or a malformed AUTHENTICATE → ABORT `wamp.error.not_authorized`, with the same message: an
 //! unknown authid gets a challenge of the same shape as a known one, so the answer does not tell
-//! which authids exist. The cryptography is `wamp_client::auth::primitives`, the code the client
+//! which authids exist. The cryptography is `wampkit_client::auth::primitives`, the code the client
 //! answers with.
 
 mod cryptosign;
@@ -21,8 +21,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use tokio::sync::Semaphore;
-use wamp_client::auth::CryptoSign;
-use wamp_client::{Dict, Value};
+use wampkit_client::auth::CryptoSign;
+use wampkit_client::{Dict, Value};
 
 pub use store::{
     AuthConfigError, AuthMethod, Credential, CredentialStore, ScramKdfParams, StoreFuture,
@@ -54,7 +54,7 @@ pub struct Identity {
 /// [`new`](Authentication::new) accepts nobody until methods are added.
 ///
 /// ```
-/// use wamp_router::{Authentication, Credential, RealmConfig, ScramKdfParams};
+/// use wampkit_router::{Authentication, Credential, RealmConfig, ScramKdfParams};
 ///
 /// let auth = Authentication::new()
 ///     .ticket("alice", "alice-ticket", "user")
@@ -69,7 +69,7 @@ pub struct Identity {
 ///     .anonymous_role("guest");
 /// let realm = RealmConfig::new("realm1").authentication(auth);
 /// # let _ = realm;
-/// # Ok::<(), wamp_router::AuthConfigError>(())
+/// # Ok::<(), wampkit_router::AuthConfigError>(())
 /// ```
 ///
 /// Secrets are kept as configured (tickets, WAMP-CRA secrets) or as derived keys only (SCRAM);

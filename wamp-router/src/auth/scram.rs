@@ -5,8 +5,8 @@ use std::fmt;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use wamp_client::auth::primitives::{self, ScramKdfVariant};
-use wamp_client::{Dict, Value};
+use wampkit_client::auth::primitives::{self, ScramKdfVariant};
+use wampkit_client::{Dict, Value};
 
 use super::store::{ScramKdfParams, Secret};
 use super::{AuthMethod, Denied, Found, Hello, Identity, PendingState, Step, random_bytes};

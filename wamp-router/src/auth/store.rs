@@ -8,8 +8,8 @@ use std::pin::Pin;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use wamp_client::Dict;
-use wamp_client::auth::primitives::{self, ScramKdfVariant};
+use wampkit_client::Dict;
+use wampkit_client::auth::primitives::{self, ScramKdfVariant};
 use zeroize::Zeroizing;
 
 /// A boxed future returned by a [`CredentialStore`].
@@ -68,12 +68,12 @@ impl AuthConfigError {
 /// client follows the CHALLENGE.
 ///
 /// The default, Argon2id with 19 MiB and 2 passes (OWASP's recommendation), is within what
-/// `wamp_client::auth::KdfLimits::default()` accepts.
+/// `wampkit_client::auth::KdfLimits::default()` accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ScramKdfParams {
     /// Argon2id v1.3 in Crossbar.io's form (`argon2id-13`), which Autobahn|Python and
-    /// `wamp-client` understand.
+    /// `wampkit` understand.
     Argon2id {
         /// Memory cost in KiB (at least 8).
         memory_kib: u32,
@@ -101,12 +101,12 @@ impl Default for ScramKdfParams {
 /// `Debug` shows no secret; secrets are zeroed when dropped.
 ///
 /// ```
-/// use wamp_router::Credential;
+/// use wampkit_router::Credential;
 ///
 /// let alice = Credential::ticket("alice-ticket", "user");
 /// let bob = Credential::wampcra_salted("bob-secret", "salt123", 1000, 32, "user")?;
 /// # let _ = (alice, bob);
-/// # Ok::<(), wamp_router::AuthConfigError>(())
+/// # Ok::<(), wampkit_router::AuthConfigError>(())
 /// ```
 #[derive(Clone)]
 pub struct Credential {
@@ -147,7 +147,7 @@ pub(crate) struct ScramSecret {
 }
 
 /// The most PBKDF2 iterations and the longest key a salted WAMP-CRA secret may use: what
-/// `wamp-client` accepts in a CHALLENGE.
+/// `wampkit` accepts in a CHALLENGE.
 const CRA_MAX_ITERATIONS: u32 = 1_000_000;
 const CRA_MAX_KEYLEN: u32 = 256;
 /// Random bytes in the salt of a SCRAM credential made from a password.
@@ -269,7 +269,7 @@ impl Credential {
 
     /// A SCRAM credential from stored keys, as Crossbar.io's configuration lists a principal:
     /// the KDF, the salt (raw bytes), the cost (`memory_kib` is ignored by PBKDF2), StoredKey
-    /// and ServerKey. Derive them with `wamp_client::auth::primitives` (or Autobahn|Python's
+    /// and ServerKey. Derive them with `wampkit_client::auth::primitives` (or Autobahn|Python's
     /// `derive_scram_credential`).
     pub fn scram_keys(
         kdf: ScramKdfVariant,
@@ -362,7 +362,7 @@ pub(crate) fn parse_public_key(text: &str) -> Result<[u8; 32], AuthConfigError> 
 ///
 /// ```
 /// use std::collections::HashMap;
-/// use wamp_router::{AuthMethod, Authentication, Credential, CredentialStore, StoreFuture};
+/// use wampkit_router::{AuthMethod, Authentication, Credential, CredentialStore, StoreFuture};
 ///
 /// /// Tickets kept in memory, e.g. loaded from a file.
 /// struct Tickets(HashMap<String, String>);

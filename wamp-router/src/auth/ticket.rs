@@ -3,7 +3,7 @@
 use std::fmt;
 
 use subtle::ConstantTimeEq as _;
-use wamp_client::Dict;
+use wampkit_client::Dict;
 
 use super::store::Secret;
 use super::{Denied, Found, Hello, Identity, PendingState, Step};

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use subtle::ConstantTimeEq as _;
 use tokio::sync::Semaphore;
-use wamp_client::auth::primitives;
-use wamp_client::{Dict, Value};
+use wampkit_client::auth::primitives;
+use wampkit_client::{Dict, Value};
 use zeroize::Zeroizing;
 
 use super::store::Secret;

@@ -3,9 +3,9 @@
 use bytes::Bytes;
 use futures_util::stream::SplitStream;
 use futures_util::{SinkExt, StreamExt};
-use wamp_client::transport::Transport;
-use wamp_client::wire::{Message, Payload};
-use wamp_client::{Dict, Serializer, Value};
+use wampkit_client::transport::Transport;
+use wampkit_client::wire::{Message, Payload};
+use wampkit_client::{Dict, Serializer, Value};
 
 use super::writer::Writer;
 use crate::auth::{Denied, Identity, Step};

@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use futures_util::{SinkExt, StreamExt};
 use tokio_util::sync::CancellationToken;
-use wamp_client::transport::Transport;
-use wamp_client::wire::Message;
-use wamp_client::{Dict, Serializer, Value};
+use wampkit_client::transport::Transport;
+use wampkit_client::wire::Message;
+use wampkit_client::{Dict, Serializer, Value};
 
 use crate::realm::outbox::Outbox;
 use crate::realm::session::ClientFeatures;
@@ -125,7 +125,7 @@ pub(crate) async fn serve(
 async fn read(
     router: &RouterInner,
     realm: &Arc<Realm>,
-    session: wamp_client::Id,
+    session: wampkit_client::Id,
     stream: &mut futures_util::stream::SplitStream<Box<dyn Transport>>,
     serializer: Serializer,
     close: &CancellationToken,

@@ -5,8 +5,8 @@
 use bytes::{Bytes, BytesMut};
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
-use wamp_client::Serializer;
-use wamp_client::transport::Transport;
+use wampkit_client::Serializer;
+use wampkit_client::transport::Transport;
 
 use crate::realm::outbox::{Inbox, Outgoing};
 
@@ -72,7 +72,7 @@ pub(crate) fn encode(
 
 /// Encodes one message into the free end of `buffer`.
 fn encode_message(
-    message: &wamp_client::wire::Message,
+    message: &wampkit_client::wire::Message,
     serializer: Serializer,
     buffer: &mut BytesMut,
 ) -> Option<Bytes> {
@@ -92,7 +92,7 @@ pub(crate) async fn await_goodbye(
     serializer: Serializer,
 ) {
     while let Some(Ok(bytes)) = stream.next().await {
-        if let Ok(wamp_client::wire::Message::Goodbye { .. }) = serializer.decode(&bytes) {
+        if let Ok(wampkit_client::wire::Message::Goodbye { .. }) = serializer.decode(&bytes) {
             return;
         }
     }
@@ -101,7 +101,7 @@ pub(crate) async fn await_goodbye(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wamp_client::wire::Message;
+    use wampkit_client::wire::Message;
 
     #[test]
     fn an_idle_session_keeps_a_small_encoding_buffer() {

@@ -17,9 +17,9 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
-use wamp_client::Serializer;
-use wamp_client::transport::Transport;
-use wamp_client::transport::rawsocket::{RawSocketTransport, server_handshake};
+use wampkit_client::Serializer;
+use wampkit_client::transport::Transport;
+use wampkit_client::transport::rawsocket::{RawSocketTransport, server_handshake};
 
 use self::url::{ListenUrl, Protocol, bound_url};
 

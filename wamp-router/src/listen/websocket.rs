@@ -1,5 +1,5 @@
 //! The WebSocket server side: the upgrade (path and WAMP subprotocol), and the byte-message
-//! [`Transport`](wamp_client::transport::Transport) over the upgraded connection. One WAMP
+//! [`Transport`](wampkit_client::transport::Transport) over the upgraded connection. One WAMP
 //! message travels as one WebSocket message: text for JSON, binary otherwise.
 
 use std::pin::Pin;
@@ -13,8 +13,8 @@ use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, 
 use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode, header};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self, Message as WsMessage, Utf8Bytes};
-use wamp_client::Serializer;
-use wamp_client::transport::TransportError;
+use wampkit_client::Serializer;
+use wampkit_client::transport::TransportError;
 
 /// Upgrades `stream` to WebSocket if the client asks for `path` and offers a WAMP
 /// subprotocol, or answers with an HTTP error saying why not.

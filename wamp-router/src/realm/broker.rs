@@ -2,9 +2,9 @@
 
 use bytes::{Bytes, BytesMut};
 use rustc_hash::{FxHashMap, FxHashSet};
-use wamp_client::uri::UriUse;
-use wamp_client::wire::{Id, Message, Payload, code};
-use wamp_client::{Dict, MatchPolicy, Serializer, Value};
+use wampkit_client::uri::UriUse;
+use wampkit_client::wire::{Id, Message, Payload, code};
+use wampkit_client::{Dict, MatchPolicy, Serializer, Value};
 
 use super::dealer::match_policy;
 use super::outbox::Outgoing;

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use wamp_client::session::UriCheck;
+use wampkit_client::session::UriCheck;
 
 use crate::auth::Authentication;
 use crate::authorize::{Action, Authorizer, Requester, Role};
@@ -11,7 +11,7 @@ use crate::authorize::{Action, Authorizer, Requester, Role};
 /// One realm of a router and its settings.
 ///
 /// ```
-/// use wamp_router::{Authentication, RealmConfig};
+/// use wampkit_router::{Authentication, RealmConfig};
 ///
 /// let realm = RealmConfig::new("realm1")
 ///     .authentication(Authentication::anonymous())

@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use wamp_client::wire::Id;
-use wamp_client::{MatchPolicy, rpc::InvokePolicy};
+use wampkit_client::wire::Id;
+use wampkit_client::{MatchPolicy, rpc::InvokePolicy};
 
 use super::Realm;
 
@@ -12,8 +12,8 @@ use super::Realm;
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> wamp_client::Result<()> {
-/// let router = wamp_router::Router::builder().realm("realm1").build();
+/// # async fn main() -> wampkit::Result<()> {
+/// let router = wampkit_router::Router::builder().realm("realm1").build();
 /// let session = router.connect("realm1").await?;
 /// let realm = router.realm("realm1").expect("the realm");
 /// assert_eq!(realm.sessions().len(), 1);

@@ -1,9 +1,9 @@
 //! The meta API's procedures: sessions, registrations and subscriptions of the realm, and
 //! testaments. (Its events are published where things change, in the dealer and broker.)
 
-use wamp_client::uri::UriUse;
-use wamp_client::wire::{Id, Message, Payload, code};
-use wamp_client::{Dict, MatchPolicy, Value};
+use wampkit_client::uri::UriUse;
+use wampkit_client::wire::{Id, Message, Payload, code};
+use wampkit_client::{Dict, MatchPolicy, Value};
 
 use super::broker::subscription_details;
 use super::dealer::{match_policy, registration_details};

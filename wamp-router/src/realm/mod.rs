@@ -13,8 +13,8 @@ pub(crate) mod session;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use rustc_hash::FxHashMap;
-use wamp_client::wire::{Id, Message, Payload, code};
-use wamp_client::{Dict, Value};
+use wampkit_client::wire::{Id, Message, Payload, code};
+use wampkit_client::{Dict, Value};
 
 pub use config::RealmConfig;
 pub use handle::{RealmHandle, RegistrationSnapshot, SessionSnapshot, SubscriptionSnapshot};

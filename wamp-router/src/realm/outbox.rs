@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use bytes::Bytes;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
-use wamp_client::Serializer;
-use wamp_client::wire::Message;
+use wampkit_client::Serializer;
+use wampkit_client::wire::Message;
 
 use crate::builder::SlowConsumer;
 

@@ -2,8 +2,8 @@
 //! mapped to the id of the registration or subscription that holds it.
 
 use rustc_hash::FxHashMap;
-use wamp_client::MatchPolicy;
-use wamp_client::wire::Id;
+use wampkit_client::MatchPolicy;
+use wampkit_client::wire::Id;
 
 /// Patterns of one kind each, mapped to their ids.
 #[derive(Debug, Default)]

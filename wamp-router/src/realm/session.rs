@@ -2,8 +2,8 @@
 //! messages go, and what it owns.
 
 use rustc_hash::FxHashSet;
-use wamp_client::wire::Id;
-use wamp_client::{Dict, Value};
+use wampkit_client::wire::Id;
+use wampkit_client::{Dict, Value};
 
 use super::outbox::Outbox;
 use crate::auth::Identity;

@@ -5,8 +5,8 @@
 use std::future::Future;
 use std::time::Duration;
 
-use wamp_client::{Error, Session};
-use wamp_router::Router;
+use wampkit::{Error, Session};
+use wampkit_router::Router;
 
 pub const LIMIT: Duration = Duration::from_secs(10);
 

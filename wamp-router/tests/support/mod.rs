@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
-use wamp_client::transport::memory::{self, MemoryTransport};
-use wamp_client::wire::{Id, Message, Payload};
-use wamp_client::{Arguments, Dict, Invocation, Serializer, Value};
-use wamp_router::Router;
+use wampkit::transport::memory::{self, MemoryTransport};
+use wampkit::wire::{Id, Message, Payload};
+use wampkit::{Arguments, Dict, Invocation, Serializer, Value};
+use wampkit_router::Router;
 
 /// How long any single step may take before the test fails as a hang.
 pub const LIMIT: Duration = Duration::from_secs(10);
@@ -239,8 +239,7 @@ pub async fn assert_all_gone(router: &Router) {
 /// Two well-behaved sessions still call and publish through `router`; they leave afterwards.
 pub async fn assert_serves(router: &Router) {
     let join = |serializer| {
-        let builder =
-            wamp_client::Session::builder("memory://check", "realm1").serializer(serializer);
+        let builder = wampkit::Session::builder("memory://check", "realm1").serializer(serializer);
         router.join(builder)
     };
     let callee = tokio::time::timeout(LIMIT, join(Serializer::Json))

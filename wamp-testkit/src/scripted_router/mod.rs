@@ -3,7 +3,7 @@
 //!
 //! It serves either in memory ([`ScriptedRouter::in_memory`]: each connection is a
 //! [`memory::pair`], the session joins with
-//! [`connect_with_factory`](wamp_client::SessionBuilder::connect_with_factory)) or as a
+//! [`connect_with_factory`](wampkit_client::SessionBuilder::connect_with_factory)) or as a
 //! WebSocket server on `127.0.0.1:0` ([`ScriptedRouter::start`], tokio-tungstenite's server side)
 //! for the tests about the socket itself. The test plays the router by hand: every message the
 //! client sends is received and checked by the script, every message the client gets is written
@@ -12,9 +12,9 @@
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() -> wamp_client::Result<()> {
-//! use wamp_client::wire::Message;
-//! use wamp_client::{Serializer, Session};
+//! # async fn main() -> wampkit_client::Result<()> {
+//! use wampkit_client::wire::Message;
+//! use wampkit_client::{Serializer, Session};
 //! use wamp_testkit::expect_message;
 //! use wamp_testkit::messages::{args, result};
 //! use wamp_testkit::scripted_router::ScriptedRouter;
@@ -47,9 +47,9 @@ use tokio_tungstenite::tungstenite;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use wamp_client::transport::TransportError;
-use wamp_client::transport::memory::{self, MemoryPeer, MemoryTransport};
-use wamp_client::{Serializer, Session, SessionBuilder};
+use wampkit_client::transport::TransportError;
+use wampkit_client::transport::memory::{self, MemoryPeer, MemoryTransport};
+use wampkit_client::{Serializer, Session, SessionBuilder};
 
 // The message builders, for scripts that import everything from here.
 pub use crate::messages::*;
@@ -208,7 +208,7 @@ impl ScriptedRouter {
     }
 
     /// Opens a new in-memory connection to this router for each call, for
-    /// [`connect_with_factory`](wamp_client::SessionBuilder::connect_with_factory). Panics for a
+    /// [`connect_with_factory`](wampkit_client::SessionBuilder::connect_with_factory). Panics for a
     /// WebSocket router.
     pub fn connector(
         &self,
@@ -241,7 +241,7 @@ impl ScriptedRouter {
     pub fn connect(
         &self,
         builder: SessionBuilder,
-    ) -> impl Future<Output = wamp_client::Result<Session>> + Send + 'static {
+    ) -> impl Future<Output = wampkit_client::Result<Session>> + Send + 'static {
         let memory = match &self.mode {
             Mode::Memory { serializer, .. } => Some((*serializer, self.connector())),
             Mode::WebSocket { .. } => None,

@@ -6,9 +6,9 @@ use futures_util::{SinkExt as _, StreamExt as _};
 use tokio::net::TcpStream;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
-use wamp_client::transport::memory::MemoryPeer;
-use wamp_client::wire::{Id, Message};
-use wamp_client::{Dict, Serializer, Value};
+use wampkit_client::transport::memory::MemoryPeer;
+use wampkit_client::wire::{Id, Message};
+use wampkit_client::{Dict, Serializer, Value};
 
 use crate::messages::*;
 
@@ -64,7 +64,7 @@ impl RouterPeer {
         }
     }
 
-    /// The router's side of an in-memory connection made with [`memory::pair`](wamp_client::transport::memory::pair).
+    /// The router's side of an in-memory connection made with [`memory::pair`](wampkit_client::transport::memory::pair).
     pub fn in_memory(peer: MemoryPeer) -> RouterPeer {
         RouterPeer {
             serializer: peer.serializer(),

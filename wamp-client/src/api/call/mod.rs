@@ -34,7 +34,7 @@ use future::{CallState, Deadline};
 /// [`CallResult`], [`result`](Call::result) reads that result as one value.
 ///
 /// ```no_run
-/// # async fn demo(session: wamp_client::Session) -> wamp_client::Result<()> {
+/// # async fn demo(session: wampkit::Session) -> wampkit::Result<()> {
 /// use std::time::Duration;
 ///
 /// #[derive(serde::Serialize)]
@@ -199,7 +199,7 @@ impl<'a> Call<'a> {
     /// naming the procedure and the argument.
     ///
     /// ```no_run
-    /// # async fn demo(session: wamp_client::Session) -> wamp_client::Result<()> {
+    /// # async fn demo(session: wampkit::Session) -> wampkit::Result<()> {
     /// let sum: i64 = session.call("com.example.add", (2, 3)).result().await?;
     /// let (quotient, remainder) = session
     ///     .call("com.example.divmod", (7, 2))
@@ -228,7 +228,7 @@ impl<'a> Call<'a> {
     /// progressive result, then the final one, then the end of the stream.
     ///
     /// ```no_run
-    /// # async fn demo(session: wamp_client::Session) -> wamp_client::Result<()> {
+    /// # async fn demo(session: wampkit::Session) -> wampkit::Result<()> {
     /// use futures_util::StreamExt;
     ///
     /// let mut results = session.call("com.example.countdown", (3,)).into_stream();

@@ -10,9 +10,9 @@
 //!
 //! ```no_run
 //! use futures_util::StreamExt;
-//! use wamp_client::{Session, meta::TestamentOptions};
+//! use wampkit::{Session, meta::TestamentOptions};
 //!
-//! # async fn demo() -> wamp_client::Result<()> {
+//! # async fn demo() -> wampkit::Result<()> {
 //! let session = Session::connect("ws://127.0.0.1:8080/ws", "realm1").await?;
 //! let meta = session.meta();
 //! assert!(meta.supported().session);

@@ -39,7 +39,7 @@ impl fmt::Display for TestamentScope {
 /// Options of [`Meta::add_testament`].
 ///
 /// ```
-/// use wamp_client::{meta::TestamentOptions, meta::TestamentScope};
+/// use wampkit::{meta::TestamentOptions, meta::TestamentScope};
 ///
 /// let options = TestamentOptions::new()
 ///     .scope(TestamentScope::Detached)

@@ -34,7 +34,7 @@ use crate::auth::{AuthError, AuthErrorKind};
 /// costs (e.g. PBKDF2 with RFC 7677's 4,096 iterations), set the limits:
 ///
 /// ```
-/// use wamp_client::auth::{KdfLimits, Scram};
+/// use wampkit::auth::{KdfLimits, Scram};
 ///
 /// let mut limits = KdfLimits::default();
 /// limits.pbkdf2_min_iterations = 100_000;

@@ -59,10 +59,10 @@ const CLIENT_NONCE_BYTES: usize = 18;
 /// both dialects. Channel binding is not supported (`channel_binding` is always null).
 ///
 /// ```no_run
-/// # async fn demo() -> wamp_client::Result<()> {
-/// use wamp_client::auth::Scram;
+/// # async fn demo() -> wampkit::Result<()> {
+/// use wampkit::auth::Scram;
 ///
-/// let session = wamp_client::Session::builder("ws://127.0.0.1:8080/scram", "realm1")
+/// let session = wampkit::Session::builder("ws://127.0.0.1:8080/scram", "realm1")
 ///     .authenticator(Scram::new("scram-user", "scram-secret-123"))
 ///     .connect()
 ///     .await?;
@@ -111,7 +111,7 @@ impl Scram {
     /// challenge naming the other fails the join with [`AuthErrorKind::KdfNotAllowed`](crate::auth::AuthErrorKind::KdfNotAllowed).
     ///
     /// ```
-    /// use wamp_client::auth::{Scram, ScramKdf};
+    /// use wampkit::auth::{Scram, ScramKdf};
     ///
     /// let scram = Scram::new("alice", "secret").only_kdf(ScramKdf::Argon2id);
     /// # let _ = scram;

@@ -1,15 +1,15 @@
-//! `crate = "..."` names the runtime crate: explicitly `::wamp_client`, and through a re-export
-//! (as a crate that wraps `wamp-client` would).
+//! `crate = "..."` names the runtime crate: explicitly `::wampkit`, and through a re-export
+//! (as a crate that wraps `wampkit` would).
 #![deny(warnings)]
 
 /// A re-export, like a wrapping crate's.
 pub mod runtime {
-    pub use ::wamp_client as wamp;
+    pub use ::wampkit as wamp;
 }
 
 /// Errors, with the runtime named explicitly.
-#[derive(Debug, wamp_client::ApplicationError)]
-#[wamp(crate = "::wamp_client")]
+#[derive(Debug, wampkit::ApplicationError)]
+#[wamp(crate = "::wampkit")]
 pub enum ExplicitError {
     /// Unit.
     #[wamp(uri = "com.example.explicit.error.unit", message = "unit")]
@@ -26,21 +26,21 @@ pub enum ExplicitError {
 }
 
 /// A service with the runtime named explicitly.
-#[wamp_client::service(crate = "::wamp_client", prefix = "com.example.explicit")]
+#[wampkit::service(crate = "::wampkit", prefix = "com.example.explicit")]
 pub trait Explicit {
     /// A procedure.
     async fn call_me(
         &self,
         a: u32,
-        details: wamp_client::InvocationDetails,
+        details: wampkit::InvocationDetails,
     ) -> Result<u32, ExplicitError>;
     /// An event.
     #[wamp(event)]
-    async fn happened(&self, what: String, details: wamp_client::EventDetails);
+    async fn happened(&self, what: String, details: wampkit::EventDetails);
 }
 
 /// Errors, with the runtime named through a re-export.
-#[derive(Debug, wamp_client::ApplicationError)]
+#[derive(Debug, wampkit::ApplicationError)]
 #[wamp(crate = "crate::runtime::wamp")]
 pub enum ReexportError {
     /// Unit.
@@ -49,7 +49,7 @@ pub enum ReexportError {
 }
 
 /// A service with the runtime named through a re-export.
-#[wamp_client::service(prefix = "com.example.reexport", crate = "crate::runtime::wamp")]
+#[wampkit::service(prefix = "com.example.reexport", crate = "crate::runtime::wamp")]
 pub trait Reexport {
     /// A procedure.
     async fn call_me(&self, a: u32) -> Result<u32, ReexportError>;
@@ -64,11 +64,11 @@ impl Explicit for Both {
     async fn call_me(
         &self,
         a: u32,
-        _details: wamp_client::InvocationDetails,
+        _details: wampkit::InvocationDetails,
     ) -> Result<u32, ExplicitError> {
         Ok(a)
     }
-    async fn happened(&self, _what: String, _details: wamp_client::EventDetails) {}
+    async fn happened(&self, _what: String, _details: wampkit::EventDetails) {}
 }
 
 impl Reexport for Both {
@@ -78,7 +78,7 @@ impl Reexport for Both {
     async fn happened(&self, _what: String) {}
 }
 
-async fn use_both(session: &wamp_client::Session) -> wamp_client::Result<()> {
+async fn use_both(session: &wampkit::Session) -> wampkit::Result<()> {
     let _a = ExplicitService::register(session, Both).await?;
     let _b = ReexportService::register(session, Both).await?;
     let explicit = ExplicitClient::new(session);

@@ -8,7 +8,7 @@ pub mod api {
     #![deny(missing_docs)]
 
     /// Errors.
-    #[derive(Debug, wamp_client::ApplicationError)]
+    #[derive(Debug, wampkit::ApplicationError)]
     pub enum DocError {
         /// Unit.
         #[wamp(uri = "com.example.doc.error.unit")]
@@ -16,7 +16,7 @@ pub mod api {
     }
 
     /// A documented service.
-    #[wamp_client::service(prefix = "com.example.doc")]
+    #[wampkit::service(prefix = "com.example.doc")]
     pub trait Documented {
         /// A procedure.
         async fn call_me(&self, a: u32) -> Result<u32, DocError>;
@@ -41,7 +41,7 @@ impl api::Documented for Impl {
 }
 
 /// Uses the generated items.
-pub async fn use_it(session: &wamp_client::Session) -> wamp_client::Result<()> {
+pub async fn use_it(session: &wampkit::Session) -> wampkit::Result<()> {
     let _registration = api::DocumentedService::register(session, Impl).await?;
     let client = api::DocumentedClient::new(session);
     let _ = client.call_me(1).await;

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use wamp_client::{
+use wampkit::{
     ApplicationError, CallError, Dict, EventDetails, Id, InvocationDetails, NoError, Result,
     ServiceRegistration, Session, WampError, service,
 };
@@ -75,7 +75,7 @@ pub trait Shop {
     async fn stats(&self) -> (u64, String);
 
     /// Untyped application errors.
-    async fn risky(&self, payload: wamp_client::Value) -> Result<Dict, WampError>;
+    async fn risky(&self, payload: wampkit::Value) -> Result<Dict, WampError>;
 
     /// A raw identifier: the URI is `com.example.shop.type`.
     async fn r#type(&self, r#ref: String) -> String;
@@ -148,7 +148,7 @@ impl Shop for MyShop {
         (0, String::new())
     }
 
-    async fn risky(&self, _payload: wamp_client::Value) -> Result<Dict, WampError> {
+    async fn risky(&self, _payload: wampkit::Value) -> Result<Dict, WampError> {
         Err(WampError::new("com.example.shop.error.risky"))
     }
 
@@ -210,7 +210,7 @@ async fn use_everything(session: &Session) -> Result<()> {
     let _: std::result::Result<(), CallError<ShopError>> = client.restock("apple".into(), 5).await;
     let _: std::result::Result<(u64, String), CallError> = client.stats().await;
     let _: std::result::Result<Dict, CallError<WampError>> =
-        client.risky(wamp_client::Value::Null).await;
+        client.risky(wampkit::Value::Null).await;
     let _: std::result::Result<String, CallError> = client.r#type("x".into()).await;
 
     let _: Result<Option<Id>> = client.sale("apple".into(), 0.5).await;

@@ -49,7 +49,7 @@ mod shadowing {
     mod core {}
     mod std {}
     mod serde {}
-    mod wamp_client {}
+    mod wampkit {}
     mod __private {}
     macro_rules! vec {
         ($($t:tt)*) => {
@@ -63,7 +63,7 @@ mod shadowing {
     }
 
     /// Errors.
-    #[derive(::core::fmt::Debug, ::wamp_client::ApplicationError)]
+    #[derive(::core::fmt::Debug, ::wampkit::ApplicationError)]
     pub enum ShadowError {
         /// Unit.
         #[wamp(uri = "com.example.shadow.error.unit", message = "unit")]
@@ -87,7 +87,7 @@ mod shadowing {
     }
 
     /// A service among shadowing names.
-    #[::wamp_client::service(prefix = "com.example.shadow")]
+    #[::wampkit::service(prefix = "com.example.shadow")]
     pub trait Shadow {
         /// Positional.
         async fn add(&self, a: i64, b: i64) -> i64;
@@ -96,7 +96,7 @@ mod shadowing {
         async fn fallible(
             &self,
             a: u32,
-            details: ::wamp_client::InvocationDetails,
+            details: ::wampkit::InvocationDetails,
         ) -> ::core::result::Result<u32, ShadowError>;
         /// A keyword struct.
         async fn with_struct(&self, #[wamp(kwargs)] kwargs: Kwargs);
@@ -105,7 +105,7 @@ mod shadowing {
         async fn happened(
             &self,
             what: u32,
-            details: ::wamp_client::EventDetails,
+            details: ::wampkit::EventDetails,
         ) -> ::core::result::Result<(), ShadowError>;
     }
 
@@ -118,7 +118,7 @@ mod shadowing {
         async fn fallible(
             &self,
             a: u32,
-            _details: ::wamp_client::InvocationDetails,
+            _details: ::wampkit::InvocationDetails,
         ) -> ::core::result::Result<u32, ShadowError> {
             ::core::result::Result::Ok(a)
         }
@@ -126,13 +126,13 @@ mod shadowing {
         async fn happened(
             &self,
             _what: u32,
-            _details: ::wamp_client::EventDetails,
+            _details: ::wampkit::EventDetails,
         ) -> ::core::result::Result<(), ShadowError> {
             ::core::result::Result::Err(ShadowError::Tuple(1, true))
         }
     }
 
-    pub async fn use_it(session: &::wamp_client::Session) -> ::wamp_client::Result<()> {
+    pub async fn use_it(session: &::wampkit::Session) -> ::wampkit::Result<()> {
         let _registration = ShadowService::register(session, Impl).await?;
         let client = ShadowClient::new(session);
         let _ = client.add(1, 2).await;

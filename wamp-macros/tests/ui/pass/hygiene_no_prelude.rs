@@ -8,7 +8,7 @@ mod hygiene {
     #![no_implicit_prelude]
 
     /// Errors of the service.
-    #[derive(::core::fmt::Debug, ::wamp_client::ApplicationError)]
+    #[derive(::core::fmt::Debug, ::wampkit::ApplicationError)]
     pub enum HygieneError {
         /// A unit variant with a message.
         #[wamp(uri = "com.example.hygiene.error.unit", message = "unit")]
@@ -32,7 +32,7 @@ mod hygiene {
     }
 
     /// A service declared without the prelude.
-    #[::wamp_client::service(prefix = "com.example.hygiene")]
+    #[::wampkit::service(prefix = "com.example.hygiene")]
     pub trait Hygiene {
         /// Positional.
         async fn add(&self, a: i64, b: i64) -> i64;
@@ -42,7 +42,7 @@ mod hygiene {
             &self,
             text: ::std::string::String,
             limit: ::core::option::Option<u32>,
-            details: ::wamp_client::InvocationDetails,
+            details: ::wampkit::InvocationDetails,
         ) -> ::core::result::Result<::std::vec::Vec<u8>, HygieneError>;
         /// A keyword struct.
         async fn with_struct(&self, #[wamp(kwargs)] kwargs: Kwargs);
@@ -51,7 +51,7 @@ mod hygiene {
         async fn happened(
             &self,
             what: ::std::string::String,
-            details: ::wamp_client::EventDetails,
+            details: ::wampkit::EventDetails,
         ) -> ::core::result::Result<(), HygieneError>;
         /// An event with a keyword struct.
         #[wamp(topic = "com.example.hygiene.other")]
@@ -68,7 +68,7 @@ mod hygiene {
             &self,
             _text: ::std::string::String,
             _limit: ::core::option::Option<u32>,
-            _details: ::wamp_client::InvocationDetails,
+            _details: ::wampkit::InvocationDetails,
         ) -> ::core::result::Result<::std::vec::Vec<u8>, HygieneError> {
             ::core::result::Result::Err(HygieneError::Unit)
         }
@@ -76,14 +76,14 @@ mod hygiene {
         async fn happened(
             &self,
             _what: ::std::string::String,
-            _details: ::wamp_client::EventDetails,
+            _details: ::wampkit::EventDetails,
         ) -> ::core::result::Result<(), HygieneError> {
             ::core::result::Result::Ok(())
         }
         async fn other(&self, _kwargs: Kwargs) {}
     }
 
-    pub async fn use_it(session: &::wamp_client::Session) -> ::wamp_client::Result<()> {
+    pub async fn use_it(session: &::wampkit::Session) -> ::wampkit::Result<()> {
         let _registration = HygieneService::register(session, Impl).await?;
         let client = HygieneClient::new(session);
         let _ = client.add(1, 2).await;

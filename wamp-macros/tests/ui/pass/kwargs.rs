@@ -3,7 +3,7 @@
 #![deny(warnings)]
 
 use serde::{Deserialize, Serialize};
-use wamp_client::{CallError, EventDetails, Id, InvocationDetails, Result, Session, service};
+use wampkit::{CallError, EventDetails, Id, InvocationDetails, Result, Session, service};
 
 /// Search options, received as keyword arguments.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -33,10 +33,10 @@ pub trait Search {
         &self,
         details: InvocationDetails,
         #[wamp(kwargs)] query: Query,
-    ) -> Result<u64, wamp_client::WampError>;
+    ) -> Result<u64, wampkit::WampError>;
 
     /// Keyword arguments as a map, or as an optional struct.
-    async fn loose(&self, #[wamp(kwargs)] all: wamp_client::Dict) -> u64;
+    async fn loose(&self, #[wamp(kwargs)] all: wampkit::Dict) -> u64;
 
     /// An optional keyword struct: absent when no keyword argument is given.
     async fn maybe(&self, #[wamp(kwargs)] query: Option<Query>) -> bool;
@@ -44,7 +44,7 @@ pub trait Search {
     /// Keyword arguments as a `Value`.
     async fn dynamic(
         &self,
-        #[wamp(kwargs)] all: std::collections::BTreeMap<String, wamp_client::Value>,
+        #[wamp(kwargs)] all: std::collections::BTreeMap<String, wampkit::Value>,
     );
 
     /// An event handler taking its keyword arguments as one struct.
@@ -71,11 +71,11 @@ impl Search for Engine {
         &self,
         _details: InvocationDetails,
         _query: Query,
-    ) -> Result<u64, wamp_client::WampError> {
+    ) -> Result<u64, wampkit::WampError> {
         Ok(1)
     }
 
-    async fn loose(&self, all: wamp_client::Dict) -> u64 {
+    async fn loose(&self, all: wampkit::Dict) -> u64 {
         all.len() as u64
     }
 
@@ -83,7 +83,7 @@ impl Search for Engine {
         query.is_some()
     }
 
-    async fn dynamic(&self, _all: std::collections::BTreeMap<String, wamp_client::Value>) {}
+    async fn dynamic(&self, _all: std::collections::BTreeMap<String, wampkit::Value>) {}
 
     async fn searched(&self, _query: Query, _details: EventDetails) {}
 }
@@ -98,9 +98,9 @@ async fn use_it(session: &Session) -> Result<()> {
     let _: std::result::Result<Vec<String>, CallError> = client.find("x".into(), Some(1)).await;
     let _: std::result::Result<u64, CallError> = client.count("x".into()).await;
     let _: std::result::Result<Vec<String>, CallError> = client.query(query.clone()).await;
-    let _: std::result::Result<u64, CallError<wamp_client::WampError>> =
+    let _: std::result::Result<u64, CallError<wampkit::WampError>> =
         client.query_as(query.clone()).await;
-    let _: std::result::Result<u64, CallError> = client.loose(wamp_client::Dict::new()).await;
+    let _: std::result::Result<u64, CallError> = client.loose(wampkit::Dict::new()).await;
     let _: std::result::Result<bool, CallError> = client.maybe(None).await;
     let _: std::result::Result<(), CallError> = client.dynamic(Default::default()).await;
     let _: Result<Option<Id>> = client.searched(query).await;

@@ -7,7 +7,7 @@
 #![forbid(dead_code)]
 
 mod contract {
-    use wamp_client::service;
+    use wampkit::service;
 
     /// Implemented by another peer; this binary only calls it.
     #[service(prefix = "com.example.remote")]
@@ -42,22 +42,22 @@ mod contract {
     }
 
     /// Uses the private contract's client.
-    pub async fn ping(session: &wamp_client::Session) -> bool {
+    pub async fn ping(session: &wampkit::Session) -> bool {
         PrivateClient::new(session).ping().await.unwrap_or(false)
     }
 }
 
 mod unused {
     /// Declared, not used yet.
-    #[wamp_client::service(prefix = "com.example.unused")]
+    #[wampkit::service(prefix = "com.example.unused")]
     pub(crate) trait Later {
-        async fn call_me(&self, a: u32) -> Result<u32, wamp_client::WampError>;
+        async fn call_me(&self, a: u32) -> Result<u32, wampkit::WampError>;
         #[wamp(event)]
         async fn on_it(&self, a: u32);
     }
 }
 
-async fn run(session: &wamp_client::Session) -> wamp_client::Result<()> {
+async fn run(session: &wampkit::Session) -> wampkit::Result<()> {
     let remote = contract::RemoteClient::new(session);
     let _ = remote.add(1, 2).await;
     let _registration = contract::LocalService::register(session, contract::Echo).await?;

@@ -1,6 +1,6 @@
 //! Malformed HELLOs and AUTHENTICATEs: refused, never a panic.
 
-use wamp_client::{Dict, Value};
+use wampkit_client::{Dict, Value};
 
 use super::crossbar::*;
 use crate::auth::{Authentication, Denied, Step};

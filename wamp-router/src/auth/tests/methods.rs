@@ -1,9 +1,11 @@
 //! Every method: success, wrong secret, unknown authid, method not offered, store-backed
 //! principals.
 
-use wamp_client::auth::primitives::ScramKdfVariant;
-use wamp_client::auth::{Anonymous, AuthErrorKind, CryptoSign, KdfLimits, Scram, Ticket, WampCra};
-use wamp_client::{Dict, Value};
+use wampkit_client::auth::primitives::ScramKdfVariant;
+use wampkit_client::auth::{
+    Anonymous, AuthErrorKind, CryptoSign, KdfLimits, Scram, Ticket, WampCra,
+};
+use wampkit_client::{Dict, Value};
 
 use super::crossbar::*;
 use super::{Joined, assert_identity, join, join_as};

@@ -3,8 +3,8 @@
 mod hostile;
 mod methods;
 
-use wamp_client::auth::{AuthError, AuthSession, Authenticator, Challenge};
-use wamp_client::{Dict, SessionDetails, Value};
+use wampkit_client::auth::{AuthError, AuthSession, Authenticator, Challenge};
+use wampkit_client::{Dict, SessionDetails, Value};
 
 use super::{Authentication, Denied, Identity, Step};
 

@@ -4,11 +4,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use wamp_client::MatchPolicy;
-use wamp_client::rpc::{CancelMode, InvokePolicy};
-use wamp_client::uri::UriUse;
-use wamp_client::wire::{Id, Message, Payload, code};
-use wamp_client::{Dict, Value};
+use wampkit_client::MatchPolicy;
+use wampkit_client::rpc::{CancelMode, InvokePolicy};
+use wampkit_client::uri::UriUse;
+use wampkit_client::wire::{Id, Message, Payload, code};
+use wampkit_client::{Dict, Value};
 
 use super::flag;
 use crate::authorize::Action;
@@ -162,7 +162,7 @@ impl Realm {
             .and_then(Value::as_u64)
             .filter(|&ms| ms > 0);
         // Sequential in the realm, so unique in each callee's scope; wraps within 2^53.
-        let invocation = state.dealer.next_invocation % wamp_client::wire::MAX_ID + 1;
+        let invocation = state.dealer.next_invocation % wampkit_client::wire::MAX_ID + 1;
         state.dealer.next_invocation = invocation;
         let timer = match timeout {
             Some(ms) if callee.forward_timeout => {

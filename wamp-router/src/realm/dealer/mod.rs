@@ -3,11 +3,11 @@
 mod calls;
 
 use rustc_hash::FxHashMap;
-use wamp_client::MatchPolicy;
-use wamp_client::rpc::InvokePolicy;
-use wamp_client::uri::UriUse;
-use wamp_client::wire::{Id, Message, code};
-use wamp_client::{Dict, Value};
+use wampkit_client::MatchPolicy;
+use wampkit_client::rpc::InvokePolicy;
+use wampkit_client::uri::UriUse;
+use wampkit_client::wire::{Id, Message, code};
+use wampkit_client::{Dict, Value};
 
 use self::calls::Pending;
 use super::patterns::Patterns;

@@ -1,4 +1,4 @@
-use wamp_client::service;
+use wampkit::service;
 
 #[service(prefix = "com.example")]
 pub trait News {

@@ -1,6 +1,6 @@
 //! `#[wamp(...)]` on the trait itself is an error (it used to be dropped silently, ignoring this
 //! `prefix`): the trait takes its options in `#[service(prefix = ...)]`.
-use wamp_client::service;
+use wampkit::service;
 
 #[service]
 #[wamp(prefix = "com.example")]

@@ -1,7 +1,7 @@
-use wamp_client::ApplicationError;
+use wampkit::ApplicationError;
 
 #[derive(Debug, ApplicationError)]
-#[wamp(crate = "::wamp_client", crate = "::wamp_client")]
+#[wamp(crate = "::wampkit", crate = "::wampkit")]
 pub enum DivError {
     #[wamp(uri = "com.example.error.division_by_zero")]
     DivisionByZero,

@@ -1,4 +1,4 @@
-use wamp_client::ApplicationError;
+use wampkit::ApplicationError;
 
 #[derive(Debug)]
 pub struct Operand(pub f64);

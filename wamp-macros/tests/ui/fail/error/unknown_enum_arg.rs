@@ -1,4 +1,4 @@
-use wamp_client::ApplicationError;
+use wampkit::ApplicationError;
 
 #[derive(Debug, ApplicationError)]
 #[wamp(prefix = "com.example.error")]

@@ -1,6 +1,6 @@
 //! A trait with errors is still emitted as written (without `#[wamp]`), so its `impl`s and the
 //! types it names do not add errors or warnings of their own: only the mistake is reported.
-use wamp_client::{EventDetails, InvocationDetails, service};
+use wampkit::{EventDetails, InvocationDetails, service};
 
 #[service(prefix = "com.example")]
 pub trait News {

@@ -1,6 +1,6 @@
 //! A `#[wamp(kwargs)]` parameter whose type cannot be a map of keyword arguments (`String`) is a
 //! compile error, not a failure of every call at run time.
-use wamp_client::service;
+use wampkit::service;
 
 #[service(prefix = "com.example")]
 pub trait Search {

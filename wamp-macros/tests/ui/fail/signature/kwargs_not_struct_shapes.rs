@@ -1,6 +1,6 @@
 //! Every spelling that obviously cannot hold keyword arguments (a map) is rejected; structs,
-//! maps and `wamp_client::Value` are accepted (`pass/kwargs.rs`).
-use wamp_client::service;
+//! maps and `wampkit::Value` are accepted (`pass/kwargs.rs`).
+use wampkit::service;
 
 #[service(prefix = "com.example")]
 pub trait Search {

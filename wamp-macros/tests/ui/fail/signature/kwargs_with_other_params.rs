@@ -1,5 +1,5 @@
 use serde::Deserialize;
-use wamp_client::service;
+use wampkit::service;
 
 #[derive(Deserialize, serde::Serialize)]
 pub struct Options {

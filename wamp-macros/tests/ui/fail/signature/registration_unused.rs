@@ -2,7 +2,7 @@
 //! rustc's own help suggests `let _ = ...`, which would drop it at once.
 #![deny(unused_must_use)]
 
-use wamp_client::{Result, Session, service};
+use wampkit::{Result, Session, service};
 
 /// An inventory.
 #[service(prefix = "com.example.inventory")]

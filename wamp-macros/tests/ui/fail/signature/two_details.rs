@@ -1,4 +1,4 @@
-use wamp_client::{InvocationDetails, service};
+use wampkit::{InvocationDetails, service};
 
 #[service(prefix = "com.example")]
 pub trait Calc {

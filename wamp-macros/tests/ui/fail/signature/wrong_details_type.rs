@@ -1,4 +1,4 @@
-use wamp_client::{EventDetails, service};
+use wampkit::{EventDetails, service};
 
 #[service(prefix = "com.example")]
 pub trait Calc {

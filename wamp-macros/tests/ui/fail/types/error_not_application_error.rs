@@ -1,4 +1,4 @@
-use wamp_client::service;
+use wampkit::service;
 
 #[derive(Debug)]
 pub enum DivError {

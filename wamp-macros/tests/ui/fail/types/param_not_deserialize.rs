@@ -1,4 +1,4 @@
-use wamp_client::service;
+use wampkit::service;
 
 pub struct Point {
     pub x: f64,

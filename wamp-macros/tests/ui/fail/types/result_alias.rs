@@ -1,8 +1,8 @@
-use wamp_client::service;
+use wampkit::service;
 
 #[service(prefix = "com.example")]
 pub trait Calc {
-    async fn add(&self, a: i64, b: i64) -> wamp_client::Result<i64>;
+    async fn add(&self, a: i64, b: i64) -> wampkit::Result<i64>;
 }
 
 fn main() {}

@@ -1,6 +1,6 @@
 //! With an invalid prefix, a method is checked for its own component only: `add` is fine and
 //! not reported, `addTwo` is.
-use wamp_client::service;
+use wampkit::service;
 
 #[service(prefix = "com.Example")]
 pub trait Calc {

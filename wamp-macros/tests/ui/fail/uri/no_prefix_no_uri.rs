@@ -1,4 +1,4 @@
-use wamp_client::service;
+use wampkit::service;
 
 #[service]
 pub trait Calc {
