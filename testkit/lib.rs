@@ -162,6 +162,12 @@ fn describe_status(status: Option<ExitStatus>) -> String {
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
 
+/// Compiles and runs the examples of the `#[service]` guide (wamp-client/src/docs/service.md) as
+/// doctests: they start an embedded router.
+#[doc = include_str!("../wamp-client/src/docs/service.md")]
+#[cfg(doctest)]
+pub struct ServiceGuideDoctests;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -48,6 +48,7 @@ use crate::transport::ProxySettings;
 /// private PKI. The `tls_*` methods are available with any of the TLS features.
 ///
 /// ```no_run
+/// # #[cfg(feature = "tls")]
 /// # async fn demo() -> wampkit::Result<()> {
 /// use wampkit::Session;
 ///
