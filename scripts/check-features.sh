@@ -66,4 +66,9 @@ cargo clippy -q -p wampkit-client --no-default-features --features json -- -D wa
 step "unit tests, --no-default-features --features json"
 cargo test -q -p wampkit-client --no-default-features --features json --lib
 
+step "rustdoc of each published crate alone, with its default features"
+for crate in wampkit wampkit-client wampkit-macros wampkit-router; do
+    RUSTDOCFLAGS="-D warnings" cargo doc -q -p "$crate" --no-deps
+done
+
 step "all feature checks passed"

@@ -1,7 +1,7 @@
 //! An embeddable WAMP v2 router: routed RPC and Publish/Subscribe between sessions in the same
 //! process or over WebSocket and RawSocket, for tests, demos and small deployments.
 //!
-//! A test starts a router, serves a [`#[service]`](wampkit_client::service) and calls it through the
+//! A test starts a router, serves a `#[service]` and calls it through the
 //! typed client, with no Python and no socket:
 //!
 //! ```

@@ -71,7 +71,7 @@
 //! | `auth-cryptosign` | no | cryptosign (Ed25519): `auth::CryptoSign`, `SessionBuilder::cryptosign` | ed25519-dalek |
 //! | `auth-scram` | no | WAMP-SCRAM: `auth::Scram`, `SessionBuilder::scram` | argon2, pbkdf2, hmac, sha2, stringprep |
 //! | `proxy` | yes | connections through HTTP CONNECT proxies: [`SessionBuilder::proxy`], and `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY` from the environment | hyper-util's proxy matcher, httparse, http |
-//! | `router` | no | the embedded router, as [`router`]: for tests, demos and small deployments | `wampkit-router`, and the client features it speaks (every serializer, transport and authentication method) |
+//! | `router` | no | the embedded router, as `wampkit::router`: for tests, demos and small deployments | `wampkit-router`, and the client features it speaks (every serializer, transport and authentication method) |
 //!
 //! TLS roots: every roots feature enabled adds its roots, so that a feature another crate of
 //! the build turns on only ever adds trust. To trust the system's store *instead of* the Mozilla
@@ -125,9 +125,9 @@
 //!   fail with [`Error::QueueFull`].
 //!
 //! # The embedded router
-//! With the `router` feature, [`router`] is `wampkit-router`: start a router in your tests and
+//! With the `router` feature, `wampkit::router` is `wampkit-router`: start a router in your tests and
 //! join it with ordinary sessions, in-process or over a socket, with no Python and no other
-//! process (see its [`Router`](router::Router)).
+//! process (see its `Router`).
 //!
 //! # Logging
 //! The client logs through `tracing`, with its module paths as targets
