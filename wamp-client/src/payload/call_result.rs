@@ -59,25 +59,36 @@ impl CallResult {
     /// # Ok::<(), wampkit::Error>(())
     /// ```
     pub fn result<T: DeserializeOwned>(&self) -> Result<T, Error> {
-        self.decode_result()
+        // The keyword results are read only when there are no positional ones.
+        let kwargs = if self.args.is_empty() {
+            self.kwargs.clone()
+        } else {
+            Dict::new()
+        };
+        decode_result(self.args.clone(), kwargs)
             .map_err(|e| payload_error(e.of(PayloadOf::Result { procedure: None })))
     }
 
-    /// [`result`](CallResult::result), the error not yet saying whose result it is.
-    pub(crate) fn decode_result<T: DeserializeOwned>(&self) -> Result<T, ValueError> {
-        match self.args.as_slice() {
-            [] if self.kwargs.is_empty() => from_value(Value::Null),
-            [] => from_value(Value::Dict(self.kwargs.clone()))
-                .map_err(|e| e.at(ArgumentRef::Keywords)),
-            [single] => from_value(single.clone()).map_err(|e| e.within(ArgumentRef::Index(0))),
-            several => {
-                from_value(Value::List(several.to_vec())).map_err(|e| e.at(ArgumentRef::Positional))
-            }
-        }
+    /// [`result`](CallResult::result) of a result owned, its payload moved rather than copied;
+    /// the error not yet saying whose result it is.
+    pub(crate) fn into_result<T: DeserializeOwned>(self) -> Result<T, ValueError> {
+        decode_result(self.args, self.kwargs)
     }
 
     /// Whether this is a progressive (intermediate) result; the final result is not.
     pub fn is_progress(&self) -> bool {
         self.details.get("progress").and_then(Value::as_bool) == Some(true)
+    }
+}
+
+/// What [`CallResult::result`] reads: the single positional result, several as a sequence, the
+/// keyword results when there are no positional ones, or nothing (`()`).
+fn decode_result<T: DeserializeOwned>(mut args: Vec<Value>, kwargs: Dict) -> Result<T, ValueError> {
+    match args.len() {
+        0 if kwargs.is_empty() => from_value(Value::Null),
+        0 => from_value(Value::Dict(kwargs)).map_err(|e| e.at(ArgumentRef::Keywords)),
+        1 => from_value(args.pop().unwrap_or(Value::Null))
+            .map_err(|e| e.within(ArgumentRef::Index(0))),
+        _ => from_value(Value::List(args)).map_err(|e| e.at(ArgumentRef::Positional)),
     }
 }

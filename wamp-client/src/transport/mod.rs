@@ -418,7 +418,7 @@ pub(crate) async fn tcp_connect(
     port: u16,
 ) -> Result<TcpStream, ConnectError> {
     let host = host.trim_start_matches('[').trim_end_matches(']');
-    let stream = TcpStream::connect((host, port)).await.map_err(|e| {
+    connect_nodelay(host, port).await.map_err(|e| {
         let reason = match e.kind() {
             std::io::ErrorKind::ConnectionRefused => format!(
                 "connection refused by {host}:{port}: is the router running and listening on \
@@ -427,7 +427,13 @@ pub(crate) async fn tcp_connect(
             _ => format!("cannot open a TCP connection to {host}:{port}: {e}"),
         };
         ConnectError::with_source(url, reason, e)
-    })?;
+    })
+}
+
+/// Opens a TCP connection to `host` (no brackets around an IPv6 address) without Nagle's
+/// delay: to the router, or to the proxy that tunnels to it.
+pub(crate) async fn connect_nodelay(host: &str, port: u16) -> std::io::Result<TcpStream> {
+    let stream = TcpStream::connect((host, port)).await?;
     if let Err(e) = stream.set_nodelay(true) {
         tracing::debug!(error = %e, "cannot disable Nagle's algorithm");
     }

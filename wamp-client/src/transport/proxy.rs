@@ -86,6 +86,8 @@ impl ProxySettings {
         };
         let target = target_uri(url, secure, host, port)?;
         match (matcher.intercept(&target), self) {
+            // A fixed proxy's URL was checked above.
+            (Some(intercept), ProxySettings::Fixed(_)) => Ok(Some(intercept)),
             (Some(intercept), _) => {
                 // What the environment names is checked only now.
                 let shown = proxy_name(intercept.uri());
@@ -216,7 +218,7 @@ pub(crate) async fn tunnel(
     let proxy_port = proxy.uri().port_u16().unwrap_or(80);
     tracing::debug!(proxy = %shown, %target, "opening a tunnel through the HTTP proxy");
 
-    let mut stream = TcpStream::connect((proxy_host, proxy_port))
+    let mut stream = super::connect_nodelay(proxy_host, proxy_port)
         .await
         .map_err(|e| {
             proxy_error(
@@ -227,9 +229,6 @@ pub(crate) async fn tunnel(
                 },
             )
         })?;
-    if let Err(e) = stream.set_nodelay(true) {
-        tracing::debug!(error = %e, "cannot disable Nagle's algorithm");
-    }
 
     let failed = |reason: String, source: Option<io::Error>| {
         proxy_error(

@@ -38,11 +38,11 @@ pin_project_lite::pin_project! {
 }
 
 impl Deadline {
-    pub(super) fn after(timeout: Duration, procedure: &str) -> Pin<Box<Self>> {
+    pub(super) fn after(timeout: Duration, procedure: String) -> Pin<Box<Self>> {
         Box::pin(Deadline {
             sleep: tokio::time::sleep_until(deadline_after(timeout)),
             timeout,
-            procedure: procedure.to_owned(),
+            procedure,
         })
     }
 

@@ -216,7 +216,7 @@ impl<'a> Call<'a> {
         let procedure = self.procedure.clone();
         let call = self.into_future();
         async move {
-            call.await?.decode_result().map_err(|e| {
+            call.await?.into_result().map_err(|e| {
                 Error::Payload(e.of(PayloadOf::Result {
                     procedure: Some(procedure),
                 }))
@@ -254,7 +254,7 @@ impl<'a> Call<'a> {
         let cancel_mode = self.cancel_mode.unwrap_or(session.default_cancel_mode());
         let timeout = self.timeout;
         // Kept for the timeout's error only when there is a timeout.
-        let procedure = timeout.map_or_else(String::new, |_| self.procedure.clone());
+        let procedure = timeout.map(|_| self.procedure.clone());
         let buffer = self
             .progress_buffer
             .unwrap_or(session.limits().max_progress_buffer);
@@ -272,7 +272,9 @@ impl<'a> Call<'a> {
             state,
             queued,
             guard,
-            deadline: timeout.map(|timeout| Deadline::after(timeout, &procedure)),
+            deadline: timeout
+                .zip(procedure)
+                .map(|(timeout, procedure)| Deadline::after(timeout, procedure)),
             done: false,
         }
     }
@@ -365,7 +367,7 @@ impl<'a> IntoFuture for Call<'a> {
         let cancel_mode = self.cancel_mode.unwrap_or(session.default_cancel_mode());
         let deadline = self
             .timeout
-            .map(|timeout| Deadline::after(timeout, &self.procedure));
+            .map(|timeout| Deadline::after(timeout, self.procedure.clone()));
         let key = session.next_local_id();
         let state = {
             let _enter = span.enter();
