@@ -66,6 +66,10 @@ cargo clippy -q -p wampkit-client --no-default-features --features json -- -D wa
 step "unit tests, --no-default-features --features json"
 cargo test -q -p wampkit-client --no-default-features --features json --lib
 
+step "wampkit-client's own tests, alone, with its default features"
+# In a workspace run, features unify; here a test that needs a feature must say so.
+cargo test -q -p wampkit-client
+
 step "rustdoc of each published crate alone, with its default features"
 for crate in wampkit wampkit-client wampkit-macros wampkit-router; do
     RUSTDOCFLAGS="-D warnings" cargo doc -q -p "$crate" --no-deps

@@ -5,14 +5,16 @@
 
 use std::time::Duration;
 
+#[cfg(feature = "cbor")]
 use futures_util::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use wamp_testkit::bounded;
 use wamp_testkit::messages::goodbye;
-use wamp_testkit::scripted_router::{
-    RouterPeer, ScriptedRouter, args, event, expect_message, invocation,
-};
+#[cfg(feature = "cbor")]
+use wamp_testkit::scripted_router::event;
+use wamp_testkit::scripted_router::{RouterPeer, ScriptedRouter, args, expect_message, invocation};
+#[cfg(any(feature = "msgpack", feature = "cbor"))]
 use wampkit::value::{ArgumentRef, PayloadOf};
 use wampkit::wire::{Message, code};
 use wampkit::{Arguments, Error, Invocation, Serializer, Session, Value};
@@ -103,6 +105,7 @@ async fn a_call_timeout_names_the_procedure_and_the_time() {
     .await;
 }
 
+#[cfg(feature = "msgpack")]
 #[tokio::test]
 async fn a_result_is_read_in_the_calls_expression_and_its_errors_name_the_procedure() {
     bounded("call results", async {
@@ -202,6 +205,7 @@ async fn an_invocation_error_names_the_procedure_and_the_argument() {
     .await;
 }
 
+#[cfg(feature = "cbor")]
 #[tokio::test]
 async fn an_event_payload_error_names_the_topic_and_the_key() {
     bounded("event payload", async {
