@@ -6,7 +6,9 @@
 //! payloads, and registering a service's methods as one unit. Application code rarely needs it
 //! directly. Keeping this logic in ordinary functions keeps the generated code small.
 
+use std::fmt::Display;
 use std::future::Future;
+use std::str::FromStr;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -16,6 +18,7 @@ use crate::api::service::ServiceRegistration;
 use crate::error::{Error, Result, WampError};
 use crate::payload::{Arguments, CallResult, Event, Handler, Invocation};
 use crate::session::Session;
+use crate::uri::UriUse;
 use crate::value::{Dict, Value, ValueError, from_value, to_value};
 
 /// Reads typed parameters from positional and keyword arguments, the way a Python callee binds
@@ -219,11 +222,118 @@ pub fn event_handler_failed<E: std::fmt::Debug>(topic: &str, error: E) {
     tracing::warn!(topic, error = ?error, "event handler failed");
 }
 
+/// Checks a prefix given at run time (`register_with_prefix`, `with_prefix`) with the session's
+/// URI rule: a URI of non-empty components.
+pub fn check_prefix(session: &Session, prefix: &str) -> Result<()> {
+    session.uri_check().check(prefix, UriUse::Reference)
+}
+
+/// The URI `relative` under `prefix`.
+pub fn join_uri(prefix: &str, relative: &str) -> String {
+    let mut uri = String::with_capacity(prefix.len() + 1 + relative.len());
+    uri.push_str(prefix);
+    uri.push('.');
+    uri.push_str(relative);
+    uri
+}
+
+/// The type of a `{name}` parameter of a URI template: the caller formats it into the URI
+/// (`Display`), the callee parses it back (`FromStr`, with an error that says what is wrong).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot fill a `{{name}}` URI component: it must implement `Display` and `FromStr` (with a `Display` error)",
+    label = "formatted into the URI by callers, parsed from it by the service"
+)]
+pub trait UriParam: Display + Sized {
+    /// Parses a URI component, or says why it is not one.
+    fn parse_component(component: &str) -> std::result::Result<Self, String>;
+}
+
+impl<T> UriParam for T
+where
+    T: Display + FromStr,
+    T::Err: Display,
+{
+    fn parse_component(component: &str) -> std::result::Result<Self, String> {
+        component.parse().map_err(|e: T::Err| e.to_string())
+    }
+}
+
+/// One component of a URI template, as a generated caller fills it in.
+#[derive(Clone, Copy)]
+pub enum UriPart<'a> {
+    /// Written in the template.
+    Literal(&'static str),
+    /// A parameter's value, formatted with `Display`.
+    Value(&'a dyn Display),
+}
+
+/// A parameter's value as a URI component. Generated code names the parameter's type here, so a
+/// type that cannot fill a URI component is reported at it.
+pub fn uri_value<T: UriParam>(value: &T) -> UriPart<'_> {
+    UriPart::Value(value)
+}
+
+/// Fills a URI template: `prefix` (for a URI relative to the service's prefix), then `parts`,
+/// dot-separated. A value must format as one component: not empty, without `.`, `#` or
+/// whitespace, else the URI would name another procedure or topic than the one meant.
+pub fn fill_uri(prefix: Option<&str>, parts: &[UriPart<'_>]) -> Result<String> {
+    use std::fmt::Write as _;
+    let mut uri = String::new();
+    if let Some(prefix) = prefix {
+        uri.push_str(prefix);
+    }
+    let mut bad_value = false;
+    for part in parts {
+        if !uri.is_empty() {
+            uri.push('.');
+        }
+        match part {
+            UriPart::Literal(text) => uri.push_str(text),
+            UriPart::Value(value) => {
+                let start = uri.len();
+                // Writing into a String cannot fail; a Display impl that fails leaves a part.
+                let _ = write!(uri, "{value}");
+                let component = uri.get(start..).unwrap_or_default();
+                bad_value |= component.is_empty()
+                    || component
+                        .chars()
+                        .any(|c| c == '.' || c == '#' || c.is_whitespace());
+            }
+        }
+    }
+    if bad_value {
+        return Err(Error::InvalidUri {
+            uri,
+            reason: "a value filled into a URI template must be one URI component: not empty, without `.`, `#` or whitespace",
+        });
+    }
+    Ok(uri)
+}
+
+/// Parses the `{name}` component of `uri`, the concrete URI a pattern registration or
+/// subscription received: the component `from_end` places before the last one (the router
+/// matches wildcard patterns component by component, so the position is fixed from the end even
+/// under a prefix chosen at run time).
+pub fn uri_component<T: UriParam>(
+    uri: &str,
+    from_end: usize,
+    name: &str,
+) -> std::result::Result<T, String> {
+    let Some(component) = uri.rsplit('.').nth(from_end) else {
+        return Err(format!("`{uri}` has no component for `{{{name}}}`"));
+    };
+    T::parse_component(component)
+        .map_err(|e| format!("URI component `{{{name}}}` (`{component}` in `{uri}`): {e}"))
+}
+
 /// Collects the registrations and subscriptions of a service being registered.
 pub struct ServiceBuilder<'a> {
     session: &'a Session,
     registration: ServiceRegistration,
     event_error_hook: Option<EventErrorHook>,
+    /// The URIs registered so far, whether each is a wildcard pattern, and whether it is a
+    /// topic: two methods must not match the same URIs.
+    uris: Vec<(String, bool, bool)>,
 }
 
 impl<'a> ServiceBuilder<'a> {
@@ -234,7 +344,35 @@ impl<'a> ServiceBuilder<'a> {
             session,
             registration: ServiceRegistration::default(),
             event_error_hook,
+            uris: Vec::new(),
         }
+    }
+
+    /// Refuses `uri` if an earlier method of the same kind registered the same URI or, for
+    /// procedures, an overlapping wildcard pattern.
+    fn claim(&mut self, uri: &str, options: &[(&str, Value)], topic: bool) -> Result<()> {
+        let wildcard = options
+            .iter()
+            .any(|(key, value)| *key == "match" && value.as_str() == Some("wildcard"));
+        let clash = self
+            .uris
+            .iter()
+            .find(|(other, other_wildcard, other_topic)| {
+                *other_topic == topic
+                    && (other == uri
+                        || (!topic
+                            && wildcard
+                            && *other_wildcard
+                            && crate::uri::wildcard_patterns_overlap(other, uri)))
+            });
+        if let Some((first, _, _)) = clash {
+            return Err(Error::OverlappingUris {
+                first: first.clone(),
+                second: uri.to_owned(),
+            });
+        }
+        self.uris.push((uri.to_owned(), wildcard, topic));
+        Ok(())
     }
 
     /// The hook the service's event handlers report undecodable events to.
@@ -249,6 +387,7 @@ impl<'a> ServiceBuilder<'a> {
         options: &[(&str, Value)],
         handler: impl Handler,
     ) -> Result<()> {
+        self.claim(procedure, options, false)?;
         let mut register = self.session.register(procedure, handler);
         for (key, value) in options {
             register = register.option(*key, value.clone());
@@ -268,6 +407,7 @@ impl<'a> ServiceBuilder<'a> {
         F: Fn(Event) -> Fut + Send + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
+        self.claim(topic, options, true)?;
         let mut subscribe = self.session.subscribe(topic);
         for (key, value) in options {
             subscribe = subscribe.option(*key, value.clone());

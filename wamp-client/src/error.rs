@@ -108,6 +108,22 @@ pub enum Error {
         reason: &'static str,
     },
 
+    /// Two procedures (or two event handlers) of one `#[service]` would register URIs a
+    /// router cannot tell apart: the same URI, or wildcard patterns that both match some URI
+    /// (`com.example.user..rename` and `com.example..admin.rename`), so a call could reach
+    /// either. Nothing of the service stays registered. Seen when registering because a URI
+    /// depends on the prefix given at run time; the ones known when compiling are compile
+    /// errors.
+    #[error(
+        "`{first}` and `{second}` of one service match the same URIs, so a call could reach either: give one of the methods another URI"
+    )]
+    OverlappingUris {
+        /// The URI or pattern registered first.
+        first: String,
+        /// The one that overlaps it.
+        second: String,
+    },
+
     /// A message could not be encoded for the transport.
     #[error(transparent)]
     Encode(#[from] crate::wire::EncodeError),

@@ -118,9 +118,29 @@ impl UriCheck {
     }
 }
 
+/// Whether two wildcard patterns (empty components match any component) can match the same
+/// URI: as many components, each pair equal or one of them empty.
+pub(crate) fn wildcard_patterns_overlap(a: &str, b: &str) -> bool {
+    a.split('.').count() == b.split('.').count()
+        && a.split('.')
+            .zip(b.split('.'))
+            .all(|(x, y)| x.is_empty() || y.is_empty() || x == y)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn overlapping_wildcard_patterns() {
+        assert!(wildcard_patterns_overlap(
+            "com.example.user..rename",
+            "com.example..admin.rename"
+        ));
+        assert!(wildcard_patterns_overlap("a..c", "a..c"));
+        assert!(!wildcard_patterns_overlap("a..c", "a..d"));
+        assert!(!wildcard_patterns_overlap("a..c", "a..c.d"));
+    }
 
     #[test]
     fn loose_and_strict_rules() {

@@ -46,7 +46,7 @@ pub(crate) fn problem_with_suggestion(uri: &str) -> Option<String> {
     })
 }
 
-fn is_uri_char(c: char) -> bool {
+pub(crate) fn is_uri_char(c: char) -> bool {
     c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'
 }
 

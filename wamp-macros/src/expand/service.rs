@@ -5,7 +5,7 @@ use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use crate::model::{MethodDef, MethodKind, Output, ParamKind, ServiceDef};
+use crate::model::{Component, MethodDef, MethodKind, Output, ParamKind, ServiceDef};
 
 /// What rustc says of a registration left unused. Its own help suggests `let _ = ...`, which
 /// drops the registration at once.
@@ -16,16 +16,18 @@ pub(crate) fn expand(service: &ServiceDef) -> TokenStream {
     let vis = &service.vis;
     let trait_ident = &service.ident;
     let service_ident = super::service_ident(service);
+    let prefix = service.prefix.as_deref();
     let procedures = service
         .methods
         .iter()
         .filter(|m| m.kind == MethodKind::Procedure)
-        .map(|m| &m.uri);
+        .filter_map(|m| m.uri.full_pattern(prefix));
     let topics = service
         .methods
         .iter()
         .filter(|m| m.kind == MethodKind::Event)
-        .map(|m| &m.uri);
+        .filter_map(|m| m.uri.full_pattern(prefix));
+    let default_prefix = prefix.unwrap_or_default();
     let registrations = service.methods.iter().map(|method| match method.kind {
         MethodKind::Procedure => procedure(service, method),
         MethodKind::Event => event(service, method),
@@ -37,17 +39,8 @@ pub(crate) fn expand(service: &ServiceDef) -> TokenStream {
     // A contract may be used on one side only (only called, or only served). Nothing here is
     // reported as dead code: rustc does not lint items a macro generates. No
     // `#[allow(dead_code)]` either: it is an error in crates that `#![forbid(dead_code)]`.
-    quote! {
-        #[doc = #doc]
-        #[derive(
-            ::core::fmt::Debug,
-            ::core::clone::Clone,
-            ::core::marker::Copy,
-            ::core::default::Default
-        )]
-        #vis struct #service_ident;
-
-        impl #service_ident {
+    let known = if service.uris_known() {
+        quote! {
             /// The procedure URIs the service registers.
             #vis const PROCEDURES: &'static [&'static str] = &[#(#procedures),*];
 
@@ -74,7 +67,7 @@ pub(crate) fn expand(service: &ServiceDef) -> TokenStream {
                 session: &#krate::Session,
                 service: ::std::sync::Arc<T>,
             ) -> #krate::Result<#krate::ServiceRegistration> {
-                Self::register_inner(session, service, ::core::option::Option::None).await
+                Self::register_inner(session, service, ::core::option::Option::None, #default_prefix).await
             }
 
             /// Like [`register`](Self::register), and calls `on_event_error` with each event an
@@ -96,14 +89,67 @@ pub(crate) fn expand(service: &ServiceDef) -> TokenStream {
                     session,
                     ::std::sync::Arc::new(service),
                     ::core::option::Option::Some(__wamp_hook),
+                    #default_prefix,
                 )
                 .await
+            }
+        }
+    } else {
+        TokenStream::new()
+    };
+    quote! {
+        #[doc = #doc]
+        #[derive(
+            ::core::fmt::Debug,
+            ::core::clone::Clone,
+            ::core::marker::Copy,
+            ::core::default::Default
+        )]
+        #vis struct #service_ident;
+
+        impl #service_ident {
+            #known
+
+            /// Registers every procedure and subscribes every event handler of `service` on
+            /// `session`, under `prefix`, chosen at run time (e.g. one tenant's
+            /// `com.acme.tenant42.calc`): every URI relative to the trait's prefix is registered
+            /// (or subscribed to) under `prefix` instead; methods with a complete
+            /// `#[wamp(uri = ...)]` or `topic` keep it. The same contract may be registered
+            /// under several prefixes side by side, each with its own implementation. Dropping
+            /// the returned handle unregisters them all: keep it in a named variable
+            /// (`let _registration = ...`) for as long as the service should be served.
+            ///
+            /// # Errors
+            /// `Error::InvalidUri` if `prefix` is not a URI by the session's rule
+            /// (`SessionBuilder::uri_check`), e.g. empty or with an empty component;
+            /// `Error::OverlappingUris` if, under `prefix`, two methods would match the same
+            /// URIs; and the router's refusals (e.g. `wamp.error.procedure_already_exists`).
+            #[must_use = #MUST_USE]
+            #vis async fn register_with_prefix<T: #trait_ident>(
+                session: &#krate::Session,
+                prefix: &str,
+                service: T,
+            ) -> #krate::Result<#krate::ServiceRegistration> {
+                Self::register_arc_with_prefix(session, prefix, ::std::sync::Arc::new(service)).await
+            }
+
+            /// Like [`register_with_prefix`](Self::register_with_prefix), for a service value
+            /// shared with other code.
+            #[must_use = #MUST_USE]
+            #vis async fn register_arc_with_prefix<T: #trait_ident>(
+                session: &#krate::Session,
+                prefix: &str,
+                service: ::std::sync::Arc<T>,
+            ) -> #krate::Result<#krate::ServiceRegistration> {
+                #krate::__private::check_prefix(session, prefix)?;
+                Self::register_inner(session, service, ::core::option::Option::None, prefix).await
             }
 
             async fn register_inner<T: #trait_ident>(
                 session: &#krate::Session,
                 service: ::std::sync::Arc<T>,
                 event_error_hook: ::core::option::Option<#krate::__private::EventErrorHook>,
+                __wamp_prefix: &str,
             ) -> #krate::Result<#krate::ServiceRegistration> {
                 let mut __wamp_builder = #krate::__private::ServiceBuilder::new(session, event_error_hook);
                 #(#registrations)*
@@ -120,9 +166,11 @@ pub(crate) fn expand(service: &ServiceDef) -> TokenStream {
 fn bind_and_call(
     service: &ServiceDef,
     method: &MethodDef,
+    received_uri: &TokenStream,
     details: impl Fn(&syn::Type) -> TokenStream,
     on_error: impl Fn(TokenStream) -> TokenStream,
 ) -> TokenStream {
+    let krate = &service.krate;
     let trait_ident = &service.ident;
     let name = &method.ident;
     let value_names: Vec<String> = method
@@ -171,6 +219,22 @@ fn bind_and_call(
                         ::core::result::Result::Err(__wamp_problem) => { #fail }
                     };
                 },
+                ParamKind::Uri => {
+                    // Counted from the end: the prefix before it may be chosen at run time.
+                    let position = method
+                        .uri
+                        .components
+                        .iter()
+                        .position(|c| matches!(c, Component::Param(param) if param == ident))
+                        .unwrap_or_default();
+                    let from_end = method.uri.components.len().saturating_sub(position + 1);
+                    quote_spanned! {ty.span()=>
+                        let #ident: #ty = match #krate::__private::uri_component::<#ty>(#received_uri, #from_end, #name) {
+                            ::core::result::Result::Ok(value) => value,
+                            ::core::result::Result::Err(__wamp_problem) => { #fail }
+                        };
+                    }
+                }
                 ParamKind::Details => {
                     let details = details(ty);
                     quote_spanned! {ty.span()=>
@@ -193,12 +257,25 @@ fn bind_and_call(
     }
 }
 
+/// The expression of the URI a method registers (or subscribes to), under `__wamp_prefix` if it
+/// is relative.
+fn registered_uri(service: &ServiceDef, method: &MethodDef) -> TokenStream {
+    let krate = &service.krate;
+    let pattern = method.uri.pattern();
+    if method.uri.relative {
+        quote!(#krate::__private::join_uri(__wamp_prefix, #pattern))
+    } else {
+        quote!(<::std::string::String as ::core::convert::From<&str>>::from(#pattern))
+    }
+}
+
 fn procedure(service: &ServiceDef, method: &MethodDef) -> TokenStream {
     let krate = &service.krate;
-    let uri = &method.uri;
+    let uri = registered_uri(service, method);
     let body = bind_and_call(
         service,
         method,
+        &quote!(&__wamp_invocation.procedure),
         |ty| {
             quote_spanned! {ty.span()=>
                 <#krate::InvocationDetails as ::core::convert::From<&#krate::Invocation>>::from(
@@ -208,7 +285,7 @@ fn procedure(service: &ServiceDef, method: &MethodDef) -> TokenStream {
         },
         |problem| {
             quote! {
-                return ::core::result::Result::Err(#krate::__private::invalid_argument(#uri, #problem));
+                return ::core::result::Result::Err(#krate::__private::invalid_argument(&__wamp_invocation.procedure, #problem));
             }
         },
     );
@@ -254,7 +331,7 @@ fn procedure(service: &ServiceDef, method: &MethodDef) -> TokenStream {
             #check
             let __wamp_service = ::core::clone::Clone::clone(&service);
             __wamp_builder
-                .procedure(#uri, #options, move |__wamp_invocation: #krate::Invocation| {
+                .procedure(&#uri, #options, move |__wamp_invocation: #krate::Invocation| {
                     let __wamp_service = ::core::clone::Clone::clone(&__wamp_service);
                     async move {
                         let __wamp_params = #krate::__private::Params::of_invocation(&__wamp_invocation);
@@ -269,10 +346,11 @@ fn procedure(service: &ServiceDef, method: &MethodDef) -> TokenStream {
 
 fn event(service: &ServiceDef, method: &MethodDef) -> TokenStream {
     let krate = &service.krate;
-    let uri = &method.uri;
+    let uri = registered_uri(service, method);
     let body = bind_and_call(
         service,
         method,
+        &quote!(&__wamp_event.topic),
         |ty| {
             quote_spanned! {ty.span()=>
                 <#krate::EventDetails as ::core::convert::From<&#krate::Event>>::from(&__wamp_event)
@@ -299,7 +377,7 @@ fn event(service: &ServiceDef, method: &MethodDef) -> TokenStream {
             let __wamp_service = ::core::clone::Clone::clone(&service);
             let __wamp_hook = __wamp_builder.event_error_hook();
             __wamp_builder
-                .topic(#uri, #options, move |__wamp_event: #krate::Event| {
+                .topic(&#uri, #options, move |__wamp_event: #krate::Event| {
                     let __wamp_service = ::core::clone::Clone::clone(&__wamp_service);
                     let __wamp_hook = ::core::clone::Clone::clone(&__wamp_hook);
                     async move {

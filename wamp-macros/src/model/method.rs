@@ -6,7 +6,7 @@ use syn::{Attribute, FnArg, Ident, Signature, TraitItemFn, Type};
 use super::errors::{MethodErrors, Part};
 use super::output::{analyse_output, check_event_output, stream_output};
 use super::params::{check_variadic, classify_params};
-use super::registration::{check_unique_uri, method_options, method_uri};
+use super::registration::{bind_template_params, check_unique_uri, method_options, method_uri};
 use super::{MethodDef, MethodKind, Prefix, without_wamp};
 use crate::attr;
 use crate::ctxt::Ctxt;
@@ -31,27 +31,36 @@ impl MethodDef {
         check_name(&mut errors, &sig.ident);
         check_generics(&mut errors, sig);
         let has_receiver = check_receiver(&mut errors, sig);
-        let params = classify_params(
+        // The URI: explicit, or the prefix plus the method's (or `name`'s) name.
+        let (uri, uri_span, uri_part) = method_uri(&mut errors, prefix, sig, &args, is_event);
+        let uri_params: Vec<&syn::Ident> = uri.params().collect();
+        let mut params = classify_params(
             &mut errors,
             sig.inputs.iter().skip(usize::from(has_receiver)),
             is_event,
+            &uri_params,
+        );
+        bind_template_params(
+            &mut errors,
+            &sig.ident,
+            &uri,
+            (uri_span, uri_part),
+            &mut params,
         );
         check_variadic(&mut errors, sig);
         let output = analyse_output(&mut errors, sig, stream_output, is_event);
         if is_event {
             check_event_output(&mut errors, sig, &output);
         }
-        // The URI: explicit, or the prefix plus the method's (or `name`'s) name.
-        let (uri, uri_span, uri_part) = method_uri(&mut errors, prefix, sig, &args, is_event);
+        check_body(&mut errors, method);
+        let (pattern, options) = method_options(&mut errors, &args, is_event, uri.is_template());
         check_unique_uri(
             &mut errors,
             earlier,
-            kind,
-            &sig.ident,
+            prefix.filter(|p| p.valid).map(|p| p.value.as_str()),
+            (kind, pattern, &sig.ident),
             (&uri, uri_span, uri_part),
         );
-        check_body(&mut errors, method);
-        let (pattern, options) = method_options(&mut errors, &args, is_event);
 
         let ok = errors.is_empty();
         errors.report(cx);
@@ -163,6 +172,10 @@ fn check_name(errors: &mut MethodErrors, name: &Ident) {
             | "register"
             | "register_arc"
             | "register_with_error_hook"
+            | "register_with_prefix"
+            | "register_arc_with_prefix"
+            | "with_prefix"
+            | "prefix"
     ) {
         errors.spanned(
             Part::Name,

@@ -13,12 +13,14 @@ mod method;
 mod output;
 mod params;
 mod registration;
+pub(crate) mod template;
 
 use syn::{Attribute, Ident, ItemTrait, TraitItem, Type, Visibility};
 
 use crate::attr::{self, ServiceArgs};
 use crate::ctxt::Ctxt;
 use crate::uri;
+pub(crate) use template::{Component, UriDef};
 
 /// A service: the trait and its methods.
 pub(crate) struct ServiceDef {
@@ -30,6 +32,8 @@ pub(crate) struct ServiceDef {
     pub(crate) supertraits: Vec<syn::TypeParamBound>,
     /// Path of the runtime crate (`::wampkit` unless renamed).
     pub(crate) krate: syn::Path,
+    /// The prefix of `#[service(prefix = ...)]`, the default of relative URIs.
+    pub(crate) prefix: Option<String>,
     pub(crate) methods: Vec<MethodDef>,
 }
 
@@ -39,8 +43,8 @@ pub(crate) struct MethodDef {
     pub(crate) attrs: Vec<Attribute>,
     pub(crate) ident: Ident,
     pub(crate) kind: MethodKind,
-    /// The procedure or topic URI.
-    pub(crate) uri: String,
+    /// The procedure or topic URI, complete or relative to the prefix, maybe a template.
+    pub(crate) uri: UriDef,
     pub(crate) params: Vec<ParamDef>,
     pub(crate) output: Output,
     /// The caller stub sends the parameters as keyword arguments.
@@ -87,6 +91,9 @@ pub(crate) enum ParamKind {
     Kwargs,
     /// `InvocationDetails` / `EventDetails`: context, not payload.
     Details,
+    /// A `{name}` component of the URI: formatted into it by the caller, parsed from it by the
+    /// callee.
+    Uri,
 }
 
 pub(crate) enum Output {
@@ -106,9 +113,24 @@ pub(crate) enum Output {
 }
 
 impl MethodDef {
-    /// The payload parameters (everything but details).
+    /// The payload parameters (everything but details and URI components).
     pub(crate) fn payload_params(&self) -> impl Iterator<Item = &ParamDef> {
+        self.params
+            .iter()
+            .filter(|p| !matches!(p.kind, ParamKind::Details | ParamKind::Uri))
+    }
+
+    /// The parameters a caller passes: payload and URI components, in the trait's order.
+    pub(crate) fn caller_params(&self) -> impl Iterator<Item = &ParamDef> {
         self.params.iter().filter(|p| p.kind != ParamKind::Details)
+    }
+}
+
+impl ServiceDef {
+    /// Whether every URI is known without a run-time prefix: the trait has a prefix, or no
+    /// method is relative to one. Only then do `new`, `register` and the URI lists exist.
+    pub(crate) fn uris_known(&self) -> bool {
+        self.prefix.is_some() || self.methods.iter().all(|m| !m.uri.relative)
     }
 }
 
@@ -123,7 +145,14 @@ impl ServiceDef {
     /// Builds the model from the trait, recording every problem in `cx`.
     pub(crate) fn from_item(cx: &Ctxt, args: ServiceArgs, item: &ItemTrait) -> ServiceDef {
         let prefix = args.prefix.as_ref().map(|p| {
-            let problem = uri::problem_with_suggestion(&p.value);
+            let problem = if p.value.contains(['{', '}']) {
+                Some(format!(
+                    "`{}` holds a template parameter; parameters go in a method's `uri`, `name` or `topic`, and a prefix chosen at run time is given to `register_with_prefix` / `with_prefix`",
+                    p.value
+                ))
+            } else {
+                uri::problem_with_suggestion(&p.value)
+            };
             if let Some(problem) = &problem {
                 cx.syn_error(syn::Error::new(
                     p.span,
@@ -178,6 +207,7 @@ impl ServiceDef {
             ident: item.ident.clone(),
             supertraits: item.supertraits.iter().cloned().collect(),
             krate,
+            prefix: prefix.filter(|p| p.valid).map(|p| p.value),
             methods,
         }
     }

@@ -15,6 +15,7 @@ pub(super) fn classify_params<'a>(
     errors: &mut MethodErrors,
     inputs: impl Iterator<Item = &'a FnArg>,
     is_event: bool,
+    uri_params: &[&Ident],
 ) -> Vec<ParamDef> {
     let mut params: Vec<(usize, ParamDef)> = Vec::new();
     for (position, input) in inputs.enumerate() {
@@ -36,9 +37,10 @@ pub(super) fn classify_params<'a>(
         .iter()
         .filter(|(_, p)| p.kind == ParamKind::Kwargs)
         .count();
+    // Parameters filled from the URI are not payload.
     let values = params
         .iter()
-        .filter(|(_, p)| p.kind == ParamKind::Value)
+        .filter(|(_, p)| p.kind == ParamKind::Value && !uri_params.contains(&&p.ident))
         .count();
     if kwargs_structs > 1 || (kwargs_structs == 1 && values > 0) {
         if let Some((position, param)) = params.iter().find(|(_, p)| p.kind == ParamKind::Kwargs) {

@@ -1,11 +1,8 @@
 use wampkit::service;
 
-#[service]
+#[service(prefix = "com.{tenant}.calc")]
 pub trait Calc {
-    #[wamp(uri = "com.example.add")]
     async fn add(&self, a: i64, b: i64) -> i64;
-
-    async fn sub(&self, a: i64, b: i64) -> i64;
 }
 
 fn main() {}
