@@ -9,6 +9,7 @@
 
 use std::time::Duration;
 
+use futures_util::{Stream, StreamExt as _};
 use serde_json::{Value as Json, json};
 use testkit::e2e::{connect, python_json, python_line, python_ready, python_run, within};
 use tokio::sync::mpsc;
@@ -39,6 +40,10 @@ pub trait Directory {
     /// `{prefix}.room.{room}.message`.
     #[wamp(event, name = "room.{room}.message")]
     async fn message(&self, room: String, text: String);
+
+    /// `{prefix}.count.{to}`: progressive results 1 to `to`.
+    #[wamp(name = "count.{to}")]
+    fn count(&self, to: u32) -> impl Stream<Item = u32> + Send;
 }
 
 struct Tenant {
@@ -66,6 +71,10 @@ impl Directory for Tenant {
 
     async fn message(&self, room: String, text: String) {
         let _ = self.messages.send((self.name, room, text));
+    }
+
+    fn count(&self, to: u32) -> impl Stream<Item = u32> + Send {
+        futures_util::stream::iter(1..=to)
     }
 }
 
@@ -142,6 +151,7 @@ async fn two_prefixes_side_by_side(serializer: Serializer) {
             format!("{prefix}.a.add"),
             format!("{prefix}.a.user..rename"),
             format!("{prefix}.a.shelf..book."),
+            format!("{prefix}.a.count."),
         ]
     );
     let topics: Vec<&str> = registrations[1]
@@ -174,6 +184,9 @@ async fn two_prefixes_side_by_side(serializer: Serializer) {
             format!("{prefix}.b.shelf.fiction.book.-12")
         )
     );
+
+    let counted: Vec<u32> = within("count", a.count(3).map(Result::unwrap).collect()).await;
+    assert_eq!(counted, [1, 2, 3]);
 
     // The publisher fills the room in; only tenant b's handler is subscribed to b's rooms.
     within("publish", b.message("lobby".into(), "hello".into()))
