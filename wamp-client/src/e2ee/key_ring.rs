@@ -207,7 +207,8 @@ impl KeyRing {
         let prefix = prefix.into();
         self.keys.retain(|(p, _)| *p != prefix);
         self.keys.push((prefix, key));
-        self.keys.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        self.keys
+            .sort_by_key(|(prefix, _)| std::cmp::Reverse(prefix.len()));
         self
     }
 

@@ -244,3 +244,17 @@ fn debug_output_shows_no_key() {
     // Nor the raw bytes in any notation.
     assert!(!text.contains("32, 33, 34"), "{text}");
 }
+
+#[test]
+fn a_session_builder_shows_no_key() {
+    let ring = KeyRing::new().with_key("com.example.", Key::shared(B_PRIVATE).unwrap());
+    let builder = crate::Session::builder("ws://127.0.0.1:8080/ws", "realm1").payload_codec(ring);
+    let text = format!("{builder:?}");
+    assert!(
+        text.contains("KeyRing") && text.contains("com.example."),
+        "{text}"
+    );
+    for key in [A_PUBLIC, B_PRIVATE, B_PUBLIC] {
+        assert!(!text.contains(&key[..8]), "{text}");
+    }
+}

@@ -8,7 +8,7 @@
 //! [`Event`](crate::Event) and [`CallResult`](crate::CallResult) hold the plain arguments, so
 //! `#[service]` methods, typed callers and typed subscribers work unchanged.
 //!
-//! [`KeyRing`] (Cargo feature `e2ee`) is the codec of Autobahn's `cryptobox`: a NaCl box
+//! `KeyRing` (Cargo feature `e2ee`) is the codec of Autobahn's `cryptobox`: a NaCl box
 //! (X25519 + XSalsa20-Poly1305) per URI prefix, interoperable with Autobahn|Python's
 //! `autobahn.wamp.cryptobox.KeyRing`. Other codecs implement the trait.
 //!
@@ -32,6 +32,7 @@ mod key_ring;
 pub(crate) use envelope::{attach, take_encoded};
 pub use error::PayloadCodecError;
 #[cfg(feature = "e2ee")]
+#[cfg_attr(docsrs, doc(cfg(feature = "e2ee")))]
 pub use key_ring::{Key, KeyRing, generate_key};
 
 use std::fmt;
@@ -111,7 +112,7 @@ pub struct DecodedPayload {
 ///
 /// The session calls it for each message with arguments, with the URI the message concerns:
 /// the procedure of a CALL, RESULT, INVOCATION and YIELD, the topic of a PUBLISH and EVENT,
-/// the error URI of an ERROR (as Autobahn does). [`KeyRing`] implements it (feature `e2ee`).
+/// the error URI of an ERROR (as Autobahn does). `KeyRing` implements it (feature `e2ee`).
 pub trait PayloadCodec: fmt::Debug + Send + Sync + 'static {
     /// Whether payloads for `uri` are encoded by `role`.
     fn encodes(&self, role: PayloadRole, uri: &str) -> bool;

@@ -125,7 +125,8 @@ impl SessionBuilder {
     /// are decoded before the application sees them. The session announces the mode in HELLO,
     /// and refuses to send an encoded CALL or PUBLISH to a router that did not announce it.
     ///
-    /// With the `e2ee` feature, [`KeyRing`](crate::e2ee::KeyRing) is Autobahn's `cryptobox`.
+    /// With the `e2ee` feature, `e2ee::KeyRing` is Autobahn's `cryptobox` (its documentation has
+    /// an example).
     pub fn payload_codec(mut self, codec: impl PayloadCodec) -> Self {
         self.payload_codec = Some(Arc::new(codec));
         self
