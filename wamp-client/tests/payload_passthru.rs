@@ -53,6 +53,10 @@ impl PayloadCodec for MarkingCodec {
         }))
     }
 
+    fn requires_encoding(&self, role: PayloadRole, uri: &str) -> bool {
+        self.encodes(role, uri) && uri.starts_with("com.secret.strict.")
+    }
+
     fn decode(
         &self,
         role: PayloadRole,
@@ -439,4 +443,96 @@ async fn invocations_and_events_are_decoded_and_answers_encoded() {
         let (_peer, _client) = tokio::join!(script, client);
     })
     .await;
+}
+
+#[tokio::test]
+async fn plain_payloads_where_the_codec_requires_encoding_are_refused() {
+    bounded("strict", async {
+        let router = ScriptedRouter::in_memory(Serializer::Json);
+        let script = async {
+            let mut peer = router.accept().await;
+            peer.welcome_with(1, passthru_welcome()).await;
+            peer.accept_subscribe(9).await;
+            let plain = || Payload::new(args((1,)), Dict::new());
+            for publication in [1, 2] {
+                // A plain event where the codec requires encoding, then one where it does not
+                // (the second subscription's topic).
+                let subscription = if publication == 1 { 9 } else { 10 };
+                if publication == 2 {
+                    peer.accept_subscribe(10).await;
+                }
+                let (details, payload) = (Dict::new(), plain());
+                peer.send(Message::Event {
+                    subscription,
+                    publication,
+                    details,
+                    payload,
+                })
+                .await;
+            }
+            // A plain RESULT is refused; a plain ERROR (the router makes some) is not.
+            for answer in 0..2 {
+                let (request, _) = next_strict_call(&mut peer).await;
+                if answer == 0 {
+                    let details = Dict::new();
+                    peer.send(Message::Result {
+                        request,
+                        details,
+                        payload: plain(),
+                    })
+                    .await;
+                } else {
+                    peer.send(wamp_testkit::scripted_router::error(
+                        code::CALL,
+                        request,
+                        "wamp.error.canceled",
+                        Vec::new(),
+                    ))
+                    .await;
+                }
+            }
+            peer
+        };
+        let client = async {
+            let session = join(&router, true).await;
+            let mut strict = session.subscribe("com.secret.strict.news").await.unwrap();
+            let event = strict.next().await.unwrap();
+            assert!(
+                matches!(
+                    event.payload_error(),
+                    Some(PayloadCodecError::Unencoded { .. })
+                ),
+                "{event:?}"
+            );
+            assert!(event.args.is_empty());
+            let mut lenient = session.subscribe("com.secret.news").await.unwrap();
+            let event = lenient.next().await.unwrap();
+            assert_eq!(event.arg::<i64>(0).unwrap(), 1);
+
+            let refused = session.call("com.secret.strict.add", (1, 2)).await;
+            assert!(
+                matches!(
+                    refused,
+                    Err(Error::PayloadCodec(PayloadCodecError::Unencoded { .. }))
+                ),
+                "{refused:?}"
+            );
+            let canceled = session.call("com.secret.strict.add", (1, 2)).await;
+            assert!(matches!(canceled, Err(Error::Wamp(_))), "{canceled:?}");
+            (session, strict, lenient)
+        };
+        let (_peer, _client) = tokio::join!(script, client);
+    })
+    .await;
+}
+
+/// The next CALL, encoded for `com.secret.strict.add`.
+async fn next_strict_call(peer: &mut RouterPeer) -> (Id, Vec<Value>) {
+    let (request, options, payload) = expect_message!(
+        peer,
+        Message::Call { request, options, payload, .. } => (request, options, payload)
+    );
+    let (uri, args) = unmark(&options, payload);
+    assert_eq!(uri, "com.secret.strict.add");
+    (request, args)
 }

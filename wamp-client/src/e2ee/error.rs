@@ -44,6 +44,12 @@ pub enum PayloadCodecError {
         /// The URI inside the payload.
         inner: String,
     },
+    /// A plain payload arrived for a URI the codec requires encoded (`KeyRing::require_encryption`).
+    #[error("a plain payload arrived for `{uri}`, which is accepted only encrypted")]
+    Unencoded {
+        /// The URI the payload was for.
+        uri: String,
+    },
     /// The arguments could not be encoded.
     #[error("cannot encode the payload for `{uri}`: {reason}")]
     Encode {

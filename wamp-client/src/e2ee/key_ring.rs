@@ -184,6 +184,8 @@ pub struct KeyRing {
     /// By prefix, longest first.
     keys: Vec<(String, Key)>,
     wire_form: WireForm,
+    /// Plain payloads are refused for URIs with a key.
+    strict: bool,
 }
 
 impl fmt::Debug for KeyRing {
@@ -191,6 +193,7 @@ impl fmt::Debug for KeyRing {
         f.debug_struct("KeyRing")
             .field("keys", &self.keys)
             .field("wire_form", &self.wire_form)
+            .field("strict", &self.strict)
             .finish()
     }
 }
@@ -215,6 +218,14 @@ impl KeyRing {
     /// How encoded payloads travel (default: [`WireForm::Autobahn`]).
     pub fn wire_form(mut self, form: WireForm) -> Self {
         self.wire_form = form;
+        self
+    }
+
+    /// Refuses plain results, invocations and events for every URI this side has a key for
+    /// ([`PayloadCodecError::Unencoded`]): a peer without the key cannot pass a plain payload
+    /// off as one from the key's holder. By default they are accepted, as Autobahn does.
+    pub fn require_encryption(mut self) -> Self {
+        self.strict = true;
         self
     }
 
@@ -309,6 +320,10 @@ impl PayloadCodec for KeyRing {
                 .map_err(|_| decrypt_error())?,
         );
         read_inner(&plain)
+    }
+
+    fn requires_encoding(&self, role: PayloadRole, uri: &str) -> bool {
+        self.strict && self.encodes(role, uri)
     }
 
     fn wire_form(&self) -> WireForm {

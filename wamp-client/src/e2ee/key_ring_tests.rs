@@ -258,3 +258,13 @@ fn a_session_builder_shows_no_key() {
         assert!(!text.contains(&key[..8]), "{text}");
     }
 }
+
+#[test]
+fn a_strict_ring_requires_encryption_where_it_has_a_key() {
+    let lenient = callee_ring();
+    assert!(!lenient.requires_encoding(PayloadRole::Responder, "com.example.a"));
+    let strict = callee_ring().require_encryption();
+    assert!(strict.requires_encoding(PayloadRole::Responder, "com.example.a"));
+    assert!(!strict.requires_encoding(PayloadRole::Originator, "com.example.a"));
+    assert!(!strict.requires_encoding(PayloadRole::Responder, "org.other.a"));
+}

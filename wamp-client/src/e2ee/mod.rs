@@ -134,6 +134,14 @@ pub trait PayloadCodec: fmt::Debug + Send + Sync + 'static {
         payload: &EncodedPayload,
     ) -> Result<DecodedPayload, PayloadCodecError>;
 
+    /// Whether a RESULT, INVOCATION or EVENT for `uri` must arrive encoded: a plain one is then
+    /// refused with [`PayloadCodecError::Unencoded`] (default: never, as Autobahn accepts plain
+    /// payloads on every URI). ERRORs are exempt: the router makes some of its own.
+    fn requires_encoding(&self, role: PayloadRole, uri: &str) -> bool {
+        let _ = (role, uri);
+        false
+    }
+
     /// How the payloads this codec encodes travel (default: [`WireForm::Autobahn`]).
     fn wire_form(&self) -> WireForm {
         WireForm::Autobahn

@@ -330,7 +330,7 @@ impl SessionTask {
                     kwargs,
                     details,
                 } = &mut result;
-                self.open(role, procedure, details, args, kwargs)?;
+                self.open(role, true, procedure, details, args, kwargs)?;
                 Ok(result)
             }
             Err(mut error) => {
@@ -340,7 +340,7 @@ impl SessionTask {
                     kwargs,
                     details,
                 } = &mut error;
-                self.open(role, uri.as_str(), details, args, kwargs)?;
+                self.open(role, false, uri.as_str(), details, args, kwargs)?;
                 Err(Error::Wamp(call.error(error)))
             }
         }

@@ -91,9 +91,12 @@ impl SessionTask {
                 return Err(self.protocol_violation(reason).await);
             }
             let (mut args, mut kwargs) = payload.into_parts();
+            // The chunks of an invocation that arrived encoded are encoded too.
+            let strict = running.sealed.is_some();
             let procedure = running.sealed.clone().unwrap_or_default();
             let role = PayloadRole::Responder;
-            if let Err(error) = self.open(role, &procedure, &details, &mut args, &mut kwargs) {
+            let opened = self.open(role, strict, &procedure, &details, &mut args, &mut kwargs);
+            if let Err(error) = opened {
                 return self.stop_invocation(request, undecodable(&error)).await;
             }
             let Some(running) = self.callee.invocations.get_mut(&request) else {
@@ -155,7 +158,7 @@ impl SessionTask {
         let cancel = CancellationToken::new();
         let (mut args, mut kwargs) = payload.into_parts();
         let role = PayloadRole::Responder;
-        let sealed = match self.open(role, &procedure, &details, &mut args, &mut kwargs) {
+        let sealed = match self.open(role, true, &procedure, &details, &mut args, &mut kwargs) {
             Ok(sealed) => sealed.then(|| procedure.clone().into_boxed_str()),
             Err(error) => {
                 // The handler never sees it; the caller learns why.

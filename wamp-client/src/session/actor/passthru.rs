@@ -24,29 +24,35 @@ impl SessionTask {
         let Some(codec) = &self.codec else {
             return Ok(Payload::new(args, kwargs));
         };
-        let Some(encoded) = codec.encode(role, uri, &args, &kwargs)? else {
-            return Ok(Payload::new(args, kwargs));
-        };
-        let announced = self
-            .shared
-            .upgrade()
-            .is_some_and(|shared| router_announces(&shared.current().details, router_role));
-        if role == PayloadRole::Originator && !announced {
-            return Err(PayloadCodecError::RouterUnsupported {
-                role: router_role,
-                uri: uri.to_owned(),
-            });
+        // A responder answers what the router forwarded encoded: only an originator's request
+        // needs the router's announcement.
+        if role == PayloadRole::Originator && codec.encodes(role, uri) {
+            let announced = self
+                .shared
+                .upgrade()
+                .is_some_and(|shared| router_announces(&shared.current().details, router_role));
+            if !announced {
+                return Err(PayloadCodecError::RouterUnsupported {
+                    role: router_role,
+                    uri: uri.to_owned(),
+                });
+            }
         }
-        Ok(attach(encoded, codec.wire_form(), options))
+        match codec.encode(role, uri, &args, &kwargs)? {
+            Some(encoded) => Ok(attach(encoded, codec.wire_form(), options)),
+            None => Ok(Payload::new(args, kwargs)),
+        }
     }
 
     /// Opens a received payload about `uri` in place: `Ok(true)` if it was encoded and now
     /// holds the plain arguments, `Ok(false)` if it was plain (or the session has no codec, in
-    /// which case an encoded payload stays one binary argument). On an error the arguments are
-    /// emptied: nothing undecoded reaches the application.
+    /// which case an encoded payload stays one binary argument). With `strict`, a plain payload
+    /// the codec requires encoded is an error (not for ERRORs: the router makes some of its
+    /// own). On an error the arguments are emptied: nothing undecoded reaches the application.
     pub(super) fn open(
         &self,
         role: PayloadRole,
+        strict: bool,
         uri: &str,
         details: &Dict,
         args: &mut Vec<Value>,
@@ -56,6 +62,11 @@ impl SessionTask {
             return Ok(false);
         };
         let opened = match take_encoded(details, args, kwargs) {
+            None if strict && codec.requires_encoding(role, uri) => {
+                Err(PayloadCodecError::Unencoded {
+                    uri: uri.to_owned(),
+                })
+            }
             None => return Ok(false),
             Some(encoded) => encoded.and_then(|encoded| codec.decode(role, uri, &encoded)),
         };

@@ -334,6 +334,7 @@ impl SessionTask {
         let payload_error = self
             .open(
                 PayloadRole::Responder,
+                true,
                 &topic,
                 &details,
                 &mut args,
