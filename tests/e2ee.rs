@@ -315,6 +315,33 @@ async fn events_both_ways(serializer: Serializer) {
         Err(Error::PayloadCodec(PayloadCodecError::Decrypt { .. }))
     ));
     assert!(!wrong_session.is_closed());
+
+    // A subscriber that requires encryption refuses what a peer without the key publishes.
+    let strict = connect(serializer, keys().require_encryption()).await;
+    let mut strict_events = within("subscribe", strict.subscribe(&to_rust))
+        .await
+        .unwrap();
+    let published = python_run(peer_args(
+        serializer,
+        &[],
+        &["publish", &to_rust, "--args", "[\"forged\"]"],
+    ))
+    .await;
+    assert!(published.contains("published"), "{published}");
+    let forged = within("event", strict_events.next())
+        .await
+        .expect("an event");
+    assert!(
+        matches!(
+            forged.payload_error(),
+            Some(PayloadCodecError::Unencoded { .. })
+        ),
+        "{forged:?}"
+    );
+    assert!(forged.args.is_empty());
+    // The lenient subscriber takes it, as Autobahn does.
+    let plain = within("event", events.next()).await.expect("an event");
+    assert_eq!(plain.arg::<String>(0).unwrap(), "forged");
 }
 
 /// The specification's wire form (`ppt_scheme`, `ppt_serializer`, `ppt_cipher` and one binary
@@ -367,11 +394,84 @@ async fn passthru_form_between_rust_sessions(serializer: Serializer) {
     }
 }
 
+/// Progressive results, progressive input (where the router has it) and a pattern-based
+/// registration, all encrypted, between two Rust sessions: each chunk is its own box, and the
+/// callee of a prefix registration decrypts with the key of the procedure called.
+async fn progressive_and_pattern_calls(serializer: Serializer) {
+    let ser = serializer.name();
+    let (shared, _) = key_pair();
+    let keys = || KeyRing::new().with_key("com.e2ee.", Key::shared(&shared).unwrap());
+    let callee = connect(serializer, keys()).await;
+    let caller = connect(serializer, keys()).await;
+    let prefix = format!("com.e2ee.prog.{ser}.");
+    let registration = callee
+        .register(&prefix, |mut inv: Invocation| async move {
+            let mut total: i64 = inv.arg(0)?;
+            if let Some(mut input) = inv.take_input() {
+                while let Some(chunk) = input.next().await {
+                    total += chunk.args.first().and_then(Value::as_i64).unwrap_or(0);
+                }
+            }
+            if let Some(progress) = inv.progress() {
+                for i in 0..total {
+                    progress.send_value(i).map_err(|e| {
+                        WampError::with_message("com.e2ee.error.progress", e.to_string())
+                    })?;
+                }
+            }
+            Ok(Arguments::single(inv.procedure.clone())?)
+        })
+        .match_policy(wampkit::MatchPolicy::Prefix);
+    let _registration = within("register", registration).await.unwrap();
+
+    let procedure = format!("{prefix}count");
+    let mut results = caller.call(&procedure, (5,)).into_stream();
+    let mut progress = Vec::new();
+    let mut last = None;
+    while let Some(result) = within("next result", results.next()).await {
+        let result = result.unwrap();
+        assert_eq!(
+            result.details.get("enc_algo"),
+            Some(&Value::from("cryptobox"))
+        );
+        if result.is_progress() {
+            progress.push(result.arg::<i64>(0).unwrap());
+        } else {
+            last = Some(result.arg::<String>(0).unwrap());
+        }
+    }
+    assert_eq!(progress, vec![0, 1, 2, 3, 4]);
+    assert_eq!(last.as_deref(), Some(procedure.as_str()));
+
+    let supports_input = caller
+        .details()
+        .router_supports("dealer", "progressive_call_invocations");
+    if supports_input {
+        let (mut input, mut results) = caller.call(&procedure, (1,)).into_duplex().unwrap();
+        input.send((2,)).unwrap();
+        input.finish((3,)).unwrap();
+        // The encrypted chunks add up: 1 + 2 + 3 progressive results, then the final one.
+        let mut progress = 0;
+        let mut last = None;
+        while let Some(result) = within("next result", results.next()).await {
+            let result = result.unwrap();
+            if result.is_progress() {
+                progress += 1;
+            } else {
+                last = Some(result.arg::<String>(0).unwrap());
+            }
+        }
+        assert_eq!(progress, 6);
+        assert_eq!(last.as_deref(), Some(procedure.as_str()));
+    }
+}
+
 testkit::per_serializer!(
     rust_calls_python,
     python_calls_rust,
     events_both_ways,
     passthru_form_between_rust_sessions,
+    progressive_and_pattern_calls,
 );
 
 /// A `#[service]` on encrypted URIs: its procedures, its typed client and its event handler

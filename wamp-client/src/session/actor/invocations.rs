@@ -304,8 +304,8 @@ impl SessionTask {
                 }
                 let mut options = Dict::new();
                 options.insert("progress".into(), Value::Bool(true));
-                let sealed = running.sealed.clone();
-                let message = self.answer(request, sealed.as_deref(), options, Ok((args, kwargs)));
+                let sealed = running.sealed.as_deref();
+                let message = self.answer(request, sealed, options, Ok((args, kwargs)));
                 self.send(message).await
             }
             Outcome::Final { request, result } => {
