@@ -290,7 +290,7 @@ impl SessionTask {
                     self.caller.keys.remove(&call.key);
                     call.fail(error);
                 }
-                return Ok(());
+                return self.cancel_at_router(request).await;
             }
         };
         self.send(Message::Call {

@@ -161,7 +161,11 @@ impl SessionTask {
         let sealed = match self.open(role, true, &procedure, &details, &mut args, &mut kwargs) {
             Ok(sealed) => sealed.then(|| procedure.clone().into_boxed_str()),
             Err(error) => {
-                // The handler never sees it; the caller learns why.
+                // The handler never sees it; the caller learns why. Further input chunks of it
+                // are dropped.
+                if progress_chunk {
+                    self.callee.finished_invocations.remember(request);
+                }
                 let answer = error_message(code::INVOCATION, request, undecodable(&error));
                 return self.send(answer).await;
             }
