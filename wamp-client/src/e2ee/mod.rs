@@ -22,7 +22,20 @@
 //! Routers announce the mode as the broker and dealer feature `payload_passthru_mode` (the
 //! specification) or `payload_transparency` (Crossbar.io). A session refuses to send an
 //! encoded CALL or PUBLISH to a router that announced neither, with
-//! [`PayloadCodecError::RouterUnsupported`].
+//! [`PayloadCodecError::RouterUnsupported`]; a session with a codec announces both names in
+//! HELLO.
+//!
+//! As in Autobahn: a callee encodes its YIELD (and progressive results) only when the
+//! invocation arrived encoded, an ERROR is keyed by its error URI (not the procedure), and a
+//! plain payload is accepted on every URI unless the codec requires encoding
+//! (`KeyRing::require_encryption`). The URI inside a decoded payload must be the message's:
+//! a payload replayed onto another procedure or topic is refused
+//! ([`PayloadCodecError::UriMismatch`]).
+//!
+//! With Crossbar.io use [`WireForm::Autobahn`] (the default): Crossbar.io 26.x forwards
+//! `enc_*` payloads byte for byte, but drops the `ppt_*` options of [`WireForm::Passthru`], so
+//! the receiver gets the ciphertext as one plain binary argument. The embedded router forwards
+//! both.
 
 mod envelope;
 mod error;
@@ -113,6 +126,53 @@ pub struct DecodedPayload {
 /// The session calls it for each message with arguments, with the URI the message concerns:
 /// the procedure of a CALL, RESULT, INVOCATION and YIELD, the topic of a PUBLISH and EVENT,
 /// the error URI of an ERROR (as Autobahn does). `KeyRing` implements it (feature `e2ee`).
+///
+/// A codec of a custom scheme (`x_...`); this one only wraps the arguments as JSON text, for a
+/// router or peer that handles the payload as a whole:
+///
+/// ```
+/// use wampkit::e2ee::{DecodedPayload, EncodedPayload, PayloadCodec, PayloadCodecError, PayloadRole};
+/// use wampkit::{Dict, Session, Value};
+///
+/// #[derive(Debug)]
+/// struct JsonText;
+///
+/// impl PayloadCodec for JsonText {
+///     fn encodes(&self, _role: PayloadRole, uri: &str) -> bool {
+///         uri.starts_with("com.example.opaque.")
+///     }
+///
+///     fn encode(&self, role: PayloadRole, uri: &str, args: &[Value], _kwargs: &Dict)
+///         -> Result<Option<EncodedPayload>, PayloadCodecError> {
+///         if !self.encodes(role, uri) {
+///             return Ok(None);
+///         }
+///         let bytes = Value::List(args.to_vec()).to_string().into_bytes();
+///         Ok(Some(EncodedPayload {
+///             scheme: "x_json_text".into(),
+///             serializer: "json".into(),
+///             cipher: None,
+///             key_id: None,
+///             bytes,
+///         }))
+///     }
+///
+///     fn decode(&self, _role: PayloadRole, _uri: &str, payload: &EncodedPayload)
+///         -> Result<DecodedPayload, PayloadCodecError> {
+///         let malformed = |e: serde_json::Error| PayloadCodecError::Malformed { reason: e.to_string() };
+///         let args = serde_json::from_slice(&payload.bytes).map_err(malformed)?;
+///         Ok(DecodedPayload { uri: None, args, kwargs: Dict::new() })
+///     }
+/// }
+///
+/// let encoded = JsonText
+///     .encode(PayloadRole::Originator, "com.example.opaque.add", &[Value::from(2)], &Dict::new())?
+///     .expect("a URI it encodes");
+/// assert_eq!(encoded.bytes, b"[2]");
+/// let builder = Session::builder("ws://127.0.0.1:8080/ws", "realm1").payload_codec(JsonText);
+/// # let _ = builder;
+/// # Ok::<(), PayloadCodecError>(())
+/// ```
 pub trait PayloadCodec: fmt::Debug + Send + Sync + 'static {
     /// Whether payloads for `uri` are encoded by `role`.
     fn encodes(&self, role: PayloadRole, uri: &str) -> bool;
