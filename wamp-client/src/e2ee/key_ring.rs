@@ -106,6 +106,16 @@ impl Key {
         Ok(self)
     }
 
+    /// Adds the originator's side to a responder's key.
+    pub fn with_originator(
+        mut self,
+        private_key: &str,
+        responder_public: &str,
+    ) -> Result<Self, PayloadCodecError> {
+        self.originator = Some(make_box(private_key, responder_public)?);
+        Ok(self)
+    }
+
     fn side(&self, role: PayloadRole) -> Option<&SalsaBox> {
         match role {
             PayloadRole::Originator => self.originator.as_deref(),

@@ -94,6 +94,15 @@ fn originator_and_responder_keys_round_trip_both_ways() {
         .decode(PayloadRole::Originator, "com.example.add", &result)
         .unwrap();
     assert_eq!(decoded.args, args);
+    // The same key built from the other side.
+    let key = Key::responder(B_PRIVATE, A_PUBLIC)
+        .unwrap()
+        .with_originator(A_PRIVATE, B_PUBLIC)
+        .unwrap();
+    assert_eq!(
+        format!("{key:?}"),
+        "Key { originator: true, responder: true }"
+    );
 }
 
 #[test]
