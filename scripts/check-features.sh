@@ -15,9 +15,9 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target/features}"
 export RUSTFLAGS="${RUSTFLAGS:-} -D warnings"
 
 FEATURES=(json msgpack cbor rawsocket tls tls-webpki-roots tls-native-roots auth-wampcra
-          auth-cryptosign auth-scram macros proxy)
+          auth-cryptosign auth-scram macros proxy e2ee)
 # What `json` alone must not compile.
-HEAVY=(rustls ring webpki-roots rustls-native-certs rmp-serde ciborium argon2 pbkdf2 ed25519-dalek)
+HEAVY=(rustls ring webpki-roots rustls-native-certs rmp-serde ciborium argon2 pbkdf2 ed25519-dalek crypto_box)
 
 step() { printf '\n== %s\n' "$*"; }
 

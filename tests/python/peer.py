@@ -25,6 +25,14 @@ a connection that cannot be made or a session that is refused.
 
 The URL selects the transport: ws:// and wss:// for WebSocket, rs:// and rss:// for RawSocket
 (e.g. rs://127.0.0.1:8081). With --authid and --ticket the session authenticates with WAMP-Ticket.
+
+End-to-end encryption: each --key PREFIX=SPEC adds a key to an Autobahn cryptobox KeyRing set as
+the session's payload codec (the longest matching prefix wins; an empty PREFIX is the default key).
+SPEC is shared:PRIV (KeyRing.set_key(prefix, PRIV)), originator:PRIV:RESPONDER_PUB (a caller or
+publisher) or responder:PRIV:ORIGINATOR_PUB (a callee or subscriber); keys are base64.
+"subscribe --raw" prints each EVENT as received, before any decoding:
+{"topic": URI, "enc_algo": ..., "enc_serializer": ..., "payload": bytes or null, "args": [...],
+"kwargs": {...}}.
 """
 
 import argparse
@@ -42,6 +50,7 @@ from autobahn.asyncio.rawsocket import WampRawSocketClientFactory  # noqa: E402
 from autobahn.asyncio.wamp import ApplicationSession  # noqa: E402
 from autobahn.asyncio.websocket import WampWebSocketClientFactory  # noqa: E402
 from autobahn.rawsocket.util import parse_url as parse_rs_url  # noqa: E402
+from autobahn.wamp import message  # noqa: E402
 from autobahn.wamp.exception import ApplicationError  # noqa: E402
 from autobahn.wamp.serializer import (  # noqa: E402
     CBORSerializer,
@@ -177,8 +186,12 @@ async def cmd_call(session, opts):
 
 async def cmd_subscribe(session, opts):
     events = asyncio.Queue()
+    if opts.raw:
+        session.raw_events = events
 
     def on_event(*args, **kwargs):
+        if opts.raw:
+            return  # printed by PeerSession.onMessage, as received
         details = kwargs.pop(DETAILS_KWARG, None)
         events.put_nowait(
             {
@@ -223,6 +236,25 @@ class PeerSession(ApplicationSession):
         self._opts = opts
         self._joined = joined
         self._closed = closed
+        # "subscribe --raw": where EVENTs go as received.
+        self.raw_events = None
+        if opts.key:
+            self.set_payload_codec(make_key_ring(opts.key))
+
+    def onMessage(self, msg):
+        if self.raw_events is not None and isinstance(msg, message.Event):
+            self.raw_events.put_nowait(
+                {
+                    "topic": msg.topic or self._opts.topic,
+                    "enc_algo": msg.enc_algo,
+                    "enc_serializer": msg.enc_serializer,
+                    "payload": msg.payload,
+                    "args": list(msg.args or []),
+                    "kwargs": msg.kwargs or {},
+                }
+            )
+            return
+        super().onMessage(msg)
 
     def onConnect(self):
         if self._opts.authid is not None:
@@ -257,6 +289,29 @@ class PeerSession(ApplicationSession):
     def onDisconnect(self):
         if not self._closed.done():
             self._closed.set_exception(PeerError("connection closed"))
+
+
+def make_key_ring(specs):
+    """An Autobahn cryptobox KeyRing from --key PREFIX=SPEC options."""
+    from autobahn.wamp.cryptobox import Key, KeyRing
+
+    ring = KeyRing()
+    for spec in specs:
+        prefix, sep, rest = spec.partition("=")
+        kind, _, keys = rest.partition(":")
+        parts = keys.split(":")
+        if not sep:
+            raise PeerError(f"--key {spec!r}: expected PREFIX=SPEC")
+        if kind == "shared" and len(parts) == 1:
+            key = parts[0]
+        elif kind == "originator" and len(parts) == 2:
+            key = Key(originator_priv=parts[0], responder_pub=parts[1])
+        elif kind == "responder" and len(parts) == 2:
+            key = Key(responder_priv=parts[0], originator_pub=parts[1])
+        else:
+            raise PeerError(f"--key {spec!r}: unknown key spec")
+        ring.set_key(prefix, key)
+    return ring
 
 
 def make_transport_factory(opts, make_session, on_connection_lost):
@@ -369,6 +424,13 @@ def parse_args(argv):
     parser.add_argument(
         "--log-level", default="warn", help="Autobahn log level on stderr (default: warn)"
     )
+    parser.add_argument(
+        "--key",
+        action="append",
+        default=[],
+        metavar="PREFIX=SPEC",
+        help="an end-to-end key for a URI prefix (see above); repeatable",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     p = commands.add_parser("callee", help="serve the interop procedures")
@@ -392,6 +454,9 @@ def parse_args(argv):
     p.add_argument("topic")
     p.add_argument("--count", type=int, default=1, help="exit after this many events")
     p.add_argument("--match", choices=["exact", "prefix", "wildcard"], default="exact")
+    p.add_argument(
+        "--raw", action="store_true", help="print events as received, before any decoding"
+    )
     p.set_defaults(handler=cmd_subscribe)
 
     p = commands.add_parser("publish", help="publish events (acknowledged)")

@@ -12,6 +12,7 @@
 mod api;
 pub mod auth;
 mod deadline;
+pub mod e2ee;
 pub mod error;
 mod options;
 mod payload;

@@ -76,17 +76,24 @@ impl SessionDetails {
     }
 }
 
-/// The roles and features this client announces in HELLO: only what it implements.
-pub(crate) fn client_roles() -> Dict {
-    fn role(features: &[&str]) -> Value {
+/// The roles and features this client announces in HELLO: only what it implements. The payload
+/// passthru mode is announced (under both its names) only by a session with a payload codec.
+pub(crate) fn client_roles(payload_passthru: bool) -> Dict {
+    let role = |features: &[&str]| -> Value {
+        let passthru: &[&str] = if payload_passthru {
+            &crate::e2ee::ANNOUNCED_AS
+        } else {
+            &[]
+        };
         let features: Dict = features
             .iter()
+            .chain(passthru)
             .map(|f| ((*f).to_owned(), Value::Bool(true)))
             .collect();
         let mut role = Dict::new();
         role.insert("features".to_owned(), Value::Dict(features));
         Value::Dict(role)
-    }
+    };
     let mut roles = Dict::new();
     roles.insert(
         "caller".into(),

@@ -71,6 +71,7 @@
 //! | `auth-cryptosign` | no | cryptosign (Ed25519): `auth::CryptoSign`, `SessionBuilder::cryptosign` | ed25519-dalek |
 //! | `auth-scram` | no | WAMP-SCRAM: `auth::Scram`, `SessionBuilder::scram` | argon2, pbkdf2, hmac, sha2, stringprep |
 //! | `proxy` | yes | connections through HTTP CONNECT proxies: [`SessionBuilder::proxy`], and `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY` from the environment | hyper-util's proxy matcher, httparse, http |
+//! | `e2ee` | no | end-to-end encrypted payloads: `e2ee::KeyRing` (Autobahn's cryptobox, X25519 + XSalsa20-Poly1305) for [`SessionBuilder::payload_codec`] | crypto_box (RustCrypto: x25519, xsalsa20poly1305) |
 //! | `router` | no | the embedded router, as `wampkit::router`: for tests, demos and small deployments | `wampkit-router`, and the client features it speaks (every serializer, transport and authentication method) |
 //!
 //! TLS roots: every roots feature enabled adds its roots, so that a feature another crate of

@@ -172,6 +172,7 @@ impl<'a> Publish<'a> {
     /// Sends the PUBLISH, or gives it back queued for room if the request queue is full.
     fn start(self, ack: Option<oneshot::Sender<Result<Id>>>) -> Result<Option<Box<QueuedRequest>>> {
         self.session.uri_check().check(&self.topic, UriUse::Own)?;
+        self.session.check_payload_route(&self.topic, "broker")?;
         let (args, kwargs) = self.arguments.finish()?;
         let extra = RequestExtra {
             options: self.options,

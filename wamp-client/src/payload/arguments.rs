@@ -218,25 +218,40 @@ pub(crate) fn decode_kwarg<T: DeserializeOwned>(kwargs: &Dict, key: &str) -> Res
 
 /// Generates the typed payload accessors shared by results, invocations and events.
 /// `$err` maps a [`ValueError`] into the error type the accessors return, `$of` names the
-/// payload's owner in it (a [`PayloadOf`]).
+/// payload's owner in it (a [`PayloadOf`]). `unreadable` gives the error every accessor returns
+/// for a payload that could not be read at all (an event whose encoded payload did not decode).
 macro_rules! payload_accessors {
     ($ty:ty, $err_ty:ty, $err:expr, $of:expr) => {
+        crate::payload::arguments::payload_accessors!(
+            $ty, $err_ty, $err, $of, unreadable: |_: &$ty| -> Option<$err_ty> { None }
+        );
+    };
+    ($ty:ty, $err_ty:ty, $err:expr, $of:expr, unreadable: $unreadable:expr) => {
         impl $ty {
             /// Deserializes all positional arguments into `T`: a tuple such as `(i64, String)`, a
             /// `Vec`, or a tuple struct.
             pub fn args<T: serde::de::DeserializeOwned>(&self) -> Result<T, $err_ty> {
+                if let Some(e) = $unreadable(self) {
+                    return Err(e);
+                }
                 crate::payload::arguments::decode_args(&self.args)
                     .map_err(|e| $err(e.of($of(self))))
             }
 
             /// Deserializes positional argument `index` into `T`.
             pub fn arg<T: serde::de::DeserializeOwned>(&self, index: usize) -> Result<T, $err_ty> {
+                if let Some(e) = $unreadable(self) {
+                    return Err(e);
+                }
                 crate::payload::arguments::decode_arg(&self.args, index)
                     .map_err(|e| $err(e.of($of(self))))
             }
 
             /// Deserializes all keyword arguments into `T`: a struct or a map.
             pub fn kwargs<T: serde::de::DeserializeOwned>(&self) -> Result<T, $err_ty> {
+                if let Some(e) = $unreadable(self) {
+                    return Err(e);
+                }
                 crate::payload::arguments::decode_kwargs(&self.kwargs)
                     .map_err(|e| $err(e.of($of(self))))
             }
@@ -244,6 +259,9 @@ macro_rules! payload_accessors {
             /// Deserializes keyword argument `key` into `T`; a missing key reads as `null`, which
             /// `Option<T>` accepts.
             pub fn kwarg<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<T, $err_ty> {
+                if let Some(e) = $unreadable(self) {
+                    return Err(e);
+                }
                 crate::payload::arguments::decode_kwarg(&self.kwargs, key)
                     .map_err(|e| $err(e.of($of(self))))
             }

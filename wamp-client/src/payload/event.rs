@@ -3,6 +3,7 @@
 use std::fmt;
 
 use super::arguments::{payload_accessors, payload_error};
+use crate::e2ee::PayloadCodecError;
 use crate::error::Error;
 use crate::session::Session;
 use crate::value::{Dict, PayloadOf, Value};
@@ -24,13 +25,19 @@ pub struct Event {
     /// The EVENT `Details` dict.
     pub details: Dict,
     pub(crate) session: Option<Session>,
+    /// Why the event's end-to-end encoded payload could not be decoded (boxed: rare).
+    pub(crate) payload_error: Option<Box<PayloadCodecError>>,
 }
 
-payload_accessors!(Event, Error, payload_error, |event: &Event| {
-    PayloadOf::Event {
+payload_accessors!(
+    Event,
+    Error,
+    payload_error,
+    |event: &Event| PayloadOf::Event {
         topic: event.topic.clone(),
-    }
-});
+    },
+    unreadable: |event: &Event| event.payload_error().cloned().map(Error::PayloadCodec)
+);
 
 impl Event {
     /// The publisher's session id, if the router disclosed it.
@@ -60,6 +67,14 @@ impl Event {
             .unwrap_or(false)
     }
 
+    /// Why the event's end-to-end encoded payload could not be decoded (no key, a wrong key, a
+    /// tampered payload; see [`crate::e2ee`]), if so: the event then has no arguments, and
+    /// [`args`](Self::args), [`arg`](Self::arg), [`kwargs`](Self::kwargs) and
+    /// [`kwarg`](Self::kwarg) return this error.
+    pub fn payload_error(&self) -> Option<&PayloadCodecError> {
+        self.payload_error.as_deref()
+    }
+
     /// The session the event arrived on, to call or publish from an event handler.
     pub fn session(&self) -> Option<&Session> {
         self.session.as_ref()
@@ -75,6 +90,7 @@ impl fmt::Debug for Event {
             .field("args", &self.args)
             .field("kwargs", &self.kwargs)
             .field("details", &self.details)
+            .field("payload_error", &self.payload_error)
             .finish()
     }
 }

@@ -14,6 +14,7 @@ use super::{
     Connector, Current, Joined, Limits, ReconnectPolicy, Session, SessionState, Shared, UriCheck,
     actor, clamp_bound, join,
 };
+use crate::e2ee::PayloadCodec;
 use crate::error::{Error, Result};
 use crate::options::CancelMode;
 use crate::transport::{self, TransportOptions};
@@ -51,6 +52,7 @@ pub struct SessionBuilder {
     pub(super) interrupt_grace: Duration,
     pub(super) reconnect: Option<ReconnectPolicy>,
     pub(super) limits: Limits,
+    pub(super) payload_codec: Option<Arc<dyn PayloadCodec>>,
 }
 
 impl fmt::Debug for SessionBuilder {
@@ -72,6 +74,8 @@ impl fmt::Debug for SessionBuilder {
             .field("interrupt_grace", &self.interrupt_grace)
             .field("reconnect", &self.reconnect)
             .field("limits", &self.limits)
+            // The codec's own Debug, which shows no key (KeyRing's shows its prefixes).
+            .field("payload_codec", &self.payload_codec)
             .finish()
     }
 }
@@ -111,7 +115,21 @@ impl SessionBuilder {
             interrupt_grace: Duration::from_secs(2),
             reconnect: None,
             limits: Limits::default(),
+            payload_codec: None,
         }
+    }
+
+    /// Encodes payloads end to end with `codec` (the payload passthru mode; see
+    /// [`crate::e2ee`]): the arguments of CALL, PUBLISH, YIELD and ERROR for every URI the codec
+    /// has a key for travel encoded, and received RESULT, INVOCATION, EVENT and ERROR payloads
+    /// are decoded before the application sees them. The session announces the mode in HELLO,
+    /// and refuses to send an encoded CALL or PUBLISH to a router that did not announce it.
+    ///
+    /// With the `e2ee` feature, `e2ee::KeyRing` is Autobahn's `cryptobox` (its documentation has
+    /// an example).
+    pub fn payload_codec(mut self, codec: impl PayloadCodec) -> Self {
+        self.payload_codec = Some(Arc::new(codec));
+        self
     }
 
     /// Reconnects automatically after a lost connection, following `policy`: the session
@@ -281,6 +299,7 @@ impl SessionBuilder {
             &self.agent,
             &self.auth,
             self.trace_payloads,
+            self.payload_codec.is_some(),
         )
         .await?;
         tracing::info!(
@@ -344,6 +363,7 @@ impl SessionBuilder {
             router_timeout_unit: self.router_timeout_unit,
             leave_requested: Arc::default(),
             limits: self.limits,
+            payload_codec: self.payload_codec.clone(),
         });
         let task = actor::SessionTask::new(actor::TaskConfig {
             transport: joined.transport,
@@ -358,6 +378,7 @@ impl SessionBuilder {
             reconnect: connector,
             leave_requested: Arc::clone(&shared.leave_requested),
             limits: self.limits,
+            payload_codec: self.payload_codec.clone(),
         });
         tokio::spawn(task.run().instrument(span));
         Ok(Session { shared })

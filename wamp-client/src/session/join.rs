@@ -30,6 +30,7 @@ pub(super) async fn join(
     agent: &str,
     auth: &AuthConfig,
     trace_payloads: bool,
+    payload_passthru: bool,
 ) -> Result<SessionDetails> {
     // Key derivations started by this join share the builder's slot.
     auth.kdf_slot
@@ -40,6 +41,7 @@ pub(super) async fn join(
             agent,
             auth,
             trace_payloads,
+            payload_passthru,
         ))
         .await
 }
@@ -51,6 +53,7 @@ async fn join_inner(
     agent: &str,
     auth: &AuthConfig,
     trace_payloads: bool,
+    payload_passthru: bool,
 ) -> Result<SessionDetails> {
     if let Some(error) = &auth.error {
         let _ = transport.close().await;
@@ -72,7 +75,7 @@ async fn join_inner(
 
     let hello = Message::Hello {
         realm: realm.to_owned(),
-        details: hello_details(agent, auth, &offered),
+        details: hello_details(agent, auth, &offered, payload_passthru),
     };
     send(transport, serializer, &hello, trace_payloads).await?;
 
@@ -213,9 +216,14 @@ fn check_router_proven(offered: &[Offered], details: &SessionDetails) -> Result<
 }
 
 /// HELLO.Details: roles, agent and the authentication fields.
-fn hello_details(agent: &str, auth: &AuthConfig, offered: &[Offered]) -> Dict {
+fn hello_details(
+    agent: &str,
+    auth: &AuthConfig,
+    offered: &[Offered],
+    payload_passthru: bool,
+) -> Dict {
     let mut details = Dict::new();
-    details.insert("roles".into(), Value::Dict(client_roles()));
+    details.insert("roles".into(), Value::Dict(client_roles(payload_passthru)));
     details.insert("agent".into(), Value::from(agent));
     if !offered.is_empty() {
         let methods = offered

@@ -76,6 +76,9 @@ pub(crate) struct Shared {
     /// that a write blocked on a router that stopped reading does not hold the leave up.
     leave_requested: Arc<tokio::sync::Notify>,
     limits: Limits,
+    /// The end-to-end payload codec, to refuse an encoded request the router cannot carry
+    /// before it is queued.
+    payload_codec: Option<Arc<dyn crate::e2ee::PayloadCodec>>,
 }
 
 impl Drop for Shared {
@@ -309,6 +312,25 @@ impl Session {
                 CloseInitiator::Transport,
             )
         })
+    }
+
+    /// Refuses a CALL (`router_role` `dealer`) or PUBLISH (`broker`) to `uri` that the payload
+    /// codec would encode, if the router did not announce the payload passthru mode: sending
+    /// it would be a protocol violation.
+    pub(crate) fn check_payload_route(&self, uri: &str, router_role: &'static str) -> Result<()> {
+        let Some(codec) = &self.shared.payload_codec else {
+            return Ok(());
+        };
+        if !codec.encodes(crate::e2ee::PayloadRole::Originator, uri)
+            || crate::e2ee::router_announces(&self.shared.current().details, router_role)
+        {
+            return Ok(());
+        }
+        Err(crate::e2ee::PayloadCodecError::RouterUnsupported {
+            role: router_role,
+            uri: uri.to_owned(),
+        }
+        .into())
     }
 
     pub(crate) fn uri_check(&self) -> UriCheck {

@@ -16,6 +16,8 @@ enum Expect {
     StrList,
     DictList,
     OneOf(&'static [&'static str]),
+    /// One of the choices, or a custom `x_...` name (as Autobahn's `is_valid_enc_algo`).
+    OneOfOrCustom(&'static [&'static str]),
 }
 
 /// Every well-known Options/Details key of the messages that carry request options or delivery details.
@@ -61,7 +63,10 @@ const KNOWN_KEYS: &[(&str, Expect)] = &[
     // Router-to-router forwarding and end-to-end encryption (also seen on client links)
     ("transaction_hash", Expect::Str),
     ("forward_for", Expect::DictList),
-    ("enc_algo", Expect::OneOf(&["cryptobox", "mqtt", "xbr"])),
+    (
+        "enc_algo",
+        Expect::OneOfOrCustom(&["cryptobox", "mqtt", "xbr"]),
+    ),
     ("enc_serializer", Expect::Str),
     ("ppt_scheme", Expect::Str),
     ("ppt_serializer", Expect::Str),
@@ -87,6 +92,9 @@ fn check(expect: Expect, value: &Value) -> Result<(), String> {
             .as_list()
             .is_some_and(|l| l.iter().all(|v| matches!(v, Value::Dict(_)))),
         Expect::OneOf(choices) => value.as_str().is_some_and(|s| choices.contains(&s)),
+        Expect::OneOfOrCustom(choices) => value
+            .as_str()
+            .is_some_and(|s| choices.contains(&s) || s.starts_with("x_")),
     };
     if ok {
         return Ok(());
@@ -100,6 +108,9 @@ fn check(expect: Expect, value: &Value) -> Result<(), String> {
         Expect::StrList => "a list of strings".to_owned(),
         Expect::DictList => "a list of dicts".to_owned(),
         Expect::OneOf(choices) => format!("one of {}", choices.join(", ")),
+        Expect::OneOfOrCustom(choices) => {
+            format!("one of {}, or a custom x_... name", choices.join(", "))
+        }
     };
     Err(format!(
         "must be {wanted}, got {}",

@@ -28,7 +28,8 @@ pub(crate) struct Subscription {
 struct Retained {
     publication: Id,
     payload: Payload,
-    /// The publisher's disclosure, when it was disclosed.
+    /// The details every event of it carries: the publisher's disclosure, when it was
+    /// disclosed, and the payload passthru options.
     publisher: Dict,
     filter: Filter,
 }
@@ -236,6 +237,8 @@ impl Realm {
                 );
             }
         }
+        // Every event of the publication carries them, retained ones too.
+        super::passthru::forward(&options, &mut publisher);
         let filter = Filter::from_options(&options, Some(session));
         let publication = crate::ids::random_id();
         if options.get("retain").and_then(Value::as_bool) == Some(true) {

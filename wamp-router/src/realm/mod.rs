@@ -7,6 +7,7 @@ mod dealer;
 mod handle;
 mod meta;
 pub(crate) mod outbox;
+mod passthru;
 mod patterns;
 pub(crate) mod session;
 
@@ -111,6 +112,8 @@ impl Realm {
         }
         dealer.extend(meta);
         broker.extend(meta);
+        dealer.extend(passthru::FEATURES);
+        broker.extend(passthru::FEATURES);
         let mut roles = Dict::new();
         roles.insert("dealer".into(), features(&dealer));
         roles.insert("broker".into(), features(&broker));

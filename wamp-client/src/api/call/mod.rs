@@ -335,6 +335,8 @@ impl<'a> Call<'a> {
         self.session
             .uri_check()
             .check(&self.procedure, UriUse::Reference)?;
+        self.session
+            .check_payload_route(&self.procedure, "dealer")?;
         let (args, kwargs) = self.arguments.finish()?;
         let extra = RequestExtra {
             options: self.options,

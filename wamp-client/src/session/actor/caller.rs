@@ -6,6 +6,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use super::requests::{Awaiting, Pending};
 use super::{SessionTask, Step};
+use crate::e2ee::PayloadRole;
 use crate::error::{CloseReason, Error, ErrorUri, Result, WampError};
 use crate::options::CancelMode;
 use crate::payload::CallResult;
@@ -144,7 +145,9 @@ impl SessionTask {
             idempotent,
             wait: _,
         } = RequestExtra::unpack(extra);
-        let retained = (idempotent || matches!(reply, CallReply::Stream(_))).then(|| {
+        // The procedure is kept too for a call whose answer may need decoding.
+        let keeps_procedure = matches!(reply, CallReply::Stream(_)) || self.codec.is_some();
+        let retained = (idempotent || keeps_procedure).then(|| {
             Box::new(RetainedCall {
                 procedure: procedure.clone(),
                 resend: idempotent.then(|| Resend {
@@ -154,6 +157,14 @@ impl SessionTask {
                 }),
             })
         });
+        let mut options = options;
+        let payload = match self.seal_call(&procedure, &mut options, args, kwargs) {
+            Ok(payload) => payload,
+            Err(error) => {
+                reply.send(Err(error));
+                return Ok(());
+            }
+        };
         let pending = Pending::Call(PendingCall {
             key,
             reply,
@@ -167,7 +178,7 @@ impl SessionTask {
                     request,
                     options,
                     procedure,
-                    payload: Payload::new(args, kwargs),
+                    payload,
                 },
                 Some(pending),
             )
@@ -181,8 +192,15 @@ impl SessionTask {
         let Some((retained, Some(resend))) = call.retained.as_ref().map(|r| (r, &r.resend)) else {
             return Ok(());
         };
-        let (options, procedure) = (resend.options.clone(), retained.procedure.clone());
-        let payload = Payload::new(resend.args.clone(), resend.kwargs.clone());
+        let (mut options, procedure) = (resend.options.clone(), retained.procedure.clone());
+        let (args, kwargs) = (resend.args.clone(), resend.kwargs.clone());
+        let payload = match self.seal_call(&procedure, &mut options, args, kwargs) {
+            Ok(payload) => payload,
+            Err(error) => {
+                call.fail(error);
+                return Ok(());
+            }
+        };
         let key = call.key;
         let request = self
             .request(
@@ -265,13 +283,67 @@ impl SessionTask {
         if !last {
             options.insert("progress".into(), Value::Bool(true));
         }
+        let payload = match self.seal_call(&procedure, &mut options, args, kwargs) {
+            Ok(payload) => payload,
+            Err(error) => {
+                if let Some(call) = self.caller.pending.remove(&request) {
+                    self.caller.keys.remove(&call.key);
+                    call.fail(error);
+                }
+                return self.cancel_at_router(request).await;
+            }
+        };
         self.send(Message::Call {
             request,
             options,
             procedure,
-            payload: Payload::new(args, kwargs),
+            payload,
         })
         .await
+    }
+
+    /// A CALL's payload, encoded if the payload codec has a key for the procedure.
+    fn seal_call(
+        &self,
+        procedure: &str,
+        options: &mut Dict,
+        args: Vec<Value>,
+        kwargs: Dict,
+    ) -> Result<Payload> {
+        let role = PayloadRole::Originator;
+        Ok(self.seal(role, "dealer", procedure, options, args, kwargs)?)
+    }
+
+    /// Decodes an encoded RESULT (keyed by the procedure) or ERROR (keyed by the error URI, as
+    /// Autobahn does); one that cannot be decoded ends the call with the codec's error.
+    fn open_answer(
+        &self,
+        call: &PendingCall,
+        answer: std::result::Result<CallResult, WampError>,
+    ) -> Result<CallResult> {
+        let role = PayloadRole::Originator;
+        match answer {
+            Ok(mut result) => {
+                let procedure = call.retained.as_ref().map_or("", |r| r.procedure.as_str());
+                let CallResult {
+                    args,
+                    kwargs,
+                    details,
+                } = &mut result;
+                self.open(role, true, procedure, details, args, kwargs)?;
+                Ok(result)
+            }
+            Err(mut error) => {
+                let WampError {
+                    uri,
+                    args,
+                    kwargs,
+                    details,
+                } = &mut error;
+                self.open(role, false, uri.as_str(), details, args, kwargs)?;
+                Err(Error::Wamp(call.error(error)))
+            }
+        }
     }
 
     /// RESULT or ERROR for a call; `what` names the message. Progressive results go to a
@@ -288,12 +360,18 @@ impl SessionTask {
         else {
             return Ok(());
         };
-        let outcome = match answer {
-            Ok(result) if result.is_progress() => {
+        let progress = matches!(&answer, Ok(result) if result.is_progress());
+        let outcome = match self.open_answer(&call, answer) {
+            Ok(result) if progress => {
                 return self.on_progress(request, call, result).await;
             }
-            Ok(result) => Ok(result),
-            Err(error) => Err(Error::Wamp(call.error(error))),
+            Err(error @ Error::PayloadCodec(_)) if progress => {
+                // More results would follow: the call ends here, and is canceled at the router.
+                self.caller.keys.remove(&call.key);
+                call.fail(error);
+                return self.cancel_at_router(request).await;
+            }
+            outcome => outcome,
         };
         self.caller.keys.remove(&call.key);
         match call.reply {
@@ -337,6 +415,11 @@ impl SessionTask {
             "a call's progressive results are not read fast enough; canceling it"
         );
         call.fail(Error::ProgressOverflow { limit });
+        self.cancel_at_router(request).await
+    }
+
+    /// Cancels a call this client has given up on (`killnowait`), if the dealer can cancel.
+    async fn cancel_at_router(&mut self, request: Id) -> Step {
         if self.caller.router_supports_cancel {
             let mut options = Dict::new();
             options.insert("mode".into(), Value::from(CancelMode::KillNoWait.as_str()));

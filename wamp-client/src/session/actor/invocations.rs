@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::callee::Callee;
 use super::{SessionTask, State, Step};
+use crate::e2ee::{PayloadCodecError, PayloadRole};
 use crate::error::{ErrorUri, WampError};
 use crate::payload::Arguments;
 use crate::payload::{Invocation, InvocationInput, ProgressSender};
@@ -35,6 +36,9 @@ pub(super) struct RunningInvocation {
     receive_progress: bool,
     /// The INTERRUPT mode, once interrupted.
     interrupted: Option<InterruptMode>,
+    /// The procedure, if the invocation arrived end-to-end encoded: its input chunks are
+    /// decoded, and its answers encoded, with the procedure's key.
+    sealed: Option<Box<str>>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -77,7 +81,7 @@ impl SessionTask {
     ) -> Step {
         let progress_chunk = details.get("progress").and_then(Value::as_bool) == Some(true);
         // A further chunk of a progressive invocation that is already running.
-        if let Some(running) = self.callee.invocations.get_mut(&request) {
+        if let Some(running) = self.callee.invocations.get(&request) {
             if running.input.is_none() || running.registration != registration {
                 // Not a chunk this invocation takes: the router reused the id of a running
                 // invocation, and taking it as input would leave its caller waiting forever.
@@ -86,7 +90,18 @@ impl SessionTask {
                 );
                 return Err(self.protocol_violation(reason).await);
             }
-            let (args, kwargs) = payload.into_parts();
+            let (mut args, mut kwargs) = payload.into_parts();
+            // The chunks of an invocation that arrived encoded are encoded too.
+            let strict = running.sealed.is_some();
+            let procedure = running.sealed.clone().unwrap_or_default();
+            let role = PayloadRole::Responder;
+            let opened = self.open(role, strict, &procedure, &details, &mut args, &mut kwargs);
+            if let Err(error) = opened {
+                return self.stop_invocation(request, undecodable(&error)).await;
+            }
+            let Some(running) = self.callee.invocations.get_mut(&request) else {
+                return Ok(());
+            };
             if let Some(input) = &running.input {
                 // Never wait for a slow handler: one that falls too far behind is stopped.
                 if let Err(mpsc::error::TrySendError::Full(_)) =
@@ -141,7 +156,20 @@ impl SessionTask {
             (None, None)
         };
         let cancel = CancellationToken::new();
-        let (args, kwargs) = payload.into_parts();
+        let (mut args, mut kwargs) = payload.into_parts();
+        let role = PayloadRole::Responder;
+        let sealed = match self.open(role, true, &procedure, &details, &mut args, &mut kwargs) {
+            Ok(sealed) => sealed.then(|| procedure.clone().into_boxed_str()),
+            Err(error) => {
+                // The handler never sees it; the caller learns why. Further input chunks of it
+                // are dropped.
+                if progress_chunk {
+                    self.callee.finished_invocations.remember(request);
+                }
+                let answer = error_message(code::INVOCATION, request, undecodable(&error));
+                return self.send(answer).await;
+            }
+        };
         let invocation = Invocation {
             procedure,
             registration,
@@ -198,6 +226,7 @@ impl SessionTask {
                 progressive_input: progress_chunk,
                 receive_progress,
                 interrupted: None,
+                sealed,
             },
         );
         Ok(())
@@ -206,19 +235,10 @@ impl SessionTask {
     /// A progressive invocation's handler fell more than the buffer behind its input: it is
     /// answered with an error, gets no more chunks, and is aborted.
     async fn input_overflow(&mut self, request: Id) -> Step {
-        let Some(running) = self.callee.invocations.remove(&request) else {
-            return Ok(());
-        };
-        running.cancel.cancel();
-        running.task.abort();
-        self.callee.finished_invocations.remember(request);
         tracing::warn!(
             request,
             "an invocation handler is too slow reading its input; stopping it"
         );
-        if running.interrupted == Some(InterruptMode::KillNoWait) {
-            return Ok(());
-        }
         let error = WampError::with_message(
             ErrorUri::RuntimeError,
             format!(
@@ -226,6 +246,21 @@ impl SessionTask {
                 self.limits.max_progress_buffer
             ),
         );
+        self.stop_invocation(request, error).await
+    }
+
+    /// Stops a running invocation: its handler is aborted, gets no more input, and the caller
+    /// is answered with `error`.
+    async fn stop_invocation(&mut self, request: Id, error: WampError) -> Step {
+        let Some(running) = self.callee.invocations.remove(&request) else {
+            return Ok(());
+        };
+        running.cancel.cancel();
+        running.task.abort();
+        self.callee.finished_invocations.remember(request);
+        if running.interrupted == Some(InterruptMode::KillNoWait) {
+            return Ok(());
+        }
         self.send(error_message(code::INVOCATION, request, error))
             .await
     }
@@ -273,12 +308,9 @@ impl SessionTask {
                 }
                 let mut options = Dict::new();
                 options.insert("progress".into(), Value::Bool(true));
-                self.send(Message::Yield {
-                    request,
-                    options,
-                    payload: Payload::new(args, kwargs),
-                })
-                .await
+                let sealed = running.sealed.as_deref();
+                let message = self.answer(request, sealed, options, Ok((args, kwargs)));
+                self.send(message).await
             }
             Outcome::Final { request, result } => {
                 let Some(running) = self.callee.invocations.remove(&request) else {
@@ -291,14 +323,8 @@ impl SessionTask {
                     // The dealer answered the caller already.
                     return Ok(());
                 }
-                let message = match result {
-                    Ok(Arguments { args, kwargs }) => Message::Yield {
-                        request,
-                        options: Dict::new(),
-                        payload: Payload::new(args, kwargs),
-                    },
-                    Err(error) => error_message(code::INVOCATION, request, error),
-                };
+                let result = result.map(|Arguments { args, kwargs }| (args, kwargs));
+                let message = self.answer(request, running.sealed.as_deref(), Dict::new(), result);
                 self.send(message).await
             }
             Outcome::GraceExpired { request } => {
@@ -342,5 +368,64 @@ fn error_message(request_type: u64, request: Id, error: WampError) -> Message {
         details: error.details,
         error: error.uri.as_str().to_owned(),
         payload: Payload::new(error.args, error.kwargs),
+    }
+}
+
+/// The error a callee answers an invocation with whose payload it cannot decode (Autobahn's
+/// URIs: `wamp.error.encryption.decrypt_error`, `...trusted_uri_mismatch`).
+fn undecodable(error: &PayloadCodecError) -> WampError {
+    WampError::with_message(ErrorUri::from(error.error_uri()), error.to_string())
+}
+
+impl SessionTask {
+    /// The YIELD or ERROR answering an invocation; for one that arrived encoded (`sealed` names
+    /// its procedure), encoded too: a YIELD with the procedure's key, an ERROR with the error
+    /// URI's (as Autobahn). What cannot be encoded is not sent in the clear: the caller gets a
+    /// `wamp.error.runtime_error` without the payload instead.
+    fn answer(
+        &self,
+        request: Id,
+        sealed: Option<&str>,
+        mut options: Dict,
+        result: Result<(Vec<Value>, Dict), WampError>,
+    ) -> Message {
+        let role = PayloadRole::Responder;
+        let sealed_result = match (sealed, result) {
+            (None, Ok((args, kwargs))) => Ok(Message::Yield {
+                request,
+                options,
+                payload: Payload::new(args, kwargs),
+            }),
+            (None, Err(error)) => Ok(error_message(code::INVOCATION, request, error)),
+            (Some(procedure), Ok((args, kwargs))) => self
+                .seal(role, "dealer", procedure, &mut options, args, kwargs)
+                .map(|payload| Message::Yield {
+                    request,
+                    options,
+                    payload,
+                }),
+            (Some(_), Err(mut error)) => {
+                let (args, kwargs) = (
+                    std::mem::take(&mut error.args),
+                    std::mem::take(&mut error.kwargs),
+                );
+                let uri = error.uri.as_str().to_owned();
+                self.seal(role, "dealer", &uri, &mut error.details, args, kwargs)
+                    .map(|payload| Message::Error {
+                        request_type: code::INVOCATION,
+                        request,
+                        details: error.details,
+                        error: uri,
+                        payload,
+                    })
+            }
+        };
+        sealed_result.unwrap_or_else(|error| {
+            let error = WampError::with_message(
+                ErrorUri::RuntimeError,
+                format!("the callee could not encode its answer: {error}"),
+            );
+            error_message(code::INVOCATION, request, error)
+        })
     }
 }

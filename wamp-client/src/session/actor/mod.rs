@@ -18,6 +18,7 @@ mod handoff;
 mod inbound;
 mod invocations;
 mod outbound;
+mod passthru;
 mod publisher;
 mod reconnect;
 mod request_ids;
@@ -64,6 +65,7 @@ pub(super) struct TaskConfig {
     /// Signalled by `Session::leave` (and when the last handle goes): see `outbound`.
     pub(super) leave_requested: Arc<Notify>,
     pub(super) limits: super::Limits,
+    pub(super) payload_codec: Option<Arc<dyn crate::e2ee::PayloadCodec>>,
 }
 
 /// Where the session is in its life; the commands of the handles are taken accordingly.
@@ -123,6 +125,8 @@ pub(super) struct SessionTask {
     limits: super::Limits,
     /// The length of the frame being handled: an event's size for its queue's byte budget.
     frame_len: usize,
+    /// Encodes and decodes end-to-end payloads (see `passthru`).
+    codec: Option<Arc<dyn crate::e2ee::PayloadCodec>>,
 }
 
 /// `Err` carries why the session ends; the main loop stops on it.
@@ -163,6 +167,7 @@ impl SessionTask {
             handoff: Handoff::default(),
             limits: config.limits,
             frame_len: 0,
+            codec: config.payload_codec,
         }
     }
 

@@ -6,10 +6,11 @@ use tokio::sync::oneshot;
 
 use super::requests::{Awaiting, Pending};
 use super::{SessionTask, Step};
+use crate::e2ee::PayloadRole;
 use crate::error::{CloseReason, Error, Result, WampError};
 use crate::session::command::RequestExtra;
 use crate::value::Value;
-use crate::wire::{Id, Message, Payload, code};
+use crate::wire::{Id, Message, code};
 
 /// Where an acknowledged publication's id (or its error) goes.
 pub(super) type Ack = oneshot::Sender<Result<Id>>;
@@ -56,12 +57,23 @@ impl SessionTask {
         if ack.is_some() {
             options.insert("acknowledge".into(), Value::Bool(true));
         }
+        let role = PayloadRole::Originator;
+        let payload = match self.seal(role, "broker", &topic, &mut options, args, kwargs) {
+            Ok(payload) => payload,
+            Err(error) => {
+                match ack {
+                    Some(ack) => drop(ack.send(Err(error.into()))),
+                    None => tracing::warn!(%error, "dropping a publication"),
+                }
+                return Ok(());
+            }
+        };
         self.request(
             |request| Message::Publish {
                 request,
                 options,
                 topic,
-                payload: Payload::new(args, kwargs),
+                payload,
             },
             ack.map(Pending::Publish),
         )

@@ -7,6 +7,7 @@ use tokio::sync::oneshot;
 use super::requests::{Awaiting, Pending};
 use super::subscriptions::SubscriptionEntry;
 use super::{SessionTask, State, Step, revocation_reason};
+use crate::e2ee::PayloadRole;
 use crate::error::{Error, Result, WampError};
 use crate::payload::Event;
 use crate::session::command::{Command, SubscribeRequest};
@@ -329,7 +330,18 @@ impl SessionTask {
             .and_then(Value::as_str)
             .unwrap_or_else(|| entry.topic())
             .to_owned();
-        let (args, kwargs) = payload.into_parts();
+        let (mut args, mut kwargs) = payload.into_parts();
+        let payload_error = self
+            .open(
+                PayloadRole::Responder,
+                true,
+                &topic,
+                &details,
+                &mut args,
+                &mut kwargs,
+            )
+            .err()
+            .map(Box::new);
         let session = self
             .shared
             .upgrade()
@@ -342,6 +354,7 @@ impl SessionTask {
             kwargs,
             details,
             session,
+            payload_error,
         };
         // Every local subscription sharing this router subscription gets every event. A
         // subscriber whose stream was dropped gets none (the queue sees to that) and is removed

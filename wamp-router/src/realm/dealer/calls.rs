@@ -54,7 +54,7 @@ impl Realm {
         let progress = flag(&options, "progress");
         // A continuation of progressive input goes to the invocation it belongs to.
         if let Some(&invocation) = state.dealer.by_call.get(&(session, request)) {
-            return state.continue_call(request, invocation, progress, payload);
+            return state.continue_call(request, invocation, &options, payload);
         }
         let refuse = |state: &State, uri: &str, message: &str| {
             state.send(session, error(code::CALL, request, uri, message));
@@ -144,6 +144,7 @@ impl Realm {
         if pattern {
             details.insert("procedure".into(), Value::from(procedure.as_str()));
         }
+        crate::realm::passthru::forward(&options, &mut details);
         if flag(&options, "disclose_me") || callee.disclose_caller || self.config.disclose_callers {
             if let Some(caller) = state.sessions.get(&session) {
                 details.insert("caller".into(), Value::from(session));
@@ -217,9 +218,10 @@ impl State {
         &mut self,
         request: Id,
         invocation: Id,
-        progress: bool,
+        options: &Dict,
         payload: Payload,
     ) -> Result<(), Violation> {
+        let progress = flag(options, "progress");
         let Some(pending) = self.dealer.pending.get_mut(&invocation) else {
             return Ok(());
         };
@@ -234,6 +236,7 @@ impl State {
         if progress {
             details.insert("progress".into(), Value::Bool(true));
         }
+        crate::realm::passthru::forward(options, &mut details);
         self.send(
             callee,
             Message::Invocation {
@@ -274,6 +277,7 @@ impl State {
             if pending.receive_progress {
                 let mut details = Dict::new();
                 details.insert("progress".into(), Value::Bool(true));
+                crate::realm::passthru::forward(options, &mut details);
                 let (caller, call) = (pending.caller, pending.call);
                 self.send(
                     caller,
@@ -287,11 +291,13 @@ impl State {
             return;
         }
         if let Some(pending) = self.finish(request) {
+            let mut details = Dict::new();
+            crate::realm::passthru::forward(options, &mut details);
             self.send(
                 pending.caller,
                 Message::Result {
                     request: pending.call,
-                    details: Dict::new(),
+                    details,
                     payload,
                 },
             );
