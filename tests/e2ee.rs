@@ -491,6 +491,10 @@ mod typed {
         /// A secret was stored.
         #[wamp(event)]
         async fn stored(&self, name: String, size: u32);
+
+        /// The vault was wiped: an event without arguments.
+        #[wamp(event)]
+        async fn wiped(&self);
     }
 
     struct Keeper(mpsc::UnboundedSender<(String, u32)>);
@@ -502,6 +506,10 @@ mod typed {
 
         async fn stored(&self, name: String, size: u32) {
             let _ = self.0.send((name, size));
+        }
+
+        async fn wiped(&self) {
+            let _ = self.0.send(("wiped".to_owned(), 0));
         }
     }
 
@@ -518,8 +526,8 @@ mod typed {
             VaultService::register_with_error_hook(
                 &service_session,
                 Keeper(heard),
-                move |event, _error| {
-                    let _ = problems.send(event.payload_error().cloned());
+                move |event, error| {
+                    let _ = problems.send((event.payload_error().cloned(), error));
                 },
             ),
         )
@@ -548,11 +556,33 @@ mod typed {
         )
         .await
         .unwrap();
-        let problem = within("hook", undecodable.recv()).await.flatten();
+        let problem = within("hook", undecodable.recv()).await;
         assert!(
-            matches!(problem, Some(PayloadCodecError::Decrypt { .. })),
+            matches!(
+                &problem,
+                Some((
+                    Some(PayloadCodecError::Decrypt { .. }),
+                    Error::PayloadCodec(PayloadCodecError::Decrypt { .. })
+                ))
+            ),
             "{problem:?}"
         );
+        // Nor does a handler without parameters, which has nothing to decode.
+        within("intruder", VaultClient::new(&intruder).wiped())
+            .await
+            .unwrap();
+        let problem = within("hook", undecodable.recv()).await;
+        assert!(
+            matches!(
+                &problem,
+                Some((_, Error::PayloadCodec(PayloadCodecError::Decrypt { .. })))
+            ),
+            "{problem:?}"
+        );
+        // A `wiped` from a key holder still runs the handler.
+        within("wiped", client.wiped()).await.unwrap();
+        let event = within("event", events.recv()).await;
+        assert_eq!(event, Some(("wiped".to_owned(), 0)));
         assert!(events.try_recv().is_err());
     }
 }

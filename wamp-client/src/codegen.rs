@@ -217,6 +217,25 @@ pub fn event_problem(event: &Event, hook: Option<&EventErrorHook>, problem: &str
     }
 }
 
+/// Whether `event` arrived with an end-to-end encoded payload that could not be decoded (see
+/// [`Event::payload_error`]): then no typed handler may run, not even one without parameters.
+/// The problem is logged and, if the service has one, given to its error hook as
+/// [`Error::PayloadCodec`].
+pub fn event_unreadable(event: &Event, hook: Option<&EventErrorHook>) -> bool {
+    let Some(error) = event.payload_error() else {
+        return false;
+    };
+    tracing::warn!(
+        topic = event.topic.as_str(),
+        problem = %error,
+        "dropping an event whose payload cannot be decoded"
+    );
+    if let Some(hook) = hook {
+        hook(event, Error::PayloadCodec(error.clone()));
+    }
+    true
+}
+
 /// Logs an error an event handler returned.
 pub fn event_handler_failed<E: std::fmt::Debug>(topic: &str, error: E) {
     tracing::warn!(topic, error = ?error, "event handler failed");
