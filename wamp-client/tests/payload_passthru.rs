@@ -229,21 +229,21 @@ async fn a_router_that_did_not_announce_the_mode_gets_no_encoded_request() {
     .await;
 }
 
-/// The next CALL, encoded for `com.secret.add`: its request id and arguments.
-async fn next_call(peer: &mut RouterPeer) -> (Id, Vec<Value>) {
+/// The next CALL, encoded for `procedure`: its request id and arguments.
+async fn next_call(peer: &mut RouterPeer, procedure: &str) -> (Id, Vec<Value>) {
     let (request, options, payload) = expect_message!(
         peer,
         Message::Call { request, options, payload, .. } => (request, options, payload)
     );
     let (uri, args) = unmark(&options, payload);
-    assert_eq!(uri, "com.secret.add");
+    assert_eq!(uri, procedure);
     (request, args)
 }
 
 /// The router's side of `calls_and_their_answers_are_encoded`.
 async fn answer_calls(mut peer: RouterPeer) -> RouterPeer {
     // A good answer, a tampered one, one made for another procedure, an encoded error.
-    let (request, args) = next_call(&mut peer).await;
+    let (request, args) = next_call(&mut peer, "com.secret.add").await;
     assert_eq!(args, vec![Value::from(1), Value::from(2)]);
     let (details, payload) = encoded("com.secret.add", vec![Value::from(3)]);
     peer.send(Message::Result {
@@ -252,7 +252,7 @@ async fn answer_calls(mut peer: RouterPeer) -> RouterPeer {
         payload,
     })
     .await;
-    let (request, _) = next_call(&mut peer).await;
+    let (request, _) = next_call(&mut peer, "com.secret.add").await;
     let (details, payload) = garbled();
     peer.send(Message::Result {
         request,
@@ -260,7 +260,7 @@ async fn answer_calls(mut peer: RouterPeer) -> RouterPeer {
         payload,
     })
     .await;
-    let (request, _) = next_call(&mut peer).await;
+    let (request, _) = next_call(&mut peer, "com.secret.add").await;
     let (details, payload) = encoded("com.secret.other", vec![Value::from(3)]);
     peer.send(Message::Result {
         request,
@@ -268,7 +268,7 @@ async fn answer_calls(mut peer: RouterPeer) -> RouterPeer {
         payload,
     })
     .await;
-    let (request, _) = next_call(&mut peer).await;
+    let (request, _) = next_call(&mut peer, "com.secret.add").await;
     let (details, payload) = encoded("com.secret.error.nope", vec![Value::from("no")]);
     let error = "com.secret.error.nope".to_owned();
     let request_type = code::CALL;
@@ -472,7 +472,7 @@ async fn plain_payloads_where_the_codec_requires_encoding_are_refused() {
             }
             // A plain RESULT is refused; a plain ERROR (the router makes some) is not.
             for answer in 0..2 {
-                let (request, _) = next_strict_call(&mut peer).await;
+                let (request, _) = next_call(&mut peer, "com.secret.strict.add").await;
                 if answer == 0 {
                     let details = Dict::new();
                     peer.send(Message::Result {
@@ -524,15 +524,4 @@ async fn plain_payloads_where_the_codec_requires_encoding_are_refused() {
         let (_peer, _client) = tokio::join!(script, client);
     })
     .await;
-}
-
-/// The next CALL, encoded for `com.secret.strict.add`.
-async fn next_strict_call(peer: &mut RouterPeer) -> (Id, Vec<Value>) {
-    let (request, options, payload) = expect_message!(
-        peer,
-        Message::Call { request, options, payload, .. } => (request, options, payload)
-    );
-    let (uri, args) = unmark(&options, payload);
-    assert_eq!(uri, "com.secret.strict.add");
-    (request, args)
 }
