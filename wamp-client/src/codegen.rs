@@ -218,10 +218,9 @@ pub fn event_problem(event: &Event, hook: Option<&EventErrorHook>, problem: &str
 }
 
 /// Whether `event` arrived with an end-to-end encoded payload that could not be decoded (see
-/// [`Event::payload_error`]): then no typed handler may run, not even one without parameters.
-/// The problem is logged and, if the service has one, given to its error hook as
-/// [`Error::PayloadCodec`].
-pub fn event_unreadable(event: &Event, hook: Option<&EventErrorHook>) -> bool {
+/// [`Event::payload_error`]): then no typed handler may run. The problem is logged and, if the
+/// service has one, given to its error hook as [`Error::PayloadCodec`].
+fn event_unreadable(event: &Event, hook: Option<&EventErrorHook>) -> bool {
     let Some(error) = event.payload_error() else {
         return false;
     };
@@ -432,9 +431,20 @@ impl<'a> ServiceBuilder<'a> {
             subscribe = subscribe.option(*key, value.clone());
         }
         let subscription = subscribe.await?;
+        // An event whose encrypted payload did not decode runs no handler, not even one
+        // without parameters: the hook hears of it instead.
+        let hook = self.event_error_hook.clone();
+        let guarded = move |event: Event| {
+            let run = (!event_unreadable(&event, hook.as_ref())).then(|| handler(event));
+            async move {
+                if let Some(run) = run {
+                    run.await;
+                }
+            }
+        };
         self.registration
             .subscriptions
-            .push(subscription.handle(handler));
+            .push(subscription.handle(guarded));
         Ok(())
     }
 

@@ -208,12 +208,32 @@ pub trait PayloadCodec: fmt::Debug + Send + Sync + 'static {
     }
 }
 
-/// Whether the router announced the passthru mode for `role` (`dealer` or `broker`), under the
-/// specification's name or Crossbar.io's.
-pub(crate) fn router_announces(details: &crate::SessionDetails, role: &str) -> bool {
-    ANNOUNCED_AS
-        .iter()
-        .any(|feature| details.router_supports(role, feature))
+/// Refuses an originator's CALL (`router_role` `dealer`) or PUBLISH (`broker`) to `uri` that
+/// `codec` would encode, unless the router announced the passthru mode for that role, under the
+/// specification's name or Crossbar.io's: sending it would be a protocol violation. `details`
+/// are the router's (looked up only for a URI the codec encodes; `None` once the session is
+/// gone).
+pub(crate) fn check_route(
+    codec: &dyn PayloadCodec,
+    uri: &str,
+    router_role: &'static str,
+    details: impl FnOnce() -> Option<std::sync::Arc<crate::SessionDetails>>,
+) -> Result<(), PayloadCodecError> {
+    if !codec.encodes(PayloadRole::Originator, uri) {
+        return Ok(());
+    }
+    let announced = details().is_some_and(|details| {
+        ANNOUNCED_AS
+            .iter()
+            .any(|feature| details.router_supports(router_role, feature))
+    });
+    if announced {
+        return Ok(());
+    }
+    Err(PayloadCodecError::RouterUnsupported {
+        role: router_role,
+        uri: uri.to_owned(),
+    })
 }
 
 /// The feature's names in HELLO and WELCOME: the specification's, and Autobahn's and

@@ -321,16 +321,13 @@ impl Session {
         let Some(codec) = &self.shared.payload_codec else {
             return Ok(());
         };
-        if !codec.encodes(crate::e2ee::PayloadRole::Originator, uri)
-            || crate::e2ee::router_announces(&self.shared.current().details, router_role)
-        {
-            return Ok(());
-        }
-        Err(crate::e2ee::PayloadCodecError::RouterUnsupported {
-            role: router_role,
-            uri: uri.to_owned(),
-        }
-        .into())
+        let details = || Some(self.shared.current().details);
+        Ok(crate::e2ee::check_route(
+            &**codec,
+            uri,
+            router_role,
+            details,
+        )?)
     }
 
     pub(crate) fn uri_check(&self) -> UriCheck {

@@ -381,9 +381,6 @@ fn event(service: &ServiceDef, method: &MethodDef) -> TokenStream {
                     let __wamp_service = ::core::clone::Clone::clone(&__wamp_service);
                     let __wamp_hook = ::core::clone::Clone::clone(&__wamp_hook);
                     async move {
-                        if #krate::__private::event_unreadable(&__wamp_event, __wamp_hook.as_ref()) {
-                            return;
-                        }
                         let __wamp_params = #krate::__private::Params::of_event(&__wamp_event);
                         #body
                         #finish

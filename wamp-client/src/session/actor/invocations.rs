@@ -93,9 +93,9 @@ impl SessionTask {
             let (mut args, mut kwargs) = payload.into_parts();
             // The chunks of an invocation that arrived encoded are encoded too.
             let strict = running.sealed.is_some();
-            let procedure = running.sealed.clone().unwrap_or_default();
+            let procedure = running.sealed.as_deref().unwrap_or_default();
             let role = PayloadRole::Responder;
-            let opened = self.open(role, strict, &procedure, &details, &mut args, &mut kwargs);
+            let opened = self.open(role, strict, procedure, &details, &mut args, &mut kwargs);
             if let Err(error) = opened {
                 return self.stop_invocation(request, undecodable(&error)).await;
             }

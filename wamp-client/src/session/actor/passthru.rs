@@ -3,7 +3,7 @@
 //! result, invocation or event that carries them is (see [`crate::e2ee`]).
 
 use super::SessionTask;
-use crate::e2ee::{PayloadCodecError, PayloadRole, attach, router_announces, take_encoded};
+use crate::e2ee::{PayloadCodecError, PayloadRole, attach, check_route, take_encoded};
 use crate::value::{Dict, Value};
 use crate::wire::Payload;
 
@@ -26,17 +26,9 @@ impl SessionTask {
         };
         // A responder answers what the router forwarded encoded: only an originator's request
         // needs the router's announcement.
-        if role == PayloadRole::Originator && codec.encodes(role, uri) {
-            let announced = self
-                .shared
-                .upgrade()
-                .is_some_and(|shared| router_announces(&shared.current().details, router_role));
-            if !announced {
-                return Err(PayloadCodecError::RouterUnsupported {
-                    role: router_role,
-                    uri: uri.to_owned(),
-                });
-            }
+        if role == PayloadRole::Originator {
+            let details = || self.shared.upgrade().map(|shared| shared.current().details);
+            check_route(&**codec, uri, router_role, details)?;
         }
         match codec.encode(role, uri, &args, &kwargs)? {
             Some(encoded) => Ok(attach(encoded, codec.wire_form(), options)),
