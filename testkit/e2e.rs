@@ -235,6 +235,61 @@ pub async fn python_json(args: Vec<String>) -> Json {
     }
 }
 
+/// Calls `procedure` once from Autobahn|Python (`peer.py call`) with `serializer`; returns
+/// `{"args", "kwargs"}`, or `{"error", "args", "kwargs"}` for an error.
+///
+/// # Panics
+///
+/// When the peer fails or prints no JSON line.
+pub async fn python_call(
+    serializer: wampkit::Serializer,
+    procedure: &str,
+    args: Json,
+    kwargs: Json,
+) -> Json {
+    python_json(vec![
+        "--serializer".into(),
+        serializer.name().into(),
+        "call".into(),
+        procedure.into(),
+        "--args".into(),
+        args.to_string(),
+        "--kwargs".into(),
+        kwargs.to_string(),
+    ])
+    .await
+}
+
+/// Publishes one event from Autobahn|Python (`peer.py publish`, acknowledged) with
+/// `serializer`.
+///
+/// # Panics
+///
+/// When the peer fails or the router does not acknowledge the publication.
+// Panicking is the point: the test's peer failed.
+#[allow(clippy::panic)]
+pub async fn python_publish(
+    serializer: wampkit::Serializer,
+    topic: &str,
+    args: Json,
+    kwargs: Json,
+) {
+    let out = python_run(vec![
+        "--serializer".into(),
+        serializer.name().into(),
+        "publish".into(),
+        topic.into(),
+        "--args".into(),
+        args.to_string(),
+        "--kwargs".into(),
+        kwargs.to_string(),
+    ])
+    .await;
+    if !out.contains("published") {
+        panic!("python publish failed: {out}");
+    }
+}
+
 /// Starts a long-running Python peer ([`PythonPeer::spawn`] against [`router`]) off the async
 /// runtime and waits up to [`PEER_LIMIT`] for its `ready` line.
 ///

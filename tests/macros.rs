@@ -17,7 +17,9 @@ use std::time::Duration;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Value as Json, json};
 use testkit::PythonPeer;
-use testkit::e2e::{self, python_json, python_line, python_ready, python_run};
+use testkit::e2e::{
+    self, python_call as py_call, python_line, python_publish as py_publish, python_ready,
+};
 use tokio::sync::mpsc;
 use wampkit::{
     ApplicationError, CallError, Error, ErrorUri, InvocationDetails, Serializer, Session, Value,
@@ -68,37 +70,6 @@ async fn python_subscriber(serializer: Serializer, topic: &str) -> PythonPeer {
         "1".into(),
     ])
     .await
-}
-
-/// Calls `procedure` from Autobahn|Python; returns `{"args", "kwargs"}` or `{"error", ...}`.
-async fn py_call(serializer: Serializer, procedure: &str, args: Json, kwargs: Json) -> Json {
-    python_json(vec![
-        "--serializer".into(),
-        serializer.name().into(),
-        "call".into(),
-        procedure.into(),
-        "--args".into(),
-        args.to_string(),
-        "--kwargs".into(),
-        kwargs.to_string(),
-    ])
-    .await
-}
-
-/// Publishes one event from Autobahn|Python (acknowledged).
-async fn py_publish(serializer: Serializer, topic: &str, args: Json, kwargs: Json) {
-    let out = python_run(vec![
-        "--serializer".into(),
-        serializer.name().into(),
-        "publish".into(),
-        topic.into(),
-        "--args".into(),
-        args.to_string(),
-        "--kwargs".into(),
-        kwargs.to_string(),
-    ])
-    .await;
-    assert!(out.contains("published"), "{out}");
 }
 
 /// A message that must mention every one of `needles` (the parameter's name, typically).

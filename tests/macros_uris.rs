@@ -10,8 +10,8 @@
 use std::time::Duration;
 
 use futures_util::{Stream, StreamExt as _};
-use serde_json::{Value as Json, json};
-use testkit::e2e::{connect, python_json, python_line, python_ready, python_run, within};
+use serde_json::json;
+use testkit::e2e::{connect, python_call, python_line, python_publish, python_ready, within};
 use tokio::sync::mpsc;
 use wampkit::{CallError, Error, ErrorUri, InvocationDetails, Serializer, service};
 
@@ -93,19 +93,6 @@ fn prefix(serializer: Serializer, test: &str) -> String {
         std::process::id(),
         serializer.name()
     )
-}
-
-/// Calls `procedure` from Autobahn|Python; returns `{"args", "kwargs"}` or `{"error", ...}`.
-async fn py_call(serializer: Serializer, procedure: &str, args: Json) -> Json {
-    python_json(vec![
-        "--serializer".into(),
-        serializer.name().into(),
-        "call".into(),
-        procedure.into(),
-        "--args".into(),
-        args.to_string(),
-    ])
-    .await
 }
 
 /// Registers tenants `a` and `b` under `{prefix}.a` and `{prefix}.b` on one session; returns
@@ -205,17 +192,19 @@ async fn python_calls_and_publishes_templated_uris(serializer: Serializer) {
     let prefix = prefix(serializer, "py");
     let (_session, _registrations, mut messages) = two_tenants(serializer, &prefix).await;
 
-    let answer = py_call(
+    let answer = python_call(
         serializer,
         &format!("{prefix}.a.user.42.rename"),
         json!(["Ada"]),
+        json!({}),
     )
     .await;
     assert_eq!(answer["args"], json!(["a:42:Ada"]), "{answer}");
-    let answer = py_call(
+    let answer = python_call(
         serializer,
         &format!("{prefix}.b.shelf.poetry.book.7"),
         json!([]),
+        json!({}),
     )
     .await;
     assert_eq!(
@@ -225,10 +214,11 @@ async fn python_calls_and_publishes_templated_uris(serializer: Serializer) {
     );
 
     // A component that does not parse into the parameter's type is the caller's mistake.
-    let answer = py_call(
+    let answer = python_call(
         serializer,
         &format!("{prefix}.a.user.ada.rename"),
         json!(["Ada"]),
+        json!({}),
     )
     .await;
     assert_eq!(answer["error"], "wamp.error.invalid_argument", "{answer}");
@@ -238,16 +228,13 @@ async fn python_calls_and_publishes_templated_uris(serializer: Serializer) {
         "{answer}"
     );
 
-    let out = python_run(vec![
-        "--serializer".into(),
-        serializer.name().into(),
-        "publish".into(),
-        format!("{prefix}.a.room.kitchen.message"),
-        "--args".into(),
-        json!(["soup"]).to_string(),
-    ])
+    python_publish(
+        serializer,
+        &format!("{prefix}.a.room.kitchen.message"),
+        json!(["soup"]),
+        json!({}),
+    )
     .await;
-    assert!(out.contains("published"), "{out}");
     let received = within("message", messages.recv()).await.unwrap();
     assert_eq!(received, ("a", "kitchen".to_owned(), "soup".to_owned()));
 }
