@@ -184,7 +184,7 @@ async fn external_demo(
                 }
             }
             event = news.next() => match event {
-                Some(event) => println!("event: {:?}", event.args),
+                Some(event) => println!("event: {:?}", event.arguments().args),
                 None => return Err("the subscription ended".into()),
             },
             _ = tokio::signal::ctrl_c() => return Ok(()),

@@ -380,17 +380,18 @@ async fn run(session: &Session, command: Command) -> Result<(), Failure> {
                     if result.is_progress() {
                         fields.push(("progress", serde_json::Value::Bool(true)));
                     }
-                    fields.push(("args", list_json(&result.args)));
-                    fields.push(("kwargs", dict_json(&result.kwargs)));
+                    let arguments = result.arguments();
+                    fields.push(("args", list_json(&arguments.args)));
+                    fields.push(("kwargs", dict_json(&arguments.kwargs)));
                     println!("{}", json_line(fields));
                 }
             } else {
-                let result = call.await?;
+                let arguments = call.await?.arguments();
                 println!(
                     "{}",
                     json_line(vec![
-                        ("args", list_json(&result.args)),
-                        ("kwargs", dict_json(&result.kwargs)),
+                        ("args", list_json(&arguments.args)),
+                        ("kwargs", dict_json(&arguments.kwargs)),
                     ])
                 );
             }
@@ -425,12 +426,13 @@ async fn run(session: &Session, command: Command) -> Result<(), Failure> {
                 let Some(event) = events.next().await else {
                     return Err(Failure::Wamp(Error::SessionClosed(session.closed().await)));
                 };
+                let arguments = event.arguments();
                 println!(
                     "{}",
                     json_line(vec![
                         ("topic", serde_json::Value::String(event.topic.clone())),
-                        ("args", list_json(&event.args)),
-                        ("kwargs", dict_json(&event.kwargs)),
+                        ("args", list_json(&arguments.args)),
+                        ("kwargs", dict_json(&arguments.kwargs)),
                     ])
                 );
                 seen += 1;
@@ -442,12 +444,10 @@ async fn run(session: &Session, command: Command) -> Result<(), Failure> {
             match_policy,
         } => {
             let _registration = session
-                .register(procedure, |inv: Invocation| async move {
-                    Ok(Arguments {
-                        args: inv.args,
-                        kwargs: inv.kwargs,
-                    })
-                })
+                .register(
+                    procedure,
+                    |inv: Invocation| async move { Ok(inv.arguments()) },
+                )
                 .match_policy(match_policy.into())
                 .await?;
             println!("registered");

@@ -26,9 +26,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use serde_json::Value as Json;
-use wampkit::{
-    Arguments, Event, Invocation, Registration, Serializer, Session, SessionBuilder, Subscription,
-};
+use wampkit::{Event, Invocation, Registration, Serializer, Session, SessionBuilder, Subscription};
 
 use crate::{PythonPeer, TestRouter};
 
@@ -143,12 +141,7 @@ pub async fn join(builder: SessionBuilder) -> Session {
 // Panicking is the point: a test cannot go on without its procedure.
 #[allow(clippy::panic)]
 pub async fn register_echo(session: &Session, uri: &str) -> Registration {
-    let register = session.register(uri, |inv: Invocation| async move {
-        Ok(Arguments {
-            args: inv.args,
-            kwargs: inv.kwargs,
-        })
-    });
+    let register = session.register(uri, |inv: Invocation| async move { Ok(inv.arguments()) });
     match within("register echo", register).await {
         Ok(registration) => registration,
         Err(e) => panic!("registers {uri}: {e}"),

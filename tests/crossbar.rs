@@ -80,7 +80,7 @@ async fn call_register_and_payloads(serializer: Serializer) {
     let result = within("call kwargs", caller.call(&uri, ()).kwargs(sample()))
         .await
         .unwrap();
-    assert!(result.args.is_empty());
+    assert!(result.arg_count() == 0);
     assert_eq!(result.kwargs::<Sample>().unwrap(), sample());
     assert_eq!(
         result.kwarg::<i64>("negative").unwrap(),
@@ -95,7 +95,10 @@ async fn call_register_and_payloads(serializer: Serializer) {
     )
     .await
     .unwrap();
-    assert_eq!(result.args[0], Value::Bytes(vec![0, 159, 146, 150]));
+    assert_eq!(
+        result.arguments().args[0],
+        Value::Bytes(vec![0, 159, 146, 150])
+    );
 
     // A typed result of the wrong shape is a payload error naming the problem.
     let err = result.arg::<String>(0).unwrap_err();

@@ -69,8 +69,8 @@ async fn python_callee_called_from_rust(serializer: Serializer) {
     )
     .await
     .unwrap();
-    assert_eq!(result.args, tricky_args());
-    assert_eq!(result.kwargs, kwargs);
+    assert_eq!(result.arguments().args, tricky_args());
+    assert_eq!(result.arguments().kwargs, kwargs);
 
     // Python sees native types: int, float, str, bytes (not a list of ints, not a string).
     let described = within(
@@ -126,10 +126,7 @@ async fn rust_callee_called_from_python(serializer: Serializer) {
     let _echo = within(
         "register echo",
         session.register(format!("{prefix}.echo"), |inv: Invocation| async move {
-            Ok(Arguments {
-                args: inv.args,
-                kwargs: inv.kwargs,
-            })
+            Ok(inv.arguments())
         }),
     )
     .await
@@ -138,7 +135,7 @@ async fn rust_callee_called_from_python(serializer: Serializer) {
         "register add",
         session.register(format!("{prefix}.add"), |inv: Invocation| async move {
             // Accept add(a, b) and add(a=.., b=..), as a Python callee would.
-            let (a, b): (i64, i64) = if inv.args.is_empty() {
+            let (a, b): (i64, i64) = if inv.arg_count() == 0 {
                 (inv.kwarg("a")?, inv.kwarg("b")?)
             } else {
                 inv.args()?
@@ -274,7 +271,7 @@ async fn events_both_ways(serializer: Serializer) {
     assert!(published.contains("published"), "{published}");
     let event = within("event", events.next()).await.expect("an event");
     assert_eq!(event.topic, to_rust);
-    assert_eq!(event.args, tricky_args());
+    assert_eq!(event.arguments().args, tricky_args());
     assert_eq!(event.kwarg::<i64>("n").unwrap(), -3);
     assert_eq!(event.kwarg::<f64>("x").unwrap(), 0.5);
     assert!(event.publisher().is_some());

@@ -581,7 +581,7 @@ async fn testaments_are_published_when_the_session_ends() {
     let mut seen = Vec::new();
     for _ in 0..2 {
         let event = next_event(&mut events).await;
-        if event.args.len() == 2 {
+        if event.arg_count() == 2 {
             assert_eq!(
                 event.args::<(u64, String)>().unwrap(),
                 (mortal.id(), "bye".into())
@@ -590,7 +590,7 @@ async fn testaments_are_published_when_the_session_ends() {
         }
         seen.push(
             event
-                .arg::<serde_json::Value>(event.args.len() - 1)
+                .arg::<serde_json::Value>(event.arg_count() - 1)
                 .unwrap(),
         );
     }

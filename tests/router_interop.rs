@@ -163,7 +163,7 @@ async fn register_rust_procedures(
     let fates = Arc::new(Mutex::new(Fates::default()));
     let mut registrations = Vec::new();
     let add = session.register(format!("{prefix}.add"), |inv: Invocation| async move {
-        let (a, b): (i64, i64) = if inv.args.is_empty() {
+        let (a, b): (i64, i64) = if inv.arg_count() == 0 {
             (inv.kwarg("a")?, inv.kwarg("b")?)
         } else {
             inv.args()?
@@ -294,8 +294,8 @@ async fn rust_calls_python(session: &Session, p: &str) {
     )
     .await
     .unwrap();
-    assert_eq!(echoed.args, echo_args());
-    assert_eq!(echoed.kwargs, echo_kwargs());
+    assert_eq!(echoed.arguments().args, echo_args());
+    assert_eq!(echoed.arguments().kwargs, echo_kwargs());
 
     match within("fail", session.call(format!("{p}.fail"), ())).await {
         Err(Error::Wamp(e)) => {

@@ -286,7 +286,7 @@ pub async fn echo(
     inv: wampkit::Invocation,
 ) -> Result<wampkit::Arguments, wampkit::WampError> {
     let mut out = wampkit::Arguments::new();
-    out.args = inv.args;
+    out.args = inv.arguments().args;
     Ok(out)
 }
 

@@ -183,7 +183,7 @@ async fn helpers(
         router.join(Session::builder("memory://fuzz", "realm1").serializer(serializer))
     };
     let callee = join(serializer).await.ok()?;
-    let echo = |inv: Invocation| async move { Ok(Arguments::single(inv.args.len())?) };
+    let echo = |inv: Invocation| async move { Ok(Arguments::single(inv.arg_count())?) };
     let registrations = vec![
         callee.register("com.fuzz.proc", echo).await.ok()?,
         callee

@@ -16,57 +16,64 @@ use serde::de::DeserializeOwned;
 use crate::api::app_error::{ApplicationError, CallError};
 use crate::api::service::ServiceRegistration;
 use crate::error::{Error, Result, WampError};
-use crate::payload::{Arguments, CallResult, Event, Handler, Invocation};
+use crate::payload::{Arguments, CallResult, Event, Handler, Invocation, read};
 use crate::session::Session;
 use crate::uri::UriUse;
 use crate::value::{Dict, Value, ValueError, from_value, to_value};
+use crate::wire::Payload;
 
 /// Reads typed parameters from positional and keyword arguments, the way a Python callee binds
 /// them: parameter `i` is positional argument `i` if there is one, else the keyword argument of
-/// the same name, else `null` (which an `Option` parameter accepts).
+/// the same name, else `null` (which an `Option` parameter accepts). Each parameter is decoded
+/// straight from the received bytes into its type.
 pub struct Params<'a> {
-    args: &'a [Value],
-    kwargs: &'a Dict,
+    payload: &'a Payload,
 }
 
 impl<'a> Params<'a> {
     /// Parameters of an invocation.
     pub fn of_invocation(invocation: &'a Invocation) -> Self {
         Params {
-            args: &invocation.args,
-            kwargs: &invocation.kwargs,
+            payload: &invocation.payload,
         }
     }
 
     /// Parameters of an event.
     pub fn of_event(event: &'a Event) -> Self {
         Params {
-            args: &event.args,
-            kwargs: &event.kwargs,
+            payload: &event.payload,
         }
+    }
+
+    fn arg_count(&self) -> usize {
+        read::arg_count(self.payload)
     }
 
     /// Rejects extra positional arguments, unknown keyword arguments, and parameters given both
     /// ways. `names` are the parameters in order.
     pub fn check(&self, names: &[&str]) -> std::result::Result<(), String> {
-        if self.args.len() > names.len() {
+        let arg_count = self.arg_count();
+        if arg_count > names.len() {
             return Err(format!(
                 "expected at most {} positional argument{} ({}), got {}",
                 names.len(),
                 if names.len() == 1 { "" } else { "s" },
                 names.join(", "),
-                self.args.len()
+                arg_count
             ));
         }
-        for key in self.kwargs.keys() {
-            match names.iter().position(|name| name == key) {
+        if read::kwarg_count(self.payload) == 0 {
+            return Ok(());
+        }
+        for key in read::kwarg_names(self.payload) {
+            match names.iter().position(|name| *name == key) {
                 None => {
                     return Err(format!(
                         "unexpected keyword argument `{key}` (parameters: {})",
                         names.join(", ")
                     ));
                 }
-                Some(index) if index < self.args.len() => {
+                Some(index) if index < arg_count => {
                     return Err(format!(
                         "argument `{key}` given both by position and by keyword"
                     ));
@@ -79,13 +86,14 @@ impl<'a> Params<'a> {
 
     /// Rejects positional arguments, for a method taking one struct of keyword arguments.
     pub fn check_keyword_only(&self) -> std::result::Result<(), String> {
-        if self.args.is_empty() {
+        let arg_count = self.arg_count();
+        if arg_count == 0 {
             Ok(())
         } else {
             Err(format!(
                 "expected keyword arguments only, got {} positional argument{}",
-                self.args.len(),
-                if self.args.len() == 1 { "" } else { "s" }
+                arg_count,
+                if arg_count == 1 { "" } else { "s" }
             ))
         }
     }
@@ -96,13 +104,25 @@ impl<'a> Params<'a> {
         index: usize,
         name: &str,
     ) -> std::result::Result<T, String> {
-        let value = match self.args.get(index) {
-            Some(value) => value.clone(),
-            None => self.kwargs.get(name).cloned().unwrap_or(Value::Null),
+        let found = if index < self.arg_count() {
+            read::arg_plain::<T>(self.payload, index)
+        } else {
+            read::kwarg_plain::<T>(self.payload, name)
         };
-        let missing = value.is_null();
-        from_value(value).map_err(|e| {
-            if missing {
+        let decoded = match found {
+            Ok(Some(value)) => return Ok(value),
+            Ok(None) => from_value(Value::Null),
+            Err(e) => Err(e),
+        };
+        decoded.map_err(|e| {
+            // A parameter that is absent or `null` and does not take `null` is missing. (Only
+            // on this error path is the value looked at again.)
+            let value = if index < self.arg_count() {
+                read::arg_plain::<Value>(self.payload, index)
+            } else {
+                read::kwarg_plain::<Value>(self.payload, name)
+            };
+            if matches!(value, Ok(None | Some(Value::Null))) {
                 format!("missing argument `{name}`")
             } else {
                 format!("argument `{name}`: {e}")
@@ -112,7 +132,7 @@ impl<'a> Params<'a> {
 
     /// All keyword arguments as one struct (a parameter marked `#[wamp(kwargs)]`).
     pub fn kwargs<T: DeserializeOwned>(&self, name: &str) -> std::result::Result<T, String> {
-        from_value(Value::Dict(self.kwargs.clone()))
+        read::kwargs_plain::<T>(self.payload)
             .map_err(|e| format!("keyword arguments (`{name}`): {e}"))
     }
 }
@@ -151,12 +171,14 @@ pub fn decode_result<T: DeserializeOwned, E: ApplicationError>(
     result: Result<CallResult>,
 ) -> std::result::Result<T, CallError<E>> {
     let result = result.map_err(CallError::from)?;
-    let value = match result.args.len() {
-        0 => Value::Null,
-        1 => result.args.into_iter().next().unwrap_or(Value::Null),
-        _ => Value::List(result.args),
+    let payload = result.payload();
+    let decoded = match read::arg_count(payload) {
+        0 => from_value(Value::Null),
+        1 => read::arg_plain(payload, 0)
+            .and_then(|found| found.map_or_else(|| from_value(Value::Null), Ok)),
+        _ => read::args_plain(payload),
     };
-    from_value(value).map_err(|e| {
+    decoded.map_err(|e| {
         CallError::Other(Error::Payload(ValueError::new(format!(
             "the result of `{procedure}`: {e}"
         ))))
@@ -616,7 +638,8 @@ impl<T: DeserializeOwned, E: ApplicationError> Stream for TypedCallStream<T, E> 
                 }
                 Poll::Ready(Some(Err(error))) => Poll::Ready(Some(Err(CallError::from(error)))),
                 Poll::Ready(Some(Ok(result))) => {
-                    if !result.is_progress() && result.args.is_empty() && result.kwargs.is_empty() {
+                    if !result.is_progress() && result.arg_count() == 0 && result.kwarg_count() == 0
+                    {
                         // An empty final result: the stream had no last item.
                         continue;
                     }

@@ -81,16 +81,18 @@ fn dict_json(dict: &Dict) -> Json {
 /// write them; a transparent payload is its bytes in lower-case hex.
 fn payload_attributes(attrs: &mut Map<String, Json>, payload: &Payload) {
     let (args, kwargs, transparent) = match payload {
-        Payload::Args { args, kwargs } => {
+        Payload::Args { .. } | Payload::Raw(_) => {
+            // A received payload may be kept as its bytes: read its values.
+            let (args, kwargs) = payload.clone().into_parts();
             let args = if args.is_empty() {
                 Json::Null
             } else {
-                Json::from(&Value::List(args.clone()))
+                Json::from(&Value::List(args))
             };
             let kwargs = if kwargs.is_empty() {
                 Json::Null
             } else {
-                dict_json(kwargs)
+                dict_json(&kwargs)
             };
             (args, kwargs, Json::Null)
         }

@@ -9,7 +9,7 @@ use futures_util::StreamExt as _;
 use wamp_testkit::bounded;
 use wamp_testkit::scripted_router::{ScriptedRouter, args, event, expect_message, invocation};
 use wampkit::wire::{Message, Serializer};
-use wampkit::{Arguments, Invocation, ReconnectPolicy, Session, session::SessionState};
+use wampkit::{Invocation, ReconnectPolicy, Session, session::SessionState};
 
 #[tokio::test]
 async fn handles_report_the_router_ids_of_the_restored_session() {
@@ -68,10 +68,7 @@ async fn handles_report_the_router_ids_of_the_restored_session() {
             .unwrap();
         let registration = session
             .register("com.example.echo", |inv: Invocation| async move {
-                Ok(Arguments {
-                    args: inv.args,
-                    kwargs: inv.kwargs,
-                })
+                Ok(inv.arguments())
             })
             .await
             .unwrap();

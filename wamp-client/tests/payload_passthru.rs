@@ -12,7 +12,7 @@ use wamp_testkit::scripted_router::{
 };
 use wampkit::e2ee::{DecodedPayload, EncodedPayload, PayloadCodec, PayloadCodecError, PayloadRole};
 use wampkit::wire::{Id, Message, Payload, Serializer, code};
-use wampkit::{Arguments, Dict, Error, Invocation, Session, Value, WampError};
+use wampkit::{Dict, Error, Invocation, Session, Value, WampError};
 
 /// Encodes every URI under `com.secret.`: a marker byte, then `{uri, args, kwargs}` as JSON.
 /// Not encryption: the session's handling is under test, not a cipher.
@@ -420,10 +420,7 @@ async fn invocations_and_events_are_decoded_and_answers_encoded() {
                         "it failed",
                     ));
                 }
-                Ok(Arguments {
-                    args: inv.args,
-                    kwargs: inv.kwargs,
-                })
+                Ok(inv.arguments())
             });
             let _echo = echo.await.unwrap();
             let mut events = session.subscribe("com.secret.news").await.unwrap();
@@ -435,7 +432,7 @@ async fn invocations_and_events_are_decoded_and_answers_encoded() {
                 garbled.payload_error(),
                 Some(PayloadCodecError::Decrypt { .. })
             ));
-            assert!(garbled.args.is_empty());
+            assert!(garbled.arg_count() == 0);
             assert!(garbled.kwargs::<Dict>().is_err());
             assert!(!session.is_closed());
             (session, events)
@@ -504,7 +501,7 @@ async fn plain_payloads_where_the_codec_requires_encoding_are_refused() {
                 ),
                 "{event:?}"
             );
-            assert!(event.args.is_empty());
+            assert!(event.arg_count() == 0);
             let mut lenient = session.subscribe("com.secret.news").await.unwrap();
             let event = lenient.next().await.unwrap();
             assert_eq!(event.arg::<i64>(0).unwrap(), 1);

@@ -126,10 +126,7 @@ async fn registrations_and_subscriptions_are_restored_after_a_drop() {
         );
         let _echo = session
             .register("com.example.echo", |inv: Invocation| async move {
-                Ok(Arguments {
-                    args: inv.args,
-                    kwargs: inv.kwargs,
-                })
+                Ok(inv.arguments())
             })
             .disclose_caller()
             .await

@@ -130,7 +130,7 @@ async fn a_restore_that_fails_partway_loses_nothing() {
         let _registration = session
             .register("com.example.echo", |inv: Invocation| async move {
                 Ok(Arguments {
-                    args: inv.args,
+                    args: inv.arguments().args,
                     kwargs: Dict::new(),
                 })
             })
@@ -554,7 +554,7 @@ async fn a_refused_restore_is_retried_until_the_router_accepts_it() {
         let registration = session
             .register("com.example.held", |inv: Invocation| async move {
                 Ok(Arguments {
-                    args: inv.args,
+                    args: inv.arguments().args,
                     kwargs: Dict::new(),
                 })
             })

@@ -24,13 +24,13 @@ async fn callers_and_publishers_are_disclosed_when_they_ask() {
         .expect("register");
     let caller = join(&router).await;
     let anonymous = caller.call("com.example.who", ()).await.expect("call");
-    assert_eq!(anonymous.args, [Value::Null]);
+    assert_eq!(anonymous.arguments().args, [Value::Null]);
     let disclosed = caller
         .call("com.example.who", ())
         .disclose_me()
         .await
         .expect("call");
-    assert_eq!(disclosed.args, [Value::from(caller.id())]);
+    assert_eq!(disclosed.arguments().args, [Value::from(caller.id())]);
 
     let subscriber = join(&router).await;
     let mut events = subscriber

@@ -35,7 +35,7 @@ async fn progressive_results_arrive_in_order_then_the_final_one() {
     let mut seen = Vec::new();
     while let Some(item) = within("result", stream.next()).await {
         let result = item.expect("a result");
-        seen.push(result.args.first().cloned().unwrap_or_default());
+        seen.push(result.arguments().args.first().cloned().unwrap_or_default());
     }
     assert_eq!(
         seen,
@@ -80,7 +80,7 @@ async fn progressive_input_reaches_the_callee_as_one_invocation() {
         .await
         .expect("a result")
         .expect("ok");
-    assert_eq!(result.args, [Value::from(42i64)]);
+    assert_eq!(result.arguments().args, [Value::from(42i64)]);
 }
 
 #[tokio::test]

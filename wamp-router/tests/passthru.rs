@@ -84,7 +84,7 @@ async fn encoded_payloads_travel_with_their_options() {
                 // Decoded: the INVOCATION carried the CALL's enc_algo.
                 assert_eq!(inv.details.get("enc_algo"), Some(&Value::from("x_json")));
                 Ok(Arguments {
-                    args: inv.args,
+                    args: inv.arguments().args,
                     kwargs: Dict::new(),
                 })
             })
@@ -96,7 +96,10 @@ async fn encoded_payloads_travel_with_their_options() {
             .expect("in time")
             .expect("a result");
         assert_eq!(result.details.get("enc_algo"), Some(&Value::from("x_json")));
-        assert_eq!(result.args, vec![Value::from(1), Value::from("two")]);
+        assert_eq!(
+            result.arguments().args,
+            vec![Value::from(1), Value::from("two")]
+        );
 
         let topic = format!("com.hidden.news.{}", serializer.name());
         let mut events = callee.subscribe(&topic).await.expect("subscribe");

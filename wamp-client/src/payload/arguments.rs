@@ -1,10 +1,9 @@
 //! Conversions between serde types and WAMP positional / keyword arguments.
 
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 
 use crate::error::Error;
-use crate::value::{ArgumentRef, Dict, Value, ValueError, from_value, to_value, with_article};
+use crate::value::{Dict, Value, ValueError, to_value, with_article};
 
 /// Positional and keyword arguments, ready to send.
 ///
@@ -183,39 +182,6 @@ pub(crate) fn keyword_values(kwargs: &impl Serialize) -> Result<Dict, ValueError
     }
 }
 
-/// Deserializes all positional arguments into `T` (a tuple, `Vec`, or tuple struct).
-pub(crate) fn decode_args<T: DeserializeOwned>(args: &[Value]) -> Result<T, ValueError> {
-    from_value(Value::List(args.to_vec())).map_err(|e| e.at(ArgumentRef::Positional))
-}
-
-/// Deserializes positional argument `index` into `T`.
-pub(crate) fn decode_arg<T: DeserializeOwned>(
-    args: &[Value],
-    index: usize,
-) -> Result<T, ValueError> {
-    let value = args.get(index).cloned().ok_or_else(|| {
-        ValueError::new(format!(
-            "missing (got {} argument{})",
-            args.len(),
-            if args.len() == 1 { "" } else { "s" }
-        ))
-        .at(ArgumentRef::Index(index))
-    })?;
-    from_value(value).map_err(|e| e.within(ArgumentRef::Index(index)))
-}
-
-/// Deserializes all keyword arguments into `T` (a struct or map).
-pub(crate) fn decode_kwargs<T: DeserializeOwned>(kwargs: &Dict) -> Result<T, ValueError> {
-    from_value(Value::Dict(kwargs.clone())).map_err(|e| e.at(ArgumentRef::Keywords))
-}
-
-/// Deserializes keyword argument `key` into `T` (a missing key deserializes from `null`, so
-/// `Option<T>` accepts it).
-pub(crate) fn decode_kwarg<T: DeserializeOwned>(kwargs: &Dict, key: &str) -> Result<T, ValueError> {
-    let value = kwargs.get(key).cloned().unwrap_or(Value::Null);
-    from_value(value).map_err(|e| e.within(ArgumentRef::Key(key.to_owned())))
-}
-
 /// Generates the typed payload accessors shared by results, invocations and events.
 /// `$err` maps a [`ValueError`] into the error type the accessors return, `$of` names the
 /// payload's owner in it (a [`PayloadOf`]). `unreadable` gives the error every accessor returns
@@ -234,7 +200,7 @@ macro_rules! payload_accessors {
                 if let Some(e) = $unreadable(self) {
                     return Err(e);
                 }
-                crate::payload::arguments::decode_args(&self.args)
+                crate::payload::read::args(&self.payload)
                     .map_err(|e| $err(e.of($of(self))))
             }
 
@@ -243,7 +209,7 @@ macro_rules! payload_accessors {
                 if let Some(e) = $unreadable(self) {
                     return Err(e);
                 }
-                crate::payload::arguments::decode_arg(&self.args, index)
+                crate::payload::read::arg(&self.payload, index)
                     .map_err(|e| $err(e.of($of(self))))
             }
 
@@ -252,7 +218,7 @@ macro_rules! payload_accessors {
                 if let Some(e) = $unreadable(self) {
                     return Err(e);
                 }
-                crate::payload::arguments::decode_kwargs(&self.kwargs)
+                crate::payload::read::kwargs(&self.payload)
                     .map_err(|e| $err(e.of($of(self))))
             }
 
@@ -262,8 +228,26 @@ macro_rules! payload_accessors {
                 if let Some(e) = $unreadable(self) {
                     return Err(e);
                 }
-                crate::payload::arguments::decode_kwarg(&self.kwargs, key)
+                crate::payload::read::kwarg(&self.payload, key)
                     .map_err(|e| $err(e.of($of(self))))
+            }
+
+            /// The number of positional arguments.
+            pub fn arg_count(&self) -> usize {
+                crate::payload::read::arg_count(&self.payload)
+            }
+
+            /// The number of keyword arguments.
+            pub fn kwarg_count(&self) -> usize {
+                crate::payload::read::kwarg_count(&self.payload)
+            }
+
+            /// The arguments as dynamic [`Value`](crate::Value)s, decoded on each call: for code
+            /// that does not know their types in advance. Typed code reads them with
+            /// [`arg`](Self::arg), [`args`](Self::args), [`kwarg`](Self::kwarg) and
+            /// [`kwargs`](Self::kwargs), which decode straight into the type asked for.
+            pub fn arguments(&self) -> crate::payload::Arguments {
+                crate::payload::read::to_arguments(&self.payload)
             }
         }
     };

@@ -2,21 +2,21 @@
 
 use serde::de::DeserializeOwned;
 
-use super::arguments::{payload_accessors, payload_error};
+use super::arguments::{Arguments, payload_accessors, payload_error};
 use crate::error::Error;
-use crate::value::{ArgumentRef, Dict, PayloadOf, Value, ValueError, from_value};
+use crate::value::{Dict, PayloadOf, Value, ValueError};
+use crate::wire::Payload;
 
 /// The result of a call: positional and keyword results plus the RESULT details.
 ///
 /// [`result`](CallResult::result) reads the usual single-value result; [`arg`](CallResult::arg),
 /// [`args`](CallResult::args), [`kwarg`](CallResult::kwarg) and [`kwargs`](CallResult::kwargs)
-/// read the payload part by part.
+/// read the payload part by part, and [`arguments`](CallResult::arguments) as dynamic values.
+/// A result received from the router keeps its payload as the bytes it arrived in, and each of
+/// these decodes them straight into the type asked for.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CallResult {
-    /// Positional results. A procedure returning one value puts it at index 0.
-    pub args: Vec<Value>,
-    /// Keyword results.
-    pub kwargs: Dict,
+    payload: Payload,
     /// The RESULT `Details` dict.
     pub details: Dict,
 }
@@ -26,6 +26,29 @@ payload_accessors!(CallResult, Error, payload_error, |_: &CallResult| {
 });
 
 impl CallResult {
+    /// A result holding `arguments` (and no details): for tests and for code that answers calls
+    /// itself.
+    ///
+    /// ```
+    /// use wampkit::{Arguments, CallResult};
+    ///
+    /// let result = CallResult::new(Arguments::positional((5, "five"))?);
+    /// assert_eq!(result.arg_count(), 2);
+    /// assert_eq!(result.arg::<String>(1)?, "five");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn new(arguments: Arguments) -> Self {
+        CallResult {
+            payload: Payload::new(arguments.args, arguments.kwargs),
+            details: Dict::new(),
+        }
+    }
+
+    /// A result of a received RESULT's parts.
+    pub(crate) fn received(payload: Payload, details: Dict) -> Self {
+        CallResult { payload, details }
+    }
+
     /// The result as one value of type `T`, read the way Autobahn hands a result to Python code:
     ///
     /// | the callee returned | `T` is read from | e.g. `T` |
@@ -41,54 +64,44 @@ impl CallResult {
     /// error names the procedure.
     ///
     /// ```
-    /// use wampkit::{CallResult, Value};
+    /// use wampkit::{Arguments, CallResult};
     ///
-    /// let single = CallResult { args: vec![Value::from(5)], ..CallResult::default() };
+    /// let single = CallResult::new(Arguments::positional((5,))?);
     /// assert_eq!(single.result::<i64>()?, 5);
     ///
-    /// let pair = CallResult { args: vec![Value::from(5), Value::from("five")], ..CallResult::default() };
+    /// let pair = CallResult::new(Arguments::positional((5, "five"))?);
     /// assert_eq!(pair.result::<(i64, String)>()?, (5, "five".to_owned()));
     ///
-    /// #[derive(serde::Deserialize, Debug, PartialEq)]
+    /// #[derive(serde::Deserialize, serde::Serialize, Debug, PartialEq)]
     /// struct Total { sum: i64 }
-    /// let mut keywords = CallResult::default();
-    /// keywords.kwargs.insert("sum".into(), Value::from(7));
+    /// let keywords = CallResult::new(Arguments::keyword(Total { sum: 7 })?);
     /// assert_eq!(keywords.result::<Total>()?, Total { sum: 7 });
     ///
     /// CallResult::default().result::<()>()?;
-    /// # Ok::<(), wampkit::Error>(())
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn result<T: DeserializeOwned>(&self) -> Result<T, Error> {
-        // The keyword results are read only when there are no positional ones.
-        let kwargs = if self.args.is_empty() {
-            self.kwargs.clone()
-        } else {
-            Dict::new()
-        };
-        decode_result(self.args.clone(), kwargs)
+        self.read_result()
             .map_err(|e| payload_error(e.of(PayloadOf::Result { procedure: None })))
     }
 
-    /// [`result`](CallResult::result) of a result owned, its payload moved rather than copied;
-    /// the error not yet saying whose result it is.
-    pub(crate) fn into_result<T: DeserializeOwned>(self) -> Result<T, ValueError> {
-        decode_result(self.args, self.kwargs)
+    /// [`result`](CallResult::result), the error not yet saying whose result it is.
+    pub(crate) fn read_result<T: DeserializeOwned>(&self) -> Result<T, ValueError> {
+        super::read::result(&self.payload)
+    }
+
+    /// The payload, for the typed stubs that read it.
+    pub(crate) fn payload(&self) -> &Payload {
+        &self.payload
+    }
+
+    /// The payload and details, for the session task to open an encoded payload in place.
+    pub(crate) fn parts_mut(&mut self) -> (&mut Payload, &Dict) {
+        (&mut self.payload, &self.details)
     }
 
     /// Whether this is a progressive (intermediate) result; the final result is not.
     pub fn is_progress(&self) -> bool {
         self.details.get("progress").and_then(Value::as_bool) == Some(true)
-    }
-}
-
-/// What [`CallResult::result`] reads: the single positional result, several as a sequence, the
-/// keyword results when there are no positional ones, or nothing (`()`).
-fn decode_result<T: DeserializeOwned>(mut args: Vec<Value>, kwargs: Dict) -> Result<T, ValueError> {
-    match args.len() {
-        0 if kwargs.is_empty() => from_value(Value::Null),
-        0 => from_value(Value::Dict(kwargs)).map_err(|e| e.at(ArgumentRef::Keywords)),
-        1 => from_value(args.pop().unwrap_or(Value::Null))
-            .map_err(|e| e.within(ArgumentRef::Index(0))),
-        _ => from_value(Value::List(args)).map_err(|e| e.at(ArgumentRef::Positional)),
     }
 }

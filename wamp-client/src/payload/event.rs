@@ -7,7 +7,7 @@ use crate::e2ee::PayloadCodecError;
 use crate::error::Error;
 use crate::session::Session;
 use crate::value::{Dict, PayloadOf, Value};
-use crate::wire::Id;
+use crate::wire::{Id, Payload};
 
 /// An event received on a subscription.
 #[derive(Clone)]
@@ -18,12 +18,11 @@ pub struct Event {
     pub subscription: Id,
     /// The publication id; shared by the events one publication produces on several subscriptions.
     pub publication: Id,
-    /// Positional arguments.
-    pub args: Vec<Value>,
-    /// Keyword arguments.
-    pub kwargs: Dict,
     /// The EVENT `Details` dict.
     pub details: Dict,
+    /// The arguments: read with [`arg`](Self::arg), [`args`](Self::args),
+    /// [`kwarg`](Self::kwarg), [`kwargs`](Self::kwargs) or [`arguments`](Self::arguments).
+    pub(crate) payload: Payload,
     pub(crate) session: Option<Session>,
     /// Why the event's end-to-end encoded payload could not be decoded (boxed: rare).
     pub(crate) payload_error: Option<Box<PayloadCodecError>>,
@@ -87,8 +86,7 @@ impl fmt::Debug for Event {
             .field("topic", &self.topic)
             .field("subscription", &self.subscription)
             .field("publication", &self.publication)
-            .field("args", &self.args)
-            .field("kwargs", &self.kwargs)
+            .field("payload", &self.payload)
             .field("details", &self.details)
             .field("payload_error", &self.payload_error)
             .finish()

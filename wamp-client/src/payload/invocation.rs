@@ -14,7 +14,7 @@ use crate::error::{Error, ErrorUri, Result, WampError};
 use crate::session::Session;
 use crate::session::command::Outcome;
 use crate::value::{Dict, PayloadOf, Value, ValueError};
-use crate::wire::Id;
+use crate::wire::{Id, Payload};
 
 /// A boxed, sendable future, as handlers return them.
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
@@ -55,12 +55,11 @@ pub struct Invocation {
     pub procedure: String,
     /// The registration id.
     pub registration: Id,
-    /// Positional arguments.
-    pub args: Vec<Value>,
-    /// Keyword arguments.
-    pub kwargs: Dict,
     /// The INVOCATION `Details` dict.
     pub details: Dict,
+    /// The arguments: read with [`arg`](Self::arg), [`args`](Self::args),
+    /// [`kwarg`](Self::kwarg), [`kwargs`](Self::kwargs) or [`arguments`](Self::arguments).
+    pub(crate) payload: Payload,
     pub(crate) request: Id,
     pub(crate) session: Option<Session>,
     pub(crate) cancel: CancellationToken,
@@ -201,8 +200,7 @@ impl fmt::Debug for Invocation {
             .field("procedure", &self.procedure)
             .field("registration", &self.registration)
             .field("request", &self.request)
-            .field("args", &self.args)
-            .field("kwargs", &self.kwargs)
+            .field("payload", &self.payload)
             .field("details", &self.details)
             .finish()
     }

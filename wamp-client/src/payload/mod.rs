@@ -5,6 +5,9 @@ pub(crate) mod arguments;
 mod call_result;
 mod event;
 mod invocation;
+pub(crate) mod read;
+#[cfg(test)]
+mod read_tests;
 
 pub use arguments::{Arguments, PositionalArgs};
 pub use call_result::CallResult;

@@ -20,8 +20,10 @@ mod ser;
 use std::collections::BTreeMap;
 use std::fmt;
 
-pub(crate) use de::ValueSeed;
+#[cfg(any(feature = "msgpack", feature = "cbor"))]
+pub(crate) use de::CHECK_DEPTH;
 pub use de::from_value;
+pub(crate) use de::{Kind, Shape, ValueSeed};
 pub(crate) use error::with_article;
 pub use error::{ArgumentRef, PayloadOf, ValueError};
 pub use ser::to_value;

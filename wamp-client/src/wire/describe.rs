@@ -9,6 +9,7 @@ pub(crate) fn describe(message: &Message, with_payload: bool) -> String {
     }
     let payload_size = |p: &Payload| match p {
         Payload::Args { args, kwargs } => format!("{} args, {} kwargs", args.len(), kwargs.len()),
+        Payload::Raw(raw) => format!("{} args, {} kwargs", raw.arg_count(), raw.kwarg_count()),
         Payload::Transparent(b) => format!("{} transparent bytes", b.len()),
         Payload::Empty => "no payload".to_owned(),
     };

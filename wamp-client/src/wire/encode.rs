@@ -88,6 +88,8 @@ fn payload_len(payload: &Payload) -> usize {
     match payload {
         Payload::Empty => 0,
         Payload::Transparent(_) => 1,
+        Payload::Raw(raw) if raw.kwarg_count() > 0 => 2,
+        Payload::Raw(_) => 1,
         Payload::Args { kwargs, .. } if !kwargs.is_empty() => 2,
         Payload::Args { args, .. } if !args.is_empty() => 1,
         Payload::Args { .. } => 0,
@@ -267,6 +269,18 @@ impl Serialize for WireMessage<'_> {
                 Payload::Empty => {}
                 Payload::Transparent(bytes) => {
                     seq.serialize_element(&BytesField { bytes, json })?;
+                }
+                Payload::Raw(raw) => {
+                    // Received bytes sent on: decoded into values, to be encoded in this
+                    // message's serializer.
+                    let (args, kwargs) = raw.to_values().map_err(serde::ser::Error::custom)?;
+                    seq.serialize_element(&ListField { list: &args, json })?;
+                    if raw.kwarg_count() > 0 {
+                        seq.serialize_element(&DictField {
+                            dict: &kwargs,
+                            json,
+                        })?;
+                    }
                 }
                 Payload::Args { args, kwargs } => {
                     if !args.is_empty() || !kwargs.is_empty() {

@@ -1,165 +1,406 @@
 //! A fast path for the messages a session receives most: RESULT, EVENT and INVOCATION.
 //!
 //! The general decoder ([`message_from_value`](super::decode::message_from_value)) builds the
-//! whole message as a [`Value`] array, then validates it field by field. For the three messages
-//! that carry the traffic, this module reads the fields straight off the serializer instead, with
-//! the same checks. Anything it does not accept outright (another message type, a field of an
-//! unexpected type, a transparent payload, trailing data, a decoding error) makes it give up, and
-//! the message goes the general way, which also words every error. So the fast path changes how
+//! whole message as a [`Value`](crate::value::Value) array, then validates it field by field.
+//! For the three messages that carry the traffic, this module reads the envelope (type code,
+//! ids, details) field by field instead, with the same checks, and does not decode the payload
+//! at all: it checks that the arguments list and keyword dictionary are well-formed elements of
+//! their kind (building nothing) and keeps them as [`RawPayload`], a shared slice of the frame,
+//! decoded later by whoever reads them. MessagePack and CBOR envelopes are read with the
+//! low-level readers under rmp-serde and ciborium (no serde pass); JSON with serde_json, whose
+//! `RawValue` gives the payload's place in the frame.
+//!
+//! Anything it does not accept outright (another message type, a field of an unexpected type, a
+//! transparent payload, trailing data, a decoding error, deep nesting) makes it give up, and the
+//! message goes the general way, which also words every error. So the fast path changes how
 //! much work a valid hot message costs, never what is accepted or how a rejection reads; the
 //! tests below hold it to that.
 
+// Each serializer's reader compiles with its feature only; with some left out, helpers that
+// serve only those go unused.
+#![cfg_attr(
+    not(all(feature = "json", feature = "msgpack", feature = "cbor")),
+    allow(dead_code, unused_imports, unused_variables, unreachable_code)
+)]
+
 use std::fmt;
 
+use bytes::Bytes;
 use serde::de::{self, DeserializeSeed, IgnoredAny, SeqAccess, Visitor};
 
+use super::Serializer;
 use super::message::{Id, MAX_ID, Message, Payload, code};
+use super::raw_payload::{Part, RawPayload};
 use super::validate::check_known_keys;
-use crate::value::{Dict, Value, ValueSeed};
+use crate::value::{Dict, Kind, Shape, Value, ValueSeed};
 
-/// Reads a hot message; `Ok(None)` when it is not one the fast path takes.
-#[derive(Clone, Copy, Default)]
-pub(crate) struct HotMessage {
-    /// Whether the data is JSON (`"\u0000<base64>"` strings are bytes).
-    pub(crate) json_binary: bool,
+/// Decodes a hot message from `bytes`; `None` when it is not one the fast path takes. The
+/// payload keeps `frame` (the same bytes, shared) when given, else a copy of the bytes.
+pub(crate) fn decode_hot(
+    serializer: Serializer,
+    bytes: &[u8],
+    frame: Option<&Bytes>,
+) -> Option<Message> {
+    let envelope: Envelope = match serializer {
+        #[cfg(feature = "json")]
+        Serializer::Json => {
+            let mut de = serde_json::Deserializer::from_slice(bytes);
+            let envelope = de::Deserializer::deserialize_seq(
+                &mut de,
+                JsonEnvelope {
+                    base: bytes.as_ptr() as usize,
+                },
+            )
+            .ok()??;
+            de.end().ok()?;
+            envelope
+        }
+        #[cfg(feature = "msgpack")]
+        Serializer::MsgPack => {
+            let mut fields = MsgPackFields::new(bytes)?;
+            let envelope = read_envelope(&mut fields)?;
+            fields.at_end().then_some(envelope)?
+        }
+        #[cfg(feature = "cbor")]
+        Serializer::Cbor => {
+            let mut fields = CborFields::new(bytes)?;
+            let envelope = read_envelope(&mut fields)?;
+            fields.at_end().then_some(envelope)?
+        }
+        #[allow(unreachable_patterns)]
+        _ => return None,
+    };
+    Some(envelope.into_message(serializer, || match frame {
+        Some(frame) => frame.clone(),
+        None => Bytes::copy_from_slice(bytes),
+    }))
 }
 
-impl<'de> DeserializeSeed<'de> for HotMessage {
-    type Value = Option<Message>;
+/// A hot message with its payload still as places in the frame.
+struct Envelope {
+    kind: HotKind,
+    details: Dict,
+    args: Option<Part>,
+    kwargs: Option<Part>,
+}
 
-    fn deserialize<D: de::Deserializer<'de>>(
-        self,
-        deserializer: D,
-    ) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_seq(self)
+enum HotKind {
+    Result { request: Id },
+    Event { subscription: Id, publication: Id },
+    Invocation { request: Id, registration: Id },
+}
+
+impl Envelope {
+    fn into_message(self, serializer: Serializer, frame: impl FnOnce() -> Bytes) -> Message {
+        let empty = |part: &Option<Part>| part.as_ref().is_none_or(|part| part.len == 0);
+        let payload = match self.args {
+            Some(args) if !(args.len == 0 && empty(&self.kwargs)) => {
+                Payload::Raw(RawPayload::new(frame(), serializer, args, self.kwargs))
+            }
+            _ => Payload::Empty,
+        };
+        let details = self.details;
+        match self.kind {
+            HotKind::Result { request } => Message::Result {
+                request,
+                details,
+                payload,
+            },
+            HotKind::Event {
+                subscription,
+                publication,
+            } => Message::Event {
+                subscription,
+                publication,
+                details,
+                payload,
+            },
+            HotKind::Invocation {
+                request,
+                registration,
+            } => Message::Invocation {
+                request,
+                registration,
+                details,
+                payload,
+            },
+        }
     }
 }
 
-impl<'de> Visitor<'de> for HotMessage {
-    type Value = Option<Message>;
+/// Reads a hot message's fields in order, whatever the serializer. Every method returns `None`
+/// to give up (a missing field, a wrong type, malformed data).
+trait Fields {
+    /// The next element, an unsigned integer.
+    fn uint(&mut self) -> Option<u64>;
+    /// The next element, a dictionary (the details).
+    fn dict(&mut self) -> Option<Dict>;
+    /// The next element, checked to be of kind `kind`; `Some(None)` when there are no more
+    /// elements.
+    fn part(&mut self, kind: Kind) -> Option<Option<Part>>;
+}
+
+fn read_envelope(fields: &mut impl Fields) -> Option<Envelope> {
+    // An id in 1..=2^53, as the general decoder accepts it.
+    let id = |n: Option<u64>| n.filter(|id| (1..=MAX_ID).contains(id));
+    let kind = match fields.uint()? {
+        code::RESULT => HotKind::Result {
+            request: id(fields.uint())?,
+        },
+        code::EVENT => HotKind::Event {
+            subscription: id(fields.uint())?,
+            publication: id(fields.uint())?,
+        },
+        code::INVOCATION => HotKind::Invocation {
+            request: id(fields.uint())?,
+            registration: id(fields.uint())?,
+        },
+        _ => return None,
+    };
+    let details = fields.dict()?;
+    // Transparent payloads (their markers in the details) go the general way.
+    if check_known_keys(&details).is_err()
+        || details.contains_key("enc_algo")
+        || details.contains_key("ppt_scheme")
+    {
+        return None;
+    }
+    let args = fields.part(Kind::List)?;
+    let kwargs = match args {
+        Some(_) => fields.part(Kind::Dict)?,
+        None => None,
+    };
+    Some(Envelope {
+        kind,
+        details,
+        args,
+        kwargs,
+    })
+}
+
+/// JSON: one serde pass over the message; the payload's elements are taken as `RawValue`s,
+/// whose text lies in the input, so their place is where that text starts.
+struct JsonEnvelope {
+    base: usize,
+}
+
+impl<'de> Visitor<'de> for JsonEnvelope {
+    type Value = Option<Envelope>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a WAMP message")
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut fields = HotFields {
+        let mut fields = JsonFields {
             seq: &mut seq,
-            seed: ValueSeed {
-                json_binary: self.json_binary,
-            },
+            base: self.base,
         };
-        let Some(Value::UInt(type_code)) = fields.value()? else {
+        let Some(envelope) = read_envelope(&mut fields) else {
             return Ok(None);
-        };
-        let message = match type_code {
-            code::RESULT => {
-                let Some(request) = fields.id()? else {
-                    return Ok(None);
-                };
-                let Some(details) = fields.details()? else {
-                    return Ok(None);
-                };
-                let Some(payload) = fields.payload()? else {
-                    return Ok(None);
-                };
-                Message::Result {
-                    request,
-                    details,
-                    payload,
-                }
-            }
-            code::EVENT => {
-                let (Some(subscription), Some(publication)) = (fields.id()?, fields.id()?) else {
-                    return Ok(None);
-                };
-                let Some(details) = fields.details()? else {
-                    return Ok(None);
-                };
-                let Some(payload) = fields.payload()? else {
-                    return Ok(None);
-                };
-                Message::Event {
-                    subscription,
-                    publication,
-                    details,
-                    payload,
-                }
-            }
-            code::INVOCATION => {
-                let (Some(request), Some(registration)) = (fields.id()?, fields.id()?) else {
-                    return Ok(None);
-                };
-                let Some(details) = fields.details()? else {
-                    return Ok(None);
-                };
-                let Some(payload) = fields.payload()? else {
-                    return Ok(None);
-                };
-                Message::Invocation {
-                    request,
-                    registration,
-                    details,
-                    payload,
-                }
-            }
-            _ => return Ok(None),
         };
         // More elements than the message has fields: the general way reports the arity.
-        if fields.seq.next_element::<IgnoredAny>()?.is_some() {
+        if seq.next_element::<IgnoredAny>()?.is_some() {
             return Ok(None);
         }
-        Ok(Some(message))
+        Ok(Some(envelope))
     }
 }
 
-/// The fields of a hot message, read one by one. `Ok(None)` means "not for the fast path".
-struct HotFields<'a, A> {
+struct JsonFields<'a, A> {
     seq: &'a mut A,
-    seed: ValueSeed,
+    base: usize,
 }
 
-impl<'de, A: SeqAccess<'de>> HotFields<'_, A> {
-    fn value(&mut self) -> Result<Option<Value>, A::Error> {
-        self.seq.next_element_seed(self.seed)
+impl<'de, A: SeqAccess<'de>> JsonFields<'_, A> {
+    fn next<T: de::Deserialize<'de>>(&mut self) -> Option<Option<T>> {
+        self.seq.next_element::<T>().ok()
+    }
+}
+
+impl<'de, A: SeqAccess<'de>> Fields for JsonFields<'_, A> {
+    fn uint(&mut self) -> Option<u64> {
+        self.next::<u64>()?
     }
 
-    /// An id in 1..=2^53, as the general decoder accepts it.
-    fn id(&mut self) -> Result<Option<Id>, A::Error> {
-        Ok(self
-            .value()?
-            .and_then(|value| value.as_u64())
-            .filter(|id| (1..=MAX_ID).contains(id)))
-    }
-
-    /// A details dict whose well-known keys have the right types, without a transparent
-    /// payload's markers (those payloads go the general way).
-    fn details(&mut self) -> Result<Option<Dict>, A::Error> {
-        Ok(match self.value()? {
-            Some(Value::Dict(details))
-                if check_known_keys(&details).is_ok()
-                    && !details.contains_key("enc_algo")
-                    && !details.contains_key("ppt_scheme") =>
-            {
-                Some(details)
-            }
+    fn dict(&mut self) -> Option<Dict> {
+        match self.seq.next_element_seed(ValueSeed { json_binary: true }) {
+            Ok(Some(Value::Dict(dict))) => Some(dict),
             _ => None,
+        }
+    }
+
+    fn part(&mut self, kind: Kind) -> Option<Option<Part>> {
+        let Some(raw) = self.next::<&'de serde_json::value::RawValue>()? else {
+            return Some(None);
+        };
+        let text = raw.get();
+        let shape: Shape = serde_json::from_str(text).ok()?;
+        if shape.kind != kind {
+            return None;
+        }
+        let start = (text.as_ptr() as usize).checked_sub(self.base)?;
+        Some(Some(Part {
+            bytes: start..start + text.len(),
+            len: shape.len,
+        }))
+    }
+}
+
+/// MessagePack: the array header and integers are read with `rmp`, dictionaries and payload
+/// elements with rmp-serde over the rest of the input, which tells how much each one took.
+#[cfg(feature = "msgpack")]
+struct MsgPackFields<'a> {
+    rest: &'a [u8],
+    total: usize,
+    remaining: u32,
+}
+
+#[cfg(feature = "msgpack")]
+impl<'a> MsgPackFields<'a> {
+    fn new(bytes: &'a [u8]) -> Option<Self> {
+        let mut rest = bytes;
+        let remaining = rmp::decode::read_array_len(&mut rest).ok()?;
+        Some(MsgPackFields {
+            rest,
+            total: bytes.len(),
+            remaining,
         })
     }
 
-    /// The optional `Arguments|list` and `ArgumentsKw|dict`.
-    fn payload(&mut self) -> Result<Option<Payload>, A::Error> {
-        let args = match self.value()? {
-            None => return Ok(Some(Payload::Empty)),
-            Some(Value::List(args)) => args,
-            Some(_) => return Ok(None),
+    /// Takes one element of the message, `None` when there is none left.
+    fn take(&mut self) -> Option<()> {
+        self.remaining = self.remaining.checked_sub(1)?;
+        Some(())
+    }
+
+    fn at_end(&self) -> bool {
+        self.remaining == 0 && self.rest.is_empty()
+    }
+}
+
+#[cfg(feature = "msgpack")]
+impl Fields for MsgPackFields<'_> {
+    fn uint(&mut self) -> Option<u64> {
+        self.take()?;
+        rmp::decode::read_int(&mut self.rest).ok()
+    }
+
+    fn dict(&mut self) -> Option<Dict> {
+        self.take()?;
+        // The usual details, `{}`: one byte.
+        if let Some((&0x80, rest)) = self.rest.split_first() {
+            self.rest = rest;
+            return Some(Dict::new());
+        }
+        let mut de = rmp_serde::Deserializer::new(&mut self.rest);
+        de.set_max_depth(crate::value::CHECK_DEPTH);
+        match (ValueSeed { json_binary: false })
+            .deserialize(&mut de)
+            .ok()?
+        {
+            Value::Dict(dict) => Some(dict),
+            _ => None,
+        }
+    }
+
+    fn part(&mut self, kind: Kind) -> Option<Option<Part>> {
+        if self.take().is_none() {
+            return Some(None);
+        }
+        let start = self.total - self.rest.len();
+        let shape: Shape =
+            de::Deserialize::deserialize(&mut rmp_serde::Deserializer::new(&mut self.rest)).ok()?;
+        let end = self.total - self.rest.len();
+        (shape.kind == kind).then_some(Some(Part {
+            bytes: start..end,
+            len: shape.len,
+        }))
+    }
+}
+
+/// CBOR: headers and integers are read with `ciborium-ll`, dictionaries and payload elements
+/// with ciborium over the rest of the input, which tells how much each one took.
+#[cfg(feature = "cbor")]
+struct CborFields<'a> {
+    rest: &'a [u8],
+    total: usize,
+    remaining: usize,
+}
+
+#[cfg(feature = "cbor")]
+impl<'a> CborFields<'a> {
+    fn new(bytes: &'a [u8]) -> Option<Self> {
+        let mut rest = bytes;
+        // An array of unknown length goes the general way.
+        let ciborium_ll::Header::Array(Some(remaining)) = Self::header(&mut rest)? else {
+            return None;
         };
-        let kwargs = match self.value()? {
-            None => Dict::new(),
-            Some(Value::Dict(kwargs)) => kwargs,
-            Some(_) => return Ok(None),
-        };
-        Ok(Some(Payload::new(args, kwargs)))
+        Some(CborFields {
+            rest,
+            total: bytes.len(),
+            remaining,
+        })
+    }
+
+    fn header(rest: &mut &[u8]) -> Option<ciborium_ll::Header> {
+        ciborium_ll::Decoder::from(rest).pull().ok()
+    }
+
+    fn take(&mut self) -> Option<()> {
+        self.remaining = self.remaining.checked_sub(1)?;
+        Some(())
+    }
+
+    fn at_end(&self) -> bool {
+        self.remaining == 0 && self.rest.is_empty()
+    }
+}
+
+#[cfg(feature = "cbor")]
+impl Fields for CborFields<'_> {
+    fn uint(&mut self) -> Option<u64> {
+        self.take()?;
+        match Self::header(&mut self.rest)? {
+            ciborium_ll::Header::Positive(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    fn dict(&mut self) -> Option<Dict> {
+        self.take()?;
+        // The usual details, `{}`: one byte.
+        if let Some((&0xa0, rest)) = self.rest.split_first() {
+            self.rest = rest;
+            return Some(Dict::new());
+        }
+        // ciborium counts the levels it allows, not the one it refuses.
+        match ciborium::de::from_reader_with_recursion_limit::<Value, _>(
+            &mut self.rest,
+            crate::value::CHECK_DEPTH - 1,
+        )
+        .ok()?
+        {
+            Value::Dict(dict) => Some(dict),
+            _ => None,
+        }
+    }
+
+    fn part(&mut self, kind: Kind) -> Option<Option<Part>> {
+        if self.take().is_none() {
+            return Some(None);
+        }
+        let start = self.total - self.rest.len();
+        // `Shape` bounds the nesting itself, before ciborium descends: a small scratch buffer
+        // (for short strings) and ciborium's default recursion limit are enough.
+        let mut scratch = [0u8; 128];
+        let shape: Shape =
+            ciborium::de::from_reader_with_buffer(&mut self.rest, &mut scratch).ok()?;
+        let end = self.total - self.rest.len();
+        (shape.kind == kind).then_some(Some(Part {
+            bytes: start..end,
+            len: shape.len,
+        }))
     }
 }
 

@@ -1,5 +1,6 @@
 //! The WAMP message catalogue: one variant per message, fields in wire order.
 
+use super::raw_payload::RawPayload;
 use crate::value::{Dict, Value};
 
 /// A WAMP id: a session, publication, subscription, registration or request id, in `1..=2^53`.
@@ -9,7 +10,7 @@ pub type Id = u64;
 pub const MAX_ID: Id = 1 << 53;
 
 /// The application payload that ends most messages.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, Default)]
 pub enum Payload {
     /// Positional (`Arguments|list`) and keyword (`ArgumentsKw|dict`) arguments; either may be empty.
     /// Empty ones are left off the wire (an empty list is sent only when keyword arguments follow).
@@ -19,6 +20,9 @@ pub enum Payload {
         /// Keyword arguments.
         kwargs: Dict,
     },
+    /// Received arguments kept as the bytes they arrived in, decoded where they are read (see
+    /// [`RawPayload`]). Never empty: a message without arguments has [`Payload::Empty`].
+    Raw(RawPayload),
     /// A transparent (end-to-end encrypted or passthru) payload: one binary element in place of the
     /// arguments list. Only legal when the message's options or details carry `enc_algo` or `ppt_scheme`.
     Transparent(Vec<u8>),
@@ -38,10 +42,16 @@ impl Payload {
     }
 
     /// Splits the payload into positional and keyword arguments. A transparent payload becomes one
-    /// positional bytes argument, as the payload passthru mode defines it.
+    /// positional bytes argument, as the payload passthru mode defines it; a raw one is decoded
+    /// (it was checked when it arrived, so this cannot fail short of a bug, which is logged and
+    /// reads as no arguments).
     pub fn into_parts(self) -> (Vec<Value>, Dict) {
         match self {
             Payload::Args { args, kwargs } => (args, kwargs),
+            Payload::Raw(raw) => raw.to_values().unwrap_or_else(|e| {
+                tracing::error!("a received payload that was checked did not decode: {e}");
+                (Vec::new(), Dict::new())
+            }),
             Payload::Transparent(bytes) => (vec![Value::Bytes(bytes)], Dict::new()),
             Payload::Empty => (Vec::new(), Dict::new()),
         }
@@ -51,8 +61,22 @@ impl Payload {
     pub fn is_empty(&self) -> bool {
         match self {
             Payload::Args { args, kwargs } => args.is_empty() && kwargs.is_empty(),
-            Payload::Transparent(_) => false,
+            Payload::Raw(_) | Payload::Transparent(_) => false,
             Payload::Empty => true,
+        }
+    }
+}
+
+/// Payloads are equal when they hold the same arguments, whether as values or as received bytes.
+impl PartialEq for Payload {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Payload::Transparent(a), Payload::Transparent(b)) => a == b,
+            (Payload::Transparent(_), _) | (_, Payload::Transparent(_)) => false,
+            (Payload::Args { args, kwargs }, Payload::Args { args: a, kwargs: k }) => {
+                args == a && kwargs == k
+            }
+            _ => self.clone().into_parts() == other.clone().into_parts(),
         }
     }
 }

@@ -20,13 +20,17 @@
 
 mod decode;
 mod describe;
+mod element;
 mod encode;
 mod fast_path;
+mod json_text;
 mod message;
+mod raw_payload;
 mod serializer;
 mod validate;
 
 pub use decode::{InvalidMessage, message_from_value};
 pub(crate) use describe::describe;
 pub use message::{Id, MAX_ID, Message, Payload, code, message_name};
+pub use raw_payload::RawPayload;
 pub use serializer::{EncodeError, Serializer, UnknownSerializer};

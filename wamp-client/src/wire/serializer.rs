@@ -168,19 +168,31 @@ impl Serializer {
     }
 
     /// Decodes one message. Malformed bytes, trailing data, wrong arity or field types all give an
-    /// [`InvalidMessage`]; nothing panics.
+    /// [`InvalidMessage`]; nothing panics. The arguments of a RESULT, EVENT or INVOCATION are
+    /// checked and kept as [`Payload::Raw`](super::Payload::Raw), in a copy of the bytes; use
+    /// [`decode_frame`](Self::decode_frame) to have them share a received frame instead.
     pub fn decode(self, bytes: &[u8]) -> Result<Message, InvalidMessage> {
-        if let Some(message) = self.decode_fast(bytes) {
+        if let Some(message) = super::fast_path::decode_hot(self, bytes, None) {
             return Ok(message);
         }
         message_from_value(self.decode_value(bytes)?)
     }
 
+    /// [`decode`](Self::decode) of a received frame: the arguments of a RESULT, EVENT or
+    /// INVOCATION are not decoded here but kept as a shared slice of `frame`
+    /// ([`Payload::Raw`](super::Payload::Raw)), decoded by whoever reads them.
+    pub fn decode_frame(self, frame: &bytes::Bytes) -> Result<Message, InvalidMessage> {
+        if let Some(message) = super::fast_path::decode_hot(self, frame, Some(frame)) {
+            return Ok(message);
+        }
+        message_from_value(self.decode_value(frame)?)
+    }
+
     /// The fast path of [`decode`](Self::decode) (see `fast_path`): a valid RESULT, EVENT or
     /// INVOCATION, or `None` for everything else.
+    #[cfg(test)]
     pub(crate) fn decode_fast(self, bytes: &[u8]) -> Option<Message> {
-        let json = super::fast_path::HotMessage { json_binary: true };
-        self.deserialize_whole(bytes, json).ok().flatten()
+        super::fast_path::decode_hot(self, bytes, None)
     }
 
     /// Decodes the bytes into a [`Value`] (the JSON binary convention applied), without interpreting

@@ -202,8 +202,8 @@ async fn check_basic_call(serializer: Serializer) {
         .arguments(sent.clone())
         .await
         .unwrap();
-    assert_eq!(echoed.args, sent.args);
-    assert_eq!(echoed.kwargs, sent.kwargs);
+    assert_eq!(echoed.arguments().args, sent.args);
+    assert_eq!(echoed.arguments().kwargs, sent.kwargs);
     session.leave().await.unwrap();
     finish(script).await;
 }

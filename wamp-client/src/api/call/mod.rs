@@ -216,7 +216,7 @@ impl<'a> Call<'a> {
         let procedure = self.procedure.clone();
         let call = self.into_future();
         async move {
-            call.await?.into_result().map_err(|e| {
+            call.await?.read_result().map_err(|e| {
                 Error::Payload(e.of(PayloadOf::Result {
                     procedure: Some(procedure),
                 }))

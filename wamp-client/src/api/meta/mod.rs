@@ -152,7 +152,7 @@ fn single<T: DeserializeOwned>(what: &str, result: &CallResult) -> Result<T> {
 
 /// The first result, `None` if it is missing or `null`.
 fn optional<T: DeserializeOwned>(what: &str, result: &CallResult) -> Result<Option<T>> {
-    if result.args.is_empty() {
+    if result.arg_count() == 0 {
         return Ok(None);
     }
     result.arg(0).map_err(|e| context(what, e))
@@ -160,8 +160,8 @@ fn optional<T: DeserializeOwned>(what: &str, result: &CallResult) -> Result<Opti
 
 /// A count, which some routers answer with the list of affected ids instead.
 fn count_or_ids(what: &str, result: &CallResult) -> Result<u64> {
-    match result.args.first() {
-        Some(Value::List(ids)) => Ok(u64::try_from(ids.len()).unwrap_or(u64::MAX)),
+    match result.arg::<Value>(0) {
+        Ok(Value::List(ids)) => Ok(u64::try_from(ids.len()).unwrap_or(u64::MAX)),
         _ => single(what, result),
     }
 }

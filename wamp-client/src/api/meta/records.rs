@@ -143,7 +143,7 @@ impl TryFrom<&Event> for SessionLeave {
     fn try_from(event: &Event) -> Result<Self> {
         let what = "wamp.session.on_leave event";
         let text = |index: usize| -> Result<Option<String>> {
-            if event.args.len() > index {
+            if event.arg_count() > index {
                 event.arg(index).map_err(|e| context(what, e))
             } else {
                 Ok(None)

@@ -325,12 +325,8 @@ impl SessionTask {
         match answer {
             Ok(mut result) => {
                 let procedure = call.retained.as_ref().map_or("", |r| r.procedure.as_str());
-                let CallResult {
-                    args,
-                    kwargs,
-                    details,
-                } = &mut result;
-                self.open(role, true, procedure, details, args, kwargs)?;
+                let (payload, details) = result.parts_mut();
+                self.open_payload(role, true, procedure, details, payload)?;
                 Ok(result)
             }
             Err(mut error) => {

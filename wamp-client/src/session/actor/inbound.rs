@@ -22,7 +22,7 @@ impl SessionTask {
             None => return Err(transport_lost("the router closed the connection".into())),
         };
         self.frame_len = bytes.len();
-        let message = match self.serializer.decode(&bytes) {
+        let message = match self.serializer.decode_frame(&bytes) {
             Ok(message) => message,
             Err(e) => return Err(self.protocol_violation(e.to_string()).await),
         };
@@ -51,12 +51,7 @@ impl SessionTask {
                 details,
                 payload,
             } => {
-                let (args, kwargs) = payload.into_parts();
-                let result = CallResult {
-                    args,
-                    kwargs,
-                    details,
-                };
+                let result = CallResult::received(payload, details);
                 self.on_call_answer(request, Ok(result), "RESULT").await
             }
             Message::Error {

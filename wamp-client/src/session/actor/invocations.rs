@@ -156,9 +156,9 @@ impl SessionTask {
             (None, None)
         };
         let cancel = CancellationToken::new();
-        let (mut args, mut kwargs) = payload.into_parts();
+        let mut payload = payload;
         let role = PayloadRole::Responder;
-        let sealed = match self.open(role, true, &procedure, &details, &mut args, &mut kwargs) {
+        let sealed = match self.open_payload(role, true, &procedure, &details, &mut payload) {
             Ok(sealed) => sealed.then(|| procedure.clone().into_boxed_str()),
             Err(error) => {
                 // The handler never sees it; the caller learns why. Further input chunks of it
@@ -174,8 +174,7 @@ impl SessionTask {
             procedure,
             registration,
             request,
-            args,
-            kwargs,
+            payload,
             details,
             session: self
                 .shared

@@ -83,4 +83,38 @@ impl SessionTask {
             }
         }
     }
+
+    /// [`open`](Self::open) for a whole received payload. A raw one is plain (the fast path
+    /// leaves encoded payloads to the general decoder): it is only checked against a codec
+    /// that requires encoding, and emptied if it fails that check.
+    pub(super) fn open_payload(
+        &self,
+        role: PayloadRole,
+        strict: bool,
+        uri: &str,
+        details: &Dict,
+        payload: &mut Payload,
+    ) -> Result<bool, PayloadCodecError> {
+        if self.codec.is_none() {
+            return Ok(false);
+        }
+        if let Payload::Raw(_) = payload {
+            let result = self.open(
+                role,
+                strict,
+                uri,
+                details,
+                &mut Vec::new(),
+                &mut Dict::new(),
+            );
+            if result.is_err() {
+                *payload = Payload::Empty;
+            }
+            return result;
+        }
+        let (mut args, mut kwargs) = std::mem::take(payload).into_parts();
+        let result = self.open(role, strict, uri, details, &mut args, &mut kwargs);
+        *payload = Payload::new(args, kwargs);
+        result
+    }
 }

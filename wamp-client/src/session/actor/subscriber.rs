@@ -330,16 +330,9 @@ impl SessionTask {
             .and_then(Value::as_str)
             .unwrap_or_else(|| entry.topic())
             .to_owned();
-        let (mut args, mut kwargs) = payload.into_parts();
+        let mut payload = payload;
         let payload_error = self
-            .open(
-                PayloadRole::Responder,
-                true,
-                &topic,
-                &details,
-                &mut args,
-                &mut kwargs,
-            )
+            .open_payload(PayloadRole::Responder, true, &topic, &details, &mut payload)
             .err()
             .map(Box::new);
         let session = self
@@ -350,9 +343,8 @@ impl SessionTask {
             topic,
             subscription,
             publication,
-            args,
-            kwargs,
             details,
+            payload,
             session,
             payload_error,
         };

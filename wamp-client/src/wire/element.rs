@@ -1,0 +1,295 @@
+//! Decoding one element of a received message (an arguments list, a keyword dictionary) straight
+//! from its bytes into the type the reader asks for, or into a [`Value`] when asked for one.
+//!
+//! The bytes were checked when the message arrived (see `fast_path`), so what fails here is the
+//! reader's type not fitting the data, never malformed data. JSON and MessagePack decode into
+//! the reader's type directly. A [`Value`] stays the reference: a JSON element holding a
+//! `"\u0000<base64>"` string (the WAMP binary convention), every CBOR element (ciborium reads
+//! only as a compact format, and `Value` is read as a human-readable one), and any element the
+//! direct way fails on go through one. So a type reads the same from every serializer, and an
+//! error is worded by [`from_value`], naming the place inside the argument, at the cost of a
+//! second decode only when the first one failed.
+
+// Each serializer's arms compile with its feature only; with some left out, helpers that serve
+// only those go unused.
+#![cfg_attr(
+    not(all(feature = "json", feature = "msgpack", feature = "cbor")),
+    allow(dead_code, unused_imports, unused_variables)
+)]
+
+use std::fmt;
+
+use serde::de::{self, DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess};
+
+use super::Serializer;
+use super::json_text::JsonText;
+use crate::value::{Dict, Value, ValueError, ValueSeed, from_value};
+
+/// Decodes a whole element as `T`.
+pub(crate) fn decode<T: DeserializeOwned>(
+    serializer: Serializer,
+    bytes: &[u8],
+) -> Result<T, ValueError> {
+    let direct = match direct(serializer, bytes) {
+        #[cfg(feature = "json")]
+        Some(Direct::Json) => T::deserialize(&mut serde_json::Deserializer::from_slice(bytes)).ok(),
+        #[cfg(feature = "msgpack")]
+        Some(Direct::MsgPack) => {
+            let mut de = rmp_serde::Deserializer::from_read_ref(bytes).with_human_readable();
+            T::deserialize(&mut de).ok()
+        }
+        None => None,
+    };
+    match direct {
+        Some(value) => Ok(value),
+        None => from_value(to_value(serializer, bytes)?),
+    }
+}
+
+/// Decodes element `index` of a list element as `T`; `Ok(None)` when the list is shorter.
+pub(crate) fn decode_nth<T: DeserializeOwned>(
+    serializer: Serializer,
+    list: &[u8],
+    index: usize,
+) -> Result<Option<T>, ValueError> {
+    let seed = || Nth::<T> {
+        index,
+        _type: std::marker::PhantomData,
+    };
+    let direct = match direct(serializer, list) {
+        #[cfg(feature = "json")]
+        Some(Direct::Json) => {
+            let mut de = serde_json::Deserializer::from_slice(list);
+            de::Deserializer::deserialize_seq(JsonText(&mut de), seed()).ok()
+        }
+        #[cfg(feature = "msgpack")]
+        Some(Direct::MsgPack) => {
+            let mut de = rmp_serde::Deserializer::from_read_ref(list).with_human_readable();
+            de::Deserializer::deserialize_seq(&mut de, seed()).ok()
+        }
+        None => None,
+    };
+    if let Some(found) = direct {
+        return Ok(found);
+    }
+    match to_value(serializer, list)? {
+        Value::List(mut items) if index < items.len() => {
+            from_value(items.swap_remove(index)).map(Some)
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Decodes the entry `key` of a dictionary element as `T`; `Ok(None)` when there is none. (Of
+/// repeated keys the last counts, as in a [`Dict`].)
+pub(crate) fn decode_entry<T: DeserializeOwned>(
+    serializer: Serializer,
+    dict: &[u8],
+    key: &str,
+) -> Result<Option<T>, ValueError> {
+    let seed = || Entry::<T> {
+        key,
+        _type: std::marker::PhantomData,
+    };
+    let direct = match direct(serializer, dict) {
+        #[cfg(feature = "json")]
+        Some(Direct::Json) => {
+            let mut de = serde_json::Deserializer::from_slice(dict);
+            de::Deserializer::deserialize_map(JsonText(&mut de), seed()).ok()
+        }
+        #[cfg(feature = "msgpack")]
+        Some(Direct::MsgPack) => {
+            let mut de = rmp_serde::Deserializer::from_read_ref(dict).with_human_readable();
+            de::Deserializer::deserialize_map(&mut de, seed()).ok()
+        }
+        None => None,
+    };
+    if let Some(found) = direct {
+        return Ok(found);
+    }
+    match to_value(serializer, dict)? {
+        Value::Dict(mut entries) => entries.remove(key).map(from_value).transpose(),
+        _ => Ok(None),
+    }
+}
+
+/// Decodes an element as a [`Value`] (the JSON binary convention applied).
+pub(crate) fn to_value(serializer: Serializer, bytes: &[u8]) -> Result<Value, ValueError> {
+    match serializer {
+        #[cfg(feature = "json")]
+        Serializer::Json => {
+            let mut de = serde_json::Deserializer::from_slice(bytes);
+            ValueSeed { json_binary: true }
+                .deserialize(&mut de)
+                .map_err(|e| ValueError::new(json_error(e)))
+        }
+        #[cfg(feature = "msgpack")]
+        Serializer::MsgPack => {
+            let mut de = rmp_serde::Deserializer::from_read_ref(bytes);
+            ValueSeed { json_binary: false }
+                .deserialize(&mut de)
+                .map_err(|e| ValueError::new(e.to_string()))
+        }
+        #[cfg(feature = "cbor")]
+        Serializer::Cbor => {
+            // The element was checked for depth when it arrived: no recursion limit of 256
+            // levels can be reached, so the small scratch buffer variant is safe.
+            let mut scratch = [0u8; 256];
+            ciborium::de::from_reader_with_buffer::<Value, _>(bytes, &mut scratch)
+                .map_err(|e| ValueError::new(cbor_error(e)))
+        }
+        #[allow(unreachable_patterns)]
+        _ => Err(ValueError::new(serializer.disabled().to_string())),
+    }
+}
+
+/// Decodes a dictionary element as a [`Dict`].
+pub(crate) fn to_dict(serializer: Serializer, bytes: &[u8]) -> Result<Dict, ValueError> {
+    match to_value(serializer, bytes)? {
+        Value::Dict(dict) => Ok(dict),
+        other => Err(ValueError::new(format!(
+            "expected a dictionary, found {}",
+            other.kind()
+        ))),
+    }
+}
+
+/// Which decoder reads an element straight into the reader's type.
+enum Direct {
+    #[cfg(feature = "json")]
+    Json,
+    #[cfg(feature = "msgpack")]
+    MsgPack,
+}
+
+fn direct(serializer: Serializer, bytes: &[u8]) -> Option<Direct> {
+    match serializer {
+        // A `\u0000` escape may start a binary string: that element takes the `Value` way,
+        // which knows the convention. Any other JSON has no bytes to convert.
+        #[cfg(feature = "json")]
+        Serializer::Json if !bytes.windows(6).any(|w| w == b"\\u0000") => Some(Direct::Json),
+        #[cfg(feature = "msgpack")]
+        Serializer::MsgPack => Some(Direct::MsgPack),
+        _ => None,
+    }
+}
+
+/// serde_json's message without the position it appends: the element's own line and column
+/// say nothing to the reader of a WAMP payload.
+fn json_error(e: serde_json::Error) -> String {
+    let text = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    match text.strip_suffix(&suffix) {
+        Some(message) => message.to_owned(),
+        None => text,
+    }
+}
+
+#[cfg(feature = "cbor")]
+fn cbor_error(e: ciborium::de::Error<std::io::Error>) -> String {
+    match e {
+        ciborium::de::Error::Semantic(_, message) => message,
+        ciborium::de::Error::Io(e) => e.to_string(),
+        ciborium::de::Error::Syntax(offset) => format!("invalid CBOR at byte {offset}"),
+        ciborium::de::Error::RecursionLimitExceeded => "nested too deeply".to_owned(),
+    }
+}
+
+/// Reads element `index` of a sequence, skipping (and so still reading through) the others.
+struct Nth<T> {
+    index: usize,
+    _type: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<'de, T: DeserializeOwned> de::Visitor<'de> for Nth<T> {
+    type Value = Option<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Option<T>, A::Error> {
+        for _ in 0..self.index {
+            if seq.next_element::<IgnoredAny>()?.is_none() {
+                return Ok(None);
+            }
+        }
+        let found = seq.next_element::<T>()?;
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(found)
+    }
+}
+
+/// Reads the entry `key` of a map, skipping the others.
+struct Entry<'k, T> {
+    key: &'k str,
+    _type: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<'de, T: DeserializeOwned> de::Visitor<'de> for Entry<'_, T> {
+    type Value = Option<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a dictionary")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<T>, A::Error> {
+        let mut found = None;
+        while let Some(matches) = map.next_key_seed(KeyIs(self.key))? {
+            if matches {
+                found = Some(map.next_value::<T>()?);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// Whether a dictionary key is `self.0`: keys that are numbers, booleans or characters compare
+/// by their text, as a [`Dict`] keeps them.
+struct KeyIs<'k>(&'k str);
+
+impl<'de> DeserializeSeed<'de> for KeyIs<'_> {
+    type Value = bool;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl de::Visitor<'_> for KeyIs<'_> {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string dictionary key")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<bool, E> {
+        Ok(v == self.0)
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<bool, E> {
+        Ok(v.to_string() == self.0)
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<bool, E> {
+        Ok(v.to_string() == self.0)
+    }
+
+    fn visit_i128<E: de::Error>(self, v: i128) -> Result<bool, E> {
+        Ok(v.to_string() == self.0)
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<bool, E> {
+        Ok(v.to_string() == self.0)
+    }
+
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<bool, E> {
+        Ok(v.to_string() == self.0)
+    }
+
+    fn visit_char<E: de::Error>(self, v: char) -> Result<bool, E> {
+        Ok(v.to_string() == self.0)
+    }
+}
