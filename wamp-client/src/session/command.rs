@@ -238,6 +238,10 @@ impl Gate {
             return None;
         }
         let mut room = self.room();
+        if room.closed {
+            // What waited was refused; its futures still have to learn so (`poll_taken`).
+            return None;
+        }
         while let Some(slot) = room.slots.pop_front() {
             if let Some(command) = slot.command {
                 if room.slots.is_empty() {
@@ -498,6 +502,66 @@ pub(crate) enum Outcome {
     },
     /// An interrupted handler had its grace period and did not finish: abort it.
     GraceExpired { request: Id },
+}
+
+#[cfg(test)]
+mod gate_tests {
+    use super::*;
+
+    /// A command that tells which one it is.
+    fn numbered(key: u64) -> Command {
+        Command::Cancel {
+            key,
+            mode: CancelMode::Skip,
+        }
+    }
+
+    fn number(command: Option<Command>) -> Option<u64> {
+        match command {
+            Some(Command::Cancel { key, .. }) => Some(key),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn the_room_is_taken_in_order_of_keys_without_the_withdrawn_and_refused_once_closed() {
+        let waker = futures_util::task::noop_waker();
+        let cx = Context::from_waker(&waker);
+        let gate = Gate::new(1);
+        assert!(matches!(gate.admit(numbered(1)), Admission::Now(_)));
+        assert!(matches!(gate.admit(numbered(2)), Admission::Full(_)));
+        for key in [3, 2, 4, 5] {
+            assert!(gate.wait(key, numbered(key)).is_ok());
+        }
+        assert!(gate.withdraw(3), "still waiting");
+        assert!(gate.poll_taken(2, &cx).is_pending());
+        assert_eq!(number(gate.take_next()), Some(2));
+        assert_eq!(gate.poll_taken(2, &cx), Poll::Ready(true));
+        assert!(!gate.withdraw(2), "taken in already");
+        assert_eq!(number(gate.take_next()), Some(4));
+        // A permit is free again, but a request still waits: new ones queue behind it.
+        gate.permits.add_permits(1);
+        assert!(matches!(gate.admit(numbered(6)), Admission::Full(_)));
+        gate.close();
+        assert_eq!(gate.poll_taken(5, &cx), Poll::Ready(false));
+        assert!(gate.take_next().is_none());
+        assert!(matches!(gate.admit(numbered(7)), Admission::Closed));
+        assert!(gate.wait(7, numbered(7)).is_err());
+    }
+
+    #[test]
+    fn an_emptied_room_lets_requests_take_permits_again() {
+        let gate = Gate::new(1);
+        assert!(matches!(gate.admit(numbered(1)), Admission::Now(_)));
+        assert!(gate.wait(2, numbered(2)).is_ok());
+        assert!(gate.withdraw(2));
+        gate.permits.add_permits(1);
+        assert!(
+            gate.take_next().is_none(),
+            "only a withdrawn request waited"
+        );
+        assert!(matches!(gate.admit(numbered(3)), Admission::Now(_)));
+    }
 }
 
 #[cfg(all(test, target_pointer_width = "64"))]
