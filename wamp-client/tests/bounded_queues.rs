@@ -394,7 +394,7 @@ async fn a_publishing_loop_waits_for_room_and_control_commands_still_go_through(
 }
 
 #[tokio::test(flavor = "current_thread")]
-async fn calls_beyond_the_queue_are_sent_once_polled_and_dropping_one_sends_nothing() {
+async fn calls_beyond_the_queue_are_sent_after_it_and_dropping_one_sends_nothing() {
     bounded("queued calls", async {
         const QUEUE: usize = 8;
         let router = ScriptedRouter::start(Serializer::Json).await;
