@@ -394,7 +394,7 @@ async fn a_publishing_loop_waits_for_room_and_control_commands_still_go_through(
 }
 
 #[tokio::test(flavor = "current_thread")]
-async fn calls_beyond_the_queue_are_sent_once_polled_and_dropping_one_sends_nothing() {
+async fn calls_beyond_the_queue_are_sent_after_it_and_dropping_one_sends_nothing() {
     bounded("queued calls", async {
         const QUEUE: usize = 8;
         let router = ScriptedRouter::start(Serializer::Json).await;
@@ -439,6 +439,89 @@ async fn calls_beyond_the_queue_are_sent_once_polled_and_dropping_one_sends_noth
         }
         assert_eq!(queued.await.unwrap().arg::<usize>(0).unwrap(), QUEUE + 1);
         session.leave().await.unwrap();
+        script.await.unwrap();
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_waiting_call_goes_out_unpolled_and_dropping_it_then_cancels_it() {
+    bounded("waiting call taken in", async {
+        let router = ScriptedRouter::start(Serializer::Json).await;
+        let url = router.url();
+        let script = tokio::spawn(async move {
+            let mut peer = router.accept().await;
+            peer.welcome(1).await;
+            let first = peer.expect_call().await;
+            let waiting = peer.expect_call().await;
+            assert_eq!(waiting.args, args((1,)));
+            // Its future was dropped once the call had gone out: CANCEL follows.
+            expect_message!(peer, Message::Cancel { request, .. } if request == waiting.request);
+            peer.send(error(
+                code::CALL,
+                waiting.request,
+                "wamp.error.canceled",
+                vec![],
+            ))
+            .await;
+            peer.send(result(first.request, first.args)).await;
+            peer.expect_leave().await;
+        });
+
+        let session = Session::builder(&url, "realm1")
+            .max_queued_commands(1)
+            .connect()
+            .await
+            .unwrap();
+        let first = session.call("com.example.echo", (0,)).into_future();
+        let waiting = session.call("com.example.echo", (1,)).into_future();
+        // Never polled: the session task takes it in after the queue all the same.
+        while session.diagnostics().await.unwrap().pending_calls < 2 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        drop(waiting);
+        assert_eq!(first.await.unwrap().arg::<u64>(0).unwrap(), 0);
+        session.leave().await.unwrap();
+        script.await.unwrap();
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn requests_waiting_for_room_fail_when_the_session_closes() {
+    bounded("waiting requests at close", async {
+        let router = ScriptedRouter::start(Serializer::Json).await;
+        let url = router.url();
+        let script = tokio::spawn(async move {
+            let mut peer = router.accept().await;
+            peer.welcome(1).await;
+            // Never answered: the session leaves with the call pending. What waited for room
+            // behind the LEAVE is never sent.
+            peer.expect_call().await;
+            peer.expect_leave().await;
+        });
+
+        let session = Session::builder(&url, "realm1")
+            .max_queued_commands(1)
+            .connect()
+            .await
+            .unwrap();
+        let pending = session.call("com.example.never", ()).into_future();
+        let mut call = session.call("com.example.echo", ()).into_future();
+        let mut subscribe = session.subscribe("com.example.topic").into_future();
+        assert!(poll_once(&mut call).is_pending());
+        assert!(poll_once(&mut subscribe).is_pending());
+        session.leave().await.unwrap();
+        for outcome in [
+            pending.await.map(drop),
+            call.await.map(drop),
+            subscribe.await.map(drop),
+        ] {
+            assert!(
+                matches!(outcome, Err(Error::SessionClosed(_))),
+                "{outcome:?}"
+            );
+        }
         script.await.unwrap();
     })
     .await;

@@ -169,8 +169,8 @@ impl<'a> Publish<'a> {
         AcknowledgedPublish { publish: self }
     }
 
-    /// Sends the PUBLISH, or gives it back queued for room if the request queue is full.
-    fn start(self, ack: Option<oneshot::Sender<Result<Id>>>) -> Result<Option<Box<QueuedRequest>>> {
+    /// Sends the PUBLISH, or leaves it waiting for room if the request queue is full.
+    fn start(self, ack: Option<oneshot::Sender<Result<Id>>>) -> Result<Option<QueuedRequest>> {
         self.session.uri_check().check(&self.topic, UriUse::Own)?;
         self.session.check_payload_route(&self.topic, "broker")?;
         let (args, kwargs) = self.arguments.finish()?;
@@ -215,12 +215,13 @@ impl IntoFuture for Publish<'_> {
 }
 
 /// The future of an awaited [`Publish`] (not acknowledged): ready once the publication is in
-/// the session's request queue, at once unless the queue is full.
+/// the session's request queue (at once unless the queue is full) or, having waited for room,
+/// taken in by the session task.
 #[must_use = "futures do nothing unless polled"]
 #[derive(Debug)]
 pub struct PlainPublishFuture {
     /// The publication while it waits for room, or why it failed.
-    state: std::result::Result<Option<Box<QueuedRequest>>, Option<Error>>,
+    state: std::result::Result<Option<QueuedRequest>, Option<Error>>,
     session: Session,
 }
 
@@ -270,7 +271,7 @@ impl IntoFuture for AcknowledgedPublish<'_> {
 pub struct PublishFuture {
     state: std::result::Result<oneshot::Receiver<Result<Id>>, Option<Error>>,
     /// The PUBLISH, while it waits for room in the request queue.
-    queued: Option<Box<QueuedRequest>>,
+    queued: Option<QueuedRequest>,
     session: Session,
 }
 

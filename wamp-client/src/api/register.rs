@@ -98,7 +98,7 @@ impl Register<'_> {
         local: u64,
         revoked: Revocation,
         id: RouterId,
-    ) -> Result<(oneshot::Receiver<Result<Id>>, Option<Box<QueuedRequest>>)> {
+    ) -> Result<(oneshot::Receiver<Result<Id>>, Option<QueuedRequest>)> {
         let usage = match self.options.get("match").and_then(Value::as_str) {
             Some("wildcard") => UriUse::Wildcard { own: true },
             Some("prefix") => UriUse::Prefix { own: true },
@@ -153,7 +153,7 @@ impl IntoFuture for Register<'_> {
 pub struct RegisterFuture {
     state: std::result::Result<oneshot::Receiver<Result<Id>>, Option<Error>>,
     /// The REGISTER, while it waits for room in the request queue.
-    queued: Option<Box<QueuedRequest>>,
+    queued: Option<QueuedRequest>,
     session: Session,
     procedure: String,
     revoked: Revocation,

@@ -111,7 +111,7 @@ impl IntoFuture for Subscribe<'_> {
         let start = || -> Result<(
             oneshot::Receiver<Result<Id>>,
             EventReceiver,
-            Option<Box<QueuedRequest>>,
+            Option<QueuedRequest>,
         )> {
             session.uri_check().check(&self.topic, usage)?;
             // The queue's shared state holds the topic for both ends.
@@ -144,7 +144,7 @@ pub struct SubscribeFuture {
     state: std::result::Result<oneshot::Receiver<Result<Id>>, Option<Error>>,
     pending: Option<EventReceiver>,
     /// The SUBSCRIBE, while it waits for room in the request queue.
-    queued: Option<Box<QueuedRequest>>,
+    queued: Option<QueuedRequest>,
     session: Session,
 }
 

@@ -342,7 +342,7 @@ impl SessionBuilder {
         });
 
         let (commands, commands_rx) = mpsc::unbounded_channel();
-        let gate = Arc::new(tokio::sync::Semaphore::new(self.limits.max_queued_commands));
+        let gate = Arc::new(super::command::Gate::new(self.limits.max_queued_commands));
         let commands_rx = CommandReceiver::new(commands_rx, Arc::clone(&gate));
         let (closed_tx, closed) = watch::channel(None);
         let (state_tx, state) = watch::channel(SessionState::Joined {

@@ -6,12 +6,16 @@
 //! in it, which bounds what a loop of requests can queue; control commands (cancels,
 //! unsubscribes, unregisters, leaving) take none, so the synchronous paths that send them (a
 //! handle's `Drop`) never wait and never lose one. There is at most one of those per live handle.
+//! Requests beyond the bound wait in the gate's room (see [`Gate`]) and are taken in after the
+//! channel: a future sends the CANCEL of its call only once the call has been taken in, and a
+//! subscription's UNSUBSCRIBE exists only once its SUBSCRIBE was answered.
 
-use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Waker};
 
-use tokio::sync::{Semaphore, mpsc, oneshot};
-use tokio_util::sync::PollSemaphore;
+use tokio::sync::{Notify, Semaphore, TryAcquireError, mpsc, oneshot};
 
 use crate::error::{CloseReason, Result};
 use crate::options::CancelMode;
@@ -85,21 +89,216 @@ impl Command {
 /// Permits of requests taken in that are returned to the gate together (see `CommandReceiver`).
 const PERMITS_RETURNED_TOGETHER: usize = 32;
 
-/// The session task's end of the command channel: returns the permits of the requests it takes
-/// in to the gate.
+/// Slots the waiting room keeps once it is empty; a burst's larger buffer goes back to the
+/// allocator.
+const ROOM_SLOTS_KEPT: usize = 16;
+
+/// The bound on the requests in the command channel, and the waiting room of those beyond it.
 ///
-/// They are returned a few at a time (returning takes the semaphore's lock) and always before
-/// the task waits for the next command, so a request never waits on a permit the task holds
-/// while idle.
+/// A request takes a permit and goes into the channel, or, when there is none (or requests
+/// already wait), it waits in the room, in the order of its local id, until the session task,
+/// having taken in everything in the channel, takes it in from there. The room is one buffer
+/// shared by every waiting request, rather than an allocation and a semaphore waiter per
+/// request: a burst of requests leaves no holes between the allocations that outlive it.
+pub(crate) struct Gate {
+    permits: Semaphore,
+    room: Mutex<Room>,
+    /// Whether requests wait in the room (then new requests queue behind them).
+    occupied: AtomicBool,
+    /// Wakes the session task when a request enters the room.
+    entered: Notify,
+}
+
+#[derive(Default)]
+struct Room {
+    /// Sorted by key.
+    slots: VecDeque<Waiting>,
+    /// Set when the session task stops taking commands: what still waits fails.
+    closed: bool,
+}
+
+/// A request in the waiting room.
+struct Waiting {
+    /// The local id the request waits under.
+    key: u64,
+    /// `None` once withdrawn (its future was dropped) or refused (the session closed).
+    command: Option<Command>,
+    /// The waiting future's, woken when the request is taken in.
+    waker: Option<Waker>,
+}
+
+/// Whether a request got a permit of the gate (see [`Gate::admit`]).
+pub(crate) enum Admission {
+    /// It did: send it.
+    Now(Command),
+    /// The queue is full, or requests wait for room.
+    Full(Command),
+    /// The session task takes no more commands.
+    Closed,
+}
+
+impl Gate {
+    pub(crate) fn new(max_queued: usize) -> Self {
+        Gate {
+            permits: Semaphore::new(max_queued),
+            room: Mutex::default(),
+            occupied: AtomicBool::new(false),
+            entered: Notify::new(),
+        }
+    }
+
+    fn room(&self) -> MutexGuard<'_, Room> {
+        self.room.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Takes a permit for `command` if there is one and no request waits for room: no
+    /// allocation, no lock.
+    pub(crate) fn admit(&self, command: Command) -> Admission {
+        if self.occupied.load(Ordering::Acquire) {
+            return if self.permits.is_closed() {
+                Admission::Closed
+            } else {
+                Admission::Full(command)
+            };
+        }
+        match self.permits.try_acquire() {
+            Ok(permit) => {
+                // The session task returns it when it takes the request in.
+                permit.forget();
+                Admission::Now(command)
+            }
+            Err(TryAcquireError::NoPermits) => Admission::Full(command),
+            Err(TryAcquireError::Closed) => Admission::Closed,
+        }
+    }
+
+    /// Puts `command` in the waiting room under `key`, a local id not waiting already. Gives
+    /// it back if the session task takes no more commands.
+    pub(crate) fn wait(&self, key: u64, command: Command) -> std::result::Result<(), Command> {
+        let mut room = self.room();
+        if room.closed {
+            return Err(command);
+        }
+        // Local ids are handed out in order, so this is the back but for a race between threads.
+        let at = room.slots.partition_point(|slot| slot.key < key);
+        room.slots.insert(
+            at,
+            Waiting {
+                key,
+                command: Some(command),
+                waker: None,
+            },
+        );
+        if !self.occupied.swap(true, Ordering::AcqRel) {
+            self.entered.notify_one();
+        }
+        Ok(())
+    }
+
+    /// `Ready(true)` once the session task has taken in the request waiting under `key`,
+    /// `Ready(false)` if the session closed first; registers the waker if neither.
+    pub(crate) fn poll_taken(&self, key: u64, cx: &Context<'_>) -> Poll<bool> {
+        let mut room = self.room();
+        let closed = room.closed;
+        let Ok(at) = room.slots.binary_search_by_key(&key, |slot| slot.key) else {
+            return Poll::Ready(true);
+        };
+        if closed {
+            return Poll::Ready(false);
+        }
+        if let Some(slot) = room.slots.get_mut(at) {
+            match &mut slot.waker {
+                Some(waker) if waker.will_wake(cx.waker()) => {}
+                waker => *waker = Some(cx.waker().clone()),
+            }
+        }
+        Poll::Pending
+    }
+
+    /// Withdraws the request waiting under `key`, whose future is going away: `true` if it was
+    /// still waiting (it is never sent), `false` if the session task has taken it in already.
+    pub(crate) fn withdraw(&self, key: u64) -> bool {
+        let mut room = self.room();
+        let Ok(at) = room.slots.binary_search_by_key(&key, |slot| slot.key) else {
+            return false;
+        };
+        // The slot goes when it reaches the front; the request is dropped outside the lock.
+        let command = room.slots.get_mut(at).and_then(|slot| {
+            slot.waker = None;
+            slot.command.take()
+        });
+        drop(room);
+        drop(command);
+        true
+    }
+
+    /// The next request in the waiting room, now taken in; wakes its future.
+    fn take_next(&self) -> Option<Command> {
+        if !self.occupied.load(Ordering::Acquire) {
+            return None;
+        }
+        let mut room = self.room();
+        if room.closed {
+            // What waited was refused; its futures still have to learn so (`poll_taken`).
+            return None;
+        }
+        while let Some(slot) = room.slots.pop_front() {
+            if let Some(command) = slot.command {
+                if room.slots.is_empty() {
+                    self.emptied(&mut room);
+                }
+                drop(room);
+                if let Some(waker) = slot.waker {
+                    waker.wake();
+                }
+                return Some(command);
+            }
+        }
+        self.emptied(&mut room);
+        None
+    }
+
+    fn emptied(&self, room: &mut Room) {
+        room.slots.shrink_to(ROOM_SLOTS_KEPT);
+        self.occupied.store(false, Ordering::Release);
+    }
+
+    /// Refuses further requests; those waiting in the room fail.
+    fn close(&self) {
+        self.permits.close();
+        let mut room = self.room();
+        room.closed = true;
+        let refused: Vec<_> = room
+            .slots
+            .iter_mut()
+            .map(|slot| (slot.command.take(), slot.waker.take()))
+            .collect();
+        drop(room);
+        for (command, waker) in refused {
+            drop(command);
+            if let Some(waker) = waker {
+                waker.wake();
+            }
+        }
+    }
+}
+
+/// The session task's end of the command channel: returns the permits of the requests it takes
+/// in to the gate, and takes in the requests waiting in the gate's room once the channel is
+/// empty.
+///
+/// Permits are returned a few at a time (returning takes the semaphore's lock) and always
+/// before the task waits for the next command, so a request never waits on a permit the task
+/// holds while idle.
 pub(crate) struct CommandReceiver {
     commands: mpsc::UnboundedReceiver<Command>,
-    gate: Arc<Semaphore>,
+    gate: Arc<Gate>,
     /// Permits of requests taken in and not returned yet.
     held: usize,
 }
 
 impl CommandReceiver {
-    pub(crate) fn new(commands: mpsc::UnboundedReceiver<Command>, gate: Arc<Semaphore>) -> Self {
+    pub(crate) fn new(commands: mpsc::UnboundedReceiver<Command>, gate: Arc<Gate>) -> Self {
         CommandReceiver {
             commands,
             gate,
@@ -119,19 +318,39 @@ impl CommandReceiver {
 
     fn return_permits(&mut self) {
         if self.held > 0 {
-            self.gate.add_permits(std::mem::take(&mut self.held));
+            self.gate
+                .permits
+                .add_permits(std::mem::take(&mut self.held));
         }
     }
 
+    /// The next command (cancel-safe: a command is taken in only when returned).
     pub(crate) async fn recv(&mut self) -> Option<Command> {
         self.return_permits();
-        let command = self.commands.recv().await?;
-        Some(self.taken(command))
+        loop {
+            match self.try_recv() {
+                Ok(command) => return Some(command),
+                Err(mpsc::error::TryRecvError::Disconnected) => return None,
+                Err(mpsc::error::TryRecvError::Empty) => {}
+            }
+            tokio::select! {
+                biased;
+                command = self.commands.recv() => return command.map(|c| self.taken(c)),
+                () = self.gate.entered.notified() => {}
+            }
+        }
     }
 
+    /// The next command in the channel, else the next request waiting for room.
     pub(crate) fn try_recv(&mut self) -> Result<Command, mpsc::error::TryRecvError> {
-        let command = self.commands.try_recv()?;
-        Ok(self.taken(command))
+        match self.commands.try_recv() {
+            Ok(command) => Ok(self.taken(command)),
+            Err(mpsc::error::TryRecvError::Empty) => self
+                .gate
+                .take_next()
+                .ok_or(mpsc::error::TryRecvError::Empty),
+            Err(disconnected) => Err(disconnected),
+        }
     }
 
     /// Refuses further commands; requests waiting for room fail.
@@ -148,42 +367,34 @@ impl Drop for CommandReceiver {
     }
 }
 
-/// A request that found the queue full, waiting for room. Made only then, so boxed.
+/// A request (other than a call, whose future keeps the key in its cancel guard) waiting in
+/// the gate's room. Withdraws it when dropped.
 pub(crate) struct QueuedRequest {
-    command: Option<Command>,
-    gate: PollSemaphore,
+    gate: Arc<Gate>,
+    key: u64,
 }
 
 impl std::fmt::Debug for QueuedRequest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("QueuedRequest")
+        f.debug_tuple("QueuedRequest").field(&self.key).finish()
     }
 }
 
 impl QueuedRequest {
-    pub(crate) fn new(command: Command, gate: Arc<Semaphore>) -> Box<Self> {
-        Box::new(QueuedRequest {
-            command: Some(command),
-            gate: PollSemaphore::new(gate),
-        })
+    pub(crate) fn new(gate: Arc<Gate>, key: u64) -> Self {
+        QueuedRequest { gate, key }
     }
 
-    /// Waits for room, then hands the request over with `send`. `Ready(false)` if the session
-    /// has ended meanwhile.
-    pub(crate) fn poll_send(
-        &mut self,
-        cx: &mut Context<'_>,
-        send: impl FnOnce(Command) -> bool,
-    ) -> Poll<bool> {
-        match self.gate.poll_acquire(cx) {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(None) => Poll::Ready(false),
-            Poll::Ready(Some(permit)) => {
-                // The session task returns it when it takes the request in.
-                permit.forget();
-                Poll::Ready(self.command.take().is_some_and(send))
-            }
-        }
+    /// `Ready(true)` once the session task has taken the request in, `Ready(false)` if the
+    /// session closed first.
+    pub(crate) fn poll_taken(&self, cx: &Context<'_>) -> Poll<bool> {
+        self.gate.poll_taken(self.key, cx)
+    }
+}
+
+impl Drop for QueuedRequest {
+    fn drop(&mut self) {
+        self.gate.withdraw(self.key);
     }
 }
 
@@ -291,6 +502,66 @@ pub(crate) enum Outcome {
     },
     /// An interrupted handler had its grace period and did not finish: abort it.
     GraceExpired { request: Id },
+}
+
+#[cfg(test)]
+mod gate_tests {
+    use super::*;
+
+    /// A command that tells which one it is.
+    fn numbered(key: u64) -> Command {
+        Command::Cancel {
+            key,
+            mode: CancelMode::Skip,
+        }
+    }
+
+    fn number(command: Option<Command>) -> Option<u64> {
+        match command {
+            Some(Command::Cancel { key, .. }) => Some(key),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn the_room_is_taken_in_order_of_keys_without_the_withdrawn_and_refused_once_closed() {
+        let waker = futures_util::task::noop_waker();
+        let cx = Context::from_waker(&waker);
+        let gate = Gate::new(1);
+        assert!(matches!(gate.admit(numbered(1)), Admission::Now(_)));
+        assert!(matches!(gate.admit(numbered(2)), Admission::Full(_)));
+        for key in [3, 2, 4, 5] {
+            assert!(gate.wait(key, numbered(key)).is_ok());
+        }
+        assert!(gate.withdraw(3), "still waiting");
+        assert!(gate.poll_taken(2, &cx).is_pending());
+        assert_eq!(number(gate.take_next()), Some(2));
+        assert_eq!(gate.poll_taken(2, &cx), Poll::Ready(true));
+        assert!(!gate.withdraw(2), "taken in already");
+        assert_eq!(number(gate.take_next()), Some(4));
+        // A permit is free again, but a request still waits: new ones queue behind it.
+        gate.permits.add_permits(1);
+        assert!(matches!(gate.admit(numbered(6)), Admission::Full(_)));
+        gate.close();
+        assert_eq!(gate.poll_taken(5, &cx), Poll::Ready(false));
+        assert!(gate.take_next().is_none());
+        assert!(matches!(gate.admit(numbered(7)), Admission::Closed));
+        assert!(gate.wait(7, numbered(7)).is_err());
+    }
+
+    #[test]
+    fn an_emptied_room_lets_requests_take_permits_again() {
+        let gate = Gate::new(1);
+        assert!(matches!(gate.admit(numbered(1)), Admission::Now(_)));
+        assert!(gate.wait(2, numbered(2)).is_ok());
+        assert!(gate.withdraw(2));
+        gate.permits.add_permits(1);
+        assert!(
+            gate.take_next().is_none(),
+            "only a withdrawn request waited"
+        );
+        assert!(matches!(gate.admit(numbered(3)), Admission::Now(_)));
+    }
 }
 
 #[cfg(all(test, target_pointer_width = "64"))]

@@ -53,7 +53,7 @@ pub use limits::{
 pub(crate) use limits::{Limits, clamp_bound};
 pub use reconnect::{ReconnectPolicy, SessionState, SessionStates};
 
-use self::command::{Command, QueuedRequest};
+use self::command::{Admission, Command, Gate, QueuedRequest};
 use crate::error::{CloseInitiator, CloseReason, Error, ErrorUri, Result};
 use crate::options::CancelMode;
 use crate::transport;
@@ -62,8 +62,8 @@ use crate::wire::{Id, Serializer};
 /// State shared by every handle of one session.
 pub(crate) struct Shared {
     commands: mpsc::UnboundedSender<Command>,
-    /// Permits for requests in the command queue (see `command`).
-    gate: Arc<tokio::sync::Semaphore>,
+    /// Bounds the requests in the command queue (see `command`).
+    gate: Arc<Gate>,
     /// What the current join established; replaced when a reconnecting session rejoins.
     current: std::sync::RwLock<Current>,
     closed: watch::Receiver<Option<CloseReason>>,
@@ -242,65 +242,87 @@ impl Session {
             .map_err(|_| Error::SessionClosed(self.close_reason()))
     }
 
-    /// Hands a request to the session task if the queue has room; otherwise gives it back,
-    /// queued for room, to be sent with [`Session::poll_queued`].
-    pub(crate) fn send_request(&self, command: Command) -> Result<Option<Box<QueuedRequest>>> {
-        match self.shared.gate.try_acquire() {
-            Ok(permit) => {
-                // The session task returns it when it takes the request in.
-                permit.forget();
-                self.send(command).map(|()| None)
-            }
-            Err(tokio::sync::TryAcquireError::NoPermits) => Ok(Some(QueuedRequest::new(
-                command,
-                Arc::clone(&self.shared.gate),
-            ))),
-            Err(tokio::sync::TryAcquireError::Closed) => {
-                Err(Error::SessionClosed(self.close_reason()))
-            }
+    /// Hands a request to the session task if the queue has room; otherwise it waits for room
+    /// in the gate's room, under a new local id: poll it with [`Session::poll_outgoing`].
+    pub(crate) fn send_request(&self, command: Command) -> Result<Option<QueuedRequest>> {
+        let command = match self.shared.gate.admit(command) {
+            Admission::Now(command) => return self.send(command).map(|()| None),
+            Admission::Full(command) => command,
+            Admission::Closed => return Err(Error::SessionClosed(self.close_reason())),
+        };
+        let key = self.next_local_id();
+        self.wait_for_room(key, command)?;
+        Ok(Some(QueuedRequest::new(Arc::clone(&self.shared.gate), key)))
+    }
+
+    /// [`Session::send_request`] for a call, which waits under its own key: `Ok(false)` if it
+    /// waits for room (see [`Session::poll_queued`] and [`Session::withdraw`]).
+    pub(crate) fn send_request_as(&self, key: u64, command: Command) -> Result<bool> {
+        match self.shared.gate.admit(command) {
+            Admission::Now(command) => self.send(command).map(|()| true),
+            Admission::Full(command) => self.wait_for_room(key, command).map(|()| false),
+            Admission::Closed => Err(Error::SessionClosed(self.close_reason())),
         }
+    }
+
+    fn wait_for_room(&self, key: u64, command: Command) -> Result<()> {
+        self.shared
+            .gate
+            .wait(key, command)
+            .map_err(|_| Error::SessionClosed(self.close_reason()))
     }
 
     /// Hands a request to the session task, or fails with [`Error::QueueFull`] if the queue has
     /// no room: for the requests that cannot wait.
     pub(crate) fn send_request_now(&self, command: Command) -> Result<()> {
-        match self.send_request(command)? {
-            None => Ok(()),
-            Some(_) => Err(Error::QueueFull {
+        match self.shared.gate.admit(command) {
+            Admission::Now(command) => self.send(command),
+            Admission::Full(_) => Err(Error::QueueFull {
                 limit: self.shared.limits.max_queued_commands,
             }),
+            Admission::Closed => Err(Error::SessionClosed(self.close_reason())),
         }
     }
 
-    /// Sends `queued`, if there is one, once the queue has room; `Ready(Ok)` once nothing waits.
+    /// `Ready(Ok)` once `queued`, if there is one, has been taken in by the session task.
     pub(crate) fn poll_outgoing(
         &self,
-        queued: &mut Option<Box<QueuedRequest>>,
+        queued: &mut Option<QueuedRequest>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Result<()>> {
         let Some(request) = queued else {
             return std::task::Poll::Ready(Ok(()));
         };
-        let sent = std::task::ready!(self.poll_queued(request, cx));
+        let taken = std::task::ready!(request.poll_taken(cx));
         *queued = None;
-        std::task::Poll::Ready(sent)
+        std::task::Poll::Ready(self.taken_or_closed(taken))
     }
 
-    /// Sends a queued request once the queue has room.
+    /// `Ready(Ok)` once the call waiting for room under `key` has been taken in by the session
+    /// task.
     pub(crate) fn poll_queued(
         &self,
-        queued: &mut QueuedRequest,
+        key: u64,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Result<()>> {
-        queued
-            .poll_send(cx, |command| self.shared.commands.send(command).is_ok())
-            .map(|sent| {
-                if sent {
-                    Ok(())
-                } else {
-                    Err(Error::SessionClosed(self.close_reason()))
-                }
-            })
+        self.shared
+            .gate
+            .poll_taken(key, cx)
+            .map(|taken| self.taken_or_closed(taken))
+    }
+
+    fn taken_or_closed(&self, taken: bool) -> Result<()> {
+        if taken {
+            Ok(())
+        } else {
+            Err(Error::SessionClosed(self.close_reason()))
+        }
+    }
+
+    /// Withdraws the call waiting for room under `key`: `false` if the session task has taken
+    /// it in already (then it has been or will be sent).
+    pub(crate) fn withdraw(&self, key: u64) -> bool {
+        self.shared.gate.withdraw(key)
     }
 
     /// Why the session closed (a generic reason if the task is gone without saying).

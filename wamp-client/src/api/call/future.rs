@@ -11,7 +11,6 @@ use tokio::sync::oneshot;
 use crate::deadline::deadline_after;
 use crate::error::{Error, Result};
 use crate::payload::CallResult;
-use crate::session::command::QueuedRequest;
 
 use super::{CancelGuard, CancelHandle};
 
@@ -59,17 +58,25 @@ impl Deadline {
 }
 
 pub(super) enum CallState {
-    /// The request queue was full: the call waits for room (the slow path, hence boxed).
-    #[allow(clippy::type_complexity)]
-    Queued(
-        Box<(
-            Box<QueuedRequest>,
-            oneshot::Receiver<Box<Result<CallResult>>>,
-        )>,
-    ),
+    /// The request queue was full: the call waits for room under its key (see
+    /// `Session::poll_queued`).
+    Queued(oneshot::Receiver<Box<Result<CallResult>>>),
     Waiting(oneshot::Receiver<Box<Result<CallResult>>>),
     /// Boxed: a call future is held once per outstanding call, and errors are large.
     Failed(Option<Box<Error>>),
+}
+
+impl CallState {
+    /// The session task has taken the queued call in (which arms its cancel guard): it waits
+    /// for its result now.
+    fn taken_in(&mut self, guard: &mut CancelGuard) {
+        if let CallState::Queued(_) = self {
+            if let CallState::Queued(rx) = std::mem::replace(self, CallState::Failed(None)) {
+                *self = CallState::Waiting(rx);
+            }
+        }
+        guard.armed = true;
+    }
 }
 
 impl fmt::Debug for CallState {
@@ -89,38 +96,48 @@ impl CallFuture {
     }
 }
 
+impl Drop for CallFuture {
+    fn drop(&mut self) {
+        // A call still waiting for room is never sent; one taken in meanwhile is canceled.
+        if matches!(self.state, CallState::Queued(_))
+            && !self.guard.session.withdraw(self.guard.key)
+        {
+            self.guard.armed = true;
+        }
+    }
+}
+
 impl Future for CallFuture {
     type Output = Result<CallResult>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         let _enter = this.span.as_deref().map(tracing::Span::enter);
-        if let CallState::Queued(queued) = &mut this.state {
-            match this.guard.session.poll_queued(&mut queued.0, cx) {
-                Poll::Ready(Ok(())) => {
-                    let queued = std::mem::replace(&mut this.state, CallState::Failed(None));
-                    if let CallState::Queued(queued) = queued {
-                        this.state = CallState::Waiting(queued.1);
-                    }
-                    this.guard.armed = true;
-                }
+        if let CallState::Queued(_) = &this.state {
+            match this.guard.session.poll_queued(this.guard.key, cx) {
+                Poll::Ready(Ok(())) => this.state.taken_in(&mut this.guard),
                 Poll::Ready(Err(e)) => {
                     this.state = CallState::Failed(None);
                     return Poll::Ready(Err(e));
                 }
                 Poll::Pending => {
-                    if let Some(deadline) = &mut this.deadline {
-                        if deadline.as_mut().poll_expired(cx) {
-                            // Never sent: nothing to cancel.
-                            this.state = CallState::Failed(None);
-                            return Poll::Ready(Err(Error::Timeout {
-                                after: deadline.timeout,
-                                what: "waiting for room in the session's request queue",
-                                procedure: Some(deadline.procedure.clone()),
-                            }));
-                        }
+                    let Some(deadline) = &mut this.deadline else {
+                        return Poll::Pending;
+                    };
+                    if !deadline.as_mut().poll_expired(cx) {
+                        return Poll::Pending;
                     }
-                    return Poll::Pending;
+                    if this.guard.session.withdraw(this.guard.key) {
+                        // Never sent: nothing to cancel.
+                        this.state = CallState::Failed(None);
+                        return Poll::Ready(Err(Error::Timeout {
+                            after: deadline.timeout,
+                            what: "waiting for room in the session's request queue",
+                            procedure: Some(deadline.procedure.clone()),
+                        }));
+                    }
+                    // Taken in meanwhile: it times out waiting for its result, below.
+                    this.state.taken_in(&mut this.guard);
                 }
             }
         }

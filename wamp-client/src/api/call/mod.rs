@@ -13,7 +13,7 @@ use crate::options::CancelMode;
 use crate::payload::arguments::{PendingArguments, PositionalArgs};
 use crate::payload::{Arguments, CallResult};
 use crate::session::Session;
-use crate::session::command::{CallReply, CallRequest, Command, QueuedRequest, RequestExtra};
+use crate::session::command::{CallReply, CallRequest, Command, RequestExtra};
 use crate::uri::UriUse;
 use crate::value::{Dict, PayloadOf, Value};
 
@@ -240,8 +240,8 @@ impl<'a> Call<'a> {
     /// ```
     ///
     /// If the session's request queue is full
-    /// ([`max_queued_commands`](crate::SessionBuilder::max_queued_commands)), the call is sent
-    /// once the stream is polled and the queue has room.
+    /// ([`max_queued_commands`](crate::SessionBuilder::max_queued_commands)), the call waits
+    /// for room behind it, and is sent after the requests queued before it.
     pub fn into_stream(self) -> CallStream {
         self.into_stream_queued(true)
     }
@@ -262,12 +262,12 @@ impl<'a> Call<'a> {
         let (tx, rx) = mpsc::channel(buffer.saturating_add(1));
         let key = session.next_local_id();
         let (state, queued) = match self.start(key, CallReply::Stream(tx), may_wait) {
-            Ok(queued) => (Ok(rx), queued),
-            Err(e) => (Err(Some(e)), None),
+            Ok(sent) => (Ok(rx), !sent),
+            Err(e) => (Err(Some(e)), false),
         };
         let mut guard = CancelGuard::new(session, key, cancel_mode);
-        // Nothing to cancel until the call is sent.
-        guard.armed = queued.is_none();
+        // Nothing to cancel until the call is taken in.
+        guard.armed = !queued;
         CallStream {
             state,
             queued,
@@ -324,14 +324,9 @@ impl<'a> Call<'a> {
         Ok((input, stream))
     }
 
-    /// Sends the CALL; if the queue is full, gives it back queued for room when `may_wait`,
-    /// else fails with `QueueFull`.
-    fn start(
-        self,
-        key: u64,
-        reply: CallReply,
-        may_wait: bool,
-    ) -> Result<Option<Box<QueuedRequest>>> {
+    /// Sends the CALL (`Ok(true)`); if the queue is full, it waits for room under `key` when
+    /// `may_wait` (`Ok(false)`), else fails with `QueueFull`.
+    fn start(self, key: u64, reply: CallReply, may_wait: bool) -> Result<bool> {
         self.session
             .uri_check()
             .check(&self.procedure, UriUse::Reference)?;
@@ -352,9 +347,9 @@ impl<'a> Call<'a> {
             reply,
         });
         if may_wait {
-            self.session.send_request(command)
+            self.session.send_request_as(key, command)
         } else {
-            self.session.send_request_now(command).map(|()| None)
+            self.session.send_request_now(command).map(|()| true)
         }
     }
 }
@@ -375,13 +370,13 @@ impl<'a> IntoFuture for Call<'a> {
             let _enter = span.enter();
             let (reply, rx) = oneshot::channel();
             match self.start(key, CallReply::Once(reply), true) {
-                Ok(None) => CallState::Waiting(rx),
-                Ok(Some(queued)) => CallState::Queued(Box::new((queued, rx))),
+                Ok(true) => CallState::Waiting(rx),
+                Ok(false) => CallState::Queued(rx),
                 Err(e) => CallState::Failed(Some(Box::new(e))),
             }
         };
         let mut guard = CancelGuard::new(session, key, cancel_mode);
-        // Nothing to cancel until the call is sent.
+        // Nothing to cancel until the call is taken in.
         guard.armed = !matches!(state, CallState::Queued(_));
         CallFuture {
             state,

@@ -8,7 +8,6 @@ use tokio::sync::mpsc;
 
 use crate::error::{Error, Result};
 use crate::payload::CallResult;
-use crate::session::command::QueuedRequest;
 
 use super::{CancelGuard, CancelHandle, Deadline};
 
@@ -24,8 +23,8 @@ use super::{CancelGuard, CancelHandle, Deadline};
 #[derive(Debug)]
 pub struct CallStream {
     pub(super) state: std::result::Result<mpsc::Receiver<Result<CallResult>>, Option<Error>>,
-    /// The CALL, while it waits for room in the request queue.
-    pub(super) queued: Option<Box<QueuedRequest>>,
+    /// Whether the CALL waits for room in the request queue (under the guard's key).
+    pub(super) queued: bool,
     pub(super) guard: CancelGuard,
     pub(super) deadline: Option<Pin<Box<Deadline>>>,
     pub(super) done: bool,
@@ -35,6 +34,21 @@ impl CallStream {
     /// A handle that cancels this call from elsewhere.
     pub fn cancel_handle(&self) -> CancelHandle {
         self.guard.handle()
+    }
+
+    /// The session task has taken the queued call in.
+    fn taken_in(&mut self) {
+        self.queued = false;
+        self.guard.armed = true;
+    }
+}
+
+impl Drop for CallStream {
+    fn drop(&mut self) {
+        // A call still waiting for room is never sent; one taken in meanwhile is canceled.
+        if self.queued && !self.guard.session.withdraw(self.guard.key) {
+            self.guard.armed = true;
+        }
     }
 }
 
@@ -46,31 +60,33 @@ impl Stream for CallStream {
         if this.done {
             return Poll::Ready(None);
         }
-        if let Some(queued) = &mut this.queued {
-            match this.guard.session.poll_queued(queued, cx) {
-                Poll::Ready(Ok(())) => {
-                    this.queued = None;
-                    this.guard.armed = true;
-                }
+        if this.queued {
+            match this.guard.session.poll_queued(this.guard.key, cx) {
+                Poll::Ready(Ok(())) => this.taken_in(),
                 Poll::Ready(Err(e)) => {
-                    this.queued = None;
+                    this.queued = false;
                     this.done = true;
                     return Poll::Ready(Some(Err(e)));
                 }
                 Poll::Pending => {
-                    if let Some(deadline) = &mut this.deadline {
-                        if deadline.as_mut().poll_expired(cx) {
-                            // Never sent: nothing to cancel.
-                            this.queued = None;
-                            this.done = true;
-                            return Poll::Ready(Some(Err(Error::Timeout {
-                                after: deadline.timeout,
-                                what: "waiting for room in the session's request queue",
-                                procedure: Some(deadline.procedure.clone()),
-                            })));
-                        }
+                    let Some(deadline) = &mut this.deadline else {
+                        return Poll::Pending;
+                    };
+                    if !deadline.as_mut().poll_expired(cx) {
+                        return Poll::Pending;
                     }
-                    return Poll::Pending;
+                    if this.guard.session.withdraw(this.guard.key) {
+                        // Never sent: nothing to cancel.
+                        this.queued = false;
+                        this.done = true;
+                        return Poll::Ready(Some(Err(Error::Timeout {
+                            after: deadline.timeout,
+                            what: "waiting for room in the session's request queue",
+                            procedure: Some(deadline.procedure.clone()),
+                        })));
+                    }
+                    // Taken in meanwhile: it times out waiting for its next result, below.
+                    this.taken_in();
                 }
             }
         }
