@@ -70,10 +70,10 @@ pub(crate) fn decode_hot(
         #[allow(unreachable_patterns)]
         _ => return None,
     };
-    Some(envelope.into_message(serializer, || match frame {
+    envelope.into_message(serializer, || match frame {
         Some(frame) => frame.clone(),
         None => Bytes::copy_from_slice(bytes),
-    }))
+    })
 }
 
 /// A hot message with its payload still as places in the frame.
@@ -91,16 +91,21 @@ enum HotKind {
 }
 
 impl Envelope {
-    fn into_message(self, serializer: Serializer, frame: impl FnOnce() -> Bytes) -> Message {
+    /// The message; `None` if its payload does not fit a [`RawPayload`].
+    fn into_message(
+        self,
+        serializer: Serializer,
+        frame: impl FnOnce() -> Bytes,
+    ) -> Option<Message> {
         let empty = |part: &Option<Part>| part.as_ref().is_none_or(|part| part.len == 0);
         let payload = match self.args {
             Some(args) if !(args.len == 0 && empty(&self.kwargs)) => {
-                Payload::Raw(RawPayload::new(frame(), serializer, args, self.kwargs))
+                Payload::Raw(RawPayload::new(frame(), serializer, args, self.kwargs)?)
             }
             _ => Payload::Empty,
         };
         let details = self.details;
-        match self.kind {
+        Some(match self.kind {
             HotKind::Result { request } => Message::Result {
                 request,
                 details,
@@ -124,7 +129,7 @@ impl Envelope {
                 details,
                 payload,
             },
-        }
+        })
     }
 }
 

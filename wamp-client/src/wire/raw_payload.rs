@@ -21,8 +21,20 @@ use crate::value::{Dict, Value, ValueError};
 pub struct RawPayload {
     frame: Bytes,
     serializer: Serializer,
-    args: Option<Part>,
-    kwargs: Option<Part>,
+    places: Places,
+}
+
+/// Where the arguments list and the keyword dictionary lie in the frame, and their lengths: `u32`s, as every message a session accepts is far smaller, to keep
+/// the payload (which results, events and invocations carry and move) small.
+#[derive(Clone, Copy)]
+struct Places {
+    args_start: u32,
+    args_end: u32,
+    kwargs_start: u32,
+    /// `kwargs_start` when there is no keyword dictionary.
+    kwargs_end: u32,
+    arg_count: u32,
+    kwarg_count: u32,
 }
 
 /// Where one element (the arguments list or the keyword dictionary) lies in the frame, and how
@@ -34,20 +46,36 @@ pub(crate) struct Part {
 }
 
 impl RawPayload {
-    /// A payload whose arguments list (and keyword dictionary) lie at the given places of
-    /// `frame`; both were checked to be well-formed elements of that kind.
+    /// A payload whose arguments list (and keyword dictionary, after it) lie at the given places
+    /// of `frame`; both were checked to be well-formed elements of that kind. `None` if the
+    /// places do not fit the compact form (beyond 4 GiB, or out of order).
     pub(crate) fn new(
         frame: Bytes,
         serializer: Serializer,
         args: Part,
         kwargs: Option<Part>,
-    ) -> Self {
-        RawPayload {
+    ) -> Option<Self> {
+        let u32_of = |n: usize| u32::try_from(n).ok();
+        let kwargs = kwargs.unwrap_or(Part {
+            bytes: args.bytes.end..args.bytes.end,
+            len: 0,
+        });
+        let places = Places {
+            args_start: u32_of(args.bytes.start)?,
+            args_end: u32_of(args.bytes.end)?,
+            kwargs_start: u32_of(kwargs.bytes.start)?,
+            kwargs_end: u32_of(kwargs.bytes.end)?,
+            arg_count: u32_of(args.len)?,
+            kwarg_count: u32_of(kwargs.len)?,
+        };
+        let ordered = places.args_start <= places.args_end
+            && places.args_end <= places.kwargs_start
+            && places.kwargs_start <= places.kwargs_end;
+        ordered.then_some(RawPayload {
             frame,
             serializer,
-            args: Some(args),
-            kwargs,
-        }
+            places,
+        })
     }
 
     /// The serializer the bytes are in.
@@ -57,26 +85,27 @@ impl RawPayload {
 
     /// The number of positional arguments.
     pub fn arg_count(&self) -> usize {
-        self.args.as_ref().map_or(0, |part| part.len)
+        self.places.arg_count as usize
     }
 
     /// The number of keyword arguments.
     pub fn kwarg_count(&self) -> usize {
-        self.kwargs.as_ref().map_or(0, |part| part.len)
+        self.places.kwarg_count as usize
     }
 
-    /// The encoded arguments list, if there is one.
+    /// The encoded arguments list.
     pub(crate) fn args_bytes(&self) -> Option<&[u8]> {
-        self.element(self.args.as_ref())
+        self.frame
+            .get(self.places.args_start as usize..self.places.args_end as usize)
     }
 
     /// The encoded keyword dictionary, if there is one.
     pub(crate) fn kwargs_bytes(&self) -> Option<&[u8]> {
-        self.element(self.kwargs.as_ref())
-    }
-
-    fn element(&self, part: Option<&Part>) -> Option<&[u8]> {
-        part.and_then(|part| self.frame.get(part.bytes.clone()))
+        if self.places.kwargs_end == self.places.kwargs_start {
+            return None;
+        }
+        self.frame
+            .get(self.places.kwargs_start as usize..self.places.kwargs_end as usize)
     }
 
     /// All positional arguments as `T` (`None`: there is no arguments list).
