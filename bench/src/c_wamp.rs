@@ -146,8 +146,8 @@ pub async fn run_on(session: Session, workload: Workload, spec: Spec) -> Result<
                 calls.push(session.call(BLACKHOLE, (i, "bench")).into_future());
             }
             // Wait until the session task has taken every call in and sent it. Calls beyond the
-            // session's request queue (`max_queued_commands`) go out when polled once there is
-            // room: poll each once per round, as an executor would.
+            // session's request queue (`max_queued_commands`) wait for room and go out in order
+            // without being polled; each is still polled once per round, as an executor would.
             let waker = futures_util::task::noop_waker();
             let mut cx = std::task::Context::from_waker(&waker);
             let t = Instant::now();
