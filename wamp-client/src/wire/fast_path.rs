@@ -252,27 +252,17 @@ impl<'de, A: SeqAccess<'de>> Fields for JsonFields<'_, A> {
     }
 }
 
-/// MessagePack: the array header and integers are read with `rmp`, dictionaries and payload
-/// elements with rmp-serde over the rest of the input, which tells how much each one took.
-#[cfg(feature = "msgpack")]
-struct MsgPackFields<'a> {
+/// The elements of a binary (MessagePack or CBOR) message after its array header: how many are
+/// left and the bytes not read yet, which tell where each element read over them lies.
+#[cfg(any(feature = "msgpack", feature = "cbor"))]
+struct Elements<'a> {
     rest: &'a [u8],
     total: usize,
-    remaining: u32,
+    remaining: usize,
 }
 
-#[cfg(feature = "msgpack")]
-impl<'a> MsgPackFields<'a> {
-    fn new(bytes: &'a [u8]) -> Option<Self> {
-        let mut rest = bytes;
-        let remaining = rmp::decode::read_array_len(&mut rest).ok()?;
-        Some(MsgPackFields {
-            rest,
-            total: bytes.len(),
-            remaining,
-        })
-    }
-
+#[cfg(any(feature = "msgpack", feature = "cbor"))]
+impl Elements<'_> {
     /// Takes one element of the message, `None` when there is none left.
     fn take(&mut self) -> Option<()> {
         self.remaining = self.remaining.checked_sub(1)?;
@@ -282,23 +272,71 @@ impl<'a> MsgPackFields<'a> {
     fn at_end(&self) -> bool {
         self.remaining == 0 && self.rest.is_empty()
     }
+
+    /// Takes the usual details, an empty map: the one byte `empty_map`.
+    fn empty_dict(&mut self, empty_map: u8) -> Option<Dict> {
+        let (&first, rest) = self.rest.split_first()?;
+        (first == empty_map).then(|| {
+            self.rest = rest;
+            Dict::new()
+        })
+    }
+
+    /// The next element, checked by `check` (which reads it off the rest) to be of kind `kind`;
+    /// `Some(None)` when there are no more elements.
+    fn part(
+        &mut self,
+        kind: Kind,
+        check: impl FnOnce(&mut &[u8]) -> Option<Shape>,
+    ) -> Option<Option<Part>> {
+        if self.take().is_none() {
+            return Some(None);
+        }
+        let start = self.total - self.rest.len();
+        let shape = check(&mut self.rest)?;
+        let end = self.total - self.rest.len();
+        (shape.kind == kind).then_some(Some(Part {
+            bytes: start..end,
+            len: shape.len,
+        }))
+    }
+}
+
+/// MessagePack: the array header and integers are read with `rmp`, dictionaries and payload
+/// elements with rmp-serde over the rest of the input.
+#[cfg(feature = "msgpack")]
+struct MsgPackFields<'a>(Elements<'a>);
+
+#[cfg(feature = "msgpack")]
+impl<'a> MsgPackFields<'a> {
+    fn new(bytes: &'a [u8]) -> Option<Self> {
+        let mut rest = bytes;
+        let remaining = rmp::decode::read_array_len(&mut rest).ok()?;
+        Some(MsgPackFields(Elements {
+            rest,
+            total: bytes.len(),
+            remaining: usize::try_from(remaining).ok()?,
+        }))
+    }
+
+    fn at_end(&self) -> bool {
+        self.0.at_end()
+    }
 }
 
 #[cfg(feature = "msgpack")]
 impl Fields for MsgPackFields<'_> {
     fn uint(&mut self) -> Option<u64> {
-        self.take()?;
-        rmp::decode::read_int(&mut self.rest).ok()
+        self.0.take()?;
+        rmp::decode::read_int(&mut self.0.rest).ok()
     }
 
     fn dict(&mut self) -> Option<Dict> {
-        self.take()?;
-        // The usual details, `{}`: one byte.
-        if let Some((&0x80, rest)) = self.rest.split_first() {
-            self.rest = rest;
-            return Some(Dict::new());
+        self.0.take()?;
+        if let Some(empty) = self.0.empty_dict(0x80) {
+            return Some(empty);
         }
-        let mut de = rmp_serde::Deserializer::new(&mut self.rest);
+        let mut de = rmp_serde::Deserializer::new(&mut self.0.rest);
         de.set_max_depth(crate::value::CHECK_DEPTH);
         match (ValueSeed { json_binary: false })
             .deserialize(&mut de)
@@ -310,28 +348,16 @@ impl Fields for MsgPackFields<'_> {
     }
 
     fn part(&mut self, kind: Kind) -> Option<Option<Part>> {
-        if self.take().is_none() {
-            return Some(None);
-        }
-        let start = self.total - self.rest.len();
-        let shape: Shape =
-            de::Deserialize::deserialize(&mut rmp_serde::Deserializer::new(&mut self.rest)).ok()?;
-        let end = self.total - self.rest.len();
-        (shape.kind == kind).then_some(Some(Part {
-            bytes: start..end,
-            len: shape.len,
-        }))
+        self.0.part(kind, |rest| {
+            de::Deserialize::deserialize(&mut rmp_serde::Deserializer::new(rest)).ok()
+        })
     }
 }
 
 /// CBOR: headers and integers are read with `ciborium-ll`, dictionaries and payload elements
-/// with ciborium over the rest of the input, which tells how much each one took.
+/// with ciborium over the rest of the input.
 #[cfg(feature = "cbor")]
-struct CborFields<'a> {
-    rest: &'a [u8],
-    total: usize,
-    remaining: usize,
-}
+struct CborFields<'a>(Elements<'a>);
 
 #[cfg(feature = "cbor")]
 impl<'a> CborFields<'a> {
@@ -341,47 +367,40 @@ impl<'a> CborFields<'a> {
         let ciborium_ll::Header::Array(Some(remaining)) = Self::header(&mut rest)? else {
             return None;
         };
-        Some(CborFields {
+        Some(CborFields(Elements {
             rest,
             total: bytes.len(),
             remaining,
-        })
+        }))
     }
 
     fn header(rest: &mut &[u8]) -> Option<ciborium_ll::Header> {
         ciborium_ll::Decoder::from(rest).pull().ok()
     }
 
-    fn take(&mut self) -> Option<()> {
-        self.remaining = self.remaining.checked_sub(1)?;
-        Some(())
-    }
-
     fn at_end(&self) -> bool {
-        self.remaining == 0 && self.rest.is_empty()
+        self.0.at_end()
     }
 }
 
 #[cfg(feature = "cbor")]
 impl Fields for CborFields<'_> {
     fn uint(&mut self) -> Option<u64> {
-        self.take()?;
-        match Self::header(&mut self.rest)? {
+        self.0.take()?;
+        match Self::header(&mut self.0.rest)? {
             ciborium_ll::Header::Positive(n) => Some(n),
             _ => None,
         }
     }
 
     fn dict(&mut self) -> Option<Dict> {
-        self.take()?;
-        // The usual details, `{}`: one byte.
-        if let Some((&0xa0, rest)) = self.rest.split_first() {
-            self.rest = rest;
-            return Some(Dict::new());
+        self.0.take()?;
+        if let Some(empty) = self.0.empty_dict(0xa0) {
+            return Some(empty);
         }
         // ciborium counts the levels it allows, not the one it refuses.
         match ciborium::de::from_reader_with_recursion_limit::<Value, _>(
-            &mut self.rest,
+            &mut self.0.rest,
             crate::value::CHECK_DEPTH - 1,
         )
         .ok()?
@@ -392,20 +411,12 @@ impl Fields for CborFields<'_> {
     }
 
     fn part(&mut self, kind: Kind) -> Option<Option<Part>> {
-        if self.take().is_none() {
-            return Some(None);
-        }
-        let start = self.total - self.rest.len();
-        // `Shape` bounds the nesting itself, before ciborium descends: a small scratch buffer
-        // (for short strings) and ciborium's default recursion limit are enough.
-        let mut scratch = [0u8; 128];
-        let shape: Shape =
-            ciborium::de::from_reader_with_buffer(&mut self.rest, &mut scratch).ok()?;
-        let end = self.total - self.rest.len();
-        (shape.kind == kind).then_some(Some(Part {
-            bytes: start..end,
-            len: shape.len,
-        }))
+        self.0.part(kind, |rest| {
+            // `Shape` bounds the nesting itself, before ciborium descends: a small scratch
+            // buffer (for short strings) and ciborium's default recursion limit are enough.
+            let mut scratch = [0u8; 128];
+            ciborium::de::from_reader_with_buffer(rest, &mut scratch).ok()
+        })
     }
 }
 
