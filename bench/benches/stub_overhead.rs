@@ -8,8 +8,8 @@
 
 use std::time::{Duration, Instant};
 
-use wampkit::{Session, Value, service};
 use wamp_testkit::instant_router;
+use wampkit::{Session, Value, service};
 
 /// The benchmarked contract.
 #[service(prefix = "com.bench")]

@@ -282,9 +282,7 @@ pub async fn publisher(url: &str, ser: Ser, n: usize) -> Result<(), String> {
 }
 
 /// `bench.echo`: answers with the call's arguments.
-pub async fn echo(
-    inv: wampkit::Invocation,
-) -> Result<wampkit::Arguments, wampkit::WampError> {
+pub async fn echo(inv: wampkit::Invocation) -> Result<wampkit::Arguments, wampkit::WampError> {
     let mut out = wampkit::Arguments::new();
     out.args = inv.arguments().args;
     Ok(out)

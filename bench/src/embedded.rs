@@ -12,10 +12,10 @@ use std::process::Command;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
+use wampkit::router::Router;
 use wampkit::transport::memory;
 use wampkit::wire::Message;
 use wampkit::{Dict, Serializer, Session, Value};
-use wampkit::router::Router;
 
 use crate::c_wamp;
 use crate::codec::Ser;

@@ -9,6 +9,7 @@
 
 mod c_battler;
 mod c_raw;
+mod c_raw_task;
 mod c_wamp;
 mod c_wamp_async;
 mod codec;
@@ -191,6 +192,7 @@ async fn client(args: ClientArgs) -> Result<measure::Report, String> {
         "wampkit" => c_wamp::run(url, ser, workload, spec).await,
         "in-process" => embedded::in_process(ser, workload, spec).await,
         "raw" => c_raw::run(url, ser, workload, spec).await,
+        "raw-task" => c_raw_task::run(url, ser, workload, spec).await,
         "battler" => c_battler::run(url, ser, workload, spec).await,
         "wamp-async" => c_wamp_async::run(url, ser, workload, spec).await,
         other => Err(format!("unknown client {other}")),

@@ -73,6 +73,7 @@ impl Client {
         let base = match self.imp.as_str() {
             "wampkit" => "wampkit",
             "raw" => "raw frames",
+            "raw-task" => "raw frames, connection task",
             "autobahn" => "Autobahn\\|Python",
             "battler" => "battler-wamp",
             "wamp-async" => "wamp_async",
@@ -190,6 +191,9 @@ pub fn run(args: RunArgs) -> i32 {
     for &ser in sers {
         instant_clients.push(Client::new("raw", "rs", ser, "current"));
     }
+    for &ser in sers {
+        instant_clients.push(Client::new("raw-task", "ws", ser, "current"));
+    }
     if ctx.args.python.is_some() {
         for &ser in sers {
             instant_clients.push(Client::new("autobahn", "ws", ser, "asyncio"));
@@ -228,11 +232,7 @@ pub fn run(args: RunArgs) -> i32 {
     };
     let instant_clients = ctx.filter(instant_clients);
     let mem_runs: Vec<(Client, Workload)> = if ctx.args.only.is_empty()
-        || ctx
-            .args
-            .only
-            .iter()
-            .any(|o| "wampkit".contains(o.as_str()))
+        || ctx.args.only.iter().any(|o| "wampkit".contains(o.as_str()))
     {
         let ws_mp = Client::new("wampkit", "ws", Ser::MsgPack, "current");
         let rs_mp = Client::new("wampkit", "rs", Ser::MsgPack, "current");

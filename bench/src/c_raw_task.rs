@@ -1,0 +1,213 @@
+//! Raw frames behind a connection task: the floor of a client built like wampkit (one task owns
+//! the connection; callers hand it requests and get their answers back on a channel), with
+//! nothing WAMP in it. Pre-encoded CALL / PUBLISH frames, answers counted without being read,
+//! matched to their callers in order (the instant router answers in order); events handed to
+//! the subscriber's task on a channel, unread.
+//!
+//! Per operation it pays what any such client pays and raw frames does not: a request handed
+//! across tasks (an unbounded channel), an answer handed back (a one-shot channel), and the
+//! wake-ups of both tasks, batched the way wampkit batches them (every message already received
+//! is handled, then one flush).
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
+
+use bytes::Bytes;
+use futures_util::stream::FuturesUnordered;
+use futures_util::{FutureExt, SinkExt, StreamExt};
+use tokio::sync::{Notify, mpsc, oneshot};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
+use crate::codec::{self, Ser};
+use crate::measure::{Meter, Report, Spec};
+use crate::workload::*;
+
+type Answer = oneshot::Sender<()>;
+
+pub async fn run(url: &str, ser: Ser, workload: Workload, spec: Spec) -> Result<Report, String> {
+    let (frame, outstanding) = match workload {
+        Workload::Pipe(n) => (codec::call(ser, 1, ECHO, 1), n),
+        Workload::Seq => (codec::call(ser, 1, ECHO, 1), 1),
+        Workload::Pub(n) => (codec::publish(ser, 1, PUB_TOPIC, 1, true), n),
+        Workload::Events => (codec::subscribe(ser, 1, FLOOD), 0),
+        w => return Err(format!("raw frames behind a task do not run {}", w.name())),
+    };
+    if url.starts_with("rs://") {
+        return Err("raw frames behind a task run over WebSocket only".into());
+    }
+    let mut request = url.into_client_request().map_err(|e| e.to_string())?;
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        HeaderValue::from_static(ser.subprotocol()),
+    );
+    let config = WebSocketConfig::default().read_buffer_size(16 * 1024);
+    let (mut ws, _) = tokio_tungstenite::connect_async_with_config(request, Some(config), true)
+        .await
+        .map_err(|e| format!("connect: {e}"))?;
+    let message = |bytes: Vec<u8>| -> Message {
+        if ser.is_binary() {
+            Message::Binary(Bytes::from(bytes))
+        } else {
+            Message::Text(String::from_utf8(bytes).expect("utf8").into())
+        }
+    };
+    ws.send(message(codec::hello(ser)))
+        .await
+        .map_err(|e| e.to_string())?;
+    loop {
+        match ws.next().await {
+            Some(Ok(Message::Text(_) | Message::Binary(_))) => break,
+            Some(Ok(_)) => continue,
+            _ => return Err("no WELCOME".into()),
+        }
+    }
+    let frame = message(frame);
+    let mut meter = Meter::new(spec);
+    if outstanding == 0 {
+        return events(ws, frame, meter).await;
+    }
+    let (requests, mut incoming) = mpsc::unbounded_channel::<Answer>();
+
+    // The connection task.
+    tokio::spawn(async move {
+        let mut waiting: VecDeque<Answer> = VecDeque::with_capacity(1024);
+        loop {
+            tokio::select! {
+                answer = incoming.recv() => {
+                    let Some(answer) = answer else { return };
+                    if ws.feed(frame.clone()).await.is_err() {
+                        return;
+                    }
+                    waiting.push_back(answer);
+                }
+                received = ws.next() => {
+                    match received {
+                        Some(Ok(Message::Binary(_) | Message::Text(_))) => {
+                            if let Some(answer) = waiting.pop_front() {
+                                let _ = answer.send(());
+                            }
+                        }
+                        Some(Ok(_)) => {}
+                        _ => return,
+                    }
+                }
+            }
+            // Everything already there, then one flush.
+            loop {
+                let mut progressed = false;
+                if let Some(received) = ws.next().now_or_never() {
+                    match received {
+                        Some(Ok(Message::Binary(_) | Message::Text(_))) => {
+                            if let Some(answer) = waiting.pop_front() {
+                                let _ = answer.send(());
+                            }
+                        }
+                        Some(Ok(_)) => {}
+                        _ => return,
+                    }
+                    progressed = true;
+                }
+                if let Ok(answer) = incoming.try_recv() {
+                    if ws.feed(frame.clone()).await.is_err() {
+                        return;
+                    }
+                    waiting.push_back(answer);
+                    progressed = true;
+                }
+                if !progressed {
+                    break;
+                }
+            }
+            if ws.flush().await.is_err() {
+                return;
+            }
+        }
+    });
+
+    // The callers, as the wampkit client's bench loop runs them.
+    let op = || {
+        let requests = requests.clone();
+        async move {
+            let t = Instant::now();
+            let (answer, answered) = oneshot::channel();
+            let ok = requests.send(answer).is_ok() && answered.await.is_ok();
+            (t, ok)
+        }
+    };
+    let mut pending = FuturesUnordered::new();
+    for _ in 0..outstanding {
+        pending.push(op());
+    }
+    while let Some((t, ok)) = pending.next().await {
+        if !ok {
+            return Err("connection lost".into());
+        }
+        if !meter.op(Some(t.elapsed())) {
+            break;
+        }
+        pending.push(op());
+    }
+    Ok(meter.report())
+}
+
+/// Event intake: the connection task subscribes, then queues every data message after
+/// SUBSCRIBED for the subscriber's task, which counts them. Like wampkit's event queues, the
+/// queue is shared and the subscriber woken once per batch of events read, not per event.
+async fn events<S>(
+    mut ws: tokio_tungstenite::WebSocketStream<S>,
+    subscribe: Message,
+    mut meter: Meter,
+) -> Result<Report, String>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    /// Events queued between two wake-ups at most (wampkit's `EVENTS_PER_HANDOFF`).
+    const BATCH: usize = 32;
+    ws.send(subscribe).await.map_err(|e| e.to_string())?;
+    let _subscribed = ws.next().await;
+    let queue = Arc::new((Mutex::new(VecDeque::<Message>::new()), Notify::new()));
+    let shared = queue.clone();
+    tokio::spawn(async move {
+        let (queue, queued) = &*shared;
+        while let Some(Ok(m)) = ws.next().await {
+            let mut batch = vec![m];
+            while batch.len() < BATCH {
+                match ws.next().now_or_never() {
+                    Some(Some(Ok(m))) => batch.push(m),
+                    Some(_) => return,
+                    None => break,
+                }
+            }
+            let mut q = queue.lock().unwrap_or_else(PoisonError::into_inner);
+            q.extend(
+                batch
+                    .into_iter()
+                    .filter(|m| matches!(m, Message::Binary(_) | Message::Text(_))),
+            );
+            drop(q);
+            queued.notify_one();
+        }
+    });
+    meter.restart();
+    let (shared, queued) = &*queue;
+    let mut taken = VecDeque::new();
+    loop {
+        std::mem::swap(
+            &mut taken,
+            &mut *shared.lock().unwrap_or_else(PoisonError::into_inner),
+        );
+        if taken.is_empty() {
+            queued.notified().await;
+            continue;
+        }
+        for _ in taken.drain(..) {
+            if !meter.ops(1) {
+                return Ok(meter.report());
+            }
+        }
+    }
+}
