@@ -71,6 +71,24 @@ impl UriCheck {
 
     /// Checks `uri` for the given use.
     pub fn check(self, uri: &str, usage: UriUse) -> Result<(), Error> {
+        let own = matches!(
+            usage,
+            UriUse::Own | UriUse::Prefix { own: true } | UriUse::Wildcard { own: true }
+        );
+        // Every call and publication checks its URI: the usual case (the loose rule, an exact
+        // ASCII URI) takes one pass over the bytes; anything else, and every failure (for its
+        // reason), the component walk below.
+        if self == UriCheck::Loose
+            && matches!(usage, UriUse::Reference | UriUse::Own)
+            && loose_exact_ascii(uri)
+            && !(own && (uri == "wamp" || uri.starts_with("wamp.")))
+        {
+            return Ok(());
+        }
+        self.check_components(uri, usage, own)
+    }
+
+    fn check_components(self, uri: &str, usage: UriUse, own: bool) -> Result<(), Error> {
         let fail = |reason| {
             Err(Error::InvalidUri {
                 uri: uri.to_owned(),
@@ -107,15 +125,30 @@ impl UriCheck {
                 });
             }
         }
-        let own = matches!(
-            usage,
-            UriUse::Own | UriUse::Prefix { own: true } | UriUse::Wildcard { own: true }
-        );
         if own && (uri == "wamp" || uri.starts_with("wamp.")) {
             return fail("the `wamp.` prefix is reserved for the router");
         }
         Ok(())
     }
+}
+
+/// Whether `uri` is ASCII, not empty, and its `.`-separated components are all non-empty and
+/// free of whitespace and `#`: the loose rule for an exact URI, in one pass.
+fn loose_exact_ascii(uri: &str) -> bool {
+    let mut component_empty = true;
+    for b in uri.bytes() {
+        if b == b'.' {
+            if component_empty {
+                return false;
+            }
+            component_empty = true;
+        } else if !b.is_ascii() || char::from(b).is_whitespace() || b == b'#' {
+            return false;
+        } else {
+            component_empty = false;
+        }
+    }
+    !component_empty
 }
 
 /// Whether two wildcard patterns (empty components match any component) can match the same
@@ -140,6 +173,21 @@ mod tests {
         assert!(wildcard_patterns_overlap("a..c", "a..c"));
         assert!(!wildcard_patterns_overlap("a..c", "a..d"));
         assert!(!wildcard_patterns_overlap("a..c", "a..c.d"));
+    }
+
+    proptest::proptest! {
+        /// The one-pass check of exact ASCII URIs agrees with the component walk.
+        #[test]
+        fn the_one_pass_check_agrees_with_the_component_walk(
+            uri in "[wamp.#é \t\x0b]{0,8}",
+            own in proptest::bool::ANY,
+        ) {
+            let usage = if own { UriUse::Own } else { UriUse::Reference };
+            proptest::prop_assert_eq!(
+                UriCheck::Loose.check(&uri, usage).is_ok(),
+                UriCheck::Loose.check_components(&uri, usage, own).is_ok()
+            );
+        }
     }
 
     #[test]

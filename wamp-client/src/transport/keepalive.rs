@@ -140,7 +140,10 @@ impl Keepalive {
                 return Poll::Ready(Tick::Ping);
             }
             let wake = self.next_ping.min(dead_at);
-            if self.timer.deadline() != wake || self.timer.is_elapsed() {
+            // Both deadlines only move later (each read moves `dead_at`), so a timer set for
+            // an earlier one is left to fire and is moved then: resetting it after every read
+            // cost a timer-wheel update per batch of messages.
+            if self.timer.deadline() > wake || self.timer.is_elapsed() {
                 self.timer.as_mut().reset(wake);
             }
             if self.timer.as_mut().poll(cx).is_pending() {

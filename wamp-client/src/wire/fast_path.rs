@@ -302,8 +302,8 @@ impl Elements<'_> {
     }
 }
 
-/// MessagePack: the array header and integers are read with `rmp`, dictionaries and payload
-/// elements with rmp-serde over the rest of the input.
+/// MessagePack: the array header and integers are read with `rmp`, dictionaries with rmp-serde
+/// over the rest of the input, payload elements checked by `msgpack_shape`.
 #[cfg(feature = "msgpack")]
 struct MsgPackFields<'a>(Elements<'a>);
 
@@ -348,9 +348,7 @@ impl Fields for MsgPackFields<'_> {
     }
 
     fn part(&mut self, kind: Kind) -> Option<Option<Part>> {
-        self.0.part(kind, |rest| {
-            de::Deserialize::deserialize(&mut rmp_serde::Deserializer::new(rest)).ok()
-        })
+        self.0.part(kind, super::msgpack_shape::shape)
     }
 }
 

@@ -25,6 +25,8 @@ mod encode;
 mod fast_path;
 mod json_text;
 mod message;
+#[cfg(feature = "msgpack")]
+mod msgpack_shape;
 mod raw_payload;
 mod serializer;
 mod validate;

@@ -1,0 +1,198 @@
+//! Checking a MessagePack payload element from its bytes alone: what the serde walk of
+//! [`Shape`] does, without a deserializer (rmp-serde's reader copies every string it reads into
+//! a buffer of its own, an allocation per message).
+//!
+//! It only ever errs on the side of caution: whatever it accepts, the serde walk accepts with
+//! the same shape and length read; what it is unsure of (extension types, strings that are not
+//! UTF-8, dictionary keys other than strings, nesting beyond [`CHECK_DEPTH`]) it declines, and
+//! the message goes the general way, where the full decoder judges it.
+
+use crate::value::{CHECK_DEPTH, Kind, Shape};
+
+/// Checks the element at the front of `rest` and moves `rest` past it; `None` (with `rest` in
+/// an unspecified place) when the element is malformed, truncated or not for this check.
+pub(crate) fn shape(rest: &mut &[u8]) -> Option<Shape> {
+    element(rest, 1)
+}
+
+/// The element at the front of `rest`, `depth` levels down (the top level is 1).
+fn element(rest: &mut &[u8], depth: usize) -> Option<Shape> {
+    // Refused before descending, as the serde walk refuses it: the recursion stays bounded.
+    if depth > CHECK_DEPTH {
+        return None;
+    }
+    let other = Shape {
+        kind: Kind::Other,
+        len: 0,
+    };
+    let marker = byte(rest)?;
+    match marker {
+        // Positive and negative fixints, nil, false, true.
+        0x00..=0x7f | 0xe0..=0xff | 0xc0 | 0xc2 | 0xc3 => Some(other),
+        // uint8 / int8, uint16 / int16, uint32 / int32 / float32, uint64 / int64 / float64.
+        0xcc | 0xd0 => skip(rest, 1).map(|()| other),
+        0xcd | 0xd1 => skip(rest, 2).map(|()| other),
+        0xce | 0xd2 | 0xca => skip(rest, 4).map(|()| other),
+        0xcf | 0xd3 | 0xcb => skip(rest, 8).map(|()| other),
+        // Binary.
+        0xc4..=0xc6 => {
+            let len = length(rest, 1 << (marker - 0xc4))?;
+            skip(rest, len).map(|()| other)
+        }
+        // Strings (and dictionary keys, below): only UTF-8 ones.
+        0xa0..=0xbf | 0xd9..=0xdb => string(rest, marker).map(|()| other),
+        0x90..=0x9f | 0xdc | 0xdd => {
+            let len = match marker {
+                0xdc => length(rest, 2)?,
+                0xdd => length(rest, 4)?,
+                _ => usize::from(marker & 0x0f),
+            };
+            for _ in 0..len {
+                element(rest, depth + 1)?;
+            }
+            Some(Shape {
+                kind: Kind::List,
+                len,
+            })
+        }
+        0x80..=0x8f | 0xde | 0xdf => {
+            let len = match marker {
+                0xde => length(rest, 2)?,
+                0xdf => length(rest, 4)?,
+                _ => usize::from(marker & 0x0f),
+            };
+            for _ in 0..len {
+                let key = byte(rest)?;
+                string(rest, key)?;
+                element(rest, depth + 1)?;
+            }
+            Some(Shape {
+                kind: Kind::Dict,
+                len,
+            })
+        }
+        // Extension types and the reserved marker: the general way.
+        _ => None,
+    }
+}
+
+/// The rest of a string whose marker was `marker`; `None` for another marker or text that is
+/// not UTF-8.
+fn string(rest: &mut &[u8], marker: u8) -> Option<()> {
+    let len = match marker {
+        0xa0..=0xbf => usize::from(marker & 0x1f),
+        0xd9 => length(rest, 1)?,
+        0xda => length(rest, 2)?,
+        0xdb => length(rest, 4)?,
+        _ => return None,
+    };
+    let (text, after) = rest.split_at_checked(len)?;
+    std::str::from_utf8(text).ok()?;
+    *rest = after;
+    Some(())
+}
+
+fn byte(rest: &mut &[u8]) -> Option<u8> {
+    let (&first, after) = rest.split_first()?;
+    *rest = after;
+    Some(first)
+}
+
+fn skip(rest: &mut &[u8], len: usize) -> Option<()> {
+    *rest = rest.get(len..)?;
+    Some(())
+}
+
+/// A big-endian length of `width` bytes.
+fn length(rest: &mut &[u8], width: usize) -> Option<usize> {
+    let (bytes, after) = rest.split_at_checked(width)?;
+    *rest = after;
+    let len = bytes.iter().fold(0u64, |n, &b| (n << 8) | u64::from(b));
+    usize::try_from(len).ok()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::value::Value;
+
+    /// The serde walk this check stands in for, and how much of `bytes` it read.
+    fn serde_shape(bytes: &[u8]) -> Option<(Shape, usize)> {
+        let mut rest = bytes;
+        let shape =
+            serde::Deserialize::deserialize(&mut rmp_serde::Deserializer::new(&mut rest)).ok()?;
+        Some((shape, bytes.len() - rest.len()))
+    }
+
+    fn fast_shape(bytes: &[u8]) -> Option<(Shape, usize)> {
+        let mut rest = bytes;
+        let shape = shape(&mut rest)?;
+        Some((shape, bytes.len() - rest.len()))
+    }
+
+    fn any_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::Int),
+            any::<u64>().prop_map(Value::UInt),
+            any::<f64>().prop_map(Value::Float),
+            ".{0,40}".prop_map(Value::String),
+            proptest::collection::vec(any::<u8>(), 0..300).prop_map(Value::Bytes),
+        ];
+        leaf.prop_recursive(5, 64, 20, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..20).prop_map(Value::List),
+                proptest::collection::btree_map(".{0,8}", inner, 0..20).prop_map(Value::Dict),
+            ]
+        })
+    }
+
+    #[test]
+    fn declines_what_it_is_unsure_of_and_bounds_nesting() {
+        // An extension type, a string that is not UTF-8, an integer key, the reserved marker.
+        for bytes in [
+            &[0xd4, 0x01, 0x00][..],
+            &[0xa1, 0xff],
+            &[0x81, 0x01, 0x02],
+            &[0xc1],
+        ] {
+            assert_eq!(fast_shape(bytes), None, "{bytes:02x?}");
+        }
+        let mut deep = vec![0x91; CHECK_DEPTH - 1];
+        deep.push(0x90);
+        assert!(fast_shape(&deep).is_some());
+        let mut deeper = vec![0x91; CHECK_DEPTH];
+        deeper.push(0x90);
+        assert_eq!(fast_shape(&deeper), None);
+        assert_eq!(serde_shape(&deeper), None, "the serde walk refuses it too");
+    }
+
+    proptest! {
+        /// Every value a peer's MessagePack carries is accepted, as the serde walk accepts it.
+        #[test]
+        fn agrees_with_the_serde_walk_on_any_value(value in any_value()) {
+            let bytes = rmp_serde::to_vec(&value).unwrap();
+            let fast = fast_shape(&bytes);
+            prop_assert!(fast.is_some());
+            prop_assert_eq!(fast, serde_shape(&bytes));
+            // Cut short anywhere, it is declined.
+            for end in 0..bytes.len() {
+                prop_assert_eq!(fast_shape(&bytes[..end]), None);
+            }
+        }
+
+        /// Whatever the bytes, what it accepts the serde walk accepts alike; it never panics.
+        #[test]
+        fn never_accepts_more_than_the_serde_walk(
+            bytes in proptest::collection::vec(any::<u8>(), 0..48)
+        ) {
+            if let Some(fast) = fast_shape(&bytes) {
+                prop_assert_eq!(Some(fast), serde_shape(&bytes));
+            }
+        }
+    }
+}
