@@ -36,6 +36,14 @@ impl Caller {
         }
     }
 
+    /// Whether a RESULT for `request` with these details ends a pending call, so that it is
+    /// handled without waiting (see `SessionTask::receive`); a progressive result or one for a
+    /// request not pending takes the general way.
+    pub(super) fn takes_now(&self, request: Id, details: &Dict) -> bool {
+        details.get("progress").and_then(Value::as_bool) != Some(true)
+            && self.pending.contains_key(&request)
+    }
+
     /// The connection is gone: idempotent calls are kept to be sent again on the next one, the
     /// others fail with `Disconnected`.
     pub(super) fn connection_lost(&mut self, reason: &CloseReason) {
@@ -132,6 +140,14 @@ impl CallReply {
 
 impl SessionTask {
     pub(super) async fn call(&mut self, request: CallRequest) -> Step {
+        match self.prepare_call(request) {
+            Some(message) => self.send(message).await,
+            None => Ok(()),
+        }
+    }
+
+    /// The CALL to send for `request`, now pending; `None` if the call failed here already.
+    pub(super) fn prepare_call(&mut self, request: CallRequest) -> Option<Message> {
         let CallRequest {
             key,
             procedure,
@@ -162,7 +178,7 @@ impl SessionTask {
             Ok(payload) => payload,
             Err(error) => {
                 reply.send(Err(error));
-                return Ok(());
+                return None;
             }
         };
         let pending = Pending::Call(PendingCall {
@@ -172,19 +188,17 @@ impl SessionTask {
             cancel_sent: false,
             retained,
         });
-        let request = self
-            .request(
-                |request| Message::Call {
-                    request,
-                    options,
-                    procedure,
-                    payload,
-                },
-                Some(pending),
-            )
-            .await?;
+        let (request, message) = self.request_now(
+            |request| Message::Call {
+                request,
+                options,
+                procedure,
+                payload,
+            },
+            Some(pending),
+        );
         self.caller.keys.insert(key, request);
-        Ok(())
+        Some(message)
     }
 
     /// Sends an idempotent call again under a new request id.
@@ -357,24 +371,44 @@ impl SessionTask {
             return Ok(());
         };
         let progress = matches!(&answer, Ok(result) if result.is_progress());
-        let outcome = match self.open_answer(&call, answer) {
-            Ok(result) if progress => {
-                return self.on_progress(request, call, result).await;
-            }
-            Err(error @ Error::PayloadCodec(_)) if progress => {
+        if !progress {
+            self.finish_call(call, answer);
+            return Ok(());
+        }
+        match self.open_answer(&call, answer) {
+            Ok(result) => self.on_progress(request, call, result).await,
+            Err(error) => {
                 // More results would follow: the call ends here, and is canceled at the router.
                 self.caller.keys.remove(&call.key);
                 call.fail(error);
-                return self.cancel_at_router(request).await;
+                self.cancel_at_router(request).await
             }
-            outcome => outcome,
-        };
+        }
+    }
+
+    /// The final RESULT or ERROR of the pending call `request` (see `Caller::takes_now`).
+    pub(super) fn on_final_answer(
+        &mut self,
+        request: Id,
+        answer: std::result::Result<CallResult, WampError>,
+    ) {
+        if let Some(call) = self.caller.pending.remove(&request) {
+            self.finish_call(call, answer);
+        }
+    }
+
+    /// Ends `call` with its final answer.
+    fn finish_call(
+        &mut self,
+        call: PendingCall,
+        answer: std::result::Result<CallResult, WampError>,
+    ) {
+        let outcome = self.open_answer(&call, answer);
         self.caller.keys.remove(&call.key);
         match call.reply {
             CallReply::Once(reply) => self.handoff.call_finished(reply, outcome),
             stream @ CallReply::Stream(_) => stream.send(outcome),
         }
-        Ok(())
     }
 
     async fn on_progress(&mut self, request: Id, call: PendingCall, result: CallResult) -> Step {

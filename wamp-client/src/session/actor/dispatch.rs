@@ -2,11 +2,70 @@
 //! while established; while reconnecting, requests wait for the session (if they can) or fail,
 //! and removals are done locally; once leaving, everything but another leave is refused.
 
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+
+use super::outbound::Offered;
 use super::{SessionTask, State, Step};
 use crate::error::{CloseInitiator, CloseReason, Error, ErrorUri};
 use crate::session::command::Command;
 
+/// What became of a command taken in without waiting (see [`SessionTask::take_command`]).
+pub(super) enum CommandNow {
+    /// Done.
+    Done,
+    /// Done but for writing its message, which the full socket did not take.
+    Blocked(Bytes),
+    /// Not for this path: [`SessionTask::on_command`] takes it.
+    Later(Command),
+}
+
 impl SessionTask {
+    /// Takes a call or publication in without waiting while the session is established, the
+    /// bulk of the commands of a busy session: as for received frames (see `receive`), the
+    /// large future of the general handlers is then not set up for each of them.
+    pub(super) async fn take_command(
+        &mut self,
+        command: Command,
+    ) -> std::result::Result<CommandNow, CloseReason> {
+        let mut command = Some(command);
+        std::future::poll_fn(|cx| {
+            Poll::Ready(match command.take() {
+                Some(command) => self.command_now(command, cx),
+                None => Ok(CommandNow::Done),
+            })
+        })
+        .await
+    }
+
+    fn command_now(
+        &mut self,
+        command: Command,
+        cx: &mut Context<'_>,
+    ) -> std::result::Result<CommandNow, CloseReason> {
+        if !matches!(self.state, State::Established) {
+            return Ok(CommandNow::Later(command));
+        }
+        let message = match command {
+            Command::Call(request) => self.prepare_call(request),
+            Command::Publish {
+                topic,
+                args,
+                extra,
+                ack,
+            } => self.prepare_publish(topic, args, extra, ack),
+            other => return Ok(CommandNow::Later(other)),
+        };
+        let Some(message) = message else {
+            return Ok(CommandNow::Done);
+        };
+        Ok(match self.offer(&message, cx)? {
+            Offered::Taken => CommandNow::Done,
+            Offered::Blocked(bytes) => CommandNow::Blocked(bytes),
+        })
+    }
+
     /// Handles a command; `None` once every handle is gone.
     pub(super) async fn on_command(&mut self, command: Option<Command>) -> Step {
         let Some(command) = command else {

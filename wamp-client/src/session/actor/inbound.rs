@@ -9,13 +9,32 @@ use crate::error::{CloseInitiator, CloseReason, ErrorUri, WampError};
 use crate::payload::CallResult;
 use crate::transport::TransportError;
 use crate::value::Dict;
-use crate::wire::{Message, code, describe};
+use crate::wire::{Id, Message, Payload, code, describe};
+
+/// What a received frame still needs once [`SessionTask::receive`] has done what it can
+/// without waiting.
+pub(super) enum Received {
+    /// Nothing more.
+    Done,
+    /// An EVENT was queued for its subscribers: the task spends some of its cooperative budget.
+    Event,
+    /// A message whose handling waits (it sends something, or ends the session).
+    Message(Message),
+    /// The frame breaks the protocol, for this reason.
+    Violation(String),
+}
 
 impl SessionTask {
-    pub(super) async fn on_frame(
+    /// Decodes a received frame and handles what needs no waiting: the results that end calls,
+    /// the acknowledgements of publications and the events, most of what a busy session
+    /// receives. Kept synchronous so that these
+    /// skip the asynchronous handlers, whose futures are large and would be set up (copied) for
+    /// every message; the rest is returned for [`on_message`](Self::on_message) (the main loop's
+    /// `on_frame!` does both).
+    pub(super) fn receive(
         &mut self,
         frame: Option<std::result::Result<Bytes, TransportError>>,
-    ) -> Step {
+    ) -> std::result::Result<Received, CloseReason> {
         let bytes = match frame {
             Some(Ok(bytes)) => bytes,
             Some(Err(e)) => return Err(transport_lost(format!("the connection failed: {e}"))),
@@ -24,7 +43,7 @@ impl SessionTask {
         self.frame_len = bytes.len();
         let message = match self.serializer.decode_frame(&bytes) {
             Ok(message) => message,
-            Err(e) => return Err(self.protocol_violation(e.to_string()).await),
+            Err(e) => return Ok(Received::Violation(e.to_string())),
         };
         if tracing::enabled!(tracing::Level::TRACE) {
             tracing::trace!(
@@ -38,13 +57,74 @@ impl SessionTask {
             // While shutting down only the router's GOODBYE (or an ABORT) matters.
             return match message {
                 Message::Goodbye { .. } | Message::Abort { .. } => Err(reason.clone()),
-                _ => Ok(()),
+                _ => Ok(Received::Done),
             };
         }
-        self.on_message(message).await
+        Ok(match message {
+            Message::Result {
+                request,
+                details,
+                payload,
+            } => {
+                if self.caller.takes_now(request, &details) {
+                    let result = CallResult::received(payload, details);
+                    self.on_final_answer(request, Ok(result));
+                    Received::Done
+                } else {
+                    Received::Message(Message::Result {
+                        request,
+                        details,
+                        payload,
+                    })
+                }
+            }
+            Message::Event {
+                subscription,
+                publication,
+                details,
+                payload,
+            } => {
+                self.deliver_event(subscription, publication, details, payload);
+                Received::Event
+            }
+            Message::Published {
+                request,
+                publication,
+            } => match self.publisher.pending.remove(&request) {
+                Some(ack) => {
+                    self.handoff.publication_acknowledged(ack, publication);
+                    Received::Done
+                }
+                // Not waited for (or not a publication): `on_published` judges.
+                None => Received::Message(Message::Published {
+                    request,
+                    publication,
+                }),
+            },
+            other => Received::Message(other),
+        })
     }
 
-    async fn on_message(&mut self, message: Message) -> Step {
+    /// Queues an EVENT for its subscribers, handing the batch over every so many events.
+    ///
+    /// A burst of events arrives faster than one socket read per event: after each, the task
+    /// spends some of its cooperative budget (see `Received::Event`) so that, on a
+    /// single-threaded runtime, subscribers get to run (and drain their queues) between bursts
+    /// instead of after them.
+    fn deliver_event(
+        &mut self,
+        subscription: Id,
+        publication: Id,
+        details: Dict,
+        payload: Payload,
+    ) {
+        self.on_event(subscription, publication, details, payload);
+        if self.handoff.event_delivered() {
+            self.handoff.hand_over();
+        }
+    }
+
+    pub(super) async fn on_message(&mut self, message: Message) -> Step {
         match message {
             Message::Result {
                 request,
@@ -108,13 +188,7 @@ impl SessionTask {
                 details,
                 payload,
             } => {
-                self.on_event(subscription, publication, details, payload);
-                if self.handoff.event_delivered() {
-                    self.handoff.hand_over();
-                }
-                // A burst of events arrives faster than one socket read per event: spend the
-                // task's cooperative budget so that, on a single-threaded runtime, subscribers
-                // get to run (and drain their queues) between bursts instead of after them.
+                self.deliver_event(subscription, publication, details, payload);
                 tokio::task::consume_budget().await;
                 Ok(())
             }

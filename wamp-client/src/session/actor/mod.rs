@@ -48,6 +48,38 @@ use crate::transport::Transport;
 use crate::value::{Dict, Value};
 use crate::wire::Serializer;
 
+/// Handles a received frame where the main loop takes one: most frames are handled without
+/// waiting (`receive`); only the others set up the future of the handlers that wait, which is
+/// large (an `async fn` around this would set it up, copying it, for every frame).
+macro_rules! on_frame {
+    ($task:expr, $frame:expr) => {
+        match $task.receive($frame)? {
+            inbound::Received::Done => {}
+            inbound::Received::Event => tokio::task::consume_budget().await,
+            inbound::Received::Message(message) => $task.on_message(message).await?,
+            inbound::Received::Violation(reason) => {
+                return Err($task.protocol_violation(reason).await);
+            }
+        }
+    };
+}
+
+/// Handles a command where the main loop takes one: calls and publications without waiting
+/// (`take_command`) unless the socket is full; only other commands set up the large future of
+/// `on_command`.
+macro_rules! on_command {
+    ($task:expr, $command:expr) => {
+        match $command {
+            Some(command) => match $task.take_command(command).await? {
+                dispatch::CommandNow::Done => {}
+                dispatch::CommandNow::Blocked(bytes) => $task.send_blocked(bytes).await?,
+                dispatch::CommandNow::Later(command) => $task.on_command(Some(command)).await?,
+            },
+            None => $task.on_command(None).await?,
+        }
+    };
+}
+
 /// How many queued commands or messages are handled before the socket is flushed.
 const BATCH: usize = 256;
 
@@ -209,8 +241,8 @@ impl SessionTask {
             State::Established | State::Reconnecting { .. } => None,
         };
         tokio::select! {
-            frame = self.transport.next() => self.on_frame(frame).await?,
-            command = self.commands.recv(), if self.commands_open => self.on_command(command).await?,
+            frame = self.transport.next() => on_frame!(self, frame),
+            command = self.commands.recv(), if self.commands_open => on_command!(self, command),
             Some(outcome) = self.outcomes.recv() => self.on_outcome(outcome).await?,
             () = sleep_until(deadline) => return Err(self.leave_timed_out()),
             () = sleep_until(self.callee.restore_retries.next_due()) => self.retry_refused_restorations().await?,
@@ -219,12 +251,12 @@ impl SessionTask {
         for _ in 0..BATCH {
             let mut progressed = false;
             if let Some(Some(frame)) = self.transport.next().now_or_never() {
-                self.on_frame(Some(frame)).await?;
+                on_frame!(self, Some(frame));
                 progressed = true;
             }
             if self.commands_open {
                 if let Ok(command) = self.commands.try_recv() {
-                    self.on_command(Some(command)).await?;
+                    on_command!(self, Some(command));
                     progressed = true;
                 }
             }

@@ -3,9 +3,11 @@
 //! only until the close path's deadline, or until a handle asks to leave.
 
 use std::future::Future;
-use std::task::Poll;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
-use futures_util::SinkExt as _;
+use bytes::Bytes;
+use futures_util::{Sink as _, SinkExt as _};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
@@ -13,43 +15,76 @@ use super::{SessionTask, Step, sleep_until};
 use crate::error::{CloseInitiator, CloseReason, ErrorUri};
 use crate::wire::{Message, describe};
 
+/// What became of a message offered to the connection without waiting.
+pub(super) enum Offered {
+    /// The connection took it (or it could not be encoded, and was dropped).
+    Taken,
+    /// The socket is full: the encoded message waits to be written (see
+    /// [`SessionTask::send_blocked`]).
+    Blocked(Bytes),
+}
+
 impl SessionTask {
     pub(super) async fn send(&mut self, message: Message) -> Step {
+        let offered = std::future::poll_fn(|cx| Poll::Ready(self.offer(&message, cx))).await?;
+        drop(message);
+        match offered {
+            Offered::Taken => Ok(()),
+            Offered::Blocked(bytes) => self.send_blocked(bytes).await,
+        }
+    }
+
+    /// Encodes `message` and feeds it to the connection if the connection takes it now.
+    pub(super) fn offer(
+        &mut self,
+        message: &Message,
+        cx: &mut Context<'_>,
+    ) -> std::result::Result<Offered, CloseReason> {
         if tracing::enabled!(tracing::Level::TRACE) {
             tracing::trace!(
                 direction = "tx",
                 message = message.name(),
                 "{}",
-                describe(&message, self.trace_payloads)
+                describe(message, self.trace_payloads)
             );
         }
         let bytes = match self
             .serializer
-            .encode_frame(&message, &mut self.encode_buffer)
+            .encode_frame(message, &mut self.encode_buffer)
         {
             Ok(bytes) => bytes,
             Err(e) => {
                 // Only values the user supplied can fail to encode (e.g. a non-finite float in
                 // CBOR is fine, but a map key problem is not); the session itself stays healthy.
                 tracing::warn!(error = %e, "dropping a message that cannot be encoded");
-                return Ok(());
+                return Ok(Offered::Taken);
             }
         };
-        let mut feed = std::pin::pin!(self.transport.feed(bytes));
-        let fed = match std::future::poll_fn(|cx| Poll::Ready(feed.as_mut().poll(cx))).await {
-            Poll::Ready(fed) => fed,
-            Poll::Pending => {
-                // The socket is full: nobody waits on it for what this batch already has.
-                self.handoff.hand_over();
-                let leave = self
-                    .write_deadline
-                    .is_none()
-                    .then_some(&*self.leave_requested);
-                match blocked_write(feed, self.write_deadline, leave).await {
-                    Ok(fed) => fed,
-                    Err(cut) => return Err(self.write_given_up(cut)),
-                }
-            }
+        let mut transport = Pin::new(&mut self.transport);
+        match transport.as_mut().poll_ready(cx) {
+            Poll::Ready(Ok(())) => {}
+            Poll::Ready(Err(e)) => return Err(connection_failed(&e)),
+            Poll::Pending => return Ok(Offered::Blocked(bytes)),
+        }
+        if let Err(e) = transport.start_send(bytes) {
+            return Err(connection_failed(&e));
+        }
+        self.unflushed = true;
+        Ok(Offered::Taken)
+    }
+
+    /// Writes a message the connection could not take at once (see [`Offered::Blocked`]).
+    pub(super) async fn send_blocked(&mut self, bytes: Bytes) -> Step {
+        // The socket is full: nobody waits on it for what this batch already has.
+        self.handoff.hand_over();
+        let leave = self
+            .write_deadline
+            .is_none()
+            .then_some(&*self.leave_requested);
+        let fed = match blocked_write(self.transport.feed(bytes), self.write_deadline, leave).await
+        {
+            Ok(fed) => fed,
+            Err(cut) => return Err(self.write_given_up(cut)),
         };
         if let Err(e) = fed {
             return Err(connection_failed(&e));

@@ -49,6 +49,21 @@ impl SessionTask {
         extra: Option<Box<RequestExtra>>,
         ack: Option<Ack>,
     ) -> Step {
+        match self.prepare_publish(topic, args, extra, ack) {
+            Some(message) => self.send(message).await,
+            None => Ok(()),
+        }
+    }
+
+    /// The PUBLISH to send, its acknowledgement (if asked for) now pending; `None` if the
+    /// publication failed here already.
+    pub(super) fn prepare_publish(
+        &mut self,
+        topic: String,
+        args: Vec<Value>,
+        extra: Option<Box<RequestExtra>>,
+        ack: Option<Ack>,
+    ) -> Option<Message> {
         let RequestExtra {
             mut options,
             kwargs,
@@ -65,10 +80,10 @@ impl SessionTask {
                     Some(ack) => drop(ack.send(Err(error.into()))),
                     None => tracing::warn!(%error, "dropping a publication"),
                 }
-                return Ok(());
+                return None;
             }
         };
-        self.request(
+        let (_, message) = self.request_now(
             |request| Message::Publish {
                 request,
                 options,
@@ -76,9 +91,8 @@ impl SessionTask {
                 payload,
             },
             ack.map(Pending::Publish),
-        )
-        .await?;
-        Ok(())
+        );
+        Some(message)
     }
 
     pub(super) async fn on_published(&mut self, request: Id, publication: Id) -> Step {

@@ -36,6 +36,17 @@ impl SessionTask {
         build: impl FnOnce(Id) -> Message,
         pending: Option<Pending>,
     ) -> Result<Id, CloseReason> {
+        let (id, message) = self.request_now(build, pending);
+        self.send(message).await?;
+        Ok(id)
+    }
+
+    /// A request under a fresh id, to send; what waits for its answer is kept.
+    pub(super) fn request_now(
+        &mut self,
+        build: impl FnOnce(Id) -> Message,
+        pending: Option<Pending>,
+    ) -> (Id, Message) {
         let id = self.next_request_id();
         let message = build(id);
         match pending {
@@ -47,8 +58,7 @@ impl SessionTask {
             Some(Pending::Callee(request)) => drop(self.callee.pending.insert(id, request)),
             None => {}
         }
-        self.send(message).await?;
-        Ok(id)
+        (id, message)
     }
 
     fn next_request_id(&mut self) -> Id {
