@@ -352,8 +352,8 @@ impl Fields for MsgPackFields<'_> {
     }
 }
 
-/// CBOR: headers and integers are read with `ciborium-ll`, dictionaries and payload elements
-/// with ciborium over the rest of the input.
+/// CBOR: headers and integers are read with `ciborium-ll`, dictionaries with ciborium over the
+/// rest of the input, payload elements checked by `cbor_shape`.
 #[cfg(feature = "cbor")]
 struct CborFields<'a>(Elements<'a>);
 
@@ -409,12 +409,7 @@ impl Fields for CborFields<'_> {
     }
 
     fn part(&mut self, kind: Kind) -> Option<Option<Part>> {
-        self.0.part(kind, |rest| {
-            // `Shape` bounds the nesting itself, before ciborium descends: a small scratch
-            // buffer (for short strings) and ciborium's default recursion limit are enough.
-            let mut scratch = [0u8; 128];
-            ciborium::de::from_reader_with_buffer(rest, &mut scratch).ok()
-        })
+        self.0.part(kind, super::cbor_shape::shape)
     }
 }
 

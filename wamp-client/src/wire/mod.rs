@@ -18,6 +18,8 @@
 //! assert_eq!(Serializer::Json.encode(&call).unwrap(), br#"[48,1,{},"com.example.add",[2,-3]]"#);
 //! ```
 
+#[cfg(feature = "cbor")]
+mod cbor_shape;
 mod decode;
 mod describe;
 mod element;

@@ -1,0 +1,175 @@
+//! Checking a CBOR payload element from its headers (read with `ciborium-ll`), the way
+//! `msgpack_shape` checks MessagePack: what the serde walk of [`Shape`] does, without ciborium's
+//! deserializer (which copies each string into a scratch buffer, and allocates for long ones).
+//!
+//! It only ever errs on the side of caution: whatever it accepts, the serde walk accepts with
+//! the same shape and length read; what it is unsure of (tags, indefinite lengths, simple
+//! values other than `false`, `true` and `null`, negative integers beyond 64 bits, text that is
+//! not UTF-8, dictionary keys other than text, nesting beyond [`CHECK_DEPTH`]) it declines, and
+//! the message goes the general way, where the full decoder judges it.
+
+use ciborium_ll::Header;
+
+use crate::value::{CHECK_DEPTH, Kind, Shape};
+
+/// Checks the element at the front of `rest` and moves `rest` past it; `None` (with `rest` in
+/// an unspecified place) when the element is malformed, truncated or not for this check.
+pub(crate) fn shape(rest: &mut &[u8]) -> Option<Shape> {
+    element(rest, 1)
+}
+
+/// The element at the front of `rest`, `depth` levels down (the top level is 1).
+fn element(rest: &mut &[u8], depth: usize) -> Option<Shape> {
+    // Refused before descending, as the serde walk refuses it: the recursion stays bounded.
+    if depth > CHECK_DEPTH {
+        return None;
+    }
+    let other = Shape {
+        kind: Kind::Other,
+        len: 0,
+    };
+    match header(rest)? {
+        Header::Positive(_) | Header::Float(_) => Some(other),
+        // Beyond 64 bits the serde walk refuses it.
+        Header::Negative(n) => i64::try_from(n).is_ok().then_some(other),
+        Header::Simple(ciborium_ll::simple::FALSE | ciborium_ll::simple::TRUE)
+        | Header::Simple(ciborium_ll::simple::NULL) => Some(other),
+        Header::Bytes(Some(len)) => {
+            *rest = rest.get(len..)?;
+            Some(other)
+        }
+        Header::Text(Some(len)) => text(rest, len).map(|()| other),
+        Header::Array(Some(len)) => {
+            for _ in 0..len {
+                element(rest, depth + 1)?;
+            }
+            Some(Shape {
+                kind: Kind::List,
+                len,
+            })
+        }
+        Header::Map(Some(len)) => {
+            for _ in 0..len {
+                let Header::Text(Some(key)) = header(rest)? else {
+                    return None;
+                };
+                text(rest, key)?;
+                element(rest, depth + 1)?;
+            }
+            Some(Shape {
+                kind: Kind::Dict,
+                len,
+            })
+        }
+        _ => None,
+    }
+}
+
+fn header(rest: &mut &[u8]) -> Option<Header> {
+    ciborium_ll::Decoder::from(rest).pull().ok()
+}
+
+/// The `len` bytes of a text, if they are UTF-8.
+fn text(rest: &mut &[u8], len: usize) -> Option<()> {
+    let (text, after) = rest.split_at_checked(len)?;
+    std::str::from_utf8(text).ok()?;
+    *rest = after;
+    Some(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::value::Value;
+
+    /// The serde walk this check stands in for (as the fast path ran it), and how much of
+    /// `bytes` it read.
+    fn serde_shape(bytes: &[u8]) -> Option<(Shape, usize)> {
+        let mut rest = bytes;
+        let mut scratch = [0u8; 128];
+        let shape: Shape = ciborium::de::from_reader_with_buffer(&mut rest, &mut scratch).ok()?;
+        Some((shape, bytes.len() - rest.len()))
+    }
+
+    fn fast_shape(bytes: &[u8]) -> Option<(Shape, usize)> {
+        let mut rest = bytes;
+        let shape = shape(&mut rest)?;
+        Some((shape, bytes.len() - rest.len()))
+    }
+
+    fn encode(value: &Value) -> Vec<u8> {
+        let mut out = Vec::new();
+        ciborium::into_writer(value, &mut out).unwrap();
+        out
+    }
+
+    fn any_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::Int),
+            any::<u64>().prop_map(Value::UInt),
+            any::<f64>().prop_map(Value::Float),
+            ".{0,40}".prop_map(Value::String),
+            ".{120,140}".prop_map(Value::String),
+            proptest::collection::vec(any::<u8>(), 0..300).prop_map(Value::Bytes),
+        ];
+        leaf.prop_recursive(5, 64, 30, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..30).prop_map(Value::List),
+                proptest::collection::btree_map(".{0,8}", inner, 0..30).prop_map(Value::Dict),
+            ]
+        })
+    }
+
+    #[test]
+    fn declines_what_it_is_unsure_of_and_bounds_nesting() {
+        // A tag, an indefinite-length list, `undefined`, an integer key, text that is not
+        // UTF-8, a negative integer beyond 64 bits.
+        for bytes in [
+            &[0xc1, 0x01][..],
+            &[0x9f, 0x01, 0xff],
+            &[0xf7],
+            &[0xa1, 0x01, 0x02],
+            &[0x61, 0xff],
+            &[0x3b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+        ] {
+            assert_eq!(fast_shape(bytes), None, "{bytes:02x?}");
+        }
+        let mut deep = vec![0x81; CHECK_DEPTH - 1];
+        deep.push(0x80);
+        assert!(fast_shape(&deep).is_some());
+        let mut deeper = vec![0x81; CHECK_DEPTH];
+        deeper.push(0x80);
+        assert_eq!(fast_shape(&deeper), None);
+        assert_eq!(serde_shape(&deeper), None, "the serde walk refuses it too");
+    }
+
+    proptest! {
+        /// Every value a peer's CBOR carries is accepted, as the serde walk accepts it; cut
+        /// short anywhere, it is declined.
+        #[test]
+        fn agrees_with_the_serde_walk_on_any_value(value in any_value()) {
+            let bytes = encode(&value);
+            let fast = fast_shape(&bytes);
+            prop_assert!(fast.is_some());
+            prop_assert_eq!(fast, serde_shape(&bytes));
+            for end in 0..bytes.len() {
+                prop_assert_eq!(fast_shape(&bytes[..end]), None);
+            }
+        }
+
+        /// Whatever the bytes, what it accepts the serde walk accepts alike; it never panics.
+        #[test]
+        fn never_accepts_more_than_the_serde_walk(
+            bytes in proptest::collection::vec(any::<u8>(), 0..48)
+        ) {
+            if let Some(fast) = fast_shape(&bytes) {
+                prop_assert_eq!(Some(fast), serde_shape(&bytes));
+            }
+        }
+    }
+}
