@@ -30,11 +30,13 @@ fn plan(ser: Ser, workload: Workload) -> Result<(Option<Vec<u8>>, usize), String
     })
 }
 
-pub async fn run(url: &str, ser: Ser, workload: Workload, spec: Spec) -> Result<Report, String> {
-    if let Some(rest) = url.strip_prefix("rs://") {
-        return run_rawsocket(rest, ser, workload, spec).await;
-    }
-    let (request_frame, outstanding) = plan(ser, workload)?;
+/// The WebSocket over which raw frames go.
+pub type RawWebSocket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Connects to the instant router over WebSocket (16 KiB read buffer) and joins with a
+/// pre-encoded HELLO; returns once the WELCOME is in.
+pub async fn join(url: &str, ser: Ser) -> Result<RawWebSocket, String> {
     let mut request = url.into_client_request().map_err(|e| e.to_string())?;
     request.headers_mut().insert(
         "Sec-WebSocket-Protocol",
@@ -44,23 +46,34 @@ pub async fn run(url: &str, ser: Ser, workload: Workload, spec: Spec) -> Result<
     let (mut ws, _) = tokio_tungstenite::connect_async_with_config(request, Some(config), true)
         .await
         .map_err(|e| format!("connect: {e}"))?;
-    let frame = |bytes: Vec<u8>| -> Message {
-        if ser.is_binary() {
-            Message::Binary(Bytes::from(bytes))
-        } else {
-            Message::Text(String::from_utf8(bytes).expect("utf8").into())
-        }
-    };
-    ws.send(frame(codec::hello(ser)))
+    ws.send(message(ser, codec::hello(ser)))
         .await
         .map_err(|e| e.to_string())?;
     loop {
         match ws.next().await {
-            Some(Ok(Message::Text(_) | Message::Binary(_))) => break,
+            Some(Ok(Message::Text(_) | Message::Binary(_))) => return Ok(ws),
             Some(Ok(_)) => continue,
             _ => return Err("no WELCOME".into()),
         }
     }
+}
+
+/// A pre-encoded frame as the WebSocket message its serializer travels in.
+pub fn message(ser: Ser, bytes: Vec<u8>) -> Message {
+    if ser.is_binary() {
+        Message::Binary(Bytes::from(bytes))
+    } else {
+        Message::Text(String::from_utf8(bytes).expect("utf8").into())
+    }
+}
+
+pub async fn run(url: &str, ser: Ser, workload: Workload, spec: Spec) -> Result<Report, String> {
+    if let Some(rest) = url.strip_prefix("rs://") {
+        return run_rawsocket(rest, ser, workload, spec).await;
+    }
+    let (request_frame, outstanding) = plan(ser, workload)?;
+    let mut ws = join(url, ser).await?;
+    let frame = |bytes: Vec<u8>| message(ser, bytes);
     let mut meter = Meter::new(spec);
     let Some(request_frame) = request_frame else {
         // Events: subscribe, then count every data message after SUBSCRIBED.

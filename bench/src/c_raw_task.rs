@@ -13,14 +13,10 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
-use bytes::Bytes;
 use futures_util::stream::FuturesUnordered;
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use tokio::sync::{Notify, mpsc, oneshot};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 use crate::codec::{self, Ser};
 use crate::measure::{Meter, Report, Spec};
@@ -39,33 +35,8 @@ pub async fn run(url: &str, ser: Ser, workload: Workload, spec: Spec) -> Result<
     if url.starts_with("rs://") {
         return Err("raw frames behind a task run over WebSocket only".into());
     }
-    let mut request = url.into_client_request().map_err(|e| e.to_string())?;
-    request.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        HeaderValue::from_static(ser.subprotocol()),
-    );
-    let config = WebSocketConfig::default().read_buffer_size(16 * 1024);
-    let (mut ws, _) = tokio_tungstenite::connect_async_with_config(request, Some(config), true)
-        .await
-        .map_err(|e| format!("connect: {e}"))?;
-    let message = |bytes: Vec<u8>| -> Message {
-        if ser.is_binary() {
-            Message::Binary(Bytes::from(bytes))
-        } else {
-            Message::Text(String::from_utf8(bytes).expect("utf8").into())
-        }
-    };
-    ws.send(message(codec::hello(ser)))
-        .await
-        .map_err(|e| e.to_string())?;
-    loop {
-        match ws.next().await {
-            Some(Ok(Message::Text(_) | Message::Binary(_))) => break,
-            Some(Ok(_)) => continue,
-            _ => return Err("no WELCOME".into()),
-        }
-    }
-    let frame = message(frame);
+    let mut ws = crate::c_raw::join(url, ser).await?;
+    let frame = crate::c_raw::message(ser, frame);
     let mut meter = Meter::new(spec);
     if outstanding == 0 {
         return events(ws, frame, meter).await;
@@ -85,14 +56,8 @@ pub async fn run(url: &str, ser: Ser, workload: Workload, spec: Spec) -> Result<
                     waiting.push_back(answer);
                 }
                 received = ws.next() => {
-                    match received {
-                        Some(Ok(Message::Binary(_) | Message::Text(_))) => {
-                            if let Some(answer) = waiting.pop_front() {
-                                let _ = answer.send(());
-                            }
-                        }
-                        Some(Ok(_)) => {}
-                        _ => return,
+                    if !answered(received, &mut waiting) {
+                        return;
                     }
                 }
             }
@@ -100,14 +65,8 @@ pub async fn run(url: &str, ser: Ser, workload: Workload, spec: Spec) -> Result<
             loop {
                 let mut progressed = false;
                 if let Some(received) = ws.next().now_or_never() {
-                    match received {
-                        Some(Ok(Message::Binary(_) | Message::Text(_))) => {
-                            if let Some(answer) = waiting.pop_front() {
-                                let _ = answer.send(());
-                            }
-                        }
-                        Some(Ok(_)) => {}
-                        _ => return,
+                    if !answered(received, &mut waiting) {
+                        return;
                     }
                     progressed = true;
                 }
@@ -154,17 +113,32 @@ pub async fn run(url: &str, ser: Ser, workload: Workload, spec: Spec) -> Result<
     Ok(meter.report())
 }
 
+/// Answers the oldest waiting caller if `received` is a data message; `false` once the
+/// connection is gone.
+fn answered(
+    received: Option<Result<Message, tokio_tungstenite::tungstenite::Error>>,
+    waiting: &mut VecDeque<Answer>,
+) -> bool {
+    match received {
+        Some(Ok(Message::Binary(_) | Message::Text(_))) => {
+            if let Some(answer) = waiting.pop_front() {
+                let _ = answer.send(());
+            }
+            true
+        }
+        Some(Ok(_)) => true,
+        _ => false,
+    }
+}
+
 /// Event intake: the connection task subscribes, then queues every data message after
 /// SUBSCRIBED for the subscriber's task, which counts them. Like wampkit's event queues, the
 /// queue is shared and the subscriber woken once per batch of events read, not per event.
-async fn events<S>(
-    mut ws: tokio_tungstenite::WebSocketStream<S>,
+async fn events(
+    mut ws: crate::c_raw::RawWebSocket,
     subscribe: Message,
     mut meter: Meter,
-) -> Result<Report, String>
-where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-{
+) -> Result<Report, String> {
     /// Events queued between two wake-ups at most (wampkit's `EVENTS_PER_HANDOFF`).
     const BATCH: usize = 32;
     ws.send(subscribe).await.map_err(|e| e.to_string())?;

@@ -31,6 +31,8 @@ mod message;
 mod msgpack_shape;
 mod raw_payload;
 mod serializer;
+#[cfg(all(test, any(feature = "msgpack", feature = "cbor")))]
+mod shape_tests;
 mod validate;
 
 pub use decode::{InvalidMessage, message_from_value};

@@ -117,38 +117,17 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::value::Value;
+    use crate::wire::shape_tests::{Found, found};
 
-    /// The serde walk this check stands in for, and how much of `bytes` it read.
-    fn serde_shape(bytes: &[u8]) -> Option<(Shape, usize)> {
-        let mut rest = bytes;
-        let shape =
-            serde::Deserialize::deserialize(&mut rmp_serde::Deserializer::new(&mut rest)).ok()?;
-        Some((shape, bytes.len() - rest.len()))
-    }
-
-    fn fast_shape(bytes: &[u8]) -> Option<(Shape, usize)> {
-        let mut rest = bytes;
-        let shape = shape(&mut rest)?;
-        Some((shape, bytes.len() - rest.len()))
-    }
-
-    fn any_value() -> impl Strategy<Value = Value> {
-        let leaf = prop_oneof![
-            Just(Value::Null),
-            any::<bool>().prop_map(Value::Bool),
-            any::<i64>().prop_map(Value::Int),
-            any::<u64>().prop_map(Value::UInt),
-            any::<f64>().prop_map(Value::Float),
-            ".{0,40}".prop_map(Value::String),
-            proptest::collection::vec(any::<u8>(), 0..300).prop_map(Value::Bytes),
-        ];
-        leaf.prop_recursive(5, 64, 20, |inner| {
-            prop_oneof![
-                proptest::collection::vec(inner.clone(), 0..20).prop_map(Value::List),
-                proptest::collection::btree_map(".{0,8}", inner, 0..20).prop_map(Value::Dict),
-            ]
+    /// The serde walk this check stands in for (as the fast path ran it).
+    fn serde_shape(bytes: &[u8]) -> Found {
+        found(bytes, |rest| {
+            serde::Deserialize::deserialize(&mut rmp_serde::Deserializer::new(rest)).ok()
         })
+    }
+
+    fn fast_shape(bytes: &[u8]) -> Found {
+        found(bytes, shape)
     }
 
     #[test]
@@ -172,27 +151,21 @@ mod tests {
     }
 
     proptest! {
-        /// Every value a peer's MessagePack carries is accepted, as the serde walk accepts it.
         #[test]
-        fn agrees_with_the_serde_walk_on_any_value(value in any_value()) {
+        fn agrees_with_the_serde_walk_on_any_value(
+            value in crate::wire::shape_tests::any_value()
+        ) {
             let bytes = rmp_serde::to_vec(&value).unwrap();
-            let fast = fast_shape(&bytes);
-            prop_assert!(fast.is_some());
-            prop_assert_eq!(fast, serde_shape(&bytes));
-            // Cut short anywhere, it is declined.
-            for end in 0..bytes.len() {
-                prop_assert_eq!(fast_shape(&bytes[..end]), None);
-            }
+            crate::wire::shape_tests::agrees_on_a_value(&bytes, fast_shape, serde_shape)?;
         }
 
-        /// Whatever the bytes, what it accepts the serde walk accepts alike; it never panics.
         #[test]
         fn never_accepts_more_than_the_serde_walk(
             bytes in proptest::collection::vec(any::<u8>(), 0..48)
         ) {
-            if let Some(fast) = fast_shape(&bytes) {
-                prop_assert_eq!(Some(fast), serde_shape(&bytes));
-            }
+            crate::wire::shape_tests::accepts_no_more_than_the_serde_walk(
+                &bytes, fast_shape, serde_shape,
+            )?;
         }
     }
 }

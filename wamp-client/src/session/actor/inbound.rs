@@ -60,7 +60,12 @@ impl SessionTask {
                 _ => Ok(Received::Done),
             };
         }
-        Ok(match message {
+        Ok(self.handle_now(message))
+    }
+
+    /// What of `message` needs no waiting is done here; the rest is returned.
+    fn handle_now(&mut self, message: Message) -> Received {
+        match message {
             Message::Result {
                 request,
                 details,
@@ -102,7 +107,7 @@ impl SessionTask {
                 }),
             },
             other => Received::Message(other),
-        })
+        }
     }
 
     /// Queues an EVENT for its subscribers, handing the batch over every so many events.
@@ -182,14 +187,11 @@ impl SessionTask {
             Message::Unregistered { request, details } => {
                 self.on_unregistered(request, details).await
             }
-            Message::Event {
-                subscription,
-                publication,
-                details,
-                payload,
-            } => {
-                self.deliver_event(subscription, publication, details, payload);
-                tokio::task::consume_budget().await;
+            event @ Message::Event { .. } => {
+                // `receive` takes events before they come here; one that does is handled alike.
+                if let Received::Event = self.handle_now(event) {
+                    tokio::task::consume_budget().await;
+                }
                 Ok(())
             }
             Message::Invocation {
