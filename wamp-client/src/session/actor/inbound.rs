@@ -27,10 +27,9 @@ pub(super) enum Received {
 impl SessionTask {
     /// Decodes a received frame and handles what needs no waiting: the results that end calls,
     /// the acknowledgements of publications and the events, most of what a busy session
-    /// receives. Kept synchronous so that these
-    /// skip the asynchronous handlers, whose futures are large and would be set up (copied) for
-    /// every message; the rest is returned for [`on_message`](Self::on_message) (the main loop's
-    /// `on_frame!` does both).
+    /// receives. Kept synchronous so that these skip the asynchronous handlers, whose futures
+    /// are large and would be set up (copied) for every message; the rest is returned for
+    /// [`on_message`](Self::on_message) (the main loop's `on_frame!` does both).
     pub(super) fn receive(
         &mut self,
         frame: Option<std::result::Result<Bytes, TransportError>>,
