@@ -15,7 +15,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 
-use tokio::sync::{Notify, Semaphore, TryAcquireError, mpsc, oneshot};
+use futures_util::task::AtomicWaker;
+use tokio::sync::{Semaphore, TryAcquireError, mpsc, oneshot};
 
 use crate::error::{CloseReason, Result};
 use crate::options::CancelMode;
@@ -105,8 +106,9 @@ pub(crate) struct Gate {
     room: Mutex<Room>,
     /// Whether requests wait in the room (then new requests queue behind them).
     occupied: AtomicBool,
-    /// Wakes the session task when a request enters the room.
-    entered: Notify,
+    /// Wakes the session task when a request enters the room: its waker is registered with
+    /// each wait for a command, without the lock a `Notify` waiter takes and gives back.
+    entered: AtomicWaker,
 }
 
 #[derive(Default)]
@@ -143,7 +145,7 @@ impl Gate {
             permits: Semaphore::new(max_queued),
             room: Mutex::default(),
             occupied: AtomicBool::new(false),
-            entered: Notify::new(),
+            entered: AtomicWaker::new(),
         }
     }
 
@@ -190,7 +192,7 @@ impl Gate {
             },
         );
         if !self.occupied.swap(true, Ordering::AcqRel) {
-            self.entered.notify_one();
+            self.entered.wake();
         }
         Ok(())
     }
@@ -326,18 +328,27 @@ impl CommandReceiver {
 
     /// The next command (cancel-safe: a command is taken in only when returned).
     pub(crate) async fn recv(&mut self) -> Option<Command> {
+        std::future::poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    /// The next command, or `Pending` with the task's waker registered with both the channel
+    /// and the waiting room.
+    pub(crate) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Command>> {
         self.return_permits();
-        loop {
-            match self.try_recv() {
-                Ok(command) => return Some(command),
-                Err(mpsc::error::TryRecvError::Disconnected) => return None,
-                Err(mpsc::error::TryRecvError::Empty) => {}
-            }
-            tokio::select! {
-                biased;
-                command = self.commands.recv() => return command.map(|c| self.taken(c)),
-                () = self.gate.entered.notified() => {}
-            }
+        match self.try_recv() {
+            Ok(command) => return Poll::Ready(Some(command)),
+            Err(mpsc::error::TryRecvError::Disconnected) => return Poll::Ready(None),
+            Err(mpsc::error::TryRecvError::Empty) => {}
+        }
+        // Register with the room before looking at the channel again: a request entering the
+        // room after that look wakes the task.
+        self.gate.entered.register(cx.waker());
+        match self.commands.poll_recv(cx) {
+            Poll::Ready(command) => Poll::Ready(command.map(|c| self.taken(c))),
+            Poll::Pending => match self.gate.take_next() {
+                Some(command) => Poll::Ready(Some(command)),
+                None => Poll::Pending,
+            },
         }
     }
 

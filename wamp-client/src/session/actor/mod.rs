@@ -9,7 +9,8 @@
 //! (what they sent and wait on, what they hold) and handle their messages; `dispatch` takes the
 //! handles' commands according to the session's state, `inbound` routes the router's messages to
 //! the roles, `requests` numbers what goes out, `outbound` writes, `reconnect` and `restore`
-//! carry the session over a lost connection, and `shutdown` ends it.
+//! carry the session over a lost connection, and `shutdown` ends it. `polls` keeps the task from
+//! asking the connection for frames twice in one wake-up.
 
 mod callee;
 mod caller;
@@ -19,6 +20,7 @@ mod inbound;
 mod invocations;
 mod outbound;
 mod passthru;
+mod polls;
 mod publisher;
 mod reconnect;
 mod request_ids;
@@ -29,22 +31,25 @@ mod subscriber;
 mod subscriptions;
 
 use std::sync::{Arc, Weak};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use futures_util::{FutureExt as _, StreamExt as _};
+use bytes::Bytes;
+use futures_util::StreamExt as _;
 use tokio::sync::{Notify, mpsc, oneshot, watch};
 use tokio::time::Instant;
 
 use self::callee::Callee;
 use self::caller::Caller;
 use self::handoff::Handoff;
+use self::polls::{Parked, PollCount, PollCounted};
 use self::publisher::Publisher;
 use self::request_ids::RequestIds;
 use self::subscriber::Subscriber;
 use super::Shared;
 use super::command::{Command, CommandReceiver, Outcome};
 use crate::error::CloseReason;
-use crate::transport::Transport;
+use crate::transport::{Transport, TransportError};
 use crate::value::{Dict, Value};
 use crate::wire::Serializer;
 
@@ -117,6 +122,9 @@ enum State {
 
 pub(super) struct SessionTask {
     transport: Box<dyn Transport>,
+    /// Whether the connection answered that it has nothing to read in the current poll of the
+    /// task (see `polls`).
+    connection_parked: Parked,
     serializer: Serializer,
     commands: CommandReceiver,
     commands_open: bool,
@@ -161,6 +169,15 @@ pub(super) struct SessionTask {
     codec: Option<Arc<dyn crate::e2ee::PayloadCodec>>,
 }
 
+/// What the main loop woke up for.
+enum Woken {
+    Frame(Option<std::result::Result<Bytes, TransportError>>),
+    Command(Option<Command>),
+    Outcome(Outcome),
+    LeaveTimedOut,
+    RestoreDue,
+}
+
 /// `Err` carries why the session ends; the main loop stops on it.
 type Step = std::result::Result<(), CloseReason>;
 
@@ -173,6 +190,7 @@ impl SessionTask {
             .is_some_and(|shared| supports_cancel(&shared.current().details));
         SessionTask {
             transport: config.transport,
+            connection_parked: Parked::new(PollCount::default()),
             serializer: config.serializer,
             commands: config.commands,
             commands_open: true,
@@ -203,7 +221,13 @@ impl SessionTask {
         }
     }
 
-    pub(super) async fn run(mut self) {
+    /// The task's future, to spawn: its polls are counted (see `polls`).
+    pub(super) fn into_future(self) -> impl Future<Output = ()> + Send {
+        let count = self.connection_parked.count().clone();
+        PollCounted::new(self.run(), &count)
+    }
+
+    async fn run(mut self) {
         loop {
             let reason = self.main_loop().await;
             if !self.should_reconnect(&reason) {
@@ -236,22 +260,51 @@ impl SessionTask {
 
     /// Waits for the next event, handles it and whatever else is already queued.
     async fn step(&mut self) -> Step {
-        let deadline = match &self.state {
+        let leave_deadline = match &self.state {
             State::ShuttingDown { deadline, .. } => Some(*deadline),
             State::Established | State::Reconnecting { .. } => None,
         };
-        tokio::select! {
-            frame = self.transport.next() => on_frame!(self, frame),
-            command = self.commands.recv(), if self.commands_open => on_command!(self, command),
-            Some(outcome) = self.outcomes.recv() => self.on_outcome(outcome).await?,
-            () = sleep_until(deadline) => return Err(self.leave_timed_out()),
-            () = sleep_until(self.callee.restore_retries.next_due()) => self.retry_refused_restorations().await?,
+        let leave_timer = sleep_until(leave_deadline);
+        let restore_timer = sleep_until(self.callee.restore_retries.next_due());
+        tokio::pin!(leave_timer, restore_timer);
+        // The timers first, so that a router flooding the session cannot hold off the leave
+        // deadline; both are idle futures unless set.
+        let woken = std::future::poll_fn(|cx| {
+            if leave_timer.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Woken::LeaveTimedOut);
+            }
+            if restore_timer.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Woken::RestoreDue);
+            }
+            if let Poll::Ready(frame) = self.poll_frame(cx) {
+                return Poll::Ready(Woken::Frame(frame));
+            }
+            if self.commands_open {
+                if let Poll::Ready(command) = self.commands.poll_recv(cx) {
+                    return Poll::Ready(Woken::Command(command));
+                }
+            }
+            match self.outcomes.poll_recv(cx) {
+                Poll::Ready(Some(outcome)) => Poll::Ready(Woken::Outcome(outcome)),
+                // The task holds a sender: the channel stays open.
+                Poll::Ready(None) | Poll::Pending => Poll::Pending,
+            }
+        })
+        .await;
+        match woken {
+            Woken::Frame(frame) => on_frame!(self, frame),
+            Woken::Command(command) => on_command!(self, command),
+            Woken::Outcome(outcome) => self.on_outcome(outcome).await?,
+            Woken::LeaveTimedOut => return Err(self.leave_timed_out()),
+            Woken::RestoreDue => self.retry_refused_restorations().await?,
         }
         // Drain what is already queued before flushing once.
         for _ in 0..BATCH {
             let mut progressed = false;
-            if let Some(Some(frame)) = self.transport.next().now_or_never() {
-                on_frame!(self, Some(frame));
+            if let Poll::Ready(frame) =
+                std::future::poll_fn(|cx| Poll::Ready(self.poll_frame(cx))).await
+            {
+                on_frame!(self, frame);
                 progressed = true;
             }
             if self.commands_open {
@@ -269,6 +322,20 @@ impl SessionTask {
             }
         }
         Ok(())
+    }
+
+    /// The connection's next frame, unless it already answered that it has none in this poll
+    /// of the task. Always with the task's waker, so that a `Pending` answer wakes the task.
+    fn poll_frame(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<std::result::Result<Bytes, TransportError>>> {
+        if self.connection_parked.is_parked() {
+            return Poll::Pending;
+        }
+        let polled = self.transport.poll_next_unpin(cx);
+        self.connection_parked.note(&polled);
+        polled
     }
 
     fn diagnostics(&self) -> super::Diagnostics {

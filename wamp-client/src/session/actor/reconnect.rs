@@ -88,6 +88,7 @@ impl SessionTask {
                 Ok(joined) => {
                     tracing::info!(session = joined.details.session, attempt, "rejoined");
                     self.transport = joined.transport;
+                    self.connection_parked.reset();
                     self.serializer = joined.serializer;
                     self.caller.router_supports_cancel = supports_cancel(&joined.details);
                     let session = joined.details.session;
