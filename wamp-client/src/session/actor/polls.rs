@@ -5,8 +5,8 @@
 //! A source that answered `Pending` to a poll with the task's own waker wakes the task when it
 //! has something. Asking it again within the same poll of the task only repeats that answer,
 //! and for the connection each repeat is a read attempt through the WebSocket stack and a look
-//! at the keepalive timer. With one request in flight, a wake-up of the task asked the
-//! connection about three times in vain; now it asks once.
+//! at the keepalive timer. With one request in flight, each wake-up of the task asked the
+//! connection two or three times in vain; now at most once.
 //!
 //! The guarantee rests on two rules, kept by the main loop: the connection is polled only with
 //! the task's own waker (never `now_or_never`, whose no-op waker would replace the task's), and
