@@ -63,10 +63,7 @@ pub(crate) fn decode_nth<T: DeserializeOwned>(
             de::Deserializer::deserialize_seq(JsonText(&mut de), seed()).ok()
         }
         #[cfg(feature = "msgpack")]
-        Some(Direct::MsgPack) => {
-            let mut de = rmp_serde::Deserializer::from_read_ref(list).with_human_readable();
-            de::Deserializer::deserialize_seq(&mut de, seed()).ok()
-        }
+        Some(Direct::MsgPack) => msgpack_nth(list, index),
         None => None,
     };
     if let Some(found) = direct {
@@ -78,6 +75,22 @@ pub(crate) fn decode_nth<T: DeserializeOwned>(
         }
         _ => Ok(None),
     }
+}
+
+/// Element `index` of a MessagePack list, found by walking the markers of the elements before
+/// it and decoded alone: the elements after it are not read at all. `None` when the direct way
+/// fails (the `Value` way then judges).
+#[cfg(feature = "msgpack")]
+fn msgpack_nth<T: DeserializeOwned>(list: &[u8], index: usize) -> Option<Option<T>> {
+    let mut rest = list;
+    if index >= super::msgpack_shape::list_header(&mut rest)? {
+        return Some(None);
+    }
+    for _ in 0..index {
+        super::msgpack_shape::shape(&mut rest)?;
+    }
+    let mut de = rmp_serde::Deserializer::from_read_ref(rest).with_human_readable();
+    T::deserialize(&mut de).ok().map(Some)
 }
 
 /// Decodes the entry `key` of a dictionary element as `T`; `Ok(None)` when there is none. (Of

@@ -15,6 +15,17 @@ pub(crate) fn shape(rest: &mut &[u8]) -> Option<Shape> {
     element(rest, 1)
 }
 
+/// The length of the list at the front of `rest`, moving `rest` to its first element; `None`
+/// when it is not a list.
+pub(crate) fn list_header(rest: &mut &[u8]) -> Option<usize> {
+    match byte(rest)? {
+        0xdc => length(rest, 2),
+        0xdd => length(rest, 4),
+        marker @ 0x90..=0x9f => Some(usize::from(marker & 0x0f)),
+        _ => None,
+    }
+}
+
 /// The element at the front of `rest`, `depth` levels down (the top level is 1).
 fn element(rest: &mut &[u8], depth: usize) -> Option<Shape> {
     // Refused before descending, as the serde walk refuses it: the recursion stays bounded.
