@@ -380,7 +380,7 @@ impl SessionBuilder {
             limits: self.limits,
             payload_codec: self.payload_codec.clone(),
         });
-        tokio::spawn(task.into_future().instrument(span));
+        tokio::spawn(task.run().instrument(span));
         Ok(Session { shared })
     }
 }

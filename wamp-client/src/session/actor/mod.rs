@@ -9,18 +9,18 @@
 //! (what they sent and wait on, what they hold) and handle their messages; `dispatch` takes the
 //! handles' commands according to the session's state, `inbound` routes the router's messages to
 //! the roles, `requests` numbers what goes out, `outbound` writes, `reconnect` and `restore`
-//! carry the session over a lost connection, and `shutdown` ends it. `polls` keeps the task from
-//! asking the connection for frames twice in one wake-up.
+//! carry the session over a lost connection, and `shutdown` ends it. `connection_waker` keeps the
+//! task from asking the connection for frames on wake-ups the connection did not cause.
 
 mod callee;
 mod caller;
+mod connection_waker;
 mod dispatch;
 mod handoff;
 mod inbound;
 mod invocations;
 mod outbound;
 mod passthru;
-mod polls;
 mod publisher;
 mod reconnect;
 mod request_ids;
@@ -41,8 +41,8 @@ use tokio::time::Instant;
 
 use self::callee::Callee;
 use self::caller::Caller;
+use self::connection_waker::ConnectionWaker;
 use self::handoff::Handoff;
-use self::polls::{Parked, PollCount, PollCounted};
 use self::publisher::Publisher;
 use self::request_ids::RequestIds;
 use self::subscriber::Subscriber;
@@ -122,9 +122,8 @@ enum State {
 
 pub(super) struct SessionTask {
     transport: Box<dyn Transport>,
-    /// Whether the connection answered that it has nothing to read in the current poll of the
-    /// task (see `polls`).
-    connection_parked: Parked,
+    /// What the connection is polled with: tells its wake-ups from the task's others.
+    connection_waker: ConnectionWaker,
     serializer: Serializer,
     commands: CommandReceiver,
     commands_open: bool,
@@ -190,7 +189,7 @@ impl SessionTask {
             .is_some_and(|shared| supports_cancel(&shared.current().details));
         SessionTask {
             transport: config.transport,
-            connection_parked: Parked::new(PollCount::default()),
+            connection_waker: ConnectionWaker::new(),
             serializer: config.serializer,
             commands: config.commands,
             commands_open: true,
@@ -221,13 +220,7 @@ impl SessionTask {
         }
     }
 
-    /// The task's future, to spawn: its polls are counted (see `polls`).
-    pub(super) fn into_future(self) -> impl Future<Output = ()> + Send {
-        let count = self.connection_parked.count().clone();
-        PollCounted::new(self.run(), &count)
-    }
-
-    async fn run(mut self) {
+    pub(super) async fn run(mut self) {
         loop {
             let reason = self.main_loop().await;
             if !self.should_reconnect(&reason) {
@@ -324,18 +317,15 @@ impl SessionTask {
         Ok(())
     }
 
-    /// The connection's next frame, unless it already answered that it has none in this poll
-    /// of the task. Always with the task's waker, so that a `Pending` answer wakes the task.
+    /// The connection's next frame, unless it answered that it has none and has not woken the
+    /// task since (see `connection_waker`).
     fn poll_frame(
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<Option<std::result::Result<Bytes, TransportError>>> {
-        if self.connection_parked.is_parked() {
-            return Poll::Pending;
-        }
-        let polled = self.transport.poll_next_unpin(cx);
-        self.connection_parked.note(&polled);
-        polled
+        let transport = &mut self.transport;
+        self.connection_waker
+            .poll(cx, |cx| transport.poll_next_unpin(cx))
     }
 
     fn diagnostics(&self) -> super::Diagnostics {

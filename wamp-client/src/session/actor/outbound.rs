@@ -61,7 +61,10 @@ impl SessionTask {
             }
         };
         let mut transport = Pin::new(&mut self.transport);
-        match transport.as_mut().poll_ready(cx) {
+        match self
+            .connection_waker
+            .poll_write(cx, |cx| transport.as_mut().poll_ready(cx))
+        {
             Poll::Ready(Ok(())) => {}
             Poll::Ready(Err(e)) => return Err(connection_failed(&e)),
             Poll::Pending => return Ok(Offered::Blocked(bytes)),
@@ -81,8 +84,8 @@ impl SessionTask {
             .write_deadline
             .is_none()
             .then_some(&*self.leave_requested);
-        let fed = match blocked_write(self.transport.feed(bytes), self.write_deadline, leave).await
-        {
+        let feed = self.connection_waker.writing(self.transport.feed(bytes));
+        let fed = match blocked_write(feed, self.write_deadline, leave).await {
             Ok(fed) => fed,
             Err(cut) => return Err(self.write_given_up(cut)),
         };
@@ -100,11 +103,11 @@ impl SessionTask {
                 .write_deadline
                 .is_none()
                 .then_some(&*self.leave_requested);
-            let flushed =
-                match blocked_write(self.transport.flush(), self.write_deadline, leave).await {
-                    Ok(flushed) => flushed,
-                    Err(cut) => return Err(self.write_given_up(cut)),
-                };
+            let flush = self.connection_waker.writing(self.transport.flush());
+            let flushed = match blocked_write(flush, self.write_deadline, leave).await {
+                Ok(flushed) => flushed,
+                Err(cut) => return Err(self.write_given_up(cut)),
+            };
             if let Err(e) = flushed {
                 return Err(connection_failed(&e));
             }

@@ -30,7 +30,8 @@ impl SessionTask {
         tracing::warn!(%reason, "connection lost; reconnecting");
         let _ = tokio::time::timeout(
             std::time::Duration::from_secs(1),
-            futures_util::SinkExt::close(&mut self.transport),
+            self.connection_waker
+                .writing(futures_util::SinkExt::close(&mut self.transport)),
         )
         .await;
         self.session_state.send_replace(SessionState::Disconnected {
@@ -88,7 +89,7 @@ impl SessionTask {
                 Ok(joined) => {
                     tracing::info!(session = joined.details.session, attempt, "rejoined");
                     self.transport = joined.transport;
-                    self.connection_parked.reset();
+                    self.connection_waker.reset();
                     self.serializer = joined.serializer;
                     self.caller.router_supports_cancel = supports_cancel(&joined.details);
                     let session = joined.details.session;

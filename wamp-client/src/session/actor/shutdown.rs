@@ -108,7 +108,8 @@ impl SessionTask {
         // Everything waiting has its answer: now the socket, bounded.
         self.limit_writes(Instant::now() + CLOSE_WRITE_TIMEOUT);
         let _ = self.flush().await;
-        let _ = tokio::time::timeout(CLOSE_WRITE_TIMEOUT, self.transport.close()).await;
+        let close = self.connection_waker.writing(self.transport.close());
+        let _ = tokio::time::timeout(CLOSE_WRITE_TIMEOUT, close).await;
     }
 }
 
