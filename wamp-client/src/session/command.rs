@@ -335,13 +335,15 @@ impl CommandReceiver {
     /// and the waiting room.
     pub(crate) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Command>> {
         self.return_permits();
-        match self.try_recv() {
-            Ok(command) => return Poll::Ready(Some(command)),
+        // The channel first without the coop budget, so that a budget exhausted mid-queue
+        // cannot let the room overtake commands already in the channel.
+        match self.commands.try_recv() {
+            Ok(command) => return Poll::Ready(Some(self.taken(command))),
             Err(mpsc::error::TryRecvError::Disconnected) => return Poll::Ready(None),
             Err(mpsc::error::TryRecvError::Empty) => {}
         }
-        // Register with the room before looking at the channel again: a request entering the
-        // room after that look wakes the task.
+        // Register with the room before looking at it: a request entering the room after the
+        // look wakes the task.
         self.gate.entered.register(cx.waker());
         match self.commands.poll_recv(cx) {
             Poll::Ready(command) => Poll::Ready(command.map(|c| self.taken(c))),

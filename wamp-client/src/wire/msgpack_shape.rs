@@ -18,12 +18,8 @@ pub(crate) fn shape(rest: &mut &[u8]) -> Option<Shape> {
 /// The length of the list at the front of `rest`, moving `rest` to its first element; `None`
 /// when it is not a list.
 pub(crate) fn list_header(rest: &mut &[u8]) -> Option<usize> {
-    match byte(rest)? {
-        0xdc => length(rest, 2),
-        0xdd => length(rest, 4),
-        marker @ 0x90..=0x9f => Some(usize::from(marker & 0x0f)),
-        _ => None,
-    }
+    let marker = byte(rest)?;
+    list_len(rest, marker)
 }
 
 /// The element at the front of `rest`, `depth` levels down (the top level is 1).
@@ -53,11 +49,7 @@ fn element(rest: &mut &[u8], depth: usize) -> Option<Shape> {
         // Strings (and dictionary keys, below): only UTF-8 ones.
         0xa0..=0xbf | 0xd9..=0xdb => string(rest, marker).map(|()| other),
         0x90..=0x9f | 0xdc | 0xdd => {
-            let len = match marker {
-                0xdc => length(rest, 2)?,
-                0xdd => length(rest, 4)?,
-                _ => usize::from(marker & 0x0f),
-            };
+            let len = list_len(rest, marker)?;
             for _ in 0..len {
                 element(rest, depth + 1)?;
             }
@@ -83,6 +75,16 @@ fn element(rest: &mut &[u8], depth: usize) -> Option<Shape> {
             })
         }
         // Extension types and the reserved marker: the general way.
+        _ => None,
+    }
+}
+
+/// The length of a list whose marker was `marker`; `None` for another marker.
+fn list_len(rest: &mut &[u8], marker: u8) -> Option<usize> {
+    match marker {
+        0x90..=0x9f => Some(usize::from(marker & 0x0f)),
+        0xdc => length(rest, 2),
+        0xdd => length(rest, 4),
         _ => None,
     }
 }
