@@ -430,7 +430,7 @@ async fn run(session: &Session, command: Command) -> Result<(), Failure> {
                 println!(
                     "{}",
                     json_line(vec![
-                        ("topic", serde_json::Value::String(event.topic.clone())),
+                        ("topic", serde_json::Value::String(event.topic.to_string())),
                         ("args", list_json(&arguments.args)),
                         ("kwargs", dict_json(&arguments.kwargs)),
                     ])

@@ -121,7 +121,9 @@ impl Advanced for Impl {
     }
 
     async fn news(&self, value: i64, details: EventDetails) {
-        let _ = self.reports.send(Report::Event(details.topic, value));
+        let _ = self
+            .reports
+            .send(Report::Event(details.topic.into(), value));
     }
 }
 
@@ -348,7 +350,7 @@ async fn client_and_registration_options() {
     let registration = within(
         "register",
         OptionsService::register_with_error_hook(&own, Stockist(heard_tx), move |event, error| {
-            let _ = hook_tx.send((event.topic.clone(), error));
+            let _ = hook_tx.send((event.topic.to_string(), error));
         }),
     )
     .await

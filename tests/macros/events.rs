@@ -32,7 +32,7 @@ impl Feed for Sink {
         self.forward(Received::Note {
             text,
             blob,
-            topic: details.topic,
+            topic: details.topic.into(),
             publisher: details.publisher,
         });
     }

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use super::Topic;
 use super::arguments::{payload_accessors, payload_error};
 use crate::e2ee::PayloadCodecError;
 use crate::error::Error;
@@ -13,7 +14,8 @@ use crate::wire::{Id, Payload};
 #[derive(Clone)]
 pub struct Event {
     /// The topic the event was published to: the concrete topic for pattern-based subscriptions.
-    pub topic: String,
+    /// Reads as a `&str`; for an exact subscription it is shared with the subscription.
+    pub topic: Topic,
     /// The subscription id.
     pub subscription: Id,
     /// The publication id; shared by the events one publication produces on several subscriptions.
@@ -33,7 +35,7 @@ payload_accessors!(
     Error,
     payload_error,
     |event: &Event| PayloadOf::Event {
-        topic: event.topic.clone(),
+        topic: event.topic.to_string(),
     },
     unreadable: |event: &Event| event.payload_error().cloned().map(Error::PayloadCodec)
 );
@@ -99,7 +101,7 @@ impl fmt::Debug for Event {
 #[derive(Debug, Clone)]
 pub struct EventDetails {
     /// The topic the event was published to: the concrete topic for pattern-based subscriptions.
-    pub topic: String,
+    pub topic: Topic,
     /// The subscription id.
     pub subscription: Id,
     /// The publication id.

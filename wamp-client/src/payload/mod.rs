@@ -8,6 +8,7 @@ mod invocation;
 pub(crate) mod read;
 #[cfg(test)]
 mod read_tests;
+mod topic;
 
 pub use arguments::{Arguments, PositionalArgs};
 pub use call_result::CallResult;
@@ -15,3 +16,4 @@ pub use event::{Event, EventDetails};
 pub use invocation::{
     BoxFuture, Handler, Invocation, InvocationDetails, InvocationInput, ProgressSender,
 };
+pub use topic::Topic;

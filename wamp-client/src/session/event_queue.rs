@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::task::{Context, Poll, Waker};
 
-use crate::payload::Event;
+use crate::payload::{Event, Topic};
 use crate::wire::Id;
 
 /// Events a subscription buffers by default before dropping the oldest.
@@ -189,6 +189,11 @@ impl EventSender {
     pub(crate) fn queue_ref(&self) -> QueueRef {
         QueueRef(Arc::clone(&self.0))
     }
+
+    /// The subscribed topic, shared with this queue: an event's topic without a copy.
+    pub(crate) fn topic_ref(&self) -> Topic {
+        Topic::subscribed(QueueRef(self.0.clone()))
+    }
 }
 
 impl Drop for EventSender {
@@ -241,6 +246,12 @@ impl EventReceiver {
         &self.0.topic
     }
 
+    /// The subscribed topic, shared with this queue.
+    #[cfg(test)]
+    pub(crate) fn topic_ref(&self) -> Topic {
+        Topic::subscribed(QueueRef(self.0.clone()))
+    }
+
     /// Why the router revoked the subscription, if it has.
     pub(crate) fn revoked(&self) -> Option<&str> {
         self.0.revoked.get().map(|reason| reason.as_str())
@@ -286,7 +297,8 @@ impl std::fmt::Debug for QueueRef {
 
 impl Drop for EventReceiver {
     fn drop(&mut self) {
-        // The events are dropped after the lock is released.
+        // Queued events share the topic with the queue (they hold this state): taking them here
+        // is what frees it once both ends are gone. They are dropped after the lock is released.
         let _queue = {
             let mut state = self.0.state();
             state.abandoned = true;
@@ -313,6 +325,59 @@ impl std::fmt::Debug for EventReceiver {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::value::Dict;
+    use crate::wire::Payload;
+
+    fn event(topic: Topic) -> Event {
+        Event {
+            topic,
+            subscription: 1,
+            publication: 1,
+            details: Dict::new(),
+            payload: Payload::Empty,
+            session: None,
+            payload_error: None,
+        }
+    }
+
+    #[test]
+    fn queued_events_sharing_the_topic_do_not_keep_the_queue_alive() {
+        // Dropped unread, the receiver first or the sender first.
+        for receiver_first in [true, false] {
+            let (sender, receiver) = channel("com.example.a".to_owned(), 4, usize::MAX);
+            let shared = Arc::downgrade(&receiver.0);
+            for _ in 0..3 {
+                let _ = sender.send(event(sender.topic_ref()), 10);
+            }
+            if receiver_first {
+                drop(receiver);
+                let _ = sender.send(event(sender.topic_ref()), 10);
+                drop(sender);
+            } else {
+                drop(sender);
+                drop(receiver);
+            }
+            assert!(
+                shared.upgrade().is_none(),
+                "receiver first: {receiver_first}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_event_kept_after_its_subscription_still_names_its_topic() {
+        let (sender, receiver) = channel("com.example.a".to_owned(), 4, usize::MAX);
+        let shared = Arc::downgrade(&receiver.0);
+        let _ = sender.send(event(sender.topic_ref()), 10);
+        let waker = futures_util::task::noop_waker();
+        let Poll::Ready(Some(kept)) = receiver.poll_recv(&mut Context::from_waker(&waker)) else {
+            panic!("the event was queued");
+        };
+        drop((sender, receiver));
+        assert_eq!(kept.topic, "com.example.a");
+        drop(kept);
+        assert!(shared.upgrade().is_none());
+    }
 
     /// The sizes the comment on `State::queue` quotes.
     #[test]

@@ -9,9 +9,9 @@ use super::subscriptions::SubscriptionEntry;
 use super::{SessionTask, State, Step, revocation_reason};
 use crate::e2ee::PayloadRole;
 use crate::error::{Error, Result, WampError};
-use crate::payload::Event;
+use crate::payload::{Event, Topic};
 use crate::session::command::{Command, SubscribeRequest};
-use crate::session::event_queue::QueueRef;
+use crate::session::event_queue::{EventSender, QueueRef};
 use crate::value::{Dict, Value};
 use crate::wire::{Id, Message, Payload, code};
 
@@ -325,14 +325,28 @@ impl SessionTask {
             );
             return;
         };
-        let topic = details
+        // A pattern-based subscription's events name their concrete topic; the others share
+        // the subscribed topic with their queue (no copy per event).
+        let concrete = details
             .get("topic")
             .and_then(Value::as_str)
-            .unwrap_or_else(|| entry.topic())
-            .to_owned();
+            .map(Topic::from);
+        let Some((last, rest)) = entry.sinks().split_last() else {
+            return;
+        };
+        let topic_of = |sink: &EventSender| match &concrete {
+            Some(topic) => topic.clone(),
+            None => sink.topic_ref(),
+        };
         let mut payload = payload;
         let payload_error = self
-            .open_payload(PayloadRole::Responder, true, &topic, &details, &mut payload)
+            .open_payload(
+                PayloadRole::Responder,
+                true,
+                concrete.as_deref().unwrap_or_else(|| last.topic()),
+                &details,
+                &mut payload,
+            )
             .err()
             .map(Box::new);
         let session = self
@@ -340,7 +354,7 @@ impl SessionTask {
             .upgrade()
             .map(crate::session::Session::from_shared);
         let event = Event {
-            topic,
+            topic: topic_of(last),
             subscription,
             publication,
             details,
@@ -352,12 +366,14 @@ impl SessionTask {
         // subscriber whose stream was dropped gets none (the queue sees to that) and is removed
         // when its Unsubscribe arrives.
         let size = self.frame_len;
-        if let Some((last, rest)) = entry.sinks().split_last() {
-            for sink in rest {
-                self.handoff.event_queued(sink.send(event.clone(), size));
-            }
-            self.handoff.event_queued(last.send(event, size));
+        for sink in rest {
+            let event = Event {
+                topic: topic_of(sink),
+                ..event.clone()
+            };
+            self.handoff.event_queued(sink.send(event, size));
         }
+        self.handoff.event_queued(last.send(event, size));
     }
 }
 
