@@ -88,6 +88,10 @@ macro_rules! on_command {
 /// How many queued commands or messages are handled before the socket is flushed.
 const BATCH: usize = 256;
 
+/// While draining a burst of frames, the command and outcome channels are tried after every
+/// this many frames (and whenever no frame is waiting).
+const CHANNELS_EVERY: usize = 4;
+
 pub(super) struct TaskConfig {
     pub(super) transport: Box<dyn Transport>,
     pub(super) serializer: Serializer,
@@ -292,13 +296,18 @@ impl SessionTask {
             Woken::RestoreDue => self.retry_refused_restorations().await?,
         }
         // Drain what is already queued before flushing once.
-        for _ in 0..BATCH {
+        for round in 0..BATCH {
             let mut progressed = false;
             if let Poll::Ready(frame) =
                 std::future::poll_fn(|cx| Poll::Ready(self.poll_frame(cx))).await
             {
                 on_frame!(self, frame);
                 progressed = true;
+            }
+            // While frames keep coming, the channels are looked at every few of them: a look
+            // costs about as much as a small frame, and what waits there waits a few frames.
+            if progressed && round % CHANNELS_EVERY != 0 {
+                continue;
             }
             if self.commands_open {
                 if let Ok(command) = self.commands.try_recv() {
