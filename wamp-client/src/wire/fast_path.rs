@@ -7,8 +7,8 @@
 //! at all: it checks that the arguments list and keyword dictionary are well-formed elements of
 //! their kind (building nothing) and keeps them as [`RawPayload`], a shared slice of the frame,
 //! decoded later by whoever reads them. MessagePack and CBOR envelopes are read with the
-//! low-level readers under rmp-serde and ciborium (no serde pass); JSON with serde_json, whose
-//! `RawValue` gives the payload's place in the frame.
+//! low-level readers under rmp-serde and ciborium (no serde pass); JSON's punctuation and ids off
+//! the text, its details and payload elements with serde_json (see `json_fields`).
 //!
 //! Anything it does not accept outright (another message type, a field of an unexpected type, a
 //! transparent payload, trailing data, a decoding error, deep nesting) makes it give up, and the
@@ -23,10 +23,8 @@
     allow(dead_code, unused_imports, unused_variables, unreachable_code)
 )]
 
-use std::fmt;
-
 use bytes::Bytes;
-use serde::de::{self, DeserializeSeed, IgnoredAny, SeqAccess, Visitor};
+use serde::de::DeserializeSeed;
 
 use super::Serializer;
 use super::message::{Id, MAX_ID, Message, Payload, code};
@@ -44,16 +42,9 @@ pub(crate) fn decode_hot(
     let envelope: Envelope = match serializer {
         #[cfg(feature = "json")]
         Serializer::Json => {
-            let mut de = serde_json::Deserializer::from_slice(bytes);
-            let envelope = de::Deserializer::deserialize_seq(
-                &mut de,
-                JsonEnvelope {
-                    base: bytes.as_ptr() as usize,
-                },
-            )
-            .ok()??;
-            de.end().ok()?;
-            envelope
+            let mut fields = super::json_fields::JsonFields::new(bytes)?;
+            let envelope = read_envelope(&mut fields)?;
+            fields.at_end().then_some(envelope)?
         }
         #[cfg(feature = "msgpack")]
         Serializer::MsgPack => {
@@ -135,7 +126,7 @@ impl Envelope {
 
 /// Reads a hot message's fields in order, whatever the serializer. Every method returns `None`
 /// to give up (a missing field, a wrong type, malformed data).
-trait Fields {
+pub(super) trait Fields {
     /// The next element, an unsigned integer.
     fn uint(&mut self) -> Option<u64>;
     /// The next element, a dictionary (the details).
@@ -181,75 +172,6 @@ fn read_envelope(fields: &mut impl Fields) -> Option<Envelope> {
         args,
         kwargs,
     })
-}
-
-/// JSON: one serde pass over the message; the payload's elements are taken as `RawValue`s,
-/// whose text lies in the input, so their place is where that text starts.
-struct JsonEnvelope {
-    base: usize,
-}
-
-impl<'de> Visitor<'de> for JsonEnvelope {
-    type Value = Option<Envelope>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a WAMP message")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut fields = JsonFields {
-            seq: &mut seq,
-            base: self.base,
-        };
-        let Some(envelope) = read_envelope(&mut fields) else {
-            return Ok(None);
-        };
-        // More elements than the message has fields: the general way reports the arity.
-        if seq.next_element::<IgnoredAny>()?.is_some() {
-            return Ok(None);
-        }
-        Ok(Some(envelope))
-    }
-}
-
-struct JsonFields<'a, A> {
-    seq: &'a mut A,
-    base: usize,
-}
-
-impl<'de, A: SeqAccess<'de>> JsonFields<'_, A> {
-    fn next<T: de::Deserialize<'de>>(&mut self) -> Option<Option<T>> {
-        self.seq.next_element::<T>().ok()
-    }
-}
-
-impl<'de, A: SeqAccess<'de>> Fields for JsonFields<'_, A> {
-    fn uint(&mut self) -> Option<u64> {
-        self.next::<u64>()?
-    }
-
-    fn dict(&mut self) -> Option<Dict> {
-        match self.seq.next_element_seed(ValueSeed { json_binary: true }) {
-            Ok(Some(Value::Dict(dict))) => Some(dict),
-            _ => None,
-        }
-    }
-
-    fn part(&mut self, kind: Kind) -> Option<Option<Part>> {
-        let Some(raw) = self.next::<&'de serde_json::value::RawValue>()? else {
-            return Some(None);
-        };
-        let text = raw.get();
-        let shape: Shape = serde_json::from_str(text).ok()?;
-        if shape.kind != kind {
-            return None;
-        }
-        let start = (text.as_ptr() as usize).checked_sub(self.base)?;
-        Some(Some(Part {
-            bytes: start..start + text.len(),
-            len: shape.len,
-        }))
-    }
 }
 
 /// The elements of a binary (MessagePack or CBOR) message after its array header: how many are

@@ -25,6 +25,8 @@ mod describe;
 mod element;
 mod encode;
 mod fast_path;
+#[cfg(feature = "json")]
+mod json_fields;
 mod json_text;
 mod message;
 #[cfg(feature = "msgpack")]
