@@ -281,7 +281,11 @@ proptest! {
                 read::args::<Vec<Value>>(&raw).map_err(|e| e.to_string()),
                 read::args::<Vec<Value>>(&values).map_err(|e| e.to_string())
             );
-            for key in kwargs.keys() {
+            prop_assert_eq!(
+                read::arg::<u64>(&raw, index).map_err(|e| e.to_string()),
+                read::arg::<u64>(&values, index).map_err(|e| e.to_string())
+            );
+            for key in kwargs.keys().map(String::as_str).chain(["no-such-key"]) {
                 prop_assert_eq!(
                     read::kwarg::<Value>(&raw, key).map_err(|e| e.to_string()),
                     read::kwarg::<Value>(&values, key).map_err(|e| e.to_string())

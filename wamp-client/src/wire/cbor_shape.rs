@@ -18,6 +18,35 @@ pub(crate) fn shape(rest: &mut &[u8]) -> Option<Shape> {
     element(rest, 1)
 }
 
+/// The number of elements of the list whose header is at the front of `rest`, moving `rest`
+/// past the header; `None` for anything else.
+pub(crate) fn list_header(rest: &mut &[u8]) -> Option<usize> {
+    match header(rest)? {
+        Header::Array(Some(len)) => Some(len),
+        _ => None,
+    }
+}
+
+/// The number of entries of the dictionary whose header is at the front of `rest`, moving
+/// `rest` past the header; `None` for anything else.
+pub(crate) fn map_header(rest: &mut &[u8]) -> Option<usize> {
+    match header(rest)? {
+        Header::Map(Some(len)) => Some(len),
+        _ => None,
+    }
+}
+
+/// The bytes of the text at the front of `rest` (a dictionary key), moving `rest` past it;
+/// `None` for anything else or text that is not UTF-8.
+pub(crate) fn text_key<'a>(rest: &mut &'a [u8]) -> Option<&'a [u8]> {
+    let Header::Text(Some(len)) = header(rest)? else {
+        return None;
+    };
+    let key = rest.get(..len)?;
+    text(rest, len)?;
+    Some(key)
+}
+
 /// The element at the front of `rest`, `depth` levels down (the top level is 1).
 fn element(rest: &mut &[u8], depth: usize) -> Option<Shape> {
     // Refused before descending, as the serde walk refuses it: the recursion stays bounded.

@@ -69,6 +69,10 @@ pub(crate) fn decode_nth<T: DeserializeOwned>(
     if let Some(found) = direct {
         return Ok(found);
     }
+    #[cfg(feature = "cbor")]
+    if let (Serializer::Cbor, Some(found)) = (serializer, cbor_nth(list, index)) {
+        return found.map(from_value).transpose();
+    }
     match to_value(serializer, list)? {
         Value::List(mut items) if index < items.len() => {
             from_value(items.swap_remove(index)).map(Some)
@@ -91,6 +95,40 @@ fn msgpack_nth<T: DeserializeOwned>(list: &[u8], index: usize) -> Option<Option<
     }
     let mut de = rmp_serde::Deserializer::from_read_ref(rest).with_human_readable();
     T::deserialize(&mut de).ok().map(Some)
+}
+
+/// Element `index` of a CBOR list as a [`Value`], found by walking the headers of the elements
+/// before it and decoded alone (CBOR reads into the reader's type through a `Value`: this one,
+/// not the whole list's). `None` when the walk is unsure (the whole list's `Value` then judges).
+#[cfg(feature = "cbor")]
+fn cbor_nth(list: &[u8], index: usize) -> Option<Option<Value>> {
+    let mut rest = list;
+    if index >= super::cbor_shape::list_header(&mut rest)? {
+        return Some(None);
+    }
+    for _ in 0..index {
+        super::cbor_shape::shape(&mut rest)?;
+    }
+    to_value(Serializer::Cbor, rest).ok().map(Some)
+}
+
+/// The entry `key` of a CBOR dictionary as a [`Value`] (of repeated keys the last), found by
+/// walking the headers of the entries and decoded alone; as [`cbor_nth`] otherwise.
+#[cfg(feature = "cbor")]
+fn cbor_entry(dict: &[u8], key: &str) -> Option<Option<Value>> {
+    let mut rest = dict;
+    let mut found = None;
+    for _ in 0..super::cbor_shape::map_header(&mut rest)? {
+        let matches = super::cbor_shape::text_key(&mut rest)? == key.as_bytes();
+        if matches {
+            found = Some(rest);
+        }
+        super::cbor_shape::shape(&mut rest)?;
+    }
+    match found {
+        Some(value) => to_value(Serializer::Cbor, value).ok().map(Some),
+        None => Some(None),
+    }
 }
 
 /// Decodes the entry `key` of a dictionary element as `T`; `Ok(None)` when there is none. (Of
@@ -119,6 +157,10 @@ pub(crate) fn decode_entry<T: DeserializeOwned>(
     };
     if let Some(found) = direct {
         return Ok(found);
+    }
+    #[cfg(feature = "cbor")]
+    if let (Serializer::Cbor, Some(found)) = (serializer, cbor_entry(dict, key)) {
+        return found.map(from_value).transpose();
     }
     match to_value(serializer, dict)? {
         Value::Dict(mut entries) => entries.remove(key).map(from_value).transpose(),
