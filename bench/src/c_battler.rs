@@ -29,8 +29,10 @@ async fn connect(url: &str, ser: Ser) -> Result<WebSocketPeer, String> {
     if url.starts_with("rs://") {
         return Err("battler-wamp has no RawSocket transport".into());
     }
-    let mut config = PeerConfig::default();
-    config.serializers = HashSet::from_iter([serializer]);
+    let config = PeerConfig {
+        serializers: HashSet::from_iter([serializer]),
+        ..PeerConfig::default()
+    };
     let peer = new_web_socket_peer(config).map_err(|e| e.to_string())?;
     peer.connect(url)
         .await

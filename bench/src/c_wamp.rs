@@ -193,10 +193,10 @@ pub async fn run_on(session: Session, workload: Workload, spec: Spec) -> Result<
             for i in 0..n {
                 let session = &session;
                 pending.push(async move { session.subscribe(format!("bench.idle.{i}")).await });
-                if pending.len() >= 100 {
-                    if let Some(r) = pending.next().await {
-                        subs.push(r.map_err(|e| e.to_string())?);
-                    }
+                if pending.len() >= 100
+                    && let Some(r) = pending.next().await
+                {
+                    subs.push(r.map_err(|e| e.to_string())?);
                 }
             }
             while let Some(r) = pending.next().await {

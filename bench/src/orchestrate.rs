@@ -548,11 +548,9 @@ pub(crate) fn read_line_with(child: &mut Child, prefix: &str, timeout: Duration)
             match reader.read_line(&mut line) {
                 Ok(0) | Err(_) => break,
                 Ok(_) => {
-                    if !sent {
-                        if let Some(rest) = line.strip_prefix(prefix.as_str()) {
-                            let _ = tx.send(rest.trim().to_owned());
-                            sent = true;
-                        }
+                    if !sent && let Some(rest) = line.strip_prefix(prefix.as_str()) {
+                        let _ = tx.send(rest.trim().to_owned());
+                        sent = true;
                     }
                 }
             }

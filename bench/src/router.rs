@@ -333,7 +333,7 @@ impl Conn {
                     }
                     pos = e;
                     match opcode {
-                        0x0 | 0x1 | 0x2 => {
+                        0x0..=0x2 => {
                             if fin && opcode != 0 && self.fragments.is_empty() {
                                 let payload = std::mem::take(&mut self.inbuf);
                                 let r = self.handle(&payload[s..e]);
@@ -424,13 +424,11 @@ impl Conn {
                     _ => codec::encode_reply(ser, codec::RESULT, request, &[], out),
                 });
             }
-            codec::PUBLISH => {
-                if m.dict_flag(2, b"acknowledge") {
-                    let request = m.int(1).unwrap_or(0);
-                    self.next_id += 1;
-                    let id = self.next_id;
-                    self.reply(|out| codec::encode_triple(ser, codec::PUBLISHED, request, id, out));
-                }
+            codec::PUBLISH if m.dict_flag(2, b"acknowledge") => {
+                let request = m.int(1).unwrap_or(0);
+                self.next_id += 1;
+                let id = self.next_id;
+                self.reply(|out| codec::encode_triple(ser, codec::PUBLISHED, request, id, out));
             }
             codec::SUBSCRIBE | codec::REGISTER => {
                 let request = m.int(1).unwrap_or(0);

@@ -25,7 +25,7 @@ pub enum Workload {
 
 impl Workload {
     pub fn parse(s: &str) -> Option<Workload> {
-        let num = |p: &str| s.strip_prefix(p).and_then(|n| parse_count(n));
+        let num = |p: &str| s.strip_prefix(p).and_then(parse_count);
         match s {
             "seq" => Some(Workload::Seq),
             "events" => Some(Workload::Events),
@@ -64,7 +64,7 @@ fn parse_count(s: &str) -> Option<usize> {
 }
 
 fn fmt_count(n: usize) -> String {
-    if n >= 1000 && n % 1000 == 0 {
+    if n >= 1000 && n.is_multiple_of(1000) {
         format!("{}k", n / 1000)
     } else {
         n.to_string()
