@@ -190,7 +190,10 @@ impl Serializer {
 
     /// The fast path of [`decode`](Self::decode) (see `fast_path`): a valid RESULT, EVENT or
     /// INVOCATION, or `None` for everything else.
-    #[cfg(all(test, any(feature = "json", all(feature = "msgpack", feature = "cbor"))))]
+    #[cfg(all(
+        test,
+        any(feature = "json", all(feature = "msgpack", feature = "cbor"))
+    ))]
     pub(crate) fn decode_fast(self, bytes: &[u8]) -> Option<Message> {
         super::fast_path::decode_hot(self, bytes, None)
     }

@@ -70,16 +70,23 @@ impl ConnectionWaker {
         cx: &Context<'_>,
         poll: impl FnOnce(&mut Context<'_>) -> Poll<T>,
     ) -> Poll<T> {
-        // The task's waker first, then the flag: a wake between the two is seen in the flag,
-        // a wake after both wakes the task.
-        self.flag.task.register(cx.waker());
         let woken = self.flag.woken.swap(false, Ordering::SeqCst);
-        if self.pending && !woken {
-            return Poll::Pending;
+        if !self.pending || woken {
+            let polled = poll(&mut Context::from_waker(&self.waker));
+            self.pending = polled.is_pending();
+            if polled.is_ready() {
+                // The task polls again before it waits (a stream is read until `Pending`):
+                // its waker is registered then, not for every frame of a burst.
+                return polled;
+            }
         }
-        let polled = poll(&mut Context::from_waker(&self.waker));
-        self.pending = polled.is_pending();
-        polled
+        // Answering `Pending`: the connection's next wake-up must reach this task. One that
+        // came before the registration is in the flag: the task wakes itself to see it.
+        self.flag.task.register(cx.waker());
+        if self.flag.woken.load(Ordering::SeqCst) {
+            cx.waker().wake_by_ref();
+        }
+        Poll::Pending
     }
 
     /// Polls a write to the connection through `write` with the connection's own waker (see
@@ -218,6 +225,40 @@ mod tests {
             2,
             "asked again once it woke the task"
         );
+    }
+
+    /// Counts its wakes.
+    #[derive(Default)]
+    struct Counting(std::sync::atomic::AtomicUsize);
+
+    impl Wake for Counting {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn a_wake_before_the_task_registered_is_not_lost() {
+        let count = Arc::new(Counting::default());
+        let task = Waker::from(Arc::clone(&count));
+        let cx = Context::from_waker(&task);
+        let mut waker = ConnectionWaker::new();
+        // Frames come without registering the task: nothing to wake it for.
+        assert!(waker.poll(&cx, |_| Poll::Ready(())).is_ready());
+        // The connection wakes its waker while it answers `Pending` (a frame arrived in
+        // between), before the task is registered.
+        let polled = waker.poll(&cx, |cx| {
+            cx.waker().wake_by_ref();
+            Poll::<()>::Pending
+        });
+        assert!(polled.is_pending());
+        assert_eq!(count.0.load(Ordering::SeqCst), 1, "the task was not woken");
+        let mut asked = false;
+        let _ = waker.poll(&cx, |_| {
+            asked = true;
+            Poll::<()>::Pending
+        });
+        assert!(asked, "the connection was not asked after its wake-up");
     }
 
     #[test]
