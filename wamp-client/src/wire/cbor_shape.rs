@@ -101,7 +101,7 @@ fn header(rest: &mut &[u8]) -> Option<Header> {
 /// The `len` bytes of a text, if they are UTF-8.
 fn text(rest: &mut &[u8], len: usize) -> Option<()> {
     let (text, after) = rest.split_at_checked(len)?;
-    std::str::from_utf8(text).ok()?;
+    super::is_utf8(text).then_some(())?;
     *rest = after;
     Some(())
 }

@@ -100,7 +100,7 @@ fn string(rest: &mut &[u8], marker: u8) -> Option<()> {
         _ => return None,
     };
     let (text, after) = rest.split_at_checked(len)?;
-    std::str::from_utf8(text).ok()?;
+    super::is_utf8(text).then_some(())?;
     *rest = after;
     Some(())
 }
