@@ -28,7 +28,7 @@ fn received(serializer: Serializer, args: &[Value], kwargs: &Dict) -> Payload {
         payload: Payload::new(args.to_vec(), kwargs.clone()),
     };
     let frame = bytes::Bytes::from(serializer.encode(&message).unwrap());
-    match serializer.decode_frame(&frame).unwrap() {
+    match serializer.decode_frame(frame).unwrap() {
         Message::Result { payload, .. } => payload,
         other => panic!("decoded {other:?}"),
     }
@@ -301,7 +301,7 @@ proptest! {
         for serializer in SERIALIZERS {
             let frame = bytes::Bytes::from(bytes.clone());
             if let Ok(Message::Result { payload, .. } | Message::Event { payload, .. }
-                | Message::Invocation { payload, .. }) = serializer.decode_frame(&frame)
+                | Message::Invocation { payload, .. }) = serializer.decode_frame(frame)
             {
                 let _ = payload.clone().into_parts();
                 let _ = read::args::<Vec<Value>>(&payload);

@@ -28,51 +28,44 @@ use serde::de::DeserializeSeed;
 
 use super::Serializer;
 use super::message::{Id, MAX_ID, Message, Payload, code};
-use super::raw_payload::{Part, RawPayload};
+use super::raw_payload::{Part, Places, RawPayload};
 use super::validate::check_known_keys;
 use crate::value::{Dict, Kind, Shape, Value, ValueSeed};
 
-/// Decodes a hot message from `bytes`; `None` when it is not one the fast path takes. The
-/// payload keeps `frame` (the same bytes, shared) when given, else a copy of the bytes.
-pub(crate) fn decode_hot(
-    serializer: Serializer,
-    bytes: &[u8],
-    frame: Option<&Bytes>,
-) -> Option<Message> {
-    let envelope: Envelope = match serializer {
+/// Reads the envelope of a hot message from `bytes`; `None` when it is not one the fast path
+/// takes. [`Envelope::into_message`] then makes the message, its payload kept in the frame the
+/// bytes are (so that a received frame's buffer is moved there, not shared and dropped).
+pub(crate) fn read_hot(serializer: Serializer, bytes: &[u8]) -> Option<Envelope> {
+    match serializer {
         #[cfg(feature = "json")]
         Serializer::Json => {
             let mut fields = super::json_fields::JsonFields::new(bytes)?;
             let envelope = read_envelope(&mut fields)?;
-            fields.at_end().then_some(envelope)?
+            fields.at_end().then_some(envelope)
         }
         #[cfg(feature = "msgpack")]
         Serializer::MsgPack => {
             let mut fields = MsgPackFields::new(bytes)?;
             let envelope = read_envelope(&mut fields)?;
-            fields.at_end().then_some(envelope)?
+            fields.at_end().then_some(envelope)
         }
         #[cfg(feature = "cbor")]
         Serializer::Cbor => {
             let mut fields = CborFields::new(bytes)?;
             let envelope = read_envelope(&mut fields)?;
-            fields.at_end().then_some(envelope)?
+            fields.at_end().then_some(envelope)
         }
         #[allow(unreachable_patterns)]
-        _ => return None,
-    };
-    envelope.into_message(serializer, || match frame {
-        Some(frame) => frame.clone(),
-        None => Bytes::copy_from_slice(bytes),
-    })
+        _ => None,
+    }
 }
 
 /// A hot message with its payload still as places in the frame.
-struct Envelope {
+pub(crate) struct Envelope {
     kind: HotKind,
     details: Dict,
-    args: Option<Part>,
-    kwargs: Option<Part>,
+    /// `None` for no arguments at all.
+    payload: Option<Places>,
 }
 
 enum HotKind {
@@ -82,21 +75,18 @@ enum HotKind {
 }
 
 impl Envelope {
-    /// The message; `None` if its payload does not fit a [`RawPayload`].
-    fn into_message(
+    /// The message, its payload (if any) in `frame()`, the bytes the envelope was read from.
+    pub(crate) fn into_message(
         self,
         serializer: Serializer,
         frame: impl FnOnce() -> Bytes,
-    ) -> Option<Message> {
-        let empty = |part: &Option<Part>| part.as_ref().is_none_or(|part| part.len == 0);
-        let payload = match self.args {
-            Some(args) if !(args.len == 0 && empty(&self.kwargs)) => {
-                Payload::Raw(RawPayload::new(frame(), serializer, args, self.kwargs)?)
-            }
-            _ => Payload::Empty,
+    ) -> Message {
+        let payload = match self.payload {
+            Some(places) => Payload::Raw(RawPayload::new(frame(), serializer, places)),
+            None => Payload::Empty,
         };
         let details = self.details;
-        Some(match self.kind {
+        match self.kind {
             HotKind::Result { request } => Message::Result {
                 request,
                 details,
@@ -120,7 +110,7 @@ impl Envelope {
                 details,
                 payload,
             },
-        })
+        }
     }
 }
 
@@ -166,11 +156,15 @@ fn read_envelope(fields: &mut impl Fields) -> Option<Envelope> {
         Some(_) => fields.part(Kind::Dict)?,
         None => None,
     };
+    let empty = |part: &Option<Part>| part.as_ref().is_none_or(|part| part.len == 0);
+    let payload = match args {
+        Some(args) if !(args.len == 0 && empty(&kwargs)) => Some(Places::new(args, kwargs)?),
+        _ => None,
+    };
     Some(Envelope {
         kind,
         details,
-        args,
-        kwargs,
+        payload,
     })
 }
 

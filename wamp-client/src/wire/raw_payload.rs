@@ -27,7 +27,7 @@ pub struct RawPayload {
 /// Where the arguments list and the keyword dictionary lie in the frame, and their lengths: `u32`s, as every message a session accepts is far smaller, to keep
 /// the payload (which results, events and invocations carry and move) small.
 #[derive(Clone, Copy)]
-struct Places {
+pub(crate) struct Places {
     args_start: u32,
     args_end: u32,
     kwargs_start: u32,
@@ -37,24 +37,11 @@ struct Places {
     kwarg_count: u32,
 }
 
-/// Where one element (the arguments list or the keyword dictionary) lies in the frame, and how
-/// many elements or entries it has.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Part {
-    pub(crate) bytes: Range<usize>,
-    pub(crate) len: usize,
-}
-
-impl RawPayload {
-    /// A payload whose arguments list (and keyword dictionary, after it) lie at the given places
-    /// of `frame`; both were checked to be well-formed elements of that kind. `None` if the
-    /// places do not fit the compact form (beyond 4 GiB, or out of order).
-    pub(crate) fn new(
-        frame: Bytes,
-        serializer: Serializer,
-        args: Part,
-        kwargs: Option<Part>,
-    ) -> Option<Self> {
+impl Places {
+    /// The places of an arguments list (and keyword dictionary, after it), both checked to be
+    /// well-formed elements of that kind. `None` if they do not fit the compact form (beyond
+    /// 4 GiB, or out of order).
+    pub(crate) fn new(args: Part, kwargs: Option<Part>) -> Option<Self> {
         let u32_of = |n: usize| u32::try_from(n).ok();
         let kwargs = kwargs.unwrap_or(Part {
             bytes: args.bytes.end..args.bytes.end,
@@ -71,11 +58,26 @@ impl RawPayload {
         let ordered = places.args_start <= places.args_end
             && places.args_end <= places.kwargs_start
             && places.kwargs_start <= places.kwargs_end;
-        ordered.then_some(RawPayload {
+        ordered.then_some(places)
+    }
+}
+
+/// Where one element (the arguments list or the keyword dictionary) lies in the frame, and how
+/// many elements or entries it has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Part {
+    pub(crate) bytes: Range<usize>,
+    pub(crate) len: usize,
+}
+
+impl RawPayload {
+    /// A payload whose arguments lie at `places` of `frame` (see [`Places::new`]).
+    pub(crate) fn new(frame: Bytes, serializer: Serializer, places: Places) -> Self {
+        RawPayload {
             frame,
             serializer,
             places,
-        })
+        }
     }
 
     /// The serializer the bytes are in.

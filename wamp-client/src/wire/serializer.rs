@@ -170,22 +170,22 @@ impl Serializer {
     /// Decodes one message. Malformed bytes, trailing data, wrong arity or field types all give an
     /// [`InvalidMessage`]; nothing panics. The arguments of a RESULT, EVENT or INVOCATION are
     /// checked and kept as [`Payload::Raw`](super::Payload::Raw), in a copy of the bytes; use
-    /// [`decode_frame`](Self::decode_frame) to have them share a received frame instead.
+    /// [`decode_frame`](Self::decode_frame) to have them keep a received frame instead.
     pub fn decode(self, bytes: &[u8]) -> Result<Message, InvalidMessage> {
-        if let Some(message) = super::fast_path::decode_hot(self, bytes, None) {
-            return Ok(message);
+        if let Some(envelope) = super::fast_path::read_hot(self, bytes) {
+            return Ok(envelope.into_message(self, || bytes::Bytes::copy_from_slice(bytes)));
         }
         message_from_value(self.decode_value(bytes)?)
     }
 
     /// [`decode`](Self::decode) of a received frame: the arguments of a RESULT, EVENT or
-    /// INVOCATION are not decoded here but kept as a shared slice of `frame`
+    /// INVOCATION are not decoded here but kept as a slice of `frame` (its buffer, not a copy)
     /// ([`Payload::Raw`](super::Payload::Raw)), decoded by whoever reads them.
-    pub fn decode_frame(self, frame: &bytes::Bytes) -> Result<Message, InvalidMessage> {
-        if let Some(message) = super::fast_path::decode_hot(self, frame, Some(frame)) {
-            return Ok(message);
+    pub fn decode_frame(self, frame: bytes::Bytes) -> Result<Message, InvalidMessage> {
+        if let Some(envelope) = super::fast_path::read_hot(self, &frame) {
+            return Ok(envelope.into_message(self, || frame));
         }
-        message_from_value(self.decode_value(frame)?)
+        message_from_value(self.decode_value(&frame)?)
     }
 
     /// The fast path of [`decode`](Self::decode) (see `fast_path`): a valid RESULT, EVENT or
@@ -195,7 +195,8 @@ impl Serializer {
         any(feature = "json", all(feature = "msgpack", feature = "cbor"))
     ))]
     pub(crate) fn decode_fast(self, bytes: &[u8]) -> Option<Message> {
-        super::fast_path::decode_hot(self, bytes, None)
+        super::fast_path::read_hot(self, bytes)
+            .map(|envelope| envelope.into_message(self, || bytes::Bytes::copy_from_slice(bytes)))
     }
 
     /// Decodes the bytes into a [`Value`] (the JSON binary convention applied), without interpreting

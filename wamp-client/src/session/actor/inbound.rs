@@ -40,7 +40,7 @@ impl SessionTask {
             None => return Err(transport_lost("the router closed the connection".into())),
         };
         self.frame_len = bytes.len();
-        let message = match self.serializer.decode_frame(&bytes) {
+        let message = match self.serializer.decode_frame(bytes) {
             Ok(message) => message,
             Err(e) => return Ok(Received::Violation(e.to_string())),
         };
