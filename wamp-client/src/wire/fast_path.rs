@@ -116,6 +116,10 @@ impl Envelope {
 
 /// Reads a hot message's fields in order, whatever the serializer. Every method returns `None`
 /// to give up (a missing field, a wrong type, malformed data).
+///
+/// The binary serializers' readers are inlined into [`read_hot`] (`part` and `Places::new`
+/// forcibly): called, their `Option` results of a few words came back through memory, and
+/// reading them back stalled (half of `read_hot`'s own time on MessagePack events).
 pub(super) trait Fields {
     /// The next element, an unsigned integer.
     fn uint(&mut self) -> Option<u64>;
@@ -180,16 +184,19 @@ struct Elements<'a> {
 #[cfg(any(feature = "msgpack", feature = "cbor"))]
 impl Elements<'_> {
     /// Takes one element of the message, `None` when there is none left.
+    #[inline]
     fn take(&mut self) -> Option<()> {
         self.remaining = self.remaining.checked_sub(1)?;
         Some(())
     }
 
+    #[inline]
     fn at_end(&self) -> bool {
         self.remaining == 0 && self.rest.is_empty()
     }
 
     /// Takes the usual details, an empty map: the one byte `empty_map`.
+    #[inline]
     fn empty_dict(&mut self, empty_map: u8) -> Option<Dict> {
         let (&first, rest) = self.rest.split_first()?;
         (first == empty_map).then(|| {
@@ -200,6 +207,7 @@ impl Elements<'_> {
 
     /// The next element, checked by `check` (which reads it off the rest) to be of kind `kind`;
     /// `Some(None)` when there are no more elements.
+    #[inline(always)]
     fn part(
         &mut self,
         kind: Kind,
@@ -225,6 +233,7 @@ struct MsgPackFields<'a>(Elements<'a>);
 
 #[cfg(feature = "msgpack")]
 impl<'a> MsgPackFields<'a> {
+    #[inline]
     fn new(bytes: &'a [u8]) -> Option<Self> {
         let mut rest = bytes;
         let remaining = rmp::decode::read_array_len(&mut rest).ok()?;
@@ -235,24 +244,14 @@ impl<'a> MsgPackFields<'a> {
         }))
     }
 
+    #[inline]
     fn at_end(&self) -> bool {
         self.0.at_end()
     }
-}
 
-#[cfg(feature = "msgpack")]
-impl Fields for MsgPackFields<'_> {
-    fn uint(&mut self) -> Option<u64> {
-        self.0.take()?;
-        rmp::decode::read_int(&mut self.0.rest).ok()
-    }
-
-    fn dict(&mut self) -> Option<Dict> {
-        self.0.take()?;
-        if let Some(empty) = self.0.empty_dict(0x80) {
-            return Some(empty);
-        }
-        let mut de = rmp_serde::Deserializer::new(&mut self.0.rest);
+    /// Details that are not the usual empty map (out of line: the rest inlines).
+    fn full_dict(rest: &mut &[u8]) -> Option<Dict> {
+        let mut de = rmp_serde::Deserializer::new(rest);
         de.set_max_depth(crate::value::CHECK_DEPTH);
         match (ValueSeed { json_binary: false })
             .deserialize(&mut de)
@@ -262,7 +261,26 @@ impl Fields for MsgPackFields<'_> {
             _ => None,
         }
     }
+}
 
+#[cfg(feature = "msgpack")]
+impl Fields for MsgPackFields<'_> {
+    #[inline]
+    fn uint(&mut self) -> Option<u64> {
+        self.0.take()?;
+        rmp::decode::read_int(&mut self.0.rest).ok()
+    }
+
+    #[inline]
+    fn dict(&mut self) -> Option<Dict> {
+        self.0.take()?;
+        if let Some(empty) = self.0.empty_dict(0x80) {
+            return Some(empty);
+        }
+        Self::full_dict(&mut self.0.rest)
+    }
+
+    #[inline(always)]
     fn part(&mut self, kind: Kind) -> Option<Option<Part>> {
         self.0.part(kind, super::msgpack_shape::shape)
     }
@@ -275,6 +293,7 @@ struct CborFields<'a>(Elements<'a>);
 
 #[cfg(feature = "cbor")]
 impl<'a> CborFields<'a> {
+    #[inline]
     fn new(bytes: &'a [u8]) -> Option<Self> {
         let mut rest = bytes;
         // An array of unknown length goes the general way.
@@ -292,29 +311,11 @@ impl<'a> CborFields<'a> {
         ciborium_ll::Decoder::from(rest).pull().ok()
     }
 
-    fn at_end(&self) -> bool {
-        self.0.at_end()
-    }
-}
-
-#[cfg(feature = "cbor")]
-impl Fields for CborFields<'_> {
-    fn uint(&mut self) -> Option<u64> {
-        self.0.take()?;
-        match Self::header(&mut self.0.rest)? {
-            ciborium_ll::Header::Positive(n) => Some(n),
-            _ => None,
-        }
-    }
-
-    fn dict(&mut self) -> Option<Dict> {
-        self.0.take()?;
-        if let Some(empty) = self.0.empty_dict(0xa0) {
-            return Some(empty);
-        }
+    /// Details that are not the usual empty map (out of line: the rest inlines).
+    fn full_dict(rest: &mut &[u8]) -> Option<Dict> {
         // ciborium counts the levels it allows, not the one it refuses.
         match ciborium::de::from_reader_with_recursion_limit::<Value, _>(
-            &mut self.0.rest,
+            rest,
             crate::value::CHECK_DEPTH - 1,
         )
         .ok()?
@@ -324,6 +325,33 @@ impl Fields for CborFields<'_> {
         }
     }
 
+    #[inline]
+    fn at_end(&self) -> bool {
+        self.0.at_end()
+    }
+}
+
+#[cfg(feature = "cbor")]
+impl Fields for CborFields<'_> {
+    #[inline]
+    fn uint(&mut self) -> Option<u64> {
+        self.0.take()?;
+        match Self::header(&mut self.0.rest)? {
+            ciborium_ll::Header::Positive(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    #[inline]
+    fn dict(&mut self) -> Option<Dict> {
+        self.0.take()?;
+        if let Some(empty) = self.0.empty_dict(0xa0) {
+            return Some(empty);
+        }
+        Self::full_dict(&mut self.0.rest)
+    }
+
+    #[inline(always)]
     fn part(&mut self, kind: Kind) -> Option<Option<Part>> {
         self.0.part(kind, super::cbor_shape::shape)
     }

@@ -41,6 +41,7 @@ impl Places {
     /// The places of an arguments list (and keyword dictionary, after it), both checked to be
     /// well-formed elements of that kind. `None` if they do not fit the compact form (beyond
     /// 4 GiB, or out of order).
+    #[inline(always)]
     pub(crate) fn new(args: Part, kwargs: Option<Part>) -> Option<Self> {
         let u32_of = |n: usize| u32::try_from(n).ok();
         let kwargs = kwargs.unwrap_or(Part {
