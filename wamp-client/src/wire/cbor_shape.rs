@@ -1,4 +1,4 @@
-//! Checking a CBOR payload element from its headers (read with `ciborium-ll`), the way
+//! Checking a CBOR payload element from its headers (read with minicbor's decoder), the way
 //! `msgpack_shape` checks MessagePack: what the serde walk of [`Shape`] does, without ciborium's
 //! deserializer (which copies each string into a scratch buffer, and allocates for long ones).
 //!
@@ -8,47 +8,56 @@
 //! not UTF-8, dictionary keys other than text, nesting beyond [`CHECK_DEPTH`]) it declines, and
 //! the message goes the general way, where the full decoder judges it.
 
-use ciborium_ll::Header;
+use minicbor::data::Type;
+use minicbor::decode::Decoder;
 
 use crate::value::{CHECK_DEPTH, Kind, Shape};
 
 /// Checks the element at the front of `rest` and moves `rest` past it; `None` (with `rest` in
 /// an unspecified place) when the element is malformed, truncated or not for this check.
 pub(crate) fn shape(rest: &mut &[u8]) -> Option<Shape> {
-    element(rest, 1)
+    read(rest, |decoder| element(decoder, 1))
 }
 
 /// The number of elements of the list whose header is at the front of `rest`, moving `rest`
-/// past the header; `None` for anything else.
+/// past the header; `None` for anything else (an indefinite length too).
 pub(crate) fn list_header(rest: &mut &[u8]) -> Option<usize> {
-    match header(rest)? {
-        Header::Array(Some(len)) => Some(len),
-        _ => None,
-    }
+    read(rest, |decoder| length(decoder.array()))
 }
 
 /// The number of entries of the dictionary whose header is at the front of `rest`, moving
-/// `rest` past the header; `None` for anything else.
+/// `rest` past the header; `None` for anything else (an indefinite length too).
 pub(crate) fn map_header(rest: &mut &[u8]) -> Option<usize> {
-    match header(rest)? {
-        Header::Map(Some(len)) => Some(len),
-        _ => None,
-    }
+    read(rest, |decoder| length(decoder.map()))
+}
+
+/// The unsigned integer at the front of `rest`, moving `rest` past it; `None` for anything
+/// else.
+pub(crate) fn uint(rest: &mut &[u8]) -> Option<u64> {
+    read(rest, |decoder| decoder.u64().ok())
 }
 
 /// The bytes of the text at the front of `rest` (a dictionary key), moving `rest` past it;
 /// `None` for anything else or text that is not UTF-8.
 pub(crate) fn text_key<'a>(rest: &mut &'a [u8]) -> Option<&'a [u8]> {
-    let Header::Text(Some(len)) = header(rest)? else {
-        return None;
-    };
-    let key = rest.get(..len)?;
-    text(rest, len)?;
-    Some(key)
+    read(rest, text)
 }
 
-/// The element at the front of `rest`, `depth` levels down (the top level is 1).
-fn element(rest: &mut &[u8], depth: usize) -> Option<Shape> {
+/// Runs `read` over a decoder at the front of `rest`, then moves `rest` past what it read.
+#[inline(always)]
+fn read<'a, T>(rest: &mut &'a [u8], read: impl FnOnce(&mut Decoder<'a>) -> Option<T>) -> Option<T> {
+    let mut decoder = Decoder::new(rest);
+    let found = read(&mut decoder)?;
+    *rest = rest.get(decoder.position()..)?;
+    Some(found)
+}
+
+fn length(header: Result<Option<u64>, minicbor::decode::Error>) -> Option<usize> {
+    usize::try_from(header.ok()??).ok()
+}
+
+/// The element at the decoder's position, `depth` levels down (the top level is 1).
+fn element(decoder: &mut Decoder<'_>, depth: usize) -> Option<Shape> {
     // Refused before descending, as the serde walk refuses it: the recursion stays bounded.
     if depth > CHECK_DEPTH {
         return None;
@@ -57,33 +66,31 @@ fn element(rest: &mut &[u8], depth: usize) -> Option<Shape> {
         kind: Kind::Other,
         len: 0,
     };
-    match header(rest)? {
-        Header::Positive(_) | Header::Float(_) => Some(other),
-        // Beyond 64 bits the serde walk refuses it.
-        Header::Negative(n) => i64::try_from(n).is_ok().then_some(other),
-        Header::Simple(ciborium_ll::simple::FALSE | ciborium_ll::simple::TRUE)
-        | Header::Simple(ciborium_ll::simple::NULL) => Some(other),
-        Header::Bytes(Some(len)) => {
-            *rest = rest.get(len..)?;
-            Some(other)
+    match decoder.datatype().ok()? {
+        Type::U8 | Type::U16 | Type::U32 | Type::U64 => decoder.u64().ok().map(|_| other),
+        // `Type::Int` (a negative integer beyond 64 bits) the serde walk refuses.
+        Type::I8 | Type::I16 | Type::I32 | Type::I64 => decoder.i64().ok().map(|_| other),
+        // Skipped: half floats would be read only with minicbor's `half` feature.
+        Type::F16 | Type::F32 | Type::F64 | Type::Bool | Type::Null => {
+            decoder.skip().ok().map(|()| other)
         }
-        Header::Text(Some(len)) => text(rest, len).map(|()| other),
-        Header::Array(Some(len)) => {
+        Type::Bytes => decoder.bytes().ok().map(|_| other),
+        Type::String => text(decoder).map(|_| other),
+        Type::Array => {
+            let len = length(decoder.array())?;
             for _ in 0..len {
-                element(rest, depth + 1)?;
+                element(decoder, depth + 1)?;
             }
             Some(Shape {
                 kind: Kind::List,
                 len,
             })
         }
-        Header::Map(Some(len)) => {
+        Type::Map => {
+            let len = length(decoder.map())?;
             for _ in 0..len {
-                let Header::Text(Some(key)) = header(rest)? else {
-                    return None;
-                };
-                text(rest, key)?;
-                element(rest, depth + 1)?;
+                text(decoder)?;
+                element(decoder, depth + 1)?;
             }
             Some(Shape {
                 kind: Kind::Dict,
@@ -94,16 +101,9 @@ fn element(rest: &mut &[u8], depth: usize) -> Option<Shape> {
     }
 }
 
-fn header(rest: &mut &[u8]) -> Option<Header> {
-    ciborium_ll::Decoder::from(rest).pull().ok()
-}
-
-/// The `len` bytes of a text, if they are UTF-8.
-fn text(rest: &mut &[u8], len: usize) -> Option<()> {
-    let (text, after) = rest.split_at_checked(len)?;
-    super::is_utf8(text).then_some(())?;
-    *rest = after;
-    Some(())
+/// The bytes of the definite-length text at the decoder's position, if they are UTF-8.
+fn text<'a>(decoder: &mut Decoder<'a>) -> Option<&'a [u8]> {
+    decoder.str().ok().map(str::as_bytes)
 }
 
 #[cfg(test)]

@@ -286,8 +286,9 @@ impl Fields for MsgPackFields<'_> {
     }
 }
 
-/// CBOR: headers and integers are read with `ciborium-ll`, dictionaries with ciborium over the
-/// rest of the input, payload elements checked by `cbor_shape`.
+/// CBOR: headers and integers are read with minicbor's decoder (see `cbor_shape`),
+/// dictionaries with ciborium over the rest of the input, payload elements checked by
+/// `cbor_shape`.
 #[cfg(feature = "cbor")]
 struct CborFields<'a>(Elements<'a>);
 
@@ -297,9 +298,7 @@ impl<'a> CborFields<'a> {
     fn new(bytes: &'a [u8]) -> Option<Self> {
         let mut rest = bytes;
         // An array of unknown length goes the general way.
-        let ciborium_ll::Header::Array(Some(remaining)) = Self::header(&mut rest)? else {
-            return None;
-        };
+        let remaining = super::cbor_shape::list_header(&mut rest)?;
         Some(CborFields(Elements {
             rest,
             total: bytes.len(),
@@ -307,8 +306,9 @@ impl<'a> CborFields<'a> {
         }))
     }
 
-    fn header(rest: &mut &[u8]) -> Option<ciborium_ll::Header> {
-        ciborium_ll::Decoder::from(rest).pull().ok()
+    #[inline]
+    fn at_end(&self) -> bool {
+        self.0.at_end()
     }
 
     /// Details that are not the usual empty map (out of line: the rest inlines).
@@ -324,11 +324,6 @@ impl<'a> CborFields<'a> {
             _ => None,
         }
     }
-
-    #[inline]
-    fn at_end(&self) -> bool {
-        self.0.at_end()
-    }
 }
 
 #[cfg(feature = "cbor")]
@@ -336,10 +331,7 @@ impl Fields for CborFields<'_> {
     #[inline]
     fn uint(&mut self) -> Option<u64> {
         self.0.take()?;
-        match Self::header(&mut self.0.rest)? {
-            ciborium_ll::Header::Positive(n) => Some(n),
-            _ => None,
-        }
+        super::cbor_shape::uint(&mut self.0.rest)
     }
 
     #[inline]
