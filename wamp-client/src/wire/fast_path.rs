@@ -6,9 +6,10 @@
 //! ids, details) field by field instead, with the same checks, and does not decode the payload
 //! at all: it checks that the arguments list and keyword dictionary are well-formed elements of
 //! their kind (building nothing) and keeps them as [`RawPayload`], a shared slice of the frame,
-//! decoded later by whoever reads them. MessagePack and CBOR envelopes are read with the
-//! low-level readers under rmp-serde and ciborium (no serde pass); JSON's punctuation and ids off
-//! the text, its details and payload elements with serde_json (see `json_fields`).
+//! decoded later by whoever reads them. MessagePack envelopes are read off their markers
+//! (`msgpack_shape`), CBOR ones with minicbor's decoder (`cbor_shape`), both without a serde
+//! pass; JSON's punctuation and ids off the text, its details and payload elements with
+//! serde_json (see `json_fields`).
 //!
 //! Anything it does not accept outright (another message type, a field of an unexpected type, a
 //! transparent payload, trailing data, a decoding error, deep nesting) makes it give up, and the
@@ -36,28 +37,38 @@ use crate::value::{Dict, Kind, Shape, Value, ValueSeed};
 /// takes. [`Envelope::into_message`] then makes the message, its payload kept in the frame the
 /// bytes are (so that a received frame's buffer is moved there, not shared and dropped).
 pub(crate) fn read_hot(serializer: Serializer, bytes: &[u8]) -> Option<Envelope> {
+    // One function per serializer: each reader inlines whole into its own (see `Fields`).
     match serializer {
         #[cfg(feature = "json")]
-        Serializer::Json => {
-            let mut fields = super::json_fields::JsonFields::new(bytes)?;
-            let envelope = read_envelope(&mut fields)?;
-            fields.at_end().then_some(envelope)
-        }
+        Serializer::Json => read_json(bytes),
         #[cfg(feature = "msgpack")]
-        Serializer::MsgPack => {
-            let mut fields = MsgPackFields::new(bytes)?;
-            let envelope = read_envelope(&mut fields)?;
-            fields.at_end().then_some(envelope)
-        }
+        Serializer::MsgPack => read_msgpack(bytes),
         #[cfg(feature = "cbor")]
-        Serializer::Cbor => {
-            let mut fields = CborFields::new(bytes)?;
-            let envelope = read_envelope(&mut fields)?;
-            fields.at_end().then_some(envelope)
-        }
+        Serializer::Cbor => read_cbor(bytes),
         #[allow(unreachable_patterns)]
         _ => None,
     }
+}
+
+#[cfg(feature = "json")]
+fn read_json(bytes: &[u8]) -> Option<Envelope> {
+    let mut fields = super::json_fields::JsonFields::new(bytes)?;
+    let envelope = read_envelope(&mut fields)?;
+    fields.at_end().then_some(envelope)
+}
+
+#[cfg(feature = "msgpack")]
+fn read_msgpack(bytes: &[u8]) -> Option<Envelope> {
+    let mut fields = MsgPackFields::new(bytes)?;
+    let envelope = read_envelope(&mut fields)?;
+    fields.at_end().then_some(envelope)
+}
+
+#[cfg(feature = "cbor")]
+fn read_cbor(bytes: &[u8]) -> Option<Envelope> {
+    let mut fields = CborFields::new(bytes)?;
+    let envelope = read_envelope(&mut fields)?;
+    fields.at_end().then_some(envelope)
 }
 
 /// A hot message with its payload still as places in the frame.
@@ -226,7 +237,7 @@ impl Elements<'_> {
     }
 }
 
-/// MessagePack: the array header and integers are read with `rmp`, dictionaries with rmp-serde
+/// MessagePack: the array header and integers are read by `msgpack_shape`, dictionaries with rmp-serde
 /// over the rest of the input, payload elements checked by `msgpack_shape`.
 #[cfg(feature = "msgpack")]
 struct MsgPackFields<'a>(Elements<'a>);
@@ -236,11 +247,11 @@ impl<'a> MsgPackFields<'a> {
     #[inline]
     fn new(bytes: &'a [u8]) -> Option<Self> {
         let mut rest = bytes;
-        let remaining = rmp::decode::read_array_len(&mut rest).ok()?;
+        let remaining = super::msgpack_shape::list_header(&mut rest)?;
         Some(MsgPackFields(Elements {
             rest,
             total: bytes.len(),
-            remaining: usize::try_from(remaining).ok()?,
+            remaining,
         }))
     }
 
@@ -268,7 +279,7 @@ impl Fields for MsgPackFields<'_> {
     #[inline]
     fn uint(&mut self) -> Option<u64> {
         self.0.take()?;
-        rmp::decode::read_int(&mut self.0.rest).ok()
+        super::msgpack_shape::uint(&mut self.0.rest)
     }
 
     #[inline]

@@ -22,6 +22,20 @@ pub(crate) fn list_header(rest: &mut &[u8]) -> Option<usize> {
     list_len(rest, marker)
 }
 
+/// The unsigned integer at the front of `rest` (a positive fixint or a `uint` of 8 to 64 bits),
+/// moving `rest` past it; `None` for anything else.
+pub(crate) fn uint(rest: &mut &[u8]) -> Option<u64> {
+    let marker = byte(rest)?;
+    let width = match marker {
+        0x00..=0x7f => return Some(u64::from(marker)),
+        0xcc..=0xcf => 1 << (marker - 0xcc),
+        _ => return None,
+    };
+    let (bytes, after) = rest.split_at_checked(width)?;
+    *rest = after;
+    Some(bytes.iter().fold(0u64, |n, &b| (n << 8) | u64::from(b)))
+}
+
 /// The element at the front of `rest`, `depth` levels down (the top level is 1).
 fn element(rest: &mut &[u8], depth: usize) -> Option<Shape> {
     // Refused before descending, as the serde walk refuses it: the recursion stays bounded.
@@ -161,6 +175,38 @@ mod tests {
         deeper.push(0x90);
         assert_eq!(fast_shape(&deeper), None);
         assert_eq!(serde_shape(&deeper), None, "the serde walk refuses it too");
+    }
+
+    #[test]
+    fn uint_reads_every_unsigned_width_and_nothing_else() {
+        for n in [
+            0,
+            0x7f,
+            0x80,
+            0xff,
+            0x100,
+            0xffff,
+            0x1_0000,
+            0xffff_ffff,
+            1 << 32,
+            u64::MAX,
+        ] {
+            let mut bytes = rmp_serde::to_vec(&n).unwrap();
+            bytes.push(0xc0);
+            let mut rest = &bytes[..];
+            assert_eq!(uint(&mut rest), Some(n), "{bytes:02x?}");
+            assert_eq!(rest, [0xc0], "moved past the integer only");
+        }
+        // Signed markers (even for a non-negative value), a float, a string, truncated bytes.
+        for bytes in [
+            &[0xd0, 0x01][..],
+            &[0xff],
+            &[0xca, 0, 0, 0, 0],
+            &[0xa1, b'1'],
+            &[0xcd, 0x01],
+        ] {
+            assert_eq!(uint(&mut &bytes[..]), None, "{bytes:02x?}");
+        }
     }
 
     proptest! {
