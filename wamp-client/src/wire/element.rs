@@ -5,7 +5,8 @@
 //! reader's type not fitting the data, never malformed data. JSON and MessagePack decode into
 //! the reader's type directly. A [`Value`] stays the reference: a JSON element holding a
 //! `"\u0000<base64>"` string (the WAMP binary convention), every CBOR element (ciborium reads
-//! only as a compact format, and `Value` is read as a human-readable one), and any element the
+//! only as a compact format, and `Value` is read as a human-readable one; the `Value` is made
+//! with minicbor's decoder, see `cbor_value`), and any element the
 //! direct way fails on go through one. So a type reads the same from every serializer, and an
 //! error is worded by [`from_value`], naming the place inside the argument, at the cost of a
 //! second decode only when the first one failed.
@@ -187,6 +188,9 @@ pub(crate) fn to_value(serializer: Serializer, bytes: &[u8]) -> Result<Value, Va
         }
         #[cfg(feature = "cbor")]
         Serializer::Cbor => {
+            if let Some(value) = super::cbor_value::value(bytes) {
+                return Ok(value);
+            }
             // The element was checked for depth when it arrived: no recursion limit of 256
             // levels can be reached, so the small scratch buffer variant is safe.
             let mut scratch = [0u8; 256];

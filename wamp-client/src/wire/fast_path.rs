@@ -128,9 +128,9 @@ impl Envelope {
 /// Reads a hot message's fields in order, whatever the serializer. Every method returns `None`
 /// to give up (a missing field, a wrong type, malformed data).
 ///
-/// The binary serializers' readers are inlined into [`read_hot`] (`part` and `Places::new`
-/// forcibly): called, their `Option` results of a few words came back through memory, and
-/// reading them back stalled (half of `read_hot`'s own time on MessagePack events).
+/// The binary serializers' readers are inlined into their `read_*` function (`part` and
+/// `Places::new` forcibly): called, their `Option` results of a few words came back through memory, and
+/// reading them back right after they were written stalled.
 pub(super) trait Fields {
     /// The next element, an unsigned integer.
     fn uint(&mut self) -> Option<u64>;

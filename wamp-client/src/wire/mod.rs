@@ -20,6 +20,8 @@
 
 #[cfg(feature = "cbor")]
 mod cbor_shape;
+#[cfg(feature = "cbor")]
+mod cbor_value;
 mod decode;
 mod describe;
 mod element;

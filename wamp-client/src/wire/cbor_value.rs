@@ -1,0 +1,159 @@
+//! A CBOR payload element read into a [`Value`] with minicbor's decoder, for the elements the
+//! payload check (`cbor_shape`) accepted when their message arrived: integers within 64 bits,
+//! floats, booleans, null, bytes, text, and definite-length lists and dictionaries with text
+//! keys, at most [`CHECK_DEPTH`] levels deep.
+//!
+//! CBOR reads into the reader's type through a `Value` (see `element`); ciborium's deserializer
+//! made that `Value` at a cost of its own (a scratch buffer set up per read, each header read
+//! through two intermediate forms), most of what reading a CBOR argument cost. The `Value` made
+//! here is the one ciborium's makes (the tests below hold it to that); anything else gives
+//! `None`, and ciborium reads it as before.
+
+use minicbor::data::Type;
+use minicbor::decode::Decoder;
+
+use crate::value::{CHECK_DEPTH, Dict, Value};
+
+/// Lists are made with room for this many elements at most before they are read.
+const PREALLOCATE_MAX: usize = 4096;
+
+/// The element at the front of `bytes` (what follows it is not read); `None` when it is not one
+/// this reader takes.
+pub(crate) fn value(bytes: &[u8]) -> Option<Value> {
+    element(&mut Decoder::new(bytes), 1)
+}
+
+fn element(decoder: &mut Decoder<'_>, depth: usize) -> Option<Value> {
+    if depth > CHECK_DEPTH {
+        return None;
+    }
+    Some(match decoder.datatype().ok()? {
+        Type::U8 | Type::U16 | Type::U32 | Type::U64 => Value::UInt(decoder.u64().ok()?),
+        Type::I8 | Type::I16 | Type::I32 | Type::I64 => {
+            let n = decoder.i64().ok()?;
+            u64::try_from(n).map_or(Value::Int(n), Value::UInt)
+        }
+        Type::F16 | Type::F32 | Type::F64 => Value::Float(decoder.f64().ok()?),
+        Type::Bool => Value::Bool(decoder.bool().ok()?),
+        Type::Null => {
+            decoder.null().ok()?;
+            Value::Null
+        }
+        Type::Bytes => Value::Bytes(decoder.bytes().ok()?.to_vec()),
+        Type::String => Value::String(decoder.str().ok()?.to_owned()),
+        Type::Array => {
+            let len = usize::try_from(decoder.array().ok()??).ok()?;
+            let mut items = Vec::with_capacity(len.min(PREALLOCATE_MAX));
+            for _ in 0..len {
+                items.push(element(decoder, depth + 1)?);
+            }
+            Value::List(items)
+        }
+        Type::Map => {
+            let len = decoder.map().ok()??;
+            let mut dict = Dict::new();
+            for _ in 0..len {
+                let key = decoder.str().ok()?.to_owned();
+                // Of repeated keys the last stays, as with ciborium.
+                dict.insert(key, element(decoder, depth + 1)?);
+            }
+            Value::Dict(dict)
+        }
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// The `Value` ciborium makes of the element at the front of `bytes`.
+    fn ciborium_value(bytes: &[u8]) -> Option<Value> {
+        let mut scratch = [0u8; 256];
+        ciborium::de::from_reader_with_buffer(bytes, &mut scratch).ok()
+    }
+
+    fn encode(value: &Value) -> Vec<u8> {
+        let mut out = Vec::new();
+        ciborium::into_writer(value, &mut out).unwrap();
+        out
+    }
+
+    /// Debug output compares floats by their digits, NaN included.
+    fn same(a: &Option<Value>, b: &Option<Value>) -> bool {
+        format!("{a:?}") == format!("{b:?}")
+    }
+
+    #[test]
+    fn reads_every_kind_the_check_accepts_as_ciborium_does() {
+        let values = [
+            Value::UInt(0),
+            Value::UInt(u64::MAX),
+            Value::Int(-1),
+            Value::Int(i64::MIN),
+            Value::Float(1.5), // a half float on the wire
+            Value::Float(0.1), // a double
+            Value::Float(f64::from(0.25f32) + 1e-3),
+            Value::Bool(true),
+            Value::Null,
+            Value::Bytes(vec![0, 255]),
+            Value::String("héllo".into()),
+            Value::List(vec![Value::UInt(1), Value::List(vec![])]),
+            Value::Dict([("k".to_owned(), Value::Int(-7))].into_iter().collect()),
+        ];
+        for expected in values {
+            let mut bytes = encode(&expected);
+            bytes.push(0x01); // what follows the element is not read
+            assert_eq!(value(&bytes), Some(expected), "{bytes:02x?}");
+            assert!(same(&value(&bytes), &ciborium_value(&bytes)));
+        }
+    }
+
+    #[test]
+    fn declines_what_the_check_declines() {
+        // A tag, an indefinite-length list, `undefined`, an integer key, text that is not
+        // UTF-8, a negative integer beyond 64 bits, truncated input.
+        for bytes in [
+            &[0xc1, 0x01][..],
+            &[0x9f, 0x01, 0xff],
+            &[0xf7],
+            &[0xa1, 0x01, 0x02],
+            &[0x61, 0xff],
+            &[0x3b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+            &[0x82, 0x01],
+            &[],
+        ] {
+            assert_eq!(value(bytes), None, "{bytes:02x?}");
+        }
+        let mut deeper = vec![0x81; CHECK_DEPTH];
+        deeper.push(0x80);
+        assert_eq!(value(&deeper), None);
+    }
+
+    proptest! {
+        #[test]
+        fn agrees_with_ciborium_on_any_value(sent in crate::wire::shape_tests::any_value()) {
+            let bytes = encode(&sent);
+            let read = value(&bytes);
+            prop_assert!(read.is_some());
+            prop_assert!(same(&read, &ciborium_value(&bytes)), "{:?}", read);
+        }
+
+        #[test]
+        fn whatever_it_reads_ciborium_reads_alike(
+            bytes in proptest::collection::vec(any::<u8>(), 0..48)
+        ) {
+            let read = value(&bytes);
+            if read.is_some() {
+                prop_assert!(same(&read, &ciborium_value(&bytes)));
+            }
+            // What the payload check accepts, this reads.
+            if crate::wire::cbor_shape::shape(&mut &bytes[..]).is_some() {
+                prop_assert!(read.is_some());
+            }
+        }
+    }
+}
