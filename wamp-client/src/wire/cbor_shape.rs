@@ -108,7 +108,7 @@ fn text<'a>(decoder: &mut Decoder<'a>) -> Option<&'a [u8]> {
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
-mod tests {
+pub(super) mod tests {
     use proptest::prelude::*;
 
     use super::*;
@@ -133,18 +133,21 @@ mod tests {
         out
     }
 
+    /// What the check is unsure of: a tag, an indefinite-length list, `undefined`, an integer
+    /// key, text that is not UTF-8, a negative integer beyond 64 bits (`cbor_value` declines
+    /// them too).
+    pub(in crate::wire) const UNSURE: [&[u8]; 6] = [
+        &[0xc1, 0x01],
+        &[0x9f, 0x01, 0xff],
+        &[0xf7],
+        &[0xa1, 0x01, 0x02],
+        &[0x61, 0xff],
+        &[0x3b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+    ];
+
     #[test]
     fn declines_what_it_is_unsure_of_and_bounds_nesting() {
-        // A tag, an indefinite-length list, `undefined`, an integer key, text that is not
-        // UTF-8, a negative integer beyond 64 bits.
-        for bytes in [
-            &[0xc1, 0x01][..],
-            &[0x9f, 0x01, 0xff],
-            &[0xf7],
-            &[0xa1, 0x01, 0x02],
-            &[0x61, 0xff],
-            &[0x3b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
-        ] {
+        for bytes in UNSURE {
             assert_eq!(fast_shape(bytes), None, "{bytes:02x?}");
         }
         let mut deep = vec![0x81; CHECK_DEPTH - 1];

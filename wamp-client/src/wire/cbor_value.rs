@@ -114,18 +114,12 @@ mod tests {
 
     #[test]
     fn declines_what_the_check_declines() {
-        // A tag, an indefinite-length list, `undefined`, an integer key, text that is not
-        // UTF-8, a negative integer beyond 64 bits, truncated input.
-        for bytes in [
-            &[0xc1, 0x01][..],
-            &[0x9f, 0x01, 0xff],
-            &[0xf7],
-            &[0xa1, 0x01, 0x02],
-            &[0x61, 0xff],
-            &[0x3b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
-            &[0x82, 0x01],
-            &[],
-        ] {
+        // Truncated input, and what the payload check is unsure of.
+        let truncated: [&[u8]; 2] = [&[0x82, 0x01], &[]];
+        for bytes in truncated
+            .into_iter()
+            .chain(crate::wire::cbor_shape::tests::UNSURE)
+        {
             assert_eq!(value(bytes), None, "{bytes:02x?}");
         }
         let mut deeper = vec![0x81; CHECK_DEPTH];
