@@ -37,36 +37,21 @@ use crate::value::{Dict, Kind, Shape, Value, ValueSeed};
 /// takes. [`Envelope::into_message`] then makes the message, its payload kept in the frame the
 /// bytes are (so that a received frame's buffer is moved there, not shared and dropped).
 pub(crate) fn read_hot(serializer: Serializer, bytes: &[u8]) -> Option<Envelope> {
-    // One function per serializer: each reader inlines whole into its own (see `Fields`).
+    // One `read_whole` per serializer: each reader inlines whole into its own (see `Fields`).
     match serializer {
         #[cfg(feature = "json")]
-        Serializer::Json => read_json(bytes),
+        Serializer::Json => read_whole(super::json_fields::JsonFields::new(bytes)?),
         #[cfg(feature = "msgpack")]
-        Serializer::MsgPack => read_msgpack(bytes),
+        Serializer::MsgPack => read_whole(MsgPackFields::new(bytes)?),
         #[cfg(feature = "cbor")]
-        Serializer::Cbor => read_cbor(bytes),
+        Serializer::Cbor => read_whole(CborFields::new(bytes)?),
         #[allow(unreachable_patterns)]
         _ => None,
     }
 }
 
-#[cfg(feature = "json")]
-fn read_json(bytes: &[u8]) -> Option<Envelope> {
-    let mut fields = super::json_fields::JsonFields::new(bytes)?;
-    let envelope = read_envelope(&mut fields)?;
-    fields.at_end().then_some(envelope)
-}
-
-#[cfg(feature = "msgpack")]
-fn read_msgpack(bytes: &[u8]) -> Option<Envelope> {
-    let mut fields = MsgPackFields::new(bytes)?;
-    let envelope = read_envelope(&mut fields)?;
-    fields.at_end().then_some(envelope)
-}
-
-#[cfg(feature = "cbor")]
-fn read_cbor(bytes: &[u8]) -> Option<Envelope> {
-    let mut fields = CborFields::new(bytes)?;
+/// Reads a whole hot message with `fields`: its envelope, then nothing after it.
+fn read_whole(mut fields: impl Fields) -> Option<Envelope> {
     let envelope = read_envelope(&mut fields)?;
     fields.at_end().then_some(envelope)
 }
@@ -128,7 +113,7 @@ impl Envelope {
 /// Reads a hot message's fields in order, whatever the serializer. Every method returns `None`
 /// to give up (a missing field, a wrong type, malformed data).
 ///
-/// The binary serializers' readers are inlined into their `read_*` function (`part` and
+/// The binary serializers' readers are inlined into their `read_whole` (`part` and
 /// `Places::new` forcibly): called, their `Option` results of a few words came back through memory, and
 /// reading them back right after they were written stalled.
 pub(super) trait Fields {
@@ -139,6 +124,8 @@ pub(super) trait Fields {
     /// The next element, checked to be of kind `kind`; `Some(None)` when there are no more
     /// elements.
     fn part(&mut self, kind: Kind) -> Option<Option<Part>>;
+    /// Whether the message has been read whole, nothing left after the last element read.
+    fn at_end(&mut self) -> bool;
 }
 
 fn read_envelope(fields: &mut impl Fields) -> Option<Envelope> {
@@ -255,11 +242,6 @@ impl<'a> MsgPackFields<'a> {
         }))
     }
 
-    #[inline]
-    fn at_end(&self) -> bool {
-        self.0.at_end()
-    }
-
     /// Details that are not the usual empty map (out of line: the rest inlines).
     fn full_dict(rest: &mut &[u8]) -> Option<Dict> {
         let mut de = rmp_serde::Deserializer::new(rest);
@@ -295,6 +277,11 @@ impl Fields for MsgPackFields<'_> {
     fn part(&mut self, kind: Kind) -> Option<Option<Part>> {
         self.0.part(kind, super::msgpack_shape::shape)
     }
+
+    #[inline]
+    fn at_end(&mut self) -> bool {
+        self.0.at_end()
+    }
 }
 
 /// CBOR: headers and integers are read with minicbor's decoder (see `cbor_shape`),
@@ -315,11 +302,6 @@ impl<'a> CborFields<'a> {
             total: bytes.len(),
             remaining,
         }))
-    }
-
-    #[inline]
-    fn at_end(&self) -> bool {
-        self.0.at_end()
     }
 
     /// Details that are not the usual empty map (out of line: the rest inlines).
@@ -357,6 +339,11 @@ impl Fields for CborFields<'_> {
     #[inline(always)]
     fn part(&mut self, kind: Kind) -> Option<Option<Part>> {
         self.0.part(kind, super::cbor_shape::shape)
+    }
+
+    #[inline]
+    fn at_end(&mut self) -> bool {
+        self.0.at_end()
     }
 }
 

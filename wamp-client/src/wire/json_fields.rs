@@ -40,18 +40,6 @@ impl<'a> JsonFields<'a> {
         Some(fields)
     }
 
-    /// Whether the message has been read whole: its closing bracket, then only whitespace.
-    pub(super) fn at_end(&mut self) -> bool {
-        if !self.closed {
-            self.skip_whitespace();
-            if self.eat(b']').is_none() {
-                return false;
-            }
-        }
-        self.skip_whitespace();
-        self.at == self.text.len()
-    }
-
     fn peek(&self) -> Option<u8> {
         self.text.get(self.at).copied()
     }
@@ -97,6 +85,18 @@ impl<'a> JsonFields<'a> {
 }
 
 impl Fields for JsonFields<'_> {
+    /// Whether the message has been read whole: its closing bracket, then only whitespace.
+    fn at_end(&mut self) -> bool {
+        if !self.closed {
+            self.skip_whitespace();
+            if self.eat(b']').is_none() {
+                return false;
+            }
+        }
+        self.skip_whitespace();
+        self.at == self.text.len()
+    }
+
     fn uint(&mut self) -> Option<u64> {
         if !self.next_element()? {
             return None;

@@ -31,9 +31,7 @@ pub(crate) fn uint(rest: &mut &[u8]) -> Option<u64> {
         0xcc..=0xcf => 1 << (marker - 0xcc),
         _ => return None,
     };
-    let (bytes, after) = rest.split_at_checked(width)?;
-    *rest = after;
-    Some(bytes.iter().fold(0u64, |n, &b| (n << 8) | u64::from(b)))
+    big_endian(rest, width)
 }
 
 /// The element at the front of `rest`, `depth` levels down (the top level is 1).
@@ -139,10 +137,14 @@ fn skip(rest: &mut &[u8], len: usize) -> Option<()> {
 
 /// A big-endian length of `width` bytes.
 fn length(rest: &mut &[u8], width: usize) -> Option<usize> {
+    usize::try_from(big_endian(rest, width)?).ok()
+}
+
+/// A big-endian unsigned integer of `width` bytes (at most 8).
+fn big_endian(rest: &mut &[u8], width: usize) -> Option<u64> {
     let (bytes, after) = rest.split_at_checked(width)?;
     *rest = after;
-    let len = bytes.iter().fold(0u64, |n, &b| (n << 8) | u64::from(b));
-    usize::try_from(len).ok()
+    Some(bytes.iter().fold(0u64, |n, &b| (n << 8) | u64::from(b)))
 }
 
 #[cfg(test)]
