@@ -3,7 +3,7 @@
 use std::fmt;
 use std::ops::Range;
 
-use bytes::Bytes;
+use bytes::{Buf, Bytes};
 use serde::de::DeserializeOwned;
 
 use super::Serializer;
@@ -19,16 +19,26 @@ use crate::value::{Dict, Value, ValueError};
 /// a `#[service]` method's parameters and so on. Cloning it shares the frame.
 #[derive(Clone)]
 pub struct RawPayload {
-    frame: Bytes,
+    /// The received frame, viewed from the arguments list on.
+    bytes: Bytes,
     serializer: Serializer,
-    places: Places,
+    spans: Spans,
 }
 
-/// Where the arguments list and the keyword dictionary lie in the frame, and their lengths: `u32`s, as every message a session accepts is far smaller, to keep
-/// the payload (which results, events and invocations carry and move) small.
+/// Where a payload begins in its frame (at the arguments list), and where its parts lie from
+/// there.
 #[derive(Clone, Copy)]
 pub(crate) struct Places {
-    args_start: u32,
+    start: u32,
+    spans: Spans,
+}
+
+/// Where the arguments list and the keyword dictionary lie in a payload's bytes (which begin
+/// with the arguments list), and their lengths: `u32`s, as every message a session accepts is
+/// far smaller. Kept small with the payload (results, events and invocations carry and move
+/// it): see the size test below.
+#[derive(Clone, Copy)]
+struct Spans {
     args_end: u32,
     kwargs_start: u32,
     /// `kwargs_start` when there is no keyword dictionary.
@@ -43,23 +53,26 @@ impl Places {
     /// 4 GiB, or out of order).
     #[inline(always)]
     pub(crate) fn new(args: Part, kwargs: Option<Part>) -> Option<Self> {
-        let u32_of = |n: usize| u32::try_from(n).ok();
+        let start = args.bytes.start;
+        // Relative to the start; `None` if before it.
+        let at = |n: usize| u32::try_from(n.checked_sub(start)?).ok();
         let kwargs = kwargs.unwrap_or(Part {
             bytes: args.bytes.end..args.bytes.end,
             len: 0,
         });
-        let places = Places {
-            args_start: u32_of(args.bytes.start)?,
-            args_end: u32_of(args.bytes.end)?,
-            kwargs_start: u32_of(kwargs.bytes.start)?,
-            kwargs_end: u32_of(kwargs.bytes.end)?,
-            arg_count: u32_of(args.len)?,
-            kwarg_count: u32_of(kwargs.len)?,
+        let spans = Spans {
+            args_end: at(args.bytes.end)?,
+            kwargs_start: at(kwargs.bytes.start)?,
+            kwargs_end: at(kwargs.bytes.end)?,
+            arg_count: u32::try_from(args.len).ok()?,
+            kwarg_count: u32::try_from(kwargs.len).ok()?,
         };
-        let ordered = places.args_start <= places.args_end
-            && places.args_end <= places.kwargs_start
-            && places.kwargs_start <= places.kwargs_end;
-        ordered.then_some(places)
+        let ordered =
+            spans.args_end <= spans.kwargs_start && spans.kwargs_start <= spans.kwargs_end;
+        ordered.then_some(Places {
+            start: u32::try_from(start).ok()?,
+            spans,
+        })
     }
 }
 
@@ -73,11 +86,13 @@ pub(crate) struct Part {
 
 impl RawPayload {
     /// A payload whose arguments lie at `places` of `frame` (see [`Places::new`]).
-    pub(crate) fn new(frame: Bytes, serializer: Serializer, places: Places) -> Self {
+    pub(crate) fn new(mut frame: Bytes, serializer: Serializer, places: Places) -> Self {
+        // Moves the view, not the bytes. (Never beyond the end: a wrong place reads nothing.)
+        frame.advance((places.start as usize).min(frame.len()));
         RawPayload {
-            frame,
+            bytes: frame,
             serializer,
-            places,
+            spans: places.spans,
         }
     }
 
@@ -88,27 +103,26 @@ impl RawPayload {
 
     /// The number of positional arguments.
     pub fn arg_count(&self) -> usize {
-        self.places.arg_count as usize
+        self.spans.arg_count as usize
     }
 
     /// The number of keyword arguments.
     pub fn kwarg_count(&self) -> usize {
-        self.places.kwarg_count as usize
+        self.spans.kwarg_count as usize
     }
 
     /// The encoded arguments list.
     pub(crate) fn args_bytes(&self) -> Option<&[u8]> {
-        self.frame
-            .get(self.places.args_start as usize..self.places.args_end as usize)
+        self.bytes.get(..self.spans.args_end as usize)
     }
 
     /// The encoded keyword dictionary, if there is one.
     pub(crate) fn kwargs_bytes(&self) -> Option<&[u8]> {
-        if self.places.kwargs_end == self.places.kwargs_start {
+        if self.spans.kwargs_end == self.spans.kwargs_start {
             return None;
         }
-        self.frame
-            .get(self.places.kwargs_start as usize..self.places.kwargs_end as usize)
+        self.bytes
+            .get(self.spans.kwargs_start as usize..self.spans.kwargs_end as usize)
     }
 
     /// All positional arguments as `T` (`None`: there is no arguments list).
@@ -183,5 +197,68 @@ impl fmt::Debug for RawPayload {
                 .field("unreadable", &e)
                 .finish(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::Payload;
+
+    #[test]
+    fn a_payload_takes_seven_words_and_the_message_enum_no_more() {
+        // Results, events and invocations move their payload a few times on the way to their
+        // reader; `event_queue` counts on these sizes for its copies (see its size test).
+        assert_eq!(std::mem::size_of::<RawPayload>(), 56);
+        assert_eq!(std::mem::size_of::<Payload>(), 56);
+    }
+
+    #[test]
+    fn a_payload_reads_its_parts_after_the_envelope_is_left_behind() {
+        // [36, 5, 6, {}, [1, 2], {"a": 3}] in JSON: the list at 15..21, the dict at 23..31.
+        let frame = Bytes::from_static(br#"[36, 5, 6, {}, [1, 2], {"a": 3}]"#);
+        let places = Places::new(
+            Part {
+                bytes: 15..21,
+                len: 2,
+            },
+            Some(Part {
+                bytes: 23..31,
+                len: 1,
+            }),
+        )
+        .unwrap();
+        let payload = RawPayload::new(frame, Serializer::Json, places);
+        assert_eq!(payload.args_bytes(), Some(&b"[1, 2]"[..]));
+        assert_eq!(payload.kwargs_bytes(), Some(&br#"{"a": 3}"#[..]));
+        assert_eq!(payload.arg::<u64>(1).unwrap(), Some(2));
+        assert_eq!(payload.kwarg::<u64>("a").unwrap(), Some(3));
+        assert_eq!((payload.arg_count(), payload.kwarg_count()), (2, 1));
+    }
+
+    #[test]
+    fn places_out_of_order_or_beyond_u32_are_refused() {
+        let part = |bytes: Range<usize>| Part { bytes, len: 1 };
+        assert!(Places::new(part(5..9), Some(part(4..6))).is_none());
+        assert!(Places::new(part(Range { start: 5, end: 4 }), None).is_none());
+        assert!(Places::new(part(0..(u32::MAX as usize + 1)), None).is_none());
+        assert!(
+            Places::new(part((u32::MAX as usize + 1)..(u32::MAX as usize + 2)), None).is_none()
+        );
+    }
+
+    #[test]
+    fn places_beyond_the_frame_read_nothing() {
+        let places = Places::new(
+            Part {
+                bytes: 40..50,
+                len: 1,
+            },
+            None,
+        )
+        .unwrap();
+        let payload = RawPayload::new(Bytes::from_static(b"[1]"), Serializer::Json, places);
+        assert_eq!(payload.args_bytes(), None);
+        assert_eq!(payload.arg::<u64>(0).unwrap(), None);
     }
 }
