@@ -147,9 +147,10 @@ fn read_envelope(fields: &mut impl Fields) -> Option<Envelope> {
     };
     let details = fields.dict()?;
     // Transparent payloads (their markers in the details) go the general way.
-    if check_known_keys(&details).is_err()
-        || details.contains_key("enc_algo")
-        || details.contains_key("ppt_scheme")
+    if !details.is_empty()
+        && (check_known_keys(&details).is_err()
+            || details.contains_key("enc_algo")
+            || details.contains_key("ppt_scheme"))
     {
         return None;
     }

@@ -120,9 +120,11 @@ fn check(expect: Expect, value: &Value) -> Result<(), String> {
 
 /// Checks the well-known keys of an Options/Details dict. On failure returns the key and the problem.
 pub(crate) fn check_known_keys(dict: &Dict) -> Result<(), (String, String)> {
-    for (key, expect) in KNOWN_KEYS {
-        if let Some(value) = dict.get(*key) {
-            check(*expect, value).map_err(|problem| ((*key).to_owned(), problem))?;
+    // The dictionary's entries (none or a few, usually) looked up among the known keys, not each
+    // known key in the dictionary: this runs for every message received.
+    for (key, value) in dict {
+        if let Some((_, expect)) = KNOWN_KEYS.iter().find(|(known, _)| *known == key) {
+            check(*expect, value).map_err(|problem| (key.clone(), problem))?;
         }
     }
     Ok(())
