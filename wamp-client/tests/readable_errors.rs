@@ -15,7 +15,9 @@ use wamp_testkit::messages::goodbye;
 use wamp_testkit::scripted_router::event;
 use wamp_testkit::scripted_router::{RouterPeer, ScriptedRouter, args, expect_message, invocation};
 #[cfg(any(feature = "msgpack", feature = "cbor"))]
-use wampkit::value::{ArgumentRef, PayloadOf};
+use wampkit::value::ArgumentRef;
+#[cfg(feature = "msgpack")]
+use wampkit::value::PayloadOf;
 use wampkit::wire::{Message, code};
 use wampkit::{Arguments, Error, Invocation, Serializer, Session, Value};
 

@@ -52,7 +52,7 @@ impl Session {
         Publish {
             session: self,
             topic: topic.into(),
-            arguments: PendingArguments::positional(&args),
+            arguments: PendingArguments::positional(&args, self.arguments_serializer()),
             options: Dict::new(),
         }
     }
@@ -173,15 +173,14 @@ impl<'a> Publish<'a> {
     fn start(self, ack: Option<oneshot::Sender<Result<Id>>>) -> Result<Option<QueuedRequest>> {
         self.session.uri_check().check(&self.topic, UriUse::Own)?;
         self.session.check_payload_route(&self.topic, "broker")?;
-        let (args, kwargs) = self.arguments.finish()?;
+        let payload = self.arguments.finish()?;
         let extra = RequestExtra {
             options: self.options,
-            kwargs,
             ..RequestExtra::default()
         };
         self.session.send_request(Command::Publish {
             topic: self.topic,
-            args,
+            payload,
             extra: extra.boxed_if_set(),
             ack,
         })

@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use crate::error::Error;
 use crate::value::{Dict, Value, ValueError, to_value, with_article};
+use crate::wire::{EncodedArgs, Payload, Serializer};
 
 /// Positional and keyword arguments, ready to send.
 ///
@@ -263,15 +264,31 @@ pub(crate) fn payload_error(e: ValueError) -> Error {
 /// so that builder methods can chain.
 #[derive(Debug)]
 pub(crate) struct PendingArguments {
-    args: Result<Vec<Value>, ValueError>,
+    args: Result<Positional, ValueError>,
     kwargs: Result<Dict, ValueError>,
 }
 
+/// Positional arguments, encoded already or as values.
+#[derive(Debug)]
+enum Positional {
+    /// In the session's serializer (see [`EncodedArgs`]): no values built.
+    Encoded(EncodedArgs),
+    Values(Vec<Value>),
+}
+
 impl PendingArguments {
-    /// Positional arguments from a sequence; no keyword arguments yet.
-    pub(crate) fn positional(args: &impl Serialize) -> Self {
+    /// Positional arguments from a sequence, encoded in `serializer` if there is one (the
+    /// session's; see `Session::arguments_serializer`); no keyword arguments yet.
+    pub(crate) fn positional(args: &impl Serialize, serializer: Option<Serializer>) -> Self {
+        let encoded = serializer.map(|serializer| EncodedArgs::encode(serializer, args));
+        let args = match encoded {
+            Some(Ok(Some(encoded))) => Ok(Positional::Encoded(encoded)),
+            Some(Err(e)) => Err(e),
+            // Not a sequence (the values path explains), or no serializer to encode in.
+            Some(Ok(None)) | None => positional_values(args).map(Positional::Values),
+        };
         PendingArguments {
-            args: positional_values(args),
+            args,
             kwargs: Ok(Dict::new()),
         }
     }
@@ -295,15 +312,80 @@ impl PendingArguments {
 
     /// Replaces both with prepared arguments.
     pub(crate) fn set(&mut self, arguments: Arguments) {
-        self.args = Ok(arguments.args);
+        self.args = Ok(Positional::Values(arguments.args));
         self.kwargs = Ok(arguments.kwargs);
     }
 
-    /// The arguments, or the first conversion error.
-    pub(crate) fn finish(self) -> Result<(Vec<Value>, Dict), Error> {
-        Ok((
-            self.args.map_err(payload_error)?,
-            self.kwargs.map_err(payload_error)?,
-        ))
+    /// The payload, or the first conversion error.
+    pub(crate) fn finish(self) -> Result<Payload, Error> {
+        let kwargs = self.kwargs.map_err(payload_error)?;
+        match self.args.map_err(payload_error)? {
+            Positional::Encoded(args) => args.into_payload(&kwargs).map_err(payload_error),
+            Positional::Values(args) => Ok(Payload::new(args, kwargs)),
+        }
+    }
+}
+
+#[cfg(all(test, feature = "msgpack"))]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    const MSGPACK: Option<Serializer> = Some(Serializer::MsgPack);
+
+    #[test]
+    fn a_request_with_a_serializer_sends_its_arguments_encoded_in_it() {
+        let args = PendingArguments::positional(&(1, "two"), MSGPACK);
+        let Payload::Raw(raw) = args.finish().unwrap() else {
+            panic!("not encoded");
+        };
+        assert_eq!(
+            (raw.serializer(), raw.arg_count(), raw.kwarg_count()),
+            (Serializer::MsgPack, 2, 0)
+        );
+
+        // Keyword arguments go after them.
+        let mut args = PendingArguments::positional(&(), MSGPACK);
+        args.add_kwarg("k".into(), &-1);
+        let Payload::Raw(raw) = args.finish().unwrap() else {
+            panic!("not encoded");
+        };
+        assert_eq!((raw.arg_count(), raw.kwarg_count()), (0, 1));
+        assert_eq!(raw.to_values().unwrap().1.get("k"), Some(&Value::Int(-1)));
+    }
+
+    #[test]
+    fn values_go_as_values() {
+        // No serializer (the session has a payload codec), or prepared arguments.
+        let args = PendingArguments::positional(&(1,), None);
+        assert!(matches!(args.finish().unwrap(), Payload::Args { .. }));
+        let mut args = PendingArguments::positional(&(1,), MSGPACK);
+        args.set(Arguments::positional((2,)).unwrap());
+        assert!(matches!(args.finish().unwrap(), Payload::Args { .. }));
+        assert_eq!(
+            PendingArguments::positional(&(), MSGPACK).finish().unwrap(),
+            Payload::Empty
+        );
+    }
+
+    #[test]
+    fn what_is_not_a_sequence_fails_as_it_did() {
+        let error = PendingArguments::positional(&"text", MSGPACK)
+            .finish()
+            .unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("positional arguments must be a sequence"),
+            "{error}"
+        );
+        let error = PendingArguments::positional(&(u128::MAX,), MSGPACK)
+            .finish()
+            .unwrap_err();
+        assert!(
+            error.to_string().contains("does not fit in 64 bits"),
+            "{error}"
+        );
     }
 }

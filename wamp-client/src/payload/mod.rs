@@ -7,7 +7,7 @@ mod event;
 mod invocation;
 pub(crate) mod read;
 #[cfg(test)]
-mod read_tests;
+pub(crate) mod read_tests;
 mod topic;
 
 pub use arguments::{Arguments, PositionalArgs};

@@ -240,7 +240,7 @@ fn results_read_by_shape() {
 
 /// Any value tree: what the serializers can carry (no floats that are not numbers: JSON has
 /// none, and `NaN != NaN`; no strings starting with NUL: in JSON those are bytes).
-fn any_value() -> impl Strategy<Value = Value> {
+pub(crate) fn any_value() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),

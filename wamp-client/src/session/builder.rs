@@ -355,6 +355,9 @@ impl SessionBuilder {
                 details: Arc::new(joined.details),
                 serializer: joined.serializer,
             }),
+            serializer: std::sync::atomic::AtomicU8::new(super::serializer_index(
+                joined.serializer,
+            )),
             closed,
             state,
             uri_check: self.uri_check,

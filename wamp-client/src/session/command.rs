@@ -22,7 +22,7 @@ use crate::error::{CloseReason, Result};
 use crate::options::CancelMode;
 use crate::payload::{CallResult, Handler};
 use crate::value::{Dict, Value};
-use crate::wire::Id;
+use crate::wire::{Id, Payload};
 
 /// A request from a handle to the session task. Each carries the channel its answer goes back on.
 pub(crate) enum Command {
@@ -42,8 +42,8 @@ pub(crate) enum Command {
     },
     Publish {
         topic: String,
-        args: Vec<Value>,
-        /// Options and keyword arguments; `None` for a plain publication.
+        payload: Payload,
+        /// Options; `None` for a plain publication.
         extra: Option<Box<RequestExtra>>,
         /// Present when the publication is acknowledged: PUBLISHED (or ERROR) answers it.
         ack: Option<oneshot::Sender<Result<Id>>>,
@@ -416,8 +416,8 @@ pub(crate) struct CallRequest {
     /// Identifies the call to later `Cancel` and `CallChunk` commands.
     pub(crate) key: u64,
     pub(crate) procedure: String,
-    pub(crate) args: Vec<Value>,
-    /// Options, keyword arguments and flags; `None` for a plain call.
+    pub(crate) payload: Payload,
+    /// Options and flags; `None` for a plain call.
     pub(crate) extra: Option<Box<RequestExtra>>,
     pub(crate) reply: CallReply,
 }
@@ -434,7 +434,6 @@ impl CallRequest {
 #[derive(Default)]
 pub(crate) struct RequestExtra {
     pub(crate) options: Dict,
-    pub(crate) kwargs: Dict,
     /// A call only: resend it after a reconnect if the connection drops while it is pending.
     pub(crate) idempotent: bool,
     /// A call only: if the session is reconnecting, wait for it instead of failing at once.
@@ -444,8 +443,7 @@ pub(crate) struct RequestExtra {
 impl RequestExtra {
     /// `None` when nothing is set, the common case.
     pub(crate) fn boxed_if_set(self) -> Option<Box<Self>> {
-        let set =
-            !self.options.is_empty() || !self.kwargs.is_empty() || self.idempotent || self.wait;
+        let set = !self.options.is_empty() || self.idempotent || self.wait;
         set.then(|| Box::new(self))
     }
 
@@ -581,9 +579,11 @@ mod gate_tests {
 mod size_tests {
     use super::Command;
 
-    /// BENCHMARKS.md counts an 80 B slot per queued CALL or PUBLISH.
+    /// A queued CALL or PUBLISH carries its payload inline (arguments encoded in the caller's
+    /// task: 56 bytes, a reference to them); the channel's slots are this size.
     #[test]
-    fn command_slots_are_80_bytes() {
-        assert_eq!(std::mem::size_of::<Command>(), 80);
+    fn command_slots_are_112_bytes() {
+        assert_eq!(std::mem::size_of::<Command>(), 112);
+        assert_eq!(std::mem::size_of::<crate::wire::Payload>(), 56);
     }
 }

@@ -38,7 +38,7 @@ mod transport_builder;
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot, watch};
@@ -66,6 +66,9 @@ pub(crate) struct Shared {
     gate: Arc<Gate>,
     /// What the current join established; replaced when a reconnecting session rejoins.
     current: std::sync::RwLock<Current>,
+    /// The current serializer's place in [`Serializer::ALL`], read without the lock by each
+    /// request that encodes its arguments in the caller's task.
+    serializer: AtomicU8,
     closed: watch::Receiver<Option<CloseReason>>,
     state: watch::Receiver<SessionState>,
     uri_check: UriCheck,
@@ -103,10 +106,21 @@ impl Shared {
     }
 
     pub(crate) fn set_current(&self, current: Current) {
+        self.serializer
+            .store(serializer_index(current.serializer), Ordering::Relaxed);
         match self.current.write() {
             Ok(mut slot) => *slot = current,
             Err(poisoned) => *poisoned.into_inner() = current,
         }
+    }
+}
+
+/// `serializer`'s place in [`Serializer::ALL`].
+pub(crate) fn serializer_index(serializer: Serializer) -> u8 {
+    match serializer {
+        Serializer::Json => 0,
+        Serializer::MsgPack => 1,
+        Serializer::Cbor => 2,
     }
 }
 
@@ -350,6 +364,17 @@ impl Session {
             router_role,
             details,
         )?)
+    }
+
+    /// The serializer a request encodes its arguments in, in the caller's task: the current
+    /// one (should a reconnect change it, the session task converts them). `None` when the
+    /// session has a payload codec, which takes the arguments as values.
+    pub(crate) fn arguments_serializer(&self) -> Option<Serializer> {
+        if self.shared.payload_codec.is_some() {
+            return None;
+        }
+        let index = self.shared.serializer.load(Ordering::Relaxed);
+        Serializer::ALL.get(usize::from(index)).copied()
     }
 
     pub(crate) fn uri_check(&self) -> UriCheck {

@@ -26,6 +26,7 @@ pub use de::from_value;
 pub(crate) use de::{Kind, Shape, ValueSeed};
 pub(crate) use error::with_article;
 pub use error::{ArgumentRef, PayloadOf, ValueError};
+pub(crate) use ser::map_key;
 pub use ser::to_value;
 
 /// A dictionary: string keys, [`Value`] values. Used for WAMP `Details`/`Options` and keyword arguments.

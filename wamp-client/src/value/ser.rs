@@ -61,6 +61,12 @@ pub fn to_value<T: Serialize + ?Sized>(value: &T) -> Result<Value, ValueError> {
     value.serialize(ValueSerializer)
 }
 
+/// A map key as [`to_value`] makes it: strings as they are, integers, booleans and chars as
+/// text; anything else is an error.
+pub(crate) fn map_key<T: Serialize + ?Sized>(key: &T) -> Result<String, ValueError> {
+    key.serialize(map_key::MapKeySerializer)
+}
+
 fn signed(n: i64) -> Value {
     match u64::try_from(n) {
         Ok(u) => Value::UInt(u),

@@ -10,6 +10,52 @@ use crate::value::{Dict, JsonCompatible, Value};
 pub(crate) struct WireMessage<'a> {
     pub(crate) message: &'a Message,
     pub(crate) json: bool,
+    /// Whether the payload's elements are left out, counted in the array's length but appended
+    /// by the caller: arguments already encoded in this serializer (see [`spliced`]).
+    pub(crate) splice: bool,
+}
+
+/// The payload of `message` if it is already encoded in `serializer`: its bytes go into the
+/// frame as they are, after the rest of the message.
+pub(crate) fn spliced(
+    message: &Message,
+    serializer: super::Serializer,
+) -> Option<&super::RawPayload> {
+    match layout(message).1 {
+        Some(Payload::Raw(raw)) if raw.serializer() == serializer => Some(raw),
+        _ => None,
+    }
+}
+
+/// The number of elements before the payload, and the payload, if the message has one.
+fn layout(m: &Message) -> (usize, Option<&Payload>) {
+    match m {
+        Message::Hello { .. }
+        | Message::Welcome { .. }
+        | Message::Challenge { .. }
+        | Message::Authenticate { .. }
+        | Message::Goodbye { .. }
+        | Message::Published { .. }
+        | Message::Subscribed { .. }
+        | Message::Unsubscribe { .. }
+        | Message::Cancel { .. }
+        | Message::Registered { .. }
+        | Message::Unregister { .. }
+        | Message::Interrupt { .. } => (3, None),
+        Message::Subscribe { .. } | Message::Register { .. } => (4, None),
+        Message::Unsubscribed { details, .. } | Message::Unregistered { details, .. } => {
+            (if details.is_some() { 3 } else { 2 }, None)
+        }
+        Message::EventReceived { .. } => (2, None),
+        Message::Abort { payload, .. }
+        | Message::Result { payload, .. }
+        | Message::Yield { payload, .. } => (3, Some(payload)),
+        Message::Publish { payload, .. }
+        | Message::Event { payload, .. }
+        | Message::Call { payload, .. }
+        | Message::Invocation { payload, .. } => (4, Some(payload)),
+        Message::Error { payload, .. } => (5, Some(payload)),
+    }
 }
 
 /// A value serialized for the target format.
@@ -101,33 +147,7 @@ impl Serialize for WireMessage<'_> {
         let json = self.json;
         let dict = |d| DictField { dict: d, json };
         let m = self.message;
-        let (fixed, payload): (usize, Option<&Payload>) = match m {
-            Message::Hello { .. }
-            | Message::Welcome { .. }
-            | Message::Challenge { .. }
-            | Message::Authenticate { .. }
-            | Message::Goodbye { .. }
-            | Message::Published { .. }
-            | Message::Subscribed { .. }
-            | Message::Unsubscribe { .. }
-            | Message::Cancel { .. }
-            | Message::Registered { .. }
-            | Message::Unregister { .. }
-            | Message::Interrupt { .. } => (3, None),
-            Message::Subscribe { .. } | Message::Register { .. } => (4, None),
-            Message::Unsubscribed { details, .. } | Message::Unregistered { details, .. } => {
-                (if details.is_some() { 3 } else { 2 }, None)
-            }
-            Message::EventReceived { .. } => (2, None),
-            Message::Abort { payload, .. }
-            | Message::Result { payload, .. }
-            | Message::Yield { payload, .. } => (3, Some(payload)),
-            Message::Publish { payload, .. }
-            | Message::Event { payload, .. }
-            | Message::Call { payload, .. }
-            | Message::Invocation { payload, .. } => (4, Some(payload)),
-            Message::Error { payload, .. } => (5, Some(payload)),
-        };
+        let (fixed, payload) = layout(m);
         let len = fixed + payload.map_or(0, payload_len);
         let mut seq = s.serialize_seq(Some(len))?;
         seq.serialize_element(&m.code())?;
@@ -264,7 +284,7 @@ impl Serialize for WireMessage<'_> {
                 seq.serialize_element(publication)?;
             }
         }
-        if let Some(payload) = payload {
+        if let Some(payload) = payload.filter(|_| !self.splice) {
             match payload {
                 Payload::Empty => {}
                 Payload::Transparent(bytes) => {

@@ -33,6 +33,7 @@ mod json_text;
 mod message;
 #[cfg(feature = "msgpack")]
 mod msgpack_shape;
+mod outgoing;
 mod raw_payload;
 mod serializer;
 #[cfg(all(test, any(feature = "msgpack", feature = "cbor")))]
@@ -42,5 +43,6 @@ mod validate;
 pub use decode::{InvalidMessage, message_from_value};
 pub(crate) use describe::describe;
 pub use message::{Id, MAX_ID, Message, Payload, code, message_name};
+pub(crate) use outgoing::EncodedArgs;
 pub use raw_payload::RawPayload;
 pub use serializer::{EncodeError, Serializer, UnknownSerializer};

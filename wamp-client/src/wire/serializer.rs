@@ -107,7 +107,7 @@ impl Serializer {
 
     /// Encodes a message, appending to `out`.
     pub fn encode_into(self, message: &Message, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-        self.encode_to_writer(message, out)
+        self.encode_to(message, out)
     }
 
     /// Encodes a message into the free end of `buffer` and splits it off as one frame's bytes:
@@ -118,14 +118,13 @@ impl Serializer {
         message: &Message,
         buffer: &mut bytes::BytesMut,
     ) -> Result<bytes::Bytes, EncodeError> {
-        use bytes::BufMut as _;
         /// Room kept ahead; reserving it reclaims the buffer once the frames cut from it are gone.
         const CHUNK: usize = 64 * 1024;
         buffer.clear();
         if buffer.capacity() < 1024 {
             buffer.reserve(CHUNK);
         }
-        match self.encode_to_writer(message, buffer.writer()) {
+        match self.encode_to(message, &mut FrameBuffer(buffer)) {
             Ok(()) => Ok(buffer.split().freeze()),
             Err(e) => {
                 buffer.clear();
@@ -134,37 +133,71 @@ impl Serializer {
         }
     }
 
-    fn encode_to_writer(
-        self,
-        message: &Message,
-        mut out: impl std::io::Write,
-    ) -> Result<(), EncodeError> {
+    /// Encodes `message` at the end of `out`; arguments already encoded in this serializer
+    /// are appended as they are.
+    fn encode_to(self, message: &Message, out: &mut impl Output) -> Result<(), EncodeError> {
+        let spliced = super::encode::spliced(message, self);
         let wire = WireMessage {
             message,
             json: self == Serializer::Json,
+            splice: spliced.is_some(),
         };
-        let result = match self {
-            #[cfg(feature = "json")]
-            Serializer::Json => serde_json::to_writer(&mut out, &wire).map_err(|e| e.to_string()),
-            #[cfg(feature = "msgpack")]
-            Serializer::MsgPack => {
-                use serde::Serialize as _;
-                wire.serialize(&mut rmp_serde::Serializer::new(&mut out))
-                    .map_err(|e| e.to_string())
-            }
-            #[cfg(feature = "cbor")]
-            Serializer::Cbor => ciborium::into_writer(&wire, &mut out).map_err(|e| e.to_string()),
-            #[allow(unreachable_patterns)]
-            _ => {
-                let _ = (&mut out, &wire);
-                Err(self.disabled().to_string())
-            }
-        };
-        result.map_err(|reason| EncodeError {
+        let fail = |reason: String| EncodeError {
             message: message.name(),
             serializer: self.name(),
             reason,
-        })
+        };
+        self.serialize_into(&wire, &mut *out).map_err(fail)?;
+        let Some(raw) = spliced else {
+            return Ok(());
+        };
+        // As many elements as `WireMessage` counted: the list, and the dictionary if it has
+        // entries.
+        let args = raw
+            .args_bytes()
+            .ok_or_else(|| fail("the arguments lie beyond their buffer".into()))?;
+        let kwargs = raw.kwargs_bytes().filter(|_| raw.kwarg_count() > 0);
+        let args = Some(args);
+        if self == Serializer::Json {
+            // The elements go before the closing bracket, each after a comma.
+            if !out.pop_byte(b']') {
+                return Err(fail("the message did not end in `]`".into()));
+            }
+            for part in [args, kwargs].into_iter().flatten() {
+                out.append(b",");
+                out.append(part);
+            }
+            out.append(b"]");
+        } else {
+            // A definite-length array's header counted them; they follow the other elements.
+            for part in [args, kwargs].into_iter().flatten() {
+                out.append(part);
+            }
+        }
+        Ok(())
+    }
+
+    /// Serializes `value` whole into `out`.
+    fn serialize_into(
+        self,
+        value: &impl serde::Serialize,
+        mut out: impl std::io::Write,
+    ) -> Result<(), String> {
+        match self {
+            #[cfg(feature = "json")]
+            Serializer::Json => serde_json::to_writer(&mut out, value).map_err(|e| e.to_string()),
+            #[cfg(feature = "msgpack")]
+            Serializer::MsgPack => value
+                .serialize(&mut rmp_serde::Serializer::new(&mut out))
+                .map_err(|e| e.to_string()),
+            #[cfg(feature = "cbor")]
+            Serializer::Cbor => ciborium::into_writer(value, &mut out).map_err(|e| e.to_string()),
+            #[allow(unreachable_patterns)]
+            _ => {
+                let _ = (&mut out, value);
+                Err(self.disabled().to_string())
+            }
+        }
     }
 
     /// Decodes one message. Malformed bytes, trailing data, wrong arity or field types all give an
@@ -264,6 +297,58 @@ impl Serializer {
                 let _ = (bytes, json_seed);
                 Err(self.disabled().to_string())
             }
+        }
+    }
+}
+
+/// Where a message is encoded: a `Vec` or the free end of a frame buffer.
+trait Output: std::io::Write {
+    fn append(&mut self, bytes: &[u8]);
+    /// Removes the last byte if it is `byte`.
+    fn pop_byte(&mut self, byte: u8) -> bool;
+}
+
+impl Output for Vec<u8> {
+    fn append(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+
+    fn pop_byte(&mut self, byte: u8) -> bool {
+        let last = self.last() == Some(&byte);
+        if last {
+            self.pop();
+        }
+        last
+    }
+}
+
+/// A frame buffer written through `io::Write`.
+struct FrameBuffer<'a>(&'a mut bytes::BytesMut);
+
+impl std::io::Write for FrameBuffer<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Output for FrameBuffer<'_> {
+    fn append(&mut self, bytes: &[u8]) {
+        self.0.extend_from_slice(bytes);
+    }
+
+    fn pop_byte(&mut self, byte: u8) -> bool {
+        let len = self.0.len();
+        let last = len.checked_sub(1).and_then(|at| self.0.get(at));
+        if last == Some(&byte) {
+            self.0.truncate(len - 1);
+            true
+        } else {
+            false
         }
     }
 }

@@ -92,7 +92,7 @@ impl Session {
         Call {
             session: self,
             procedure: procedure.into(),
-            arguments: PendingArguments::positional(&args),
+            arguments: PendingArguments::positional(&args, self.arguments_serializer()),
             options: Dict::new(),
             timeout: None,
             cancel_mode: None,
@@ -332,17 +332,16 @@ impl<'a> Call<'a> {
             .check(&self.procedure, UriUse::Reference)?;
         self.session
             .check_payload_route(&self.procedure, "dealer")?;
-        let (args, kwargs) = self.arguments.finish()?;
+        let payload = self.arguments.finish()?;
         let extra = RequestExtra {
             options: self.options,
-            kwargs,
             idempotent: self.idempotent,
             wait: self.wait,
         };
         let command = Command::Call(CallRequest {
             key,
             procedure: self.procedure,
-            args,
+            payload,
             extra: extra.boxed_if_set(),
             reply,
         });

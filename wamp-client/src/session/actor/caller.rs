@@ -86,8 +86,8 @@ pub(super) struct RetainedCall {
 /// The CALL of an idempotent call, kept to send it again after a reconnect.
 pub(super) struct Resend {
     pub(super) options: Dict,
-    pub(super) args: Vec<Value>,
-    pub(super) kwargs: Dict,
+    /// Cheap to clone when encoded: a reference to the bytes.
+    pub(super) payload: Payload,
 }
 
 impl PendingCall {
@@ -151,13 +151,12 @@ impl SessionTask {
         let CallRequest {
             key,
             procedure,
-            args,
+            payload,
             extra,
             reply,
         } = request;
         let RequestExtra {
             options,
-            kwargs,
             idempotent,
             wait: _,
         } = RequestExtra::unpack(extra);
@@ -168,13 +167,12 @@ impl SessionTask {
                 procedure: procedure.clone(),
                 resend: idempotent.then(|| Resend {
                     options: options.clone(),
-                    args: args.clone(),
-                    kwargs: kwargs.clone(),
+                    payload: payload.clone(),
                 }),
             })
         });
         let mut options = options;
-        let payload = match self.seal_call(&procedure, &mut options, args, kwargs) {
+        let payload = match self.seal_call(&procedure, &mut options, payload) {
             Ok(payload) => payload,
             Err(error) => {
                 reply.send(Err(error));
@@ -207,8 +205,7 @@ impl SessionTask {
             return Ok(());
         };
         let (mut options, procedure) = (resend.options.clone(), retained.procedure.clone());
-        let (args, kwargs) = (resend.args.clone(), resend.kwargs.clone());
-        let payload = match self.seal_call(&procedure, &mut options, args, kwargs) {
+        let payload = match self.seal_call(&procedure, &mut options, resend.payload.clone()) {
             Ok(payload) => payload,
             Err(error) => {
                 call.fail(error);
@@ -297,7 +294,7 @@ impl SessionTask {
         if !last {
             options.insert("progress".into(), Value::Bool(true));
         }
-        let payload = match self.seal_call(&procedure, &mut options, args, kwargs) {
+        let payload = match self.seal_call(&procedure, &mut options, Payload::new(args, kwargs)) {
             Ok(payload) => payload,
             Err(error) => {
                 if let Some(call) = self.caller.pending.remove(&request) {
@@ -317,15 +314,9 @@ impl SessionTask {
     }
 
     /// A CALL's payload, encoded if the payload codec has a key for the procedure.
-    fn seal_call(
-        &self,
-        procedure: &str,
-        options: &mut Dict,
-        args: Vec<Value>,
-        kwargs: Dict,
-    ) -> Result<Payload> {
+    fn seal_call(&self, procedure: &str, options: &mut Dict, payload: Payload) -> Result<Payload> {
         let role = PayloadRole::Originator;
-        Ok(self.seal(role, "dealer", procedure, options, args, kwargs)?)
+        Ok(self.seal(role, "dealer", procedure, options, payload)?)
     }
 
     /// Decodes an encoded RESULT (keyed by the procedure) or ERROR (keyed by the error URI, as
@@ -479,8 +470,7 @@ mod tests {
                 procedure: "com.example.p".into(),
                 resend: Some(Resend {
                     options: Dict::new(),
-                    args: Vec::new(),
-                    kwargs: Dict::new(),
+                    payload: Payload::Empty,
                 }),
             })
         });

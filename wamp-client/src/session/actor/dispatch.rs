@@ -51,10 +51,10 @@ impl SessionTask {
             Command::Call(request) => self.prepare_call(request),
             Command::Publish {
                 topic,
-                args,
+                payload,
                 extra,
                 ack,
-            } => self.prepare_publish(topic, args, extra, ack),
+            } => self.prepare_publish(topic, payload, extra, ack),
             other => return Ok(CommandNow::Later(other)),
         };
         let Some(message) = message else {
@@ -137,10 +137,10 @@ impl SessionTask {
             } => self.call_chunk(key, args, kwargs, last).await,
             Command::Publish {
                 topic,
-                args,
+                payload,
                 extra,
                 ack,
-            } => self.publish(topic, args, extra, ack).await,
+            } => self.publish(topic, payload, extra, ack).await,
             Command::Subscribe(request) => self.subscribe(request).await,
             Command::Unsubscribe { queue, reply } => self.unsubscribe(&queue, reply).await,
             Command::Register(request) => self.register(request).await,

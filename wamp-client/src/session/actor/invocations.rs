@@ -397,7 +397,13 @@ impl SessionTask {
             }),
             (None, Err(error)) => Ok(error_message(code::INVOCATION, request, error)),
             (Some(procedure), Ok((args, kwargs))) => self
-                .seal(role, "dealer", procedure, &mut options, args, kwargs)
+                .seal(
+                    role,
+                    "dealer",
+                    procedure,
+                    &mut options,
+                    Payload::new(args, kwargs),
+                )
                 .map(|payload| Message::Yield {
                     request,
                     options,
@@ -409,14 +415,20 @@ impl SessionTask {
                     std::mem::take(&mut error.kwargs),
                 );
                 let uri = error.uri.as_str().to_owned();
-                self.seal(role, "dealer", &uri, &mut error.details, args, kwargs)
-                    .map(|payload| Message::Error {
-                        request_type: code::INVOCATION,
-                        request,
-                        details: error.details,
-                        error: uri,
-                        payload,
-                    })
+                self.seal(
+                    role,
+                    "dealer",
+                    &uri,
+                    &mut error.details,
+                    Payload::new(args, kwargs),
+                )
+                .map(|payload| Message::Error {
+                    request_type: code::INVOCATION,
+                    request,
+                    details: error.details,
+                    error: uri,
+                    payload,
+                })
             }
         };
         sealed_result.unwrap_or_else(|error| {

@@ -18,12 +18,12 @@ impl SessionTask {
         router_role: &'static str,
         uri: &str,
         options: &mut Dict,
-        args: Vec<Value>,
-        kwargs: Dict,
+        payload: Payload,
     ) -> Result<Payload, PayloadCodecError> {
         let Some(codec) = &self.codec else {
-            return Ok(Payload::new(args, kwargs));
+            return Ok(payload);
         };
+        let (args, kwargs) = payload.into_parts();
         // A responder answers what the router forwarded encoded: only an originator's request
         // needs the router's announcement.
         if role == PayloadRole::Originator {

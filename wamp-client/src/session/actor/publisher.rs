@@ -10,7 +10,7 @@ use crate::e2ee::PayloadRole;
 use crate::error::{CloseReason, Error, Result, WampError};
 use crate::session::command::RequestExtra;
 use crate::value::Value;
-use crate::wire::{Id, Message, code};
+use crate::wire::{Id, Message, Payload, code};
 
 /// Where an acknowledged publication's id (or its error) goes.
 pub(super) type Ack = oneshot::Sender<Result<Id>>;
@@ -45,11 +45,11 @@ impl SessionTask {
     pub(super) async fn publish(
         &mut self,
         topic: String,
-        args: Vec<Value>,
+        payload: Payload,
         extra: Option<Box<RequestExtra>>,
         ack: Option<Ack>,
     ) -> Step {
-        match self.prepare_publish(topic, args, extra, ack) {
+        match self.prepare_publish(topic, payload, extra, ack) {
             Some(message) => self.send(message).await,
             None => Ok(()),
         }
@@ -60,20 +60,16 @@ impl SessionTask {
     pub(super) fn prepare_publish(
         &mut self,
         topic: String,
-        args: Vec<Value>,
+        payload: Payload,
         extra: Option<Box<RequestExtra>>,
         ack: Option<Ack>,
     ) -> Option<Message> {
-        let RequestExtra {
-            mut options,
-            kwargs,
-            ..
-        } = RequestExtra::unpack(extra);
+        let RequestExtra { mut options, .. } = RequestExtra::unpack(extra);
         if ack.is_some() {
             options.insert("acknowledge".into(), Value::Bool(true));
         }
         let role = PayloadRole::Originator;
-        let payload = match self.seal(role, "broker", &topic, &mut options, args, kwargs) {
+        let payload = match self.seal(role, "broker", &topic, &mut options, payload) {
             Ok(payload) => payload,
             Err(error) => {
                 match ack {
