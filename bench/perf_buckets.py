@@ -23,8 +23,9 @@ CATEGORIES = [
     ("decoding: payload into the reader's type",
      lambda f: "wire::element" in f or "payload::read" in f or "json_text" in f),
     ("encoding a message into a frame", lambda f: "encode_frame" in f or "WireMessage" in f),
-    ("arguments into values (caller)",
-     lambda f: "positional_values" in f or "to_value" in f or "value::ser" in f),
+    ("arguments encoded or into values (caller)",
+     lambda f: "wire::outgoing" in f or "positional_values" in f or "to_value" in f
+     or "value::ser" in f),
     ("URI check", lambda f: "UriCheck" in f),
     ("allocator", lambda f: any(x in f for x in ("malloc", "_int_free", "cfree", "realloc"))),
     (FRAMING, lambda f: "tungstenite" in f or "rawsocket" in f),
