@@ -522,44 +522,29 @@ impl<C: ser::SerializeSeq> Seq<'_, C> {
     }
 }
 
-impl<C: ser::SerializeSeq> ser::SerializeSeq for Seq<'_, C> {
-    type Ok = C::Ok;
-    type Error = C::Error;
+/// The three sequence traits, alike but for the name of the method that adds an element.
+macro_rules! seq_impls {
+    ($($trait:ident::$method:ident),*) => {$(
+        impl<C: ser::SerializeSeq> ser::$trait for Seq<'_, C> {
+            type Ok = C::Ok;
+            type Error = C::Error;
 
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), C::Error> {
-        self.element(value)
-    }
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), C::Error> {
+                self.element(value)
+            }
 
-    fn end(self) -> Result<C::Ok, C::Error> {
-        self.inner.end()
-    }
+            fn end(self) -> Result<C::Ok, C::Error> {
+                self.inner.end()
+            }
+        }
+    )*};
 }
 
-impl<C: ser::SerializeSeq> ser::SerializeTuple for Seq<'_, C> {
-    type Ok = C::Ok;
-    type Error = C::Error;
-
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), C::Error> {
-        self.element(value)
-    }
-
-    fn end(self) -> Result<C::Ok, C::Error> {
-        self.inner.end()
-    }
-}
-
-impl<C: ser::SerializeSeq> ser::SerializeTupleStruct for Seq<'_, C> {
-    type Ok = C::Ok;
-    type Error = C::Error;
-
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), C::Error> {
-        self.element(value)
-    }
-
-    fn end(self) -> Result<C::Ok, C::Error> {
-        self.inner.end()
-    }
-}
+seq_impls!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field
+);
 
 /// The entries of a map or struct; keys as `to_value` makes them (strings).
 struct Map<'a, C> {
