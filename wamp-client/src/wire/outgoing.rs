@@ -122,28 +122,13 @@ impl EncodedArgs {
         // Exactly their size again (see `SCRATCH`).
         self.bytes.shrink_to_fit();
         let (serializer, frame) = (self.serializer, Bytes::from(self.bytes));
-        match Places::new(args, kwargs_part) {
-            Some(places) => Ok(super::Payload::Raw(RawPayload::new(
-                frame, serializer, places,
-            ))),
-            // Beyond the compact form's 4 GiB: as values.
-            None => {
-                let (args, _) = RawPayload::new(
-                    frame,
-                    serializer,
-                    Places::new(
-                        Part {
-                            bytes: 0..args_end,
-                            len: 0,
-                        },
-                        None,
-                    )
-                    .ok_or_else(|| ValueError::new("arguments too large"))?,
-                )
-                .to_values()?;
-                Ok(super::Payload::new(args, kwargs.clone()))
-            }
-        }
+        // Places are 32-bit: far beyond what a router takes (RawSocket allows 16 MiB at most).
+        let places = Places::new(args, kwargs_part).ok_or_else(|| {
+            ValueError::new("arguments of 4 GiB or more cannot be sent in one message")
+        })?;
+        Ok(super::Payload::Raw(RawPayload::new(
+            frame, serializer, places,
+        )))
     }
 }
 
