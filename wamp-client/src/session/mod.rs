@@ -117,11 +117,8 @@ impl Shared {
 
 /// `serializer`'s place in [`Serializer::ALL`].
 pub(crate) fn serializer_index(serializer: Serializer) -> u8 {
-    match serializer {
-        Serializer::Json => 0,
-        Serializer::MsgPack => 1,
-        Serializer::Cbor => 2,
-    }
+    let index = Serializer::ALL.iter().position(|s| *s == serializer);
+    index.and_then(|i| u8::try_from(i).ok()).unwrap_or(0)
 }
 
 /// An open, joined connection: what connecting (or reconnecting) produces.

@@ -206,6 +206,18 @@ struct Data<'a, T: ?Sized> {
     count: Option<&'a Cell<usize>>,
 }
 
+impl<'a, T: ?Sized> Data<'a, T> {
+    /// A value inside another (elements, entries): nothing counted.
+    fn nested(value: &'a T, json: bool, error: &'a Cell<Option<ValueError>>) -> Self {
+        Data {
+            value,
+            json,
+            error,
+            count: None,
+        }
+    }
+}
+
 impl<T: Serialize + ?Sized> Serialize for Data<'_, T> {
     fn serialize<S: ser::Serializer>(&self, inner: S) -> Result<S::Ok, S::Error> {
         self.value.serialize(WampData {
@@ -232,12 +244,7 @@ impl<'a, S: ser::Serializer> WampData<'a, S> {
     where
         'a: 'v,
     {
-        Data {
-            value,
-            json: self.json,
-            error: self.error,
-            count: None,
-        }
+        Data::nested(value, self.json, self.error)
     }
 
     fn fail(&self, e: ValueError) -> S::Error {
@@ -498,12 +505,8 @@ impl<C: ser::SerializeSeq> Seq<'_, C> {
         if let Some(count) = self.count {
             count.set(count.get() + 1);
         }
-        self.inner.serialize_element(&Data {
-            value,
-            json: self.json,
-            error: self.error,
-            count: None,
-        })
+        self.inner
+            .serialize_element(&Data::nested(value, self.json, self.error))
     }
 }
 
@@ -550,12 +553,8 @@ impl<C: ser::SerializeMap> ser::SerializeMap for Map<'_, C> {
     }
 
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), C::Error> {
-        self.inner.serialize_value(&Data {
-            value,
-            json: self.json,
-            error: self.error,
-            count: None,
-        })
+        self.inner
+            .serialize_value(&Data::nested(value, self.json, self.error))
     }
 
     fn end(self) -> Result<C::Ok, C::Error> {
@@ -572,15 +571,8 @@ impl<C: ser::SerializeMap> ser::SerializeStruct for Map<'_, C> {
         key: &'static str,
         value: &T,
     ) -> Result<(), C::Error> {
-        self.inner.serialize_entry(
-            key,
-            &Data {
-                value,
-                json: self.json,
-                error: self.error,
-                count: None,
-            },
-        )
+        self.inner
+            .serialize_entry(key, &Data::nested(value, self.json, self.error))
     }
 
     fn end(self) -> Result<C::Ok, C::Error> {

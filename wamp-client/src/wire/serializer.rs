@@ -157,22 +157,20 @@ impl Serializer {
             .args_bytes()
             .ok_or_else(|| fail("the arguments lie beyond their buffer".into()))?;
         let kwargs = raw.kwargs_bytes().filter(|_| raw.kwarg_count() > 0);
-        let args = Some(args);
+        let parts = std::iter::once(args).chain(kwargs);
         if self == Serializer::Json {
             // The elements go before the closing bracket, each after a comma.
             if !out.pop_byte(b']') {
                 return Err(fail("the message did not end in `]`".into()));
             }
-            for part in [args, kwargs].into_iter().flatten() {
+            for part in parts {
                 out.append(b",");
                 out.append(part);
             }
             out.append(b"]");
         } else {
             // A definite-length array's header counted them; they follow the other elements.
-            for part in [args, kwargs].into_iter().flatten() {
-                out.append(part);
-            }
+            parts.for_each(|part| out.append(part));
         }
         Ok(())
     }
