@@ -304,6 +304,12 @@ pub trait Mismatch {
 
     /// `com.mopt.add`, with an argument that cannot be encoded.
     async fn add(&self, a: Unsendable, b: i64) -> i64;
+
+    /// The second argument unsendable (it fails before it is sent).
+    async fn add_second(&self, a: i64, b: Unsendable) -> i64;
+
+    /// Keyword arguments from a struct that cannot be sent.
+    async fn add_options(&self, #[wamp(kwargs)] options: Unsendable) -> i64;
 }
 
 /// A value whose serialization always fails.
@@ -420,6 +426,27 @@ async fn client_and_registration_options() {
         Err(CallError::Other(Error::Payload(e))) => {
             assert!(
                 e.message().contains("`com.mopt.add`") && e.message().contains("`a`"),
+                "{e}"
+            );
+        }
+        other => panic!("expected a payload error, got {other:?}"),
+    }
+    match within("unsendable b", mismatch.add_second(1, Unsendable)).await {
+        Err(CallError::Other(Error::Payload(e))) => {
+            assert!(
+                e.message()
+                    .starts_with("`com.mopt.add_second`, argument `b`: cannot be sent"),
+                "{e}"
+            );
+        }
+        other => panic!("expected a payload error, got {other:?}"),
+    }
+    match within("unsendable options", mismatch.add_options(Unsendable)).await {
+        Err(CallError::Other(Error::Payload(e))) => {
+            assert!(
+                e.message().starts_with(
+                    "`com.mopt.add_options`, keyword arguments (`options`): cannot be sent"
+                ),
                 "{e}"
             );
         }

@@ -1,6 +1,7 @@
 //! What a macro-generated caller stub costs over a hand-written `session.call` of the same
 //! procedure. Both call `com.bench.add` on an instant in-process router (so the client's own
-//! work dominates), in alternating rounds; the figures are calls per second and their ratio.
+//! work dominates), in alternating rounds; the figures are calls per second and their ratio:
+//! one call at a time, then 100 outstanding.
 //!
 //! ```text
 //! cargo bench --manifest-path bench/Cargo.toml --bench stub_overhead [-- CALLS_PER_ROUND ROUNDS]
@@ -8,6 +9,8 @@
 
 use std::time::{Duration, Instant};
 
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
 use wamp_testkit::instant_router;
 use wampkit::{Session, Value, service};
 
@@ -46,6 +49,31 @@ async fn stub(client: &BenchClient, calls: u32) -> Duration {
     start.elapsed()
 }
 
+/// Calls still outstanding in the pipelined rounds.
+const OUTSTANDING: u32 = 100;
+
+/// `calls` calls with [`OUTSTANDING`] of them in flight, each made by `call(i)`.
+async fn pipelined<F: std::future::Future<Output = i64>>(
+    calls: u32,
+    call: impl Fn(u32) -> F,
+) -> Duration {
+    let start = Instant::now();
+    let mut in_flight = FuturesUnordered::new();
+    let mut sent = 0;
+    while sent < calls.min(OUTSTANDING) {
+        in_flight.push(call(sent));
+        sent += 1;
+    }
+    while let Some(sum) = in_flight.next().await {
+        assert!(sum > 0);
+        if sent < calls {
+            in_flight.push(call(sent));
+            sent += 1;
+        }
+    }
+    start.elapsed()
+}
+
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
     samples[samples.len() / 2]
@@ -80,6 +108,38 @@ fn main() {
         println!(
             "sequential calls, msgpack, instant router, {calls} calls x {rounds} rounds (median):"
         );
+        println!(
+            "  hand-written session.call: {:>10.0} calls/s",
+            rate(manual)
+        );
+        println!(
+            "  generated stub:            {:>10.0} calls/s",
+            rate(generated)
+        );
+        println!(
+            "  stub time / hand-written time: {:.3}",
+            generated.as_secs_f64() / manual.as_secs_f64()
+        );
+
+        let (session, client) = (&session, &client);
+        let manual_call = |i: u32| async move {
+            session
+                .call("com.bench.add", (i64::from(i), 1))
+                .await
+                .unwrap()
+                .arg(0)
+                .unwrap()
+        };
+        let stub_call = |i: u32| async move { client.add(i64::from(i), 1).await.unwrap() };
+        pipelined(calls, manual_call).await;
+        pipelined(calls, stub_call).await;
+        let (mut manual, mut generated) = (Vec::new(), Vec::new());
+        for _ in 0..rounds {
+            manual.push(pipelined(calls, manual_call).await);
+            generated.push(pipelined(calls, stub_call).await);
+        }
+        let (manual, generated) = (median(manual), median(generated));
+        println!("{OUTSTANDING} calls outstanding, same router, {calls} calls x {rounds} rounds (median):");
         println!(
             "  hand-written session.call: {:>10.0} calls/s",
             rate(manual)

@@ -16,6 +16,7 @@ use serde::de::DeserializeOwned;
 use crate::api::app_error::{ApplicationError, CallError};
 use crate::api::service::ServiceRegistration;
 use crate::error::{Error, Result, WampError};
+use crate::payload::arguments::PendingArguments;
 use crate::payload::{Arguments, CallResult, Event, Handler, Invocation, read};
 use crate::session::Session;
 use crate::uri::UriUse;
@@ -192,6 +193,51 @@ pub fn argument<T: Serialize>(
     value: &T,
 ) -> std::result::Result<Value, ValueError> {
     to_value(value).map_err(|e| ValueError::new(format!("`{uri}`, argument `{name}`: {e}")))
+}
+
+pub use crate::payload::arguments::StubArguments;
+/// For the tuple of a stub's arguments, which implements `Serialize`.
+pub use serde;
+
+/// The positional arguments of a caller or publisher stub of `uri` (`args`, a tuple of the
+/// stub's parameters named `names`), encoded straight into the session's serializer: an
+/// argument that cannot be converted fails here, named.
+pub fn stub_positional<T: Serialize>(
+    session: &Session,
+    uri: &str,
+    names: &[&str],
+    args: &T,
+) -> std::result::Result<StubArguments, ValueError> {
+    PendingArguments::positional_named(args, session.arguments_serializer(), uri, names)
+        .map(StubArguments)
+}
+
+/// The keyword arguments of a caller or publisher stub of `uri` from its struct parameter
+/// `name`, encoded straight into the session's serializer.
+pub fn stub_kwargs<T: Serialize>(
+    session: &Session,
+    uri: &str,
+    name: &str,
+    kwargs: &T,
+) -> std::result::Result<StubArguments, ValueError> {
+    PendingArguments::keyword_named(kwargs, session.arguments_serializer(), uri, name)
+        .map(StubArguments)
+}
+
+/// Arguments a stub converted into values itself.
+pub fn stub_prepared(arguments: Arguments) -> StubArguments {
+    let mut pending = PendingArguments::positional(&(), None);
+    pending.set(arguments);
+    StubArguments(pending)
+}
+
+/// Writes one element of a stub's arguments tuple. Called with the parameter's type, spanned at
+/// it, so that a type that is not `Serialize` is reported there.
+pub fn stub_element<S: serde::ser::SerializeTuple, T: Serialize + ?Sized>(
+    tuple: &mut S,
+    value: &T,
+) -> std::result::Result<(), S::Error> {
+    tuple.serialize_element(value)
 }
 
 /// Adds keyword argument `name` for a caller or publisher stub of `uri`.

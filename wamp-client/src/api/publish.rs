@@ -8,7 +8,7 @@ use serde::Serialize;
 use tokio::sync::oneshot;
 
 use crate::error::{Error, Result};
-use crate::payload::arguments::PendingArguments;
+use crate::payload::arguments::{PendingArguments, StubArguments};
 use crate::payload::{Arguments, PositionalArgs};
 use crate::session::Session;
 use crate::session::command::{Command, QueuedRequest, RequestExtra};
@@ -74,6 +74,13 @@ impl<'a> Publish<'a> {
     /// Replaces positional and keyword arguments with prepared ones.
     pub fn arguments(mut self, arguments: Arguments) -> Self {
         self.arguments.set(arguments);
+        self
+    }
+
+    /// Replaces positional and keyword arguments with those a `#[service]` stub prepared.
+    #[doc(hidden)]
+    pub fn stub_arguments(mut self, arguments: StubArguments) -> Self {
+        self.arguments = arguments.0;
         self
     }
 

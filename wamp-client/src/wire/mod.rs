@@ -43,6 +43,6 @@ mod validate;
 pub use decode::{InvalidMessage, message_from_value};
 pub(crate) use describe::describe;
 pub use message::{Id, MAX_ID, Message, Payload, code, message_name};
-pub(crate) use outgoing::EncodedArgs;
+pub(crate) use outgoing::{EncodedArgs, EncodedKwargs, KwargsPart};
 pub use raw_payload::RawPayload;
 pub use serializer::{EncodeError, Serializer, UnknownSerializer};

@@ -9,8 +9,8 @@ use std::net::{IpAddr, Ipv4Addr};
 use proptest::prelude::*;
 use serde::Serialize;
 
-use super::EncodedArgs;
-use crate::payload::arguments::positional_values;
+use super::{EncodedArgs, EncodedKwargs, KwargsPart};
+use crate::payload::arguments::{keyword_values, positional_values};
 use crate::value::{Dict, Value, ValueError, to_value};
 use crate::wire::{Message, Payload, Serializer};
 
@@ -31,7 +31,7 @@ fn both_ways(serializer: Serializer, args: &impl Serialize, kwargs: &Dict) -> (V
     let encoded = EncodedArgs::encode(serializer, args)
         .unwrap()
         .unwrap()
-        .into_payload(kwargs)
+        .into_payload(KwargsPart::Values(kwargs))
         .unwrap();
     if !kwargs.is_empty() || !matches!(values, Payload::Empty) {
         assert!(matches!(encoded, Payload::Raw(_)), "{encoded:?}");
@@ -126,7 +126,12 @@ fn nothing_positional_with_nothing_keyword_is_no_payload() {
     for serializer in SERIALIZERS {
         for args in [Value::Null, Value::List(vec![])] {
             let encoded = EncodedArgs::encode(serializer, &args).unwrap().unwrap();
-            assert_eq!(encoded.into_payload(&Dict::new()).unwrap(), Payload::Empty);
+            assert_eq!(
+                encoded
+                    .into_payload(KwargsPart::Values(&Dict::new()))
+                    .unwrap(),
+                Payload::Empty
+            );
         }
     }
 }
@@ -189,9 +194,21 @@ mod erased {
         fn values(&self) -> Result<(), ValueError>;
     }
 
+    pub(super) trait Indexed {
+        fn failed_at(&self, serializer: Serializer) -> Option<usize>;
+    }
+
+    impl<T: Serialize> Indexed for T {
+        fn failed_at(&self, serializer: Serializer) -> Option<usize> {
+            EncodedArgs::encode(serializer, self).unwrap_err().index
+        }
+    }
+
     impl<T: Serialize> Args for T {
         fn encode(&self, serializer: Serializer) -> Result<(), ValueError> {
-            EncodedArgs::encode(serializer, self).map(drop)
+            EncodedArgs::encode(serializer, self)
+                .map(drop)
+                .map_err(|failure| failure.error)
         }
 
         fn values(&self) -> Result<(), ValueError> {
@@ -250,6 +267,150 @@ fn a_received_empty_keyword_dictionary_is_left_off_as_its_count_says() {
     };
     let spliced = Serializer::Json.encode(&call(payload)).unwrap();
     assert_eq!(spliced, br#"[48,9,{},"com.example.p",[1]]"#);
+}
+
+/// The CALL carrying `args` and keyword arguments `kwargs` (a struct or map), encoded through
+/// values, and encoded straight.
+fn both_ways_kwargs(
+    serializer: Serializer,
+    args: &impl Serialize,
+    kwargs: &impl Serialize,
+) -> (Vec<u8>, Vec<u8>) {
+    let values = Payload::new(
+        positional_values(args).unwrap(),
+        keyword_values(kwargs).unwrap(),
+    );
+    let kwargs = EncodedKwargs::encode(serializer, kwargs).unwrap().unwrap();
+    let encoded = EncodedArgs::encode(serializer, args)
+        .unwrap()
+        .unwrap()
+        .into_payload(KwargsPart::Encoded(&kwargs))
+        .unwrap();
+    (
+        serializer.encode(&call(values)).unwrap(),
+        serializer.encode(&call(encoded)).unwrap(),
+    )
+}
+
+#[test]
+fn typed_keyword_arguments_encode_to_the_same_bytes_as_their_values() {
+    let struct_ = Sorted {
+        a: -5,
+        b: Some("text".into()),
+        c: vec![Shape::Line(-1, 2), Shape::Rect { h: 1, w: 2 }],
+        d: IpAddr::V4(Ipv4Addr::LOCALHOST),
+    };
+    let skipped = Sorted {
+        a: 0,
+        b: None,
+        c: vec![],
+        d: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+    };
+    let mut map = BTreeMap::new();
+    map.insert("x".to_owned(), vec![u64::MAX]);
+    map.insert("y".to_owned(), vec![]);
+    let none: Option<Sorted> = None;
+    for serializer in SERIALIZERS {
+        let cases = [
+            both_ways_kwargs(serializer, &(), &struct_),
+            both_ways_kwargs(serializer, &(1, "two"), &skipped),
+            both_ways_kwargs(serializer, &(-1,), &map),
+            both_ways_kwargs(serializer, &(), &BTreeMap::<String, u8>::new()),
+            both_ways_kwargs(serializer, &(1,), &none),
+            both_ways_kwargs(serializer, &(), &()),
+            both_ways_kwargs(serializer, &(), &serde_json::json!({"k": [1, -2.5]})),
+            both_ways_kwargs(
+                serializer,
+                &(),
+                &Dict::from([("b".to_owned(), Value::Bytes(vec![0, 255]))]),
+            ),
+        ];
+        for (i, (values, encoded)) in cases.into_iter().enumerate() {
+            assert_eq!(encoded, values, "{serializer} case {i}");
+        }
+    }
+}
+
+#[test]
+fn keyword_arguments_in_declared_order_read_back_as_their_values() {
+    // A dictionary of values is sorted; a struct written straight keeps its fields' order.
+    #[derive(Serialize)]
+    struct Unsorted {
+        z: i8,
+        a: &'static str,
+    }
+    for serializer in SERIALIZERS {
+        let kwargs = EncodedKwargs::encode(serializer, &Unsorted { z: -1, a: "a" })
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            kwargs.to_dict().unwrap(),
+            keyword_values(&Unsorted { z: -1, a: "a" }).unwrap()
+        );
+        let payload = EncodedArgs::encode(serializer, &())
+            .unwrap()
+            .unwrap()
+            .into_payload(KwargsPart::Encoded(&kwargs))
+            .unwrap();
+        let Payload::Raw(raw) = &payload else {
+            panic!("not encoded: {payload:?}");
+        };
+        assert_eq!((raw.arg_count(), raw.kwarg_count()), (0, 2));
+        let (_, read) = raw.to_values().unwrap();
+        assert_eq!(read.get("z"), Some(&Value::Int(-1)));
+    }
+}
+
+#[test]
+fn what_is_not_a_map_is_left_to_the_values_path_as_keyword_arguments() {
+    for serializer in SERIALIZERS {
+        assert!(
+            EncodedKwargs::encode(serializer, &(1, 2))
+                .unwrap()
+                .is_none()
+        );
+        assert!(EncodedKwargs::encode(serializer, &7).unwrap().is_none());
+        assert!(EncodedKwargs::encode(serializer, &"s").unwrap().is_none());
+        assert!(
+            EncodedKwargs::encode(serializer, &Shape::Dot)
+                .unwrap()
+                .is_none()
+        );
+        // Nothing: no keyword arguments.
+        let none = EncodedKwargs::encode(serializer, &None::<Dict>)
+            .unwrap()
+            .unwrap();
+        assert_eq!(none.to_dict().unwrap(), Dict::new());
+    }
+}
+
+#[test]
+fn keyword_arguments_values_refuse_are_refused_with_the_same_error() {
+    #[derive(Serialize)]
+    struct Wide {
+        n: i128,
+    }
+    #[derive(Serialize, PartialEq, Eq, PartialOrd, Ord)]
+    struct Key(u8, u8);
+    let struct_keys = BTreeMap::from([(Key(1, 2), 0)]);
+    for serializer in SERIALIZERS {
+        let direct = EncodedKwargs::encode(serializer, &Wide { n: i128::MAX }).unwrap_err();
+        assert_eq!(direct, to_value(&Wide { n: i128::MAX }).unwrap_err());
+        let direct = EncodedKwargs::encode(serializer, &struct_keys).unwrap_err();
+        assert_eq!(direct, to_value(&struct_keys).unwrap_err());
+    }
+}
+
+#[test]
+fn a_positional_argument_that_fails_is_named_by_its_index() {
+    for serializer in SERIALIZERS {
+        let index = |args: &dyn erased::Indexed| args.failed_at(serializer);
+        assert_eq!(index(&(1, u128::MAX, 3)), Some(1));
+        assert_eq!(index(&(u128::MAX,)), Some(0));
+        // Inside an argument: that argument.
+        assert_eq!(index(&("a", "b", vec![(u128::MAX,)])), Some(2));
+        assert_eq!(index(&vec![[0i128], [i128::MAX]]), Some(1));
+    }
 }
 
 proptest! {

@@ -215,10 +215,12 @@ fn uri_binding(service: &ServiceDef, method: &MethodDef, error: &TokenStream) ->
     }
 }
 
-/// Builds `__wamp_arguments` (positional and keyword arguments) from the method's payload
-/// parameters. Each argument is encoded on its own, spanned at its type: a type that is not
-/// `Serialize` is reported there. A value that cannot be encoded fails with an error naming the
-/// URI (`__wamp_uri`) and the parameter.
+/// Builds `__wamp_arguments` (the stub's positional or keyword arguments, a
+/// `__private::StubArguments`) from the method's payload parameters: encoded straight into the
+/// session's serializer, except when each parameter is a keyword argument or a parameter's type
+/// cannot be named in an item (see [`nameable_in_item`]). Each parameter is checked at its type: a type that is not `Serialize` is
+/// reported there. A value that cannot be encoded fails with an error naming the URI
+/// (`__wamp_uri`) and the parameter.
 fn arguments(service: &ServiceDef, method: &MethodDef, error: TokenStream) -> TokenStream {
     let krate = &service.krate;
     let payload: Vec<_> = method.payload_params().collect();
@@ -226,43 +228,114 @@ fn arguments(service: &ServiceDef, method: &MethodDef, error: TokenStream) -> To
         let (ident, ty) = (&kwargs.ident, &kwargs.ty);
         let name = ident.to_string();
         let kwargs = quote_spanned! {ty.span()=>
-            #krate::__private::kwargs_of::<#ty>(&__wamp_uri, #name, &#ident).map_err(#error)?
+            #krate::__private::stub_kwargs::<#ty>(&self.session, &__wamp_uri, #name, &#ident)
         };
         return quote! {
-            let __wamp_arguments = #krate::Arguments {
-                args: ::std::vec::Vec::new(),
-                kwargs: #kwargs,
-            };
+            let __wamp_arguments = #kwargs.map_err(#error)?;
         };
     }
-    if method.kwargs {
-        let inserts = payload.iter().map(|p| {
-            let (ident, ty) = (&p.ident, &p.ty);
-            let name = ident.to_string();
+    if method.kwargs || payload.iter().any(|p| !nameable_in_item(&p.ty)) {
+        let (kwargs, values) = if method.kwargs {
+            let inserts = payload.iter().map(|p| {
+                let (ident, ty) = (&p.ident, &p.ty);
+                let name = ident.to_string();
+                quote_spanned! {ty.span()=>
+                    #krate::__private::insert_kwarg::<#ty>(&__wamp_uri, &mut __wamp_kwargs, #name, &#ident)
+                        .map_err(#error)?;
+                }
+            });
+            (quote!(#(#inserts)*), TokenStream::new())
+        } else {
+            let values = payload.iter().map(|p| {
+                let (ident, ty) = (&p.ident, &p.ty);
+                let name = ident.to_string();
+                quote_spanned! {ty.span()=>
+                    #krate::__private::argument::<#ty>(&__wamp_uri, #name, &#ident).map_err(#error)?
+                }
+            });
+            (TokenStream::new(), quote!(#(#values),*))
+        };
+        return quote! {
+            #[allow(unused_mut)]
+            let mut __wamp_kwargs = #krate::Dict::new();
+            #kwargs
+            let __wamp_arguments = #krate::__private::stub_prepared(#krate::Arguments {
+                args: ::std::vec![#values],
+                kwargs: __wamp_kwargs,
+            });
+        };
+    }
+    let names = payload.iter().map(|p| p.ident.to_string());
+    let idents = payload.iter().map(|p| &p.ident);
+    let serde = quote!(#krate::__private::serde);
+    let tuple = if payload.is_empty() {
+        quote!(let __wamp_tuple = ();)
+    } else {
+        // A tuple struct of references to the parameters, written as a tuple: each element is
+        // checked at its parameter's type (a tuple of references would report a type that is
+        // not `Serialize` a second time, at the attribute), and any number of them fits.
+        let fields = payload.iter().map(|p| {
+            let ty = &p.ty;
+            quote!(&'__wamp #ty)
+        });
+        let len = payload.len();
+        let elements = payload.iter().enumerate().map(|(index, p)| {
+            let index = syn::Index::from(index);
+            let ty = &p.ty;
             quote_spanned! {ty.span()=>
-                #krate::__private::insert_kwarg::<#ty>(&__wamp_uri, &mut __wamp_kwargs, #name, &#ident)
-                    .map_err(#error)?;
+                #krate::__private::stub_element::<_, #ty>(&mut __wamp_tuple, self.#index)?;
             }
         });
-        return quote! {
-            let mut __wamp_kwargs = #krate::Dict::new();
-            #(#inserts)*
-            let __wamp_arguments = #krate::Arguments { args: ::std::vec::Vec::new(), kwargs: __wamp_kwargs };
-        };
-    }
-    let values = payload.iter().map(|p| {
-        let (ident, ty) = (&p.ident, &p.ty);
-        let name = ident.to_string();
-        quote_spanned! {ty.span()=>
-            #krate::__private::argument::<#ty>(&__wamp_uri, #name, &#ident).map_err(#error)?
+        quote! {
+            struct __WampArgs<'__wamp>(#(#fields),*);
+            impl #serde::Serialize for __WampArgs<'_> {
+                fn serialize<__S: #serde::Serializer>(
+                    &self,
+                    __serializer: __S,
+                ) -> ::core::result::Result<__S::Ok, __S::Error> {
+                    let mut __wamp_tuple = #serde::Serializer::serialize_tuple(__serializer, #len)?;
+                    #(#elements)*
+                    #serde::ser::SerializeTuple::end(__wamp_tuple)
+                }
+            }
+            let __wamp_tuple = __WampArgs(#(&#idents),*);
         }
-    });
+    };
     quote! {
-        let __wamp_arguments = #krate::Arguments {
-            args: ::std::vec![#(#values),*],
-            kwargs: #krate::Dict::new(),
-        };
+        #tuple
+        let __wamp_arguments = #krate::__private::stub_positional(
+            &self.session,
+            &__wamp_uri,
+            &[#(#names),*],
+            &__wamp_tuple,
+        )
+        .map_err(#error)?;
     }
+}
+
+/// Whether `ty` can be named in an item declared inside the stub (the arguments' tuple struct):
+/// not if it borrows with a lifetime other than `'static`, names `Self` or is `impl Trait`.
+fn nameable_in_item(ty: &syn::Type) -> bool {
+    fn walk(tokens: TokenStream) -> bool {
+        let mut tokens = tokens.into_iter().peekable();
+        while let Some(token) = tokens.next() {
+            match token {
+                proc_macro2::TokenTree::Group(group) if !walk(group.stream()) => return false,
+                proc_macro2::TokenTree::Ident(ident) if ident == "Self" || ident == "impl" => {
+                    return false;
+                }
+                proc_macro2::TokenTree::Punct(punct)
+                    if punct.as_char() == '\''
+                        && !matches!(tokens.peek(), Some(proc_macro2::TokenTree::Ident(i)) if i == "static") =>
+                {
+                    return false;
+                }
+                _ => {}
+            }
+        }
+        true
+    }
+    walk(quote!(#ty))
 }
 
 /// The caller's parameters: payload and URI components, in the trait's order.
@@ -338,7 +411,7 @@ fn procedure(service: &ServiceDef, method: &MethodDef) -> TokenStream {
             let mut __wamp_call = self
                 .session
                 .call(::core::clone::Clone::clone(&__wamp_uri), ())
-                .arguments(__wamp_arguments);
+                .stub_arguments(__wamp_arguments);
             if let ::core::option::Option::Some(timeout) = self.timeout {
                 __wamp_call = __wamp_call.timeout(timeout);
             }
@@ -380,7 +453,7 @@ fn progressive_procedure(service: &ServiceDef, method: &MethodDef) -> TokenStrea
         #docs
         #vis fn #name(&self, #(#params),*) -> #krate::__private::TypedCallStream<#item, #err> {
             let __wamp_build = || -> ::core::result::Result<
-                (::std::borrow::Cow<'static, str>, #krate::Arguments),
+                (::std::borrow::Cow<'static, str>, #krate::__private::StubArguments),
                 #krate::CallError<#err>,
             > {
                 #uri
@@ -392,7 +465,7 @@ fn progressive_procedure(service: &ServiceDef, method: &MethodDef) -> TokenStrea
                     let mut __wamp_call = self
                         .session
                         .call(::core::clone::Clone::clone(&__wamp_uri), ())
-                        .arguments(__wamp_arguments);
+                        .stub_arguments(__wamp_arguments);
                     if let ::core::option::Option::Some(timeout) = self.timeout {
                         __wamp_call = __wamp_call.timeout(timeout);
                     }
@@ -433,7 +506,7 @@ fn publisher(service: &ServiceDef, method: &MethodDef) -> TokenStream {
         {
             #uri
             #arguments
-            let mut __wamp_publish = self.session.publish(__wamp_uri, ()).arguments(__wamp_arguments);
+            let mut __wamp_publish = self.session.publish(__wamp_uri, ()).stub_arguments(__wamp_arguments);
             if !self.exclude_me {
                 __wamp_publish = __wamp_publish.include_me();
             }

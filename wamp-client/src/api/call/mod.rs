@@ -10,7 +10,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::error::{Error, ErrorUri, Result, WampError};
 use crate::options::CancelMode;
-use crate::payload::arguments::{PendingArguments, PositionalArgs};
+use crate::payload::arguments::{PendingArguments, PositionalArgs, StubArguments};
 use crate::payload::{Arguments, CallResult};
 use crate::session::Session;
 use crate::session::command::{CallReply, CallRequest, Command, RequestExtra};
@@ -120,6 +120,13 @@ impl<'a> Call<'a> {
     /// Replaces positional and keyword arguments with prepared ones.
     pub fn arguments(mut self, arguments: Arguments) -> Self {
         self.arguments.set(arguments);
+        self
+    }
+
+    /// Replaces positional and keyword arguments with those a `#[service]` stub prepared.
+    #[doc(hidden)]
+    pub fn stub_arguments(mut self, arguments: StubArguments) -> Self {
+        self.arguments = arguments.0;
         self
     }
 

@@ -80,6 +80,9 @@ pub trait Shop {
     /// A raw identifier: the URI is `com.example.shop.type`.
     async fn r#type(&self, r#ref: String) -> String;
 
+    /// Parameters of borrowed types: `'static`, and elided.
+    async fn measure(&self, unit: std::borrow::Cow<'static, str>, text: std::borrow::Cow<'_, str>) -> usize;
+
     /// An event handler under the prefix: `com.example.shop.sale`.
     #[wamp(event)]
     async fn sale(&self, item: String, discount: f64);
@@ -128,6 +131,14 @@ impl Shop for MyShop {
 
     async fn reorder(&self, _order: Order) -> bool {
         true
+    }
+
+    async fn measure(
+        &self,
+        unit: std::borrow::Cow<'static, str>,
+        text: std::borrow::Cow<'_, str>,
+    ) -> usize {
+        unit.len() + text.len()
     }
 
     async fn whoami(&self, details: InvocationDetails) -> Option<Id> {
