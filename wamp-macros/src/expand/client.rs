@@ -287,7 +287,9 @@ fn arguments(service: &ServiceDef, method: &MethodDef, error: TokenStream) -> To
             }
         });
         quote! {
+            #[allow(clippy::items_after_statements)]
             struct __WampArgs<'__wamp>(#(#fields),*);
+            #[allow(clippy::items_after_statements)]
             impl #serde::Serialize for __WampArgs<'_> {
                 fn serialize<__S: #serde::Serializer>(
                     &self,
