@@ -74,6 +74,25 @@ async fn pipelined<F: std::future::Future<Output = i64>>(
     start.elapsed()
 }
 
+/// Prints the medians of both paths' rounds of `calls` calls each, under `title`.
+fn report(title: &str, calls: u32, manual: Vec<Duration>, generated: Vec<Duration>) {
+    let (manual, generated) = (median(manual), median(generated));
+    let rate = |d: Duration| f64::from(calls) / d.as_secs_f64();
+    println!("{title} (median):");
+    println!(
+        "  hand-written session.call: {:>10.0} calls/s",
+        rate(manual)
+    );
+    println!(
+        "  generated stub:            {:>10.0} calls/s",
+        rate(generated)
+    );
+    println!(
+        "  stub time / hand-written time: {:.3}",
+        generated.as_secs_f64() / manual.as_secs_f64()
+    );
+}
+
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
     samples[samples.len() / 2]
@@ -103,22 +122,11 @@ fn main() {
             manual.push(hand_written(&session, calls).await);
             generated.push(stub(&client, calls).await);
         }
-        let (manual, generated) = (median(manual), median(generated));
-        let rate = |d: Duration| f64::from(calls) / d.as_secs_f64();
-        println!(
-            "sequential calls, msgpack, instant router, {calls} calls x {rounds} rounds (median):"
-        );
-        println!(
-            "  hand-written session.call: {:>10.0} calls/s",
-            rate(manual)
-        );
-        println!(
-            "  generated stub:            {:>10.0} calls/s",
-            rate(generated)
-        );
-        println!(
-            "  stub time / hand-written time: {:.3}",
-            generated.as_secs_f64() / manual.as_secs_f64()
+        report(
+            &format!("sequential calls, msgpack, instant router, {calls} calls x {rounds} rounds"),
+            calls,
+            manual,
+            generated,
         );
 
         let (session, client) = (&session, &client);
@@ -138,19 +146,13 @@ fn main() {
             manual.push(pipelined(calls, manual_call).await);
             generated.push(pipelined(calls, stub_call).await);
         }
-        let (manual, generated) = (median(manual), median(generated));
-        println!("{OUTSTANDING} calls outstanding, same router, {calls} calls x {rounds} rounds (median):");
-        println!(
-            "  hand-written session.call: {:>10.0} calls/s",
-            rate(manual)
-        );
-        println!(
-            "  generated stub:            {:>10.0} calls/s",
-            rate(generated)
-        );
-        println!(
-            "  stub time / hand-written time: {:.3}",
-            generated.as_secs_f64() / manual.as_secs_f64()
+        report(
+            &format!(
+                "{OUTSTANDING} calls outstanding, same router, {calls} calls x {rounds} rounds"
+            ),
+            calls,
+            manual,
+            generated,
         );
         session.leave().await.unwrap();
     });
