@@ -252,20 +252,6 @@ pub fn insert_kwarg<T: Serialize>(
     Ok(())
 }
 
-/// Converts struct `name` into keyword arguments for a caller or publisher stub of `uri`.
-pub fn kwargs_of<T: Serialize>(
-    uri: &str,
-    name: &str,
-    value: &T,
-) -> std::result::Result<Dict, ValueError> {
-    crate::payload::arguments::keyword_values(value).map_err(|e| {
-        ValueError::new(format!(
-            "`{uri}`, keyword arguments (`{name}`): {}",
-            e.message()
-        ))
-    })
-}
-
 /// What a service registered with an error hook calls for each event a typed handler cannot
 /// decode: the event as received, and an [`Error::Payload`] naming the topic and the problem.
 pub type EventErrorHook = std::sync::Arc<dyn Fn(&Event, Error) + Send + Sync>;
@@ -520,11 +506,6 @@ impl<'a> ServiceBuilder<'a> {
     pub fn finish(self) -> ServiceRegistration {
         self.registration
     }
-}
-
-/// Positional arguments from a tuple of parameters, for caller and publisher stubs.
-pub fn positional<T: Serialize>(args: &T) -> std::result::Result<Vec<Value>, ValueError> {
-    crate::payload::arguments::positional_values(args)
 }
 
 /// One field of an application error as a value (a field that cannot be converted is sent as
