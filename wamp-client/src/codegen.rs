@@ -226,9 +226,7 @@ pub fn stub_kwargs<T: Serialize>(
 
 /// Arguments a stub converted into values itself.
 pub fn stub_prepared(arguments: Arguments) -> StubArguments {
-    let mut pending = PendingArguments::positional(&(), None);
-    pending.set(arguments);
-    StubArguments(pending)
+    StubArguments(PendingArguments::prepared(arguments))
 }
 
 /// Writes one element of a stub's arguments tuple. Called with the parameter's type, spanned at

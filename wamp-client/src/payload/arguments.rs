@@ -293,10 +293,22 @@ impl PendingArguments {
     /// Positional arguments from a sequence, encoded in `serializer` if there is one (the
     /// session's; see `Session::arguments_serializer`); no keyword arguments yet.
     pub(crate) fn positional(args: &impl Serialize, serializer: Option<Serializer>) -> Self {
-        let args = Self::encode_positional(args, serializer).map_err(|(_, e)| e);
+        Self::with_positional(Self::encode_positional(args, serializer).map_err(|(_, e)| e))
+    }
+
+    /// Positional arguments `args` (or the error converting them), no keyword arguments yet.
+    fn with_positional(args: Result<Positional, ValueError>) -> Self {
         PendingArguments {
             args,
             kwargs: Ok(Keyword::Values(Dict::new())),
+        }
+    }
+
+    /// Prepared arguments, as values.
+    pub(crate) fn prepared(arguments: Arguments) -> Self {
+        PendingArguments {
+            args: Ok(Positional::Values(arguments.args)),
+            kwargs: Ok(Keyword::Values(arguments.kwargs)),
         }
     }
 
@@ -310,10 +322,7 @@ impl PendingArguments {
         names: &[&str],
     ) -> Result<Self, ValueError> {
         match Self::encode_positional(args, serializer) {
-            Ok(args) => Ok(PendingArguments {
-                args: Ok(args),
-                kwargs: Ok(Keyword::Values(Dict::new())),
-            }),
+            Ok(args) => Ok(Self::with_positional(Ok(args))),
             Err((index, e)) => {
                 // Values do not say which argument failed; the encoder of any serializer does
                 // (it refuses what values refuse).
@@ -397,8 +406,7 @@ impl PendingArguments {
 
     /// Replaces both with prepared arguments.
     pub(crate) fn set(&mut self, arguments: Arguments) {
-        self.args = Ok(Positional::Values(arguments.args));
-        self.kwargs = Ok(Keyword::Values(arguments.kwargs));
+        *self = Self::prepared(arguments);
     }
 
     /// The payload, or the first conversion error.
