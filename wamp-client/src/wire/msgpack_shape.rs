@@ -12,7 +12,35 @@ use crate::value::{CHECK_DEPTH, Kind, Shape};
 /// Checks the element at the front of `rest` and moves `rest` past it; `None` (with `rest` in
 /// an unspecified place) when the element is malformed, truncated or not for this check.
 pub(crate) fn shape(rest: &mut &[u8]) -> Option<Shape> {
-    element(rest, 1)
+    // The top level (depth 1) is the only one whose kind and length are wanted: below it, the
+    // walk only says whether an element is acceptable, an answer that fits in a register (a
+    // `Shape` returned at every level came back through memory).
+    let marker = byte(rest)?;
+    match marker {
+        0x90..=0x9f | 0xdc | 0xdd => {
+            let len = list_len(rest, marker)?;
+            items(rest, len, 2)?;
+            Some(Shape {
+                kind: Kind::List,
+                len,
+            })
+        }
+        0x80..=0x8f | 0xde | 0xdf => {
+            let len = map_len(rest, marker)?;
+            entries(rest, len, 2)?;
+            Some(Shape {
+                kind: Kind::Dict,
+                len,
+            })
+        }
+        _ => {
+            element(rest, marker, 1)?;
+            Some(Shape {
+                kind: Kind::Other,
+                len: 0,
+            })
+        }
+    }
 }
 
 /// The length of the list at the front of `rest`, moving `rest` to its first element; `None`
@@ -34,60 +62,72 @@ pub(crate) fn uint(rest: &mut &[u8]) -> Option<u64> {
     big_endian(rest, width)
 }
 
-/// The element at the front of `rest`, `depth` levels down (the top level is 1).
-fn element(rest: &mut &[u8], depth: usize) -> Option<Shape> {
+/// The `len` elements of a list, each `depth` levels down (the top level is 1).
+fn items(rest: &mut &[u8], len: usize, depth: usize) -> Option<()> {
     // Refused before descending, as the serde walk refuses it: the recursion stays bounded.
-    if depth > CHECK_DEPTH {
+    if len > 0 && depth > CHECK_DEPTH {
         return None;
     }
-    let other = Shape {
-        kind: Kind::Other,
-        len: 0,
-    };
-    let marker = byte(rest)?;
+    for _ in 0..len {
+        let marker = byte(rest)?;
+        element(rest, marker, depth)?;
+    }
+    Some(())
+}
+
+/// The `len` entries of a dictionary (string keys only), their values `depth` levels down.
+fn entries(rest: &mut &[u8], len: usize, depth: usize) -> Option<()> {
+    if len > 0 && depth > CHECK_DEPTH {
+        return None;
+    }
+    for _ in 0..len {
+        let key = byte(rest)?;
+        string(rest, key)?;
+        let marker = byte(rest)?;
+        element(rest, marker, depth)?;
+    }
+    Some(())
+}
+
+/// The rest of the element whose marker was `marker`, `depth` levels down (its list or
+/// dictionary checks the depth). Inlined into the loops over elements: the scalars most
+/// payloads are made of then cost no call.
+#[inline(always)]
+fn element(rest: &mut &[u8], marker: u8, depth: usize) -> Option<()> {
     match marker {
         // Positive and negative fixints, nil, false, true.
-        0x00..=0x7f | 0xe0..=0xff | 0xc0 | 0xc2 | 0xc3 => Some(other),
+        0x00..=0x7f | 0xe0..=0xff | 0xc0 | 0xc2 | 0xc3 => Some(()),
         // uint8 / int8, uint16 / int16, uint32 / int32 / float32, uint64 / int64 / float64.
-        0xcc | 0xd0 => skip(rest, 1).map(|()| other),
-        0xcd | 0xd1 => skip(rest, 2).map(|()| other),
-        0xce | 0xd2 | 0xca => skip(rest, 4).map(|()| other),
-        0xcf | 0xd3 | 0xcb => skip(rest, 8).map(|()| other),
+        0xcc | 0xd0 => skip(rest, 1),
+        0xcd | 0xd1 => skip(rest, 2),
+        0xce | 0xd2 | 0xca => skip(rest, 4),
+        0xcf | 0xd3 | 0xcb => skip(rest, 8),
         // Binary.
         0xc4..=0xc6 => {
             let len = length(rest, 1 << (marker - 0xc4))?;
-            skip(rest, len).map(|()| other)
+            skip(rest, len)
         }
-        // Strings (and dictionary keys, below): only UTF-8 ones.
-        0xa0..=0xbf | 0xd9..=0xdb => string(rest, marker).map(|()| other),
+        // Strings (and dictionary keys, above): only UTF-8 ones.
+        0xa0..=0xbf | 0xd9..=0xdb => string(rest, marker),
         0x90..=0x9f | 0xdc | 0xdd => {
             let len = list_len(rest, marker)?;
-            for _ in 0..len {
-                element(rest, depth + 1)?;
-            }
-            Some(Shape {
-                kind: Kind::List,
-                len,
-            })
+            items(rest, len, depth + 1)
         }
         0x80..=0x8f | 0xde | 0xdf => {
-            let len = match marker {
-                0xde => length(rest, 2)?,
-                0xdf => length(rest, 4)?,
-                _ => usize::from(marker & 0x0f),
-            };
-            for _ in 0..len {
-                let key = byte(rest)?;
-                string(rest, key)?;
-                element(rest, depth + 1)?;
-            }
-            Some(Shape {
-                kind: Kind::Dict,
-                len,
-            })
+            let len = map_len(rest, marker)?;
+            entries(rest, len, depth + 1)
         }
         // Extension types and the reserved marker: the general way.
         _ => None,
+    }
+}
+
+/// The length of a dictionary whose marker was `marker` (one of a dictionary's markers).
+fn map_len(rest: &mut &[u8], marker: u8) -> Option<usize> {
+    match marker {
+        0xde => length(rest, 2),
+        0xdf => length(rest, 4),
+        _ => Some(usize::from(marker & 0x0f)),
     }
 }
 
