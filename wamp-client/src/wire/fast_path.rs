@@ -71,6 +71,30 @@ enum HotKind {
 }
 
 impl Envelope {
+    /// An EVENT's fields handed to `event`, without making a message of them (`None`); any other
+    /// hot message made as [`into_message`](Self::into_message) makes it.
+    #[inline(always)]
+    pub(crate) fn into_event_or_message(
+        self,
+        serializer: Serializer,
+        frame: impl FnOnce() -> Bytes,
+        event: impl FnOnce(Id, Id, Dict, Payload),
+    ) -> Option<Message> {
+        if let HotKind::Event {
+            subscription,
+            publication,
+        } = self.kind
+        {
+            let payload = match self.payload {
+                Some(places) => Payload::Raw(RawPayload::new(frame(), serializer, places)),
+                None => Payload::Empty,
+            };
+            event(subscription, publication, self.details, payload);
+            return None;
+        }
+        Some(self.into_message(serializer, frame))
+    }
+
     /// The message, its payload (if any) in `frame()`, the bytes the envelope was read from.
     pub(crate) fn into_message(
         self,
@@ -389,6 +413,34 @@ mod tests {
                 }
                 let decoded = serializer.decode(&bytes).map_err(|e| e.to_string());
                 assert_eq!(decoded, expected, "{serializer:?} {candidate:?}");
+                // The session task's way: the events the fast path takes go to the closure,
+                // whole; everything else comes back as the message `decode` makes.
+                let mut handed = None;
+                let split = serializer
+                    .decode_frame_or_event(
+                        Bytes::copy_from_slice(&bytes),
+                        |subscription, publication, details, payload| {
+                            handed = Some(Message::Event {
+                                subscription,
+                                publication,
+                                details,
+                                payload,
+                            });
+                        },
+                    )
+                    .map_err(|e| e.to_string());
+                let fast_event =
+                    matches!(serializer.decode_fast(&bytes), Some(Message::Event { .. }));
+                match split {
+                    Ok(None) => {
+                        assert!(fast_event, "{serializer:?} {candidate:?}");
+                        assert_eq!(handed.ok_or_else(String::new), expected);
+                    }
+                    other => {
+                        assert!(!fast_event && handed.is_none(), "{candidate:?}");
+                        assert_eq!(other, expected.clone().map(Some));
+                    }
+                }
             }
         }
         taken

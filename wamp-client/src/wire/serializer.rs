@@ -219,6 +219,20 @@ impl Serializer {
         message_from_value(self.decode_value(&frame)?)
     }
 
+    /// [`decode_frame`](Self::decode_frame), but a valid EVENT's fields are handed to `event`
+    /// instead of made into a message (then `Ok(None)`): the session task queues them for the
+    /// subscribers from there.
+    pub(crate) fn decode_frame_or_event(
+        self,
+        frame: bytes::Bytes,
+        event: impl FnOnce(super::Id, super::Id, crate::value::Dict, super::Payload),
+    ) -> Result<Option<Message>, InvalidMessage> {
+        if let Some(envelope) = super::fast_path::read_hot(self, &frame) {
+            return Ok(envelope.into_event_or_message(self, || frame, event));
+        }
+        message_from_value(self.decode_value(&frame)?).map(Some)
+    }
+
     /// The fast path of [`decode`](Self::decode) (see `fast_path`): a valid RESULT, EVENT or
     /// INVOCATION, or `None` for everything else.
     #[cfg(all(

@@ -40,8 +40,24 @@ impl SessionTask {
             None => return Err(transport_lost("the router closed the connection".into())),
         };
         self.frame_len = bytes.len();
-        let message = match self.serializer.decode_frame(bytes) {
-            Ok(message) => message,
+        // EVENTs go from the envelope straight to their subscribers, unless they are traced or
+        // the session is leaving (then they are ignored, below).
+        let direct_events = !tracing::enabled!(tracing::Level::TRACE)
+            && !matches!(self.state, State::ShuttingDown { .. });
+        let serializer = self.serializer;
+        let decoded = if direct_events {
+            serializer.decode_frame_or_event(
+                bytes,
+                |subscription, publication, details, payload| {
+                    self.deliver_event(subscription, publication, details, payload);
+                },
+            )
+        } else {
+            serializer.decode_frame(bytes).map(Some)
+        };
+        let message = match decoded {
+            Ok(Some(message)) => message,
+            Ok(None) => return Ok(Received::Event),
             Err(e) => return Ok(Received::Violation(e.to_string())),
         };
         if tracing::enabled!(tracing::Level::TRACE) {
