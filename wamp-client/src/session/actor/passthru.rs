@@ -87,6 +87,10 @@ impl SessionTask {
     /// [`open`](Self::open) for a whole received payload. A raw one is plain (the fast path
     /// leaves encoded payloads to the general decoder): it is only checked against a codec
     /// that requires encoding, and emptied if it fails that check.
+    ///
+    /// Inlined where it is called, the usual case (no codec) costs a test there, not a call
+    /// returning its (large) result through memory for every received message.
+    #[inline]
     pub(super) fn open_payload(
         &self,
         role: PayloadRole,
@@ -98,6 +102,17 @@ impl SessionTask {
         if self.codec.is_none() {
             return Ok(false);
         }
+        self.open_payload_with_codec(role, strict, uri, details, payload)
+    }
+
+    fn open_payload_with_codec(
+        &self,
+        role: PayloadRole,
+        strict: bool,
+        uri: &str,
+        details: &Dict,
+        payload: &mut Payload,
+    ) -> Result<bool, PayloadCodecError> {
         if let Payload::Raw(_) = payload {
             let result = self.open(
                 role,
