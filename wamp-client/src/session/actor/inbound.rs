@@ -40,8 +40,9 @@ impl SessionTask {
             None => return Err(transport_lost("the router closed the connection".into())),
         };
         self.frame_len = bytes.len();
-        // EVENTs go from the envelope straight to their subscribers, unless they are traced or
-        // the session is leaving (then they are ignored, below).
+        // EVENTs go from the envelope straight to their subscribers. Traced ones are made into
+        // a message first, to be described; while the session is leaving they are ignored
+        // (below).
         let direct_events = !tracing::enabled!(tracing::Level::TRACE)
             && !matches!(self.state, State::ShuttingDown { .. });
         let serializer = self.serializer;
