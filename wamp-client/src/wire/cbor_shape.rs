@@ -56,6 +56,15 @@ fn length(header: Result<Option<u64>, minicbor::decode::Error>) -> Option<usize>
     usize::try_from(header.ok()??).ok()
 }
 
+// CBOR's major types (RFC 8949, section 3.1); tags (6) are declined.
+const MAJOR_UNSIGNED: u8 = 0;
+const MAJOR_NEGATIVE: u8 = 1;
+const MAJOR_BYTES: u8 = 2;
+const MAJOR_TEXT: u8 = 3;
+const MAJOR_ARRAY: u8 = 4;
+const MAJOR_MAP: u8 = 5;
+const MAJOR_SIMPLE: u8 = 7;
+
 /// The element at the decoder's position, `depth` levels down (the top level is 1).
 fn element(decoder: &mut Decoder<'_>, depth: usize) -> Option<Shape> {
     // Refused before descending, as the serde walk refuses it: the recursion stays bounded.
@@ -66,17 +75,24 @@ fn element(decoder: &mut Decoder<'_>, depth: usize) -> Option<Shape> {
         kind: Kind::Other,
         len: 0,
     };
-    match decoder.datatype().ok()? {
-        Type::U8 | Type::U16 | Type::U32 | Type::U64 => decoder.u64().ok().map(|_| other),
-        // `Type::Int` (a negative integer beyond 64 bits) the serde walk refuses.
-        Type::I8 | Type::I16 | Type::I32 | Type::I64 => decoder.i64().ok().map(|_| other),
-        // Skipped: only where they end matters here.
-        Type::F16 | Type::F32 | Type::F64 | Type::Bool | Type::Null => {
-            decoder.skip().ok().map(|()| other)
-        }
-        Type::Bytes => decoder.bytes().ok().map(|_| other),
-        Type::String => text(decoder).map(|_| other),
-        Type::Array => {
+    // Dispatched on the major type (the initial byte's top three bits), so that an element's
+    // header is read once, by the reader of its type, which refuses what it does not take
+    // (indefinite lengths, integers out of range); `datatype` would read it a first time.
+    let initial = *decoder.input().get(decoder.position())?;
+    match initial >> 5 {
+        MAJOR_UNSIGNED => decoder.u64().ok().map(|_| other),
+        // A negative integer beyond 64 bits the serde walk refuses, and so does `i64`.
+        MAJOR_NEGATIVE => decoder.i64().ok().map(|_| other),
+        MAJOR_BYTES => decoder.bytes().ok().map(|_| other),
+        MAJOR_TEXT => text(decoder).map(|_| other),
+        MAJOR_SIMPLE => match decoder.datatype().ok()? {
+            // Skipped: only where they end matters here.
+            Type::F16 | Type::F32 | Type::F64 | Type::Bool | Type::Null => {
+                decoder.skip().ok().map(|()| other)
+            }
+            _ => None,
+        },
+        MAJOR_ARRAY => {
             let len = length(decoder.array())?;
             for _ in 0..len {
                 element(decoder, depth + 1)?;
@@ -86,7 +102,7 @@ fn element(decoder: &mut Decoder<'_>, depth: usize) -> Option<Shape> {
                 len,
             })
         }
-        Type::Map => {
+        MAJOR_MAP => {
             let len = length(decoder.map())?;
             for _ in 0..len {
                 text(decoder)?;
