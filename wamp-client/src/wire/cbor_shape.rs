@@ -56,14 +56,25 @@ fn length(header: Result<Option<u64>, minicbor::decode::Error>) -> Option<usize>
     usize::try_from(header.ok()??).ok()
 }
 
-// CBOR's major types (RFC 8949, section 3.1); tags (6) are declined.
-const MAJOR_UNSIGNED: u8 = 0;
-const MAJOR_NEGATIVE: u8 = 1;
-const MAJOR_BYTES: u8 = 2;
-const MAJOR_TEXT: u8 = 3;
-const MAJOR_ARRAY: u8 = 4;
-const MAJOR_MAP: u8 = 5;
-const MAJOR_SIMPLE: u8 = 7;
+// CBOR's major types (RFC 8949, section 3.1); tags (6) are declined here and in `cbor_value`.
+pub(super) const MAJOR_UNSIGNED: u8 = 0;
+pub(super) const MAJOR_NEGATIVE: u8 = 1;
+pub(super) const MAJOR_BYTES: u8 = 2;
+pub(super) const MAJOR_TEXT: u8 = 3;
+pub(super) const MAJOR_ARRAY: u8 = 4;
+pub(super) const MAJOR_MAP: u8 = 5;
+pub(super) const MAJOR_SIMPLE: u8 = 7;
+
+/// The major type of the element at the decoder's position (its initial byte's top three
+/// bits). Dispatching on it, an element's header is read once, by the reader of its type,
+/// which refuses what it does not take (indefinite lengths, integers out of range); minicbor's
+/// `datatype` would read it a first time.
+pub(super) fn major_type(decoder: &Decoder<'_>) -> Option<u8> {
+    decoder
+        .input()
+        .get(decoder.position())
+        .map(|initial| initial >> 5)
+}
 
 /// The element at the decoder's position, `depth` levels down (the top level is 1).
 fn element(decoder: &mut Decoder<'_>, depth: usize) -> Option<Shape> {
@@ -75,11 +86,7 @@ fn element(decoder: &mut Decoder<'_>, depth: usize) -> Option<Shape> {
         kind: Kind::Other,
         len: 0,
     };
-    // Dispatched on the major type (the initial byte's top three bits), so that an element's
-    // header is read once, by the reader of its type, which refuses what it does not take
-    // (indefinite lengths, integers out of range); `datatype` would read it a first time.
-    let initial = *decoder.input().get(decoder.position())?;
-    match initial >> 5 {
+    match major_type(decoder)? {
         MAJOR_UNSIGNED => decoder.u64().ok().map(|_| other),
         // A negative integer beyond 64 bits the serde walk refuses, and so does `i64`.
         MAJOR_NEGATIVE => decoder.i64().ok().map(|_| other),

@@ -12,6 +12,10 @@
 use minicbor::data::Type;
 use minicbor::decode::Decoder;
 
+use super::cbor_shape::{
+    MAJOR_ARRAY, MAJOR_BYTES, MAJOR_MAP, MAJOR_NEGATIVE, MAJOR_SIMPLE, MAJOR_TEXT, MAJOR_UNSIGNED,
+    major_type,
+};
 use crate::value::{CHECK_DEPTH, Dict, Value};
 
 /// Lists are made with room for this many elements at most before they are read.
@@ -27,21 +31,23 @@ fn element(decoder: &mut Decoder<'_>, depth: usize) -> Option<Value> {
     if depth > CHECK_DEPTH {
         return None;
     }
-    Some(match decoder.datatype().ok()? {
-        Type::U8 | Type::U16 | Type::U32 | Type::U64 => Value::UInt(decoder.u64().ok()?),
-        Type::I8 | Type::I16 | Type::I32 | Type::I64 => {
-            let n = decoder.i64().ok()?;
-            u64::try_from(n).map_or(Value::Int(n), Value::UInt)
-        }
-        Type::F16 | Type::F32 | Type::F64 => Value::Float(decoder.f64().ok()?),
-        Type::Bool => Value::Bool(decoder.bool().ok()?),
-        Type::Null => {
-            decoder.null().ok()?;
-            Value::Null
-        }
-        Type::Bytes => Value::Bytes(decoder.bytes().ok()?.to_vec()),
-        Type::String => Value::String(decoder.str().ok()?.to_owned()),
-        Type::Array => {
+    // On the major type, as the check does (see `cbor_shape::major_type`).
+    Some(match major_type(decoder)? {
+        MAJOR_UNSIGNED => Value::UInt(decoder.u64().ok()?),
+        // A negative integer beyond 64 bits `i64` refuses, as ciborium does.
+        MAJOR_NEGATIVE => Value::Int(decoder.i64().ok()?),
+        MAJOR_BYTES => Value::Bytes(decoder.bytes().ok()?.to_vec()),
+        MAJOR_TEXT => Value::String(decoder.str().ok()?.to_owned()),
+        MAJOR_SIMPLE => match decoder.datatype().ok()? {
+            Type::F16 | Type::F32 | Type::F64 => Value::Float(decoder.f64().ok()?),
+            Type::Bool => Value::Bool(decoder.bool().ok()?),
+            Type::Null => {
+                decoder.null().ok()?;
+                Value::Null
+            }
+            _ => return None,
+        },
+        MAJOR_ARRAY => {
             let len = usize::try_from(decoder.array().ok()??).ok()?;
             let mut items = Vec::with_capacity(len.min(PREALLOCATE_MAX));
             for _ in 0..len {
@@ -49,7 +55,7 @@ fn element(decoder: &mut Decoder<'_>, depth: usize) -> Option<Value> {
             }
             Value::List(items)
         }
-        Type::Map => {
+        MAJOR_MAP => {
             let len = decoder.map().ok()??;
             let mut dict = Dict::new();
             for _ in 0..len {
