@@ -85,10 +85,7 @@ impl Envelope {
             publication,
         } = self.kind
         {
-            let payload = match self.payload {
-                Some(places) => Payload::Raw(RawPayload::new(frame(), serializer, places)),
-                None => Payload::Empty,
-            };
+            let payload = payload(self.payload, serializer, frame);
             event(subscription, publication, self.details, payload);
             return None;
         }
@@ -101,10 +98,7 @@ impl Envelope {
         serializer: Serializer,
         frame: impl FnOnce() -> Bytes,
     ) -> Message {
-        let payload = match self.payload {
-            Some(places) => Payload::Raw(RawPayload::new(frame(), serializer, places)),
-            None => Payload::Empty,
-        };
+        let payload = payload(self.payload, serializer, frame);
         let details = self.details;
         match self.kind {
             HotKind::Result { request } => Message::Result {
@@ -131,6 +125,19 @@ impl Envelope {
                 payload,
             },
         }
+    }
+}
+
+/// A hot message's payload: its places in `frame()`, or none.
+#[inline(always)]
+fn payload(
+    places: Option<Places>,
+    serializer: Serializer,
+    frame: impl FnOnce() -> Bytes,
+) -> Payload {
+    match places {
+        Some(places) => Payload::Raw(RawPayload::new(frame(), serializer, places)),
+        None => Payload::Empty,
     }
 }
 

@@ -16,31 +16,23 @@ pub(crate) fn shape(rest: &mut &[u8]) -> Option<Shape> {
     // walk only says whether an element is acceptable, an answer that fits in a register (a
     // `Shape` returned at every level came back through memory).
     let marker = byte(rest)?;
-    match marker {
+    let (kind, len) = match marker {
         0x90..=0x9f | 0xdc | 0xdd => {
             let len = list_len(rest, marker)?;
             items(rest, len, 2)?;
-            Some(Shape {
-                kind: Kind::List,
-                len,
-            })
+            (Kind::List, len)
         }
         0x80..=0x8f | 0xde | 0xdf => {
             let len = map_len(rest, marker)?;
             entries(rest, len, 2)?;
-            Some(Shape {
-                kind: Kind::Dict,
-                len,
-            })
+            (Kind::Dict, len)
         }
         _ => {
             element(rest, marker, 1)?;
-            Some(Shape {
-                kind: Kind::Other,
-                len: 0,
-            })
+            (Kind::Other, 0)
         }
-    }
+    };
+    Some(Shape { kind, len })
 }
 
 /// The length of the list at the front of `rest`, moving `rest` to its first element; `None`

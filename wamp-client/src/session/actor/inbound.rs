@@ -43,8 +43,8 @@ impl SessionTask {
         // EVENTs go from the envelope straight to their subscribers. Traced ones are made into
         // a message first, to be described; while the session is leaving they are ignored
         // (below).
-        let direct_events = !tracing::enabled!(tracing::Level::TRACE)
-            && !matches!(self.state, State::ShuttingDown { .. });
+        let traced = tracing::enabled!(tracing::Level::TRACE);
+        let direct_events = !traced && !matches!(self.state, State::ShuttingDown { .. });
         let serializer = self.serializer;
         let decoded = if direct_events {
             serializer.decode_frame_or_event(
@@ -61,7 +61,7 @@ impl SessionTask {
             Ok(None) => return Ok(Received::Event),
             Err(e) => return Ok(Received::Violation(e.to_string())),
         };
-        if tracing::enabled!(tracing::Level::TRACE) {
+        if traced {
             tracing::trace!(
                 direction = "rx",
                 message = message.name(),
