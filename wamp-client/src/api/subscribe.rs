@@ -282,7 +282,7 @@ impl Subscription {
 impl Stream for Subscription {
     type Item = Event;
 
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
         self.events.poll_recv(cx)
     }
 }
@@ -363,10 +363,11 @@ impl Drop for HandlerTask {
 mod size_tests {
     use super::Subscription;
 
-    /// The handle is two pointers: its router id lives in the queue's shared state, where the
-    /// session task updates it on a restore.
+    /// The handle is three pointers: the session, the queue, the events taken in hand. Its
+    /// router id lives in the queue's shared state, where the session task updates it on a
+    /// restore.
     #[test]
-    fn a_subscription_handle_is_16_bytes() {
-        assert_eq!(std::mem::size_of::<Subscription>(), 16);
+    fn a_subscription_handle_is_24_bytes() {
+        assert_eq!(std::mem::size_of::<Subscription>(), 24);
     }
 }

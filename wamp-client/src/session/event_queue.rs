@@ -54,7 +54,6 @@ struct State {
     byte_budget: u32,
     /// The receiver's waker while it waits; taken by whoever wakes it.
     waker: Option<Waker>,
-    dropped: u64,
     /// At most this many events are queued (at least 1).
     capacity: u32,
     /// The sender is gone: the subscription has ended (after what is queued).
@@ -64,7 +63,8 @@ struct State {
 }
 
 /// The queued events, oldest first, with their encoded sizes (counted against the byte
-/// budget).
+/// budget), and how many were dropped (only a queue that holds events drops any, so an idle
+/// subscription does not keep the count).
 ///
 /// The sizes are kept in a deque of their own: each event is copied into the queue and out of
 /// it, and an event (128 bytes, see the size test) is copied in a few register moves, where an
@@ -75,6 +75,7 @@ struct Queued {
     sizes: VecDeque<u32>,
     /// The sum of `sizes`.
     bytes: u32,
+    dropped: u64,
 }
 
 impl Queued {
@@ -89,6 +90,13 @@ impl Queued {
         let size = self.sizes.pop_front().unwrap_or(0);
         self.bytes = self.bytes.saturating_sub(size);
         Some(event)
+    }
+
+    /// Hands every queued event over to `hand` (empty), which gives its buffer in return.
+    fn take_all(&mut self, hand: &mut VecDeque<Event>) {
+        std::mem::swap(&mut self.events, hand);
+        self.sizes.clear();
+        self.bytes = 0;
     }
 }
 
@@ -116,7 +124,6 @@ pub(crate) fn channel(
             queue: None,
             byte_budget,
             waker: None,
-            dropped: 0,
             capacity,
             closed: false,
             abandoned: false,
@@ -125,7 +132,10 @@ pub(crate) fn channel(
         revoked: OnceLock::new(),
         subscription: AtomicU64::new(0),
     });
-    (EventSender(Arc::clone(&shared)), EventReceiver(shared))
+    (
+        EventSender(Arc::clone(&shared)),
+        EventReceiver { shared, hand: None },
+    )
 }
 
 /// The session task's end.
@@ -150,7 +160,7 @@ impl EventSender {
             }
             // Grows only when a subscriber falls behind.
             let queue = state.queue.get_or_insert_with(Box::default);
-            let before = state.dropped;
+            let before = queue.dropped;
             while queue.events.len() >= state.capacity as usize
                 || (!queue.events.is_empty()
                     && queue.bytes.saturating_add(size32) > state.byte_budget)
@@ -158,12 +168,12 @@ impl EventSender {
                 if queue.pop_front().is_none() {
                     break;
                 }
-                state.dropped += 1;
+                queue.dropped += 1;
             }
             queue.push_back(event, size32);
             // Logged at 1, 2, 4, 8...: once per burst, not once per event.
-            let log = (before..state.dropped).any(|n| (n + 1).is_power_of_two());
-            let dropped = log.then_some(state.dropped);
+            let log = (before..queue.dropped).any(|n| (n + 1).is_power_of_two());
+            let dropped = log.then_some(queue.dropped);
             (
                 state.waker.take(),
                 dropped,
@@ -233,14 +243,31 @@ impl Drop for EventSender {
 }
 
 /// The subscription's end.
-pub(crate) struct EventReceiver(Arc<Shared>);
+pub(crate) struct EventReceiver {
+    shared: Arc<Shared>,
+    /// Events taken from the queue and not yet returned, oldest first: the receiver takes all
+    /// that are queued at once, so that it takes the lock once per batch rather than once per
+    /// event. Made on the first event (a pointer in every subscription handle, not a deque).
+    #[allow(clippy::box_collection)] // the box is what keeps the handle small
+    hand: Option<Box<VecDeque<Event>>>,
+}
 
 impl EventReceiver {
     /// The next event; `None` once the sender is gone and the queue is empty.
-    pub(crate) fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<Event>> {
-        let mut state = self.0.state();
-        if let Some(event) = state.queue.as_mut().and_then(|queue| queue.pop_front()) {
+    ///
+    /// Events taken in hand no longer count against the queue's bounds: they are the
+    /// subscriber's, as a returned event is. (At most twice the bounds are held, half of it
+    /// by a subscriber that is busy with the other half.)
+    pub(crate) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Event>> {
+        if let Some(event) = self.hand.as_mut().and_then(|hand| hand.pop_front()) {
             return Poll::Ready(Some(event));
+        }
+        let mut state = self.shared.state();
+        if let Some(queue) = state.queue.as_mut().filter(|queue| !queue.events.is_empty()) {
+            let hand = self.hand.get_or_insert_with(Box::default);
+            queue.take_all(hand);
+            drop(state);
+            return Poll::Ready(hand.pop_front());
         }
         if state.closed {
             return Poll::Ready(None);
@@ -254,35 +281,35 @@ impl EventReceiver {
     }
 
     /// Waits for the next event.
-    pub(crate) async fn recv(&self) -> Option<Event> {
+    pub(crate) async fn recv(&mut self) -> Option<Event> {
         std::future::poll_fn(|cx| self.poll_recv(cx)).await
     }
 
     /// How many events were dropped because the queue was full (in events or bytes).
     pub(crate) fn dropped(&self) -> u64 {
-        self.0.state().dropped
+        self.shared.state().queue.as_ref().map_or(0, |queue| queue.dropped)
     }
 
     /// The subscribed topic.
     pub(crate) fn topic(&self) -> &str {
-        &self.0.topic
+        &self.shared.topic
     }
 
     /// The subscribed topic, shared with this queue.
     #[cfg(test)]
     pub(crate) fn topic_ref(&self) -> Topic {
-        Topic::subscribed(QueueRef(self.0.clone()))
+        Topic::subscribed(QueueRef(self.shared.clone()))
     }
 
     /// Why the router revoked the subscription, if it has.
     pub(crate) fn revoked(&self) -> Option<&str> {
-        self.0.revoked.get().map(|reason| reason.as_str())
+        self.shared.revoked.get().map(|reason| reason.as_str())
     }
 
     /// A reference to this queue, to see its revocation without reading its events, and to
     /// unsubscribe it.
     pub(crate) fn queue_ref(&self) -> QueueRef {
-        QueueRef(Arc::clone(&self.0))
+        QueueRef(Arc::clone(&self.shared))
     }
 }
 
@@ -322,7 +349,7 @@ impl Drop for EventReceiver {
         // Queued events share the topic with the queue (they hold this state): taking them here
         // is what frees it once both ends are gone. They are dropped after the lock is released.
         let _queue = {
-            let mut state = self.0.state();
+            let mut state = self.shared.state();
             state.abandoned = true;
             state.waker = None;
             state.queue.take()
@@ -333,11 +360,14 @@ impl Drop for EventReceiver {
 impl std::fmt::Debug for EventReceiver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let (capacity, dropped) = {
-            let state = self.0.state();
-            (state.capacity, state.dropped)
+            let state = self.shared.state();
+            (
+                state.capacity,
+                state.queue.as_ref().map_or(0, |queue| queue.dropped),
+            )
         };
         f.debug_struct("EventReceiver")
-            .field("topic", &self.0.topic)
+            .field("topic", &self.shared.topic)
             .field("capacity", &capacity)
             .field("dropped", &dropped)
             .finish_non_exhaustive()
@@ -367,7 +397,7 @@ mod tests {
         // Dropped unread, the receiver first or the sender first.
         for receiver_first in [true, false] {
             let (sender, receiver) = channel("com.example.a".to_owned(), 4, usize::MAX);
-            let shared = Arc::downgrade(&receiver.0);
+            let shared = Arc::downgrade(&receiver.shared);
             for _ in 0..3 {
                 let _ = sender.send(event(sender.topic_ref()), 10);
             }
@@ -388,8 +418,8 @@ mod tests {
 
     #[test]
     fn an_event_kept_after_its_subscription_still_names_its_topic() {
-        let (sender, receiver) = channel("com.example.a".to_owned(), 4, usize::MAX);
-        let shared = Arc::downgrade(&receiver.0);
+        let (sender, mut receiver) = channel("com.example.a".to_owned(), 4, usize::MAX);
+        let shared = Arc::downgrade(&receiver.shared);
         let _ = sender.send(event(sender.topic_ref()), 10);
         let waker = futures_util::task::noop_waker();
         let Poll::Ready(Some(kept)) = receiver.poll_recv(&mut Context::from_waker(&waker)) else {
@@ -401,6 +431,45 @@ mod tests {
         assert!(shared.upgrade().is_none());
     }
 
+    fn publication(event: &Poll<Option<Event>>) -> Option<Id> {
+        match event {
+            Poll::Ready(Some(event)) => Some(event.publication),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn events_in_hand_come_first_in_order_and_the_queue_bounds_the_rest() {
+        let (sender, mut receiver) = channel("com.example.a".to_owned(), 3, usize::MAX);
+        let waker = futures_util::task::noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        let send = |publication: Id| {
+            let _ = sender.send(
+                Event {
+                    publication,
+                    ..event(sender.topic_ref())
+                },
+                10,
+            );
+        };
+        for publication in 1..=3 {
+            send(publication);
+        }
+        // Takes 1, 2 and 3 in hand, returns 1.
+        assert_eq!(publication(&receiver.poll_recv(&mut cx)), Some(1));
+        // The queue is empty again: it holds its own three, dropping the oldest beyond them;
+        // the events in hand are the subscriber's and are not dropped.
+        for publication in 4..=8 {
+            send(publication);
+        }
+        assert_eq!(receiver.dropped(), 2);
+        drop(sender);
+        let rest: Vec<_> = std::iter::from_fn(|| publication(&receiver.poll_recv(&mut cx)))
+            .collect();
+        assert_eq!(rest, [2, 3, 6, 7, 8]);
+        assert!(matches!(receiver.poll_recv(&mut cx), Poll::Ready(None)));
+    }
+
     /// The sizes the comment on `State::queue` quotes.
     #[test]
     #[cfg(target_pointer_width = "64")]
@@ -410,5 +479,14 @@ mod tests {
             std::mem::size_of::<Option<Box<VecDeque<(Event, u32)>>>>(),
             8
         );
+    }
+
+    /// The shared state with the reference counts in front of it is 104 bytes: glibc's malloc
+    /// serves it from its 112-byte chunks, where 8 more (the drop count, now in `Queued`) took
+    /// a 128-byte one.
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn the_shared_state_fits_a_112_byte_chunk() {
+        assert_eq!(std::mem::size_of::<Shared>() + 2 * 8, 104);
     }
 }
