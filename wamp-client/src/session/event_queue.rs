@@ -263,7 +263,11 @@ impl EventReceiver {
             return Poll::Ready(Some(event));
         }
         let mut state = self.shared.state();
-        if let Some(queue) = state.queue.as_mut().filter(|queue| !queue.events.is_empty()) {
+        if let Some(queue) = state
+            .queue
+            .as_mut()
+            .filter(|queue| !queue.events.is_empty())
+        {
             let hand = self.hand.get_or_insert_with(Box::default);
             queue.take_all(hand);
             drop(state);
@@ -287,7 +291,11 @@ impl EventReceiver {
 
     /// How many events were dropped because the queue was full (in events or bytes).
     pub(crate) fn dropped(&self) -> u64 {
-        self.shared.state().queue.as_ref().map_or(0, |queue| queue.dropped)
+        self.shared
+            .state()
+            .queue
+            .as_ref()
+            .map_or(0, |queue| queue.dropped)
     }
 
     /// The subscribed topic.
@@ -464,8 +472,8 @@ mod tests {
         }
         assert_eq!(receiver.dropped(), 2);
         drop(sender);
-        let rest: Vec<_> = std::iter::from_fn(|| publication(&receiver.poll_recv(&mut cx)))
-            .collect();
+        let rest: Vec<_> =
+            std::iter::from_fn(|| publication(&receiver.poll_recv(&mut cx))).collect();
         assert_eq!(rest, [2, 3, 6, 7, 8]);
         assert!(matches!(receiver.poll_recv(&mut cx), Poll::Ready(None)));
     }

@@ -20,7 +20,7 @@
 
 use std::fmt;
 
-use serde::de::{self, DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess};
+use serde::de::{self, DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess};
 
 use super::Serializer;
 use super::json_text::JsonText;
@@ -53,16 +53,9 @@ pub(crate) fn decode_nth<T: DeserializeOwned>(
     list: &[u8],
     index: usize,
 ) -> Result<Option<T>, ValueError> {
-    let seed = || Nth::<T> {
-        index,
-        _type: std::marker::PhantomData,
-    };
     let direct = match direct(serializer, list) {
         #[cfg(feature = "json")]
-        Some(Direct::Json) => {
-            let mut de = serde_json::Deserializer::from_slice(list);
-            de::Deserializer::deserialize_seq(JsonText(&mut de), seed()).ok()
-        }
+        Some(Direct::Json) => json_nth(list, index),
         #[cfg(feature = "msgpack")]
         Some(Direct::MsgPack) => msgpack_nth(list, index),
         None => None,
@@ -80,6 +73,18 @@ pub(crate) fn decode_nth<T: DeserializeOwned>(
         }
         _ => Ok(None),
     }
+}
+
+/// Element `index` of a JSON list, found by reading over the elements before it and decoded
+/// alone: serde_json stops after the value it reads, so the elements after it (and the list's
+/// end, checked when the message arrived) are not read again. `None` when the direct way fails.
+#[cfg(feature = "json")]
+fn json_nth<T: DeserializeOwned>(list: &[u8], index: usize) -> Option<Option<T>> {
+    let Some(element) = super::json_fields::nth_element(list, index)? else {
+        return Some(None);
+    };
+    let mut de = serde_json::Deserializer::from_slice(element);
+    T::deserialize(JsonText(&mut de)).ok().map(Some)
 }
 
 /// Element `index` of a MessagePack list, found by walking the markers of the elements before
@@ -251,31 +256,6 @@ fn cbor_error(e: ciborium::de::Error<std::io::Error>) -> String {
         ciborium::de::Error::Io(e) => e.to_string(),
         ciborium::de::Error::Syntax(offset) => format!("invalid CBOR at byte {offset}"),
         ciborium::de::Error::RecursionLimitExceeded => "nested too deeply".to_owned(),
-    }
-}
-
-/// Reads element `index` of a sequence, skipping (and so still reading through) the others.
-struct Nth<T> {
-    index: usize,
-    _type: std::marker::PhantomData<fn() -> T>,
-}
-
-impl<'de, T: DeserializeOwned> de::Visitor<'de> for Nth<T> {
-    type Value = Option<T>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a list")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Option<T>, A::Error> {
-        for _ in 0..self.index {
-            if seq.next_element::<IgnoredAny>()?.is_none() {
-                return Ok(None);
-            }
-        }
-        let found = seq.next_element::<T>()?;
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(found)
     }
 }
 

@@ -84,6 +84,26 @@ impl<'a> JsonFields<'a> {
     }
 }
 
+/// The text from element `index` of a JSON list on (its closing bracket included), reached
+/// by reading over the elements before it; `Some(None)` when the list is shorter. `None` on
+/// anything this reader does not take (the caller then reads the list whole).
+///
+/// The list was checked when its message arrived, so the elements after the one wanted need
+/// not be read: a reader that decodes one value from this text stops after it.
+pub(super) fn nth_element(list: &[u8], index: usize) -> Option<Option<&[u8]>> {
+    let mut fields = JsonFields::new(list)?;
+    for _ in 0..index {
+        if !fields.next_element()? {
+            return Some(None);
+        }
+        fields.value::<serde::de::IgnoredAny>()?;
+    }
+    if !fields.next_element()? {
+        return Some(None);
+    }
+    fields.text.get(fields.at..).map(Some)
+}
+
 impl Fields for JsonFields<'_> {
     /// Whether the message has been read whole: its closing bracket, then only whitespace.
     fn at_end(&mut self) -> bool {
