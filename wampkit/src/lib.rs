@@ -65,7 +65,7 @@
 //! | `tls-webpki-roots` | with `tls` | TLS trusting the Mozilla root certificates compiled in | as `tls` |
 //! | `tls-native-roots` | no | TLS trusting the operating system's certificate store, loaded at each connect | rustls, tokio-rustls, rustls-native-certs |
 //! | `msgpack` | no | the MessagePack serializer (`wamp.2.msgpack`) | rmp-serde |
-//! | `cbor` | no | the CBOR serializer (`wamp.2.cbor`) | ciborium, minicbor (its decoder, for headers) |
+//! | `cbor` | no | the CBOR serializer (`wamp.2.cbor`) | ciborium, half |
 //! | `rawsocket` | no | the RawSocket transports `rs://`, `unix://` and (with TLS) `rss://`; the `transport::rawsocket` module with its router side | tokio-util's codec |
 //! | `auth-wampcra` | no | WAMP-CRA: `auth::WampCra`, `SessionBuilder::wampcra` | hmac, sha2, pbkdf2 |
 //! | `auth-cryptosign` | no | cryptosign (Ed25519): `auth::CryptoSign`, `SessionBuilder::cryptosign` | ed25519-dalek |

@@ -1,6 +1,11 @@
-//! Checking a CBOR payload element from its headers (read with minicbor's decoder), the way
-//! `msgpack_shape` checks MessagePack: what the serde walk of [`Shape`] does, without ciborium's
-//! deserializer (which copies each string into a scratch buffer, and allocates for long ones).
+//! Checking a CBOR payload element from its headers, the way `msgpack_shape` checks
+//! MessagePack: what the serde walk of [`Shape`] does, without ciborium's deserializer (which
+//! copies each string into a scratch buffer, and allocates for long ones).
+//!
+//! The headers are read here, off the bytes (RFC 8949, section 3: a major type and an argument
+//! of 0, 1, 2, 4 or 8 bytes), for this check and for `cbor_value`: minicbor's decoder, which
+//! read them before, took some 140 instructions per header through its `Result`s, more than the
+//! rest of the check.
 //!
 //! It only ever errs on the side of caution: whatever it accepts, the serde walk accepts with
 //! the same shape and length read; what it is unsure of (tags, indefinite lengths, simple
@@ -8,52 +13,41 @@
 //! not UTF-8, dictionary keys other than text, nesting beyond [`CHECK_DEPTH`]) it declines, and
 //! the message goes the general way, where the full decoder judges it.
 
-use minicbor::data::Type;
-use minicbor::decode::Decoder;
-
 use crate::value::{CHECK_DEPTH, Kind, Shape};
 
 /// Checks the element at the front of `rest` and moves `rest` past it; `None` (with `rest` in
 /// an unspecified place) when the element is malformed, truncated or not for this check.
 pub(crate) fn shape(rest: &mut &[u8]) -> Option<Shape> {
-    read(rest, |decoder| element(decoder, 1))
+    element(rest, 1)
 }
 
 /// The number of elements of the list whose header is at the front of `rest`, moving `rest`
 /// past the header; `None` for anything else (an indefinite length too).
 pub(crate) fn list_header(rest: &mut &[u8]) -> Option<usize> {
-    read(rest, |decoder| length(decoder.array()))
+    length(rest, MAJOR_ARRAY)
 }
 
 /// The number of entries of the dictionary whose header is at the front of `rest`, moving
 /// `rest` past the header; `None` for anything else (an indefinite length too).
 pub(crate) fn map_header(rest: &mut &[u8]) -> Option<usize> {
-    read(rest, |decoder| length(decoder.map()))
+    length(rest, MAJOR_MAP)
 }
 
 /// The unsigned integer at the front of `rest`, moving `rest` past it; `None` for anything
 /// else.
 pub(crate) fn uint(rest: &mut &[u8]) -> Option<u64> {
-    read(rest, |decoder| decoder.u64().ok())
+    let header = header(rest)?;
+    (header.major == MAJOR_UNSIGNED).then_some(header.argument)
 }
 
 /// The bytes of the text at the front of `rest` (a dictionary key), moving `rest` past it;
 /// `None` for anything else or text that is not UTF-8.
-pub(crate) fn text_key<'a>(rest: &mut &'a [u8]) -> Option<&'a [u8]> {
-    read(rest, text)
-}
-
-/// Runs `read` over a decoder at the front of `rest`, then moves `rest` past what it read.
-#[inline(always)]
-fn read<'a, T>(rest: &mut &'a [u8], read: impl FnOnce(&mut Decoder<'a>) -> Option<T>) -> Option<T> {
-    let mut decoder = Decoder::new(rest);
-    let found = read(&mut decoder)?;
-    *rest = rest.get(decoder.position()..)?;
-    Some(found)
-}
-
-fn length(header: Result<Option<u64>, minicbor::decode::Error>) -> Option<usize> {
-    usize::try_from(header.ok()??).ok()
+pub(crate) fn text_key<'a>(rest: &mut &'a [u8]) -> Option<&'a str> {
+    let header = header(rest)?;
+    if header.major != MAJOR_TEXT {
+        return None;
+    }
+    text(rest, header.argument)
 }
 
 // CBOR's major types (RFC 8949, section 3.1); tags (6) are declined here and in `cbor_value`.
@@ -65,19 +59,105 @@ pub(super) const MAJOR_ARRAY: u8 = 4;
 pub(super) const MAJOR_MAP: u8 = 5;
 pub(super) const MAJOR_SIMPLE: u8 = 7;
 
-/// The major type of the element at the decoder's position (its initial byte's top three
-/// bits). Dispatching on it, an element's header is read once, by the reader of its type,
-/// which refuses what it does not take (indefinite lengths, integers out of range); minicbor's
-/// `datatype` would read it a first time.
-pub(super) fn major_type(decoder: &Decoder<'_>) -> Option<u8> {
-    decoder
-        .input()
-        .get(decoder.position())
-        .map(|initial| initial >> 5)
+// Major type 7's additional information (RFC 8949, section 3.3) that is read.
+const FALSE: u8 = 20;
+const TRUE: u8 = 21;
+const NULL: u8 = 22;
+const FLOAT16: u8 = 25;
+const FLOAT32: u8 = 26;
+const FLOAT64: u8 = 27;
+
+/// An element's header: its major type, the additional information of its initial byte, and
+/// its argument (a number, a length, or a float's bits; for an additional information below
+/// 24 that number itself).
+pub(super) struct Header {
+    pub(super) major: u8,
+    pub(super) info: u8,
+    pub(super) argument: u64,
 }
 
-/// The element at the decoder's position, `depth` levels down (the top level is 1).
-fn element(decoder: &mut Decoder<'_>, depth: usize) -> Option<Shape> {
+/// The header at the front of `rest`, moving `rest` past it. `None` when it is truncated, of
+/// indefinite length or reserved (additional information 28 to 31).
+#[inline(always)]
+pub(super) fn header(rest: &mut &[u8]) -> Option<Header> {
+    let (&initial, after) = rest.split_first()?;
+    let info = initial & 0x1f;
+    let (argument, after) = match info {
+        0..=23 => (u64::from(info), after),
+        24 => {
+            let (&byte, after) = after.split_first()?;
+            (u64::from(byte), after)
+        }
+        25 => {
+            let (bytes, after) = after.split_first_chunk::<2>()?;
+            (u64::from(u16::from_be_bytes(*bytes)), after)
+        }
+        26 => {
+            let (bytes, after) = after.split_first_chunk::<4>()?;
+            (u64::from(u32::from_be_bytes(*bytes)), after)
+        }
+        27 => {
+            let (bytes, after) = after.split_first_chunk::<8>()?;
+            (u64::from_be_bytes(*bytes), after)
+        }
+        _ => return None,
+    };
+    *rest = after;
+    Some(Header {
+        major: initial >> 5,
+        info,
+        argument,
+    })
+}
+
+/// The length of the list or dictionary (major type `major`) whose header is at the front of
+/// `rest`, moving `rest` past the header.
+fn length(rest: &mut &[u8], major: u8) -> Option<usize> {
+    let header = header(rest)?;
+    if header.major != major {
+        return None;
+    }
+    usize::try_from(header.argument).ok()
+}
+
+/// The `len` bytes at the front of `rest` (a byte string's or text's, its header read),
+/// moving `rest` past them.
+pub(super) fn content<'a>(rest: &mut &'a [u8], len: u64) -> Option<&'a [u8]> {
+    let (content, after) = rest.split_at_checked(usize::try_from(len).ok()?)?;
+    *rest = after;
+    Some(content)
+}
+
+/// The `len` bytes of text at the front of `rest` (its header read), if they are UTF-8.
+pub(super) fn text<'a>(rest: &mut &'a [u8], len: u64) -> Option<&'a str> {
+    std::str::from_utf8(content(rest, len)?).ok()
+}
+
+/// A major type 7 element this reader takes.
+pub(super) enum Simple {
+    Bool(bool),
+    Null,
+    Float(f64),
+}
+
+/// The major type 7 element of additional information `info` and argument `argument`; `None`
+/// for `undefined` and the other simple values, which the check declines.
+pub(super) fn simple(info: u8, argument: u64) -> Option<Simple> {
+    // The argument holds as many bytes as the float has: the casts drop only zeros.
+    #[allow(clippy::cast_possible_truncation)]
+    Some(match info {
+        FALSE => Simple::Bool(false),
+        TRUE => Simple::Bool(true),
+        NULL => Simple::Null,
+        FLOAT16 => Simple::Float(half::f16::from_bits(argument as u16).to_f64()),
+        FLOAT32 => Simple::Float(f64::from(f32::from_bits(argument as u32))),
+        FLOAT64 => Simple::Float(f64::from_bits(argument)),
+        _ => return None,
+    })
+}
+
+/// The element at the front of `rest`, `depth` levels down (the top level is 1).
+fn element(rest: &mut &[u8], depth: usize) -> Option<Shape> {
     // Refused before descending, as the serde walk refuses it: the recursion stays bounded.
     if depth > CHECK_DEPTH {
         return None;
@@ -86,23 +166,23 @@ fn element(decoder: &mut Decoder<'_>, depth: usize) -> Option<Shape> {
         kind: Kind::Other,
         len: 0,
     };
-    match major_type(decoder)? {
-        MAJOR_UNSIGNED => decoder.u64().ok().map(|_| other),
-        // A negative integer beyond 64 bits the serde walk refuses, and so does `i64`.
-        MAJOR_NEGATIVE => decoder.i64().ok().map(|_| other),
-        MAJOR_BYTES => decoder.bytes().ok().map(|_| other),
-        MAJOR_TEXT => text(decoder).map(|_| other),
-        MAJOR_SIMPLE => match decoder.datatype().ok()? {
-            // Skipped: only where they end matters here.
-            Type::F16 | Type::F32 | Type::F64 | Type::Bool | Type::Null => {
-                decoder.skip().ok().map(|()| other)
-            }
-            _ => None,
-        },
+    let Header {
+        major,
+        info,
+        argument,
+    } = header(rest)?;
+    match major {
+        MAJOR_UNSIGNED => Some(other),
+        // A negative integer beyond 64 bits (-1 - argument below `i64::MIN`) the serde walk
+        // refuses, and so does `i64`.
+        MAJOR_NEGATIVE => i64::try_from(argument).ok().map(|_| other),
+        MAJOR_BYTES => content(rest, argument).map(|_| other),
+        MAJOR_TEXT => text(rest, argument).map(|_| other),
+        MAJOR_SIMPLE => simple(info, argument).map(|_| other),
         MAJOR_ARRAY => {
-            let len = length(decoder.array())?;
+            let len = usize::try_from(argument).ok()?;
             for _ in 0..len {
-                element(decoder, depth + 1)?;
+                element(rest, depth + 1)?;
             }
             Some(Shape {
                 kind: Kind::List,
@@ -110,10 +190,10 @@ fn element(decoder: &mut Decoder<'_>, depth: usize) -> Option<Shape> {
             })
         }
         MAJOR_MAP => {
-            let len = length(decoder.map())?;
+            let len = usize::try_from(argument).ok()?;
             for _ in 0..len {
-                text(decoder)?;
-                element(decoder, depth + 1)?;
+                text_key(rest)?;
+                element(rest, depth + 1)?;
             }
             Some(Shape {
                 kind: Kind::Dict,
@@ -122,11 +202,6 @@ fn element(decoder: &mut Decoder<'_>, depth: usize) -> Option<Shape> {
         }
         _ => None,
     }
-}
-
-/// The bytes of the definite-length text at the decoder's position, if they are UTF-8.
-fn text<'a>(decoder: &mut Decoder<'a>) -> Option<&'a [u8]> {
-    decoder.str().ok().map(str::as_bytes)
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
-//! A CBOR payload element read into a [`Value`] with minicbor's decoder, for the elements the
-//! payload check (`cbor_shape`) accepted when their message arrived: integers within 64 bits,
-//! floats, booleans, null, bytes, text, and definite-length lists and dictionaries with text
-//! keys, at most [`CHECK_DEPTH`] levels deep.
+//! A CBOR payload element read into a [`Value`] from its headers (read as the payload check,
+//! `cbor_shape`, reads them), for the elements that check accepted when their message arrived:
+//! integers within 64 bits, floats, booleans, null, bytes, text, and definite-length lists and
+//! dictionaries with text keys, at most [`CHECK_DEPTH`] levels deep.
 //!
 //! CBOR reads into the reader's type through a `Value` (see `element`); ciborium's deserializer
 //! made that `Value` at a cost of its own (a scratch buffer set up per read, each header read
@@ -9,12 +9,9 @@
 //! here is the one ciborium's makes (the tests below hold it to that); anything else gives
 //! `None`, and ciborium reads it as before.
 
-use minicbor::data::Type;
-use minicbor::decode::Decoder;
-
 use super::cbor_shape::{
-    MAJOR_ARRAY, MAJOR_BYTES, MAJOR_MAP, MAJOR_NEGATIVE, MAJOR_SIMPLE, MAJOR_TEXT, MAJOR_UNSIGNED,
-    major_type,
+    Header, MAJOR_ARRAY, MAJOR_BYTES, MAJOR_MAP, MAJOR_NEGATIVE, MAJOR_SIMPLE, MAJOR_TEXT,
+    MAJOR_UNSIGNED, Simple, content, header, simple, text,
 };
 use crate::value::{CHECK_DEPTH, Dict, Value};
 
@@ -24,44 +21,50 @@ const PREALLOCATE_MAX: usize = 4096;
 /// The element at the front of `bytes` (what follows it is not read); `None` when it is not one
 /// this reader takes.
 pub(crate) fn value(bytes: &[u8]) -> Option<Value> {
-    element(&mut Decoder::new(bytes), 1)
+    element(&mut &bytes[..], 1)
 }
 
-fn element(decoder: &mut Decoder<'_>, depth: usize) -> Option<Value> {
+fn element(rest: &mut &[u8], depth: usize) -> Option<Value> {
     if depth > CHECK_DEPTH {
         return None;
     }
-    // On the major type, as the check does (see `cbor_shape::major_type`).
-    Some(match major_type(decoder)? {
-        MAJOR_UNSIGNED => Value::UInt(decoder.u64().ok()?),
-        // A negative integer beyond 64 bits `i64` refuses, as ciborium does.
-        MAJOR_NEGATIVE => Value::Int(decoder.i64().ok()?),
-        MAJOR_BYTES => Value::Bytes(decoder.bytes().ok()?.to_vec()),
-        MAJOR_TEXT => Value::String(decoder.str().ok()?.to_owned()),
-        MAJOR_SIMPLE => match decoder.datatype().ok()? {
-            Type::F16 | Type::F32 | Type::F64 => Value::Float(decoder.f64().ok()?),
-            Type::Bool => Value::Bool(decoder.bool().ok()?),
-            Type::Null => {
-                decoder.null().ok()?;
-                Value::Null
-            }
-            _ => return None,
+    let Header {
+        major,
+        info,
+        argument,
+    } = header(rest)?;
+    Some(match major {
+        MAJOR_UNSIGNED => Value::UInt(argument),
+        // -1 - argument; below `i64::MIN` it is refused, as ciborium refuses it for a `Value`.
+        MAJOR_NEGATIVE => Value::Int(-1 - i64::try_from(argument).ok()?),
+        MAJOR_BYTES => Value::Bytes(content(rest, argument)?.to_vec()),
+        MAJOR_TEXT => Value::String(text(rest, argument)?.to_owned()),
+        MAJOR_SIMPLE => match simple(info, argument)? {
+            Simple::Bool(b) => Value::Bool(b),
+            Simple::Null => Value::Null,
+            Simple::Float(f) => Value::Float(f),
         },
         MAJOR_ARRAY => {
-            let len = usize::try_from(decoder.array().ok()??).ok()?;
+            let len = usize::try_from(argument).ok()?;
             let mut items = Vec::with_capacity(len.min(PREALLOCATE_MAX));
             for _ in 0..len {
-                items.push(element(decoder, depth + 1)?);
+                items.push(element(rest, depth + 1)?);
             }
             Value::List(items)
         }
         MAJOR_MAP => {
-            let len = decoder.map().ok()??;
             let mut dict = Dict::new();
-            for _ in 0..len {
-                let key = decoder.str().ok()?.to_owned();
+            for _ in 0..argument {
+                let key = match header(rest)? {
+                    Header {
+                        major: MAJOR_TEXT,
+                        argument: len,
+                        ..
+                    } => text(rest, len)?.to_owned(),
+                    _ => return None,
+                };
                 // Of repeated keys the last stays, as with ciborium.
-                dict.insert(key, element(decoder, depth + 1)?);
+                dict.insert(key, element(rest, depth + 1)?);
             }
             Value::Dict(dict)
         }

@@ -6,7 +6,7 @@
 //! the reader's type directly. A [`Value`] stays the reference: a JSON element holding a
 //! `"\u0000<base64>"` string (the WAMP binary convention), every CBOR element (ciborium reads
 //! only as a compact format, and `Value` is read as a human-readable one; the `Value` is made
-//! with minicbor's decoder, see `cbor_value`), and any element the direct way fails on go
+//! from its headers, see `cbor_value`), and any element the direct way fails on go
 //! through one. So a type reads the same from every serializer, and an
 //! error is worded by [`from_value`], naming the place inside the argument, at the cost of a
 //! second decode only when the first one failed.
@@ -125,7 +125,7 @@ fn cbor_entry(dict: &[u8], key: &str) -> Option<Option<Value>> {
     let mut rest = dict;
     let mut found = None;
     for _ in 0..super::cbor_shape::map_header(&mut rest)? {
-        let matches = super::cbor_shape::text_key(&mut rest)? == key.as_bytes();
+        let matches = super::cbor_shape::text_key(&mut rest)? == key;
         if matches {
             found = Some(rest);
         }

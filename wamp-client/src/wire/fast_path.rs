@@ -7,8 +7,7 @@
 //! at all: it checks that the arguments list and keyword dictionary are well-formed elements of
 //! their kind (building nothing) and keeps them as [`RawPayload`], a shared slice of the frame,
 //! decoded later by whoever reads them. MessagePack envelopes are read off their markers
-//! (`msgpack_shape`), CBOR ones with minicbor's decoder (`cbor_shape`), both without a serde
-//! pass; JSON's punctuation and ids off the text, its details and payload elements with
+//! (`msgpack_shape`), CBOR ones off their headers (`cbor_shape`), both without a serde pass; JSON's punctuation and ids off the text, its details and payload elements with
 //! serde_json (see `json_fields`).
 //!
 //! Anything it does not accept outright (another message type, a field of an unexpected type, a
@@ -316,7 +315,7 @@ impl Fields for MsgPackFields<'_> {
     }
 }
 
-/// CBOR: headers and integers are read with minicbor's decoder (see `cbor_shape`),
+/// CBOR: headers and integers are read off the bytes (see `cbor_shape`),
 /// dictionaries with ciborium over the rest of the input, payload elements checked by
 /// `cbor_shape`.
 #[cfg(feature = "cbor")]
