@@ -122,17 +122,24 @@ impl Fields for JsonFields<'_> {
             return None;
         }
         let digits = self.text.get(self.at..)?;
-        let len = digits.iter().take_while(|b| b.is_ascii_digit()).count();
-        let number = digits.get(..len)?;
+        // One pass: the digits' value and their count.
+        let mut number = 0u64;
+        let mut len = 0;
+        for &byte in digits {
+            let digit = byte.wrapping_sub(b'0');
+            if digit > 9 {
+                break;
+            }
+            number = number.checked_mul(10)?.checked_add(u64::from(digit))?;
+            len += 1;
+        }
         // No leading zero (not JSON), nothing a float or negative number would go on with.
-        let leading_zero = len > 1 && number.first() == Some(&b'0');
+        let leading_zero = len > 1 && digits.first() == Some(&b'0');
         if len == 0 || leading_zero || matches!(digits.get(len), Some(b'.' | b'e' | b'E')) {
             return None;
         }
         self.at += len;
-        number.iter().try_fold(0u64, |n, digit| {
-            n.checked_mul(10)?.checked_add(u64::from(digit - b'0'))
-        })
+        Some(number)
     }
 
     fn dict(&mut self) -> Option<Dict> {
