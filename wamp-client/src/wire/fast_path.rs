@@ -1,4 +1,5 @@
-//! A fast path for the messages a session receives most: RESULT, EVENT and INVOCATION.
+//! A fast path for the messages a session receives most: RESULT, EVENT and INVOCATION, and
+//! PUBLISHED, the acknowledgement of each publication that asks for one.
 //!
 //! The general decoder ([`message_from_value`](super::decode::message_from_value)) builds the
 //! whole message as a [`Value`](crate::value::Value) array, then validates it field by field.
@@ -67,6 +68,7 @@ enum HotKind {
     Result { request: Id },
     Event { subscription: Id, publication: Id },
     Invocation { request: Id, registration: Id },
+    Published { request: Id, publication: Id },
 }
 
 impl Envelope {
@@ -123,6 +125,13 @@ impl Envelope {
                 details,
                 payload,
             },
+            HotKind::Published {
+                request,
+                publication,
+            } => Message::Published {
+                request,
+                publication,
+            },
         }
     }
 }
@@ -173,6 +182,18 @@ fn read_envelope(fields: &mut impl Fields) -> Option<Envelope> {
             request: id(fields.uint())?,
             registration: id(fields.uint())?,
         },
+        // Two ids and nothing else (`read_whole` sees to that): no details, no payload.
+        code::PUBLISHED => {
+            let kind = HotKind::Published {
+                request: id(fields.uint())?,
+                publication: id(fields.uint())?,
+            };
+            return Some(Envelope {
+                kind,
+                details: Dict::new(),
+                payload: None,
+            });
+        }
         _ => return None,
     };
     let details = fields.dict()?;
@@ -526,6 +547,16 @@ mod tests {
                 candidates.push(Value::List(vec![u(type_code), id.clone()]));
             }
         }
+        // PUBLISHED: two ids, nothing more.
+        for request in &ids {
+            for publication in &ids {
+                let published = vec![u(code::PUBLISHED), request.clone(), publication.clone()];
+                candidates.push(Value::List(published.clone()));
+                let mut longer = published;
+                longer.push(empty.clone());
+                candidates.push(Value::List(longer));
+            }
+        }
         candidates.push(Value::List(vec![]));
         candidates.push(Value::List(vec![Value::Float(50.0), u(1), empty.clone()]));
         candidates.push(Value::List(vec![Value::from("50"), u(1), empty.clone()]));
@@ -533,8 +564,8 @@ mod tests {
         candidates.push(u(50));
         let taken = check_agreement(&candidates);
         // Every valid hot message takes the fast path: 3 types x 2 valid ids x 3 valid details
-        // x 4 valid payloads, in 3 serializers.
-        assert_eq!(taken, 3 * 2 * 3 * 4 * 3);
+        // x 4 valid payloads, and PUBLISHED with 2 x 2 valid ids, in 3 serializers.
+        assert_eq!(taken, (3 * 2 * 3 * 4 + 2 * 2) * 3);
     }
 
     #[test]
