@@ -70,7 +70,10 @@ impl ConnectionWaker {
         cx: &Context<'_>,
         poll: impl FnOnce(&mut Context<'_>) -> Poll<T>,
     ) -> Poll<T> {
-        let woken = self.flag.woken.swap(false, Ordering::SeqCst);
+        // Cleared only when set: on a burst of frames it is not, and a load is a plain read
+        // where a swap is a locked instruction per frame.
+        let woken =
+            self.flag.woken.load(Ordering::SeqCst) && self.flag.woken.swap(false, Ordering::SeqCst);
         if !self.pending || woken {
             let polled = poll(&mut Context::from_waker(&self.waker));
             self.pending = polled.is_pending();
