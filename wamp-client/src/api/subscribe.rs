@@ -74,6 +74,10 @@ impl Subscribe<'_> {
 
     /// How many unread events the subscription holds before it drops the oldest (default
     /// 10,000; see [`Subscription::dropped`]). The session never waits for a slow subscriber.
+    ///
+    /// The subscription takes the events queued for it in batches (all those queued when it
+    /// finds none left in hand); a batch in hand is the subscriber's and no longer counts, so
+    /// a subscriber busy with one may hold up to twice the bound.
     pub fn buffer(mut self, events: usize) -> Self {
         self.buffer = events.max(1);
         self
@@ -83,7 +87,8 @@ impl Subscribe<'_> {
     /// holds before it drops the oldest (default 16 MiB; at most 4 GiB), alongside the count
     /// of [`buffer`](Subscribe::buffer): whichever is reached first drops the oldest events,
     /// counted in [`Subscription::dropped`]. The newest event is always kept, even one larger
-    /// than the budget.
+    /// than the budget. Like the count, the budget bounds the events queued, not those the
+    /// subscription has taken in hand.
     pub fn buffer_bytes(mut self, bytes: usize) -> Self {
         self.buffer_bytes = bytes;
         self
