@@ -40,7 +40,7 @@ pub(crate) fn uint(rest: &mut &[u8]) -> Option<u64> {
     (header.major == MAJOR_UNSIGNED).then_some(header.argument)
 }
 
-/// The bytes of the text at the front of `rest` (a dictionary key), moving `rest` past it;
+/// The text at the front of `rest` (a dictionary key), moving `rest` past it;
 /// `None` for anything else or text that is not UTF-8.
 pub(crate) fn text_key<'a>(rest: &mut &'a [u8]) -> Option<&'a str> {
     let header = header(rest)?;

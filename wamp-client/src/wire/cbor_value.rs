@@ -11,7 +11,7 @@
 
 use super::cbor_shape::{
     Header, MAJOR_ARRAY, MAJOR_BYTES, MAJOR_MAP, MAJOR_NEGATIVE, MAJOR_SIMPLE, MAJOR_TEXT,
-    MAJOR_UNSIGNED, Simple, content, header, simple, text,
+    MAJOR_UNSIGNED, Simple, content, header, simple, text, text_key,
 };
 use crate::value::{CHECK_DEPTH, Dict, Value};
 
@@ -55,14 +55,7 @@ fn element(rest: &mut &[u8], depth: usize) -> Option<Value> {
         MAJOR_MAP => {
             let mut dict = Dict::new();
             for _ in 0..argument {
-                let key = match header(rest)? {
-                    Header {
-                        major: MAJOR_TEXT,
-                        argument: len,
-                        ..
-                    } => text(rest, len)?.to_owned(),
-                    _ => return None,
-                };
+                let key = text_key(rest)?.to_owned();
                 // Of repeated keys the last stays, as with ciborium.
                 dict.insert(key, element(rest, depth + 1)?);
             }
