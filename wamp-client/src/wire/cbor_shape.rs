@@ -36,18 +36,14 @@ pub(crate) fn map_header(rest: &mut &[u8]) -> Option<usize> {
 /// The unsigned integer at the front of `rest`, moving `rest` past it; `None` for anything
 /// else.
 pub(crate) fn uint(rest: &mut &[u8]) -> Option<u64> {
-    let header = header(rest)?;
-    (header.major == MAJOR_UNSIGNED).then_some(header.argument)
+    argument_of(rest, MAJOR_UNSIGNED)
 }
 
 /// The text at the front of `rest` (a dictionary key), moving `rest` past it;
 /// `None` for anything else or text that is not UTF-8.
 pub(crate) fn text_key<'a>(rest: &mut &'a [u8]) -> Option<&'a str> {
-    let header = header(rest)?;
-    if header.major != MAJOR_TEXT {
-        return None;
-    }
-    text(rest, header.argument)
+    let len = argument_of(rest, MAJOR_TEXT)?;
+    text(rest, len)
 }
 
 // CBOR's major types (RFC 8949, section 3.1); tags (6) are declined here and in `cbor_value`.
@@ -110,14 +106,17 @@ pub(super) fn header(rest: &mut &[u8]) -> Option<Header> {
     })
 }
 
+/// The argument of the header at the front of `rest` if it is of major type `major`, moving
+/// `rest` past the header.
+fn argument_of(rest: &mut &[u8], major: u8) -> Option<u64> {
+    let header = header(rest)?;
+    (header.major == major).then_some(header.argument)
+}
+
 /// The length of the list or dictionary (major type `major`) whose header is at the front of
 /// `rest`, moving `rest` past the header.
 fn length(rest: &mut &[u8], major: u8) -> Option<usize> {
-    let header = header(rest)?;
-    if header.major != major {
-        return None;
-    }
-    usize::try_from(header.argument).ok()
+    usize::try_from(argument_of(rest, major)?).ok()
 }
 
 /// The `len` bytes at the front of `rest` (a byte string's or text's, its header read),
