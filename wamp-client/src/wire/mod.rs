@@ -40,6 +40,14 @@ mod serializer;
 mod shape_tests;
 mod validate;
 
+/// Whether `text` is UTF-8, for the binary serializers' payload checks. Most strings a session
+/// receives (URIs, keys, short values) are ASCII, which is checked in a simpler loop than
+/// `from_utf8`'s, whose set-up dominates for a few bytes.
+#[cfg(any(feature = "msgpack", feature = "cbor"))]
+fn is_utf8(text: &[u8]) -> bool {
+    text.is_ascii() || std::str::from_utf8(text).is_ok()
+}
+
 pub use decode::{InvalidMessage, message_from_value};
 pub(crate) use describe::describe;
 pub use message::{Id, MAX_ID, Message, Payload, code, message_name};

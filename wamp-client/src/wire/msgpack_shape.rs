@@ -144,16 +144,9 @@ fn string(rest: &mut &[u8], marker: u8) -> Option<()> {
         _ => return None,
     };
     let (text, after) = rest.split_at_checked(len)?;
-    is_utf8(text).then_some(())?;
+    super::is_utf8(text).then_some(())?;
     *rest = after;
     Some(())
-}
-
-/// Whether `text` is UTF-8. Most strings a session receives (URIs, keys, short values) are
-/// ASCII, which is checked in a simpler loop than `from_utf8`'s, whose set-up dominates for a
-/// few bytes.
-fn is_utf8(text: &[u8]) -> bool {
-    text.is_ascii() || std::str::from_utf8(text).is_ok()
 }
 
 fn byte(rest: &mut &[u8]) -> Option<u8> {
