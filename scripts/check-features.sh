@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Checks wampkit's Cargo features: each feature alone compiles without warnings, the smallest
 # useful build (`json`) passes clippy and its unit tests (among them the tests of the errors that
-# name a disabled feature), every feature together compiles, and the `json` build's dependency
-# tree holds none of the heavy optional crates.
+# name a disabled feature), every feature together compiles, the docs build without default
+# features, and the `json` build's dependency tree holds none of the heavy optional crates.
 #
 # Usage: scripts/check-features.sh   (cargo check, not build: a few minutes on two cores.)
 # CARGO_TARGET_DIR defaults to target/features, apart from the workspace's own target.
@@ -48,6 +48,9 @@ for combination in "json,tls-native-roots,rawsocket" "json,msgpack,cbor" "json,p
     step "--no-default-features --features $combination"
     cargo check -q -p wampkit-client --no-default-features --features "$combination"
 done
+
+step "docs without default features (no link to an item of a feature that is off)"
+RUSTDOCFLAGS="-D warnings" cargo doc -q -p wampkit-client --no-default-features --no-deps
 
 step "default features"
 cargo check -q -p wampkit-client

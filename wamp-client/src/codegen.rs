@@ -1,5 +1,5 @@
-//! Support for the code that [`service`](crate::service) and
-//! [`ApplicationError`](macro@crate::ApplicationError) generate.
+//! Support for the code that the `service` attribute and the `ApplicationError` derive (the
+//! `macros` feature) generate.
 //!
 //! Generated code uses only public API, and this module is the part of it written for that code:
 //! binding parameters the way a Python callee binds them, turning results and errors into

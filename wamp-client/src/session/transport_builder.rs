@@ -58,21 +58,24 @@ use crate::transport::ProxySettings;
 ///     .await?;
 /// # Ok(()) }
 /// ```
-///
-/// ## HTTP proxies
-///
-/// With the `proxy` feature (on by default), `ws://`, `wss://`, `rs://` and `rss://`
-/// connections go through an HTTP proxy: the one given to [`proxy`](SessionBuilder::proxy), or
-/// else the one the environment names (`HTTPS_PROXY` for `wss://` and `rss://`, `HTTP_PROXY`
-/// for `ws://` and `rs://`, `ALL_PROXY` for both, `NO_PROXY` for the exceptions; see
-/// [`proxy`](SessionBuilder::proxy)); [`no_proxy`](SessionBuilder::no_proxy) turns both off.
-/// The client asks the proxy for a tunnel (`CONNECT host:port`), then runs TLS and the WebSocket
-/// or RawSocket handshake through it with the router, so a `wss://` connection stays encrypted
-/// end to end and the proxy sees only the router's host and port. `unix://` never uses a proxy.
-/// A proxy that refuses the tunnel or cannot be reached fails the connection with a
-/// [`ConnectError`](crate::error::ConnectError) whose
-/// [`proxy_error`](crate::error::ConnectError::proxy_error) says why (e.g. HTTP 407: wrong
-/// credentials).
+#[cfg_attr(
+    feature = "proxy",
+    doc = "",
+    doc = "## HTTP proxies",
+    doc = "",
+    doc = "With the `proxy` feature (on by default), `ws://`, `wss://`, `rs://` and `rss://`",
+    doc = "connections go through an HTTP proxy: the one given to [`proxy`](SessionBuilder::proxy), or",
+    doc = "else the one the environment names (`HTTPS_PROXY` for `wss://` and `rss://`, `HTTP_PROXY`",
+    doc = "for `ws://` and `rs://`, `ALL_PROXY` for both, `NO_PROXY` for the exceptions; see",
+    doc = "[`proxy`](SessionBuilder::proxy)); [`no_proxy`](SessionBuilder::no_proxy) turns both off.",
+    doc = "The client asks the proxy for a tunnel (`CONNECT host:port`), then runs TLS and the WebSocket",
+    doc = "or RawSocket handshake through it with the router, so a `wss://` connection stays encrypted",
+    doc = "end to end and the proxy sees only the router's host and port. `unix://` never uses a proxy.",
+    doc = "A proxy that refuses the tunnel or cannot be reached fails the connection with a",
+    doc = "[`ConnectError`](crate::error::ConnectError) whose",
+    doc = "[`proxy_error`](crate::error::ConnectError::proxy_error) says why (e.g. HTTP 407: wrong",
+    doc = "credentials)."
+)]
 impl SessionBuilder {
     /// Also trusts the CA certificates of a PEM bundle (`-----BEGIN CERTIFICATE-----` blocks),
     /// e.g. the CA of a private PKI that signed the router's certificate. May be called more

@@ -22,13 +22,16 @@
 //! `unix://` the `rawsocket` feature, `rss://` both. A URL whose feature is off fails to connect
 //! with [`Error::FeatureDisabled`](crate::Error::FeatureDisabled), which names it.
 //!
-//! With the `proxy` feature (on by default), `ws://`, `wss://`, `rs://` and `rss://` connections
-//! go through an HTTP proxy when one is set
-//! ([`SessionBuilder::proxy`](crate::SessionBuilder::proxy)) or the environment names one
-//! (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`): a `CONNECT` tunnel to the router,
-//! inside which TLS and the WebSocket or RawSocket handshake run as without a proxy. `unix://`
-//! never uses a proxy.
-//!
+#![cfg_attr(
+    feature = "proxy",
+    doc = "With the `proxy` feature (on by default), `ws://`, `wss://`, `rs://` and `rss://`",
+    doc = "connections go through an HTTP proxy when one is set",
+    doc = "([`SessionBuilder::proxy`](crate::SessionBuilder::proxy)) or the environment names one",
+    doc = "(`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`): a `CONNECT` tunnel to the",
+    doc = "router, inside which TLS and the WebSocket or RawSocket handshake run as without a",
+    doc = "proxy. `unix://` never uses a proxy.",
+    doc = ""
+)]
 //! Every transport watches the router's liveness (see `keepalive`): it sends PINGs and fails
 //! the connection when the router stays silent too long.
 //!

@@ -61,8 +61,11 @@ use future::{CallState, Deadline};
 /// So a struct goes with [`kwargs`](Call::kwargs) when its fields are the procedure's
 /// parameters, and in a 1-tuple when the procedure takes the whole record as one argument.
 /// The same holds for [`Session::publish`]: its subscribers receive `*args, **kwargs` alike.
-/// Services declared with `#[service]` follow these rules too: see the service guide,
-/// [How arguments travel](crate::service#how-arguments-travel).
+#[cfg_attr(
+    feature = "macros",
+    doc = "Services declared with `#[service]` follow these rules too: see the service guide,",
+    doc = "[How arguments travel](crate::service#how-arguments-travel)."
+)]
 #[must_use = "a call is sent only when awaited"]
 #[derive(Debug)]
 pub struct Call<'a> {
