@@ -9,7 +9,7 @@ use serde::de::{self, Deserializer, IntoDeserializer, Unexpected, Visitor};
 use serde::forward_to_deserialize_any;
 
 use self::access::{DictAccess, EnumDeserializer, ListAccess};
-#[cfg(any(feature = "msgpack", feature = "cbor"))]
+#[cfg(any(feature = "json", feature = "msgpack", feature = "cbor"))]
 pub(crate) use self::check::CHECK_DEPTH;
 pub(crate) use self::check::{Kind, Shape};
 pub(crate) use self::seed::ValueSeed;

@@ -20,7 +20,7 @@ mod ser;
 use std::collections::BTreeMap;
 use std::fmt;
 
-#[cfg(any(feature = "msgpack", feature = "cbor"))]
+#[cfg(any(feature = "json", feature = "msgpack", feature = "cbor"))]
 pub(crate) use de::CHECK_DEPTH;
 pub use de::from_value;
 pub(crate) use de::{Kind, Shape, ValueSeed};

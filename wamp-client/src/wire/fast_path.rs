@@ -9,8 +9,9 @@
 //! their kind (building nothing) and keeps them as [`RawPayload`], a shared slice of the frame,
 //! decoded later by whoever reads them. MessagePack envelopes are read off their markers
 //! (`msgpack_shape`), CBOR ones off their headers (`cbor_shape`), both without a serde pass;
-//! JSON's punctuation and ids off the text, its details and payload elements with serde_json
-//! (see `json_fields`).
+//! JSON's punctuation and ids off the text, its payload elements off the text too when they
+//! are plain JSON (`json_shape`), its details and the other elements with serde_json (see
+//! `json_fields`).
 //!
 //! Anything it does not accept outright (another message type, a field of an unexpected type, a
 //! transparent payload, trailing data, a decoding error, deep nesting) makes it give up, and the

@@ -1,6 +1,7 @@
 //! The fast path's reader of JSON messages: the message's own brackets, commas and small
-//! unsigned integers (type code, ids) are read off the text here; the details and each payload
-//! element are read by serde_json, one value at a time, at their place in the text.
+//! unsigned integers (type code, ids) are read off the text here; details that are not `{}` are
+//! read by serde_json; each payload element is checked off the text by `json_shape`, or, when
+//! that check declines it (a `\u` escape, an exponent), by serde_json, at its place in the text.
 //!
 //! serde_json reads a payload element into a [`Shape`] (checked as a `Value` would be decoded,
 //! counted, nothing built) and tells where it ended: one pass over the payload, where taking it
@@ -74,6 +75,18 @@ impl<'a> JsonFields<'a> {
         (!matches!(self.peek()?, b']' | b',')).then_some(true)
     }
 
+    /// Moves past the element at the current place: off the text if it is plain JSON (see
+    /// `json_shape`), else with serde_json.
+    fn skip_element(&mut self) -> Option<()> {
+        let text = self.text.get(self.at..)?;
+        let mut rest = text;
+        if super::json_shape::skip_element(&mut rest).is_some() {
+            self.at += text.len() - rest.len();
+            return Some(());
+        }
+        self.value::<serde::de::IgnoredAny>().map(drop)
+    }
+
     /// Reads one value of type `T` with serde_json at the current place.
     fn value<T: Deserialize<'a>>(&mut self) -> Option<T> {
         let rest = self.text.get(self.at..)?;
@@ -96,7 +109,7 @@ pub(super) fn nth_element(list: &[u8], index: usize) -> Option<Option<&[u8]>> {
         if !fields.next_element()? {
             return Some(None);
         }
-        fields.value::<serde::de::IgnoredAny>()?;
+        fields.skip_element()?;
     }
     if !fields.next_element()? {
         return Some(None);
@@ -170,7 +183,16 @@ impl Fields for JsonFields<'_> {
             return None;
         }
         let start = self.at;
-        let shape = self.value::<Shape>()?;
+        // Plain JSON is checked off the text; what that check declines, serde_json checks.
+        let text = self.text.get(start..)?;
+        let mut rest = text;
+        let shape = match super::json_shape::shape(&mut rest) {
+            Some(shape) => {
+                self.at += text.len() - rest.len();
+                shape
+            }
+            None => self.value::<Shape>()?,
+        };
         (shape.kind == kind).then_some(Some(Part {
             bytes: start..self.at,
             len: shape.len,

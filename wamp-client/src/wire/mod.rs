@@ -29,6 +29,8 @@ mod encode;
 mod fast_path;
 #[cfg(feature = "json")]
 mod json_fields;
+#[cfg(feature = "json")]
+mod json_shape;
 mod json_text;
 mod message;
 #[cfg(feature = "msgpack")]
@@ -36,7 +38,7 @@ mod msgpack_shape;
 mod outgoing;
 mod raw_payload;
 mod serializer;
-#[cfg(all(test, any(feature = "msgpack", feature = "cbor")))]
+#[cfg(all(test, any(feature = "json", feature = "msgpack", feature = "cbor")))]
 mod shape_tests;
 mod validate;
 
