@@ -77,6 +77,10 @@ mod serde_bytes_like {
     }
 }
 
+/// A newtype, which a scalar's `Value` fills through `visit_newtype_struct`.
+#[derive(Debug, PartialEq, serde::Deserialize)]
+struct Meters(f64);
+
 /// Every reader of both payloads gives the same answer (value or error text).
 fn same<T: DeserializeOwned + PartialEq + std::fmt::Debug>(
     what: &str,
@@ -161,6 +165,26 @@ fn raw_payloads_read_like_values() {
         same(
             &at("Option"),
             |p| read::arg::<Option<i64>>(p, 8),
+            &values,
+            &raw,
+        );
+        same(
+            &at("Option of a number"),
+            |p| read::arg::<Option<i64>>(p, 0),
+            &values,
+            &raw,
+        );
+        same(&at("newtype"), |p| read::arg::<Meters>(p, 1), &values, &raw);
+        same(&at("unit"), |p| read::arg::<()>(p, 8), &values, &raw);
+        same(
+            &at("bool of null"),
+            |p| read::arg::<bool>(p, 8),
+            &values,
+            &raw,
+        );
+        same(
+            &at("char of str"),
+            |p| read::arg::<char>(p, 2),
             &values,
             &raw,
         );

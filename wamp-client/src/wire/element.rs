@@ -3,13 +3,13 @@
 //!
 //! The bytes were checked when the message arrived (see `fast_path`), so what fails here is the
 //! reader's type not fitting the data, never malformed data. JSON and MessagePack decode into
-//! the reader's type directly. A [`Value`] stays the reference: a JSON element holding a
-//! `"\u0000<base64>"` string (the WAMP binary convention), every CBOR element (ciborium reads
-//! only as a compact format, and `Value` is read as a human-readable one; the `Value` is made
-//! from its headers, see `cbor_value`), and any element the direct way fails on go
-//! through one. So a type reads the same from every serializer, and an
-//! error is worded by [`from_value`], naming the place inside the argument, at the cost of a
-//! second decode only when the first one failed.
+//! the reader's type directly, and so do CBOR scalars (with serde's deserializers of one
+//! value). A [`Value`] stays the reference: a JSON element holding a `"\u0000<base64>"` string
+//! (the WAMP binary convention), every other CBOR element (ciborium reads only as a compact
+//! format, and `Value` is read as a human-readable one; the `Value` is made from its headers,
+//! see `cbor_value`), and any element the direct way fails on go through one. So a type reads
+//! the same from every serializer, and an error is worded by [`from_value`], naming the place
+//! inside the argument, at the cost of a second decode only when the first one failed.
 
 // Each serializer's arms compile with its feature only; with some left out, helpers that serve
 // only those go unused.
@@ -65,7 +65,7 @@ pub(crate) fn decode_nth<T: DeserializeOwned>(
     }
     #[cfg(feature = "cbor")]
     if let (Serializer::Cbor, Some(found)) = (serializer, cbor_nth(list, index)) {
-        return found.map(from_value).transpose();
+        return found.map(cbor_element).transpose();
     }
     match to_value(serializer, list)? {
         Value::List(mut items) if index < items.len() => {
@@ -103,11 +103,11 @@ fn msgpack_nth<T: DeserializeOwned>(list: &[u8], index: usize) -> Option<Option<
     T::deserialize(&mut de).ok().map(Some)
 }
 
-/// Element `index` of a CBOR list as a [`Value`], found by walking the headers of the elements
-/// before it and decoded alone (CBOR reads into the reader's type through a `Value`: this one,
-/// not the whole list's). `None` when the walk is unsure (the whole list's `Value` then judges).
+/// Element `index` of a CBOR list (the bytes from it on), found by walking the headers of the
+/// elements before it, to be read alone (see [`cbor_element`]), not as part of the whole list's
+/// `Value`. `None` when the walk is unsure (the whole list's `Value` then judges).
 #[cfg(feature = "cbor")]
-fn cbor_nth(list: &[u8], index: usize) -> Option<Option<Value>> {
+fn cbor_nth(list: &[u8], index: usize) -> Option<Option<&[u8]>> {
     let mut rest = list;
     if index >= super::cbor_shape::list_header(&mut rest)? {
         return Some(None);
@@ -115,13 +115,64 @@ fn cbor_nth(list: &[u8], index: usize) -> Option<Option<Value>> {
     for _ in 0..index {
         super::cbor_shape::shape(&mut rest)?;
     }
-    to_value(Serializer::Cbor, rest).ok().map(Some)
+    Some(Some(rest))
 }
 
-/// The entry `key` of a CBOR dictionary as a [`Value`] (of repeated keys the last), found by
-/// walking the headers of the entries and decoded alone; as [`cbor_nth`] otherwise.
+/// Decodes the CBOR element at the front of `bytes` as `T`: a scalar straight from its header
+/// (see [`cbor_scalar`]); anything else, and a scalar `T` does not take that way, through its
+/// [`Value`] (ciborium reads only as a compact format, and `Value` is read as a human-readable
+/// one), which words the error.
 #[cfg(feature = "cbor")]
-fn cbor_entry(dict: &[u8], key: &str) -> Option<Option<Value>> {
+fn cbor_element<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ValueError> {
+    match cbor_scalar(bytes) {
+        Some(value) => Ok(value),
+        None => from_value(to_value(Serializer::Cbor, bytes)?),
+    }
+}
+
+/// The CBOR scalar at the front of `bytes` (an integer within 64 bits, a float, a boolean, null
+/// or text) decoded as `T` with serde's deserializer of one such value, which visits `T` as the
+/// scalar's [`Value`] does (for what it does not, such as an `Option`, `T` refuses, and the
+/// `Value` way decodes it); `None` for anything else, or when `T` refuses it.
+#[cfg(feature = "cbor")]
+fn cbor_scalar<T: DeserializeOwned>(bytes: &[u8]) -> Option<T> {
+    use super::cbor_shape::{
+        Header, MAJOR_NEGATIVE, MAJOR_SIMPLE, MAJOR_TEXT, MAJOR_UNSIGNED, Simple, header, simple,
+        text,
+    };
+    use de::value::{
+        BoolDeserializer, Error, F64Deserializer, I64Deserializer, StrDeserializer,
+        U64Deserializer, UnitDeserializer,
+    };
+    let mut rest = bytes;
+    let Header {
+        major,
+        info,
+        argument,
+    } = header(&mut rest)?;
+    match major {
+        MAJOR_UNSIGNED => T::deserialize(U64Deserializer::<Error>::new(argument)).ok(),
+        // -1 - argument, within 64 bits as the `Value` reader takes it.
+        MAJOR_NEGATIVE => {
+            let n = -1 - i64::try_from(argument).ok()?;
+            T::deserialize(I64Deserializer::<Error>::new(n)).ok()
+        }
+        MAJOR_TEXT => {
+            T::deserialize(StrDeserializer::<Error>::new(text(&mut rest, argument)?)).ok()
+        }
+        MAJOR_SIMPLE => match simple(info, argument)? {
+            Simple::Bool(b) => T::deserialize(BoolDeserializer::<Error>::new(b)).ok(),
+            Simple::Null => T::deserialize(UnitDeserializer::<Error>::new()).ok(),
+            Simple::Float(f) => T::deserialize(F64Deserializer::<Error>::new(f)).ok(),
+        },
+        _ => None,
+    }
+}
+
+/// The entry `key` of a CBOR dictionary (of repeated keys the last; the bytes from its value
+/// on), found by walking the headers of the entries; as [`cbor_nth`] otherwise.
+#[cfg(feature = "cbor")]
+fn cbor_entry<'a>(dict: &'a [u8], key: &str) -> Option<Option<&'a [u8]>> {
     let mut rest = dict;
     let mut found = None;
     for _ in 0..super::cbor_shape::map_header(&mut rest)? {
@@ -131,10 +182,7 @@ fn cbor_entry(dict: &[u8], key: &str) -> Option<Option<Value>> {
         }
         super::cbor_shape::shape(&mut rest)?;
     }
-    match found {
-        Some(value) => to_value(Serializer::Cbor, value).ok().map(Some),
-        None => Some(None),
-    }
+    Some(found)
 }
 
 /// Decodes the entry `key` of a dictionary element as `T`; `Ok(None)` when there is none. (Of
@@ -166,7 +214,7 @@ pub(crate) fn decode_entry<T: DeserializeOwned>(
     }
     #[cfg(feature = "cbor")]
     if let (Serializer::Cbor, Some(found)) = (serializer, cbor_entry(dict, key)) {
-        return found.map(from_value).transpose();
+        return found.map(cbor_element).transpose();
     }
     match to_value(serializer, dict)? {
         Value::Dict(mut entries) => entries.remove(key).map(from_value).transpose(),
