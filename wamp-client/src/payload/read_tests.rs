@@ -238,6 +238,70 @@ fn raw_payloads_read_like_values() {
     }
 }
 
+/// Scalars read alone (`arg(n)`), in lists without bytes: JSON's then take its direct way (a
+/// list holding bytes takes the `Value` way as a whole).
+#[test]
+fn scalars_read_like_values() {
+    let args = vec![
+        Value::Int(-5),
+        Value::Float(2.5),
+        Value::from("zwölf"),
+        Value::from("Dot"),
+        Value::Null,
+        Value::Bool(true),
+        Value::UInt(0),
+        Value::UInt(u64::MAX),
+        Value::Int(i64::MIN),
+        Value::from("a\"b"),
+        Value::from("x"),
+        Value::UInt(300),
+    ];
+    for serializer in SERIALIZERS {
+        let values = Payload::new(args.clone(), Dict::new());
+        let raw = received(serializer, &args, &Dict::new());
+        for index in 0..args.len() {
+            let at = |what: &str| format!("{serializer} arg {index} as {what}");
+            same(&at("i64"), |p| read::arg::<i64>(p, index), &values, &raw);
+            same(&at("u64"), |p| read::arg::<u64>(p, index), &values, &raw);
+            same(&at("u8"), |p| read::arg::<u8>(p, index), &values, &raw);
+            same(&at("f64"), |p| read::arg::<f64>(p, index), &values, &raw);
+            same(&at("bool"), |p| read::arg::<bool>(p, index), &values, &raw);
+            same(
+                &at("String"),
+                |p| read::arg::<String>(p, index),
+                &values,
+                &raw,
+            );
+            same(&at("char"), |p| read::arg::<char>(p, index), &values, &raw);
+            same(&at("unit"), |p| read::arg::<()>(p, index), &values, &raw);
+            same(
+                &at("Option"),
+                |p| read::arg::<Option<i64>>(p, index),
+                &values,
+                &raw,
+            );
+            same(
+                &at("newtype"),
+                |p| read::arg::<Meters>(p, index),
+                &values,
+                &raw,
+            );
+            // rmp-serde reads an integer as the index of a unit variant, where a `Value` (and
+            // so JSON and CBOR) refuses it: a known difference of MessagePack's direct way.
+            let integer = matches!(args[index], Value::Int(_) | Value::UInt(_));
+            if !(integer && serializer == Serializer::MsgPack) {
+                same(&at("enum"), |p| read::arg::<Shape>(p, index), &values, &raw);
+            }
+            same(
+                &at("Value"),
+                |p| read::arg::<Value>(p, index),
+                &values,
+                &raw,
+            );
+        }
+    }
+}
+
 #[test]
 fn results_read_by_shape() {
     let cases: Vec<(Vec<Value>, Dict)> = vec![

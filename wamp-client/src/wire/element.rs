@@ -53,6 +53,19 @@ pub(crate) fn decode_nth<T: DeserializeOwned>(
     list: &[u8],
     index: usize,
 ) -> Result<Option<T>, ValueError> {
+    // A JSON scalar is read before the list is looked at for binary strings: it is not one.
+    #[cfg(feature = "json")]
+    if serializer == Serializer::Json {
+        match super::json_fields::nth_element(list, index) {
+            Some(None) => return Ok(None),
+            Some(Some(element)) => {
+                if let Some(value) = json_scalar(element) {
+                    return Ok(Some(value));
+                }
+            }
+            None => {}
+        }
+    }
     let direct = match direct(serializer, list) {
         #[cfg(feature = "json")]
         Some(Direct::Json) => json_nth(list, index),
@@ -85,6 +98,65 @@ fn json_nth<T: DeserializeOwned>(list: &[u8], index: usize) -> Option<Option<T>>
     };
     let mut de = serde_json::Deserializer::from_slice(element);
     T::deserialize(JsonText(&mut de)).ok().map(Some)
+}
+
+/// The JSON scalar at the front of `text` (an integer within 64 bits, a string without
+/// escapes, `true`, `false`, `null`; checked when its message arrived) decoded as `T` with
+/// serde's deserializer of one such value, which visits `T` as serde_json does (for what it
+/// does not, such as an `Option`, `T` refuses); `None` for anything else (a fraction, an
+/// exponent, an escape), or when `T` refuses it: serde_json then reads it.
+#[cfg(feature = "json")]
+fn json_scalar<T: DeserializeOwned>(text: &[u8]) -> Option<T> {
+    use de::value::{
+        BoolDeserializer, BorrowedStrDeserializer, Error, I64Deserializer, U64Deserializer,
+        UnitDeserializer,
+    };
+    match *text.first()? {
+        b'"' => {
+            let rest = text.get(1..)?;
+            let end = rest
+                .iter()
+                .position(|&b| matches!(b, b'"' | b'\\' | 0x00..=0x1f))?;
+            if rest.get(end) != Some(&b'"') {
+                return None;
+            }
+            let text = std::str::from_utf8(rest.get(..end)?).ok()?;
+            T::deserialize(BorrowedStrDeserializer::<Error>::new(text)).ok()
+        }
+        b't' if text.starts_with(b"true") => {
+            T::deserialize(BoolDeserializer::<Error>::new(true)).ok()
+        }
+        b'f' if text.starts_with(b"false") => {
+            T::deserialize(BoolDeserializer::<Error>::new(false)).ok()
+        }
+        b'n' if text.starts_with(b"null") => T::deserialize(UnitDeserializer::<Error>::new()).ok(),
+        b'-' => {
+            // serde_json reads `-0` as the integer 0, and below -2^63 a float: left to it.
+            let magnitude = json_integer(text.get(1..)?).filter(|&n| n > 0)?;
+            let n = 0i64.checked_sub_unsigned(magnitude)?;
+            T::deserialize(I64Deserializer::<Error>::new(n)).ok()
+        }
+        b'0'..=b'9' => T::deserialize(U64Deserializer::<Error>::new(json_integer(text)?)).ok(),
+        _ => None,
+    }
+}
+
+/// The integer of JSON digits at the front of `text`, if it fits in 64 bits and no fraction or
+/// exponent follows.
+#[cfg(feature = "json")]
+fn json_integer(text: &[u8]) -> Option<u64> {
+    let mut n = 0u64;
+    let mut digits = 0;
+    for &byte in text {
+        let digit = byte.wrapping_sub(b'0');
+        if digit > 9 {
+            break;
+        }
+        n = n.checked_mul(10)?.checked_add(u64::from(digit))?;
+        digits += 1;
+    }
+    let fraction_or_exponent = matches!(text.get(digits), Some(b'.' | b'e' | b'E'));
+    (digits > 0 && !fraction_or_exponent).then_some(n)
 }
 
 /// Element `index` of a MessagePack list, found by walking the markers of the elements before
