@@ -145,16 +145,7 @@ fn json_scalar<T: DeserializeOwned>(text: &[u8]) -> Option<T> {
 /// exponent follows.
 #[cfg(feature = "json")]
 fn json_integer(text: &[u8]) -> Option<u64> {
-    let mut n = 0u64;
-    let mut digits = 0;
-    for &byte in text {
-        let digit = byte.wrapping_sub(b'0');
-        if digit > 9 {
-            break;
-        }
-        n = n.checked_mul(10)?.checked_add(u64::from(digit))?;
-        digits += 1;
-    }
+    let (n, digits) = super::json_fields::leading_digits(text)?;
     let fraction_or_exponent = matches!(text.get(digits), Some(b'.' | b'e' | b'E'));
     (digits > 0 && !fraction_or_exponent).then_some(n)
 }

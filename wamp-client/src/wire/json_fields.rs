@@ -97,6 +97,22 @@ impl<'a> JsonFields<'a> {
     }
 }
 
+/// The value of the decimal digits at the front of `text` and how many there are (none: 0, 0),
+/// in one pass; `None` when the value does not fit in 64 bits.
+pub(super) fn leading_digits(text: &[u8]) -> Option<(u64, usize)> {
+    let mut number = 0u64;
+    let mut len = 0;
+    for &byte in text {
+        let digit = byte.wrapping_sub(b'0');
+        if digit > 9 {
+            break;
+        }
+        number = number.checked_mul(10)?.checked_add(u64::from(digit))?;
+        len += 1;
+    }
+    Some((number, len))
+}
+
 /// The text from element `index` of a JSON list on (its closing bracket included), reached
 /// by reading over the elements before it; `Some(None)` when the list is shorter. `None` on
 /// anything this reader does not take (the caller then reads the list whole).
@@ -135,17 +151,7 @@ impl Fields for JsonFields<'_> {
             return None;
         }
         let digits = self.text.get(self.at..)?;
-        // One pass: the digits' value and their count.
-        let mut number = 0u64;
-        let mut len = 0;
-        for &byte in digits {
-            let digit = byte.wrapping_sub(b'0');
-            if digit > 9 {
-                break;
-            }
-            number = number.checked_mul(10)?.checked_add(u64::from(digit))?;
-            len += 1;
-        }
+        let (number, len) = leading_digits(digits)?;
         // No leading zero (not JSON), nothing a float or negative number would go on with.
         let leading_zero = len > 1 && digits.first() == Some(&b'0');
         if len == 0 || leading_zero || matches!(digits.get(len), Some(b'.' | b'e' | b'E')) {
@@ -298,24 +304,7 @@ mod tests {
     /// A valid hot message damaged at a few places: inserted punctuation, digits, signs,
     /// whitespace, quotes, escapes, or removed bytes.
     fn damaged() -> impl Strategy<Value = Vec<u8>> {
-        let base = prop::sample::select(TAKEN.to_vec()).prop_map(|text| text.as_bytes().to_vec());
-        let edit = (
-            any::<prop::sample::Index>(),
-            prop::option::of(prop::sample::select(b" \n,[]{}\":0159-.eE\\ux".to_vec())),
-        );
-        (base, prop::collection::vec(edit, 0..4)).prop_map(|(mut text, edits)| {
-            for (at, byte) in edits {
-                let at = at.index(text.len() + 1);
-                match byte {
-                    Some(byte) => text.insert(at, byte),
-                    None if at < text.len() => {
-                        text.remove(at);
-                    }
-                    None => {}
-                }
-            }
-            text
-        })
+        crate::wire::shape_tests::damaged(TAKEN.to_vec(), b" \n,[]{}\":0159-.eE\\ux".to_vec())
     }
 
     proptest! {

@@ -316,31 +316,14 @@ mod tests {
 
     /// Damaged JSON: a valid payload with a few bytes inserted or removed.
     fn damaged() -> impl Strategy<Value = Vec<u8>> {
-        let base = prop::sample::select(vec![
-            r#"[1,"bench"]"#,
-            r#"{"a": [-1.5, true, null], "b": {"c": "\n"}}"#,
-            r#"[[], {}, "é", 0, -0.25]"#,
-        ])
-        .prop_map(|text| text.as_bytes().to_vec());
-        let edit = (
-            any::<prop::sample::Index>(),
-            prop::option::of(prop::sample::select(
-                b" \t,:[]{}\"0159-.eE\\u/tnx\x01\xc3\xff".to_vec(),
-            )),
-        );
-        (base, prop::collection::vec(edit, 0..4)).prop_map(|(mut text, edits)| {
-            for (at, byte) in edits {
-                let at = at.index(text.len() + 1);
-                match byte {
-                    Some(byte) => text.insert(at, byte),
-                    None if at < text.len() => {
-                        text.remove(at);
-                    }
-                    None => {}
-                }
-            }
-            text
-        })
+        crate::wire::shape_tests::damaged(
+            vec![
+                r#"[1,"bench"]"#,
+                r#"{"a": [-1.5, true, null], "b": {"c": "\n"}}"#,
+                r#"[[], {}, "é", 0, -0.25]"#,
+            ],
+            b" \t,:[]{}\"0159-.eE\\u/tnx\x01\xc3\xff".to_vec(),
+        )
     }
 
     /// Values whose JSON has no number with an exponent and no `\u` escape: integers, booleans,

@@ -53,6 +53,33 @@ pub(super) fn agrees_on_a_value(
     Ok(())
 }
 
+/// Text from `bases` damaged at up to three places: one of `inserted` put in, or a byte taken
+/// out.
+#[cfg(feature = "json")]
+pub(super) fn damaged(
+    bases: Vec<&'static str>,
+    inserted: Vec<u8>,
+) -> impl Strategy<Value = Vec<u8>> {
+    let base = prop::sample::select(bases).prop_map(|text| text.as_bytes().to_vec());
+    let edit = (
+        any::<prop::sample::Index>(),
+        prop::option::of(prop::sample::select(inserted)),
+    );
+    (base, prop::collection::vec(edit, 0..4)).prop_map(|(mut text, edits)| {
+        for (at, byte) in edits {
+            let at = at.index(text.len() + 1);
+            match byte {
+                Some(byte) => text.insert(at, byte),
+                None if at < text.len() => {
+                    text.remove(at);
+                }
+                None => {}
+            }
+        }
+        text
+    })
+}
+
 /// Whatever the bytes, what the check accepts the serde walk accepts alike.
 pub(super) fn accepts_no_more_than_the_serde_walk(
     bytes: &[u8],
