@@ -53,22 +53,25 @@ pub(crate) fn decode_nth<T: DeserializeOwned>(
     list: &[u8],
     index: usize,
 ) -> Result<Option<T>, ValueError> {
-    // A JSON scalar is read before the list is looked at for binary strings: it is not one.
+    // JSON: element `index` is found once, and a scalar read before the list is looked at for
+    // binary strings (it is not one).
     #[cfg(feature = "json")]
-    if serializer == Serializer::Json {
-        match super::json_fields::nth_element(list, index) {
+    let json_element = match serializer {
+        Serializer::Json => match super::json_fields::nth_element(list, index) {
             Some(None) => return Ok(None),
             Some(Some(element)) => {
                 if let Some(value) = json_scalar(element) {
                     return Ok(Some(value));
                 }
+                Some(element)
             }
-            None => {}
-        }
-    }
+            None => None,
+        },
+        _ => None,
+    };
     let direct = match direct(serializer, list) {
         #[cfg(feature = "json")]
-        Some(Direct::Json) => json_nth(list, index),
+        Some(Direct::Json) => json_element.and_then(json_element_as).map(Some),
         #[cfg(feature = "msgpack")]
         Some(Direct::MsgPack) => msgpack_nth(list, index),
         None => None,
@@ -88,16 +91,14 @@ pub(crate) fn decode_nth<T: DeserializeOwned>(
     }
 }
 
-/// Element `index` of a JSON list, found by reading over the elements before it and decoded
-/// alone: serde_json stops after the value it reads, so the elements after it (and the list's
-/// end, checked when the message arrived) are not read again. `None` when the direct way fails.
+/// The JSON element at the front of `element` (found by reading over the ones before it, see
+/// `json_fields::nth_element`) decoded alone: serde_json stops after the value it reads, so the
+/// elements after it (and the list's end, checked when the message arrived) are not read again.
+/// `None` when the direct way fails.
 #[cfg(feature = "json")]
-fn json_nth<T: DeserializeOwned>(list: &[u8], index: usize) -> Option<Option<T>> {
-    let Some(element) = super::json_fields::nth_element(list, index)? else {
-        return Some(None);
-    };
+fn json_element_as<T: DeserializeOwned>(element: &[u8]) -> Option<T> {
     let mut de = serde_json::Deserializer::from_slice(element);
-    T::deserialize(JsonText(&mut de)).ok().map(Some)
+    T::deserialize(JsonText(&mut de)).ok()
 }
 
 /// The JSON scalar at the front of `text` (an integer within 64 bits, a string without
