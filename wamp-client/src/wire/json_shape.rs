@@ -116,6 +116,8 @@ fn value(rest: &mut &[u8], depth: usize) -> Option<()> {
 /// be UTF-8.
 fn string(rest: &mut &[u8]) -> Option<()> {
     let text = *rest;
+    // Noted on the way rather than found afterwards: a second pass over the text (`is_ascii`)
+    // measured about 30 instructions more per short string.
     let mut ascii = true;
     loop {
         // Runs of plain printable ASCII, most of a string, are passed over in one tight loop.
