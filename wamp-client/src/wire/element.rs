@@ -23,7 +23,8 @@ use std::fmt;
 use serde::de::{self, DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess};
 
 use super::Serializer;
-use super::json_text::JsonText;
+#[cfg(any(feature = "json", feature = "msgpack"))]
+use super::like_value::LikeValue;
 use crate::value::{Dict, Value, ValueError, ValueSeed, from_value};
 
 /// Decodes a whole element as `T`.
@@ -37,7 +38,7 @@ pub(crate) fn decode<T: DeserializeOwned>(
         #[cfg(feature = "msgpack")]
         Some(Direct::MsgPack) => {
             let mut de = rmp_serde::Deserializer::from_read_ref(bytes).with_human_readable();
-            T::deserialize(&mut de).ok()
+            T::deserialize(LikeValue::msgpack(&mut de)).ok()
         }
         None => None,
     };
@@ -98,7 +99,7 @@ pub(crate) fn decode_nth<T: DeserializeOwned>(
 #[cfg(feature = "json")]
 fn json_element_as<T: DeserializeOwned>(element: &[u8]) -> Option<T> {
     let mut de = serde_json::Deserializer::from_slice(element);
-    T::deserialize(JsonText(&mut de)).ok()
+    T::deserialize(LikeValue::json(&mut de)).ok()
 }
 
 /// The JSON scalar at the front of `text` (an integer within 64 bits, a string without
@@ -164,7 +165,7 @@ fn msgpack_nth<T: DeserializeOwned>(list: &[u8], index: usize) -> Option<Option<
         super::msgpack_shape::shape(&mut rest)?;
     }
     let mut de = rmp_serde::Deserializer::from_read_ref(rest).with_human_readable();
-    T::deserialize(&mut de).ok().map(Some)
+    T::deserialize(LikeValue::msgpack(&mut de)).ok().map(Some)
 }
 
 /// Element `index` of a CBOR list (the bytes from it on), found by walking the headers of the
@@ -264,12 +265,12 @@ pub(crate) fn decode_entry<T: DeserializeOwned>(
         #[cfg(feature = "json")]
         Some(Direct::Json) => {
             let mut de = serde_json::Deserializer::from_slice(dict);
-            de::Deserializer::deserialize_map(JsonText(&mut de), seed()).ok()
+            de::Deserializer::deserialize_map(LikeValue::json(&mut de), seed()).ok()
         }
         #[cfg(feature = "msgpack")]
         Some(Direct::MsgPack) => {
             let mut de = rmp_serde::Deserializer::from_read_ref(dict).with_human_readable();
-            de::Deserializer::deserialize_map(&mut de, seed()).ok()
+            de::Deserializer::deserialize_map(LikeValue::msgpack(&mut de), seed()).ok()
         }
         None => None,
     };

@@ -31,7 +31,8 @@ mod fast_path;
 mod json_fields;
 #[cfg(feature = "json")]
 mod json_shape;
-mod json_text;
+#[cfg(any(feature = "json", feature = "msgpack"))]
+mod like_value;
 mod message;
 #[cfg(feature = "msgpack")]
 mod msgpack_shape;

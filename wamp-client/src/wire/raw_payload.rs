@@ -213,6 +213,7 @@ mod tests {
         assert_eq!(std::mem::size_of::<Payload>(), 56);
     }
 
+    #[cfg(feature = "json")]
     #[test]
     fn a_payload_reads_its_parts_after_the_envelope_is_left_behind() {
         // [36, 5, 6, {}, [1, 2], {"a": 3}] in JSON: the list at 15..21, the dict at 23..31.
