@@ -34,7 +34,10 @@ pub(crate) fn decode<T: DeserializeOwned>(
 ) -> Result<T, ValueError> {
     let direct = match direct(serializer, bytes) {
         #[cfg(feature = "json")]
-        Some(Direct::Json) => T::deserialize(&mut serde_json::Deserializer::from_slice(bytes)).ok(),
+        Some(Direct::Json) => {
+            let mut de = serde_json::Deserializer::from_slice(bytes);
+            T::deserialize(LikeValue::json(&mut de)).ok()
+        }
         #[cfg(feature = "msgpack")]
         Some(Direct::MsgPack) => {
             let mut de = rmp_serde::Deserializer::from_read_ref(bytes).with_human_readable();

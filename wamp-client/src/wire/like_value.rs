@@ -3,7 +3,7 @@
 //!
 //! A received argument is read straight from its bytes into the reader's type when the format's
 //! own deserializer visits that type as a [`Value`] does, and through a [`Value`] otherwise (see
-//! `element`). Two things the formats' deserializers do on their own would make the direct way
+//! `element`). Three things the formats' deserializers do on their own would make the direct way
 //! read differently, so this wrapper, at every level of the type, undoes them:
 //!
 //! - **Names come only from strings.** A [`Value`] keeps a dictionary's keys as strings and
@@ -16,9 +16,15 @@
 //!   bytes with the UTF-8 of a string. WAMP carries bytes in JSON as `"\u0000<base64>"` strings
 //!   (decoded through a [`Value`] elsewhere), and a plain string is text, which a [`Value`] hands
 //!   to a type as a string, and a type of bytes may refuse.
+//! - **In MessagePack, bytes are a list only where a [`Value`] reads them as one.** rmp-serde
+//!   hands bytes asked for as a struct, or as a variant's content, over as a list of numbers,
+//!   and does not check that a tuple read from bytes read them all; a [`Value`] reads bytes as a
+//!   list only for a sequence or a tuple, and all of them. Here a struct and a variant's content
+//!   are read as what they are (`deserialize_any`), and a sequence must be read to its end.
 //!
-//! What the wrapper refuses is never more than a [`Value`] would take: the direct way may only
-//! fail where the [`Value`] way reads, never read differently.
+//! An element the wrapped way refuses is read the [`Value`] way: the direct way may read less
+//! than a [`Value`] would, never something else. `element_tests` holds it to that on generated
+//! data.
 //!
 //! [`Value`]: crate::Value
 
@@ -56,6 +62,10 @@ struct Name<V>(V);
 
 /// Wraps a seed, so that the element it reads is read through [`LikeValue`] too.
 struct Seed<S, const JSON: bool>(S);
+
+/// A seed that reads the element as what it is (`deserialize_any`), through [`LikeValue`]: a
+/// variant's content, which rmp-serde would hand over as a sequence of numbers if it were bytes.
+struct Any<V, const JSON: bool>(V);
 
 macro_rules! forward_deserialize {
     ($($method:ident($($arg:ident: $ty:ty),*);)*) => {
@@ -98,13 +108,27 @@ impl<'de, D: Deserializer<'de>, const JSON: bool> Deserializer<'de> for LikeValu
         deserialize_tuple(len: usize);
         deserialize_tuple_struct(name: &'static str, len: usize);
         deserialize_map();
-        deserialize_struct(name: &'static str, fields: &'static [&'static str]);
         deserialize_enum(name: &'static str, variants: &'static [&'static str]);
         deserialize_ignored_any();
     }
 
     fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
         self.0.deserialize_identifier(Name(visitor))
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        if JSON {
+            self.0
+                .deserialize_struct(name, fields, Wrapped::<_, JSON>(visitor))
+        } else {
+            // rmp-serde hands bytes asked for as a struct over as a sequence of numbers.
+            self.0.deserialize_any(Wrapped::<_, JSON>(visitor))
+        }
     }
 
     fn is_human_readable(&self) -> bool {
@@ -194,7 +218,14 @@ impl<'de, V: Visitor<'de>, const JSON: bool> Visitor<'de> for Wrapped<V, JSON> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<V::Value, A::Error> {
-        self.0.visit_seq(LikeValue::<_, JSON>(seq))
+        let mut seq = LikeValue::<_, JSON>(seq);
+        let read = self.0.visit_seq(&mut seq)?;
+        // rmp-serde does not check that bytes read as a sequence were all read (serde_json and
+        // rmp-serde's lists check it themselves).
+        if !JSON && seq.next_element::<de::IgnoredAny>()?.is_some() {
+            return Err(de::Error::custom("more elements than the type reads"));
+        }
+        Ok(read)
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<V::Value, A::Error> {
@@ -233,6 +264,14 @@ impl<'de, S: DeserializeSeed<'de>, const JSON: bool> DeserializeSeed<'de> for Se
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<S::Value, D::Error> {
         self.0.deserialize(LikeValue::<_, JSON>(deserializer))
+    }
+}
+
+impl<'de, V: Visitor<'de>, const JSON: bool> DeserializeSeed<'de> for Any<V, JSON> {
+    type Value = V::Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<V::Value, D::Error> {
+        LikeValue::<_, JSON>(deserializer).deserialize_any(self.0)
     }
 }
 
@@ -298,7 +337,11 @@ impl<'de, A: de::VariantAccess<'de>, const JSON: bool> de::VariantAccess<'de>
     }
 
     fn tuple_variant<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value, A::Error> {
-        self.0.tuple_variant(len, Wrapped::<_, JSON>(visitor))
+        if JSON {
+            self.0.tuple_variant(len, Wrapped::<_, JSON>(visitor))
+        } else {
+            self.0.newtype_variant_seed(Any::<_, JSON>(visitor))
+        }
     }
 
     fn struct_variant<V: Visitor<'de>>(
@@ -306,7 +349,11 @@ impl<'de, A: de::VariantAccess<'de>, const JSON: bool> de::VariantAccess<'de>
         fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, A::Error> {
-        self.0.struct_variant(fields, Wrapped::<_, JSON>(visitor))
+        if JSON {
+            self.0.struct_variant(fields, Wrapped::<_, JSON>(visitor))
+        } else {
+            self.0.newtype_variant_seed(Any::<_, JSON>(visitor))
+        }
     }
 }
 
@@ -381,6 +428,14 @@ mod tests {
         enum Shape {
             Dot,
             Square(i64),
+            Pair(u8, u8),
+            Circle { radius: u8 },
+        }
+
+        #[derive(Debug, PartialEq, Deserialize)]
+        struct Rgb {
+            r: u8,
+            g: u8,
         }
 
         /// Reads `bytes` (MessagePack) as `T` through the wrapper and without it.
@@ -435,6 +490,42 @@ mod tests {
             let bin = [0xc4, 2, b'h', b'i'];
             let (wrapped, _) = msgpack::<crate::Value>(&bin);
             assert_eq!(wrapped, Some(crate::Value::Bytes(b"hi".to_vec())));
+        }
+
+        #[test]
+        fn bytes_are_read_as_a_list_only_where_a_value_reads_them_so() {
+            let from_value = |bytes: &[u8]| {
+                let value: crate::Value = rmp_serde::from_slice(bytes).unwrap();
+                value
+            };
+            // A struct, a tuple variant's and a struct variant's content: rmp-serde reads bytes
+            // as a list of numbers; a `Value` does not.
+            let rgb = [0xc4, 2, 1, 2];
+            assert_eq!(msgpack::<Rgb>(&rgb), (None, Some(Rgb { r: 1, g: 2 })));
+            assert!(crate::value::from_value::<Rgb>(from_value(&rgb)).is_err());
+            let pair = [0x81, 0xa4, b'P', b'a', b'i', b'r', 0xc4, 2, 1, 2];
+            assert_eq!(msgpack::<Shape>(&pair), (None, Some(Shape::Pair(1, 2))));
+            assert!(crate::value::from_value::<Shape>(from_value(&pair)).is_err());
+            let circle = [0x81, 0xa6, b'C', b'i', b'r', b'c', b'l', b'e', 0xc4, 1, 9];
+            let unwrapped = Some(Shape::Circle { radius: 9 });
+            assert_eq!(msgpack::<Shape>(&circle), (None, unwrapped));
+            assert!(crate::value::from_value::<Shape>(from_value(&circle)).is_err());
+            // A tuple reads bytes as a list, as a `Value` does, but all of them.
+            let three = [0xc4, 3, 1, 2, 3];
+            assert_eq!(msgpack::<(u8, u8)>(&three), (None, Some((1, 2))));
+            assert!(crate::value::from_value::<(u8, u8)>(from_value(&three)).is_err());
+            assert_eq!(msgpack::<(u8, u8)>(&rgb), (Some((1, 2)), Some((1, 2))));
+            // From lists, as before.
+            let list = [0x92, 1, 2];
+            assert_eq!(msgpack::<Rgb>(&list).0, Some(Rgb { r: 1, g: 2 }));
+            let pair = [0x81, 0xa4, b'P', b'a', b'i', b'r', 0x92, 1, 2];
+            assert_eq!(msgpack::<Shape>(&pair).0, Some(Shape::Pair(1, 2)));
+            let circle = [0x81, 0xa6, b'C', b'i', b'r', b'c', b'l', b'e', 0x81, 0xa6];
+            let circle = [&circle[..], b"radius", &[9]].concat();
+            assert_eq!(
+                msgpack::<Shape>(&circle).0,
+                Some(Shape::Circle { radius: 9 })
+            );
         }
     }
 }

@@ -25,6 +25,8 @@ mod cbor_value;
 mod decode;
 mod describe;
 mod element;
+#[cfg(all(test, feature = "json", feature = "msgpack", feature = "cbor"))]
+mod element_tests;
 mod encode;
 mod fast_path;
 #[cfg(feature = "json")]
