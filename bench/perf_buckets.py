@@ -21,7 +21,7 @@ CATEGORIES = [
     ("decoding: envelope and payload check (session task)",
      lambda f: "fast_path" in f or "decode_frame" in f or "value::de::check" in f),
     ("decoding: payload into the reader's type",
-     lambda f: "wire::element" in f or "payload::read" in f or "json_text" in f),
+     lambda f: "wire::element" in f or "payload::read" in f or "like_value" in f),
     ("encoding a message into a frame", lambda f: "encode_frame" in f or "WireMessage" in f),
     ("arguments encoded or into values (caller)",
      lambda f: "wire::outgoing" in f or "positional_values" in f or "to_value" in f

@@ -9,8 +9,11 @@
 //!   [`Session`] after a normal join, with a call, a subscription, a registration and an
 //!   acknowledged publication pending. The session must never panic (the panic hook aborts, which
 //!   libFuzzer reports as a crash) and never hang: once the router hangs up, the session closes
-//!   and every pending request resolves within [`DEADLINE`], or the harness panics.
+//!   and every pending request resolves within [`DEADLINE`], or the harness panics. Every
+//!   result, event and invocation the session delivers is read into a set of types straight
+//!   from its bytes and through `Value`s: the two must agree ([`reads_agree`]).
 
+pub mod reads;
 mod router;
 
 use std::sync::OnceLock;
@@ -184,21 +187,28 @@ async fn run_session(serializer: Serializer, frames: Vec<&[u8]>) {
         let call = tokio::spawn({
             let session = session.clone();
             async move {
-                let _ = session.call("com.fuzz.call", (1, "two")).await;
+                if let Ok(result) = session.call("com.fuzz.call", (1, "two")).await {
+                    reads_agree!(result);
+                }
             }
         });
         let subscription = tokio::spawn({
             let session = session.clone();
             async move {
                 if let Ok(mut events) = session.subscribe("com.fuzz.topic").await {
-                    while events.next().await.is_some() {}
+                    while let Some(event) = events.next().await {
+                        reads_agree!(event);
+                    }
                 }
             }
         });
         let registration = tokio::spawn({
             let session = session.clone();
             async move {
-                let handler = |_: Invocation| async { Ok::<_, WampError>(Arguments::new()) };
+                let handler = |invocation: Invocation| async move {
+                    reads_agree!(invocation);
+                    Ok::<_, WampError>(Arguments::new())
+                };
                 let registration = session.register("com.fuzz.proc", handler).await;
                 // Keep the registration until the session ends.
                 session.closed().await;
@@ -375,12 +385,30 @@ pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
         }
         seeds.push(("session_messages", build_input(serializer, &encoded)));
     }
+    seeds.push(("session_messages", peer_shaped_arguments()));
     seeds.extend(
         router::router_seeds()
             .into_iter()
             .map(|input| ("router_messages", input)),
     );
     seeds
+}
+
+/// A MessagePack conversation whose RESULT and EVENT carry arguments as other peers may send
+/// them and a `Value` could not have made: an integer where a variant is read, bytes where a
+/// variant's name, a struct or a variant's content is read
+/// (`[0, bin "Dot", {"Pair": bin [1, 2]}, {"Circle": bin [9]}]`, keyword `k` = `bin [3]`).
+fn peer_shaped_arguments() -> Vec<u8> {
+    let arguments: &[u8] = &[
+        0x94, 0x00, 0xc4, 3, b'D', b'o', b't', 0x81, 0xa4, b'P', b'a', b'i', b'r', 0xc4, 2, 1, 2,
+        0x81, 0xa6, b'C', b'i', b'r', b'c', b'l', b'e', 0xc4, 1, 9, 0x81, 0xa1, b'k', 0xc4, 1, 3,
+    ];
+    // [50, 1, {}, args, kwargs]: RESULT of call 1.
+    let result = [&[0x95, 50, 1, 0x80][..], arguments].concat();
+    // [33, 2, 100]: SUBSCRIBED, then [36, 100, 1, {}, args, kwargs]: an EVENT.
+    let subscribed = vec![0x93, 33, 2, 100];
+    let event = [&[0x96, 36, 100, 1, 0x80][..], arguments].concat();
+    build_input(Serializer::MsgPack, &[result, subscribed, event])
 }
 
 #[cfg(test)]
