@@ -20,10 +20,10 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
+use wamp_testkit::scripted_router::{Frame, RouterPeer};
 use wampkit::transport::memory;
 use wampkit::wire::Message;
 use wampkit::{Arguments, Dict, Invocation, Serializer, Session, Value, WampError};
-use wamp_testkit::scripted_router::{Frame, RouterPeer};
 
 pub use router::{
     RouterInput, build_router_input, client_messages, parse_router_input, router_messages,

@@ -11,12 +11,10 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::{FutureExt as _, SinkExt as _, StreamExt as _};
+use wampkit::router::{Router, SlowConsumer};
 use wampkit::transport::memory::{self, MemoryTransport};
 use wampkit::wire::{Message, Payload, code};
-use wampkit::{
-    Arguments, Dict, Invocation, MatchPolicy, Registration, Serializer, Session, Value,
-};
-use wampkit::router::{Router, SlowConsumer};
+use wampkit::{Arguments, Dict, Invocation, MatchPolicy, Registration, Serializer, Session, Value};
 
 use crate::DEADLINE;
 
