@@ -250,6 +250,36 @@ impl RouterPeer {
         self.send_frame(self.frame(bytes)).await;
     }
 
+    /// Encodes `messages` and writes them all before flushing once: the client finds them in
+    /// the socket together, many per read, as a router's burst arrives.
+    pub async fn send_burst(&mut self, messages: impl IntoIterator<Item = Message>) {
+        for message in messages {
+            let bytes = match self.serializer.encode(&message) {
+                Ok(bytes) => bytes,
+                Err(e) => panic!("the scripted router cannot encode {message:?}: {e}"),
+            };
+            let frame = self.frame(bytes);
+            let fed = match &mut self.link {
+                Link::WebSocket(ws) => {
+                    let message = match frame {
+                        Frame::Text(text) => WsMessage::text(text),
+                        Frame::Binary(bytes) => WsMessage::binary(bytes),
+                    };
+                    ws.feed(message).await.map_err(|e| e.to_string())
+                }
+                Link::Memory(_) => self.try_send_frame(frame).await,
+            };
+            if let Err(e) = fed {
+                panic!("the scripted router could not send: {e}");
+            }
+        }
+        if let Link::WebSocket(ws) = &mut self.link
+            && let Err(e) = ws.flush().await
+        {
+            panic!("the scripted router could not send: {e}");
+        }
+    }
+
     /// Encodes any value (a list for a message, however malformed) with this connection's
     /// serializer and sends it, e.g. an unknown message code or a message of the wrong arity.
     pub async fn send_value(&mut self, value: &Value) {

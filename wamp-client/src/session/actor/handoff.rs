@@ -9,8 +9,9 @@
 //! together, each woken task finds the whole batch.
 //!
 //! The batch is handed over after each step of the session task, before it waits on a full
-//! socket, and every [`EVENTS_PER_HANDOFF`] events, well within the cooperative budget (128)
-//! after which the session task yields to the tasks it woke.
+//! socket, and every [`EVENTS_PER_HANDOFF`] events, well within the events after which the
+//! session task's cooperative budget runs out and it yields to the tasks it woke (a unit per
+//! few events, see `inbound::EVENTS_PER_BUDGET_UNIT`).
 
 use std::task::Waker;
 

@@ -16,13 +16,20 @@ use crate::wire::{Id, Message, Payload, code, describe};
 pub(super) enum Received {
     /// Nothing more.
     Done,
-    /// An EVENT was queued for its subscribers: the task spends some of its cooperative budget.
+    /// An EVENT was queued for its subscribers: every few of them, the task spends a unit of its
+    /// cooperative budget.
     Event,
     /// A message whose handling waits (it sends something, or ends the session).
     Message(Message),
     /// The frame breaks the protocol, for this reason.
     Violation(String),
 }
+
+/// How many events spend one unit of the session task's cooperative budget (see
+/// [`SessionTask::event_spends_budget`]): with tokio's 128 units per poll, the task yields to
+/// the subscribers it woke every 512 events at most, well within a subscription's buffer
+/// (`bounded_buffers.rs` holds a burst of 20,000 events to a buffer of 2,000).
+pub(super) const EVENTS_PER_BUDGET_UNIT: u8 = 4;
 
 impl SessionTask {
     /// Decodes a received frame and handles what needs no waiting: the results that end calls,
@@ -126,10 +133,22 @@ impl SessionTask {
         }
     }
 
+    /// Whether the event just delivered spends a unit of the task's cooperative budget: one in
+    /// [`EVENTS_PER_BUDGET_UNIT`] does. A unit is meant for a piece of work such as a socket
+    /// read; an event handed to its queue is a small fraction of one.
+    pub(super) fn event_spends_budget(&mut self) -> bool {
+        self.events_unbudgeted += 1;
+        if self.events_unbudgeted < EVENTS_PER_BUDGET_UNIT {
+            return false;
+        }
+        self.events_unbudgeted = 0;
+        true
+    }
+
     /// Queues an EVENT for its subscribers, handing the batch over every so many events.
     ///
-    /// A burst of events arrives faster than one socket read per event: after each, the task
-    /// spends some of its cooperative budget (see `Received::Event`) so that, on a
+    /// A burst of events arrives faster than one socket read per event: every few of them,
+    /// the task spends a unit of its cooperative budget (see `Received::Event`) so that, on a
     /// single-threaded runtime, subscribers get to run (and drain their queues) between bursts
     /// instead of after them.
     fn deliver_event(
@@ -205,7 +224,9 @@ impl SessionTask {
             }
             event @ Message::Event { .. } => {
                 // `receive` takes events before they come here; one that does is handled alike.
-                if let Received::Event = self.handle_now(event) {
+                if let Received::Event = self.handle_now(event)
+                    && self.event_spends_budget()
+                {
                     tokio::task::consume_budget().await;
                 }
                 Ok(())

@@ -60,7 +60,11 @@ macro_rules! on_frame {
     ($task:expr, $frame:expr) => {
         match $task.receive($frame)? {
             inbound::Received::Done => {}
-            inbound::Received::Event => tokio::task::consume_budget().await,
+            inbound::Received::Event => {
+                if $task.event_spends_budget() {
+                    tokio::task::consume_budget().await;
+                }
+            }
             inbound::Received::Message(message) => $task.on_message(message).await?,
             inbound::Received::Violation(reason) => {
                 return Err($task.protocol_violation(reason).await);
@@ -168,6 +172,8 @@ pub(super) struct SessionTask {
     limits: super::Limits,
     /// The length of the frame being handled: an event's size for its queue's byte budget.
     frame_len: usize,
+    /// Events delivered since the last one that spent cooperative budget.
+    events_unbudgeted: u8,
     /// Encodes and decodes end-to-end payloads (see `passthru`).
     codec: Option<Arc<dyn crate::e2ee::PayloadCodec>>,
 }
@@ -220,6 +226,7 @@ impl SessionTask {
             handoff: Handoff::default(),
             limits: config.limits,
             frame_len: 0,
+            events_unbudgeted: 0,
             codec: config.payload_codec,
         }
     }
