@@ -10,7 +10,7 @@ use super::{AuthError, AuthFuture, AuthResponse, AuthSession, Authenticator, Cha
 /// The ticket travels in clear text, so use it over TLS (`wss://`, `rss://`) only:
 /// [`connect`](crate::SessionBuilder::connect) logs a warning when it is offered without TLS to
 /// a host other than the local machine. `Debug` does not show it. For a ticket obtained at connect time, implement
-/// [`Authenticator`](super::Authenticator) yourself (see the [module docs](super)).
+/// [`Authenticator`] yourself (see the [module docs](super)).
 ///
 /// ```no_run
 /// # async fn demo() -> wampkit::Result<()> {

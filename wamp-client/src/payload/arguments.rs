@@ -185,7 +185,7 @@ pub(crate) fn keyword_values(kwargs: &impl Serialize) -> Result<Dict, ValueError
 
 /// Generates the typed payload accessors shared by results, invocations and events.
 /// `$err` maps a [`ValueError`] into the error type the accessors return, `$of` names the
-/// payload's owner in it (a [`PayloadOf`]). `unreadable` gives the error every accessor returns
+/// payload's owner in it (a [`PayloadOf`](crate::value::PayloadOf)). `unreadable` gives the error every accessor returns
 /// for a payload that could not be read at all (an event whose encoded payload did not decode).
 macro_rules! payload_accessors {
     ($ty:ty, $err_ty:ty, $err:expr, $of:expr) => {

@@ -2,7 +2,7 @@
 //! PUBLISHED, the acknowledgement of each publication that asks for one.
 //!
 //! The general decoder ([`message_from_value`](super::decode::message_from_value)) builds the
-//! whole message as a [`Value`](crate::value::Value) array, then validates it field by field.
+//! whole message as a [`Value`] array, then validates it field by field.
 //! For the three messages that carry the traffic, this module reads the envelope (type code,
 //! ids, details) field by field instead, with the same checks, and does not decode the payload
 //! at all: it checks that the arguments list and keyword dictionary are well-formed elements of

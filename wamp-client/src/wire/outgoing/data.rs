@@ -1,5 +1,5 @@
 //! The serializer adapter that writes any `Serialize` value as WAMP data: what
-//! [`to_value`](crate::value::to_value) would make of it, written straight into the serializer it
+//! [`to_value`] would make of it, written straight into the serializer it
 //! wraps (see the parent module).
 
 use std::cell::Cell;
