@@ -34,15 +34,9 @@ pub(crate) fn decode<T: DeserializeOwned>(
 ) -> Result<T, ValueError> {
     let direct = match direct(serializer, bytes) {
         #[cfg(feature = "json")]
-        Some(Direct::Json) => {
-            let mut de = serde_json::Deserializer::from_slice(bytes);
-            T::deserialize(LikeValue::json(&mut de)).ok()
-        }
+        Some(Direct::Json) => json_element_as(bytes),
         #[cfg(feature = "msgpack")]
-        Some(Direct::MsgPack) => {
-            let mut de = rmp_serde::Deserializer::from_read_ref(bytes).with_human_readable();
-            T::deserialize(LikeValue::msgpack(&mut de)).ok()
-        }
+        Some(Direct::MsgPack) => msgpack_element_as(bytes),
         None => None,
     };
     match direct {
@@ -95,10 +89,10 @@ pub(crate) fn decode_nth<T: DeserializeOwned>(
     }
 }
 
-/// The JSON element at the front of `element` (found by reading over the ones before it, see
-/// `json_fields::nth_element`) decoded alone: serde_json stops after the value it reads, so the
-/// elements after it (and the list's end, checked when the message arrived) are not read again.
-/// `None` when the direct way fails.
+/// The JSON element at the front of `element` (a whole element, or one found by reading over
+/// the ones before it, see `json_fields::nth_element`) decoded alone: serde_json stops after the
+/// value it reads, so the elements after it (and the list's end, checked when the message
+/// arrived) are not read again. `None` when the direct way fails.
 #[cfg(feature = "json")]
 fn json_element_as<T: DeserializeOwned>(element: &[u8]) -> Option<T> {
     let mut de = serde_json::Deserializer::from_slice(element);
@@ -167,8 +161,16 @@ fn msgpack_nth<T: DeserializeOwned>(list: &[u8], index: usize) -> Option<Option<
     for _ in 0..index {
         super::msgpack_shape::shape(&mut rest)?;
     }
-    let mut de = rmp_serde::Deserializer::from_read_ref(rest).with_human_readable();
-    T::deserialize(LikeValue::msgpack(&mut de)).ok().map(Some)
+    msgpack_element_as(rest).map(Some)
+}
+
+/// The MessagePack element at the front of `bytes` decoded alone with rmp-serde (which stops
+/// after it); `None` when the direct way fails.
+#[cfg(feature = "msgpack")]
+#[inline]
+fn msgpack_element_as<T: DeserializeOwned>(bytes: &[u8]) -> Option<T> {
+    let mut de = rmp_serde::Deserializer::from_read_ref(bytes).with_human_readable();
+    T::deserialize(LikeValue::msgpack(&mut de)).ok()
 }
 
 /// Element `index` of a CBOR list (the bytes from it on), found by walking the headers of the

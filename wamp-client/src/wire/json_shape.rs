@@ -43,39 +43,13 @@ pub(crate) fn skip_element(rest: &mut &[u8]) -> Option<()> {
 
 /// The elements of a list after its `[`, each `depth` levels down, and its `]`: how many.
 fn items(rest: &mut &[u8], depth: usize) -> Option<usize> {
-    skip_whitespace(rest);
-    if eat(rest, b']') {
-        return Some(0);
-    }
-    // Refused before descending, as the serde walk refuses it: the recursion stays bounded.
-    if depth > CHECK_DEPTH {
-        return None;
-    }
-    let mut len = 0;
-    loop {
-        value(rest, depth)?;
-        len += 1;
-        skip_whitespace(rest);
-        match byte(rest)? {
-            b',' => skip_whitespace(rest),
-            b']' => return Some(len),
-            _ => return None,
-        }
-    }
+    separated(rest, depth, b']', |rest| value(rest, depth))
 }
 
 /// The entries of a dictionary after its `{`, their values `depth` levels down, and its `}`:
 /// how many.
 fn entries(rest: &mut &[u8], depth: usize) -> Option<usize> {
-    skip_whitespace(rest);
-    if eat(rest, b'}') {
-        return Some(0);
-    }
-    if depth > CHECK_DEPTH {
-        return None;
-    }
-    let mut len = 0;
-    loop {
+    separated(rest, depth, b'}', |rest| {
         if byte(rest)? != b'"' {
             return None;
         }
@@ -85,12 +59,35 @@ fn entries(rest: &mut &[u8], depth: usize) -> Option<usize> {
             return None;
         }
         skip_whitespace(rest);
-        value(rest, depth)?;
+        value(rest, depth)
+    })
+}
+
+/// What `element` reads, as often as commas separate it, up to `close`, after an opening
+/// bracket whose contents are `depth` levels down: how many.
+#[inline(always)]
+fn separated(
+    rest: &mut &[u8],
+    depth: usize,
+    close: u8,
+    element: impl Fn(&mut &[u8]) -> Option<()>,
+) -> Option<usize> {
+    skip_whitespace(rest);
+    if eat(rest, close) {
+        return Some(0);
+    }
+    // Refused before descending, as the serde walk refuses it: the recursion stays bounded.
+    if depth > CHECK_DEPTH {
+        return None;
+    }
+    let mut len = 0;
+    loop {
+        element(rest)?;
         len += 1;
         skip_whitespace(rest);
         match byte(rest)? {
             b',' => skip_whitespace(rest),
-            b'}' => return Some(len),
+            next if next == close => return Some(len),
             _ => return None,
         }
     }

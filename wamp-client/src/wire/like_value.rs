@@ -173,18 +173,19 @@ impl<'de, V: Visitor<'de>, const JSON: bool> Visitor<'de> for Wrapped<V, JSON> {
         visit_string(String);
     }
 
+    // MessagePack's bytes are bytes: only JSON's are checked for text.
     fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<V::Value, E> {
-        match std::str::from_utf8(v) {
-            Ok(text) if JSON => self.0.visit_str(text),
-            _ => self.0.visit_bytes(v),
+        if JSON && let Ok(text) = std::str::from_utf8(v) {
+            return self.0.visit_str(text);
         }
+        self.0.visit_bytes(v)
     }
 
     fn visit_borrowed_bytes<E: de::Error>(self, v: &'de [u8]) -> Result<V::Value, E> {
-        match std::str::from_utf8(v) {
-            Ok(text) if JSON => self.0.visit_borrowed_str(text),
-            _ => self.0.visit_borrowed_bytes(v),
+        if JSON && let Ok(text) = std::str::from_utf8(v) {
+            return self.0.visit_borrowed_str(text);
         }
+        self.0.visit_borrowed_bytes(v)
     }
 
     fn visit_byte_buf<E: de::Error>(self, v: Vec<u8>) -> Result<V::Value, E> {

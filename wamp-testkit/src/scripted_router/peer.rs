@@ -209,13 +209,7 @@ impl RouterPeer {
     /// the reason if the connection is gone.
     pub async fn try_send_frame(&mut self, frame: Frame) -> Result<(), String> {
         match &mut self.link {
-            Link::WebSocket(ws) => {
-                let message = match frame {
-                    Frame::Text(text) => WsMessage::text(text),
-                    Frame::Binary(bytes) => WsMessage::binary(bytes),
-                };
-                ws.send(message).await.map_err(|e| e.to_string())
-            }
+            Link::WebSocket(ws) => ws.send(ws_message(frame)).await.map_err(|e| e.to_string()),
             Link::Memory(peer) => {
                 let bytes = match frame {
                     Frame::Text(text) => text.into_bytes(),
@@ -243,30 +237,16 @@ impl RouterPeer {
 
     /// Encodes `message` with this connection's serializer and sends it.
     pub async fn send(&mut self, message: Message) {
-        let bytes = match self.serializer.encode(&message) {
-            Ok(bytes) => bytes,
-            Err(e) => panic!("the scripted router cannot encode {message:?}: {e}"),
-        };
-        self.send_frame(self.frame(bytes)).await;
+        self.send_frame(self.encoded(&message)).await;
     }
 
     /// Encodes `messages` and writes them all before flushing once: the client finds them in
     /// the socket together, many per read, as a router's burst arrives.
     pub async fn send_burst(&mut self, messages: impl IntoIterator<Item = Message>) {
         for message in messages {
-            let bytes = match self.serializer.encode(&message) {
-                Ok(bytes) => bytes,
-                Err(e) => panic!("the scripted router cannot encode {message:?}: {e}"),
-            };
-            let frame = self.frame(bytes);
+            let frame = self.encoded(&message);
             let fed = match &mut self.link {
-                Link::WebSocket(ws) => {
-                    let message = match frame {
-                        Frame::Text(text) => WsMessage::text(text),
-                        Frame::Binary(bytes) => WsMessage::binary(bytes),
-                    };
-                    ws.feed(message).await.map_err(|e| e.to_string())
-                }
+                Link::WebSocket(ws) => ws.feed(ws_message(frame)).await.map_err(|e| e.to_string()),
                 Link::Memory(_) => self.try_send_frame(frame).await,
             };
             if let Err(e) = fed {
@@ -304,6 +284,14 @@ impl RouterPeer {
     /// Sends a binary message as is (e.g. malformed MessagePack).
     pub async fn send_raw_binary(&mut self, bytes: &[u8]) {
         self.send_frame(Frame::Binary(bytes.to_vec())).await;
+    }
+
+    /// `message` encoded with this connection's serializer, as a frame.
+    fn encoded(&self, message: &Message) -> Frame {
+        match self.serializer.encode(message) {
+            Ok(bytes) => self.frame(bytes),
+            Err(e) => panic!("the scripted router cannot encode {message:?}: {e}"),
+        }
     }
 
     fn frame(&self, bytes: Vec<u8>) -> Frame {
@@ -431,4 +419,12 @@ pub struct CallRequest {
     pub args: Vec<Value>,
     /// Keyword arguments.
     pub kwargs: Dict,
+}
+
+/// A frame as the WebSocket message that carries it.
+fn ws_message(frame: Frame) -> WsMessage {
+    match frame {
+        Frame::Text(text) => WsMessage::text(text),
+        Frame::Binary(bytes) => WsMessage::binary(bytes),
+    }
 }
