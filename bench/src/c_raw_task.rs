@@ -8,6 +8,9 @@
 //! across tasks (an unbounded channel), an answer handed back (a one-shot channel), and the
 //! wake-ups of both tasks, batched the way wampkit batches them (every message already received
 //! is handled, then one flush).
+//!
+//! `--impl raw-task-read` adds to event intake the least a WAMP client must read of each
+//! MessagePack event ([`least_read`]): the floor of wampkit's event intake with WAMP in it.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -25,6 +28,18 @@ use crate::workload::*;
 type Answer = oneshot::Sender<()>;
 
 pub async fn run(url: &str, ser: Ser, workload: Workload, spec: Spec) -> Result<Report, String> {
+    run_reading(url, ser, workload, spec, false).await
+}
+
+/// As [`run`]; with `read`, events are read as the least a WAMP client must read of them (see
+/// [`least_read`]), over MessagePack only.
+pub async fn run_reading(
+    url: &str,
+    ser: Ser,
+    workload: Workload,
+    spec: Spec,
+    read: bool,
+) -> Result<Report, String> {
     let (frame, outstanding) = match workload {
         Workload::Pipe(n) => (codec::call(ser, 1, ECHO, 1), n),
         Workload::Seq => (codec::call(ser, 1, ECHO, 1), 1),
@@ -39,7 +54,10 @@ pub async fn run(url: &str, ser: Ser, workload: Workload, spec: Spec) -> Result<
     let frame = crate::c_raw::message(ser, frame);
     let mut meter = Meter::new(spec);
     if outstanding == 0 {
-        return events(ws, frame, meter).await;
+        if read && ser != Ser::MsgPack {
+            return Err("events are read over MessagePack only".into());
+        }
+        return events(ws, frame, meter, read).await;
     }
     let (requests, mut incoming) = mpsc::unbounded_channel::<Answer>();
 
@@ -138,15 +156,22 @@ async fn events(
     mut ws: crate::c_raw::RawWebSocket,
     subscribe: Message,
     mut meter: Meter,
+    read: bool,
 ) -> Result<Report, String> {
     /// Events queued between two wake-ups at most (wampkit's `EVENTS_PER_HANDOFF`).
     const BATCH: usize = 32;
     ws.send(subscribe).await.map_err(|e| e.to_string())?;
     let _subscribed = ws.next().await;
-    let queue = Arc::new((Mutex::new(VecDeque::<Message>::new()), Notify::new()));
+    let queue = Arc::new((
+        Mutex::new(VecDeque::<(Message, usize)>::new()),
+        Notify::new(),
+    ));
     let shared = queue.clone();
     tokio::spawn(async move {
         let (queue, queued) = &*shared;
+        // Events routed by subscription id, as a client must (std's SipHash: dearer than the
+        // FxHash wampkit's tables use).
+        let mut subscriptions = std::collections::HashMap::<u64, u64>::new();
         while let Some(Ok(m)) = ws.next().await {
             let mut batch = vec![m];
             while batch.len() < BATCH {
@@ -157,11 +182,19 @@ async fn events(
                 }
             }
             let mut q = queue.lock().unwrap_or_else(PoisonError::into_inner);
-            q.extend(
-                batch
-                    .into_iter()
-                    .filter(|m| matches!(m, Message::Binary(_) | Message::Text(_))),
-            );
+            for m in batch {
+                match &m {
+                    Message::Binary(bytes) if read => {
+                        let Some((subscription, args)) = least_read(bytes) else {
+                            continue;
+                        };
+                        *subscriptions.entry(subscription).or_default() += 1;
+                        q.push_back((m, args));
+                    }
+                    Message::Binary(_) | Message::Text(_) => q.push_back((m, 0)),
+                    _ => {}
+                }
+            }
             drop(q);
             queued.notify_one();
         }
@@ -178,10 +211,37 @@ async fn events(
             queued.notified().await;
             continue;
         }
-        for _ in taken.drain(..) {
+        for (m, args) in taken.drain(..) {
+            if read {
+                let Message::Binary(bytes) = m else {
+                    return Err("not binary".into());
+                };
+                if first_argument(bytes.get(args..).unwrap_or_default()).is_none() {
+                    meter.error();
+                }
+            }
             if !meter.ops(1) {
                 return Ok(meter.report());
             }
         }
     }
+}
+
+/// The least a WAMP client must read of a MessagePack EVENT to hand it to its subscriber: the
+/// message type, the subscription and publication ids, details that are `{}`; where its
+/// arguments start. No check of the arguments. `None` when it is not such an EVENT.
+fn least_read(mut bytes: &[u8]) -> Option<(u64, usize)> {
+    let total = bytes.len();
+    let len = rmp::decode::read_array_len(&mut bytes).ok()?;
+    let kind: u64 = rmp::decode::read_int(&mut bytes).ok()?;
+    let subscription: u64 = rmp::decode::read_int(&mut bytes).ok()?;
+    let _publication: u64 = rmp::decode::read_int(&mut bytes).ok()?;
+    let details = rmp::decode::read_map_len(&mut bytes).ok()?;
+    (len >= 4 && kind == 36 && details == 0).then_some((subscription, total - bytes.len()))
+}
+
+/// The first argument, an unsigned integer, of the MessagePack list at the front of `bytes`.
+fn first_argument(mut bytes: &[u8]) -> Option<u64> {
+    (rmp::decode::read_array_len(&mut bytes).ok()? > 0).then_some(())?;
+    rmp::decode::read_int(&mut bytes).ok()
 }

@@ -73,7 +73,8 @@ enum Command {
 
 #[derive(clap::Args, Clone)]
 pub struct ClientArgs {
-    /// wampkit, raw, battler, wamp-async
+    /// wampkit, in-process, raw, raw-task, raw-task-read (events over MessagePack), battler,
+    /// wamp-async
     #[arg(long = "impl")]
     imp: String,
     #[arg(long)]
@@ -193,6 +194,7 @@ async fn client(args: ClientArgs) -> Result<measure::Report, String> {
         "in-process" => embedded::in_process(ser, workload, spec).await,
         "raw" => c_raw::run(url, ser, workload, spec).await,
         "raw-task" => c_raw_task::run(url, ser, workload, spec).await,
+        "raw-task-read" => c_raw_task::run_reading(url, ser, workload, spec, true).await,
         "battler" => c_battler::run(url, ser, workload, spec).await,
         "wamp-async" => c_wamp_async::run(url, ser, workload, spec).await,
         other => Err(format!("unknown client {other}")),

@@ -74,6 +74,7 @@ impl Client {
             "wampkit" => "wampkit",
             "raw" => "raw frames",
             "raw-task" => "raw frames, connection task",
+            "raw-task-read" => "raw frames, connection task, least reading",
             "autobahn" => "Autobahn\\|Python",
             "battler" => "battler-wamp",
             "wamp-async" => "wamp_async",
@@ -231,6 +232,13 @@ pub fn run(args: RunArgs) -> i32 {
         ]
     };
     let instant_clients = ctx.filter(instant_clients);
+    // The least a WAMP client with a connection task must read of an event, over MessagePack.
+    let reading_floor = ctx.filter(vec![Client::new(
+        "raw-task-read",
+        "ws",
+        Ser::MsgPack,
+        "current",
+    )]);
     let mem_runs: Vec<(Client, Workload)> = if ctx.args.only.is_empty()
         || ctx.args.only.iter().any(|o| "wampkit".contains(o.as_str()))
     {
@@ -282,6 +290,7 @@ pub fn run(args: RunArgs) -> i32 {
     };
 
     ctx.total = instant_clients.len() * instant_workloads.len()
+        + reading_floor.len()
         + mem_runs.len()
         + crossbar_clients.len() * crossbar_workloads.len();
     eprintln!(
@@ -301,6 +310,16 @@ pub fn run(args: RunArgs) -> i32 {
                 Duration::from_secs(40),
             );
         }
+    }
+    for client in &reading_floor {
+        ctx.measure(
+            "instant",
+            client,
+            Workload::Events,
+            &ws,
+            &[router_pid],
+            Duration::from_secs(40),
+        );
     }
     for (client, w) in &mem_runs {
         let url = if client.transport == "rs" { &rs } else { &ws };

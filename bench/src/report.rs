@@ -103,6 +103,31 @@ fn rate_of(ctx: &Ctx, target: &str, c: &Client, w: &str) -> Option<Outcome> {
     }
 }
 
+/// The sentence on the least-reading floor of event intake, when it was measured.
+fn reading_floor(ctx: &Ctx, md: &mut String) {
+    let client = |imp: &str| Client {
+        imp: imp.into(),
+        transport: "ws".into(),
+        ser: "msgpack".into(),
+        runtime: "current".into(),
+    };
+    let cpu = |imp: &str| rate_of(ctx, "instant", &client(imp), "events")?.cpu_per_100k();
+    let (Some(floor), Some(raw), Some(ours)) = (cpu("raw-task-read"), cpu("raw"), cpu("wampkit"))
+    else {
+        return;
+    };
+    let _ = writeln!(
+        md,
+        "Raw frames behind a connection task, reading each MessagePack event as the least a WAMP \
+         client must (its type, ids and `{{}}` details; the subscription looked up; the first \
+         argument read by the subscriber; no check of the arguments): {} CPU s per 100k events, \
+         {:.1}x raw frames'; wampkit's {:.1}x that.\n",
+        fmt_cpu(Some(floor)),
+        floor / raw,
+        ours / floor,
+    );
+}
+
 pub(crate) fn machine() -> String {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let model = cpuinfo
@@ -251,9 +276,14 @@ pub(crate) fn render(ctx: &Ctx, took: Duration) -> String {
                 let Some(o) = rate_of(ctx, "instant", &ours, w) else {
                     continue;
                 };
-                // CPU per operation against raw frames (issue goal: ≤ 2x, ≤ 2.5x on CBOR) and
-                // against raw frames behind a connection task (the floor of this structure).
-                let goal = if ser == "cbor" { 2.5 } else { 2.0 };
+                // CPU per operation against raw frames (issue goal: ≤ 2x; ≤ 2.5x per call and
+                // per publication on CBOR) and against raw frames behind a connection task (the
+                // floor of this structure).
+                let goal = if ser == "cbor" && w != "events" {
+                    2.5
+                } else {
+                    2.0
+                };
                 let against = |imp: &str| {
                     let base = client(imp, transport, ser, "current");
                     match (
@@ -322,6 +352,7 @@ pub(crate) fn render(ctx: &Ctx, took: Duration) -> String {
         );
         md.push_str(&cpu_ratios);
         md.push('\n');
+        reading_floor(ctx, &mut md);
     }
     if !ratios.is_empty() {
         let _ = writeln!(
