@@ -169,9 +169,8 @@ async fn events(
     let shared = queue.clone();
     tokio::spawn(async move {
         let (queue, queued) = &*shared;
-        // Events routed by subscription id, as a client must (std's SipHash: dearer than the
-        // FxHash wampkit's tables use).
-        let mut subscriptions = std::collections::HashMap::<u64, u64>::new();
+        // Events routed by subscription id, as a client must, in the kind of table wampkit uses.
+        let mut subscriptions = rustc_hash::FxHashMap::<u64, u64>::default();
         while let Some(Ok(m)) = ws.next().await {
             let mut batch = vec![m];
             while batch.len() < BATCH {
