@@ -47,6 +47,11 @@ pub async fn run_reading(
         Workload::Events => (codec::subscribe(ser, 1, FLOOD), 0),
         w => return Err(format!("raw frames behind a task do not run {}", w.name())),
     };
+    if read && (ser != Ser::MsgPack || outstanding != 0) {
+        return Err(
+            "raw frames with the least reading run event intake over MessagePack only".into(),
+        );
+    }
     if url.starts_with("rs://") {
         return Err("raw frames behind a task run over WebSocket only".into());
     }
@@ -54,9 +59,6 @@ pub async fn run_reading(
     let frame = crate::c_raw::message(ser, frame);
     let mut meter = Meter::new(spec);
     if outstanding == 0 {
-        if read && ser != Ser::MsgPack {
-            return Err("events are read over MessagePack only".into());
-        }
         return events(ws, frame, meter, read).await;
     }
     let (requests, mut incoming) = mpsc::unbounded_channel::<Answer>();

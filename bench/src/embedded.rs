@@ -20,9 +20,8 @@ use wampkit::{Dict, Serializer, Session, Value};
 use crate::c_wamp;
 use crate::codec::Ser;
 use crate::measure::{Report, Spec, pid_rss, rss_held};
-use crate::orchestrate::{
-    Client, Crossbar, Ctx, ROUTER_CPU, RunArgs, kill, read_line_with, spawn_pinned,
-};
+use crate::orchestrate::{Client, Ctx, ROUTER_CPU, RunArgs};
+use crate::processes::{Crossbar, kill, read_line_with, spawn_pinned};
 use crate::report;
 use crate::workload::{ECHO, REALM, Workload};
 

@@ -17,6 +17,7 @@ mod embedded;
 mod embedded_report;
 mod measure;
 mod orchestrate;
+mod processes;
 mod report;
 mod router;
 mod workload;

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use std::process::Command;
 
+use crate::codec::Ser;
 use crate::orchestrate::{Client, Ctx, Measurement, Outcome};
 
 pub(crate) fn fmt_rate(r: f64) -> String {
@@ -105,13 +106,10 @@ fn rate_of(ctx: &Ctx, target: &str, c: &Client, w: &str) -> Option<Outcome> {
 
 /// The sentence on the least-reading floor of event intake, when it was measured.
 fn reading_floor(ctx: &Ctx, md: &mut String) {
-    let client = |imp: &str| Client {
-        imp: imp.into(),
-        transport: "ws".into(),
-        ser: "msgpack".into(),
-        runtime: "current".into(),
+    let cpu = |imp: &str| {
+        let client = Client::new(imp, "ws", Ser::MsgPack, "current");
+        rate_of(ctx, "instant", &client, "events")?.cpu_per_100k()
     };
-    let cpu = |imp: &str| rate_of(ctx, "instant", &client(imp), "events")?.cpu_per_100k();
     let (Some(floor), Some(raw), Some(ours)) = (cpu("raw-task-read"), cpu("raw"), cpu("wampkit"))
     else {
         return;
