@@ -243,20 +243,29 @@ impl RouterPeer {
     /// Encodes `messages` and writes them all before flushing once: the client finds them in
     /// the socket together, many per read, as a router's burst arrives.
     pub async fn send_burst(&mut self, messages: impl IntoIterator<Item = Message>) {
+        if let Err(e) = self.try_send_burst(messages).await {
+            panic!("the scripted router could not send: {e}");
+        }
+    }
+
+    /// [`send_burst`](Self::send_burst), returning the reason if the connection is gone.
+    async fn try_send_burst(
+        &mut self,
+        messages: impl IntoIterator<Item = Message>,
+    ) -> Result<(), String> {
         for message in messages {
             let frame = self.encoded(&message);
-            let fed = match &mut self.link {
-                Link::WebSocket(ws) => ws.feed(ws_message(frame)).await.map_err(|e| e.to_string()),
-                Link::Memory(_) => self.try_send_frame(frame).await,
-            };
-            if let Err(e) = fed {
-                panic!("the scripted router could not send: {e}");
+            match &mut self.link {
+                Link::WebSocket(ws) => ws
+                    .feed(ws_message(frame))
+                    .await
+                    .map_err(|e| e.to_string())?,
+                Link::Memory(_) => self.try_send_frame(frame).await?,
             }
         }
-        if let Link::WebSocket(ws) = &mut self.link
-            && let Err(e) = ws.flush().await
-        {
-            panic!("the scripted router could not send: {e}");
+        match &mut self.link {
+            Link::WebSocket(ws) => ws.flush().await.map_err(|e| e.to_string()),
+            Link::Memory(_) => Ok(()),
         }
     }
 
