@@ -502,7 +502,8 @@ async fn unknown_realm_is_a_typed_abort() {
 #[tokio::test]
 async fn connection_failures_are_clear() {
     // A closed port: connection refused.
-    let port = e2e::closed_port().unwrap();
+    let closed = e2e::closed_port().unwrap();
+    let port = closed.port();
     let err = within(
         "connect",
         Session::connect(&format!("ws://127.0.0.1:{port}/ws"), "realm1"),

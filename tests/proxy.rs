@@ -196,7 +196,8 @@ async fn wrong_or_missing_credentials_are_refused() {
 
 #[tokio::test]
 async fn an_unreachable_proxy_is_a_clear_error() {
-    let proxy_url = format!("http://bob:hunter2@127.0.0.1:{}", closed_port().unwrap());
+    let closed = closed_port().unwrap();
+    let proxy_url = format!("http://bob:hunter2@127.0.0.1:{}", closed.port());
     let error = connect_error(builder(&router().ws_url()).proxy(&proxy_url)).await;
     assert!(
         matches!(error.proxy_error(), Some(ProxyError::Unreachable { .. })),
@@ -228,7 +229,8 @@ async fn something_else_than_a_proxy_fails_the_connection() {
 #[tokio::test]
 async fn unix_sockets_and_no_proxy_connect_directly() {
     // A dead proxy: only a direct connection joins.
-    let dead = format!("http://127.0.0.1:{}", closed_port().unwrap());
+    let closed = closed_port().unwrap();
+    let dead = format!("http://127.0.0.1:{}", closed.port());
     let url = router().ws_url();
     let session = join(builder(&url).proxy(&dead).no_proxy()).await;
     within("leave", session.leave()).await.unwrap();
@@ -318,7 +320,8 @@ fn run_child(url: &str, vars: &[(&str, &str)]) -> bool {
 #[test]
 fn environment_proxy_and_no_proxy() {
     let proxy = Tinyproxy::start().unwrap();
-    let dead = format!("http://127.0.0.1:{}", closed_port().unwrap());
+    let closed = closed_port().unwrap();
+    let dead = format!("http://127.0.0.1:{}", closed.port());
     let url = router().ws_url();
     let port = router().ws_port();
 

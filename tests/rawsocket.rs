@@ -240,7 +240,8 @@ async fn wrong_endpoint_kind_is_explained() {
     assert!(err.to_string().contains(expected), "{err}");
 
     // A closed port.
-    let port = e2e::closed_port().unwrap();
+    let closed = e2e::closed_port().unwrap();
+    let port = closed.port();
     let err = within(
         "connect",
         Session::connect(&format!("rs://127.0.0.1:{port}"), "realm1"),
