@@ -718,13 +718,8 @@ async fn ca_files_are_read_without_blocking_the_runtime() {
 /// A refused RawSocket connection keeps the `io::Error` at the end of its error chain.
 #[tokio::test]
 async fn a_refused_rawsocket_connection_keeps_its_io_error() {
-    // A port that was just free: nothing listens on it.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let url = format!("rs://127.0.0.1:{port}");
+    let closed = wamp_testkit::closed_port::closed_port().unwrap();
+    let url = format!("rs://127.0.0.1:{}", closed.port());
     let error = bounded("refused connection", Session::connect(&url, REALM))
         .await
         .unwrap_err();

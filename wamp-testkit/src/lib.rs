@@ -6,10 +6,12 @@
 //! - [`instant_router`]: a router that answers at once and routes nothing, for benchmarks and
 //!   fuzzing.
 //! - [`bounded`] and [`ARITY`]: a time limit for a test, and the arity of every message type.
+//! - [`closed_port::closed_port`]: a port of 127.0.0.1 that refuses connections while it is kept.
 
 // A failed expectation panics: that is how a test fails, with a message naming what went wrong.
 #![allow(clippy::panic, clippy::expect_used)]
 
+pub mod closed_port;
 pub mod instant_router;
 pub mod messages;
 pub mod scripted_router;
