@@ -313,8 +313,6 @@ pub async fn python_line(mut peer: PythonPeer) -> (PythonPeer, Json) {
     .await
 }
 
-pub use wamp_testkit::closed_port::{ClosedPort, closed_port};
-
 /// The path of the example `name` (e.g. `wamp`, from `examples/wamp.rs`), which `cargo test`
 /// builds next to the test binaries.
 ///

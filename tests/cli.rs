@@ -232,7 +232,7 @@ fn wamp_errors_exit_1_with_the_uri_on_stderr() {
 
 #[test]
 fn connection_failures_exit_2_and_say_so() {
-    let closed = e2e::closed_port().unwrap();
+    let closed = wamp_testkit::closed_port::closed_port().unwrap();
     let port = closed.port();
     let output = wait_with_limit(
         Command::new(wamp_binary())

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use testkit::e2e::{self, connect, next_event, register_echo, router_url, within};
+use testkit::e2e::{connect, next_event, register_echo, router_url, within};
 use wampkit::{
     Arguments, Error, ErrorUri, Event, Invocation, MatchPolicy, Serializer, Session, Value,
     WampError, error::CloseInitiator,
@@ -502,7 +502,7 @@ async fn unknown_realm_is_a_typed_abort() {
 #[tokio::test]
 async fn connection_failures_are_clear() {
     // A closed port: connection refused.
-    let closed = e2e::closed_port().unwrap();
+    let closed = wamp_testkit::closed_port::closed_port().unwrap();
     let port = closed.port();
     let err = within(
         "connect",

@@ -13,8 +13,9 @@ use rcgen::{
 };
 use std::time::Duration;
 
-use testkit::e2e::{LIMIT, closed_port, eventually, join, register_echo, within};
+use testkit::e2e::{LIMIT, eventually, join, register_echo, within};
 use testkit::proxy::Tinyproxy;
+use wamp_testkit::closed_port::closed_port;
 use wampkit::error::ProxyError;
 use wampkit::session::SessionState;
 use wampkit::{Error, ReconnectPolicy, Session, SessionBuilder};

@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use futures_util::StreamExt as _;
 use serde_json::json;
 use testkit::RouterKind;
-use testkit::e2e::{self, connect_to, register_echo, within};
+use testkit::e2e::{connect_to, register_echo, within};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 use wampkit::{
@@ -240,7 +240,7 @@ async fn wrong_endpoint_kind_is_explained() {
     assert!(err.to_string().contains(expected), "{err}");
 
     // A closed port.
-    let closed = e2e::closed_port().unwrap();
+    let closed = wamp_testkit::closed_port::closed_port().unwrap();
     let port = closed.port();
     let err = within(
         "connect",

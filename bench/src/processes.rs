@@ -64,11 +64,11 @@ pub(crate) fn kill(child: &mut Child) {
     let _ = child.wait();
 }
 
-fn free_port() -> u16 {
+fn free_port() -> Result<u16, String> {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
-        .expect("free port")
+        .map_err(|e| format!("no free port on 127.0.0.1 for Crossbar.io: {e}"))
 }
 
 pub(crate) struct Crossbar {
@@ -81,7 +81,7 @@ pub(crate) struct Crossbar {
 
 impl Crossbar {
     pub(crate) fn start(ctx: &Ctx) -> Result<Crossbar, String> {
-        let (ws_port, rs_port, auth_port) = (free_port(), free_port(), free_port());
+        let (ws_port, rs_port, auth_port) = (free_port()?, free_port()?, free_port()?);
         let mut cmd = Command::new("bash");
         cmd.arg(&ctx.args.crossbar).arg("run");
         cmd.args(["--ws-port", &ws_port.to_string()]);
