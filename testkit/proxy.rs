@@ -6,7 +6,13 @@
 //! connection really went through it ([`Tinyproxy::tunnels_to`]).
 //!
 //! The proxy stops when its [`Tinyproxy`] is dropped.
+//!
+//! Its port is picked free a moment before tinyproxy binds it, so another process (a router
+//! of a concurrent test) may take it in between. A proxy counts as started only once tinyproxy
+//! itself answers on the port (its `Server:` header), and [`Tinyproxy::start`] tries another
+//! port when tinyproxy could not bind the one it was given.
 
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -16,6 +22,30 @@ use std::time::{Duration, Instant};
 
 /// How long tinyproxy may take to listen.
 const START_LIMIT: Duration = Duration::from_secs(10);
+/// Attempts of [`Tinyproxy::start`] when another process takes the chosen port first.
+const START_ATTEMPTS: usize = 3;
+/// tinyproxy's exit status when it cannot bind its port (`EX_OSERR`, "Could not create
+/// listening sockets").
+const EXIT_CANNOT_LISTEN: i32 = 71;
+/// How long the check that tinyproxy answers on the port waits for its reply.
+const ANSWER_LIMIT: Duration = Duration::from_secs(2);
+
+/// Why a start failed.
+#[derive(Debug)]
+enum StartError {
+    /// tinyproxy could not bind the port (another process has it): worth another port.
+    PortInUse(String),
+    /// Anything else.
+    Failed(String),
+}
+
+impl StartError {
+    fn into_message(self) -> String {
+        match self {
+            StartError::PortInUse(e) | StartError::Failed(e) => e,
+        }
+    }
+}
 
 /// A running tinyproxy, stopped on drop.
 #[derive(Debug)]
@@ -40,7 +70,36 @@ impl Tinyproxy {
     }
 
     fn spawn(auth: Option<(&str, &str)>) -> Result<Tinyproxy, String> {
-        let binary = find_binary()?;
+        Self::spawn_on_free_port(auth, || {
+            crate::free_port_list(1)?
+                .first()
+                .copied()
+                .ok_or_else(|| "no free port".to_owned())
+        })
+    }
+
+    /// Starts tinyproxy on the ports `next_port` gives, until one of them is not taken by
+    /// another process by the time tinyproxy binds it (at most [`START_ATTEMPTS`]).
+    fn spawn_on_free_port(
+        auth: Option<(&str, &str)>,
+        mut next_port: impl FnMut() -> Result<u16, String>,
+    ) -> Result<Tinyproxy, String> {
+        let mut last_error = String::new();
+        for _ in 0..START_ATTEMPTS {
+            match Self::spawn_on(next_port()?, auth) {
+                Ok(proxy) => return Ok(proxy),
+                Err(StartError::PortInUse(e)) => last_error = e,
+                Err(StartError::Failed(e)) => return Err(e),
+            }
+        }
+        Err(format!(
+            "could not start tinyproxy in {START_ATTEMPTS} attempts, each on a port that \
+             another process took first; the last: {last_error}"
+        ))
+    }
+
+    fn spawn_on(port: u16, auth: Option<(&str, &str)>) -> Result<Tinyproxy, StartError> {
+        let binary = find_binary().map_err(StartError::Failed)?;
         static STARTED: AtomicUsize = AtomicUsize::new(0);
         let dir = std::env::temp_dir().join(format!(
             "wamp-tinyproxy-{}-{}",
@@ -48,11 +107,7 @@ impl Tinyproxy {
             STARTED.fetch_add(1, Ordering::Relaxed)
         ));
         std::fs::create_dir_all(&dir)
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-        let port = crate::free_port_list(1)?
-            .first()
-            .copied()
-            .ok_or("no free port")?;
+            .map_err(|e| StartError::Failed(format!("cannot create {}: {e}", dir.display())))?;
         let log = dir.join("tinyproxy.log");
         let mut config = format!(
             "Port {port}\nListen 127.0.0.1\nAllow 127.0.0.1\nTimeout 600\nMaxClients 100\n\
@@ -63,50 +118,68 @@ impl Tinyproxy {
             config.push_str(&format!("BasicAuth {user} {password}\n"));
         }
         let config_path = dir.join("tinyproxy.conf");
-        std::fs::write(&config_path, config)
-            .map_err(|e| format!("cannot write {}: {e}", config_path.display()))?;
-        let child = run(&binary, &dir)?;
+        // From here on the proxy value owns the directory (and the process): dropping it on
+        // an error removes both.
+        let child = std::fs::write(&config_path, config)
+            .map_err(|e| format!("cannot write {}: {e}", config_path.display()))
+            .and_then(|()| run(&binary, &dir));
+        let child = match child {
+            Ok(child) => child,
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&dir);
+                return Err(StartError::Failed(e));
+            }
+        };
         let mut proxy = Tinyproxy {
             child,
             port,
             dir,
             binary,
         };
-        proxy.wait_until_listening()?;
+        proxy.wait_until_serving()?;
         Ok(proxy)
     }
 
     /// Stops the proxy (its connections drop) and starts it again on the same port with the
-    /// same configuration; [`log`](Self::log) then shows the new run only.
+    /// same configuration; [`log`](Self::log) then shows the new run only. Fails if another
+    /// process took the port while the proxy was down.
     pub fn restart(&mut self) -> Result<(), String> {
         self.kill();
         let log = self.log_path();
         let _ = std::fs::rename(&log, log.with_extension("log.old"));
         self.child = run(&self.binary, &self.dir)?;
-        self.wait_until_listening()
+        self.wait_until_serving().map_err(StartError::into_message)
     }
 
-    fn wait_until_listening(&mut self) -> Result<(), String> {
+    /// Waits until tinyproxy answers on its port: a listener there that is not tinyproxy (a
+    /// process that took the port first) does not count.
+    fn wait_until_serving(&mut self) -> Result<(), StartError> {
         let deadline = Instant::now() + START_LIMIT;
         loop {
-            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                return Ok(());
-            }
             if let Ok(Some(status)) = self.child.try_wait() {
                 let stderr =
                     std::fs::read_to_string(self.dir.join("stderr.log")).unwrap_or_default();
-                return Err(format!(
-                    "tinyproxy exited at start ({status}): {}{}",
+                let message = format!(
+                    "tinyproxy exited at start on port {} ({status}): {}{}",
+                    self.port,
                     stderr.trim(),
                     self.log()
-                ));
+                );
+                return Err(if status.code() == Some(EXIT_CANNOT_LISTEN) {
+                    StartError::PortInUse(message)
+                } else {
+                    StartError::Failed(message)
+                });
+            }
+            if answers_as_tinyproxy(self.port) {
+                return Ok(());
             }
             if Instant::now() >= deadline {
-                return Err(format!(
-                    "tinyproxy does not listen on 127.0.0.1:{} after {START_LIMIT:?}; its log: {}",
+                return Err(StartError::Failed(format!(
+                    "tinyproxy does not answer on 127.0.0.1:{} after {START_LIMIT:?}; its log: {}",
                     self.port,
                     self.log()
-                ));
+                )));
             }
             thread::sleep(crate::POLL_INTERVAL);
         }
@@ -161,6 +234,26 @@ impl Drop for Tinyproxy {
     }
 }
 
+/// Whether tinyproxy answers on `port` of 127.0.0.1: asked for `/` (which it refuses, as a
+/// proxy), it names itself in its `Server:` header.
+fn answers_as_tinyproxy(port: u16) -> bool {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    if stream.set_read_timeout(Some(ANSWER_LIMIT)).is_err()
+        || stream.write_all(b"GET / HTTP/1.0\r\n\r\n").is_err()
+    {
+        return false;
+    }
+    // Its reply is a short error page; the headers come first.
+    let mut reply = Vec::new();
+    let _ = stream.take(4096).read_to_end(&mut reply);
+    String::from_utf8_lossy(&reply)
+        .lines()
+        .take_while(|line| !line.is_empty())
+        .any(|line| line.to_ascii_lowercase().starts_with("server: tinyproxy"))
+}
+
 /// Runs tinyproxy in the foreground with the configuration in `dir`, its stderr to a file there.
 fn run(binary: &Path, dir: &Path) -> Result<Child, String> {
     let stderr = std::fs::File::create(dir.join("stderr.log"))
@@ -198,4 +291,70 @@ fn find_binary() -> Result<PathBuf, String> {
 
 fn is_file(path: &Path) -> bool {
     path.metadata().is_ok_and(|m| m.is_file())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::TcpListener;
+
+    use super::*;
+
+    /// A port another process listens on, as a router of a concurrent test that took it first
+    /// would (it never answers).
+    fn taken_port() -> (TcpListener, u16) {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        (listener, port)
+    }
+
+    #[test]
+    fn a_port_another_process_listens_on_does_not_pass_for_the_proxy() {
+        let (_other, port) = taken_port();
+        match Tinyproxy::spawn_on(port, None) {
+            Err(StartError::PortInUse(e)) => assert!(e.contains("exited at start"), "{e}"),
+            other => panic!("expected tinyproxy to find port {port} in use, got {other:?}"),
+        }
+        assert!(!answers_as_tinyproxy(port));
+    }
+
+    #[test]
+    fn start_moves_on_to_another_port_when_the_first_is_taken() {
+        let (_other, taken) = taken_port();
+        let mut offered = Vec::new();
+        let proxy = Tinyproxy::spawn_on_free_port(None, || {
+            let port = if offered.is_empty() {
+                taken
+            } else {
+                crate::free_port_list(1)?[0]
+            };
+            offered.push(port);
+            Ok(port)
+        })
+        .unwrap();
+        assert_eq!(offered.len(), 2, "{offered:?}");
+        assert_eq!(proxy.port(), offered[1]);
+        assert!(answers_as_tinyproxy(proxy.port()));
+    }
+
+    #[test]
+    fn restart_fails_clearly_when_the_port_was_taken_while_the_proxy_was_down() {
+        let mut proxy = Tinyproxy::start().unwrap();
+        proxy.kill();
+        let _other = TcpListener::bind(("127.0.0.1", proxy.port())).unwrap();
+        let error = proxy.restart().unwrap_err();
+        assert!(
+            error.contains(&format!("port {}", proxy.port())) && error.contains("exited at start"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_started_proxy_answers_as_tinyproxy_until_it_is_killed() {
+        let mut proxy = Tinyproxy::start_with_auth("user", "secret").unwrap();
+        assert!(answers_as_tinyproxy(proxy.port()));
+        proxy.restart().unwrap();
+        assert!(answers_as_tinyproxy(proxy.port()));
+        proxy.kill();
+        assert!(!answers_as_tinyproxy(proxy.port()));
+    }
 }
