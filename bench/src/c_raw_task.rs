@@ -11,15 +11,23 @@
 //!
 //! `--impl raw-task-read` adds to event intake the least a WAMP client must read of each
 //! MessagePack event ([`least_read`]): the floor of wampkit's event intake with WAMP in it.
+//!
+//! Over WebSocket the frames go through tokio-tungstenite, as raw frames' do; over RawSocket
+//! through tokio-util's `Framed` with a four-byte-header codec ([`RawSocketCodec`]), the way
+//! wampkit reads RawSocket.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
+use bytes::{Buf, BufMut, BytesMut};
 use futures_util::stream::FuturesUnordered;
-use futures_util::{FutureExt, SinkExt, StreamExt};
+use futures_util::{FutureExt, Sink, SinkExt, Stream, StreamExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 use tokio::sync::{Notify, mpsc, oneshot};
-use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use tokio_util::codec::{Decoder, Encoder, Framed};
 
 use crate::codec::{self, Ser};
 use crate::measure::{Meter, Report, Spec};
@@ -52,12 +60,41 @@ pub async fn run_reading(
             "raw frames with the least reading run event intake over MessagePack only".into(),
         );
     }
-    if url.starts_with("rs://") {
-        return Err("raw frames behind a task run over WebSocket only".into());
+    let meter = Meter::new(spec);
+    if let Some(addr) = url.strip_prefix("rs://") {
+        let connection = join_rawsocket(addr, ser).await?;
+        let frame = Message::Binary(frame.into());
+        return serve(connection, frame, outstanding, meter, read).await;
     }
-    let mut ws = crate::c_raw::join(url, ser).await?;
+    let connection = crate::c_raw::join(url, ser).await?;
     let frame = crate::c_raw::message(ser, frame);
-    let mut meter = Meter::new(spec);
+    serve(connection, frame, outstanding, meter, read).await
+}
+
+/// A connection the connection task owns: WebSocket or RawSocket messages.
+trait Connection:
+    Stream<Item = Result<Message, WsError>> + Sink<Message, Error = WsError> + Unpin + Send + 'static
+{
+}
+
+impl<C> Connection for C where
+    C: Stream<Item = Result<Message, WsError>>
+        + Sink<Message, Error = WsError>
+        + Unpin
+        + Send
+        + 'static
+{
+}
+
+/// Runs the workload over a joined connection: `frame` sent `outstanding` at a time, or (with
+/// none outstanding) `frame` subscribes and the events are counted.
+async fn serve(
+    mut ws: impl Connection,
+    frame: Message,
+    outstanding: usize,
+    mut meter: Meter,
+    read: bool,
+) -> Result<Report, String> {
     if outstanding == 0 {
         return events(ws, frame, meter, read).await;
     }
@@ -135,10 +172,7 @@ pub async fn run_reading(
 
 /// Answers the oldest waiting caller if `received` is a data message; `false` once the
 /// connection is gone.
-fn answered(
-    received: Option<Result<Message, tokio_tungstenite::tungstenite::Error>>,
-    waiting: &mut VecDeque<Answer>,
-) -> bool {
+fn answered(received: Option<Result<Message, WsError>>, waiting: &mut VecDeque<Answer>) -> bool {
     match received {
         Some(Ok(Message::Binary(_) | Message::Text(_))) => {
             if let Some(answer) = waiting.pop_front() {
@@ -155,7 +189,7 @@ fn answered(
 /// SUBSCRIBED for the subscriber's task, which counts them. Like wampkit's event queues, the
 /// queue is shared and the subscriber woken once per batch of events read, not per event.
 async fn events(
-    mut ws: crate::c_raw::RawWebSocket,
+    mut ws: impl Connection,
     subscribe: Message,
     mut meter: Meter,
     read: bool,
@@ -245,4 +279,75 @@ fn least_read(mut bytes: &[u8]) -> Option<(u64, usize)> {
 fn first_argument(mut bytes: &[u8]) -> Option<u64> {
     (rmp::decode::read_array_len(&mut bytes).ok()? > 0).then_some(())?;
     rmp::decode::read_int(&mut bytes).ok()
+}
+
+/// Connects to the instant router over RawSocket (the handshake for `ser`, 16 KiB of read
+/// buffer as raw frames have) and joins with a pre-encoded HELLO; returns once the WELCOME is in.
+async fn join_rawsocket(addr: &str, ser: Ser) -> Result<Framed<TcpStream, RawSocketCodec>, String> {
+    let mut stream = TcpStream::connect(addr.trim_end_matches('/'))
+        .await
+        .map_err(|e| format!("connect: {e}"))?;
+    stream.set_nodelay(true).map_err(|e| e.to_string())?;
+    stream
+        .write_all(&[0x7f, 0xf0 | ser.rawsocket_id(), 0, 0])
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut handshake = [0u8; 4];
+    stream
+        .read_exact(&mut handshake)
+        .await
+        .map_err(|e| e.to_string())?;
+    if handshake[0] != 0x7f || handshake[1] & 0x0f != ser.rawsocket_id() {
+        return Err(format!("RawSocket handshake refused: {handshake:02x?}"));
+    }
+    let mut connection = Framed::with_capacity(stream, RawSocketCodec, 16 * 1024);
+    connection
+        .send(Message::Binary(codec::hello(ser).into()))
+        .await
+        .map_err(|e| e.to_string())?;
+    match connection.next().await {
+        Some(Ok(_)) => Ok(connection),
+        _ => Err("no WELCOME".into()),
+    }
+}
+
+/// RawSocket's framing: a type byte (0 for a WAMP message) and a 24-bit length before each
+/// message. WAMP messages come out as binary messages; pings and pongs are skipped (the
+/// instant router sends none).
+struct RawSocketCodec;
+
+impl Decoder for RawSocketCodec {
+    type Item = Message;
+    type Error = WsError;
+
+    fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Message>, WsError> {
+        loop {
+            let Some(&[kind, a, b, c]) = buf.get(..4) else {
+                return Ok(None);
+            };
+            let len = usize::from(a) << 16 | usize::from(b) << 8 | usize::from(c);
+            if buf.len() < 4 + len {
+                buf.reserve(4 + len - buf.len());
+                return Ok(None);
+            }
+            buf.advance(4);
+            let payload = buf.split_to(len).freeze();
+            if kind & 0x07 == 0 {
+                return Ok(Some(Message::Binary(payload)));
+            }
+        }
+    }
+}
+
+impl Encoder<Message> for RawSocketCodec {
+    type Error = WsError;
+
+    fn encode(&mut self, message: Message, out: &mut BytesMut) -> Result<(), WsError> {
+        let payload = message.into_data();
+        let len = payload.len();
+        out.reserve(4 + len);
+        out.put_slice(&[0, (len >> 16) as u8, (len >> 8) as u8, len as u8]);
+        out.put_slice(&payload);
+        Ok(())
+    }
 }

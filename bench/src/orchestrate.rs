@@ -191,8 +191,10 @@ pub fn run(args: RunArgs) -> i32 {
     for &ser in sers {
         instant_clients.push(Client::new("raw", "rs", ser, "current"));
     }
-    for &ser in sers {
-        instant_clients.push(Client::new("raw-task", "ws", ser, "current"));
+    for transport in ["ws", "rs"] {
+        for &ser in sers {
+            instant_clients.push(Client::new("raw-task", transport, ser, "current"));
+        }
     }
     if ctx.args.python.is_some() {
         for &ser in sers {
