@@ -125,13 +125,9 @@ pub async fn run(url: &str, ser: Ser, workload: Workload, spec: Spec) -> Result<
     Ok(meter.report())
 }
 
-async fn run_rawsocket(
-    addr: &str,
-    ser: Ser,
-    workload: Workload,
-    spec: Spec,
-) -> Result<Report, String> {
-    let (request, outstanding) = plan(ser, workload)?;
+/// Connects to the instant router over RawSocket (no Nagle delay) and completes the RawSocket
+/// handshake for `ser`.
+pub async fn connect_rawsocket(addr: &str, ser: Ser) -> Result<TcpStream, String> {
     let mut stream = TcpStream::connect(addr.trim_end_matches('/'))
         .await
         .map_err(|e| format!("connect: {e}"))?;
@@ -140,14 +136,25 @@ async fn run_rawsocket(
         .write_all(&[0x7f, 0xf0 | ser.rawsocket_id(), 0, 0])
         .await
         .map_err(|e| e.to_string())?;
-    let mut hs = [0u8; 4];
+    let mut handshake = [0u8; 4];
     stream
-        .read_exact(&mut hs)
+        .read_exact(&mut handshake)
         .await
         .map_err(|e| e.to_string())?;
-    if hs[0] != 0x7f || hs[1] & 0x0f != ser.rawsocket_id() {
-        return Err(format!("RawSocket handshake refused: {hs:02x?}"));
+    if handshake[0] != 0x7f || handshake[1] & 0x0f != ser.rawsocket_id() {
+        return Err(format!("RawSocket handshake refused: {handshake:02x?}"));
     }
+    Ok(stream)
+}
+
+async fn run_rawsocket(
+    addr: &str,
+    ser: Ser,
+    workload: Workload,
+    spec: Spec,
+) -> Result<Report, String> {
+    let (request, outstanding) = plan(ser, workload)?;
+    let mut stream = connect_rawsocket(addr, ser).await?;
     let framed = |payload: &[u8], out: &mut Vec<u8>| {
         let n = payload.len();
         out.extend_from_slice(&[0, (n >> 16) as u8, (n >> 8) as u8, n as u8]);

@@ -23,7 +23,6 @@ use std::time::Instant;
 use bytes::{Buf, BufMut, BytesMut};
 use futures_util::stream::FuturesUnordered;
 use futures_util::{FutureExt, Sink, SinkExt, Stream, StreamExt};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::{Notify, mpsc, oneshot};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
@@ -284,22 +283,7 @@ fn first_argument(mut bytes: &[u8]) -> Option<u64> {
 /// Connects to the instant router over RawSocket (the handshake for `ser`, 16 KiB of read
 /// buffer as raw frames have) and joins with a pre-encoded HELLO; returns once the WELCOME is in.
 async fn join_rawsocket(addr: &str, ser: Ser) -> Result<Framed<TcpStream, RawSocketCodec>, String> {
-    let mut stream = TcpStream::connect(addr.trim_end_matches('/'))
-        .await
-        .map_err(|e| format!("connect: {e}"))?;
-    stream.set_nodelay(true).map_err(|e| e.to_string())?;
-    stream
-        .write_all(&[0x7f, 0xf0 | ser.rawsocket_id(), 0, 0])
-        .await
-        .map_err(|e| e.to_string())?;
-    let mut handshake = [0u8; 4];
-    stream
-        .read_exact(&mut handshake)
-        .await
-        .map_err(|e| e.to_string())?;
-    if handshake[0] != 0x7f || handshake[1] & 0x0f != ser.rawsocket_id() {
-        return Err(format!("RawSocket handshake refused: {handshake:02x?}"));
-    }
+    let stream = crate::c_raw::connect_rawsocket(addr, ser).await?;
     let mut connection = Framed::with_capacity(stream, RawSocketCodec, 16 * 1024);
     connection
         .send(Message::Binary(codec::hello(ser).into()))
