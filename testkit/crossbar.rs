@@ -8,7 +8,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::{
-    RouterOptions, crossbar_script, describe_status, free_port_list, venv_python, wait_with_timeout,
+    RouterOptions, StartError, crossbar_script, describe_status, free_port_list,
+    start_on_free_ports, venv_python, wait_with_timeout,
 };
 
 /// How long [`Crossbar::start`] waits for the router: the first start on a machine includes the
@@ -16,8 +17,6 @@ use crate::{
 const READY_TIMEOUT: Duration = Duration::from_secs(600);
 /// How long [`Crossbar::kill`] waits for the script to stop the router before killing it.
 const STOP_TIMEOUT: Duration = Duration::from_secs(15);
-/// Attempts of [`Crossbar::start`] when another process takes one of the chosen ports first.
-const START_ATTEMPTS: usize = 3;
 /// Exit status of `crossbar.sh run` when a port is in use.
 const EXIT_PORT_IN_USE: i32 = 3;
 
@@ -120,14 +119,6 @@ impl ExtraEndpoints {
 /// The file name of the Unix domain socket endpoint, in the router's temporary directory.
 const UNIX_SOCKET_NAME: &str = "rawsocket.sock";
 
-/// Why one start attempt failed.
-enum StartError {
-    /// A chosen port was taken by someone else: worth another attempt on other ports.
-    PortInUse(String),
-    /// Anything else.
-    Failed(String),
-}
-
 impl Crossbar {
     /// Starts a router on three free ports and waits until it accepts connections.
     ///
@@ -140,23 +131,18 @@ impl Crossbar {
     /// Starts a router with the extra endpoints of `options`, on free ports, and waits until
     /// every endpoint accepts connections.
     pub fn start_with(options: &RouterOptions) -> Result<Crossbar, String> {
-        let mut last_error = String::new();
-        for _ in 0..START_ATTEMPTS {
-            let ports = free_port_list(3 + ExtraEndpoints::port_count(options))?;
+        start_on_free_ports("Crossbar.io", || {
+            let ports = free_port_list(3 + ExtraEndpoints::port_count(options))
+                .map_err(StartError::Failed)?;
             let (&[ws, rawsocket, rawsocket_auth], rest) = ports.split_at(3.min(ports.len()))
             else {
-                return Err("free_port_list returned too few ports".into());
+                return Err(StartError::Failed(
+                    "free_port_list returned too few ports".into(),
+                ));
             };
             let extra = ExtraEndpoints::assign(options, rest);
-            match Self::start_on(ws, rawsocket, rawsocket_auth, options, extra) {
-                Ok(crossbar) => return Ok(crossbar),
-                Err(StartError::PortInUse(e)) => last_error = e,
-                Err(StartError::Failed(e)) => return Err(e),
-            }
-        }
-        Err(format!(
-            "could not start Crossbar.io after {START_ATTEMPTS} attempts: {last_error}"
-        ))
+            Self::start_on(ws, rawsocket, rawsocket_auth, options, extra)
+        })
     }
 
     fn start_on(

@@ -116,6 +116,48 @@ fn ask_venv_python() -> Result<PathBuf, String> {
     Ok(PathBuf::from(path))
 }
 
+/// Attempts to start a process on freshly chosen ports, when another process takes one of them
+/// between the choice and the bind (see [`start_on_free_ports`]).
+const START_ATTEMPTS: usize = 3;
+
+/// Why one attempt to start a process on chosen ports failed.
+#[derive(Debug)]
+enum StartError {
+    /// A chosen port was taken by someone else: worth another attempt on other ports.
+    PortInUse(String),
+    /// Anything else.
+    Failed(String),
+}
+
+impl StartError {
+    fn into_message(self) -> String {
+        match self {
+            StartError::PortInUse(e) | StartError::Failed(e) => e,
+        }
+    }
+}
+
+/// Runs `attempt` (which picks its ports afresh each time) until it succeeds, fails for another
+/// reason than a taken port, or has failed [`START_ATTEMPTS`] times; `what` names the process
+/// in the last case's error.
+fn start_on_free_ports<T>(
+    what: &str,
+    mut attempt: impl FnMut() -> Result<T, StartError>,
+) -> Result<T, String> {
+    let mut last_error = String::new();
+    for _ in 0..START_ATTEMPTS {
+        match attempt() {
+            Ok(started) => return Ok(started),
+            Err(StartError::PortInUse(e)) => last_error = e,
+            Err(StartError::Failed(e)) => return Err(e),
+        }
+    }
+    Err(format!(
+        "could not start {what} in {START_ATTEMPTS} attempts, each on a port that another process \
+         took first; the last: {last_error}"
+    ))
+}
+
 /// Three distinct TCP ports of 127.0.0.1 that were free a moment ago.
 #[cfg(test)]
 fn free_ports() -> Result<[u16; 3], String> {

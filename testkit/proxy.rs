@@ -20,32 +20,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::StartError;
+
 /// How long tinyproxy may take to listen.
 const START_LIMIT: Duration = Duration::from_secs(10);
-/// Attempts of [`Tinyproxy::start`] when another process takes the chosen port first.
-const START_ATTEMPTS: usize = 3;
 /// tinyproxy's exit status when it cannot bind its port (`EX_OSERR`, "Could not create
 /// listening sockets").
 const EXIT_CANNOT_LISTEN: i32 = 71;
 /// How long the check that tinyproxy answers on the port waits for its reply.
 const ANSWER_LIMIT: Duration = Duration::from_secs(2);
-
-/// Why a start failed.
-#[derive(Debug)]
-enum StartError {
-    /// tinyproxy could not bind the port (another process has it): worth another port.
-    PortInUse(String),
-    /// Anything else.
-    Failed(String),
-}
-
-impl StartError {
-    fn into_message(self) -> String {
-        match self {
-            StartError::PortInUse(e) | StartError::Failed(e) => e,
-        }
-    }
-}
 
 /// A running tinyproxy, stopped on drop.
 #[derive(Debug)]
@@ -79,23 +62,14 @@ impl Tinyproxy {
     }
 
     /// Starts tinyproxy on the ports `next_port` gives, until one of them is not taken by
-    /// another process by the time tinyproxy binds it (at most [`START_ATTEMPTS`]).
+    /// another process by the time tinyproxy binds it (see [`crate::start_on_free_ports`]).
     fn spawn_on_free_port(
         auth: Option<(&str, &str)>,
         mut next_port: impl FnMut() -> Result<u16, String>,
     ) -> Result<Tinyproxy, String> {
-        let mut last_error = String::new();
-        for _ in 0..START_ATTEMPTS {
-            match Self::spawn_on(next_port()?, auth) {
-                Ok(proxy) => return Ok(proxy),
-                Err(StartError::PortInUse(e)) => last_error = e,
-                Err(StartError::Failed(e)) => return Err(e),
-            }
-        }
-        Err(format!(
-            "could not start tinyproxy in {START_ATTEMPTS} attempts, each on a port that \
-             another process took first; the last: {last_error}"
-        ))
+        crate::start_on_free_ports("tinyproxy", || {
+            Self::spawn_on(next_port().map_err(StartError::Failed)?, auth)
+        })
     }
 
     fn spawn_on(port: u16, auth: Option<(&str, &str)>) -> Result<Tinyproxy, StartError> {
